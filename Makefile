@@ -1,0 +1,48 @@
+# The two commands of the quick start: `make run` (portal with demo data) and `make test`.
+# Both create the virtualenv and install what they need on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# A Python >= 3.12 found by .ci/find-python (pyenv versions included); override with PYTHON=...
+PYTHON ?= $(shell .ci/find-python)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: help install run test system-packages clean
+
+help:
+	@echo "make run    - the portal with demo data, a Celery worker and beat, on SQLite"
+	@echo "make test   - the whole test suite (installs Chromium, iptables, nftables if missing)"
+	@echo "make clean  - remove the virtualenv and local data (var/)"
+
+$(STAMP): pyproject.toml constraints.txt
+	@if [ -z "$(PYTHON)" ]; then echo "No suitable Python: see the message above." >&2; exit 1; fi
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+system-packages:
+	@.ci/install-system-packages
+
+run: $(STAMP)
+	DEBUG=true $(BIN)/python manage.py migrate --noinput
+	DEBUG=true $(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  Portal: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server, worker and beat)"
+	@echo
+	DEBUG=true HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+test: $(STAMP) system-packages
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var

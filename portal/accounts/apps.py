@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "portal.accounts"
+    label = "accounts"
+
+    def ready(self):
+        from portal.accounts import signals  # noqa: F401  (login / failed-login audit events)

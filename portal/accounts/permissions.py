@@ -1,0 +1,164 @@
+"""Who may do what: the one place that decides.
+
+Views, templates (through ``request.actor``) and the API ask these functions; nothing else decides.
+An ``Actor`` is built once per request from the person's memberships (one query).
+
+The rules:
+- customer admin: reads and changes its own organisation and its sites;
+- customer viewer: reads its own organisation;
+- reseller admin: reads and changes its reseller organisation and every client organisation of it;
+- support (provider): reads every organisation, changes nothing;
+- operator (provider): reads every organisation, edits service profiles, runs system checks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from portal.accounts.models import Membership, Organisation, OrganisationKind, Role
+
+PROVIDER_STAFF_ROLES = frozenset({Role.SUPPORT, Role.OPERATOR})
+
+
+@dataclass(frozen=True)
+class MembershipGrant:
+    organisation_id: int
+    organisation_slug: str
+    organisation_name: str
+    organisation_kind: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A signed-in person and their grants; anonymous when ``user`` is None."""
+
+    user: object | None
+    grants: tuple[MembershipGrant, ...] = field(default=())
+
+    @classmethod
+    def for_user(cls, user) -> Actor:
+        if user is None or not user.is_authenticated:
+            return cls(user=None)
+        if not user.is_active:
+            return cls(user=user)
+        rows = Membership.objects.filter(user=user).select_related("organisation")
+        grants = tuple(
+            MembershipGrant(
+                organisation_id=m.organisation_id,
+                organisation_slug=m.organisation.slug,
+                organisation_name=m.organisation.name,
+                organisation_kind=m.organisation.kind,
+                role=m.role,
+            )
+            for m in rows
+        )
+        return cls(user=user, grants=grants)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user is not None
+
+    def roles(self) -> frozenset[str]:
+        return frozenset(g.role for g in self.grants)
+
+    def _org_ids(self, *roles: str) -> frozenset[int]:
+        return frozenset(g.organisation_id for g in self.grants if g.role in roles)
+
+    @property
+    def is_provider_staff(self) -> bool:
+        return bool(self.roles() & PROVIDER_STAFF_ROLES)
+
+    @property
+    def is_support(self) -> bool:
+        return Role.SUPPORT in self.roles()
+
+    @property
+    def is_operator(self) -> bool:
+        return Role.OPERATOR in self.roles()
+
+    @property
+    def reseller_org_ids(self) -> frozenset[int]:
+        return self._org_ids(Role.RESELLER_ADMIN)
+
+    @property
+    def customer_admin_org_ids(self) -> frozenset[int]:
+        return self._org_ids(Role.CUSTOMER_ADMIN)
+
+    @property
+    def member_org_ids(self) -> frozenset[int]:
+        return frozenset(g.organisation_id for g in self.grants)
+
+    def role_label_for(self, organisation: Organisation) -> str:
+        """The role this person acts in for ``organisation``, as shown in the header."""
+        for grant in self.grants:
+            if grant.organisation_id == organisation.pk:
+                return Role(grant.role).label
+        if organisation.parent_id in self.reseller_org_ids:
+            return Role.RESELLER_ADMIN.label
+        if self.is_operator:
+            return Role.OPERATOR.label
+        if self.is_support:
+            return Role.SUPPORT.label
+        return ""
+
+
+def _is_reseller_of(actor: Actor, organisation: Organisation) -> bool:
+    return (
+        organisation.pk in actor.reseller_org_ids or organisation.parent_id in actor.reseller_org_ids
+    )
+
+
+def can_view_organisation(actor: Actor, organisation: Organisation) -> bool:
+    if not actor.is_authenticated:
+        return False
+    return (
+        actor.is_provider_staff
+        or organisation.pk in actor.member_org_ids
+        or _is_reseller_of(actor, organisation)
+    )
+
+
+def can_manage_organisation(actor: Actor, organisation: Organisation) -> bool:
+    """Edit the organisation's details and see its members."""
+    return organisation.pk in actor.customer_admin_org_ids or _is_reseller_of(actor, organisation)
+
+
+def can_create_client_organisation(actor: Actor, organisation: Organisation) -> bool:
+    return organisation.kind == OrganisationKind.RESELLER and organisation.pk in actor.reseller_org_ids
+
+
+def can_list_clients(actor: Actor, organisation: Organisation) -> bool:
+    if organisation.kind == OrganisationKind.CUSTOMER:
+        return False
+    if organisation.kind == OrganisationKind.PROVIDER:
+        return actor.is_provider_staff
+    return organisation.pk in actor.reseller_org_ids or actor.is_provider_staff
+
+
+def can_edit_sites(actor: Actor, organisation: Organisation) -> bool:
+    return organisation.kind == OrganisationKind.CUSTOMER and (
+        organisation.pk in actor.customer_admin_org_ids
+        or organisation.parent_id in actor.reseller_org_ids
+    )
+
+
+def can_read_audit(actor: Actor, organisation: Organisation) -> bool:
+    return (
+        actor.is_provider_staff
+        or organisation.pk in actor.customer_admin_org_ids
+        or _is_reseller_of(actor, organisation)
+    )
+
+
+def can_run_system_checks(actor: Actor, organisation: Organisation) -> bool:
+    """Health pings of the worker fleet: provider operators, from the provider organisation."""
+    return organisation.kind == OrganisationKind.PROVIDER and actor.is_operator
+
+
+def is_read_only(actor: Actor, organisation: Organisation) -> bool:
+    """True where the person may look but not change anything (shown as a banner)."""
+    return not (
+        can_manage_organisation(actor, organisation)
+        or can_edit_sites(actor, organisation)
+        or can_run_system_checks(actor, organisation)
+    )

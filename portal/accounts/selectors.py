@@ -1,0 +1,66 @@
+"""Reads of organisations and people, always scoped to what the actor may see.
+
+Fetching through these makes another tenant's object a 404 by construction.
+"""
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from portal.accounts.models import Membership, Organisation
+from portal.accounts.permissions import Actor
+
+
+def visible_organisations(actor: Actor) -> QuerySet[Organisation]:
+    if not actor.is_authenticated:
+        return Organisation.objects.none()
+    if actor.is_provider_staff:
+        return Organisation.objects.all()
+    return Organisation.objects.filter(
+        Q(pk__in=actor.member_org_ids) | Q(parent_id__in=actor.reseller_org_ids)
+    )
+
+
+def organisation_for(actor: Actor, slug: str) -> Organisation:
+    """The organisation with ``slug`` if the actor may see it, else Http404."""
+    return get_object_or_404(visible_organisations(actor).select_related("parent"), slug=slug)
+
+
+def client_organisations(actor: Actor, organisation: Organisation) -> QuerySet[Organisation]:
+    """The organisations directly below ``organisation``, with their site and client counts."""
+    return (
+        visible_organisations(actor)
+        .filter(parent=organisation)
+        .annotate(
+            site_count=Count("sites", distinct=True), client_count=Count("clients", distinct=True)
+        )
+        .order_by("name")
+    )
+
+
+def members_of(organisation: Organisation) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(organisation=organisation)
+        .select_related("user")
+        .order_by("user__username")
+    )
+
+
+def switcher_organisations(actor: Actor, limit: int = 50) -> list[dict]:
+    """Organisations offered by the switcher: the person's own, then their resellers' clients."""
+    own = [
+        {"slug": g.organisation_slug, "name": g.organisation_name, "role": g.role}
+        for g in actor.grants
+    ]
+    if actor.reseller_org_ids:
+        clients = Organisation.objects.filter(parent_id__in=actor.reseller_org_ids).order_by(
+            "name"
+        )[:limit]
+        own += [{"slug": o.slug, "name": o.name, "role": "client"} for o in clients]
+    return own
+
+
+def default_organisation(actor: Actor) -> Organisation | None:
+    """Where a person lands after login: their first own organisation."""
+    if not actor.grants:
+        return None
+    first = sorted(actor.grants, key=lambda g: (g.organisation_kind != "provider", g.organisation_name))
+    return Organisation.objects.filter(pk=first[0].organisation_id).first()

@@ -1,0 +1,120 @@
+"""Every write to organisations and memberships: one transaction and one audit event each."""
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.text import slugify
+
+from portal.accounts.models import ROLES_BY_KIND, Membership, Organisation, OrganisationKind
+from portal.audit.services import record_event, snapshot
+from portal.core.errors import ServiceError
+
+ORGANISATION_FIELDS = ["name", "slug", "kind", "parent", "contact_email"]
+
+
+def unique_slug(name: str) -> str:
+    base = slugify(name)[:50] or "org"
+    slug, n = base, 2
+    while Organisation.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def create_organisation(
+    *, name: str, kind: str, parent: Organisation | None, contact_email: str = "", slug: str = ""
+) -> Organisation:
+    """Create an organisation below ``parent`` (the provider has none)."""
+    allowed_parents = {
+        OrganisationKind.PROVIDER: {None},
+        OrganisationKind.RESELLER: {OrganisationKind.PROVIDER},
+        OrganisationKind.CUSTOMER: {OrganisationKind.RESELLER, OrganisationKind.PROVIDER},
+    }[OrganisationKind(kind)]
+    if (parent.kind if parent else None) not in allowed_parents:
+        raise ServiceError("parent", f"a {kind} organisation cannot sit below this organisation")
+    with transaction.atomic():
+        org = Organisation.objects.create(
+            name=name,
+            slug=slug or unique_slug(name),
+            kind=kind,
+            parent=parent,
+            contact_email=contact_email,
+        )
+        record_event(
+            action="organisation.created",
+            organisation=org,
+            target=org,
+            after=snapshot(org, ORGANISATION_FIELDS),
+        )
+    return org
+
+
+def create_client_organisation(*, reseller: Organisation, name: str, contact_email: str) -> Organisation:
+    if reseller.kind != OrganisationKind.RESELLER:
+        raise ServiceError("parent", "only a reseller has client organisations")
+    return create_organisation(
+        name=name, kind=OrganisationKind.CUSTOMER, parent=reseller, contact_email=contact_email
+    )
+
+
+def update_organisation(*, organisation: Organisation, name: str, contact_email: str) -> Organisation:
+    with transaction.atomic():
+        locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        before = snapshot(locked, ["name", "contact_email"])
+        locked.name = name
+        locked.contact_email = contact_email
+        after = snapshot(locked, ["name", "contact_email"])
+        if before == after:
+            return locked
+        locked.save(update_fields=["name", "contact_email", "updated_at"])
+        record_event(
+            action="organisation.updated",
+            organisation=locked,
+            target=locked,
+            before=before,
+            after=after,
+        )
+    return locked
+
+
+def add_membership(*, organisation: Organisation, user, role: str) -> Membership:
+    if role not in ROLES_BY_KIND[OrganisationKind(organisation.kind)]:
+        raise ServiceError("role", f"this role does not exist in a {organisation.kind} organisation")
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            user=user, organisation=organisation, defaults={"role": role}
+        )
+        if not created:
+            if membership.role == role:
+                return membership
+            before = {"role": membership.role}
+            membership.role = role
+            membership.save(update_fields=["role"])
+            record_event(
+                action="membership.changed",
+                organisation=organisation,
+                target=membership,
+                before=before,
+                after={"user": user.get_username(), "role": role},
+            )
+            return membership
+        record_event(
+            action="membership.created",
+            organisation=organisation,
+            target=membership,
+            after={"user": user.get_username(), "role": role},
+        )
+    return membership
+
+
+def create_person(*, username: str, email: str, password: str | None, first_name: str = "", last_name: str = ""):
+    """A new account; with no password it cannot log in until a reset link is used."""
+    User = get_user_model()
+    with transaction.atomic():
+        user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        record_event(action="person.created", target=user, after={"username": username, "email": email})
+    return user

@@ -1,0 +1,61 @@
+"""The audit trail: one append-only row per change of state.
+
+Rows keep copies of the names they point at (actor, organisation, object) and carry no database
+foreign keys, so deleting a person or an organisation never needs to touch history. The database
+itself refuses UPDATE and DELETE of these rows (see ``portal.audit.triggers``).
+"""
+from django.conf import settings
+from django.db import models
+
+from portal.audit.context import Source
+
+
+class ActorKind(models.TextChoices):
+    PERSON = "person", "Person"
+    WORKER = "worker", "Worker"
+    COMMAND = "command", "Command"
+    ANONYMOUS = "anonymous", "Anonymous"
+    SYSTEM = "system", "System"
+
+
+class AuditEvent(models.Model):
+    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    organisation_name = models.CharField(max_length=120, blank=True)
+    action = models.CharField(max_length=60, db_index=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=Source.CHOICES)
+    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["organisation", "-occurred_at"], name="audit_org_time"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            models.Index(fields=["actor_user", "-occurred_at"], name="audit_actor_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label or self.actor_kind} {self.action}"

@@ -1,0 +1,40 @@
+"""System health: operators ping the worker fleet and watch the job finish, live."""
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import TemplateView
+
+from portal.accounts import permissions
+from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial
+from portal.core.tenancy import OrganisationMixin
+from portal.jobs import services
+from portal.jobs.models import Job, JobKind
+
+
+class SystemHealthView(OrganisationMixin, TemplateView):
+    permission = permissions.can_run_system_checks
+    template_name = "jobs/system_health.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["jobs"] = Job.objects.filter(
+            organisation=self.organisation, kind=JobKind.HEALTH_PING
+        ).select_related("created_by")[:20]
+        return context
+
+    def post(self, request, *args, **kwargs):
+        job = services.enqueue_health_ping(organisation=self.organisation, actor=request.user)
+        messages.info(request, f"Health ping #{job.pk} queued.")
+        return redirect("job-detail", org_slug=self.organisation.slug, job_pk=job.pk)
+
+
+class JobDetailView(OrganisationMixin, TemplateView):
+    """A job's state; its ``status`` partial is polled every 2 s and stops (286) once finished."""
+
+    permission = permissions.can_run_system_checks
+    template_name = "jobs/job_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        job = get_object_or_404(Job, pk=kwargs["job_pk"], organisation=self.organisation)
+        context = self.get_context_data(job=job)
+        status = HTMX_STOP_POLLING if request.htmx and job.is_finished else 200
+        return render_page_or_partial(request, self.template_name, "status", context, status=status)

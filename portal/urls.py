@@ -1,0 +1,61 @@
+"""URLs. Everything below an organisation lives under /o/<org_slug>/."""
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from portal.accounts import views as accounts
+from portal.audit import views as audit
+from portal.core import views as core
+from portal.jobs import views as jobs
+from sites import views as sites
+
+auth_patterns = [
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/change/", accounts.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("password/reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("switch/", accounts.switch_organisation, name="switch-organisation"),
+]
+
+organisation_patterns = [
+    path("", accounts.OrganisationHomeView.as_view(), name="org-home"),
+    path("clients/", accounts.ClientListView.as_view(), name="client-list"),
+    path("clients/new/", accounts.ClientCreateView.as_view(), name="client-create"),
+    path("settings/", accounts.OrganisationSettingsView.as_view(), name="organisation-settings"),
+    path("members/", accounts.MemberListView.as_view(), name="member-list"),
+    path("sites/", sites.SiteListView.as_view(), name="site-list"),
+    path("audit/", audit.AuditEventListView.as_view(), name="audit-list"),
+    path("system/", jobs.SystemHealthView.as_view(), name="system-health"),
+    path("jobs/<int:job_pk>/", jobs.JobDetailView.as_view(), name="job-detail"),
+]
+
+urlpatterns = [
+    path("", core.home, name="home"),
+    path("healthz", core.healthz, name="healthz"),
+    path("accounts/", include(auth_patterns)),
+    path("o/<slug:org_slug>/", include(organisation_patterns)),
+]
+
+handler400 = "portal.core.views.bad_request"
+handler403 = "portal.core.views.permission_denied"
+handler404 = "portal.core.views.page_not_found"
+handler500 = "portal.core.views.server_error"

@@ -1,0 +1,1 @@
+"""Every write to sites and rollouts: one service function per intention."""

@@ -1,0 +1,194 @@
+"""What a vendor renderer is and what it returns.
+
+A renderer turns a :class:`~sites.policy.Policy` into numbered :class:`Step` objects for one kind
+of firewall (or for the backup host): each step has a title, where to click (``gui_path``), the
+configuration to paste, why (``reason``), and how to check it (``verify``). Renderers are pure:
+no I/O, no ORM, no clock; the same inputs give an equal :class:`Rendered`.
+
+Step kinds:
+
+- ``change``: the customer changes something (``config`` holds what to apply).
+- ``check``: the setting is usually already there (e.g. default hide NAT); confirm it.
+- ``verify``: prove the path is open; ``probes`` says which portal probes complete it.
+
+Bump a renderer's ``renderer_version`` whenever its output changes: instruction sets are
+versioned by (site, profile, renderer version).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import ClassVar
+
+from sites.description import ServiceProfile, SiteDescription
+from sites.policy import GuideRule, Policy, PolicyWarning, Rule, RuleKind, WarningCode
+
+
+class StepKind(StrEnum):
+    CHANGE = "change"
+    CHECK = "check"
+    VERIFY = "verify"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A portal probe that completes a verify step: ``direction`` is "outbound" (run on the
+    backup host towards the portal) or "inbound" (the portal connects to the public address)."""
+
+    direction: str
+    protocol: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.protocol}/{self.port}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """One numbered instruction. ``config`` is empty when there is nothing to paste."""
+
+    number: int = 0  # assigned by Renderer.render
+    title: str
+    gui_path: str
+    config: str
+    config_language: str  # "iptables-restore", "nft", "powershell", "text", …
+    reason: str
+    verify: str
+    kind: StepKind = StepKind.CHANGE
+    guide_rules: tuple[GuideRule, ...] = ()
+    probes: tuple[Probe, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An instruction set for one vendor: ordered steps and the warnings to show above them."""
+
+    vendor: str
+    renderer_version: int
+    steps: tuple[Step, ...]
+    warnings: tuple[PolicyWarning, ...]
+
+
+class Renderer(ABC):
+    """Base of every vendor renderer; subclasses set the class attributes and ``build_steps``.
+
+    - ``versions``: the firmware or software versions the output targets.
+    - ``supports_ranges``: can one rule name an address range (else: a warning, and renderers
+      use ``HostMatch.networks()``, the exact CIDR blocks).
+    - ``hides_lan_by_default``: the vendor source-NATs the LAN out of the box, so transparency
+      is a *check* step, not a change.
+    - ``describes_firewall``: may be chosen as a site's firewall vendor.
+    - ``renders_host_rules``: also renders rules applied on the backup host (routes, host
+      firewall); otherwise another renderer (e.g. ``windows``) does, see ``renderers_for_site``.
+    - ``default_interfaces``: (inside, outside) names used when the site leaves them blank;
+      ``None`` if the output does not name interfaces.
+    """
+
+    slug: ClassVar[str]
+    name: ClassVar[str]
+    versions: ClassVar[str]
+    renderer_version: ClassVar[int]
+    supports_ranges: ClassVar[bool] = True
+    hides_lan_by_default: ClassVar[bool] = False
+    describes_firewall: ClassVar[bool] = True
+    renders_host_rules: ClassVar[bool] = False
+    default_interfaces: ClassVar[tuple[str, str] | None] = None
+
+    def render(self, policy: Policy, site: SiteDescription, profile: ServiceProfile) -> Rendered:
+        """The instruction set for this site: numbered steps and all warnings."""
+        steps = self.build_steps(policy, site, profile)
+        numbered = tuple(replace(step, number=n) for n, step in enumerate(steps, start=1))
+        warnings = policy.warnings + self.own_warnings(site)
+        return Rendered(self.slug, self.renderer_version, numbered, warnings)
+
+    @abstractmethod
+    def build_steps(
+        self, policy: Policy, site: SiteDescription, profile: ServiceProfile
+    ) -> list[Step]:
+        """The steps in order; numbers are assigned by ``render``."""
+
+    def interfaces(self, site: SiteDescription) -> tuple[str, str]:
+        """(inside, outside) interface names: the site's, or this vendor's defaults."""
+        inside, outside = self.default_interfaces or ("", "")
+        return site.inside_interface or inside, site.outside_interface or outside
+
+    def own_warnings(self, site: SiteDescription) -> tuple[PolicyWarning, ...]:
+        """Warnings that depend on this renderer's capabilities."""
+        warnings = []
+        if self.describes_firewall and site.host_addressing == "range" and not self.supports_ranges:
+            warnings.append(PolicyWarning(
+                WarningCode.RANGE_UNSUPPORTED,
+                f"{self.name} cannot name an address range in one rule; the instructions list "
+                "the range as the smallest set of networks that covers exactly those addresses.",
+                field="host_addressing",
+            ))
+        if self.default_interfaces and not (site.inside_interface and site.outside_interface):
+            inside, outside = self.interfaces(site)
+            warnings.append(PolicyWarning(
+                WarningCode.INTERFACE_NAMES_ASSUMED,
+                f"The instructions assume the inside interface is {inside} and the outside "
+                f"interface is {outside}; enter your firewall's interface names to get exact "
+                "instructions.",
+                field="inside_interface" if not site.inside_interface else "outside_interface",
+            ))
+        return tuple(warnings)
+
+
+def guide_rules_of(rules: Iterable[Rule]) -> tuple[GuideRule, ...]:
+    """Every guide rule behind these rules, in guide order."""
+    return tuple(sorted({g for r in rules for g in r.reason.guide_rules}))
+
+
+def verification_steps(
+    policy: Policy,
+    *,
+    outbound_verify: str,
+    inbound_verify: str,
+    gui_path: str = "",
+) -> list[Step]:
+    """The closing verify steps every firewall renderer shares, with vendor-specific commands:
+    one for the outbound backup ports, one for the forwarded ports if monitoring is on."""
+    outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+    steps = [Step(
+        kind=StepKind.VERIFY,
+        title="Prove the backup connection gets out",
+        gui_path=gui_path,
+        config="",
+        config_language="text",
+        reason=(
+            "Run the portal's probe on the backup host: it connects out on "
+            + ", ".join(str(r.port_spec) for r in outbound)
+            + " and the portal records the connection, which proves the rule and the address "
+            "translation work."
+        ),
+        verify=outbound_verify,
+        guide_rules=(GuideRule.BACKUP_OUTBOUND, GuideRule.TRANSPARENCY),
+        probes=tuple(Probe("outbound", r.protocol, r.port) for r in outbound),
+    )]
+    inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
+    if inbound:
+        steps.append(Step(
+            kind=StepKind.VERIFY,
+            title="Prove the monitoring ports are reachable from outside",
+            gui_path=gui_path,
+            config="",
+            config_language="text",
+            reason=(
+                "The portal connects to your public address on "
+                + ", ".join(str(r.port_spec) for r in inbound)
+                + " and the probe on the backup host answers, which proves the port-forwards "
+                "and the inbound rules work. Keep the probe running while the portal checks."
+                + (
+                    " The rules only let the monitoring sources in: the portal's checks come "
+                    "from the portal's own address, so allow it too while you verify."
+                    if inbound[0].allowed_sources else ""
+                )
+            ),
+            verify=inbound_verify,
+            guide_rules=(GuideRule.REMOTE_MONITORING,),
+            probes=tuple(Probe("inbound", r.protocol, r.port) for r in inbound),
+        ))
+    return steps

@@ -1,0 +1,36 @@
+"""Fixtures shared by the whole suite: a world of tenants and roles, a real worker, a browser."""
+import pytest
+from django.db import connection
+
+from portal.audit import triggers
+from tests.world import World, build_world
+
+pytest_plugins = ["tests.fixtures.worker", "tests.fixtures.browser"]
+
+
+@pytest.fixture(autouse=True)
+def _append_only_audit_on_sqlite(request):
+    """Keep the audit triggers in place for every database test on SQLite.
+
+    SQLite flushes a transactional test database with DELETE, which the triggers refuse; they are
+    dropped just before that flush and put back at the start of the next database test.
+    """
+    uses_db = {"db", "transactional_db", "live_server", "django_db_reset_sequences"} & set(
+        request.fixturenames
+    ) or request.node.get_closest_marker("django_db")
+    if not uses_db or connection.vendor != "sqlite":
+        yield
+        return
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    transactional = transactional or bool(marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    triggers.install(connection)
+    yield
+    if transactional:
+        triggers.drop(connection)
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()

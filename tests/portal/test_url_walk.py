@@ -1,0 +1,128 @@
+"""Walk every URL pattern as every role and as anonymous; the permission module says what each gets.
+
+Views below /o/<org_slug>/ declare ``permission``; the expected status is computed from it and from
+the scoped selectors' rule (an organisation one may not see is a 404). A view that forgets its scoping
+answers 200 or 403 where 404 is due, and fails here. A new pattern outside /o/ must be listed in
+``PUBLIC_AND_PERSONAL`` with what each caller gets, or this test fails.
+"""
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from portal.accounts import permissions
+from portal.accounts.permissions import Actor
+from tests.world import ROLES
+
+ANONYMOUS = "anonymous"
+CALLERS = [ANONYMOUS, *ROLES]
+
+
+def walk_patterns(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from walk_patterns(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+ALL_PATTERNS = list(walk_patterns())
+
+# route → (status for anonymous, status for a signed-in person); URLs outside any organisation.
+PUBLIC_AND_PERSONAL = {
+    "": (302, 302),
+    "healthz": (200, 200),
+    "accounts/login/": (200, 302),
+    "accounts/logout/": (405, 405),  # logging out is a POST
+    "accounts/password/change/": (302, 200),
+    "accounts/password/change/done/": (302, 200),
+    "accounts/password/reset/": (200, 200),
+    "accounts/password/reset/sent/": (200, 200),
+    "accounts/password/reset/<uidb64>/<token>/": (200, 200),  # an invalid link explains itself
+    "accounts/password/reset/complete/": (200, 200),
+    "accounts/switch/": (302, 302),
+}
+
+
+def fill(route: str, values: dict) -> str:
+    url = "/" + route
+    for name, value in values.items():
+        url = url.replace(f"<slug:{name}>", str(value)).replace(f"<int:{name}>", str(value))
+        url = url.replace(f"<{name}>", str(value))
+    return url
+
+
+def client_for(world, caller) -> Client:
+    client = Client()
+    if caller != ANONYMOUS:
+        client.force_login(world.people[caller])
+    return client
+
+
+def related_object(world, organisation, name):
+    """A value for a URL parameter after the organisation, and whether it belongs to it."""
+    if name == "job_pk":
+        job = world.jobs.get(organisation.slug) or world.jobs[world.provider.slug]
+        return job.pk, job.organisation_id == organisation.pk
+    raise AssertionError(f"the URL walk does not know the parameter {name!r}: teach it")
+
+
+def expected_status(world, caller, view_class, organisation, belongs: bool) -> int:
+    if caller == ANONYMOUS:
+        return 302
+    actor = Actor.for_user(world.people[caller])
+    if not permissions.can_view_organisation(actor, organisation):
+        return 404
+    if not view_class.permission(actor, organisation):
+        return 403
+    return 200 if belongs else 404
+
+
+def organisation_cases():
+    for route, entry in ALL_PATTERNS:
+        if "<slug:org_slug>" in route:
+            yield pytest.param(route, entry, id=route)
+
+
+def test_every_pattern_is_covered():
+    outside = {route for route, _ in ALL_PATTERNS if "<slug:org_slug>" not in route}
+    assert outside == set(PUBLIC_AND_PERSONAL), "list new URLs outside /o/ in PUBLIC_AND_PERSONAL"
+
+
+@pytest.mark.parametrize("route", sorted(PUBLIC_AND_PERSONAL))
+def test_public_and_personal_urls(world, route):
+    for caller in CALLERS:
+        url = fill(route, {"uidb64": "MQ", "token": "set-password"})
+        status = client_for(world, caller).get(url).status_code
+        expected = PUBLIC_AND_PERSONAL[route][0 if caller == ANONYMOUS else 1]
+        assert status == expected, f"{caller} GET {url}: {status}, expected {expected}"
+
+
+@pytest.mark.parametrize(("route", "entry"), list(organisation_cases()))
+def test_organisation_urls_follow_the_permission_module(world, route, entry):
+    view_class = getattr(entry.callback, "view_class", None)
+    assert view_class is not None, f"{route}: organisation pages are class-based OrganisationMixin views"
+    assert getattr(view_class, "permission", None), f"{route}: {view_class.__name__} declares no permission"
+    params = [p for p in entry.pattern.converters if p != "org_slug"]
+    failures = []
+    for caller in CALLERS:
+        client = client_for(world, caller)
+        for organisation in world.organisations:
+            values = {"org_slug": organisation.slug}
+            belongs = True
+            for name in params:
+                values[name], owned = related_object(world, organisation, name)
+                belongs = belongs and owned
+            url = fill(route, values)
+            status = client.get(url).status_code
+            expected = expected_status(world, caller, view_class, organisation, belongs)
+            if status != expected:
+                failures.append(f"{caller} GET {url}: {status}, expected {expected}")
+            # Writes are refused exactly as reads are; a permitted write never answers 500.
+            post_status = client.post(url, {}).status_code
+            if expected in (302, 403, 404):
+                if post_status != expected:
+                    failures.append(f"{caller} POST {url}: {post_status}, expected {expected}")
+            elif post_status >= 500:
+                failures.append(f"{caller} POST {url}: {post_status}")
+    assert not failures, "\n".join(failures)

@@ -1,0 +1,110 @@
+"""The iptables renderer: one iptables-restore file that the real loader accepts."""
+
+from __future__ import annotations
+
+import pytest
+
+from sites.vendors.formats import config_file
+from tests.sites.vendors.example_sites import EXAMPLE_NAMES, load_example, make_site, render
+from tests.sites.vendors.loader import check_with_loader
+
+LOADER = ["iptables-restore", "--test", "--noflush"]
+MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
+              "public_address": "192.0.2.1"}
+
+
+def rules_file(**changes) -> str:
+    return config_file(render("iptables", make_site(vendor="iptables", **changes)))
+
+
+def lines(text: str, start: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(start)]
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES)
+def test_loader_accepts_every_example(example, tmp_path):
+    text = config_file(render("iptables", load_example(example)))
+    result = check_with_loader(LOADER, text, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"monitoring_enabled": True}, {**MONITORING, "public_address": None},
+     {"host_addressing": "dhcp", "host_address": None},
+     {**MONITORING, "host_addressing": "range", "host_range_start": "192.168.1.10",
+      "host_range_end": "192.168.1.20", "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"]}],
+    ids=["any-source", "dynamic-public", "dhcp", "range-two-sources"],
+)
+def test_loader_accepts_variants(changes, tmp_path):
+    result = check_with_loader(LOADER, rules_file(**changes), tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_loader_rejects_a_broken_file(tmp_path):
+    """The loader test is not vacuous: a bad port fails."""
+    broken = rules_file().replace("--dport 4401", "--dport 99999", 1)
+    assert check_with_loader(LOADER, broken, tmp_path).returncode != 0
+
+
+def test_one_commit_per_table_and_conntrack_first():
+    text = rules_file(**MONITORING)
+    assert lines(text, "*") == ["*filter", "*nat"]
+    assert text.count("COMMIT") == 2
+    assert lines(text, "-I FORWARD")[0] == (
+        "-I FORWARD 1 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT")
+    assert ":FORWARD" not in text  # no chain policy is set or assumed
+
+
+def test_rules_are_inserted_in_order():
+    numbers = [int(line.split()[2]) for line in lines(rules_file(**MONITORING), "-I FORWARD")]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_static_host_outbound_and_masquerade():
+    text = rules_file(inside_interface="eth1", outside_interface="eth0")
+    assert lines(text, "-I FORWARD 2") == [
+        "-I FORWARD 2 -i eth1 -o eth0 -s 192.168.1.10/32 -d 203.0.113.0/24 "
+        "-p tcp -m tcp --dport 4401 -j ACCEPT"]
+    assert lines(text, "-A POSTROUTING") == [
+        "-A POSTROUTING -o eth0 -s 192.168.1.10/32 -d 203.0.113.0/24 "
+        "-p tcp -m tcp --dport 4401 -j MASQUERADE"]
+
+
+def test_no_inbound_rules_without_monitoring():
+    text = rules_file()
+    assert "DNAT" not in text and "PREROUTING" not in text
+    assert "-i wan0 -o lan0" not in text
+
+
+def test_dhcp_source_is_the_lan():
+    text = rules_file(host_addressing="dhcp", host_address=None)
+    assert "-s 192.168.1.0/24 -d 203.0.113.0/24" in text
+
+
+def test_range_uses_iprange():
+    text = rules_file(host_addressing="range", host_address=None,
+                      host_range_start="192.168.1.10", host_range_end="192.168.1.20")
+    assert text.count("-m iprange --src-range 192.168.1.10-192.168.1.20") == 2  # FORWARD + nat
+
+
+def test_monitoring_dnat_per_protocol_and_forward_on_private_address():
+    text = rules_file(**MONITORING)
+    assert lines(text, "-A PREROUTING") == [
+        f"-A PREROUTING -i wan0 -s 198.51.100.7/32 -d 192.0.2.1/32 -p {p} -m {p} --dport {port} "
+        f"-j DNAT --to-destination 192.168.1.10:{port}"
+        for p, port in (("tcp", 4403), ("udp", 4403), ("tcp", 4401))
+    ]
+    inbound = [line for line in lines(text, "-I FORWARD") if "-i wan0" in line]
+    assert len(inbound) == 3
+    assert all("-d 192.168.1.10/32" in line and "192.0.2.1" not in line for line in inbound)
+
+
+def test_monitoring_from_any_source_has_no_source_match():
+    text = rules_file(**{**MONITORING, "monitoring_sources": []})
+    assert all(" -s " not in line for line in lines(text, "-A PREROUTING"))
+
+
+def test_dynamic_public_address_matches_local_destination():
+    text = rules_file(**{**MONITORING, "public_address": None})
+    assert all("-m addrtype --dst-type LOCAL" in line for line in lines(text, "-A PREROUTING"))
