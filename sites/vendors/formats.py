@@ -46,3 +46,51 @@ def instructions_text(rendered: Rendered) -> str:
 
 def _indent(text: str) -> list[str]:
     return [f"    {line}".rstrip() for line in text.rstrip("\n").split("\n")]
+
+
+def instructions_markdown(rendered: Rendered, *, title: str = "") -> str:
+    """The instruction set as Markdown: warnings as a list, each step a section with code blocks."""
+    lines = [f"# {title or 'Firewall instructions'} ({rendered.vendor})", ""]
+    if rendered.warnings:
+        lines += ["**Before you start:**", ""]
+        lines += [f"- {warning.message}" for warning in rendered.warnings]
+        lines.append("")
+    for step in rendered.steps:
+        lines += [f"## Step {step.number}: {step.title}", ""]
+        if step.gui_path:
+            lines += [f"*Where:* {step.gui_path}", ""]
+        lines += [f"*Why:* {step.reason}", ""]
+        if step.config:
+            lines += [f"```{step.config_language}", step.config.rstrip("\n"), "```", ""]
+        if step.verify:
+            lines += ["*Check:*", "", "```", step.verify.rstrip("\n"), "```", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def rendered_as_dict(rendered: Rendered) -> dict:
+    """A JSON-ready copy of the instruction set (what ``--format json`` prints)."""
+    return {
+        "vendor": rendered.vendor,
+        "renderer_version": rendered.renderer_version,
+        "warnings": [
+            {"code": str(w.code), "field": w.field, "message": w.message} for w in rendered.warnings
+        ],
+        "steps": [
+            {
+                "number": step.number,
+                "kind": str(step.kind),
+                "title": step.title,
+                "gui_path": step.gui_path,
+                "config": step.config,
+                "config_language": step.config_language,
+                "reason": step.reason,
+                "verify": step.verify,
+                "guide_rules": [int(rule) for rule in step.guide_rules],
+                "probes": [
+                    {"direction": p.direction, "protocol": p.protocol, "port": p.port}
+                    for p in step.probes
+                ],
+            }
+            for step in rendered.steps
+        ],
+    }

@@ -1,0 +1,106 @@
+"""`manage.py instructions` and `manage.py vendors`: rendering from a site file, no database."""
+import json
+import shutil
+import subprocess
+import sys
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from sites.vendors import RENDERERS
+
+EXAMPLES = "docs/examples"
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command("instructions", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_vendors_lists_every_renderer_slug_first():
+    out = StringIO()
+    call_command("vendors", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert [line.split("\t")[0] for line in lines] == sorted(RENDERERS)
+    assert all(len(line.split("\t")) == 3 for line in lines)
+    assert len(RENDERERS) >= 4
+
+
+def test_all_vendors_mention_every_port_and_protocol_with_monitoring_on():
+    payload = json.loads(run(f"{EXAMPLES}/monitoring.json", "--vendor", "all", "--format", "json"))
+    assert {entry["vendor"] for entry in payload} == set(RENDERERS)
+    for entry in payload:
+        text = json.dumps(entry).lower()
+        assert "4401" in text, entry["vendor"]
+        assert "4403" in text and "tcp" in text and "udp" in text, entry["vendor"]
+
+
+def test_default_is_the_sites_firewall_plus_its_windows_host():
+    text = run(f"{EXAMPLES}/multihomed-windows.json")
+    site = json.load(open(f"{EXAMPLES}/multihomed-windows.json"))
+    assert text.startswith(f"vendor: {site['vendor']} ")
+    assert "vendor: windows" in text
+
+
+def test_markdown_has_a_section_per_step():
+    markdown = run(f"{EXAMPLES}/static-host.json", "--vendor", "iptables", "--format", "markdown")
+    assert markdown.startswith("# ")
+    assert "## Step 1:" in markdown and "```iptables-restore" in markdown
+
+
+@pytest.mark.skipif(not shutil.which("iptables-restore"), reason="iptables is not installed")
+@pytest.mark.parametrize("example", ["static-host", "dhcp-host", "range-hosts", "monitoring"])
+def test_config_format_for_iptables_is_a_file_iptables_restore_loads(example, tmp_path):
+    config = run(f"{EXAMPLES}/{example}.json", "--vendor", "iptables", "--format", "config")
+    result = subprocess.run(
+        ["iptables-restore", "--test", "--noflush"], input=config, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.skipif(not shutil.which("nft"), reason="nftables is not installed")
+@pytest.mark.parametrize("example", ["static-host", "dhcp-host", "range-hosts", "monitoring"])
+def test_config_format_for_nftables_is_a_file_nft_checks(example, tmp_path):
+    path = tmp_path / "rules.nft"
+    path.write_text(run(f"{EXAMPLES}/{example}.json", "--vendor", "nftables", "--format", "config"))
+    result = subprocess.run(["nft", "-c", "-f", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_bad_site_file_names_every_bad_field(tmp_path):
+    bad = tmp_path / "site.json"
+    bad.write_text(json.dumps({"name": "x", "vendor": "nope", "lan_network": "10.0.0.0/33"}))
+    with pytest.raises(CommandError) as error:
+        run(str(bad))
+    message = str(error.value)
+    for field in ("vendor", "lan_network", "lan_gateway", "host_addressing"):
+        assert f"  {field}: " in message
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(None, "no such file"), ("{not json", "not valid JSON (line 1"), ("[1, 2]", "site description")],
+)
+def test_unreadable_files_are_explained(tmp_path, content, expected):
+    path = tmp_path / "site.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(CommandError, match=expected.replace("(", r"\(")):
+        run(str(path))
+
+
+def test_an_unknown_vendor_option_is_refused():
+    with pytest.raises(CommandError, match="--vendor: unknown vendor 'nope'"):
+        run(f"{EXAMPLES}/static-host.json", "--vendor", "nope")
+
+
+def test_the_command_exits_non_zero_on_a_bad_file(tmp_path):
+    bad = tmp_path / "site.json"
+    bad.write_text("{}")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "instructions", str(bad)], capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "name:" in result.stderr
