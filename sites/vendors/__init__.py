@@ -10,14 +10,35 @@ from __future__ import annotations
 
 from sites.description import SiteDescription
 from sites.vendors.base import Renderer
+from sites.vendors.checkpoint import CheckPointRenderer
+from sites.vendors.cisco_asa import CiscoAsaRenderer
+from sites.vendors.cisco_ios import CiscoIosRenderer
+from sites.vendors.edgeos import EdgeosRenderer
+from sites.vendors.fortigate import FortigateRenderer
 from sites.vendors.generic import GenericRenderer
 from sites.vendors.iptables import IptablesRenderer
+from sites.vendors.juniper_srx import JuniperSrxRenderer
+from sites.vendors.meraki import MerakiRenderer
+from sites.vendors.mikrotik import MikrotikRenderer
 from sites.vendors.nftables import NftablesRenderer
+from sites.vendors.opnsense import OpnsenseRenderer
+from sites.vendors.paloalto import PaloAltoRenderer
+from sites.vendors.pf import PfRenderer
+from sites.vendors.pfsense import PfsenseRenderer
+from sites.vendors.sonicwall import SonicwallRenderer
+from sites.vendors.sophos import SophosRenderer
+from sites.vendors.watchguard import WatchguardRenderer
 from sites.vendors.windows import WindowsRenderer
 
 RENDERERS: dict[str, Renderer] = {
     r.slug: r
-    for r in (GenericRenderer(), IptablesRenderer(), NftablesRenderer(), WindowsRenderer())
+    for r in (
+        GenericRenderer(), IptablesRenderer(), NftablesRenderer(), WindowsRenderer(),
+        SonicwallRenderer(), MerakiRenderer(), SophosRenderer(), WatchguardRenderer(),
+        PfsenseRenderer(), OpnsenseRenderer(), PfRenderer(),
+        CiscoAsaRenderer(), CiscoIosRenderer(), MikrotikRenderer(), EdgeosRenderer(),
+        FortigateRenderer(), PaloAltoRenderer(), JuniperSrxRenderer(), CheckPointRenderer(),
+    )
 }
 
 

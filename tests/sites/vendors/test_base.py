@@ -35,8 +35,15 @@ RANGE = {"host_addressing": "range", "host_address": None,
          "host_range_start": "192.168.1.10", "host_range_end": "192.168.1.20"}
 
 
+FIREWALLS = {
+    "checkpoint", "cisco-asa", "cisco-ios", "edgeos", "fortigate", "generic", "iptables",
+    "juniper-srx", "meraki", "mikrotik", "nftables", "opnsense", "paloalto", "pf", "pfsense",
+    "sonicwall", "sophos", "watchguard",
+}
+
+
 def test_registry():
-    assert set(RENDERERS) == {"generic", "iptables", "nftables", "windows"}
+    assert set(RENDERERS) == FIREWALLS | {"windows"}
     assert get_renderer("iptables").slug == "iptables"
     with pytest.raises(KeyError, match="known"):
         get_renderer("acme")
@@ -45,7 +52,7 @@ def test_registry():
 def test_vendor_choices_are_firewalls_only():
     slugs = [slug for slug, _ in vendor_choices()]
     assert "windows" not in slugs
-    assert set(slugs) == {"generic", "iptables", "nftables"}
+    assert set(slugs) == FIREWALLS
 
 
 def test_renderers_for_site_adds_the_windows_host():

@@ -1,0 +1,286 @@
+"""Cisco Meraki MX security appliances, managed in the Meraki Dashboard.
+
+Targets MX appliance firmware 16 and later in routed (NAT) mode, configured in the Dashboard
+(Security & SD-WAN › Configure › Firewall) or with the Dashboard API v1
+(``/networks/{networkId}/appliance/firewall/l3FirewallRules`` and ``…/portForwardingRules``).
+
+How it handles the traps:
+
+- Whole-list APIs replace: a PUT on either endpoint replaces the whole list. The API step is a
+  read-merge-write script (curl and jq): it GETs the current list and keeps a copy, drops the
+  read-only "Default rule" that the GET appends to the L3 list (the PUT body must not contain
+  it), removes earlier copies of our own rules (matched by comment or name, so running it twice
+  changes nothing), adds ours (L3 rules at the top, before any deny) and PUTs the merged list.
+  It stops, changing nothing, if another port forward already uses one of our public ports.
+- One protocol per port forward: TCP 4403, UDP 4403 and TCP 4401 are three forwarding rules.
+- The inbound allow: an MX port forward opens the firewall itself, restricted by its "Allowed
+  remote IPs"; the L3 rules only filter outbound traffic. So the inbound allow is that field of
+  each forward, which names the backup host by its LAN (private) address.
+- NAT is automatic in routed mode: transparency is a *check* that the appliance is not in
+  passthrough / VPN concentrator mode.
+- Ranges: L3 rules take CIDRs, not ranges, so a range becomes its exact CIDR cover
+  (``HostMatch.networks()``), comma-separated. DHCP: the LAN network.
+- Dynamic public address: forwards apply to whatever address the uplink has; the monitoring GUI
+  can use the appliance's Dashboard dynamic DNS name. Forwards apply to the uplink named by the
+  site's outside interface when it is ``internet1``, ``internet2`` or ``both``, else to both.
+"""
+
+from __future__ import annotations
+
+import json
+from ipaddress import IPv4Network
+
+from sites.description import ServiceProfile, SiteDescription
+from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
+from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
+
+FIREWALL_GUI = "Security & SD-WAN › Configure › Firewall"
+API = "https://api.meraki.com/api/v1/networks/{networkId}/appliance/firewall"
+UPLINKS = ("internet1", "internet2", "both")
+COMMENT = "Online backup"
+
+
+class MerakiRenderer(Renderer):
+    slug = "meraki"
+    name = "Cisco Meraki MX"
+    versions = "MX firmware 16 and later (routed mode); Dashboard API v1"
+    renderer_version = 1
+    supports_ranges = False  # srcCidr takes CIDRs only
+    hides_lan_by_default = True  # routed mode NATs everything to the uplink address
+    default_interfaces = None  # the Dashboard names uplinks, not interfaces
+
+    def build_steps(
+        self, policy: Policy, site: SiteDescription, profile: ServiceProfile
+    ) -> list[Step]:
+        outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+        forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
+        inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
+        uplink = site.outside_interface if site.outside_interface in UPLINKS else "both"
+        l3 = [_l3_rule(r) for r in outbound]
+        pf = [_forward(r, uplink) for r in forwards]
+
+        steps = [
+            self._outbound_step(outbound, l3),
+            self._transparency_step(policy.of_kind(RuleKind.SOURCE_NAT)),
+        ]
+        if forwards:
+            steps.append(self._forward_step(forwards + inbound, pf, site))
+        steps.append(self._api_step(outbound + forwards + inbound, l3, pf))
+        inbound_verify = ""
+        if inbound:
+            inbound_verify = (
+                "While the portal checks: capture on the appliance, interface LAN, filter "
+                f"'host {inbound[0].hosts.start}': the forwarded connections reach the backup "
+                "host on " + ", ".join(str(r.port_spec) for r in inbound) + "."
+            )
+        steps += verification_steps(
+            policy,
+            gui_path="Network-wide › Monitor › Packet capture",
+            outbound_verify=(
+                "While the probe runs on the backup host: capture on the appliance, interface "
+                "Internet 1 (or the uplink in use), filter "
+                + " or ".join(f"'{r.protocol} port {r.port}'" for r in outbound)
+                + ": the packets to the datacenter leave with the uplink's public address as "
+                "source. Security & SD-WAN › Monitor › Event log shows no firewall block."
+            ),
+            inbound_verify=inbound_verify,
+        )
+        return steps
+
+    def _outbound_step(self, rules: tuple[Rule, ...], l3: list[dict]) -> Step:
+        lines = []
+        for rule, body in zip(rules, l3):
+            lines += [
+                "Add a rule (Outbound rules):",
+                "  Policy: Allow",
+                f"  Protocol: {rule.protocol.upper()}",
+                f"  Source: {body['srcCidr']}",
+                "  Src port: Any",
+                f"  Destination: {body['destCidr']}",
+                f"  Dst port: {rule.port}",
+                f"  Comment: {body['comment']}",
+            ]
+        lines.append("Drag the rule(s) to the top of the list, above any deny rule, and Save.")
+        return Step(
+            title="Allow the backup connection out (Layer 3 outbound rule)",
+            gui_path=f"{FIREWALL_GUI} › Layer 3 › Outbound rules",
+            config="\n".join(lines),
+            config_language="text",
+            reason=(
+                str(rules[0].reason)
+                + " The MX allows outbound traffic by default (the last, fixed rule); this rule "
+                "keeps the backup working where a deny rule has been added above it."
+            ),
+            verify="The rule is listed above every deny rule, and Save was clicked.",
+            guide_rules=guide_rules_of(rules),
+        )
+
+    def _transparency_step(self, rules: tuple[Rule, ...]) -> Step:
+        return Step(
+            kind=StepKind.CHECK,
+            title="Check that the appliance translates (routed mode)",
+            gui_path="Security & SD-WAN › Configure › Addressing & VLANs",
+            config="Mode: Routed",
+            config_language="text",
+            reason=(
+                "In routed mode the MX translates every outbound connection to its uplink "
+                "address; there is no setting to change. In passthrough or VPN concentrator mode "
+                "it does not translate, and the router in front of it must. "
+                + rules[0].reason.detail
+            ),
+            verify="Addressing & VLANs shows Mode: Routed.",
+            guide_rules=guide_rules_of(rules),
+        )
+
+    def _forward_step(self, rules: tuple[Rule, ...], pf: list[dict], site: SiteDescription) -> Step:
+        lines = []
+        for body in pf:
+            lines += [
+                "Add a port forwarding rule:",
+                f"  Description: {body['name']}",
+                f"  Uplink: {_uplink_label(body['uplink'])}",
+                f"  Protocol: {body['protocol'].upper()}",
+                f"  Public port: {body['publicPort']}",
+                f"  LAN IP: {body['lanIp']}",
+                f"  Local port: {body['localPort']}",
+                f"  Allowed remote IPs: {', '.join(body['allowedIps'])}",
+            ]
+        lines.append("Save.")
+        public = (
+            f"the uplink address {site.public_address}"
+            if site.public_address
+            else "the uplink's address, which changes (use the appliance's dynamic DNS name, "
+                 "shown under Security & SD-WAN › Monitor › Appliance status, in the monitoring GUI)"
+        )
+        sources = rules[0].allowed_sources
+        return Step(
+            title="Forward the monitoring ports to the backup host (one rule per protocol)",
+            gui_path=f"{FIREWALL_GUI} › Port forwarding",
+            config="\n".join(lines),
+            config_language="text",
+            reason=(
+                "A port forward takes one protocol, so TCP and UDP 4403 are separate rules. "
+                f"Connections to {public} are forwarded to the backup host's LAN address. The "
+                "forward also lets the connection in: "
+                + ("its Allowed remote IPs restrict it to the monitoring sources."
+                   if sources else "Allowed remote IPs is Any; the monitoring computers' addresses would be safer.")
+                + (f" If {site.public_address} is not the uplink's own address but an extra "
+                   "address routed to the MX, use 1:Many NAT on the same page instead."
+                   if site.public_address else "")
+            ),
+            verify="The port forwarding rules are listed, one per protocol, and Save was clicked.",
+            guide_rules=guide_rules_of(rules),
+        )
+
+    def _api_step(self, rules: tuple[Rule, ...], l3: list[dict], pf: list[dict]) -> Step:
+        lines = [
+            "#!/usr/bin/env bash",
+            "# Read, merge, write: a PUT replaces the whole list, so never PUT only our rules.",
+            "# Needs curl and jq. API key: Dashboard › Organization › API & webhooks.",
+            "set -euo pipefail",
+            ': "${MERAKI_API_KEY:?set MERAKI_API_KEY}" "${NETWORK_ID:?set NETWORK_ID (L_… or N_…)}"',
+            f'API="{API.replace("{networkId}", "$NETWORK_ID")}"',
+            'AUTH="Authorization: Bearer $MERAKI_API_KEY"',
+            "",
+            "# L3 outbound rules to add at the top (replacing earlier copies, matched by comment):",
+            f"OURS_L3='{_json(l3)}'",
+            'curl -sS --fail -H "$AUTH" "$API/l3FirewallRules" > l3FirewallRules.before.json',
+            "# Drop the read-only default rule the GET appends, and our earlier copies; ours first.",
+            "jq --argjson ours \"$OURS_L3\" '{rules: ($ours + [.rules[]",
+            '    | select(.comment != "Default rule")',
+            "    | select(.comment as $c | ($ours | map(.comment) | index($c)) | not)])}' \\",
+            "  l3FirewallRules.before.json > l3FirewallRules.after.json",
+            'curl -sS --fail -X PUT -H "$AUTH" -H "Content-Type: application/json" \\',
+            '  --data @l3FirewallRules.after.json "$API/l3FirewallRules" > /dev/null',
+        ]
+        if pf:
+            lines += [
+                "",
+                "# Port forwards, one per protocol (replacing earlier copies, matched by name):",
+                f"OURS_PF='{_json(pf)}'",
+                'curl -sS --fail -H "$AUTH" "$API/portForwardingRules" > portForwardingRules.before.json',
+                "# Stop if someone else's forward already uses one of our protocol/public ports.",
+                "jq -e --argjson ours \"$OURS_PF\" '[.rules[] | select(. as $r | $ours | any(",
+                "    .name != $r.name and .protocol == $r.protocol and .publicPort == $r.publicPort))]",
+                "  | length == 0' portForwardingRules.before.json > /dev/null \\",
+                '  || { echo "A port forward for the same protocol and public port exists; resolve it first." >&2; exit 1; }',
+                "jq --argjson ours \"$OURS_PF\" '{rules: ([.rules[]",
+                "    | select(.name as $n | ($ours | map(.name) | index($n)) | not)] + $ours)}' \\",
+                "  portForwardingRules.before.json > portForwardingRules.after.json",
+                'curl -sS --fail -X PUT -H "$AUTH" -H "Content-Type: application/json" \\',
+                '  --data @portForwardingRules.after.json "$API/portForwardingRules" > /dev/null',
+            ]
+        lines += [
+            "",
+            "# The *.before.json files are your previous lists. To roll back, PUT them again",
+            "# (for l3FirewallRules, without its \"Default rule\" entry).",
+        ]
+        endpoints = ["l3FirewallRules"] + (["portForwardingRules"] if pf else [])
+        return Step(
+            title="Or apply the same rules with the Dashboard API (read, merge, write)",
+            gui_path="Dashboard API v1: GET, then PUT "
+            + " and ".join(f"/networks/{{networkId}}/appliance/firewall/{e}" for e in endpoints),
+            config="\n".join(lines),
+            config_language="bash",
+            reason=(
+                "Instead of the Dashboard steps above (doing both is harmless: the script "
+                "replaces rules with the same comment or name). The PUT endpoints replace the "
+                "whole list, so the script reads the current rules, keeps them, and writes them "
+                "back with ours merged in. Set MERAKI_API_KEY and NETWORK_ID first."
+            ),
+            verify="\n".join(
+                'curl -sS -H "Authorization: Bearer $MERAKI_API_KEY" '
+                f'"{API.replace("{networkId}", "$NETWORK_ID")}/{e}" '
+                f"| jq '.rules[] | select({_selector(e)} // \"\" | startswith(\"{COMMENT}\"))'"
+                for e in endpoints
+            ),
+            guide_rules=guide_rules_of(rules),
+        )
+
+
+def _cidrs(networks: tuple[IPv4Network, ...]) -> str:
+    return ",".join(str(n) for n in networks)
+
+
+def _hosts(hosts: HostMatch) -> str:
+    return _cidrs(hosts.networks())
+
+
+def _l3_rule(rule: Rule) -> dict:
+    return {
+        "comment": f"{COMMENT} {rule.protocol.upper()} {rule.port} to datacenter",
+        "policy": "allow",
+        "protocol": rule.protocol,
+        "srcCidr": _hosts(rule.hosts),
+        "srcPort": "Any",
+        "destCidr": _cidrs(rule.datacenter),
+        "destPort": str(rule.port),
+        "syslogEnabled": False,
+    }
+
+
+def _forward(rule: Rule, uplink: str) -> dict:
+    return {
+        "name": f"{COMMENT} monitoring {rule.protocol.upper()} {rule.port}",
+        "lanIp": str(rule.hosts.start),
+        "uplink": uplink,
+        "publicPort": str(rule.port),
+        "localPort": str(rule.port),
+        "allowedIps": [str(n) for n in rule.allowed_sources] or ["any"],
+        "protocol": rule.protocol,
+    }
+
+
+def _json(value: list[dict]) -> str:
+    """Compact JSON for a single-quoted shell string (our values never contain quotes)."""
+    text = json.dumps(value, indent=2)
+    assert "'" not in text
+    return text
+
+
+def _selector(endpoint: str) -> str:
+    return ".comment" if endpoint == "l3FirewallRules" else ".name"
+
+
+def _uplink_label(uplink: str) -> str:
+    return {"internet1": "Internet 1", "internet2": "Internet 2", "both": "Both"}[uplink]

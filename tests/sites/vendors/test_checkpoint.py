@@ -1,0 +1,108 @@
+"""The Check Point renderer: TCP/UDP services, automatic hide NAT on the host object, manual
+static NAT per service for inbound, access rule on the real address, publish and install."""
+
+from __future__ import annotations
+
+from sites.vendors import get_renderer
+from sites.vendors.formats import config_file
+from tests.sites.vendors.example_sites import make_site, render
+
+MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
+              "public_address": "192.0.2.1"}
+HIDE = 'nat-settings.auto-rule true nat-settings.method "hide" nat-settings.hide-behind "gateway"'
+
+
+def script(**changes) -> str:
+    return config_file(render("checkpoint", make_site(vendor="checkpoint", **changes)))
+
+
+def commands(text: str, start: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(f"mgmt_cli {start}")]
+
+
+def test_renderer_declares_its_capabilities():
+    renderer = get_renderer("checkpoint")
+    assert renderer.supports_ranges and not renderer.hides_lan_by_default
+    assert renderer.default_interfaces is None
+
+
+def test_one_session_login_publish_install_logout():
+    text = script(**MONITORING)
+    assert "mgmt_cli login -r true > id.txt" in text
+    mgmt = [line for line in text.splitlines() if line.startswith("mgmt_cli ")]
+    assert all(line.endswith(" -s id.txt") for line in mgmt[1:])
+    assert [line.split()[1] for line in mgmt[-3:]] == ["publish", "install-policy", "logout"]
+    assert 'targets.1 "$GW"' in mgmt[-2]
+
+
+def test_tcp_and_udp_services_are_separate():
+    text = script(**MONITORING)
+    assert 'mgmt_cli add service-tcp name "obm-tcp-4403" port 4403 -s id.txt' in text
+    assert 'mgmt_cli add service-udp name "obm-udp-4403" port 4403 -s id.txt' in text
+
+
+def test_transparency_is_automatic_hide_nat_on_the_host_as_a_change():
+    rendered = render("checkpoint", make_site(vendor="checkpoint"))
+    step = [s for s in rendered.steps if "transparency" in s.title][0]
+    assert step.kind == "change"
+    assert f'add host name "obm-host" ip-address "192.168.1.10" {HIDE}' in step.config
+
+
+def test_one_static_nat_rule_per_service_to_the_real_host():
+    nat = commands(script(**MONITORING), "add nat-rule")
+    assert len(nat) == 3
+    for line, service in zip(nat, ("obm-tcp-4403", "obm-udp-4403", "obm-tcp-4401")):
+        assert "method static" in line
+        assert f'original-service "{service}"' in line
+        assert 'original-destination "obm-public"' in line
+        assert 'translated-destination "obm-host"' in line
+        assert 'original-source "obm-mon-1"' in line
+
+
+def test_inbound_access_rule_names_the_real_address():
+    text = script(**MONITORING)
+    rule = [line for line in commands(text, "add access-rule") if "obm-monitoring-in" in line][0]
+    assert 'destination "obm-host"' in rule and "obm-public" not in rule
+    assert 'service.1 "obm-tcp-4403" service.2 "obm-udp-4403" service.3 "obm-tcp-4401"' in rule
+    assert 'source "obm-mon-1"' in rule
+
+
+def test_no_automatic_static_nat_on_the_host():
+    assert 'nat-settings.method "static"' not in script(**MONITORING)
+
+
+def test_range_is_an_address_range_with_hide_nat():
+    text = script(host_addressing="range", host_address=None,
+                  host_range_start="192.168.1.10", host_range_end="192.168.1.20")
+    assert (f'add address-range name "obm-hosts" ip-address-first "192.168.1.10" '
+            f'ip-address-last "192.168.1.20" {HIDE}') in text
+    assert 'source "obm-hosts"' in text
+
+
+def test_dhcp_source_is_the_lan_network():
+    text = script(host_addressing="dhcp", host_address=None)
+    assert f'add network name "obm-lan" subnet "192.168.1.0" mask-length 24 {HIDE}' in text
+    assert 'source "obm-lan"' in text
+
+
+def test_several_sources_become_a_group_and_any_source_is_omitted():
+    text = script(**{**MONITORING, "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"]})
+    assert 'add group name "obm-monitors" members.1 "obm-mon-1" members.2 "obm-mon-2"' in text
+    assert all('original-source "obm-monitors"' in line for line in commands(text, "add nat-rule"))
+    anywhere = script(**{**MONITORING, "monitoring_sources": []})
+    assert "original-source" not in anywhere
+    inbound = [line for line in commands(anywhere, "add access-rule") if "obm-monitoring-in" in line][0]
+    assert "source" not in inbound.replace("original-source", "")
+
+
+def test_dynamic_public_address_uses_the_gateway_object():
+    text = script(**{**MONITORING, "public_address": None})
+    assert "obm-public" not in text
+    assert all('original-destination "$GW"' in line for line in commands(text, "add nat-rule"))
+
+
+def test_monitoring_target_is_its_own_host_with_dhcp():
+    text = script(**MONITORING, host_addressing="dhcp", host_address="192.168.1.50",
+                  dhcp_reservation_planned=False)
+    assert 'mgmt_cli add host name "obm-host" ip-address "192.168.1.50" -s id.txt' in text
+    assert 'translated-destination "obm-host"' in text

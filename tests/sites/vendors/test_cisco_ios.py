@@ -1,0 +1,136 @@
+"""The Cisco IOS renderer: wildcard masks, static NAT per protocol, public address in the ACL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from sites.policy import WarningCode
+from sites.vendors.base import StepKind
+from sites.vendors.formats import config_file
+from tests.sites.vendors.example_sites import make_site, render
+
+MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
+              "public_address": "192.0.2.1"}
+RANGE = {"host_addressing": "range", "host_address": None,
+         "host_range_start": "192.168.1.10", "host_range_end": "192.168.1.20"}
+DHCP = {"host_addressing": "dhcp", "host_address": None}
+
+
+def rendered(**changes):
+    return render("cisco-ios", make_site(vendor="cisco-ios", **changes))
+
+
+def config(**changes) -> str:
+    return config_file(rendered(**changes))
+
+
+def lines(text: str, start: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip().startswith(start)]
+
+
+def step(result, title_start: str):
+    return next(s for s in result.steps if s.title.startswith(title_start))
+
+
+def test_access_lists_use_wildcard_masks_not_netmasks():
+    text = config(**RANGE)
+    assert "203.0.113.0 0.0.0.255" in text
+    assert not re.search(r"\b255\.255\.", text)
+
+
+def test_static_host_outbound_entry_and_nat_overload():
+    result = rendered(inside_interface="GigabitEthernet0/0/1", outside_interface="GigabitEthernet0/0/0")
+    text = config_file(result)
+    assert " 1 permit tcp host 192.168.1.10 203.0.113.0 0.0.0.255 eq 4401" in text
+    assert "interface GigabitEthernet0/0/1\n ip nat inside\ninterface GigabitEthernet0/0/0\n ip nat outside" in text
+    assert "ip nat inside source list OBM-NAT interface GigabitEthernet0/0/0 overload" in text
+    assert step(result, "Translate the backup connections").kind is StepKind.CHANGE
+
+
+def test_never_binds_an_access_list_to_an_interface():
+    """IOS access lists are stateless: binding a new one would drop all other traffic."""
+    text = config(**MONITORING)
+    assert "ip access-group" not in text
+    check = rendered(**MONITORING).steps[0]
+    assert check.kind is StepKind.CHECK
+    assert check.verify.splitlines() == [
+        "show ip interface GigabitEthernet0/1 | include access list",
+        "show ip interface GigabitEthernet0/0 | include access list",
+    ]
+
+
+def test_static_nat_is_one_line_per_protocol():
+    text = config(**MONITORING)
+    assert lines(text, "ip nat inside source static") == [
+        "ip nat inside source static tcp 192.168.1.10 4403 192.0.2.1 4403 extendable",
+        "ip nat inside source static udp 192.168.1.10 4403 192.0.2.1 4403 extendable",
+        "ip nat inside source static tcp 192.168.1.10 4401 192.0.2.1 4401 extendable",
+    ]
+
+
+def test_outside_acl_names_the_public_address_not_the_private_one():
+    text = config(**MONITORING)
+    outside = text.split("ip access-list extended OUTSIDE-IN\n", 1)[1].split("end", 1)[0]
+    assert outside.splitlines() == [
+        " 1 permit tcp host 198.51.100.7 host 192.0.2.1 eq 4403",
+        " 2 permit udp host 198.51.100.7 host 192.0.2.1 eq 4403",
+        " 3 permit tcp host 198.51.100.7 host 192.0.2.1 eq 4401",
+    ]
+    assert "192.168.1.10" not in outside
+
+
+def test_several_sources_get_one_entry_each_with_wildcards():
+    text = config(**{**MONITORING, "monitoring_sources": ["198.51.100.7", "198.51.100.16/28"]})
+    assert " 1 permit tcp host 198.51.100.7 host 192.0.2.1 eq 4403" in text
+    assert " 2 permit tcp 198.51.100.16 0.0.0.15 host 192.0.2.1 eq 4403" in text
+    assert " 6 permit tcp 198.51.100.16 0.0.0.15 host 192.0.2.1 eq 4401" in text
+
+
+def test_monitoring_from_any_source():
+    text = config(**{**MONITORING, "monitoring_sources": []})
+    assert " 2 permit udp any host 192.0.2.1 eq 4403" in text
+
+
+def test_dynamic_public_address_uses_the_interface_and_any():
+    result = rendered(**{**MONITORING, "public_address": None})
+    text = config_file(result)
+    assert lines(text, "ip nat inside source static") == [
+        "ip nat inside source static tcp 192.168.1.10 4403 interface GigabitEthernet0/0 4403 extendable",
+        "ip nat inside source static udp 192.168.1.10 4403 interface GigabitEthernet0/0 4403 extendable",
+        "ip nat inside source static tcp 192.168.1.10 4401 interface GigabitEthernet0/0 4401 extendable",
+    ]
+    assert " 1 permit tcp host 198.51.100.7 any eq 4403" in text
+
+
+def test_range_becomes_the_exact_cidr_cover_and_warns():
+    result = rendered(**RANGE)
+    text = config_file(result)
+    assert lines(text, "1 permit") + lines(text, "2 permit") + lines(text, "3 permit") + lines(text, "4 permit") == [
+        "1 permit tcp 192.168.1.10 0.0.0.1 203.0.113.0 0.0.0.255 eq 4401",
+        "2 permit tcp 192.168.1.12 0.0.0.3 203.0.113.0 0.0.0.255 eq 4401",
+        "3 permit tcp 192.168.1.16 0.0.0.3 203.0.113.0 0.0.0.255 eq 4401",
+        "4 permit tcp host 192.168.1.20 203.0.113.0 0.0.0.255 eq 4401",
+    ]
+    assert WarningCode.RANGE_UNSUPPORTED in {w.code for w in result.warnings}
+
+
+def test_dhcp_allows_the_lan():
+    text = config(**DHCP)
+    assert "permit tcp 192.168.1.0 0.0.0.255 203.0.113.0 0.0.0.255 eq 4401" in text
+
+
+def test_no_inbound_configuration_without_monitoring():
+    text = config()
+    assert "source static" not in text and "OUTSIDE-IN" not in text
+
+
+@pytest.mark.parametrize("changes", [{}, MONITORING, RANGE, DHCP, {**MONITORING, "public_address": None}])
+def test_blocks_enter_and_leave_configuration_mode(changes):
+    result = rendered(**changes)
+    for s in result.steps:
+        if s.config and s.title != "Save the configuration":
+            assert s.config.startswith("configure terminal\n") and s.config.endswith("\nend")
+    assert config_file(result).rstrip().endswith("write memory")
+    assert "None" not in config_file(result)

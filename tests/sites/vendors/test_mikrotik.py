@@ -1,0 +1,119 @@
+"""The MikroTik renderer: place-before, masquerade as a check, dst-nat per protocol."""
+
+from __future__ import annotations
+
+import pytest
+
+from sites.policy import WarningCode
+from sites.vendors.base import StepKind
+from sites.vendors.formats import config_file
+from tests.sites.vendors.example_sites import make_site, render
+
+MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
+              "public_address": "192.0.2.1"}
+RANGE = {"host_addressing": "range", "host_address": None,
+         "host_range_start": "192.168.1.10", "host_range_end": "192.168.1.20"}
+DHCP = {"host_addressing": "dhcp", "host_address": None}
+
+
+def rendered(**changes):
+    return render("mikrotik", make_site(vendor="mikrotik", **changes))
+
+
+def config(**changes) -> str:
+    return config_file(rendered(**changes))
+
+
+def lines(text: str, start: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(start)]
+
+
+def test_datacenter_address_list_and_forward_accept_at_the_top():
+    text = config()
+    assert 'add list=obm-dc address=203.0.113.0/24 comment="obm: SecuriData Online Backup datacenter"' in text
+    accepts = lines(text, "add chain=forward")
+    assert accepts == [
+        "add chain=forward action=accept protocol=tcp src-address=192.168.1.10 "
+        'dst-address-list=obm-dc dst-port=4401 comment="obm: backup out TCP 4401" place-before=0'
+    ]
+    # place-before=0 refers to the last print: the forward chain is printed first.
+    assert text.index("print where chain=forward") < text.index("add chain=forward")
+
+
+def test_masquerade_is_a_check_with_a_commented_fallback():
+    result = rendered()
+    check = next(s for s in result.steps if "masquerade" in s.title)
+    assert check.kind is StepKind.CHECK
+    assert check.verify == "/ip firewall nat print where chain=srcnat"
+    assert all(line.startswith("#") for line in check.config.splitlines())
+    assert "action=masquerade out-interface-list=WAN" in check.config
+    assert "chain=srcnat" not in "\n".join(
+        line for line in config_file(result).splitlines() if not line.startswith("#"))
+
+
+def test_dst_nat_is_one_rule_per_protocol():
+    text = config(**MONITORING)
+    assert lines(text, "add chain=dstnat") == [
+        f"add chain=dstnat action=dst-nat in-interface-list=WAN dst-address=192.0.2.1 "
+        f"protocol={p} dst-port={port} src-address-list=obm-monitoring to-addresses=192.168.1.10 "
+        f'to-ports={port} comment="obm: monitoring {p.upper()} {port}"'
+        for p, port in (("tcp", 4403), ("udp", 4403), ("tcp", 4401))
+    ]
+    assert 'add list=obm-monitoring address=198.51.100.7 comment="obm: monitoring GUI"' in text
+
+
+def test_inbound_accept_names_the_private_address_after_dstnat():
+    text = config(**MONITORING)
+    inbound = [line for line in lines(text, "add chain=forward") if "dstnat" in line]
+    assert len(inbound) == 3
+    for line in inbound:
+        assert "connection-nat-state=dstnat" in line and "dst-address=192.168.1.10" in line
+        assert "192.0.2.1" not in line and line.endswith("place-before=0")
+    assert {line.split("protocol=")[1].split()[0] for line in inbound} == {"tcp", "udp"}
+
+
+def test_dynamic_public_address_matches_local_addresses():
+    result = rendered(**{**MONITORING, "public_address": None})
+    for line in lines(config_file(result), "add chain=dstnat"):
+        assert "dst-address-type=local" in line and "dst-address=" not in line
+    assert WarningCode.DYNAMIC_PUBLIC_ADDRESS in {w.code for w in result.warnings}
+
+
+def test_monitoring_from_any_source_has_no_source_match():
+    text = config(**{**MONITORING, "monitoring_sources": []})
+    assert "obm-monitoring" not in text
+
+
+def test_network_sources_stay_networks():
+    text = config(**{**MONITORING, "monitoring_sources": ["198.51.100.16/28"]})
+    assert "add list=obm-monitoring address=198.51.100.16/28" in text
+
+
+def test_range_is_native():
+    result = rendered(**RANGE)
+    assert "src-address=192.168.1.10-192.168.1.20 dst-address-list=obm-dc" in config_file(result)
+    assert WarningCode.RANGE_UNSUPPORTED not in {w.code for w in result.warnings}
+
+
+def test_dhcp_allows_the_lan():
+    assert "src-address=192.168.1.0/24 dst-address-list=obm-dc" in config(**DHCP)
+
+
+def test_named_interfaces_are_interfaces_default_names_are_lists():
+    text = config(**MONITORING, inside_interface="bridge", outside_interface="ether1")
+    assert "in-interface=ether1 " in text and "interface-list" not in text.replace(
+        "# /ip firewall nat add", "")
+    assert "in-interface-list=WAN" in config(**MONITORING)
+
+
+def test_no_inbound_configuration_without_monitoring():
+    text = config()
+    assert "dstnat" not in text and "obm-monitoring" not in text
+
+
+@pytest.mark.parametrize("changes", [{}, MONITORING, RANGE, DHCP, {**MONITORING, "public_address": None}])
+def test_commands_are_in_their_menus_and_complete(changes):
+    text = config(**changes)
+    assert "None" not in text
+    for line in filter(None, text.splitlines()):
+        assert line.startswith(("/ip firewall ", "add ", "print ", "#")), line
