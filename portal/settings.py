@@ -98,8 +98,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
-    # A file, not memory, so that worker processes and the live server share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
+    # A file, not memory, so that worker processes and the live server share the test database;
+    # one per test run, so that runs side by side never share one.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-portal-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -176,11 +177,13 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 
 # --- Celery ------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Each test run gets its own embedded broker file, so neither a running `make run` nor another
+# run takes its tasks (tests/conftest.py removes it at the end).
+_EMBEDDED_BROKER = VAR_DIR / (
+    f"celery-broker-test-{os.getpid()}.sqlite3" if TESTING else "celery-broker.sqlite3"
+)
 CELERY_BROKER_URL = env.str(
-    "CELERY_BROKER_URL",
-    # The suite gets its own embedded broker file, so a running `make run` never takes its tasks.
-    default=REDIS_URL
-    or f"sqla+sqlite:///{VAR_DIR / ('celery-broker-test' if TESTING else 'celery-broker')}.sqlite3",
+    "CELERY_BROKER_URL", default=REDIS_URL or f"sqla+sqlite:///{_EMBEDDED_BROKER}"
 )
 CELERY_TASK_ACKS_LATE = True  # a task is acknowledged only when it has finished...
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ...and a killed worker's task goes back to the queue

@@ -6,7 +6,9 @@ from portal.accounts import views as accounts
 from portal.audit import views as audit
 from portal.core import views as core
 from portal.jobs import views as jobs
-from sites import views as sites
+from sites.views import profiles
+from sites.views import rollouts
+from sites.views import sites
 
 auth_patterns = [
     path("login/", accounts.LoginView.as_view(), name="login"),
@@ -43,6 +45,30 @@ organisation_patterns = [
     path("settings/", accounts.OrganisationSettingsView.as_view(), name="organisation-settings"),
     path("members/", accounts.MemberListView.as_view(), name="member-list"),
     path("sites/", sites.SiteListView.as_view(), name="site-list"),
+    path("sites/new/", sites.SiteCreateView.as_view(), name="site-create"),
+    path("sites/<int:site_pk>/", sites.SiteDetailView.as_view(), name="site-detail"),
+    path("sites/<int:site_pk>/edit/", sites.SiteUpdateView.as_view(), name="site-update"),
+    path(
+        "sites/<int:site_pk>/regenerate/",
+        sites.SiteRegenerateView.as_view(),
+        name="site-regenerate",
+    ),
+    path(
+        "sites/<int:site_pk>/instructions.<str:fmt>",
+        sites.InstructionDownloadView.as_view(),
+        name="instructions-download",
+    ),
+    path(
+        "sites/<int:site_pk>/steps/<int:step_pk>/",
+        rollouts.StepStateView.as_view(),
+        name="step-state",
+    ),
+    path("profiles/", profiles.ServiceProfileListView.as_view(), name="profile-list"),
+    path(
+        "profiles/<int:profile_pk>/edit/",
+        profiles.ServiceProfileUpdateView.as_view(),
+        name="profile-update",
+    ),
     path("audit/", audit.AuditEventListView.as_view(), name="audit-list"),
     path("system/", jobs.SystemHealthView.as_view(), name="system-health"),
     path("jobs/<int:job_pk>/", jobs.JobDetailView.as_view(), name="job-detail"),

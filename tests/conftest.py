@@ -34,3 +34,14 @@ def _append_only_audit_on_sqlite(request):
 @pytest.fixture
 def world(db) -> World:
     return build_world()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove this run's embedded broker file (see CELERY_BROKER_URL in portal/settings.py)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    prefix = "sqla+sqlite:///"
+    if settings.CELERY_BROKER_URL.startswith(prefix) and "-test-" in settings.CELERY_BROKER_URL:
+        Path(settings.CELERY_BROKER_URL.removeprefix(prefix)).unlink(missing_ok=True)

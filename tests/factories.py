@@ -7,7 +7,7 @@ from portal.accounts.models import Membership, Organisation, OrganisationKind, R
 from portal.audit.context import Source
 from portal.audit.models import ActorKind, AuditEvent
 from portal.jobs.models import Job, JobKind
-from sites.models import Rollout, Site
+from sites.models import Rollout, RolloutStep, ServiceProfile, Site
 
 PASSWORD = "correct horse battery staple"
 
@@ -68,13 +68,46 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.CUSTOMER_ADMIN
 
 
+def site_description(**overrides) -> dict:
+    """A valid site description (docs/site-file.md), with ``overrides`` applied."""
+    return {
+        "name": "Main office",
+        "vendor": "fortigate",
+        "lan_network": "192.168.1.0/24",
+        "lan_gateway": "192.168.1.1",
+        "host_addressing": "static",
+        "host_address": "192.168.1.10",
+        "host_os": "windows",
+        "public_address": "192.0.2.1",
+        **overrides,
+    }
+
+
+class ServiceProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceProfile
+
+    name = factory.Sequence(lambda n: f"Backup product {n}")
+    slug = factory.Sequence(lambda n: f"backup-product-{n}")
+    datacenter_networks = factory.LazyFunction(lambda: ["203.0.113.0/24"])
+    outbound_ports = factory.LazyFunction(lambda: [{"protocol": "tcp", "port": 4401}])
+    monitoring_ports = factory.LazyFunction(
+        lambda: [{"protocol": "tcp", "port": 4403}, {"protocol": "udp", "port": 4403}]
+    )
+
+
 class SiteFactory(factory.django.DjangoModelFactory):
+    """A described site on the default profile; ``regenerate_site`` gives it instructions."""
+
     class Meta:
         model = Site
 
     organisation = factory.SubFactory(CustomerFactory)
     name = factory.Sequence(lambda n: f"Site {n}")
     vendor = "fortigate"
+    profile = factory.LazyFunction(lambda: ServiceProfile.objects.default())
+    description = factory.LazyAttribute(lambda o: site_description(name=o.name, vendor=o.vendor))
+    public_address = "192.0.2.1"
 
 
 class RolloutFactory(factory.django.DjangoModelFactory):
@@ -82,6 +115,20 @@ class RolloutFactory(factory.django.DjangoModelFactory):
         model = Rollout
 
     site = factory.SubFactory(SiteFactory)
+
+
+class RolloutStepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RolloutStep
+
+    rollout = factory.SubFactory(RolloutFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    vendor = "fortigate"
+    number = factory.SelfAttribute("position")
+    key = factory.LazyAttribute(lambda o: f"fortigate:change:Step {o.position}")
+    fingerprint = "0" * 16
+    title = factory.LazyAttribute(lambda o: f"Step {o.position}")
+    kind = "change"
 
 
 class JobFactory(factory.django.DjangoModelFactory):

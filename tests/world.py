@@ -3,14 +3,14 @@ from dataclasses import dataclass, field
 
 from portal.accounts.models import Organisation, Role
 from portal.jobs.models import Job
-from sites.models import Site
+from sites.models import ServiceProfile, Site
+from sites.services.instructions import regenerate_site
 from tests.factories import (
     CustomerFactory,
     JobFactory,
     MembershipFactory,
     ProviderFactory,
     ResellerFactory,
-    RolloutFactory,
     SiteFactory,
     UserFactory,
 )
@@ -35,6 +35,7 @@ class World:
     people: dict = field(default_factory=dict)  # role → user
     sites: dict = field(default_factory=dict)  # organisation slug → site
     jobs: dict = field(default_factory=dict)  # organisation slug → job
+    profile: ServiceProfile | None = None
 
     @property
     def organisations(self) -> list[Organisation]:
@@ -73,8 +74,10 @@ def build_world() -> World:
         world.people[role] = user
     for organisation in (world.customer, world.sibling_customer, world.other_customer):
         site: Site = SiteFactory(organisation=organisation, name=f"{organisation.name} HQ")
-        RolloutFactory(site=site)
+        regenerate_site(site_id=site.pk)
+        site.refresh_from_db()
         world.sites[organisation.slug] = site
+    world.profile = ServiceProfile.objects.default()
     job: Job = JobFactory(organisation=provider)
     world.jobs[provider.slug] = job
     return world

@@ -150,6 +150,15 @@ def can_read_audit(actor: Actor, organisation: Organisation) -> bool:
     )
 
 
+def can_view_service_profiles(actor: Actor, organisation: Organisation) -> bool:
+    return organisation.kind == OrganisationKind.PROVIDER and actor.is_provider_staff
+
+
+def can_edit_service_profiles(actor: Actor, organisation: Organisation) -> bool:
+    """Service profiles are the provider's: operators edit them from the provider organisation."""
+    return organisation.kind == OrganisationKind.PROVIDER and actor.is_operator
+
+
 def can_run_system_checks(actor: Actor, organisation: Organisation) -> bool:
     """Health pings of the worker fleet: provider operators, from the provider organisation."""
     return organisation.kind == OrganisationKind.PROVIDER and actor.is_operator
@@ -161,4 +170,5 @@ def is_read_only(actor: Actor, organisation: Organisation) -> bool:
         can_manage_organisation(actor, organisation)
         or can_edit_sites(actor, organisation)
         or can_run_system_checks(actor, organisation)
+        or can_edit_service_profiles(actor, organisation)
     )

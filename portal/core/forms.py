@@ -13,5 +13,12 @@ class UnprocessableOnInvalidMixin:
 
 
 def add_service_error(form, error) -> None:
-    """Show a ``ServiceError`` on the field it names, or on the form when it names none of them."""
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+    """Show a ``ServiceError``'s messages on the fields they name, else on the form as a whole."""
+    for field, messages in error.errors.items():
+        # "outbound_ports.0.port" belongs to the form's "outbound_ports" input.
+        name = field if field in form.fields else field.split(".", 1)[0]
+        for message in messages:
+            if name in form.fields:
+                form.add_error(name, message if name == field else f"{field}: {message}")
+            else:
+                form.add_error(None, f"{field}: {message}" if field else message)

@@ -22,9 +22,13 @@ class OrganisationMixin(LoginRequiredMixin):
         self.organisation = organisation_for(request.actor, kwargs["org_slug"])
         if not type(self).permission(request.actor, self.organisation):
             raise PermissionDenied(f"{type(self).permission.__name__} refused")
+        self.load_objects(**kwargs)
         if request.session.get("active_org") != self.organisation.slug:
             request.session["active_org"] = self.organisation.slug  # the switcher's current choice
         return super().dispatch(request, *args, **kwargs)
+
+    def load_objects(self, **kwargs) -> None:
+        """Fetch the URL's other objects through scoped selectors (404 before any method runs)."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -19,6 +19,7 @@ FINISHED_STATES = (JobState.SUCCEEDED, JobState.FAILED)
 
 class JobKind(models.TextChoices):
     HEALTH_PING = "health_ping", "Worker health ping"
+    REDERIVE_PROFILE = "rederive_profile", "Re-derive sites after a profile change"
 
 
 class Job(models.Model):
@@ -30,6 +31,7 @@ class Job(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    params = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)

@@ -33,8 +33,11 @@ class JobDetailView(OrganisationMixin, TemplateView):
     permission = permissions.can_run_system_checks
     template_name = "jobs/job_detail.html"
 
+    def load_objects(self, **kwargs) -> None:
+        self.job = get_object_or_404(Job, pk=kwargs["job_pk"], organisation=self.organisation)
+
     def get(self, request, *args, **kwargs):
-        job = get_object_or_404(Job, pk=kwargs["job_pk"], organisation=self.organisation)
+        job = self.job
         context = self.get_context_data(job=job)
         status = HTMX_STOP_POLLING if request.htmx and job.is_finished else 200
         return render_page_or_partial(request, self.template_name, "status", context, status=status)

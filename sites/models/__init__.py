@@ -1,5 +1,15 @@
 """The sites domain's models: one module per concept."""
-from sites.models.rollout import Rollout, RolloutState
+from sites.models.instruction_set import InstructionSet
+from sites.models.profile import ServiceProfile
+from sites.models.rollout import Rollout, RolloutState, RolloutStep, StepState
 from sites.models.site import Site
 
-__all__ = ["Rollout", "RolloutState", "Site"]
+__all__ = [
+    "InstructionSet",
+    "Rollout",
+    "RolloutState",
+    "RolloutStep",
+    "ServiceProfile",
+    "Site",
+    "StepState",
+]

@@ -1,4 +1,5 @@
-"""A site's rollout: following its instructions until the ports are proven open."""
+"""A site's rollout: following one instruction set step by step until the ports are proven open."""
+from django.conf import settings
 from django.db import models
 
 
@@ -9,8 +10,18 @@ class RolloutState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class StepState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
 class Rollout(models.Model):
     site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="rollouts")
+    instruction_set = models.OneToOneField(
+        "sites.InstructionSet", null=True, blank=True, on_delete=models.CASCADE, related_name="rollout"
+    )
     state = models.CharField(
         max_length=12, choices=RolloutState.choices, default=RolloutState.NOT_STARTED
     )
@@ -24,3 +35,31 @@ class Rollout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} · {self.get_state_display()}"
+
+
+class RolloutStep(models.Model):
+    """One step of a rollout, in the order the customer follows them (``position``)."""
+
+    rollout = models.ForeignKey(Rollout, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField()
+    vendor = models.CharField(max_length=40)
+    number = models.PositiveIntegerField(help_text="The step's number within its vendor document")
+    key = models.CharField(max_length=400)
+    fingerprint = models.CharField(max_length=16)
+    title = models.CharField(max_length=300)
+    kind = models.CharField(max_length=10)
+    state = models.CharField(max_length=10, choices=StepState.choices, default=StepState.PENDING)
+    note = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["rollout", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["rollout", "position"], name="one_step_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rollout.site} step {self.position}: {self.title}"

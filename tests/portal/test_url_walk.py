@@ -47,8 +47,8 @@ PUBLIC_AND_PERSONAL = {
 def fill(route: str, values: dict) -> str:
     url = "/" + route
     for name, value in values.items():
-        url = url.replace(f"<slug:{name}>", str(value)).replace(f"<int:{name}>", str(value))
-        url = url.replace(f"<{name}>", str(value))
+        for converter in ("slug:", "int:", "str:", ""):
+            url = url.replace(f"<{converter}{name}>", str(value))
     return url
 
 
@@ -59,11 +59,30 @@ def client_for(world, caller) -> Client:
     return client
 
 
+def site_of(world, organisation):
+    """The organisation's own site, or (for organisations without one) another tenant's."""
+    return world.sites.get(organisation.slug) or world.sites[world.other_customer.slug]
+
+
 def related_object(world, organisation, name):
-    """A value for a URL parameter after the organisation, and whether it belongs to it."""
+    """A value for a URL parameter after the organisation, and whether it belongs to it.
+
+    Where the organisation has no such object, another tenant's is used: the view must 404.
+    """
     if name == "job_pk":
         job = world.jobs.get(organisation.slug) or world.jobs[world.provider.slug]
         return job.pk, job.organisation_id == organisation.pk
+    if name == "site_pk":
+        site = site_of(world, organisation)
+        return site.pk, site.organisation_id == organisation.pk
+    if name == "step_pk":
+        site = site_of(world, organisation)
+        step = site.current_instruction_set.rollout.steps.first()
+        return step.pk, site.organisation_id == organisation.pk
+    if name == "profile_pk":
+        return world.profile.pk, True  # profiles are the provider's; the permission decides
+    if name == "fmt":
+        return "md", True
     raise AssertionError(f"the URL walk does not know the parameter {name!r}: teach it")
 
 
@@ -75,7 +94,9 @@ def expected_status(world, caller, view_class, organisation, belongs: bool) -> i
         return 404
     if not view_class.permission(actor, organisation):
         return 403
-    return 200 if belongs else 404
+    if not belongs:
+        return 404
+    return 200 if hasattr(view_class, "get") else 405  # a POST-only action
 
 
 def organisation_cases():

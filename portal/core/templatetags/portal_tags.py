@@ -1,6 +1,8 @@
 """Small display filters used across templates."""
 from django import template
 
+from sites.vendors import RENDERERS
+
 register = template.Library()
 
 
@@ -8,3 +10,16 @@ register = template.Library()
 def state_label(value: str) -> str:
     """``in_progress`` → ``In progress``: the stored state as people read it."""
     return str(value).replace("_", " ").capitalize()
+
+
+@register.filter
+def fields_named(form, names: str) -> list:
+    """The bound fields of ``form`` named in ``names`` (space-separated), in that order."""
+    return [form[name] for name in names.split()]
+
+
+@register.filter
+def vendor_name(slug: str) -> str:
+    """A renderer slug as people know the firewall: ``cisco-asa`` → ``Cisco ASA``."""
+    renderer = RENDERERS.get(slug)
+    return renderer.name if renderer else (slug or "—")

@@ -10,8 +10,10 @@ from django.db import transaction
 from portal.accounts import services as accounts
 from portal.accounts.models import Organisation, OrganisationKind, Role
 from portal.audit.context import begin_command_context, clear_context
-from sites.models import Site
+from sites.models import Site, StepState
+from sites.services import rollouts
 from sites.services import sites as site_services
+from sites.services.instructions import regenerate_site
 
 DEMO_PASSWORD = "portal-demo"
 
@@ -27,8 +29,12 @@ RESELLERS = {
         ("Evergreen School", "evergreen-school", ["Campus", "Admin building"]),
     ],
 }
-VENDORS = ["fortigate", "cisco-asa", "pfsense", "sonicwall", "meraki", "mikrotik", "iptables"]
-ROLLOUT_STATES = ["in_progress", "done", "not_started", "in_progress", "failed"]
+VENDORS = [
+    "fortigate", "cisco-asa", "pfsense", "sonicwall", "meraki", "mikrotik", "iptables",
+    "paloalto", "sophos", "watchguard", "opnsense", "edgeos", "juniper-srx", "checkpoint",
+]
+# How far each demo site's rollout has come: the number of steps marked done (-1: one failed).
+PROGRESS = [2, 0, 99, 1, -1, 3, 0]
 
 # username, role, organisation slug, full name
 PEOPLE = [
@@ -71,7 +77,7 @@ class Command(BaseCommand):
             )
 
         provider = organisation(*PROVIDER, OrganisationKind.PROVIDER, None)
-        vendor_cycle = 0
+        site_number = 0
         for (reseller_name, reseller_slug), customers in RESELLERS.items():
             reseller = organisation(reseller_name, reseller_slug, OrganisationKind.RESELLER, provider)
             for customer_name, customer_slug, site_names in customers:
@@ -79,15 +85,8 @@ class Command(BaseCommand):
                 for site_name in site_names:
                     if Site.objects.filter(organisation=customer, name=site_name).exists():
                         continue
-                    site = site_services.create_site(
-                        organisation=customer,
-                        name=site_name,
-                        vendor=VENDORS[vendor_cycle % len(VENDORS)],
-                    )
-                    site_services.set_rollout_state(
-                        site=site, state=ROLLOUT_STATES[vendor_cycle % len(ROLLOUT_STATES)]
-                    )
-                    vendor_cycle += 1
+                    self._demo_site(customer, site_name, site_number)
+                    site_number += 1
                     created += 1
 
         User = get_user_model()
@@ -107,3 +106,34 @@ class Command(BaseCommand):
                 organisation=Organisation.objects.get(slug=org_slug), user=user, role=role
             )
         return created
+
+    @staticmethod
+    def _demo_site(customer, name: str, n: int) -> None:
+        """A plausible site: vendors, addressing and monitoring vary from one site to the next."""
+        lan = f"192.168.{10 + n}"
+        data = {
+            "name": name,
+            "vendor": VENDORS[n % len(VENDORS)],
+            "lan_network": f"{lan}.0/24",
+            "lan_gateway": f"{lan}.1",
+            "host_addressing": ["static", "static", "dhcp", "range"][n % 4],
+            "host_os": ["windows", "linux", "windows", "other"][n % 4],
+            "public_address": f"192.0.2.{10 + n}" if n % 5 else None,
+        }
+        if data["host_addressing"] == "static":
+            data["host_address"] = f"{lan}.10"
+        elif data["host_addressing"] == "range":
+            data.update(host_range_start=f"{lan}.10", host_range_end=f"{lan}.19", host_address=f"{lan}.10")
+        if n % 3 == 0 and data["host_addressing"] != "dhcp":
+            data.update(monitoring_enabled=True, monitoring_sources=["198.51.100.7/32"])
+        site = site_services.create_site(organisation=customer, data=data)
+        instruction_set, _ = regenerate_site(site_id=site.pk)
+        progress = PROGRESS[n % len(PROGRESS)]
+        steps = list(instruction_set.rollout.steps.order_by("position"))
+        if progress < 0:
+            rollouts.set_step_state(step=steps[0], state=StepState.DONE)
+            rollouts.set_step_state(
+                step=steps[1], state=StepState.FAILED, note="The GUI has no such menu on our firmware."
+            )
+        for step in steps[: max(progress, 0)]:
+            rollouts.set_step_state(step=step, state=StepState.DONE)

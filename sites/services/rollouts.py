@@ -1,0 +1,66 @@
+"""Following a rollout: people mark steps done, failed or skipped; the rollout's state follows."""
+from django.db import transaction
+from django.utils import timezone
+
+from portal.audit.services import record_event
+from portal.core.errors import ServiceError
+from sites.models import Rollout, RolloutState, RolloutStep, StepState
+
+NOTE_LIMIT = 2000
+
+
+def rollout_state_for(step_states: list[str]) -> str:
+    """Any failed step: failed; every step done or skipped: done; any progress: in progress."""
+    if not step_states or all(s == StepState.PENDING for s in step_states):
+        return RolloutState.NOT_STARTED
+    if StepState.FAILED in step_states:
+        return RolloutState.FAILED
+    if all(s in (StepState.DONE, StepState.SKIPPED) for s in step_states):
+        return RolloutState.DONE
+    return RolloutState.IN_PROGRESS
+
+
+def refresh_rollout_state(rollout: Rollout) -> Rollout:
+    states = list(rollout.steps.values_list("state", flat=True))
+    state = rollout_state_for(states)
+    if state == rollout.state:
+        return rollout
+    now = timezone.now()
+    rollout.state = state
+    if state != RolloutState.NOT_STARTED and rollout.started_at is None:
+        rollout.started_at = now
+    rollout.finished_at = now if state == RolloutState.DONE else None
+    rollout.save(update_fields=["state", "started_at", "finished_at"])
+    return rollout
+
+
+def set_step_state(*, step: RolloutStep, state: str, note: str = "", actor=None) -> RolloutStep:
+    """Record what the person did with a step (one audit event); the rollout state follows."""
+    if state not in StepState.values:
+        raise ServiceError("state", f"Choose one of: {', '.join(StepState.values)}.")
+    if len(note) > NOTE_LIMIT:
+        raise ServiceError("note", f"Keep the note under {NOTE_LIMIT} characters.")
+    with transaction.atomic():
+        locked = (
+            RolloutStep.objects.select_for_update()
+            .select_related("rollout__site__organisation")
+            .get(pk=step.pk)
+        )
+        site = locked.rollout.site
+        if site.current_instruction_set_id != locked.rollout.instruction_set_id:
+            raise ServiceError("", "These instructions were replaced by a newer version.")
+        before = {"state": locked.state, "note": locked.note}
+        if before == {"state": state, "note": note}:
+            return locked
+        locked.state, locked.note = state, note
+        locked.changed_by, locked.changed_at = actor, timezone.now()
+        locked.save(update_fields=["state", "note", "changed_by", "changed_at"])
+        refresh_rollout_state(locked.rollout)
+        record_event(
+            action="rollout.step_changed",
+            organisation=site.organisation,
+            target=locked,
+            before=before,
+            after={"state": state, "note": note},
+        )
+    return locked

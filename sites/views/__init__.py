@@ -1,0 +1,1 @@
+"""Site pages: one module per page family (sites, rollouts, service profiles)."""

@@ -1,0 +1,45 @@
+"""Following a rollout: marking a step done, failed or skipped (htmx swaps the step in place)."""
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.generic import View
+
+from portal.accounts import permissions
+from portal.core.errors import ServiceError
+from portal.core.forms import UNPROCESSABLE
+from portal.core.tenancy import OrganisationMixin
+from sites.forms import StepStateForm
+from sites.models import RolloutStep
+from sites.selectors import site_for
+from sites.services.rollouts import set_step_state
+
+
+class StepStateView(OrganisationMixin, View):
+    permission = permissions.can_edit_sites
+
+    def load_objects(self, **kwargs) -> None:
+        self.site = site_for(self.request.actor, self.organisation, kwargs["site_pk"])
+        self.step = get_object_or_404(
+            RolloutStep.objects.select_related("rollout"), pk=kwargs["step_pk"], rollout__site=self.site
+        )
+
+    def post(self, request, *args, **kwargs):
+        site, step = self.site, self.step
+        form = StepStateForm(request.POST)
+        error = None
+        if form.is_valid():
+            try:
+                step = set_step_state(actor=request.user, step=step, **form.cleaned_data)
+            except ServiceError as failure:
+                error = failure.message
+        else:
+            error = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in form.errors.items())
+        if request.htmx:
+            context = {"organisation": self.organisation, "site": site, "step": step, "error": error,
+                       "can_edit": True}
+            status = UNPROCESSABLE if error else 200
+            response = render(request, "sites/_step_state.html", context, status=status)
+            response["HX-Trigger"] = "rollout-changed"
+            return response
+        if error:
+            messages.error(request, error)
+        return redirect(f"/o/{self.organisation.slug}/sites/{site.pk}/#step-{step.position}")

@@ -1,0 +1,173 @@
+"""Listing, describing and reading sites; downloading their instructions."""
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.utils.text import slugify
+from django.views.generic import ListView, TemplateView, View
+
+from portal.accounts import permissions
+from portal.core.errors import ServiceError
+from portal.core.forms import UNPROCESSABLE
+from portal.core.tenancy import OrganisationMixin
+from sites.forms import HostInterfaceFormSet, SiteForm, apply_errors, interfaces_of
+from sites.instructions import diff_documents
+from sites.models import InstructionSet
+from sites.selectors import instruction_history, rollout_steps, site_for, sites_for
+from sites.services import sites as site_services
+from sites.services.instructions import regenerate_site
+from sites.policy import PolicyWarning
+from sites.vendors.base import Probe, Rendered, Step
+from sites.vendors.formats import instructions_markdown, instructions_text
+
+
+class SiteListView(OrganisationMixin, ListView):
+    permission = permissions.can_view_organisation
+    template_name = "sites/site_list.html"
+    context_object_name = "sites"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return sites_for(self.request.actor, self.organisation)
+
+
+class SiteMixin(OrganisationMixin):
+    """A view of one site of the organisation in the URL (another organisation's site: 404)."""
+
+    def load_objects(self, **kwargs) -> None:
+        self.site = site_for(self.request.actor, self.organisation, kwargs["site_pk"])
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(site=self.site, **kwargs)
+
+
+class SiteFormMixin:
+    """Shared by create and edit: the form, its interface rows, and errors from the service."""
+
+    template_name = "sites/site_form.html"
+
+    def forms(self, initial=None):
+        data = self.request.POST if self.request.method == "POST" else None
+        interfaces = (initial or {}).get("host_interfaces") or None
+        return (
+            SiteForm(data, initial=SiteForm.initial_from(initial) if initial else None),
+            HostInterfaceFormSet(data, initial=interfaces, prefix="iface"),
+        )
+
+    def render_forms(self, form, formset, status=200):
+        context = self.get_context_data(form=form, formset=formset)
+        return self.render_to_response(context, status=status)
+
+    def submit(self, save):
+        form, formset = self.forms()
+        if not (form.is_valid() and formset.is_valid()):
+            return self.render_forms(form, formset, status=UNPROCESSABLE)
+        try:
+            site = save(form.to_data(interfaces_of(formset)))
+        except ServiceError as error:
+            apply_errors(form, formset, error.errors)
+            return self.render_forms(form, formset, status=UNPROCESSABLE)
+        return redirect("site-detail", org_slug=self.organisation.slug, site_pk=site.pk)
+
+
+class SiteCreateView(SiteFormMixin, OrganisationMixin, TemplateView):
+    permission = permissions.can_edit_sites
+
+    def get(self, request, *args, **kwargs):
+        return self.render_forms(*self.forms())
+
+    def post(self, request, *args, **kwargs):
+        def save(data):
+            site = site_services.create_site(organisation=self.organisation, data=data)
+            messages.success(request, f"Site “{site.name}” saved; its instructions are being prepared.")
+            return site
+
+        return self.submit(save)
+
+
+class SiteUpdateView(SiteFormMixin, SiteMixin, TemplateView):
+    permission = permissions.can_edit_sites
+
+    def get(self, request, *args, **kwargs):
+        return self.render_forms(*self.forms(initial=self.site.description))
+
+    def post(self, request, *args, **kwargs):
+        def save(data):
+            site = site_services.update_site(site=self.site, data=data)
+            messages.success(request, "Site saved. New instructions follow if anything changed.")
+            return site
+
+        return self.submit(save)
+
+
+class SiteDetailView(SiteMixin, TemplateView):
+    """The site's current instructions as numbered steps beside their rollout state."""
+
+    permission = permissions.can_view_organisation
+    template_name = "sites/site_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        current = self.site.current_instruction_set
+        history = list(instruction_history(self.site)[:10])
+        context.update(instruction_set=current, history=history)
+        if current is not None:
+            context["steps"] = rollout_steps(current)
+            context["finished"] = sum(s.state in ("done", "skipped") for s, _ in context["steps"])
+            context["rollout"] = current.rollout
+            previous = next((h for h in history if h.version == current.version - 1), None)
+            if previous is not None:
+                previous_documents = InstructionSet.objects.values_list("documents", flat=True).get(
+                    pk=previous.pk
+                )
+                context["diff"] = diff_documents(previous_documents, current.documents)
+                context["previous"] = previous
+        return context
+
+
+class SiteRegenerateView(SiteMixin, View):
+    """Render the instructions again now (after a renderer upgrade, say); a no-op if unchanged."""
+
+    permission = permissions.can_edit_sites
+
+    def post(self, request, *args, **kwargs):
+        instruction_set, is_new = regenerate_site(site_id=self.site.pk, actor=request.user)
+        if instruction_set is None:
+            messages.error(request, "This site has no description yet.")
+        elif is_new:
+            messages.success(request, f"Version {instruction_set.version} of the instructions is ready.")
+        else:
+            messages.info(request, "Nothing changed: the instructions are up to date.")
+        return redirect("site-detail", org_slug=self.organisation.slug, site_pk=self.site.pk)
+
+
+def _as_rendered(document: dict) -> Rendered:
+    """A stored document back in the renderers' shape, for the text and Markdown formats."""
+    steps = tuple(
+        Step(
+            number=s["number"], title=s["title"], gui_path=s["gui_path"], config=s["config"],
+            config_language=s["config_language"], reason=s["reason"], verify=s["verify"],
+            kind=s["kind"], probes=tuple(Probe(**p) for p in s["probes"]),
+        )
+        for s in document["steps"]
+    )
+    warnings = tuple(PolicyWarning(w["code"], w["message"], w["field"]) for w in document["warnings"])
+    return Rendered(document["vendor"], document["renderer_version"], steps, warnings)
+
+
+class InstructionDownloadView(SiteMixin, TemplateView):
+    permission = permissions.can_view_organisation
+    formats = {"md": ("text/markdown", instructions_markdown), "txt": ("text/plain", instructions_text)}
+
+    def get(self, request, *args, **kwargs):
+        current = self.site.current_instruction_set
+        if current is None or kwargs["fmt"] not in self.formats:
+            return HttpResponse("No instructions yet.", status=404, content_type="text/plain")
+        content_type, render = self.formats[kwargs["fmt"]]
+        if kwargs["fmt"] == "md":
+            parts = [render(_as_rendered(d), title=self.site.name) for d in current.documents]
+        else:
+            parts = [render(_as_rendered(d)) for d in current.documents]
+        response = HttpResponse("\n".join(parts), content_type=f"{content_type}; charset=utf-8")
+        filename = f"{slugify(self.site.name)}-v{current.version}.{kwargs['fmt']}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

@@ -1,0 +1,71 @@
+"""Operators edit a service profile; a real worker re-derives every affected site, with progress."""
+import pytest
+from django.test import Client
+
+from portal.jobs.models import Job, JobState
+from sites.models import InstructionSet, ServiceProfile
+from tests.fixtures.worker import wait_for
+
+FORM = {
+    "name": "SecuriData Online Backup",
+    "datacenter_networks": "198.51.100.0/24",
+    "datacenter_fqdns": "",
+    "outbound_ports": "tcp 4401",
+    "monitoring_ports": "tcp 4403\nudp 4403",
+}
+
+
+def operator_client(world) -> Client:
+    client = Client()
+    client.force_login(world.people["operator"])
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"outbound_ports": "tcp 70000"}, "outbound_ports"),
+        ({"outbound_ports": "sctp 4401"}, "outbound_ports"),
+        ({"outbound_ports": "4401"}, "outbound_ports"),
+        ({"datacenter_networks": "203.0.113.0/40"}, "datacenter_networks"),
+        ({"datacenter_fqdns": "not a host name"}, "datacenter_fqdns"),
+    ],
+)
+def test_bad_profile_input_is_refused_with_422_and_changes_nothing(world, changes, field):
+    before = ServiceProfile.objects.values().get(pk=world.profile.pk)
+    response = operator_client(world).post(
+        f"/o/{world.provider.slug}/profiles/{world.profile.pk}/edit/", {**FORM, **changes}
+    )
+    assert response.status_code == 422
+    assert field in response.context["form"].errors
+    assert ServiceProfile.objects.values().get(pk=world.profile.pk) == before
+    assert not Job.objects.filter(kind="rederive_profile").exists()
+
+
+@pytest.mark.worker
+def test_a_profile_change_rederives_every_site_through_the_worker(celery_worker_process, world):
+    client = operator_client(world)
+    page = client.get(f"/o/{world.provider.slug}/profiles/{world.profile.pk}/edit/")
+    assert b"re-derive 3 sites" in page.content
+    response = client.post(f"/o/{world.provider.slug}/profiles/{world.profile.pk}/edit/", FORM)
+    assert response.status_code == 302
+    job = Job.objects.get(kind="rederive_profile")
+    assert response["Location"] == f"/o/{world.provider.slug}/jobs/{job.pk}/"
+    assert job.progress_total == 3
+
+    def finished():
+        job.refresh_from_db()
+        return job.is_finished
+
+    wait_for(finished, timeout=120, process=celery_worker_process)
+    assert job.state == JobState.SUCCEEDED and job.progress_done == 3
+    for site in world.sites.values():
+        site.refresh_from_db()
+        current = site.current_instruction_set
+        assert current.version == 2 and current.profile_revision == 2
+        assert any("198.51.100.0/24" in rule.get("datacenter", []) for rule in current.rules)
+    assert InstructionSet.objects.count() == 6
+    partial = client.get(response["Location"], headers={"HX-Request": "true"})
+    assert partial.status_code == 286 and b"3 of 3" in partial.content

@@ -1,0 +1,142 @@
+"""The site pages: the form answers bad input with 422 and saves nothing; steps change in place."""
+import pytest
+from django.test import Client
+
+from portal.audit.models import AuditEvent
+from sites.models import InstructionSet, Site, StepState
+
+pytestmark = pytest.mark.django_db
+
+VALID = {
+    "name": "Branch office",
+    "vendor": "fortigate",
+    "lan_network": "192.168.5.0/24",
+    "lan_gateway": "192.168.5.1",
+    "host_addressing": "static",
+    "host_address": "192.168.5.10",
+    "host_os": "windows",
+    "public_address": "192.0.2.50",
+    "monitoring_sources": "",
+    "iface-TOTAL_FORMS": "2",
+    "iface-INITIAL_FORMS": "0",
+    "iface-MIN_NUM_FORMS": "2",
+    "iface-MAX_NUM_FORMS": "6",
+}
+
+
+def admin_client(world) -> Client:
+    client = Client()
+    client.force_login(world.people["customer_admin"])
+    return client
+
+
+def snapshot():
+    return Site.objects.count(), InstructionSet.objects.count(), AuditEvent.objects.filter(action__startswith="site").count()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"lan_network": "192.168.5.0/33"}, "lan_network", "CIDR"),
+        ({"host_address": "10.9.9.9"}, "host_address", "LAN"),
+        ({"vendor": ""}, "vendor", "required"),
+        ({"name": "Customer One HQ"}, "name", "already has a site"),
+        ({"multi_homed": "on", "firewall_interface": "LAN", "iface-0-name": "LAN", "iface-0-index": "12",
+          "iface-0-address": "192.168.5.10", "iface-0-network": "192.168.5.0/24", "iface-0-gateway": "10.0.0.1"},
+         "iface-0-gateway", "network"),
+    ],
+)
+def test_bad_input_is_answered_with_422_and_saves_nothing(world, changes, field, message):
+    client = admin_client(world)
+    before = snapshot()
+    response = client.post(f"/o/{world.customer.slug}/sites/new/", {**VALID, **changes})
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert f'id="id_{field}_errors"' in body or f"id_{field}" in body
+    form, formset = response.context["form"], response.context["formset"]
+    errors = {**form.errors, **{f"iface-{n}-{k}": v for n, f in enumerate(formset.forms) for k, v in f.errors.items()}}
+    assert field in errors, errors
+    assert message.lower() in str(errors[field]).lower()
+    assert snapshot() == before
+
+
+def test_a_valid_site_is_saved_and_its_page_shows_the_instructions(world, django_capture_on_commit_callbacks):
+    client = admin_client(world)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(f"/o/{world.customer.slug}/sites/new/", VALID)
+    assert response.status_code == 302
+    site = Site.objects.get(name="Branch office")
+    assert response["Location"] == f"/o/{world.customer.slug}/sites/{site.pk}/"
+    assert len(callbacks) == 1  # the regeneration task, queued after commit
+    page = client.get(response["Location"])
+    assert b"being prepared by a worker" in page.content
+
+    from sites.services.instructions import regenerate_site
+
+    regenerate_site(site_id=site.pk)
+    page = client.get(response["Location"]).content.decode()
+    assert "config firewall policy" in page and "set nat enable" in page
+    assert "New-NetFirewallRule" in page  # the Windows host's steps follow the firewall's
+
+
+def test_the_edit_form_is_prefilled_and_saves_changes(world):
+    site = world.sites[world.customer.slug]
+    client = admin_client(world)
+    form = client.get(f"/o/{world.customer.slug}/sites/{site.pk}/edit/").context["form"]
+    assert form.initial["lan_network"] == "192.168.1.0/24"
+    data = {**VALID, "name": site.name, "lan_network": "192.168.1.0/24", "lan_gateway": "192.168.1.1",
+            "host_address": "192.168.1.20"}
+    response = client.post(f"/o/{world.customer.slug}/sites/{site.pk}/edit/", data)
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert site.description["host_address"] == "192.168.1.20"
+
+
+def test_a_step_changes_in_place_with_htmx(world):
+    site = world.sites[world.customer.slug]
+    step = site.current_instruction_set.rollout.steps.order_by("position").first()
+    response = admin_client(world).post(
+        f"/o/{world.customer.slug}/sites/{site.pk}/steps/{step.pk}/",
+        {"state": "done", "note": "done on the console"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert 'data-state="done"' in response.content.decode()
+    assert "<html" not in response.content.decode()
+    step.refresh_from_db()
+    assert step.state == StepState.DONE and step.changed_by == world.people["customer_admin"]
+
+
+def test_a_bad_step_state_is_refused_with_422(world):
+    site = world.sites[world.customer.slug]
+    step = site.current_instruction_set.rollout.steps.first()
+    response = admin_client(world).post(
+        f"/o/{world.customer.slug}/sites/{site.pk}/steps/{step.pk}/",
+        {"state": "exploded"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    assert "state:" in response.content.decode()
+    step.refresh_from_db()
+    assert step.state == StepState.PENDING
+
+
+def test_instructions_download_as_markdown_and_text(world):
+    site = world.sites[world.customer.slug]
+    client = admin_client(world)
+    markdown = client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.md")
+    assert markdown["Content-Type"].startswith("text/markdown")
+    assert "attachment" in markdown["Content-Disposition"]
+    assert b"## Step 1:" in markdown.content
+    text = client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.txt")
+    assert b"Step 1 [" in text.content
+    assert client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.pdf").status_code == 404
+
+
+def test_the_site_page_query_count_does_not_grow_with_steps(world, django_assert_max_num_queries):
+    site = world.sites[world.customer.slug]
+    client = admin_client(world)
+    client.get(f"/o/{world.customer.slug}/sites/{site.pk}/")  # warm the session
+    with django_assert_max_num_queries(16):
+        response = client.get(f"/o/{world.customer.slug}/sites/{site.pk}/")
+    assert response.status_code == 200
