@@ -13,6 +13,10 @@ Step kinds:
 
 Bump a renderer's ``renderer_version`` whenever its output changes: instruction sets are
 versioned by (site, profile, renderer version).
+
+Also here, what every renderer may use: ``guide_rules_of``, ``monitoring_sources``,
+``and_list`` and ``verification_steps`` (the closing verify steps). Object names, example
+addresses and rules grouped by port are in ``names``, ``sample_addresses`` and ``port_groups``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from ipaddress import IPv4Network
 from typing import ClassVar
 
 from sites.description import ServiceProfile, SiteDescription
@@ -140,6 +145,17 @@ class Renderer(ABC):
 def guide_rules_of(rules: Iterable[Rule]) -> tuple[GuideRule, ...]:
     """Every guide rule behind these rules, in guide order."""
     return tuple(sorted({g for r in rules for g in r.reason.guide_rules}))
+
+
+def monitoring_sources(policy: Policy) -> tuple[IPv4Network, ...]:
+    """The addresses the monitoring GUI connects from (empty: any address may connect)."""
+    inbound = policy.of_kind(RuleKind.DESTINATION_NAT, RuleKind.ALLOW_INBOUND)
+    return inbound[0].allowed_sources if inbound else ()
+
+
+def and_list(items: list[str]) -> str:
+    """E.g. "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def verification_steps(

@@ -43,6 +43,7 @@ from ipaddress import IPv4Network
 from sites.description import ServiceProfile, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
+from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
 
 SESSION = "-s id.txt"
 OUTBOUND_RULE = "obm-backup-out"
@@ -106,12 +107,15 @@ class CheckPointRenderer(Renderer):
                 reason=(
                     "Check Point translates nothing unless an object's NAT settings or a NAT "
                     "rule say so. Automatic Hide NAT behind the gateway gives the connections of "
-                    f"{_hosts_name(hosts)} the address of the gateway interface they leave by "
-                    "(the guide's transparency; it covers all their outgoing connections, which "
-                    "the guide allows). If the LAN's network object "
-                    "already hides behind the gateway, this changes nothing."
+                    f"{hosts_object_name(hosts)} the address of the gateway interface they leave "
+                    "by (the guide's transparency; it covers all their outgoing connections, "
+                    "which the guide allows). If the LAN's network object already hides behind "
+                    "the gateway, this changes nothing."
                 ),
-                verify=f'mgmt_cli show {_hosts_type(hosts)} name "{_hosts_name(hosts)}" {SESSION}',
+                verify=(
+                    f'mgmt_cli show {_hosts_type(hosts)} name "{hosts_object_name(hosts)}" '
+                    f"{SESSION}"
+                ),
                 guide_rules=guide_rules_of(snat),
             ),
             Step(
@@ -119,9 +123,9 @@ class CheckPointRenderer(Renderer):
                 gui_path=f"{ACCESS_GUI} › Add Rule › Above (top of the layer)",
                 config=_mgmt(
                     'add access-rule layer "$LAYER" position top', f'name "{OUTBOUND_RULE}"',
-                    _list("source", [_hosts_name(hosts)]),
-                    _list("destination", _names("obm-dc", outbound[0].datacenter)),
-                    _list("service", [_service(r) for r in outbound]),
+                    _list("source", [hosts_object_name(hosts)]),
+                    _list("destination", numbered_names("obm-dc", outbound[0].datacenter)),
+                    _list("service", [port_object_name(r) for r in outbound]),
                     'action "Accept" track.type "Log"',
                 ) + "\n",
                 config_language="bash",
@@ -147,7 +151,7 @@ class CheckPointRenderer(Renderer):
                         f'name "obm-fwd-{r.protocol}-{r.port}" method static',
                         _list("original-source", [_monitors(r.allowed_sources)] if r.allowed_sources else []),
                         'original-destination ' + ('"obm-public"' if r.public_address else '"$GW"'),
-                        f'original-service "{_service(r)}" translated-destination "obm-host"',
+                        f'original-service "{port_object_name(r)}" translated-destination "obm-host"',
                     )
                     for r in forwards
                 ) + "\n",
@@ -177,7 +181,7 @@ class CheckPointRenderer(Renderer):
                     _list("source", [_monitors(inbound[0].allowed_sources)]
                           if inbound[0].allowed_sources else []),
                     _list("destination", ["obm-host"]),
-                    _list("service", [_service(r) for r in inbound]),
+                    _list("service", [port_object_name(r) for r in inbound]),
                     'action "Accept" track.type "Log"',
                 ) + "\n",
                 config_language="bash",
@@ -238,20 +242,23 @@ class CheckPointRenderer(Renderer):
             "mgmt_cli login -r true > id.txt",
         ]
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
-        for name, network in zip(_names("obm-dc", outbound[0].datacenter), outbound[0].datacenter):
+        datacenter = outbound[0].datacenter
+        for name, network in zip(numbered_names("obm-dc", datacenter), datacenter):
             lines.append(_mgmt(_network_object(name, network), 'comments "Backup datacenter"'))
         seen = set()
         for rule in rules:
-            if _service(rule) not in seen:
-                seen.add(_service(rule))
-                lines.append(_mgmt(f'add service-{rule.protocol} name "{_service(rule)}" port {rule.port}'))
+            if port_object_name(rule) not in seen:
+                seen.add(port_object_name(rule))
+                lines.append(_mgmt(
+                    f'add service-{rule.protocol} name "{port_object_name(rule)}" port {rule.port}'
+                ))
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
         if inbound:
             target = inbound[0].hosts
             if outbound[0].hosts.kind != "address":
                 lines.append(_mgmt(f'add host name "obm-host" ip-address "{target.start}"'))
             sources = inbound[0].allowed_sources
-            names = _names("obm-mon", sources)
+            names = numbered_names("obm-mon", sources)
             for name, network in zip(names, sources):
                 lines.append(_mgmt(_network_object(name, network), 'comments "Monitoring GUI"'))
             if len(sources) > 1:
@@ -285,7 +292,7 @@ _HIDE = 'nat-settings.auto-rule true nat-settings.method "hide" nat-settings.hid
 
 
 def _hosts_object(hosts: HostMatch) -> str:
-    name = _hosts_name(hosts)
+    name = hosts_object_name(hosts)
     if hosts.kind == "range":
         return (f'add address-range name "{name}" ip-address-first "{hosts.start}" '
                 f'ip-address-last "{hosts.end}" {_HIDE}')
@@ -295,25 +302,12 @@ def _hosts_object(hosts: HostMatch) -> str:
     return f'add host name "{name}" ip-address "{hosts.start}" {_HIDE}'
 
 
-def _hosts_name(hosts: HostMatch | None) -> str:
-    assert hosts is not None
-    return {"address": "obm-host", "range": "obm-hosts", "network": "obm-lan"}[hosts.kind]
-
-
 def _hosts_type(hosts: HostMatch) -> str:
     return {"address": "host", "range": "address-range", "network": "network"}[hosts.kind]
 
 
 def _monitors(sources: tuple[IPv4Network, ...]) -> str:
     return MONITORS_GROUP if len(sources) > 1 else "obm-mon-1"
-
-
-def _names(prefix: str, networks: tuple[IPv4Network, ...]) -> list[str]:
-    return [f"{prefix}-{n}" for n in range(1, len(networks) + 1)]
-
-
-def _service(rule: Rule) -> str:
-    return f"obm-{rule.protocol}-{rule.port}"
 
 
 def _proto(rule: Rule) -> int:

@@ -39,6 +39,8 @@ from ipaddress import IPv4Address, IPv4Network
 from sites.description import ServiceProfile, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
+from sites.vendors.names import hosts_object_name
+from sites.vendors.sample_addresses import address_in
 
 LANGUAGE = "cisco-asa"
 CLI = "CLI: configuration mode"
@@ -70,7 +72,7 @@ class CiscoAsaRenderer(Renderer):
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
         hosts = outbound[0].hosts
-        host_object = _host_object_name(hosts)
+        host_object = hosts_object_name(hosts)
 
         steps = [
             self._find_acls_step(inside, outside, inside_acl, outside_acl, bool(inbound)),
@@ -95,7 +97,7 @@ class CiscoAsaRenderer(Renderer):
         ))
 
         sample_host = _sample_address(hosts, site)
-        sample_dc = _sample_address_in(profile.datacenter_networks[0])
+        sample_dc = address_in(profile.datacenter_networks[0])
         outbound_verify = [
             f"packet-tracer input {inside} {r.protocol} {sample_host} 50000 {sample_dc} {r.port}"
             for r in outbound
@@ -109,7 +111,7 @@ class CiscoAsaRenderer(Renderer):
         if inbound:
             target = inbound[0].hosts.start
             sources = inbound[0].allowed_sources
-            source = _sample_address_in(sources[0]) if sources else ANY_SOURCE_EXAMPLE
+            source = address_in(sources[0]) if sources else ANY_SOURCE_EXAMPLE
             public = inbound[0].public_address
             if public is None:
                 inbound_verify += [
@@ -357,11 +359,6 @@ class CiscoAsaRenderer(Renderer):
         )
 
 
-def _host_object_name(hosts: HostMatch | None) -> str:
-    assert hosts is not None
-    return {"address": "obm-host", "range": "obm-hosts", "network": "obm-lan"}[hosts.kind]
-
-
 def _object_value(hosts: HostMatch | None) -> str:
     """The body line of a network object for these addresses."""
     assert hosts is not None
@@ -384,13 +381,6 @@ def _forward_object_name(rule: Rule) -> str:
     return f"obm-host-{rule.protocol}-{rule.port}"
 
 
-def _sample_address_in(network: IPv4Network) -> IPv4Address:
-    """An address inside ``network`` for packet-tracer."""
-    if network.num_addresses <= 2:
-        return network.network_address
-    return network.network_address + 1
-
-
 def _sample_address(hosts: HostMatch | None, site: SiteDescription) -> IPv4Address:
     """A backup host address for packet-tracer: the host, the range start, or a LAN address."""
     assert hosts is not None
@@ -398,5 +388,5 @@ def _sample_address(hosts: HostMatch | None, site: SiteDescription) -> IPv4Addre
         return hosts.start
     if site.host_address is not None:
         return site.host_address
-    candidate = _sample_address_in(site.lan_network)
+    candidate = address_in(site.lan_network)
     return candidate + 1 if candidate == site.lan_gateway else candidate

@@ -33,7 +33,8 @@ from ipaddress import IPv4Address, IPv4Network
 
 from sites.description import ServiceProfile, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
-from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
+from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
+from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
 
 OUTBOUND_POLICY = "obm-backup-out"
 INBOUND_POLICY = "obm-monitoring-in"
@@ -67,7 +68,7 @@ class FortigateRenderer(Renderer):
                 config_language="fortios",
                 reason=(
                     "The policies name these objects: "
-                    + _and([
+                    + and_list([
                         {"address": "the backup host",
                          "range": "the backup hosts (an address range)",
                          "network": "the LAN (the backup host's address comes from DHCP)"}[
@@ -188,14 +189,15 @@ class FortigateRenderer(Renderer):
     def _addresses(self, policy: Policy) -> str:
         entries: dict[str, list[str]] = {}
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
-            entries[_hosts_name(rule.hosts)] = _host_lines(rule.hosts)
-            for n, network in enumerate(rule.datacenter, start=1):
-                entries[f"obm-dc-{n}"] = [
+            entries[hosts_object_name(rule.hosts)] = _host_lines(rule.hosts)
+            for name, network in zip(numbered_names("obm-dc", rule.datacenter), rule.datacenter):
+                entries[name] = [
                     "set comment \"Backup datacenter\"", f"set subnet {_subnet(network)}"
                 ]
         for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
-            for n, network in enumerate(rule.allowed_sources, start=1):
-                entries[f"obm-mon-{n}"] = [
+            sources = rule.allowed_sources
+            for name, network in zip(numbered_names("obm-mon", sources), sources):
+                entries[name] = [
                     "set comment \"Monitoring GUI\"", f"set subnet {_subnet(network)}"
                 ]
         return _config_block("firewall address", entries)
@@ -203,7 +205,7 @@ class FortigateRenderer(Renderer):
     def _services(self, rules: tuple[Rule, ...]) -> str:
         entries: dict[str, list[str]] = {}
         for rule in rules:
-            entries[_service(rule)] = [f"set {rule.protocol}-portrange {rule.port}"]
+            entries[port_object_name(rule)] = [f"set {rule.protocol}-portrange {rule.port}"]
         return _config_block("firewall service custom", entries)
 
     def _outbound_policy(self, rules: tuple[Rule, ...], inside: str, outside: str) -> str:
@@ -213,10 +215,10 @@ class FortigateRenderer(Renderer):
             f'set srcintf "{inside}"',
             f'set dstintf "{outside}"',
             "set action accept",
-            f'set srcaddr "{_hosts_name(first.hosts)}"',
-            "set dstaddr " + _quoted(f"obm-dc-{n}" for n in range(1, len(first.datacenter) + 1)),
+            f'set srcaddr "{hosts_object_name(first.hosts)}"',
+            "set dstaddr " + _quoted(numbered_names("obm-dc", first.datacenter)),
             'set schedule "always"',
-            "set service " + _quoted(_service(r) for r in rules),
+            "set service " + _quoted(port_object_name(r) for r in rules),
             "set logtraffic all",
             "set nat enable",
         ]}, quote_names=False)
@@ -247,11 +249,11 @@ class FortigateRenderer(Renderer):
             f'set dstintf "{inside}"',
             "set action accept",
             "set srcaddr " + (
-                _quoted(f"obm-mon-{n}" for n in range(1, len(sources) + 1)) if sources else '"all"'
+                _quoted(numbered_names("obm-mon", sources)) if sources else '"all"'
             ),
             "set dstaddr " + _quoted(_vip(r) for r in rules),
             'set schedule "always"',
-            "set service " + _quoted(_service(r) for r in rules),
+            "set service " + _quoted(port_object_name(r) for r in rules),
             "set logtraffic all",
         ]}, quote_names=False)
 
@@ -264,11 +266,6 @@ def _config_block(path: str, entries: dict[str, list[str]], *, quote_names: bool
         lines.append("    next")
     lines.append("end")
     return "\n".join(lines) + "\n"
-
-
-def _hosts_name(hosts: HostMatch | None) -> str:
-    assert hosts is not None
-    return {"address": "obm-host", "range": "obm-hosts", "network": "obm-lan"}[hosts.kind]
 
 
 def _host_lines(hosts: HostMatch | None) -> list[str]:
@@ -292,16 +289,8 @@ def _extip(public: IPv4Address | None) -> str:
     return str(public) if public is not None else "0.0.0.0"
 
 
-def _service(rule: Rule) -> str:
-    return f"obm-{rule.protocol}-{rule.port}"
-
-
 def _vip(rule: Rule) -> str:
     return f"obm-vip-{rule.protocol}-{rule.port}"
-
-
-def _and(items: list[str]) -> str:
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else items[0]
 
 
 def _quoted(names) -> str:

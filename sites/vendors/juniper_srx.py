@@ -32,11 +32,14 @@ How the traps are handled:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from ipaddress import IPv4Address, IPv4Network
 
 from sites.description import ServiceProfile, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
+from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
+from sites.vendors.sample_addresses import (
+    address_in, backup_host_address, monitoring_source_address,
+)
 
 TRUST, UNTRUST = "trust", "untrust"
 OUTBOUND_POLICY = "obm-backup-out"
@@ -102,8 +105,9 @@ class JuniperSrxRenderer(Renderer):
                 title="Allow the backup connection out (security policy trust → untrust)",
                 gui_path="Security Policies & Objects › Security Policies › Add",
                 config=_policy(
-                    TRUST, UNTRUST, OUTBOUND_POLICY, [_hosts_name(outbound[0].hosts)],
-                    _names("obm-dc", outbound[0].datacenter), [_application(r) for r in outbound],
+                    TRUST, UNTRUST, OUTBOUND_POLICY, [hosts_object_name(outbound[0].hosts)],
+                    numbered_names("obm-dc", outbound[0].datacenter),
+                    [port_object_name(r) for r in outbound],
                 ),
                 config_language="junos",
                 reason=(
@@ -160,7 +164,7 @@ class JuniperSrxRenderer(Renderer):
                 gui_path="Security Policies & Objects › Security Policies › Add",
                 config=_policy(
                     UNTRUST, TRUST, INBOUND_POLICY,
-                    _names("obm-mon", inbound[0].allowed_sources) or ["any"],
+                    numbered_names("obm-mon", inbound[0].allowed_sources) or ["any"],
                     ["obm-host"], [MONITORING_SET],
                 ),
                 config_language="junos",
@@ -188,8 +192,8 @@ class JuniperSrxRenderer(Renderer):
             guide_rules=guide_rules_of(all_rules),
         ))
 
-        host = _sample_address(outbound[0].hosts)
-        dc = _probe_address(outbound[0].datacenter[0])
+        host = backup_host_address(outbound[0].hosts)
+        dc = address_in(outbound[0].datacenter[0])
         outbound_verify = [
             f"show security match-policies from-zone {TRUST} to-zone {UNTRUST} source-ip {host} "
             f"destination-ip {dc} source-port 50000 destination-port {r.port} protocol {r.protocol}"
@@ -200,7 +204,7 @@ class JuniperSrxRenderer(Renderer):
         ] + [f"show security flow session destination-port {r.port}" for r in outbound]
         inbound_verify: list[str] = []
         if inbound:
-            source = _sample_source(inbound[0].allowed_sources)
+            source = monitoring_source_address(inbound[0].allowed_sources)
             inbound_verify = [
                 f"show security match-policies from-zone {UNTRUST} to-zone {TRUST} "
                 f"source-ip {source} destination-ip {r.hosts.start} source-port 50000 "
@@ -224,12 +228,13 @@ class JuniperSrxRenderer(Renderer):
     def _addresses(self, policy: Policy) -> str:
         entries: dict[str, str] = {}
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
-            entries[_hosts_name(rule.hosts)] = _host_value(rule.hosts)
-            for name, network in zip(_names("obm-dc", rule.datacenter), rule.datacenter):
+            entries[hosts_object_name(rule.hosts)] = _host_value(rule.hosts)
+            for name, network in zip(numbered_names("obm-dc", rule.datacenter), rule.datacenter):
                 entries[name] = str(network)
         for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
             entries.setdefault("obm-host", f"{rule.hosts.start}/32")
-            for name, network in zip(_names("obm-mon", rule.allowed_sources), rule.allowed_sources):
+            sources = rule.allowed_sources
+            for name, network in zip(numbered_names("obm-mon", sources), sources):
                 entries[name] = str(network)
         return "".join(
             f"set security address-book global address {name} {value}\n"
@@ -238,13 +243,13 @@ class JuniperSrxRenderer(Renderer):
 
     def _applications(self, rules: Iterable[Rule], inbound: tuple[Rule, ...]) -> str:
         lines = {
-            _application(r): f"set applications application {_application(r)} protocol "
+            port_object_name(r): f"set applications application {port_object_name(r)} protocol "
             f"{r.protocol} destination-port {r.port}"
             for r in rules
         }
         out = list(lines.values())
         out += [
-            f"set applications application-set {MONITORING_SET} application {_application(r)}"
+            f"set applications application-set {MONITORING_SET} application {port_object_name(r)}"
             for r in inbound
         ]
         return "\n".join(out) + "\n"
@@ -292,15 +297,6 @@ def _policy(
     return "\n".join(lines) + "\n"
 
 
-def _names(prefix: str, networks: tuple[IPv4Network, ...]) -> list[str]:
-    return [f"{prefix}-{n}" for n in range(1, len(networks) + 1)]
-
-
-def _hosts_name(hosts: HostMatch | None) -> str:
-    assert hosts is not None
-    return {"address": "obm-host", "range": "obm-hosts", "network": "obm-lan"}[hosts.kind]
-
-
 def _host_value(hosts: HostMatch | None) -> str:
     assert hosts is not None
     if hosts.kind == "range":
@@ -308,23 +304,3 @@ def _host_value(hosts: HostMatch | None) -> str:
     return str(hosts.networks()[0])
 
 
-def _application(rule: Rule) -> str:
-    return f"obm-{rule.protocol}-{rule.port}"
-
-
-def _probe_address(network: IPv4Network) -> IPv4Address:
-    return network.network_address if network.num_addresses <= 2 else network.network_address + 1
-
-
-def _sample_address(hosts: HostMatch | None) -> IPv4Address:
-    """An address the outbound policy covers, for ``show security match-policies``."""
-    assert hosts is not None
-    if hosts.network is not None:
-        return hosts.network.network_address + hosts.network.num_addresses // 2
-    return hosts.start
-
-
-def _sample_source(sources: tuple[IPv4Network, ...]) -> IPv4Address:
-    if not sources:
-        return IPv4Address("198.51.100.1")  # any outside address will do
-    return _probe_address(sources[0])

@@ -31,7 +31,7 @@ import json
 from ipaddress import IPv4Network
 
 from sites.description import ServiceProfile, SiteDescription
-from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
+from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 
 FIREWALL_GUI = "Security & SD-WAN › Configure › Firewall"

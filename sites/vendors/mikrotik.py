@@ -33,7 +33,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 
 from sites.description import ServiceProfile, SiteDescription
-from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
+from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 
 LANGUAGE = "routeros"

@@ -21,23 +21,21 @@ these versions, so the GUI is the common ground.
   destination has been translated. That rule is a *check* step.
 - Dynamic public address: the port forward's destination is "WAN address", which follows the
   address the provider assigns; Services › Dynamic DNS gives the monitoring GUI a name.
+
+OPNsense is a fork of pfSense, and its renderer is the pfSense one (``pfsense.py``) with
+OPNsense's menus, dialog fields and wording.
 """
 
 from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from sites.description import ServiceProfile, SiteDescription
-from sites.policy import HostMatch, Policy, Rule, RuleKind
-from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
-
-DC_ALIAS = "OBM_DC"
-HOSTS_ALIAS = "OBM_HOSTS"
-MONITOR_ALIAS = "OBM_MONITOR"
-APPLY = "Click Save, then Apply changes."
+from sites.description import ServiceProfile
+from sites.policy import HostMatch, Rule
+from sites.vendors.pfsense import HOSTS_ALIAS, MONITOR_ALIAS, PfsenseRenderer
 
 
-class OpnsenseRenderer(Renderer):
+class OpnsenseRenderer(PfsenseRenderer):
     slug = "opnsense"
     name = "OPNsense"
     versions = "OPNsense 24.1, 24.7 and 25.1 (web GUI; 25.7+ renames Port Forward to Destination NAT)"
@@ -46,333 +44,130 @@ class OpnsenseRenderer(Renderer):
     hides_lan_by_default = True  # automatic outbound NAT
     default_interfaces = ("LAN", "WAN")
 
-    def build_steps(
-        self, policy: Policy, site: SiteDescription, profile: ServiceProfile
-    ) -> list[Step]:
-        inside, outside = self.interfaces(site)
-        outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
-        forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
-        inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
-        steps = [self._alias_step(policy, profile)]
-        steps += [self._outbound_step(group, inside, profile) for group in _by_port(outbound)]
-        snat = policy.of_kind(RuleKind.SOURCE_NAT)
-        if snat:
-            steps.append(self._outbound_nat_check(snat, site, inside, outside, profile))
-        if forwards:
-            steps.append(self._port_forward_step(forwards, outside, profile))
-        if inbound:
-            steps.append(self._inbound_check(inbound, outside))
-        steps += verification_steps(
-            policy,
-            gui_path="Firewall › Diagnostics › States",
-            outbound_verify="\n".join(
-                [
-                    "Firewall › Diagnostics › States, search "
-                    + ", then ".join(str(r.port) for r in outbound)
-                    + f": while the probe runs, a state on {outside} shows the backup host "
-                    f"translated to the {outside} address, to a datacenter address on the "
-                    "backup port.",
-                    "Firewall › Log Files › Live View: the logged pass rule "
-                    f"\"{profile.name}: …\" shows each new backup connection.",
-                    "# or in a shell:",
-                ]
-                + [f"pfctl -ss | grep {r.port}" for r in outbound]
-            ),
-            inbound_verify=(
-                "Firewall › Diagnostics › States, search "
-                + (str(inbound[0].hosts.start) if inbound else "")
-                + ": while the portal checks, the forwarded connections appear, each to the "
-                "backup host on a monitoring port.\n"
-                "# or in a shell:\n"
-                + (f"pfctl -ss | grep -E '{inbound[0].hosts.start}:({_ports_regex(inbound)})'"
-                   if inbound else "")
-                + (f"\nWhile you verify, add the portal's address to the alias {MONITOR_ALIAS} "
-                   "(Firewall › Aliases), and remove it afterwards."
-                   if inbound and inbound[0].allowed_sources else "")
-            ),
-        )
-        return steps
+    product = "OPNsense"
+    apply = "Click Save, then Apply changes."
+    states_path = "Firewall › Diagnostics › States"
+    shell = "# or in a shell:"
 
-    def _alias_step(self, policy: Policy, profile: ServiceProfile) -> Step:
-        outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
-        sources = _monitoring_sources(policy)
-        blocks = [_alias_block(
-            DC_ALIAS, "Network(s)", [str(n) for n in profile.datacenter_networks],
-            f"{profile.name}: datacenter networks",
-        )]
-        names = [DC_ALIAS]
-        if outbound and outbound[0].hosts.kind == "range":
-            hosts = outbound[0].hosts
-            blocks.append(_alias_block(
-                HOSTS_ALIAS, "Host(s)", [f"{hosts.start}-{hosts.end}"],
-                f"{profile.name}: backup hosts",
-            ))
-            names.append(HOSTS_ALIAS)
-        if sources:
-            blocks.append(_alias_block(
-                MONITOR_ALIAS, "Network(s)", [str(n) for n in sources],
-                f"{profile.name}: monitoring computers",
-            ))
-            names.append(MONITOR_ALIAS)
-        return Step(
-            title=("Create the aliases for " if len(names) > 1 else "Create the alias for ")
-            + _and([_ALIAS_WHAT[name] for name in names]),
-            gui_path="Firewall › Aliases › + (Add)",
-            config="\n\n".join(blocks),
-            config_language="text",
-            reason=(
-                "The rules below name these aliases, so a change of addresses later is one edit "
-                "here. Create one alias per block (+, fill in, Save); after the last one click "
-                "Apply. Alias names may contain only letters, digits and _."
-            ),
-            verify="\n".join(
-                ["Firewall › Diagnostics › Aliases: select each alias; it lists exactly the "
-                 "entries above."]
-                + [f"pfctl -t {name} -T show" for name in names]
-            ),
-            guide_rules=guide_rules_of(
-                policy.of_kind(RuleKind.ALLOW_OUTBOUND, RuleKind.ALLOW_INBOUND)
-            ),
-        )
-
-    def _outbound_step(self, rules: tuple[Rule, ...], inside: str, profile: ServiceProfile) -> Step:
-        rule = rules[0]
-        return Step(
-            title=f"Allow {_label(rules)} from {_who(rule.hosts)} to the datacenter",
-            gui_path=f"Firewall › Rules › {inside} › + (Add)",
-            config="\n".join([
-                "Action: Pass",
-                "Quick: checked (the default)",
-                f"Interface: {inside}",
-                "Direction: in",
-                "TCP/IP Version: IPv4",
-                f"Protocol: {_protocol(rules)}",
-                f"Source: {_source(rule.hosts)}",
-                f"Destination: {DC_ALIAS}",
-                f"Destination port range: from (other) {rule.port} to (other) {rule.port}",
-                "Log: checked (Log packets that are handled by this rule)",
-                f"Description: {profile.name}: {_label(rules)} to the datacenter",
-            ]),
-            config_language="text",
-            reason=(
-                f"{rule.reason} Rules on the {inside} tab filter what enters the firewall from "
-                f"the {inside}; quick rules are evaluated top down, first match wins: move this "
-                "rule above any block rule there. If the \"Default allow LAN to any rule\" is "
-                "still in place the traffic already passes; this rule keeps it allowed when "
-                "that rule is removed or narrowed. States let the replies back. " + APPLY
-            ),
-            verify=(
-                f"Firewall › Rules › {inside}: the rule is listed, enabled and above any block "
-                "rule; its state and packet counters rise while the backup runs (inspect "
-                f"toggle).\npfctl -sr | grep 'port = {rule.port}'"
-            ),
-            guide_rules=guide_rules_of(rules),
-        )
-
-    def _outbound_nat_check(
-        self, rules: tuple[Rule, ...], site: SiteDescription, inside: str, outside: str,
-        profile: ServiceProfile,
-    ) -> Step:
-        lines = [
-            "Mode: Automatic outbound NAT rule generation (the default), or Hybrid.",
-            f"Automatic rules: a rule on interface {outside} whose source includes "
-            f"{site.lan_network} (the {inside} network), translated to the {outside} address.",
-            "",
-            "Only if the mode is Manual, or Hybrid without such a rule: + (Add), then Save "
-            "and Apply changes:",
-        ]
-        for group in _by_port(rules):
-            rule = group[0]
-            lines += [
-                f"  Interface: {outside}",
-                "  TCP/IP Version: IPv4",
-                f"  Protocol: {_protocol(group)}",
-                f"  Source address: {_nat_source(rule.hosts)}, Source port: any",
-                f"  Destination address: {DC_ALIAS}, Destination port: (other) {rule.port}",
-                "  Translation / target: Interface address",
-                f"  Description: {profile.name}: {_label(group)} to the datacenter",
-            ]
-        return Step(
-            kind=StepKind.CHECK,
-            title="Check that outbound NAT translates the backup connections (transparency)",
-            gui_path="Firewall › NAT › Outbound",
-            config="\n".join(lines),
-            config_language="text",
-            reason=(
-                "OPNsense's automatic outbound NAT translates everything the LAN sends out to the "
-                f"{outside} address, which is the transparency the guide asks for; nothing "
-                "changes unless outbound NAT was switched to Manual. If you add the rule: "
-                + rules[0].reason.detail[0].lower() + rules[0].reason.detail[1:]
-            ),
-            verify=(
-                "Firewall › NAT › Outbound shows the mode and, under the automatic or manual "
-                "rules, a rule covering the backup host.\npfctl -sn | grep -E '^nat on'"
-            ),
-            guide_rules=guide_rules_of(rules),
-        )
-
-    def _port_forward_step(
-        self, rules: tuple[Rule, ...], outside: str, profile: ServiceProfile
-    ) -> Step:
-        groups = _by_port(rules)
-        public = rules[0].public_address
-        destination = (
-            f"{outside} address ({public}; if {public} is an extra address of the firewall, "
-            "a Virtual IP, choose it instead)"
-            if public else f"{outside} address (follows the address the provider assigns)"
-        )
-        blocks = []
-        for n, group in enumerate(groups, start=1):
-            rule = group[0]
-            blocks.append("\n".join([
-                f"Port forward {n} of {len(groups)}: {_label(group)}",
-                f"  Interface: {outside}",
-                "  TCP/IP Version: IPv4",
-                f"  Protocol: {_protocol(group)}",
-                f"  Source (Advanced): {_monitor_source(rule)}, Source port range: any",
-                f"  Destination: {destination}",
-                f"  Destination port range: from (other) {rule.port} to (other) {rule.port}",
-                f"  Redirect target IP: Single host or Network — {rule.hosts.start}",
-                f"  Redirect target port: (other) {rule.port}",
-                f"  Description: {profile.name}: monitoring {_label(group)}",
-                "  NAT reflection: Use system default",
-                "  Filter rule association: Add associated filter rule",
-            ]))
-        return Step(
-            title="Forward the monitoring ports to the backup host",
-            gui_path=(
-                "Firewall › NAT › Port Forward › + (Add) "
-                "(25.7 and later: Firewall › NAT › Destination NAT)"
-            ),
-            config="\n\n".join(blocks),
-            config_language="text",
-            reason=(
-                "The monitoring GUI connects from outside to the firewall, which passes the "
-                f"connection on to the backup host {rules[0].hosts.start}. An OPNsense port "
-                "forward may take TCP and UDP together (Protocol TCP/UDP), so one port forward "
-                "covers both protocols of a port. \"Add associated filter rule\" (25.7 and "
-                f"later: \"Register rule\") creates the matching pass rule on {outside} and keeps "
-                "it in step with the port forward. "
-                + ("" if public else
-                   "The public address is dynamic: \"WAN address\" follows it, and a name under "
-                   "Services › Dynamic DNS lets the monitoring GUI find it. ")
-                + APPLY
-            ),
-            verify=(
-                "Firewall › NAT › Port Forward lists the port forwards, enabled.\n"
-                f"pfctl -sn | grep {rules[0].hosts.start}"
-            ),
-            guide_rules=guide_rules_of(rules),
-        )
-
-    def _inbound_check(self, rules: tuple[Rule, ...], outside: str) -> Step:
-        lines = [f"Pass rules on {outside} created by the port forwards (description \"NAT …\"):"]
-        for group in _by_port(rules):
-            rule = group[0]
-            lines.append(
-                f"- IPv4 {_protocol(group)}, Source {_monitor_source(rule)}, "
-                f"Destination {rule.hosts.start} port {rule.port}"
-            )
-        lines.append(
-            f"The destination is the private address {rules[0].hosts.start}, not the public "
-            "one: pf filters after the port forward has translated the destination."
-        )
-        return Step(
-            kind=StepKind.CHECK,
-            title="Check the pass rules for the forwarded monitoring ports",
-            gui_path=f"Firewall › Rules › {outside}",
-            config="\n".join(lines),
-            config_language="text",
-            reason=(
-                "A port forward alone does not let the connection in; the associated filter "
-                f"rules do. They must sit above any block rule on {outside}. "
-                + ("Only the monitoring sources may connect." if rules[0].allowed_sources
-                   else "Any address may connect; an OBM_MONITOR alias with the monitoring "
-                        "computers' addresses as Source would be safer.")
-            ),
-            verify=(
-                f"Firewall › Rules › {outside}: the rules above are listed and enabled.\n"
-                f"pfctl -sr | grep {rules[0].hosts.start}"
-            ),
-            guide_rules=guide_rules_of(rules),
-        )
-
-
-_ALIAS_WHAT = {
-    DC_ALIAS: "the datacenter",
-    HOSTS_ALIAS: "the backup hosts",
-    MONITOR_ALIAS: "the monitoring computers",
-}
-
-
-def _and(items: list[str]) -> str:
-    """E.g. "a", "a and b", "a, b and c"."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _who(hosts: HostMatch | None) -> str:
-    assert hosts is not None
-    return {"address": "the backup host", "range": "the backup hosts"}.get(hosts.kind, "the LAN")
-
-
-def _by_port(rules: tuple[Rule, ...]) -> list[tuple[Rule, ...]]:
-    """Rules that differ only in protocol, grouped (OPNsense takes TCP/UDP in one rule)."""
-    groups: dict[tuple, list[Rule]] = {}
-    for rule in rules:
-        key = (rule.port, rule.hosts, rule.datacenter, rule.allowed_sources, rule.public_address)
-        groups.setdefault(key, []).append(rule)
-    return [tuple(group) for group in groups.values()]
-
-
-def _protocol(rules: tuple[Rule, ...]) -> str:
-    protocols = {r.protocol for r in rules}
-    return "TCP/UDP" if protocols == {"tcp", "udp"} else rules[0].protocol.upper()
-
-
-def _label(rules: tuple[Rule, ...]) -> str:
-    """E.g. "TCP 4401" or "TCP and UDP 4403"."""
-    return " and ".join(r.protocol.upper() for r in rules) + f" {rules[0].port}"
-
-
-def _ports_regex(rules: tuple[Rule, ...]) -> str:
-    return "|".join(dict.fromkeys(str(r.port) for r in rules))
-
-
-def _source(hosts: HostMatch | None) -> str:
-    assert hosts is not None
-    if hosts.kind == "address":
-        return f"Single host or Network — {hosts.start}/32"
-    if hosts.kind == "range":
-        return f"{HOSTS_ALIAS} ({hosts})"
-    return (
-        f"Single host or Network — {hosts.network} (the whole LAN, because the host's address "
-        "comes from DHCP)"
+    alias_path = "Firewall › Aliases › + (Add)"
+    alias_howto = "Create one alias per block (+, fill in, Save); after the last one click Apply."
+    range_alias_note = ""
+    alias_check = (
+        "Firewall › Diagnostics › Aliases: select each alias; it lists exactly the entries above."
     )
 
+    rule_path = "Firewall › Rules › {inside} › + (Add)"
+    rule_fields = (
+        "Action: Pass\n"
+        "Quick: checked (the default)\n"
+        "Interface: {inside}\n"
+        "Direction: in\n"
+        "TCP/IP Version: IPv4\n"
+        "Protocol: {protocol}\n"
+        "Source: {source}\n"
+        "Destination: {datacenter}\n"
+        "Destination port range: from (other) {port} to (other) {port}\n"
+        "Log: checked (Log packets that are handled by this rule)\n"
+        "Description: {description}"
+    )
+    rule_order = (
+        "Rules on the {inside} tab filter what enters the firewall from the {inside}; quick rules "
+        "are evaluated top down, first match wins: move this rule above any block rule there. "
+        "If the \"Default allow LAN to any rule\" is still in place the traffic already passes;"
+    )
+    rule_counters = "its state and packet counters rise while the backup runs (inspect toggle)."
 
-def _nat_source(hosts: HostMatch | None) -> str:
-    assert hosts is not None
-    if hosts.kind == "address":
-        return f"Single host or Network — {hosts.start}/32"
-    if hosts.kind == "range":
-        return HOSTS_ALIAS
-    return f"Single host or Network — {hosts.network}"
+    nat_mode_fields = (
+        "Mode: Automatic outbound NAT rule generation (the default), or Hybrid.\n"
+        "Automatic rules: a rule on interface {outside} whose source includes {lan} (the "
+        "{inside} network), translated to the {outside} address.\n"
+        "\n"
+        "Only if the mode is Manual, or Hybrid without such a rule: + (Add), then Save and "
+        "Apply changes:"
+    )
+    nat_mapping_fields = (
+        "  Interface: {outside}\n"
+        "  TCP/IP Version: IPv4\n"
+        "  Protocol: {protocol}\n"
+        "  Source address: {source}, Source port: any\n"
+        "  Destination address: {datacenter}, Destination port: (other) {port}\n"
+        "  Translation / target: Interface address\n"
+        "  Description: {description}"
+    )
+    nat_check = (
+        "Firewall › NAT › Outbound shows the mode and, under the automatic or manual rules, a "
+        "rule covering the backup host."
+    )
 
+    port_forward_path = (
+        "Firewall › NAT › Port Forward › + (Add) (25.7 and later: Firewall › NAT › Destination NAT)"
+    )
+    port_forward_fields = (
+        "Port forward {n} of {count}: {label}\n"
+        "  Interface: {outside}\n"
+        "  TCP/IP Version: IPv4\n"
+        "  Protocol: {protocol}\n"
+        "  Source (Advanced): {source}, Source port range: any\n"
+        "  Destination: {destination}\n"
+        "  Destination port range: from (other) {port} to (other) {port}\n"
+        "  Redirect target IP: Single host or Network — {host}\n"
+        "  Redirect target port: (other) {port}\n"
+        "  Description: {description}\n"
+        "  NAT reflection: Use system default\n"
+        "  Filter rule association: Add associated filter rule"
+    )
+    a_port_forward = "An OPNsense port forward"
+    associated_rule = "\"Add associated filter rule\" (25.7 and later: \"Register rule\")"
+    port_forward_check = "Firewall › NAT › Port Forward lists the port forwards, enabled."
 
-def _monitor_source(rule: Rule) -> str:
-    return MONITOR_ALIAS if rule.allowed_sources else "any"
+    inbound_order = "They must sit above any block rule on {outside}."
+    monitor_source = MONITOR_ALIAS
 
+    def _outbound_states_check(
+        self, outbound: tuple[Rule, ...], outside: str, profile: ServiceProfile
+    ) -> list[str]:
+        return [
+            f"{self.states_path}, search "
+            + ", then ".join(str(r.port) for r in outbound)
+            + f": while the probe runs, a state on {outside} shows the backup host translated "
+            f"to the {outside} address, to a datacenter address on the backup port.",
+            "Firewall › Log Files › Live View: the logged pass rule "
+            f"\"{profile.name}: …\" shows each new backup connection.",
+        ]
 
-def _monitoring_sources(policy: Policy) -> tuple[IPv4Network, ...]:
-    inbound = policy.of_kind(RuleKind.DESTINATION_NAT, RuleKind.ALLOW_INBOUND)
-    return inbound[0].allowed_sources if inbound else ()
+    def _inbound_states_check(self, host: str) -> str:
+        return (
+            f"{self.states_path}, search {host}: while the portal checks, the forwarded "
+            "connections appear, each to the backup host on a monitoring port."
+        )
 
+    def _source(self, hosts: HostMatch | None) -> str:
+        assert hosts is not None
+        if hosts.kind == "address":
+            return f"Single host or Network — {hosts.start}/32"
+        if hosts.kind == "range":
+            return f"{HOSTS_ALIAS} ({hosts})"
+        return (
+            f"Single host or Network — {hosts.network} (the whole LAN, because the host's address "
+            "comes from DHCP)"
+        )
 
-def _alias_block(name: str, kind: str, entries: list[str], description: str) -> str:
-    return "\n".join([
-        "Enabled: checked",
-        f"Name: {name}",
-        f"Type: {kind}",
-        "Content: " + " ".join(entries),
-        f"Description: {description}",
-    ])
+    def _nat_source(self, hosts: HostMatch | None) -> str:
+        assert hosts is not None
+        if hosts.kind == "address":
+            return f"Single host or Network — {hosts.start}/32"
+        if hosts.kind == "range":
+            return HOSTS_ALIAS
+        return f"Single host or Network — {hosts.network}"
+
+    def _network_entry(self, network: IPv4Network) -> str:
+        return str(network)
+
+    def _alias_block(self, name: str, kind: str, entries: list[str], description: str) -> str:
+        return "\n".join([
+            "Enabled: checked",
+            f"Name: {name}",
+            f"Type: {kind}",
+            "Content: " + " ".join(entries),
+            f"Description: {description}",
+        ])

@@ -31,11 +31,14 @@ How the traps are handled:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from ipaddress import IPv4Address, IPv4Network
 
 from sites.description import ServiceProfile, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
-from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
+from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
+from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
+from sites.vendors.sample_addresses import (
+    address_in, backup_host_address, monitoring_source_address,
+)
 
 TRUST, UNTRUST = "trust", "untrust"
 OUTBOUND_RULE = "obm-backup-out"
@@ -73,7 +76,7 @@ class PaloAltoRenderer(Renderer):
                 config_language="panos",
                 reason=(
                     "Enter configure mode and create the objects the rules name: "
-                    + _and([
+                    + and_list([
                         {"address": "the backup host", "range": "the backup hosts (an IP range)",
                          "network": "the LAN (the backup host's address comes from DHCP)"}[
                             outbound[0].hosts.kind],
@@ -91,7 +94,7 @@ class PaloAltoRenderer(Renderer):
                 title="Create the services, one per protocol",
                 gui_path="Objects › Services › Add",
                 config="\n".join(
-                    f"set service {_service(r)} protocol {r.protocol} port {r.port}"
+                    f"set service {port_object_name(r)} protocol {r.protocol} port {r.port}"
                     for r in _unique_ports(all_rules)
                 ) + "\n",
                 config_language="panos",
@@ -106,8 +109,9 @@ class PaloAltoRenderer(Renderer):
                 title="Allow the backup connection out (security rule)",
                 gui_path=f"Policies › Security › Add (Source zone {TRUST}, Destination zone {UNTRUST})",
                 config=_security_rule(
-                    OUTBOUND_RULE, TRUST, UNTRUST, [_hosts_name(outbound[0].hosts)],
-                    _names("obm-dc", outbound[0].datacenter), [_service(r) for r in outbound],
+                    OUTBOUND_RULE, TRUST, UNTRUST, [hosts_object_name(outbound[0].hosts)],
+                    numbered_names("obm-dc", outbound[0].datacenter),
+                    [port_object_name(r) for r in outbound],
                 ),
                 config_language="panos",
                 reason=f"{outbound[0].reason.detail} {ZONE_NOTE}",
@@ -122,8 +126,9 @@ class PaloAltoRenderer(Renderer):
                 ),
                 config="".join(
                     _nat_rule(
-                        f"obm-snat-{r.protocol}-{r.port}", TRUST, UNTRUST, [_hosts_name(r.hosts)],
-                        _names("obm-dc", r.datacenter), _service(r),
+                        f"obm-snat-{r.protocol}-{r.port}", TRUST, UNTRUST,
+                        [hosts_object_name(r.hosts)],
+                        numbered_names("obm-dc", r.datacenter), port_object_name(r),
                         "source-translation dynamic-ip-and-port interface-address "
                         f"interface {outside}",
                     )
@@ -151,8 +156,8 @@ class PaloAltoRenderer(Renderer):
                 config="".join(
                     _nat_rule(
                         f"obm-dnat-{r.protocol}-{r.port}", UNTRUST, UNTRUST,
-                        _names("obm-mon", r.allowed_sources) or ["any"],
-                        ["obm-public" if r.public_address else "any"], _service(r),
+                        numbered_names("obm-mon", r.allowed_sources) or ["any"],
+                        ["obm-public" if r.public_address else "any"], port_object_name(r),
                         f"destination-translation translated-address {r.hosts.start}",
                     )
                     for r in forwards
@@ -179,8 +184,8 @@ class PaloAltoRenderer(Renderer):
                 ),
                 config=_security_rule(
                     INBOUND_RULE, UNTRUST, TRUST,
-                    _names("obm-mon", inbound[0].allowed_sources) or ["any"],
-                    ["obm-public" if public else "any"], [_service(r) for r in inbound],
+                    numbered_names("obm-mon", inbound[0].allowed_sources) or ["any"],
+                    ["obm-public" if public else "any"], [port_object_name(r) for r in inbound],
                 ),
                 config_language="panos",
                 reason=(
@@ -210,8 +215,8 @@ class PaloAltoRenderer(Renderer):
             guide_rules=guide_rules_of(all_rules),
         ))
 
-        dc_probe = _probe_address(outbound[0].datacenter[0])
-        host = _sample_address(outbound[0].hosts)
+        dc_probe = address_in(outbound[0].datacenter[0])
+        host = backup_host_address(outbound[0].hosts)
         out_checks = [
             f"test security-policy-match from {TRUST} to {UNTRUST} source {host} "
             f"destination {dc_probe} destination-port {r.port} protocol {_proto(r)}"
@@ -223,7 +228,7 @@ class PaloAltoRenderer(Renderer):
         ]
         in_checks: list[str] = []
         if inbound:
-            source = _sample_source(inbound[0].allowed_sources)
+            source = monitoring_source_address(inbound[0].allowed_sources)
             public = str(inbound[0].public_address) if inbound[0].public_address else "PUBLIC"
             if not inbound[0].public_address:
                 in_checks.append(f"# PUBLIC: the current address of {outside} (show interface {outside})")
@@ -257,11 +262,12 @@ class PaloAltoRenderer(Renderer):
     def _addresses(self, policy: Policy) -> str:
         lines: dict[str, str] = {}
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
-            lines[_hosts_name(rule.hosts)] = _host_value(rule.hosts)
-            for name, network in zip(_names("obm-dc", rule.datacenter), rule.datacenter):
+            lines[hosts_object_name(rule.hosts)] = _host_value(rule.hosts)
+            for name, network in zip(numbered_names("obm-dc", rule.datacenter), rule.datacenter):
                 lines[name] = f"ip-netmask {network}"
         for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
-            for name, network in zip(_names("obm-mon", rule.allowed_sources), rule.allowed_sources):
+            sources = rule.allowed_sources
+            for name, network in zip(numbered_names("obm-mon", sources), sources):
                 lines[name] = f"ip-netmask {network}"
             if rule.public_address is not None:
                 lines["obm-public"] = f"ip-netmask {rule.public_address}/32"
@@ -292,23 +298,10 @@ def _nat_rule(
     )
 
 
-def _and(items: list[str]) -> str:
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else items[0]
-
-
 def _members(names: Iterable[str]) -> str:
     """One member as is, several in PAN-OS list brackets."""
     names = list(names)
     return names[0] if len(names) == 1 else "[ " + " ".join(names) + " ]"
-
-
-def _names(prefix: str, networks: tuple[IPv4Network, ...]) -> list[str]:
-    return [f"{prefix}-{n}" for n in range(1, len(networks) + 1)]
-
-
-def _hosts_name(hosts: HostMatch | None) -> str:
-    assert hosts is not None
-    return {"address": "obm-host", "range": "obm-hosts", "network": "obm-lan"}[hosts.kind]
 
 
 def _host_value(hosts: HostMatch | None) -> str:
@@ -318,14 +311,10 @@ def _host_value(hosts: HostMatch | None) -> str:
     return f"ip-netmask {hosts.networks()[0]}"
 
 
-def _service(rule: Rule) -> str:
-    return f"obm-{rule.protocol}-{rule.port}"
-
-
 def _unique_ports(rules: Iterable[Rule]) -> list[Rule]:
     seen: dict[str, Rule] = {}
     for rule in rules:
-        seen.setdefault(_service(rule), rule)
+        seen.setdefault(port_object_name(rule), rule)
     return list(seen.values())
 
 
@@ -333,19 +322,3 @@ def _proto(rule: Rule) -> int:
     return {"tcp": 6, "udp": 17}[rule.protocol]
 
 
-def _probe_address(network: IPv4Network) -> IPv4Address:
-    return network.network_address if network.num_addresses <= 2 else network.network_address + 1
-
-
-def _sample_address(hosts: HostMatch | None) -> IPv4Address:
-    """An address the outbound rule covers, for the policy-match tests."""
-    assert hosts is not None
-    if hosts.network is not None:
-        return hosts.network.network_address + hosts.network.num_addresses // 2
-    return hosts.start
-
-
-def _sample_source(sources: tuple[IPv4Network, ...]) -> IPv4Address:
-    if not sources:
-        return IPv4Address("198.51.100.1")  # any outside address will do
-    return _probe_address(sources[0])

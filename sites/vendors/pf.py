@@ -40,7 +40,10 @@ from ipaddress import IPv4Network
 
 from sites.description import ServiceProfile, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
-from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
+from sites.vendors.base import (
+    Renderer, Step, guide_rules_of, monitoring_sources, verification_steps,
+)
+from sites.vendors.port_groups import by_port, ports_regex, protocols_label
 
 PF_CONF = "/etc/pf.conf"
 EXT, INT = "$obm_ext_if", "$obm_int_if"
@@ -156,7 +159,7 @@ class PfRenderer(Renderer):
                        "`service pf start`, `service pflog start`."
                        if freebsd else " pf is enabled by default (`pfctl -e` if not).")
                 ),
-                verify="pfctl -sr | grep -E 'port = (" + _ports_regex(outbound + inbound) + ")'",
+                verify="pfctl -sr | grep -E 'port = (" + ports_regex(outbound + inbound) + ")'",
                 guide_rules=guide_rules_of(
                     policy.of_kind(RuleKind.ALLOW_OUTBOUND, RuleKind.ALLOW_INBOUND)
                 ),
@@ -182,7 +185,7 @@ class PfRenderer(Renderer):
                     if inbound[0].allowed_sources else ""
                 )
                 + "# while the portal checks:\n"
-                f"pfctl -ss | grep -E '{target}:({_ports_regex(inbound)})'\n"
+                f"pfctl -ss | grep -E '{target}:({ports_regex(inbound)})'\n"
                 "tcpdump -n -e -ttt -i pflog0 " + _tcpdump_ports(inbound)
             ) if inbound else "",
         )
@@ -204,7 +207,7 @@ class PfRenderer(Renderer):
         datacenter = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         networks = datacenter[0].datacenter if datacenter else profile.datacenter_networks
         lines.append(f"table {DC_TABLE} const {{ {_list(networks)} }}")
-        sources = _monitoring_sources(policy)
+        sources = monitoring_sources(policy)
         if sources:
             # Not const: the portal's address can be added for the verification.
             lines.append(f"table {MONITOR_TABLE} {{ {_list(sources)} }}")
@@ -212,7 +215,7 @@ class PfRenderer(Renderer):
 
     def _translation(self, policy: Policy, freebsd: bool) -> str:
         lines = []
-        for group in _by_port(policy.of_kind(RuleKind.SOURCE_NAT)):
+        for group in by_port(policy.of_kind(RuleKind.SOURCE_NAT)):
             rule = group[0]
             lines.append(f"# {rule.reason.label}: backup connections leave with the outside address.")
             match = (
@@ -222,9 +225,11 @@ class PfRenderer(Renderer):
             lines.append(
                 f"nat {match} -> ({EXT})" if freebsd else f"match out {match} nat-to ({EXT}:0)"
             )
-        for group in _by_port(policy.of_kind(RuleKind.DESTINATION_NAT)):
+        for group in by_port(policy.of_kind(RuleKind.DESTINATION_NAT)):
             rule = group[0]
-            lines.append(f"# {rule.reason.label}: redirect {_label(group)} to the backup host.")
+            lines.append(
+                f"# {rule.reason.label}: redirect {protocols_label(group)} to the backup host."
+            )
             public = str(rule.public_address) if rule.public_address else f"({EXT})"
             match = (
                 f"on {EXT} inet {_proto(group)} from {_sources(rule.allowed_sources)} "
@@ -238,16 +243,16 @@ class PfRenderer(Renderer):
 
     def _filter(self, policy: Policy) -> str:
         lines = []
-        for group in _by_port(policy.of_kind(RuleKind.ALLOW_OUTBOUND)):
+        for group in by_port(policy.of_kind(RuleKind.ALLOW_OUTBOUND)):
             rule = group[0]
             lines += [
-                f"# {rule.reason.label}: backup host -> datacenter, {_label(group)}.",
+                f"# {rule.reason.label}: backup host -> datacenter, {protocols_label(group)}.",
                 f"pass in log on {INT} inet {_proto(group)} from {_hosts(rule.hosts)} "
                 f"to {DC_TABLE} port {rule.port}",
                 "# Already translated here: the source is the firewall's outside address.",
                 f"pass out on {EXT} inet {_proto(group)} to {DC_TABLE} port {rule.port}",
             ]
-        inbound = _by_port(policy.of_kind(RuleKind.ALLOW_INBOUND))
+        inbound = by_port(policy.of_kind(RuleKind.ALLOW_INBOUND))
         if inbound:
             lines.append("# After the redirection pf filters on the private address of the host.")
         for group in inbound:
@@ -257,7 +262,7 @@ class PfRenderer(Renderer):
                 f"to {rule.hosts.start} port {rule.port}"
             )
             lines += [
-                f"# {rule.reason.label}: monitoring GUI -> backup host, {_label(group)}.",
+                f"# {rule.reason.label}: monitoring GUI -> backup host, {protocols_label(group)}.",
                 f"pass in log on {EXT} {match}",
                 f"pass out on {INT} {match}",
             ]
@@ -268,25 +273,11 @@ def _freebsd(site: SiteDescription) -> bool:
     return "freebsd" in site.firmware.lower()
 
 
-def _by_port(rules: tuple[Rule, ...]) -> list[tuple[Rule, ...]]:
-    """Rules that differ only in protocol, grouped: pf takes ``proto { tcp udp }``."""
-    groups: dict[tuple, list[Rule]] = {}
-    for rule in rules:
-        key = (rule.port, rule.hosts, rule.datacenter, rule.allowed_sources, rule.public_address)
-        groups.setdefault(key, []).append(rule)
-    return [tuple(group) for group in groups.values()]
-
-
 def _proto(rules: tuple[Rule, ...]) -> str:
     protocols = list(dict.fromkeys(r.protocol for r in rules))
     if len(protocols) == 1:
         return f"proto {protocols[0]}"
     return "proto { " + " ".join(protocols) + " }"
-
-
-def _label(rules: tuple[Rule, ...]) -> str:
-    """E.g. "TCP 4401" or "TCP and UDP 4403"."""
-    return " and ".join(r.protocol.upper() for r in rules) + f" {rules[0].port}"
 
 
 def _hosts(hosts: HostMatch | None) -> str:
@@ -302,23 +293,14 @@ def _sources(networks: tuple[IPv4Network, ...]) -> str:
     return MONITOR_TABLE if networks else "any"
 
 
-def _monitoring_sources(policy: Policy) -> tuple[IPv4Network, ...]:
-    inbound = policy.of_kind(RuleKind.DESTINATION_NAT, RuleKind.ALLOW_INBOUND)
-    return inbound[0].allowed_sources if inbound else ()
-
-
 def _tables(policy: Policy) -> list[str]:
-    return [DC_TABLE] + ([MONITOR_TABLE] if _monitoring_sources(policy) else [])
+    return [DC_TABLE] + ([MONITOR_TABLE] if monitoring_sources(policy) else [])
 
 
 def _list(networks: tuple[IPv4Network, ...]) -> str:
     return ", ".join(
         str(n.network_address) if n.prefixlen == 32 else str(n) for n in networks
     )
-
-
-def _ports_regex(rules: tuple[Rule, ...]) -> str:
-    return "|".join(dict.fromkeys(str(r.port) for r in rules))
 
 
 def _tcpdump_ports(rules: tuple[Rule, ...]) -> str:

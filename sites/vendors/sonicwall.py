@@ -33,6 +33,7 @@ from ipaddress import IPv4Network
 from sites.description import ServiceProfile, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
+from sites.vendors.names import hosts_object_name, port_object_name
 
 OBJECTS_GUI = "Object › Match Objects › Addresses › Address Objects › Add"
 SERVICES_GUI = "Object › Match Objects › Services › Service Objects › Add"
@@ -65,7 +66,7 @@ class SonicwallRenderer(Renderer):
         snat = policy.of_kind(RuleKind.SOURCE_NAT)
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
-        source = _source_name(outbound[0].hosts)
+        source = hosts_object_name(outbound[0].hosts)
         public = PUBLIC if site.public_address else _interface_object(outside, "IP", "WAN Primary IP")
 
         steps = [
@@ -110,7 +111,7 @@ class SonicwallRenderer(Renderer):
         self, policy: Policy, site: SiteDescription, outbound: Rule, public: str
     ) -> Step:
         lines = ["configure"]
-        source = _source_name(outbound.hosts)
+        source = hosts_object_name(outbound.hosts)
         lines.append(_address_object(source, outbound.hosts, "LAN"))
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         if forwards and (outbound.hosts.kind != "address" or outbound.hosts.start != forwards[0].hosts.start):
@@ -152,7 +153,7 @@ class SonicwallRenderer(Renderer):
                 specs.append(rule.port_spec)
         lines = ["configure"]
         lines += [
-            f'service-object "{_service_name(s.protocol, s.port)}" {s.protocol.upper()} {s.port} {s.port}'
+            f'service-object "{port_object_name(s)}" {s.protocol.upper()} {s.port} {s.port}'
             for s in specs
         ]
         lines += ["commit", "end"]
@@ -175,7 +176,7 @@ class SonicwallRenderer(Renderer):
         lines = ["configure"]
         lines += [
             f'access-rule ipv4 from LAN to WAN action allow source address name "{source}" '
-            f'service name "{_service_name(r.protocol, r.port)}" destination address {destination}'
+            f'service name "{port_object_name(r)}" destination address {destination}'
             for r in rules
         ]
         lines += ["commit", "end"]
@@ -189,7 +190,7 @@ class SonicwallRenderer(Renderer):
                 + " The default LAN → WAN rule often allows everything already; this rule keeps "
                 "the backup working where that default has been tightened. In the GUI: Action "
                 f"Allow, Source {source}, Destination {DATACENTER}, Service "
-                + ", ".join(_service_name(r.protocol, r.port) for r in rules)
+                + ", ".join(port_object_name(r) for r in rules)
                 + "; drag it above any LAN → WAN deny rule."
             ),
             verify="The rule is listed under Access Rules, LAN → WAN, enabled, above any rule that denies this traffic.",
@@ -215,7 +216,7 @@ class SonicwallRenderer(Renderer):
                 f"  Original Source: {source}, Translated Source: {wan},",
                 f"  Original Destination: {DATACENTER}, Translated Destination: Original,",
                 "  Original Service: "
-                + ", ".join(_service_name(r.protocol, r.port) for r in rules)
+                + ", ".join(port_object_name(r) for r in rules)
                 + ", Translated Service: Original,",
                 f"  Inbound Interface: {inside}, Outbound Interface: {outside}.",
             ]),
@@ -233,7 +234,7 @@ class SonicwallRenderer(Renderer):
         )
 
     def _group_step(self, rules: tuple[Rule, ...]) -> Step:
-        members = [_service_name(r.protocol, r.port) for r in rules]
+        members = [port_object_name(r) for r in rules]
         return Step(
             title="Group the forwarded services",
             gui_path=GROUPS_GUI,
@@ -303,20 +304,12 @@ class SonicwallRenderer(Renderer):
         )
 
 
-def _source_name(hosts: HostMatch) -> str:
-    return {"address": HOST, "range": "obm-hosts", "network": "obm-lan"}[hosts.kind]
-
-
 def _interface_object(interface: str, suffix: str, fallback: str) -> str:
     """SonicOS's default object for an interface ("X1 IP", "X0 Subnet"); for a name that is not
     a SonicOS interface (e.g. a zone name typed in), the zone-wide default object instead."""
     if re.fullmatch(r"(X\d+|U\d+|MGMT)(:V\d+)?", interface):
         return f"{interface} {suffix}"
     return fallback
-
-
-def _service_name(protocol: str, port: int) -> str:
-    return f"obm-{protocol}-{port}"
 
 
 def _address_object(name: str, hosts: HostMatch, zone: str) -> str:

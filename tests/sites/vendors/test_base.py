@@ -11,7 +11,7 @@ from sites.policy import RuleKind, WarningCode, derive_rules
 from sites.vendors import RENDERERS, get_renderer, renderers_for_site, vendor_choices
 from sites.vendors.base import Renderer, Step, StepKind
 from sites.vendors.formats import config_file, instructions_text
-from tests.sites.vendors.example_sites import make_site
+from tests.sites.vendors.example_sites import RANGE, make_site
 
 
 class NoRangesRenderer(Renderer):
@@ -29,10 +29,6 @@ class NoRangesRenderer(Renderer):
             for r in policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         ] + [Step(title="check", gui_path="", config="", config_language="text", reason="r",
                   verify="v", kind=StepKind.CHECK)]
-
-
-RANGE = {"host_addressing": "range", "host_address": None,
-         "host_range_start": "192.168.1.10", "host_range_end": "192.168.1.20"}
 
 
 FIREWALLS = {

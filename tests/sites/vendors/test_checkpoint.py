@@ -4,16 +4,13 @@ static NAT per service for inbound, access rule on the real address, publish and
 from __future__ import annotations
 
 from sites.vendors import get_renderer
-from sites.vendors.formats import config_file
-from tests.sites.vendors.example_sites import make_site, render
+from tests.sites.vendors.example_sites import MONITORING, config_for, make_site, render
 
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
 HIDE = 'nat-settings.auto-rule true nat-settings.method "hide" nat-settings.hide-behind "gateway"'
 
 
 def script(**changes) -> str:
-    return config_file(render("checkpoint", make_site(vendor="checkpoint", **changes)))
+    return config_for("checkpoint", **changes)
 
 
 def commands(text: str, start: str) -> list[str]:

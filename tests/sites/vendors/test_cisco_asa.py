@@ -7,29 +7,21 @@ import pytest
 from sites.policy import WarningCode
 from sites.vendors.base import StepKind
 from sites.vendors.formats import config_file
-from tests.sites.vendors.example_sites import make_site, render
-
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
-RANGE = {"host_addressing": "range", "host_address": None,
-         "host_range_start": "192.168.1.10", "host_range_end": "192.168.1.20"}
-DHCP = {"host_addressing": "dhcp", "host_address": None}
+from tests.sites.vendors.example_sites import (
+    DHCP, MONITORING, RANGE, config_for, lines_starting, render_for, step_titled,
+)
 
 
 def rendered(**changes):
-    return render("cisco-asa", make_site(vendor="cisco-asa", **changes))
+    return render_for("cisco-asa", **changes)
 
 
 def config(**changes) -> str:
-    return config_file(rendered(**changes))
+    return config_for("cisco-asa", **changes)
 
 
 def lines(text: str, start: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip().startswith(start)]
-
-
-def step(result, title_start: str):
-    return next(s for s in result.steps if s.title.startswith(title_start))
+    return lines_starting(text, start, strip=True)
 
 
 def test_static_pat_is_one_object_per_protocol_and_port():
@@ -68,7 +60,7 @@ def test_inside_acl_inserts_at_the_top_and_keeps_other_outbound_traffic():
         "access-list inside_access_in line 1 remark Guide rules 1, 3: backup -> datacenter, TCP 4401",
         "access-list inside_access_in line 2 extended permit tcp object obm-host object-group obm-dc eq 4401",
     ]
-    keep = step(result, "Keep the rest of the outbound traffic")
+    keep = step_titled(result, "Keep the rest of the outbound traffic")
     assert keep.kind is StepKind.CHANGE
     assert "Skip this step" in keep.reason
     assert keep.config.splitlines()[2:4] == [
@@ -84,7 +76,7 @@ def test_inside_acl_inserts_at_the_top_and_keeps_other_outbound_traffic():
 
 def test_transparency_is_a_change_with_interface_pat_in_the_host_object():
     result = rendered()
-    nat = step(result, "Translate the backup connections")
+    nat = step_titled(result, "Translate the backup connections")
     assert nat.kind is StepKind.CHANGE
     assert nat.config.splitlines()[1:3] == ["object network obm-host", " nat (inside,outside) dynamic interface"]
 

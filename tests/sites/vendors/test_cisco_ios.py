@@ -9,29 +9,21 @@ import pytest
 from sites.policy import WarningCode
 from sites.vendors.base import StepKind
 from sites.vendors.formats import config_file
-from tests.sites.vendors.example_sites import make_site, render
-
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
-RANGE = {"host_addressing": "range", "host_address": None,
-         "host_range_start": "192.168.1.10", "host_range_end": "192.168.1.20"}
-DHCP = {"host_addressing": "dhcp", "host_address": None}
+from tests.sites.vendors.example_sites import (
+    DHCP, MONITORING, RANGE, config_for, lines_starting, render_for, step_titled,
+)
 
 
 def rendered(**changes):
-    return render("cisco-ios", make_site(vendor="cisco-ios", **changes))
+    return render_for("cisco-ios", **changes)
 
 
 def config(**changes) -> str:
-    return config_file(rendered(**changes))
+    return config_for("cisco-ios", **changes)
 
 
 def lines(text: str, start: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip().startswith(start)]
-
-
-def step(result, title_start: str):
-    return next(s for s in result.steps if s.title.startswith(title_start))
+    return lines_starting(text, start, strip=True)
 
 
 def test_access_lists_use_wildcard_masks_not_netmasks():
@@ -46,7 +38,7 @@ def test_static_host_outbound_entry_and_nat_overload():
     assert " 1 permit tcp host 192.168.1.10 203.0.113.0 0.0.0.255 eq 4401" in text
     assert "interface GigabitEthernet0/0/1\n ip nat inside\ninterface GigabitEthernet0/0/0\n ip nat outside" in text
     assert "ip nat inside source list OBM-NAT interface GigabitEthernet0/0/0 overload" in text
-    assert step(result, "Translate the backup connections").kind is StepKind.CHANGE
+    assert step_titled(result, "Translate the backup connections").kind is StepKind.CHANGE
 
 
 def test_never_binds_an_access_list_to_an_interface():

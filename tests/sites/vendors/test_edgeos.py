@@ -7,21 +7,15 @@ import pytest
 from sites.policy import WarningCode
 from sites.vendors.base import StepKind
 from sites.vendors.formats import config_file
-from tests.sites.vendors.example_sites import make_site, render
-
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
-RANGE = {"host_addressing": "range", "host_address": None,
-         "host_range_start": "192.168.1.10", "host_range_end": "192.168.1.20"}
-DHCP = {"host_addressing": "dhcp", "host_address": None}
+from tests.sites.vendors.example_sites import DHCP, MONITORING, RANGE, config_for, render_for
 
 
 def rendered(**changes):
-    return render("edgeos", make_site(vendor="edgeos", **changes))
+    return render_for("edgeos", **changes)
 
 
 def config(**changes) -> str:
-    return config_file(rendered(**changes))
+    return config_for("edgeos", **changes)
 
 
 def rule(text: str, prefix: str) -> list[str]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from sites.vendors import get_renderer
 from sites.vendors.formats import config_file
-from tests.sites.vendors.example_sites import load_example, make_site, render
-
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
+from tests.sites.vendors.example_sites import (
+    MONITORING, config_for, load_example, make_site, render,
+)
 
 
 def cli(**changes) -> str:
-    return config_file(render("fortigate", make_site(vendor="fortigate", **changes)))
+    return config_for("fortigate", **changes)
 
 
 def blocks(text: str, path: str) -> list[str]:

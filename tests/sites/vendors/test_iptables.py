@@ -5,20 +5,16 @@ from __future__ import annotations
 import pytest
 
 from sites.vendors.formats import config_file
-from tests.sites.vendors.example_sites import EXAMPLE_NAMES, load_example, make_site, render
+from tests.sites.vendors.example_sites import (
+    EXAMPLE_NAMES, MONITORING, config_for, lines_starting, load_example, render,
+)
 from tests.sites.vendors.loader import check_with_loader
 
 LOADER = ["iptables-restore", "--test", "--noflush"]
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
 
 
 def rules_file(**changes) -> str:
-    return config_file(render("iptables", make_site(vendor="iptables", **changes)))
-
-
-def lines(text: str, start: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith(start)]
+    return config_for("iptables", **changes)
 
 
 @pytest.mark.parametrize("example", EXAMPLE_NAMES)
@@ -49,24 +45,24 @@ def test_loader_rejects_a_broken_file(tmp_path):
 
 def test_one_commit_per_table_and_conntrack_first():
     text = rules_file(**MONITORING)
-    assert lines(text, "*") == ["*filter", "*nat"]
+    assert lines_starting(text, "*") == ["*filter", "*nat"]
     assert text.count("COMMIT") == 2
-    assert lines(text, "-I FORWARD")[0] == (
+    assert lines_starting(text, "-I FORWARD")[0] == (
         "-I FORWARD 1 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT")
     assert ":FORWARD" not in text  # no chain policy is set or assumed
 
 
 def test_rules_are_inserted_in_order():
-    numbers = [int(line.split()[2]) for line in lines(rules_file(**MONITORING), "-I FORWARD")]
+    numbers = [int(line.split()[2]) for line in lines_starting(rules_file(**MONITORING), "-I FORWARD")]
     assert numbers == list(range(1, len(numbers) + 1))
 
 
 def test_static_host_outbound_and_masquerade():
     text = rules_file(inside_interface="eth1", outside_interface="eth0")
-    assert lines(text, "-I FORWARD 2") == [
+    assert lines_starting(text, "-I FORWARD 2") == [
         "-I FORWARD 2 -i eth1 -o eth0 -s 192.168.1.10/32 -d 203.0.113.0/24 "
         "-p tcp -m tcp --dport 4401 -j ACCEPT"]
-    assert lines(text, "-A POSTROUTING") == [
+    assert lines_starting(text, "-A POSTROUTING") == [
         "-A POSTROUTING -o eth0 -s 192.168.1.10/32 -d 203.0.113.0/24 "
         "-p tcp -m tcp --dport 4401 -j MASQUERADE"]
 
@@ -90,21 +86,21 @@ def test_range_uses_iprange():
 
 def test_monitoring_dnat_per_protocol_and_forward_on_private_address():
     text = rules_file(**MONITORING)
-    assert lines(text, "-A PREROUTING") == [
+    assert lines_starting(text, "-A PREROUTING") == [
         f"-A PREROUTING -i wan0 -s 198.51.100.7/32 -d 192.0.2.1/32 -p {p} -m {p} --dport {port} "
         f"-j DNAT --to-destination 192.168.1.10:{port}"
         for p, port in (("tcp", 4403), ("udp", 4403), ("tcp", 4401))
     ]
-    inbound = [line for line in lines(text, "-I FORWARD") if "-i wan0" in line]
+    inbound = [line for line in lines_starting(text, "-I FORWARD") if "-i wan0" in line]
     assert len(inbound) == 3
     assert all("-d 192.168.1.10/32" in line and "192.0.2.1" not in line for line in inbound)
 
 
 def test_monitoring_from_any_source_has_no_source_match():
     text = rules_file(**{**MONITORING, "monitoring_sources": []})
-    assert all(" -s " not in line for line in lines(text, "-A PREROUTING"))
+    assert all(" -s " not in line for line in lines_starting(text, "-A PREROUTING"))
 
 
 def test_dynamic_public_address_matches_local_destination():
     text = rules_file(**{**MONITORING, "public_address": None})
-    assert all("-m addrtype --dst-type LOCAL" in line for line in lines(text, "-A PREROUTING"))
+    assert all("-m addrtype --dst-type LOCAL" in line for line in lines_starting(text, "-A PREROUTING"))

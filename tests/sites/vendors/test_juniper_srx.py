@@ -4,21 +4,16 @@ interface source NAT, destination NAT pool, ranges, DHCP, sources, dynamic addre
 from __future__ import annotations
 
 from sites.vendors import get_renderer
-from sites.vendors.formats import config_file
-from tests.sites.vendors.example_sites import make_site, render
+from tests.sites.vendors.example_sites import (
+    MONITORING, config_for, lines_starting, make_site, render,
+)
 
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
 DNAT = "set security nat destination rule-set obm-dnat"
 INBOUND = "set security policies from-zone untrust to-zone trust policy obm-monitoring-in"
 
 
 def cli(**changes) -> str:
-    return config_file(render("juniper-srx", make_site(vendor="juniper-srx", **changes)))
-
-
-def lines(text: str, start: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith(start)]
+    return config_for("juniper-srx", **changes)
 
 
 def test_renderer_declares_its_capabilities():
@@ -42,14 +37,14 @@ def test_applications_per_protocol_and_a_monitoring_set():
     text = cli(**MONITORING)
     assert "set applications application obm-tcp-4403 protocol tcp destination-port 4403" in text
     assert "set applications application obm-udp-4403 protocol udp destination-port 4403" in text
-    assert lines(text, "set applications application-set obm-monitoring") == [
+    assert lines_starting(text, "set applications application-set obm-monitoring") == [
         f"set applications application-set obm-monitoring application obm-{p}"
         for p in ("tcp-4403", "udp-4403", "tcp-4401")]
 
 
 def test_inbound_policy_names_the_private_address():
     text = cli(**MONITORING)
-    policy = lines(text, INBOUND)
+    policy = lines_starting(text, INBOUND)
     assert f"{INBOUND} match destination-address obm-host" in policy
     assert f"{INBOUND} match application obm-monitoring" in policy
     assert f"{INBOUND} match source-address obm-mon-1" in policy
@@ -62,7 +57,7 @@ def test_destination_nat_pool_and_one_rule_per_protocol():
     assert "set security nat destination pool obm-host address 192.168.1.10/32" in text
     for rule, protocol, port in (("obm-tcp-4403", "tcp", 4403), ("obm-udp-4403", "udp", 4403),
                                  ("obm-tcp-4401", "tcp", 4401)):
-        assert lines(text, f"{DNAT} rule {rule} ") == [
+        assert lines_starting(text, f"{DNAT} rule {rule} ") == [
             f"{DNAT} rule {rule} match source-address 198.51.100.7/32",
             f"{DNAT} rule {rule} match destination-address 192.0.2.1/32",
             f"{DNAT} rule {rule} match destination-port {port}",
@@ -84,7 +79,7 @@ def test_range_uses_range_address_and_cidr_cover_for_nat():
     text = cli(host_addressing="range", host_address=None,
                host_range_start="192.168.1.10", host_range_end="192.168.1.20")
     assert "address obm-hosts range-address 192.168.1.10 to 192.168.1.20" in text
-    nat_sources = [line.split()[-1] for line in lines(text, "set security nat source")
+    nat_sources = [line.split()[-1] for line in lines_starting(text, "set security nat source")
                    if "match source-address" in line]
     assert nat_sources == ["192.168.1.10/31", "192.168.1.12/30", "192.168.1.16/30", "192.168.1.20/32"]
 
@@ -98,8 +93,8 @@ def test_dhcp_source_is_the_lan():
 def test_monitoring_from_anywhere_and_dynamic_public_address():
     text = cli(**{**MONITORING, "monitoring_sources": [], "public_address": None})
     assert f"{INBOUND} match source-address any" in text
-    assert not any("match source-address" in line for line in lines(text, DNAT))
-    assert len([line for line in lines(text, DNAT) if line.endswith("destination-address 0.0.0.0/0")]) == 3
+    assert not any("match source-address" in line for line in lines_starting(text, DNAT))
+    assert len([line for line in lines_starting(text, DNAT) if line.endswith("destination-address 0.0.0.0/0")]) == 3
 
 
 def test_range_with_monitoring_keeps_a_single_host_target():

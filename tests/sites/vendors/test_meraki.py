@@ -10,18 +10,13 @@ import subprocess
 import pytest
 
 from sites.vendors import get_renderer
-from tests.sites.vendors.example_sites import load_example, make_site, render
-
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
-
-
-def step(rendered, start: str):
-    return next(s for s in rendered.steps if s.title.startswith(start))
+from tests.sites.vendors.example_sites import (
+    MONITORING, load_example, make_site, render, step_titled,
+)
 
 
 def api_script(rendered) -> str:
-    return step(rendered, "Or apply the same rules with the Dashboard API").config
+    return step_titled(rendered, "Or apply the same rules with the Dashboard API").config
 
 
 def embedded(script: str, name: str) -> list[dict]:
@@ -34,7 +29,7 @@ def test_one_port_forward_per_protocol_with_allowed_remote_ips():
     assert [(f["protocol"], f["publicPort"]) for f in forwards] == [
         ("tcp", "4403"), ("udp", "4403"), ("tcp", "4401")]
     assert all(f["lanIp"] == "192.168.1.10" and f["allowedIps"] == ["198.51.100.7/32"] for f in forwards)
-    gui = step(rendered, "Forward the monitoring ports").config
+    gui = step_titled(rendered, "Forward the monitoring ports").config
     assert gui.count("Add a port forwarding rule:") == 3
     assert "Protocol: UDP" in gui and "Allowed remote IPs: 198.51.100.7/32" in gui
 
@@ -86,7 +81,7 @@ def test_api_merge_keeps_existing_rules(tmp_path):
 
 def test_nat_is_a_check_of_routed_mode():
     assert get_renderer("meraki").hides_lan_by_default
-    check = step(render("meraki", make_site()), "Check that the appliance translates")
+    check = step_titled(render("meraki", make_site()), "Check that the appliance translates")
     assert check.kind == "check" and check.config == "Mode: Routed"
 
 
@@ -108,7 +103,7 @@ def test_without_monitoring_no_port_forwards():
 def test_monitoring_from_any_and_dynamic_address():
     rendered = render("meraki", make_site(**{**MONITORING, "monitoring_sources": [], "public_address": None}))
     assert all(f["allowedIps"] == ["any"] for f in embedded(api_script(rendered), "OURS_PF"))
-    assert "dynamic DNS name" in step(rendered, "Forward the monitoring ports").reason
+    assert "dynamic DNS name" in step_titled(rendered, "Forward the monitoring ports").reason
 
 
 def test_uplink_from_the_outside_interface():

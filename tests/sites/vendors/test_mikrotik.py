@@ -7,31 +7,23 @@ import pytest
 from sites.policy import WarningCode
 from sites.vendors.base import StepKind
 from sites.vendors.formats import config_file
-from tests.sites.vendors.example_sites import make_site, render
-
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
-RANGE = {"host_addressing": "range", "host_address": None,
-         "host_range_start": "192.168.1.10", "host_range_end": "192.168.1.20"}
-DHCP = {"host_addressing": "dhcp", "host_address": None}
+from tests.sites.vendors.example_sites import (
+    DHCP, MONITORING, RANGE, config_for, lines_starting, render_for,
+)
 
 
 def rendered(**changes):
-    return render("mikrotik", make_site(vendor="mikrotik", **changes))
+    return render_for("mikrotik", **changes)
 
 
 def config(**changes) -> str:
-    return config_file(rendered(**changes))
-
-
-def lines(text: str, start: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith(start)]
+    return config_for("mikrotik", **changes)
 
 
 def test_datacenter_address_list_and_forward_accept_at_the_top():
     text = config()
     assert 'add list=obm-dc address=203.0.113.0/24 comment="obm: SecuriData Online Backup datacenter"' in text
-    accepts = lines(text, "add chain=forward")
+    accepts = lines_starting(text, "add chain=forward")
     assert accepts == [
         "add chain=forward action=accept protocol=tcp src-address=192.168.1.10 "
         'dst-address-list=obm-dc dst-port=4401 comment="obm: backup out TCP 4401" place-before=0'
@@ -53,7 +45,7 @@ def test_masquerade_is_a_check_with_a_commented_fallback():
 
 def test_dst_nat_is_one_rule_per_protocol():
     text = config(**MONITORING)
-    assert lines(text, "add chain=dstnat") == [
+    assert lines_starting(text, "add chain=dstnat") == [
         f"add chain=dstnat action=dst-nat in-interface-list=WAN dst-address=192.0.2.1 "
         f"protocol={p} dst-port={port} src-address-list=obm-monitoring to-addresses=192.168.1.10 "
         f'to-ports={port} comment="obm: monitoring {p.upper()} {port}"'
@@ -64,7 +56,7 @@ def test_dst_nat_is_one_rule_per_protocol():
 
 def test_inbound_accept_names_the_private_address_after_dstnat():
     text = config(**MONITORING)
-    inbound = [line for line in lines(text, "add chain=forward") if "dstnat" in line]
+    inbound = [line for line in lines_starting(text, "add chain=forward") if "dstnat" in line]
     assert len(inbound) == 3
     for line in inbound:
         assert "connection-nat-state=dstnat" in line and "dst-address=192.168.1.10" in line
@@ -74,7 +66,7 @@ def test_inbound_accept_names_the_private_address_after_dstnat():
 
 def test_dynamic_public_address_matches_local_addresses():
     result = rendered(**{**MONITORING, "public_address": None})
-    for line in lines(config_file(result), "add chain=dstnat"):
+    for line in lines_starting(config_file(result), "add chain=dstnat"):
         assert "dst-address-type=local" in line and "dst-address=" not in line
     assert WarningCode.DYNAMIC_PUBLIC_ADDRESS in {w.code for w in result.warnings}
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 
 from sites.vendors.formats import config_file
-from tests.sites.vendors.example_sites import EXAMPLE_NAMES, load_example, make_site, render
+from tests.sites.vendors.example_sites import (
+    EXAMPLE_NAMES, MONITORING, config_for, load_example, render,
+)
 from tests.sites.vendors.loader import check_with_loader
 
 LOADER = ["nft", "-c", "-f"]
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
 
 
 def ruleset(**changes) -> str:
-    return config_file(render("nftables", make_site(vendor="nftables", **changes)))
+    return config_for("nftables", **changes)
 
 
 def rule_lines(text: str, needle: str) -> list[str]:

@@ -4,19 +4,13 @@ with the post-NAT zone, source NAT as a change, ranges, DHCP, sources, dynamic a
 from __future__ import annotations
 
 from sites.vendors import get_renderer
-from sites.vendors.formats import config_file
-from tests.sites.vendors.example_sites import load_example, make_site, render
-
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
+from tests.sites.vendors.example_sites import (
+    MONITORING, config_for, lines_starting, load_example, make_site, render,
+)
 
 
 def cli(**changes) -> str:
-    return config_file(render("paloalto", make_site(vendor="paloalto", **changes)))
-
-
-def lines(text: str, start: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith(start)]
+    return config_for("paloalto", **changes)
 
 
 def test_renderer_declares_its_capabilities():
@@ -31,7 +25,7 @@ def test_script_enters_configure_mode_and_commits():
 
 
 def test_one_service_per_protocol():
-    assert lines(cli(**MONITORING), "set service ") == [
+    assert lines_starting(cli(**MONITORING), "set service ") == [
         "set service obm-tcp-4401 protocol tcp port 4401",
         "set service obm-tcp-4403 protocol tcp port 4403",
         "set service obm-udp-4403 protocol udp port 4403",
@@ -39,7 +33,7 @@ def test_one_service_per_protocol():
 
 
 def test_one_destination_nat_rule_per_protocol():
-    dnat = lines(cli(**MONITORING), "set rulebase nat rules obm-dnat-")
+    dnat = lines_starting(cli(**MONITORING), "set rulebase nat rules obm-dnat-")
     assert [line.split()[4] for line in dnat] == [
         "obm-dnat-tcp-4403", "obm-dnat-udp-4403", "obm-dnat-tcp-4401"]
     for line in dnat:
@@ -49,7 +43,7 @@ def test_one_destination_nat_rule_per_protocol():
 
 
 def test_inbound_security_rule_names_the_public_address_and_the_post_nat_zone():
-    rule = lines(cli(**MONITORING), "set rulebase security rules obm-monitoring-in")[0]
+    rule = lines_starting(cli(**MONITORING), "set rulebase security rules obm-monitoring-in")[0]
     assert "from untrust to trust" in rule
     assert "destination obm-public" in rule and "192.168.1.10" not in rule
     assert "service [ obm-tcp-4403 obm-udp-4403 obm-tcp-4401 ]" in rule
@@ -90,15 +84,15 @@ def test_dhcp_source_is_the_lan():
 def test_several_monitoring_sources_are_listed():
     text = cli(**{**MONITORING, "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"]})
     assert "set address obm-mon-2 ip-netmask 198.51.100.0/28" in text
-    assert len([line for line in lines(text, "set rulebase") if "source [ obm-mon-1 obm-mon-2 ]" in line]) == 4
+    assert len([line for line in lines_starting(text, "set rulebase") if "source [ obm-mon-1 obm-mon-2 ]" in line]) == 4
 
 
 def test_dynamic_public_address_matches_any_destination():
     text = cli(**{**MONITORING, "public_address": None, "monitoring_sources": []})
     assert "obm-public" not in text
-    for line in lines(text, "set rulebase nat rules obm-dnat-"):
+    for line in lines_starting(text, "set rulebase nat rules obm-dnat-"):
         assert "source any destination any" in line
-    assert "source any destination any" in lines(text, "set rulebase security rules obm-monitoring-in")[0]
+    assert "source any destination any" in lines_starting(text, "set rulebase security rules obm-monitoring-in")[0]
 
 
 def test_verification_uses_policy_match_tests():

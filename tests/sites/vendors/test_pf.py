@@ -14,13 +14,11 @@ import pytest
 from sites.vendors import get_renderer
 from sites.vendors.base import StepKind
 from sites.vendors.formats import config_file
-from tests.sites.vendors.example_sites import EXAMPLE_NAMES, load_example, make_site, render
+from tests.sites.vendors.example_sites import (
+    EXAMPLE_NAMES, MONITORING, RANGE, config_for, load_example, make_site, render,
+)
 
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
 FREEBSD = {"firmware": "FreeBSD 14.1"}
-RANGE = {"host_addressing": "range", "host_address": None,
-         "host_range_start": "192.168.1.10", "host_range_end": "192.168.1.20"}
 
 STATEMENT = re.compile(r"^(\w+ = \"[^\"]+\"|table <\w+> (const )?\{ [^}]+ \}|match (in|out) |pass (in|out) |nat on |rdr on )")
 VARIANTS = [
@@ -32,7 +30,7 @@ VARIANTS = [
 
 
 def pf_conf(**changes) -> str:
-    return config_file(render("pf", make_site(vendor="pf", **changes)))
+    return config_for("pf", **changes)
 
 
 def rules(text: str) -> list[str]:

@@ -6,16 +6,11 @@ import pytest
 
 from sites.vendors import get_renderer
 from sites.vendors.base import StepKind
-from tests.sites.vendors.example_sites import make_site, render
-
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
-RANGE = {"host_addressing": "range", "host_address": None,
-         "host_range_start": "192.168.1.10", "host_range_end": "192.168.1.20"}
+from tests.sites.vendors.example_sites import MONITORING, RANGE, render_for
 
 
 def steps(**changes):
-    return render("pfsense", make_site(vendor="pfsense", **changes)).steps
+    return render_for("pfsense", **changes).steps
 
 
 def step(title_part: str, **changes):

@@ -3,50 +3,45 @@
 from __future__ import annotations
 
 from sites.vendors import get_renderer
-from tests.sites.vendors.example_sites import load_example, make_site, render
-
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
-
-
-def step(rendered, start: str):
-    return next(s for s in rendered.steps if s.title.startswith(start))
+from tests.sites.vendors.example_sites import (
+    MONITORING, load_example, make_site, render, step_titled,
+)
 
 
 def test_service_objects_one_per_protocol():
-    config = step(render("sonicwall", make_site(**MONITORING)), "Create the service objects").config
+    config = step_titled(render("sonicwall", make_site(**MONITORING)), "Create the service objects").config
     assert 'service-object "obm-tcp-4403" TCP 4403 4403' in config
     assert 'service-object "obm-udp-4403" UDP 4403 4403' in config
     assert 'service-object "obm-tcp-4401" TCP 4401 4401' in config
-    group = step(render("sonicwall", make_site(**MONITORING)), "Group the forwarded services").config
+    group = step_titled(render("sonicwall", make_site(**MONITORING)), "Group the forwarded services").config
     assert "obm-tcp-4403, obm-udp-4403, obm-tcp-4401" in group
 
 
 def test_inbound_access_rule_names_the_public_object():
     rendered = render("sonicwall", load_example("monitoring"))
-    rule = step(rendered, "Allow the monitoring connections in").config
+    rule = step_titled(rendered, "Allow the monitoring connections in").config
     assert "Destination: obm-public" in rule and "From: WAN    To: LAN" in rule
     assert "Source: obm-monitoring" in rule
-    nat = step(rendered, "Forward the monitoring ports").config
+    nat = step_titled(rendered, "Forward the monitoring ports").config
     assert "Original Destination: obm-public    Translated Destination: obm-host" in nat
-    objects = step(rendered, "Create the address objects").config
+    objects = step_titled(rendered, "Create the address objects").config
     assert 'address-object ipv4 "obm-public" host 192.0.2.1 zone WAN' in objects
     assert 'address-object ipv4 "obm-monitoring" host 198.51.100.7 zone WAN' in objects
 
 
 def test_transparency_is_a_check_of_the_default_nat_rule():
     assert get_renderer("sonicwall").hides_lan_by_default
-    check = step(render("sonicwall", make_site()), "Check that the LAN is translated")
+    check = step_titled(render("sonicwall", make_site()), "Check that the LAN is translated")
     assert check.kind == "check"
     assert "Original Source: X0 Subnet, Translated Source: X1 IP" in check.config
 
 
 def test_static_host_outbound_rule():
     rendered = render("sonicwall", make_site())
-    objects = step(rendered, "Create the address objects").config
+    objects = step_titled(rendered, "Create the address objects").config
     assert 'address-object ipv4 "obm-host" host 192.168.1.10 zone LAN' in objects
     assert 'address-object ipv4 "obm-datacenter" network 203.0.113.0 255.255.255.0 zone WAN' in objects
-    rule = step(rendered, "Allow the backup connection out").config
+    rule = step_titled(rendered, "Allow the backup connection out").config
     assert ('access-rule ipv4 from LAN to WAN action allow source address name "obm-host" '
             'service name "obm-tcp-4401" destination address name "obm-datacenter"') in rule
     assert not [s for s in rendered.steps if "monitoring" in s.title.lower()]
@@ -65,19 +60,19 @@ def test_range_is_a_range_object_and_dhcp_the_lan():
 def test_dynamic_public_address_uses_the_interface_object():
     rendered = render("sonicwall", make_site(**{**MONITORING, "public_address": None}))
     assert "obm-public" not in rendered.steps[0].config
-    assert "Destination: X1 IP" in step(rendered, "Allow the monitoring connections in").config
-    assert "Original Destination: X1 IP" in step(rendered, "Forward the monitoring ports").config
+    assert "Destination: X1 IP" in step_titled(rendered, "Allow the monitoring connections in").config
+    assert "Original Destination: X1 IP" in step_titled(rendered, "Forward the monitoring ports").config
     named = render("sonicwall", make_site(**{**MONITORING, "public_address": None},
                                           inside_interface="X2", outside_interface="X3"))
-    assert "Destination: X3 IP" in step(named, "Allow the monitoring connections in").config
+    assert "Destination: X3 IP" in step_titled(named, "Allow the monitoring connections in").config
     zones = render("sonicwall", make_site(**{**MONITORING, "public_address": None},
                                           inside_interface="LAN", outside_interface="WAN"))
-    assert "Destination: WAN Primary IP" in step(zones, "Allow the monitoring connections in").config
+    assert "Destination: WAN Primary IP" in step_titled(zones, "Allow the monitoring connections in").config
 
 
 def test_monitoring_from_any_source_and_several_sources():
     anyone = render("sonicwall", make_site(**{**MONITORING, "monitoring_sources": []}))
-    assert "Source: Any" in step(anyone, "Allow the monitoring connections in").config
+    assert "Source: Any" in step_titled(anyone, "Allow the monitoring connections in").config
     several = render("sonicwall", make_site(**{**MONITORING,
                                                "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"]}))
     objects = several.steps[0].config

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from sites.vendors import get_renderer
-from tests.sites.vendors.example_sites import load_example, make_site, render
-
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
-
-
-def step(rendered, start: str):
-    return next(s for s in rendered.steps if s.title.startswith(start))
+from tests.sites.vendors.example_sites import (
+    MONITORING, load_example, make_site, render, step_titled,
+)
 
 
 def test_one_service_lists_tcp_and_udp():
-    config = step(render("sophos", load_example("monitoring")), "Create the services").config
+    config = step_titled(render("sophos", load_example("monitoring")), "Create the services").config
     assert "Name: OBM monitoring | Type: TCP/UDP" in config
     for row in ("Protocol: TCP | Source port: 1:65535 | Destination port: 4403",
                 "Protocol: UDP | Source port: 1:65535 | Destination port: 4403",
@@ -24,24 +19,24 @@ def test_one_service_lists_tcp_and_udp():
 
 def test_dnat_uses_public_address_and_inbound_rule_the_private_host():
     rendered = render("sophos", load_example("monitoring"))
-    dnat = step(rendered, "Forward the monitoring ports").config
+    dnat = step_titled(rendered, "Forward the monitoring ports").config
     assert "Original destination: OBM public address    Translated destination (DNAT): OBM backup host" in dnat
     assert "Original source: OBM monitoring sources" in dnat
-    rule = step(rendered, "Allow the monitoring connections in").config
+    rule = step_titled(rendered, "Allow the monitoring connections in").config
     assert "Destination zones: LAN" in rule and "Destination networks: OBM backup host" in rule
     assert "OBM public address" not in rule
-    hosts = step(rendered, "Create the IP hosts").config
+    hosts = step_titled(rendered, "Create the IP hosts").config
     assert "Name: OBM public address | IP version: IPv4 | Type: IP | IP address: 192.0.2.1" in hosts
 
 
 def test_transparency_is_a_check_of_default_snat():
     assert get_renderer("sophos").hides_lan_by_default
-    check = step(render("sophos", make_site()), "Check that the backup connection is masqueraded")
+    check = step_titled(render("sophos", make_site()), "Check that the backup connection is masqueraded")
     assert check.kind == "check" and "Default SNAT IPv4" in check.config and "MASQ" in check.config
 
 
 def test_outbound_rule():
-    rule = step(render("sophos", make_site()), "Allow the backup connection out").config
+    rule = step_titled(render("sophos", make_site()), "Allow the backup connection out").config
     for line in ("Source zones: LAN", "Source networks and devices: OBM backup host",
                  "Destination zones: WAN", "Destination networks: OBM datacenter",
                  "Services: OBM TCP 4401"):
@@ -60,12 +55,12 @@ def test_range_and_dhcp_hosts():
 def test_dynamic_public_address_uses_the_wan_port_object():
     rendered = render("sophos", make_site(**{**MONITORING, "public_address": None}, outside_interface="Port3",
                                           inside_interface="Port1"))
-    assert "Original destination: #Port3" in step(rendered, "Forward the monitoring ports").config
+    assert "Original destination: #Port3" in step_titled(rendered, "Forward the monitoring ports").config
     assert "OBM public address" not in rendered.steps[0].config
 
 
 def test_monitoring_from_any_and_no_monitoring():
     anyone = render("sophos", make_site(**{**MONITORING, "monitoring_sources": []}))
-    assert "Source networks and devices: Any" in step(anyone, "Allow the monitoring connections in").config
+    assert "Source networks and devices: Any" in step_titled(anyone, "Allow the monitoring connections in").config
     plain = render("sophos", make_site())
     assert not [s for s in plain.steps if "monitoring" in s.title.lower()]
