@@ -35,7 +35,7 @@ class IptablesRenderer(Renderer):
     slug = "iptables"
     name = "Linux iptables"
     versions = "iptables 1.8 (legacy and nf_tables backends), iptables-restore format"
-    renderer_version = 1
+    renderer_version = 2  # 2: inbound accepts require --ctstate DNAT
     supports_ranges = True  # -m iprange
     hides_lan_by_default = False
     default_interfaces = ("lan0", "wan0")
@@ -121,13 +121,16 @@ class IptablesRenderer(Renderer):
                 )
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
         if inbound:
-            lines.append("# FORWARD sees forwarded packets after DNAT: match the private address.")
+            lines.append(
+                "# FORWARD sees forwarded packets after DNAT: match the private address, and only"
+                " connections that came through the port-forward (--ctstate DNAT)."
+            )
         for rule in inbound:
             lines.append(f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.")
             for source in _sources(rule.allowed_sources):
                 insert(
                     f"-i {outside} -o {inside}{source} -d {rule.hosts.start}/32 "
-                    f"{_port(rule)} -j ACCEPT"
+                    f"{_port(rule)} -m conntrack --ctstate DNAT -j ACCEPT"
                 )
         lines.append("COMMIT")
         return "\n".join(lines) + "\n"

@@ -35,7 +35,7 @@ class NftablesRenderer(Renderer):
     slug = "nftables"
     name = "Linux nftables"
     versions = "nftables 1.0 and later (named priorities need 0.9.6+)"
-    renderer_version = 1
+    renderer_version = 2  # 2: inbound accepts require ct status dnat
     supports_ranges = True  # ip saddr A-B
     hides_lan_by_default = False
     default_interfaces = ("lan0", "wan0")
@@ -117,12 +117,15 @@ class NftablesRenderer(Renderer):
             )
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
         if inbound:
-            rules.append("# forward sees forwarded packets after DNAT: match the private address.")
+            rules.append(
+                "# forward sees forwarded packets after DNAT: match the private address, and only"
+                " connections that came through the port-forward (ct status dnat)."
+            )
         for rule in inbound:
             rules.append(f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.")
             rules.append(
                 f'iifname "{outside}" oifname "{inside}"{_saddr(rule.allowed_sources)} '
-                f"ip daddr {rule.hosts.start} {_port(rule)} accept"
+                f"ip daddr {rule.hosts.start} {_port(rule)} ct status dnat accept"
             )
         body = "\n".join(f"\t\t{line}" for line in rules)
         return (

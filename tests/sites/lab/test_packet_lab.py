@@ -1,0 +1,216 @@
+"""The generated iptables and nftables rules, loaded into a real (namespaced) firewall on top of a
+customer baseline that drops forwarded traffic, let exactly the guide's traffic through.
+
+Topology and what each test proves: docs/packet-lab.md. Needs root (it creates network
+namespaces); skipped, with the kernel's answer as the reason, where namespaces are refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+from pathlib import Path
+
+import pytest
+
+from sites.description import GUIDE_PROFILE, SiteDescription
+from sites.policy import derive_rules
+from sites.vendors import get_renderer
+from sites.vendors.formats import config_file
+from tests.sites.lab import topology as t
+from tests.sites.lab.probes import Listener, Outcome, connect
+
+BACKUP_PORT = 4401
+MONITORING_PORT = 4403
+OPEN_TIMEOUT = 5.0  # an allowed path answers in milliseconds; this only bounds a failure
+BLOCKED_TIMEOUT = 1.0  # a dropped SYN or datagram: how long to wait before calling it blocked
+
+# The guide's profile, with the lab's datacenter network.
+PROFILE = dataclasses.replace(
+    GUIDE_PROFILE, name="Packet lab", datacenter_networks=(IPv4Network(t.DATACENTER_NETWORK),)
+)
+# Monitoring forwards the monitoring ports and the outbound ports (guide rule 4).
+FORWARDED = [(p.protocol, p.port) for p in (*PROFILE.monitoring_ports, *PROFILE.outbound_ports)]
+
+
+def lab_site(vendor: str) -> SiteDescription:
+    return SiteDescription.from_dict({
+        "name": "Packet lab",
+        "vendor": vendor,
+        "inside_interface": t.FW_INSIDE,
+        "outside_interface": t.FW_OUTSIDE,
+        "public_address": t.PUBLIC_ADDRESS,
+        "lan_network": t.LAN_NETWORK,
+        "lan_gateway": t.LAN_GATEWAY,
+        "host_addressing": "static",
+        "host_address": t.HOST_ADDRESS,
+        "monitoring_enabled": True,
+        "monitoring_sources": [f"{t.MONITOR_ADDRESS}/32"],
+        "host_os": "linux",
+    })
+
+
+def generated_file(vendor: str) -> str:
+    site = lab_site(vendor)
+    return config_file(get_renderer(vendor).render(derive_rules(site, PROFILE), site, PROFILE))
+
+
+@dataclass
+class Firewall:
+    """A built lab whose ``fw`` namespace runs ``backend`` (baseline, then maybe the rules)."""
+
+    lab: t.Lab
+    backend: t.Backend
+    config: str = ""  # the generated file, once loaded
+
+    def ns(self, role: str) -> str:
+        return self.lab.ns(role)
+
+    def explain(self, outcome: Outcome | None = None, seen: list | None = None) -> str:
+        """Everything needed to understand a failure: the probe, the file, the live ruleset."""
+        return (
+            f"\nprobe: {outcome}\nlistener saw: {seen}\n"
+            f"--- generated file ({self.backend.name}) ---\n{self.config or '(not loaded)'}"
+            f"--- live ruleset in {self.ns(t.FW)} ---\n{self.lab.ruleset(self.backend)}"
+        )
+
+
+def token() -> str:
+    return secrets.token_hex(8)
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sweep_lab_leftovers():
+    """Remove namespaces of earlier runs that died before cleaning up; ours at the end too."""
+    t.sweep_leftovers()
+    yield
+    t.sweep_leftovers(include_own=True)
+
+
+@pytest.fixture(scope="session")
+def namespaces():
+    reason = t.namespaces_unavailable()
+    if reason:
+        pytest.skip(f"packet lab: {reason}")
+
+
+def _firewall(backend: t.Backend, rules: Path | None):
+    lab = t.Lab()
+    try:
+        lab.build()
+        try:
+            lab.load_baseline(backend)
+        except t.LabError as error:
+            if backend.name == "iptables-legacy":
+                pytest.skip(f"packet lab: the iptables legacy backend is unavailable here: {error}")
+            raise
+        firewall = Firewall(lab, backend)
+        if rules is not None:
+            firewall.config = generated_file(backend.vendor)
+            rules.write_text(firewall.config)
+            lab.load_rules(backend, rules)
+        yield firewall
+    finally:
+        lab.destroy()
+
+
+@pytest.fixture(scope="module", params=list(t.BACKENDS))
+def firewall(request, namespaces, tmp_path_factory):
+    """The lab with the baseline and the generated rules for the lab site, one per backend."""
+    rules = tmp_path_factory.mktemp(request.param) / "rules"
+    yield from _firewall(t.BACKENDS[request.param], rules)
+
+
+@pytest.fixture(params=list(t.BACKENDS))
+def baseline_only(request, namespaces):
+    """The lab with the customer baseline and nothing else."""
+    yield from _firewall(t.BACKENDS[request.param], None)
+
+
+# -- the control: the lab itself lets nothing through -----------------------------------------
+
+
+def test_baseline_alone_blocks_the_backup(baseline_only):
+    """Without the generated rules the same probe fails: what the tests below see is the rules."""
+    fw = baseline_only
+    with Listener(fw.ns(t.DC), "tcp", BACKUP_PORT) as listener:
+        outcome = connect(fw.ns(t.HOST), "tcp", t.DATACENTER_ADDRESS, BACKUP_PORT, token(),
+                          timeout=BLOCKED_TIMEOUT)
+    assert not outcome.ok and not listener.observations, fw.explain(outcome, listener.observations)
+
+
+# -- the generated rules -----------------------------------------------------------------------
+
+
+def test_loading_keeps_the_customers_drop_policy(firewall):
+    policy = firewall.lab.exec(t.FW, *firewall.backend.forward_policy).stdout
+    assert firewall.backend.drop_policy_text in policy, firewall.explain()
+
+
+def test_backup_host_reaches_the_datacenter_behind_the_public_address(firewall):
+    """Guide rules 1 and 2: outbound TCP 4401 passes, masqueraded to the outside address."""
+    sent = token()
+    with Listener(firewall.ns(t.DC), "tcp", BACKUP_PORT) as listener:
+        outcome = connect(firewall.ns(t.HOST), "tcp", t.DATACENTER_ADDRESS, BACKUP_PORT, sent,
+                          timeout=OPEN_TIMEOUT)
+    seen = listener.observations
+    assert outcome.ok, firewall.explain(outcome, seen)
+    assert seen == [{"peer": t.PUBLIC_ADDRESS, "token": sent}], firewall.explain(outcome, seen)
+
+
+def test_other_lan_machine_cannot_reach_the_datacenter(firewall):
+    """Guide rule 3: the static host's address is the only source allowed out on 4401."""
+    with Listener(firewall.ns(t.DC), "tcp", BACKUP_PORT) as listener:
+        outcome = connect(firewall.ns(t.OTHER), "tcp", t.DATACENTER_ADDRESS, BACKUP_PORT, token(),
+                          timeout=BLOCKED_TIMEOUT)
+    seen = listener.observations
+    assert not outcome.ok and not seen, firewall.explain(outcome, seen)
+
+
+def test_backup_host_reaches_only_the_datacenter(firewall):
+    """Guide rule 1: 4401 is opened to the datacenter networks, not to any address."""
+    with Listener(firewall.ns(t.MONITOR), "tcp", BACKUP_PORT) as listener:
+        outcome = connect(firewall.ns(t.HOST), "tcp", t.MONITOR_ADDRESS, BACKUP_PORT, token(),
+                          timeout=BLOCKED_TIMEOUT)
+    seen = listener.observations
+    assert not outcome.ok and not seen, firewall.explain(outcome, seen)
+
+
+@pytest.mark.parametrize(("protocol", "port"), FORWARDED, ids=[f"{p}-{n}" for p, n in FORWARDED])
+def test_monitoring_reaches_the_host_through_the_port_forward(firewall, protocol, port):
+    """Guide rule 4: the public address forwards to the host, which sees the monitor's own
+    address (destination NAT only), and the answer comes back from the public address."""
+    sent = token()
+    with Listener(firewall.ns(t.HOST), protocol, port) as listener:
+        outcome = connect(firewall.ns(t.MONITOR), protocol, t.PUBLIC_ADDRESS, port, sent,
+                          source=t.MONITOR_ADDRESS, timeout=OPEN_TIMEOUT)
+    seen = listener.observations
+    assert outcome.ok, firewall.explain(outcome, seen)
+    assert outcome.reply_from == t.PUBLIC_ADDRESS, firewall.explain(outcome, seen)
+    assert seen == [{"peer": t.MONITOR_ADDRESS, "token": sent}], firewall.explain(outcome, seen)
+
+
+@pytest.mark.parametrize("protocol", ["tcp", "udp"])
+def test_monitoring_from_an_unlisted_address_is_kept_out(firewall, protocol):
+    """Guide rule 4: only the monitoring sources are forwarded (same machine, other address)."""
+    with Listener(firewall.ns(t.HOST), protocol, MONITORING_PORT) as listener:
+        outcome = connect(firewall.ns(t.MONITOR), protocol, t.PUBLIC_ADDRESS, MONITORING_PORT,
+                          token(), source=t.STRANGER_ADDRESS, timeout=BLOCKED_TIMEOUT)
+    seen = listener.observations
+    assert not outcome.ok and not seen, firewall.explain(outcome, seen)
+
+
+@pytest.mark.parametrize("protocol", ["tcp", "udp"])
+def test_monitoring_cannot_bypass_the_port_forward(firewall, protocol):
+    """The inbound accepts hold only for connections that came through the port-forward: a
+    listed monitoring source addressing the host's private address directly stays outside."""
+    with Listener(firewall.ns(t.HOST), protocol, MONITORING_PORT) as listener:
+        outcome = connect(firewall.ns(t.MONITOR), protocol, t.HOST_ADDRESS, MONITORING_PORT,
+                          token(), source=t.MONITOR_ADDRESS, timeout=BLOCKED_TIMEOUT)
+    seen = listener.observations
+    assert not outcome.ok and not seen, firewall.explain(outcome, seen)
