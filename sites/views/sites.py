@@ -8,6 +8,7 @@ from django.views.generic import ListView, TemplateView, View
 from portal.accounts import permissions
 from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE
+from portal.core.htmx import render_page_or_partial
 from portal.core.tenancy import OrganisationMixin
 from sites.forms import HostInterfaceFormSet, SiteForm, apply_errors, interfaces_of
 from sites.instructions import diff_documents
@@ -100,10 +101,17 @@ class SiteUpdateView(SiteFormMixin, SiteMixin, TemplateView):
 
 
 class SiteDetailView(SiteMixin, TemplateView):
-    """The site's current instructions as numbered steps beside their rollout state."""
+    """The site's current instructions as numbered steps beside their rollout state.
+
+    An htmx request gets the rollout summary alone: the page refreshes it whenever a step changes.
+    """
 
     permission = permissions.can_view_organisation
     template_name = "sites/site_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        return render_page_or_partial(request, self.template_name, "summary", context)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
