@@ -14,11 +14,12 @@ PYTEST_ARGS ?=
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install run test system-packages clean
+.PHONY: help install run test bench system-packages clean
 
 help:
 	@echo "make run    - the portal with demo data, a Celery worker and beat, on SQLite"
 	@echo "make test   - the whole test suite (installs Chromium, iptables, nftables if missing)"
+	@echo "make bench  - the benchmarks in bench/, with their peers (figures: docs/benchmarks.md)"
 	@echo "make clean  - remove the virtualenv and local data (var/)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -43,6 +44,10 @@ run: $(STAMP)
 
 test: $(STAMP) system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench]'
+	$(BIN)/python bench/render.py
 
 clean:
 	rm -rf $(VENV) var
