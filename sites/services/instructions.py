@@ -20,7 +20,8 @@ def regenerate_site(*, site_id: int, actor=None) -> tuple[InstructionSet | None,
     """
     with transaction.atomic():
         site = (
-            Site.objects.select_for_update()
+            # of=self: PostgreSQL cannot lock the nullable side of the outer joins.
+            Site.objects.select_for_update(of=("self",))
             .select_related("profile", "organisation", "current_instruction_set")
             .get(pk=site_id)
         )
