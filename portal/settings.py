@@ -201,7 +201,31 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "mark-stalled-jobs": {"task": "portal.jobs.tasks.fail_stalled_jobs", "schedule": 300.0},
+    "expire-probe-runs": {"task": "sites.tasks.expire_probe_runs", "schedule": 60.0},
 }
+
+# --- Probes ---------------------------------------------------------------------------------------
+# Signs probe tokens; derived from SECRET_KEY when unset (set it to rotate probe tokens alone).
+PROBE_TOKEN_KEY = env.str("PROBE_TOKEN_KEY", default="")
+PROBE_TOKEN_TTL = env.int("PROBE_TOKEN_TTL", default=30 * 60)  # seconds a probe token is valid
+# Where probe clients connect (shown in their snippets) and where the responder listens.
+PROBE_RESPONDER_HOST = env.str("PROBE_RESPONDER_HOST", default="127.0.0.1")
+PROBE_RESPONDER_BIND = env.str("PROBE_RESPONDER_BIND", default="127.0.0.1")
+# Profile port -> port the responder really listens on, e.g. "tcp/4401=14401,udp/4403=14403"
+# (tests and labs use high ports; production listens on the profile's own ports).
+def _port_map(variable: str) -> dict[str, int]:
+    items = (item.split("=", 1) for item in env.list(variable, default=[]) if "=" in item)
+    return {key.strip(): int(value) for key, value in items}
+
+
+PROBE_PORT_MAP = _port_map("PROBE_PORT_MAP")
+# The same for inbound checks: the port the site's listener really answers on (labs and tests).
+PROBE_INBOUND_PORT_MAP = _port_map("PROBE_INBOUND_PORT_MAP")
+# Inbound probes go to loopback, private, documentation… addresses only in labs and tests.
+PROBE_ALLOW_PRIVATE = env.bool("PROBE_ALLOW_PRIVATE", default=False)
+PROBE_RATE_WINDOW = env.int("PROBE_RATE_WINDOW", default=600)  # seconds
+PROBE_RUNS_PER_SITE = env.int("PROBE_RUNS_PER_SITE", default=10)
+PROBE_RUNS_PER_ORGANISATION = env.int("PROBE_RUNS_PER_ORGANISATION", default=100)
 
 # --- Logging: every line carries the request id --------------------------------------------------
 LOGGING = {

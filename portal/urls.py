@@ -6,6 +6,7 @@ from portal.accounts import views as accounts
 from portal.audit import views as audit
 from portal.core import views as core
 from portal.jobs import views as jobs
+from sites.views import probes
 from sites.views import profiles
 from sites.views import rollouts
 from sites.views import sites
@@ -63,6 +64,18 @@ organisation_patterns = [
         rollouts.StepStateView.as_view(),
         name="step-state",
     ),
+    path("sites/<int:site_pk>/probes/", probes.ProbeRunCreateView.as_view(), name="probe-start"),
+    path(
+        "sites/<int:site_pk>/probes/<int:run_pk>/",
+        probes.ProbeRunDetailView.as_view(),
+        name="probe-run",
+    ),
+    path(
+        "sites/<int:site_pk>/probes/<int:run_pk>/check/",
+        probes.ProbeRunCheckView.as_view(),
+        name="probe-check",
+    ),
+    path("probe-client/obm_probe.py", probes.ProbeClientDownloadView.as_view(), name="probe-client"),
     path("profiles/", profiles.ServiceProfileListView.as_view(), name="profile-list"),
     path(
         "profiles/<int:profile_pk>/edit/",

@@ -1,8 +1,15 @@
 """Celery tasks of the sites domain. They take ids, and running one twice changes nothing more."""
+import asyncio
+import time
+
 from celery import shared_task
+from django.conf import settings
 
 from portal.jobs import services as jobs
 from sites.models import Site
+from sites.probes.addresses import ForbiddenAddress, ForbiddenPort, check_port, check_target
+from sites.probes.inbound import InboundTarget, check_inbound
+from sites.services import probes
 from sites.services.instructions import regenerate_site
 from sites.services.profiles import record_rederive_progress
 
@@ -43,3 +50,44 @@ def regenerate_sites_chunk(job_id: int, site_ids: list[int]) -> None:
         except Site.DoesNotExist:
             continue
     record_rederive_progress(job_id=job_id)
+
+
+@shared_task(name="sites.tasks.run_inbound_check")
+def run_inbound_check(run_id: int) -> None:
+    """Connect to the site's declared public address on the monitoring ports, once.
+
+    Only that address (checked: no loopback, private, reserved… unless PROBE_ALLOW_PRIVATE) and
+    only the profile's ports; the listener on the backup host must answer with the token.
+    """
+    run = probes.claim_inbound_run(run_id=run_id)
+    if run is None:
+        return
+    try:
+        address = check_target(run.site.public_address, allow_private=settings.PROBE_ALLOW_PRIVATE)
+        allowed = [(e["protocol"], e["port"]) for e in probes.expected_ports(run.site, run.direction)]
+        targets = []
+        for expected in run.expected:
+            protocol, port = expected["protocol"], expected["port"]
+            check_port(port, [p for proto, p in allowed if proto == protocol])
+            real_port = settings.PROBE_INBOUND_PORT_MAP.get(f"{protocol}/{port}", port)
+            targets.append((InboundTarget(address, real_port, protocol, run.token), port))
+    except (ForbiddenAddress, ForbiddenPort) as refusal:
+        probes.finish_inbound_run(run_id=run_id, results=[], refusal=f"Not probed: {refusal}")
+        return
+    results = asyncio.run(check_inbound([t for t, _ in targets]))
+    now = time.time()
+    seen = [
+        probes.Seen(
+            run_id=run_id, direction="inbound", port=port, protocol=result.target.protocol,
+            observed_ip=str(address), observed_port=result.target.port,
+            outcome="ok" if result.proven else str(result.outcome), received_at=now,
+            detail=result.detail,
+        )
+        for (_, port), result in zip(targets, results, strict=True)
+    ]
+    probes.finish_inbound_run(run_id=run_id, results=seen)
+
+
+@shared_task(name="sites.tasks.expire_probe_runs")
+def expire_probe_runs() -> int:
+    return probes.expire_probe_runs()

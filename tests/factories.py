@@ -1,13 +1,16 @@
 """factory_boy factories for every model. Rows that services own are still made directly here:
 factories set up the world a test starts from; the behaviour under test goes through services."""
+from datetime import timedelta
+
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from portal.accounts.models import Membership, Organisation, OrganisationKind, Role
 from portal.audit.context import Source
 from portal.audit.models import ActorKind, AuditEvent
 from portal.jobs.models import Job, JobKind
-from sites.models import Rollout, RolloutStep, ServiceProfile, Site
+from sites.models import ProbeRun, Rollout, RolloutStep, ServiceProfile, Site
 
 PASSWORD = "correct horse battery staple"
 
@@ -129,6 +132,20 @@ class RolloutStepFactory(factory.django.DjangoModelFactory):
     fingerprint = "0" * 16
     title = factory.LazyAttribute(lambda o: f"Step {o.position}")
     kind = "change"
+
+
+class ProbeRunFactory(factory.django.DjangoModelFactory):
+    """A probe run as the service opens one (use ``start_probe_run`` to test the opening itself)."""
+
+    class Meta:
+        model = ProbeRun
+
+    site = factory.SubFactory(SiteFactory)
+    instruction_set = factory.LazyAttribute(lambda o: o.site.current_instruction_set)
+    direction = "outbound"
+    expected = factory.LazyFunction(lambda: [{"protocol": "tcp", "port": 4401}])
+    token = factory.Sequence(lambda n: f"{n}.4102444800.test-nonce.test-mac-{n}")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=30))
 
 
 class JobFactory(factory.django.DjangoModelFactory):

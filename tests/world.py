@@ -9,6 +9,7 @@ from tests.factories import (
     CustomerFactory,
     JobFactory,
     MembershipFactory,
+    ProbeRunFactory,
     ProviderFactory,
     ResellerFactory,
     SiteFactory,
@@ -35,6 +36,7 @@ class World:
     people: dict = field(default_factory=dict)  # role → user
     sites: dict = field(default_factory=dict)  # organisation slug → site
     jobs: dict = field(default_factory=dict)  # organisation slug → job
+    probe_runs: dict = field(default_factory=dict)  # organisation slug → probe run of its site
     profile: ServiceProfile | None = None
 
     @property
@@ -77,6 +79,7 @@ def build_world() -> World:
         regenerate_site(site_id=site.pk)
         site.refresh_from_db()
         world.sites[organisation.slug] = site
+        world.probe_runs[organisation.slug] = ProbeRunFactory(site=site)
     world.profile = ServiceProfile.objects.default()
     job: Job = JobFactory(organisation=provider)
     world.jobs[provider.slug] = job

@@ -1,11 +1,23 @@
 """The sites domain's models: one module per concept."""
 from sites.models.instruction_set import InstructionSet
+from sites.models.probe import (
+    ProbeDirection,
+    ProbeObservation,
+    ProbePurpose,
+    ProbeRun,
+    ProbeRunState,
+)
 from sites.models.profile import ServiceProfile
 from sites.models.rollout import Rollout, RolloutState, RolloutStep, StepState
 from sites.models.site import Site
 
 __all__ = [
     "InstructionSet",
+    "ProbeDirection",
+    "ProbeObservation",
+    "ProbePurpose",
+    "ProbeRun",
+    "ProbeRunState",
     "Rollout",
     "RolloutState",
     "RolloutStep",

@@ -117,7 +117,9 @@ class SiteDetailView(SiteMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         current = self.site.current_instruction_set
         history = list(instruction_history(self.site)[:10])
-        context.update(instruction_set=current, history=history)
+        context.update(
+            instruction_set=current, history=history, probe_runs=self.site.probe_runs.all()[:5]
+        )
         if current is not None:
             context["steps"] = rollout_steps(current)
             context["finished"] = sum(s.state in ("done", "skipped") for s, _ in context["steps"])

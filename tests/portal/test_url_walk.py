@@ -79,6 +79,10 @@ def related_object(world, organisation, name):
         site = site_of(world, organisation)
         step = site.current_instruction_set.rollout.steps.first()
         return step.pk, site.organisation_id == organisation.pk
+    if name == "run_pk":
+        site = site_of(world, organisation)
+        run = world.probe_runs[site.organisation.slug]
+        return run.pk, site.organisation_id == organisation.pk
     if name == "profile_pk":
         return world.profile.pk, True  # profiles are the provider's; the permission decides
     if name == "fmt":

@@ -1,0 +1,294 @@
+"""Probe runs: issuing them, recording what the responder and the inbound checker saw, and
+completing the rollout's verification steps from the proof.
+
+Tokens are signed and self-contained (``sites.probes.tokens``), so the responder checks them
+without the database; it hands its observations to ``record_observations`` in batches.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from portal.audit.services import record_event
+from portal.core.errors import ServiceError
+from sites.models import (
+    ProbeDirection,
+    ProbeObservation,
+    ProbePurpose,
+    ProbeRun,
+    ProbeRunState,
+    RolloutStep,
+    Site,
+    StepState,
+)
+from sites.policy import inbound_ports
+from sites.probes.tokens import issue_token
+from sites.services.rollouts import refresh_rollout_state
+
+
+def probe_key() -> bytes:
+    """The key that signs probe tokens: ``PROBE_TOKEN_KEY``, else derived from SECRET_KEY."""
+    configured = settings.PROBE_TOKEN_KEY
+    if configured:
+        return configured.encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"probe-token-key", hashlib.sha256).digest()
+
+
+def expected_ports(site: Site, direction: str) -> list[dict]:
+    profile = site.profile.as_description()
+    ports = profile.outbound_ports if direction == ProbeDirection.OUTBOUND else inbound_ports(profile)
+    return [{"protocol": p.protocol, "port": p.port} for p in ports]
+
+
+def _check_rate_limits(site: Site) -> None:
+    """At most PROBE_RUNS_PER_SITE runs per site and PROBE_RUNS_PER_ORGANISATION per organisation
+    in the last PROBE_RATE_WINDOW seconds: probes are not a scanner, whoever asks."""
+    since = timezone.now() - timedelta(seconds=settings.PROBE_RATE_WINDOW)
+    recent = ProbeRun.objects.filter(created_at__gte=since)
+    if recent.filter(site=site).count() >= settings.PROBE_RUNS_PER_SITE:
+        raise ServiceError("", "This site was probed many times just now; wait a few minutes.")
+    if recent.filter(site__organisation_id=site.organisation_id).count() >= settings.PROBE_RUNS_PER_ORGANISATION:
+        raise ServiceError("", "Your organisation started many probes just now; wait a few minutes.")
+
+
+def start_probe_run(
+    *, site: Site, direction: str, purpose: str = ProbePurpose.VERIFY, actor=None
+) -> ProbeRun:
+    """Open a probe run with its token. An outbound run waits for the client on the backup host;
+    an inbound run waits until the customer's listener runs (``launch_inbound_check``)."""
+    if direction not in ProbeDirection.values:
+        raise ServiceError("direction", f"Choose one of: {', '.join(ProbeDirection.values)}.")
+    if purpose not in ProbePurpose.values:
+        raise ServiceError("purpose", f"Choose one of: {', '.join(ProbePurpose.values)}.")
+    if purpose == ProbePurpose.RESTRICTION and direction != ProbeDirection.OUTBOUND:
+        raise ServiceError("purpose", "A restriction check is an outbound probe from another machine.")
+    if site.profile is None or site.current_instruction_set_id is None:
+        raise ServiceError("", "This site has no instructions yet.")
+    if direction == ProbeDirection.INBOUND:
+        description = site.as_description()
+        if not description.monitoring_enabled:
+            raise ServiceError("direction", "Remote monitoring is off for this site: nothing to check inbound.")
+        if site.public_address is None:
+            raise ServiceError(
+                "direction", "The site's public address is dynamic: enter it to check from outside."
+            )
+    with transaction.atomic():
+        Site.objects.select_for_update().get(pk=site.pk)  # one rate-limit check at a time per site
+        _check_rate_limits(site)
+        expires_at = timezone.now() + timedelta(seconds=settings.PROBE_TOKEN_TTL)
+        run = ProbeRun.objects.create(
+            site=site,
+            instruction_set_id=site.current_instruction_set_id,
+            direction=direction,
+            purpose=purpose,
+            expected=expected_ports(site, direction),
+            expires_at=expires_at,
+            created_by=actor,
+        )
+        run.token = issue_token(probe_key(), run.pk, int(expires_at.timestamp()))
+        run.save(update_fields=["token"])
+        record_event(
+            action="probe.started",
+            organisation=site.organisation,
+            target=run,
+            after={"direction": direction, "purpose": purpose, "expected": run.expected},
+        )
+    return run
+
+
+def launch_inbound_check(*, run: ProbeRun, actor=None) -> None:
+    """Queue the worker's connection to the site's public address (the listener now runs)."""
+    from sites.tasks import run_inbound_check
+
+    if run.direction != ProbeDirection.INBOUND:
+        raise ServiceError("direction", "Only an inbound probe is checked from the portal's side.")
+    if run.state != ProbeRunState.WAITING:
+        raise ServiceError("", "This probe was checked already; start a new one to check again.")
+    with transaction.atomic():
+        record_event(
+            action="probe.check_requested", organisation=run.site.organisation, target=run,
+            after={"public_address": run.site.public_address},
+        )
+        transaction.on_commit(lambda: run_inbound_check.delay(run.pk))
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One observation, as the responder or the inbound checker reports it."""
+
+    run_id: int | None
+    direction: str
+    port: int
+    protocol: str
+    observed_ip: str | None
+    observed_port: int | None
+    outcome: str  # "ok" or an error code
+    received_at: float  # Unix time
+    receipt: str = ""
+    detail: str = ""
+
+
+def record_observations(batch: list[Seen]) -> int:
+    """Store a batch; settle the runs it proves. Safe to call twice with the same batch.
+
+    Returns how many new accepted observations were stored.
+    """
+    known_runs = set(
+        ProbeRun.objects.filter(pk__in={s.run_id for s in batch if s.run_id}).values_list("pk", flat=True)
+    )
+    rows = [
+        ProbeObservation(
+            run_id=s.run_id if s.run_id in known_runs else None,
+            direction=s.direction,
+            port=s.port,
+            protocol=s.protocol,
+            observed_ip=s.observed_ip,
+            observed_port=s.observed_port,
+            outcome=s.outcome,
+            detail=s.detail[:300],
+            receipt=s.receipt[:64],
+            received_at=datetime.fromtimestamp(s.received_at, tz=UTC),
+        )
+        for s in batch
+    ]
+    accepted = [r for r in rows if r.outcome == "ok" and r.run_id]
+    others = [r for r in rows if r not in accepted]
+    ProbeObservation.objects.bulk_create(others)
+    new = 0
+    for row in accepted:
+        # One by one: the unique constraint turns a duplicate into a no-op without failing the rest.
+        try:
+            with transaction.atomic():
+                row.save()
+            new += 1
+        except IntegrityError:
+            continue
+    for run_id in {r.run_id for r in accepted}:
+        settle_run(run_id=run_id)
+    return new
+
+
+def settle_run(*, run_id: int) -> ProbeRun:
+    """Decide an open run from its observations; complete the verification steps it proves."""
+    with transaction.atomic():
+        run = ProbeRun.objects.select_for_update().select_related("site__organisation").get(pk=run_id)
+        if not run.is_open:
+            return run
+        accepted = list(run.observations.filter(outcome="ok"))
+        seen = {(o.protocol, o.port) for o in accepted}
+        if run.purpose == ProbePurpose.RESTRICTION:
+            if seen:
+                _close(run, ProbeRunState.FAILED, {
+                    "message": "Another machine got through: the rule is not restricted to the backup host.",
+                    "sources": sorted({o.observed_ip for o in accepted}),
+                })
+            return run
+        wanted = {(e["protocol"], e["port"]) for e in run.expected}
+        if not wanted <= seen:
+            return run
+        outcome = {"proven": sorted(f"{p.upper()} {n}" for p, n in wanted)}
+        public = run.site.public_address
+        if run.direction == ProbeDirection.OUTBOUND and public:
+            sources = sorted({o.observed_ip for o in accepted})
+            outcome["sources"] = sources
+            if sources != [public]:
+                outcome["nat_warning"] = (
+                    f"The probe arrived from {', '.join(sources)}, not from the site's public address "
+                    f"{public}: the address translation differs from the description."
+                )
+        _close(run, ProbeRunState.PROVEN, outcome)
+        _complete_verify_steps(run, wanted)
+    return run
+
+
+def _close(run: ProbeRun, state: str, outcome: dict) -> None:
+    before = {"state": run.state}
+    run.state, run.outcome, run.finished_at = state, outcome, timezone.now()
+    run.save(update_fields=["state", "outcome", "finished_at"])
+    record_event(
+        action=f"probe.{state}",
+        organisation=run.site.organisation,
+        target=run,
+        before=before,
+        after={"state": state, **outcome},
+    )
+
+
+def _complete_verify_steps(run: ProbeRun, proven: set[tuple[str, int]]) -> None:
+    """Mark done the verification steps whose probes this run proved (of its instruction set)."""
+    if run.instruction_set_id is None or run.site.current_instruction_set_id != run.instruction_set_id:
+        return
+    documents = {d["vendor"]: d for d in run.instruction_set.documents}
+    steps = RolloutStep.objects.filter(
+        rollout__instruction_set_id=run.instruction_set_id, kind="verify"
+    ).exclude(state=StepState.DONE)
+    changed = False
+    for step in steps:
+        content = next(s for s in documents[step.vendor]["steps"] if s["number"] == step.number)
+        probes = {(p["protocol"], p["port"]) for p in content["probes"] if p["direction"] == run.direction}
+        if probes and probes <= proven:
+            before = {"state": step.state}
+            step.state, step.changed_at = StepState.DONE, timezone.now()
+            step.note = f"Proven by probe run #{run.pk}."
+            step.save(update_fields=["state", "changed_at", "note"])
+            record_event(
+                action="rollout.step_changed",
+                organisation=run.site.organisation,
+                target=step,
+                before=before,
+                after={"state": StepState.DONE, "note": step.note},
+            )
+            changed = True
+    if changed:
+        refresh_rollout_state(steps.first().rollout if steps.exists() else run.instruction_set.rollout)
+
+
+def expire_probe_runs() -> int:
+    """Close runs past their expiry: a silent restriction run is proof; a silent verify run is not."""
+    now = timezone.now()
+    count = 0
+    for run_id in ProbeRun.objects.filter(state=ProbeRunState.WAITING, expires_at__lt=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            run = ProbeRun.objects.select_for_update().select_related("site__organisation").get(pk=run_id)
+            if run.state != ProbeRunState.WAITING:
+                continue
+            if run.purpose == ProbePurpose.RESTRICTION:
+                _close(run, ProbeRunState.PROVEN, {"message": "Nothing arrived from the other machine: the rule is restricted."})
+            else:
+                seen = sorted({f"{o.protocol.upper()} {o.port}" for o in run.observations.filter(outcome="ok")})
+                _close(run, ProbeRunState.EXPIRED, {"seen": seen, "message": "The token expired before every port was proven."})
+            count += 1
+    return count
+
+
+def claim_inbound_run(*, run_id: int) -> ProbeRun | None:
+    """Move a waiting inbound run to checking; None when another delivery already has it."""
+    claimed = ProbeRun.objects.filter(
+        pk=run_id, state=ProbeRunState.WAITING, direction=ProbeDirection.INBOUND
+    ).update(state=ProbeRunState.RUNNING, started_at=timezone.now(), attempts=models.F("attempts") + 1)
+    if not claimed:
+        return None
+    return ProbeRun.objects.select_related("site__organisation", "site__profile").get(pk=run_id)
+
+
+def finish_inbound_run(*, run_id: int, results: list[Seen], refusal: str = "") -> ProbeRun:
+    """Record the inbound check's results; a run not proven by them fails (UDP silence: not proven)."""
+    record_observations(results)
+    run = settle_run(run_id=run_id)
+    with transaction.atomic():
+        run = ProbeRun.objects.select_for_update().select_related("site__organisation").get(pk=run_id)
+        if not run.is_open:
+            return run
+        failures = [s for s in results if s.outcome != "ok"]
+        only_udp_silence = failures and all(s.protocol == "udp" and s.outcome == "timeout" for s in failures)
+        state = ProbeRunState.NOT_PROVEN if only_udp_silence else ProbeRunState.FAILED
+        _close(run, state, {
+            "message": refusal or "; ".join(f"{s.protocol.upper()} {s.port}: {s.outcome} {s.detail}".strip() for s in failures),
+        })
+    return run

@@ -1,0 +1,121 @@
+"""Probe pages: start a probe run, follow it live, download the client."""
+from django.conf import settings
+from django.contrib import messages
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.generic import TemplateView, View
+
+from portal.accounts import permissions
+from portal.core.errors import ServiceError
+from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial
+from portal.core.tenancy import OrganisationMixin
+from sites.models import ProbeDirection, ProbePurpose, ProbeRun
+from sites.probes.clients import SCRIPT_PATH, snippets
+from sites.services.probes import launch_inbound_check, start_probe_run
+from sites.views.sites import SiteMixin
+
+def responder_port(protocol: str, port: int) -> int:
+    """The port the probe client must use: the profile's, unless a lab maps it elsewhere."""
+    return settings.PROBE_PORT_MAP.get(f"{protocol}/{port}", port)
+
+
+class ProbeRunCreateView(SiteMixin, View):
+    permission = permissions.can_edit_sites
+
+    def post(self, request, *args, **kwargs):
+        direction = request.POST.get("direction", "")
+        purpose = request.POST.get("purpose", ProbePurpose.VERIFY)
+        try:
+            run = start_probe_run(site=self.site, direction=direction, purpose=purpose, actor=request.user)
+        except ServiceError as error:
+            messages.error(request, error.message)
+            return redirect("site-detail", org_slug=self.organisation.slug, site_pk=self.site.pk)
+        return redirect("probe-run", org_slug=self.organisation.slug, site_pk=self.site.pk, run_pk=run.pk)
+
+
+class ProbeRunDetailView(SiteMixin, TemplateView):
+    """A probe run: what to run on the host, then its state and observations, polled every 2 s."""
+
+    permission = permissions.can_view_organisation
+    template_name = "sites/probe_run.html"
+
+    def load_objects(self, **kwargs) -> None:
+        super().load_objects(**kwargs)
+        self.run = get_object_or_404(ProbeRun, pk=kwargs["run_pk"], site=self.site)
+
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        status = HTMX_STOP_POLLING if request.htmx and not self.run.is_open else 200
+        return render_page_or_partial(request, self.template_name, "status", context, status=status)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        run = self.run
+        context.update(run=run, observations=run.observations.all()[:50])
+        if run.direction == ProbeDirection.OUTBOUND and run.is_open:
+            context["clients"] = self._client_snippets(run)
+        if run.direction == ProbeDirection.INBOUND and run.state == "waiting":
+            context["listeners"] = self._listen_snippets(run)
+        if not run.is_open and run.state != "proven":
+            context["recheck_steps"] = self._recheck_steps(run)
+        return context
+
+    def _client_snippets(self, run):
+        server = settings.PROBE_RESPONDER_HOST
+        tcp = [responder_port("tcp", e["port"]) for e in run.expected if e["protocol"] == "tcp"]
+        udp = [responder_port("udp", e["port"]) for e in run.expected if e["protocol"] == "udp"]
+        return {
+            "python": snippets.python_command(server, run.token, tcp, udp),
+            "powershell": snippets.powershell_check(server, run.token, tcp, udp),
+            "posix": snippets.posix_check(server, run.token, tcp, udp),
+        }
+
+    def _listen_snippets(self, run):
+        tcp = [e["port"] for e in run.expected if e["protocol"] == "tcp"]
+        udp = [e["port"] for e in run.expected if e["protocol"] == "udp"]
+        return {
+            "python": snippets.python_listen_command(run.token, tcp, udp),
+            "powershell": snippets.powershell_listen(run.token, tcp, udp),
+        }
+
+    def _recheck_steps(self, run):
+        """The steps to look at again: outbound → guide rules 1-3 and 6, inbound → 4 and 6."""
+        if run.instruction_set is None:
+            return []
+        rules = {1, 2, 3, 6} if run.direction == ProbeDirection.OUTBOUND else {4, 5, 6}
+        position, found = 0, []
+        for document in run.instruction_set.documents:
+            for step in document["steps"]:
+                position += 1
+                if step["kind"] == "change" and rules & set(step["guide_rules"]):
+                    found.append({"position": position, "title": step["title"]})
+        return found
+
+
+class ProbeRunCheckView(SiteMixin, View):
+    """The customer's listener runs: let a worker connect to the site from outside."""
+
+    permission = permissions.can_edit_sites
+
+    def load_objects(self, **kwargs) -> None:
+        super().load_objects(**kwargs)
+        self.run = get_object_or_404(ProbeRun, pk=kwargs["run_pk"], site=self.site)
+
+    def post(self, request, *args, **kwargs):
+        try:
+            launch_inbound_check(run=self.run, actor=request.user)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        return redirect(
+            "probe-run", org_slug=self.organisation.slug, site_pk=self.site.pk, run_pk=self.run.pk
+        )
+
+
+class ProbeClientDownloadView(OrganisationMixin, View):
+    permission = permissions.can_view_organisation
+
+    def get(self, request, *args, **kwargs):
+        return FileResponse(
+            SCRIPT_PATH.open("rb"), as_attachment=True, filename="obm_probe.py",
+            content_type="text/x-python",
+        )
