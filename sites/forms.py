@@ -8,6 +8,7 @@ from django import forms
 
 from sites.description import HOST_OS
 from sites.models import StepState
+from sites.models.site import Reverify
 from sites.vendors import vendor_choices
 
 HOST_OS_LABELS = {"windows": "Windows", "linux": "Linux", "macos": "macOS", "other": "Other"}
@@ -41,6 +42,10 @@ class SiteForm(forms.Form):
     host_os = forms.ChoiceField(label="Backup host's operating system", choices=[(o, HOST_OS_LABELS[o]) for o in HOST_OS], initial="windows")
     multi_homed = forms.BooleanField(required=False, label="The backup host has more than one network interface with a default gateway", help_text="Then replies may leave by the wrong interface; the instructions add persistent routes (guide: multi-homed Windows).")
     firewall_interface = forms.CharField(required=False, max_length=60, label="Host interface facing this firewall", help_text="The name of the interface below that connects to this firewall.")
+    reverify = forms.ChoiceField(label="Renew the proof", choices=Reverify.choices, initial=Reverify.WEEKLY, help_text="After this long without a successful probe, the site is flagged as stale for you and your reseller.")
+
+    # Fields about the site record, not its description (the site file).
+    RECORD_FIELDS = ("reverify",)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,7 +61,7 @@ class SiteForm(forms.Form):
 
     def to_data(self, interfaces: list[dict]) -> dict:
         """The site-file dict the services validate (docs/site-file.md)."""
-        data = dict(self.cleaned_data)
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.RECORD_FIELDS}
         for key in ("public_address", "host_address", "host_range_start", "host_range_end"):
             data[key] = data[key].strip() or None
         data["monitoring_sources"] = _lines(data["monitoring_sources"])

@@ -4,6 +4,15 @@ from django.db import models
 from sites.description import SiteDescription
 
 
+class Reverify(models.TextChoices):
+    OFF = "off", "Never"
+    DAILY = "daily", "Every day"
+    WEEKLY = "weekly", "Every week"
+
+
+REVERIFY_PERIOD_DAYS = {Reverify.DAILY: 1, Reverify.WEEKLY: 7}
+
+
 class Site(models.Model):
     """The customer's description of a site, validated by ``SiteDescription``.
 
@@ -22,6 +31,11 @@ class Site(models.Model):
     )
     description = models.JSONField(default=dict, blank=True)
     public_address = models.GenericIPAddressField(null=True, blank=True, protocol="IPv4")
+    reverify = models.CharField(
+        max_length=10, choices=Reverify.choices, default=Reverify.WEEKLY,
+        help_text="How often the proof must be renewed before the site is flagged as stale.",
+    )
+    public_address_changed_at = models.DateTimeField(null=True, blank=True)
     current_instruction_set = models.ForeignKey(
         "sites.InstructionSet", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

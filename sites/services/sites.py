@@ -1,11 +1,13 @@
 """Creating and changing sites. The description is validated by ``SiteDescription``; every
 problem comes back at once, keyed by field, and nothing is saved."""
 from django.db import transaction
+from django.utils import timezone
 
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from sites.description import DescriptionError, SiteDescription
 from sites.models import ServiceProfile, Site
+from sites.models.site import Reverify
 
 
 def validate_description(data: dict, *, organisation, site: Site | None = None) -> SiteDescription:
@@ -22,6 +24,11 @@ def validate_description(data: dict, *, organisation, site: Site | None = None) 
     return description
 
 
+def _check_reverify(value: str) -> None:
+    if value not in Reverify.values:
+        raise ServiceError("reverify", f"Choose one of: {', '.join(Reverify.values)}.")
+
+
 def _columns(description: SiteDescription) -> dict:
     return {
         "name": description.name,
@@ -31,34 +38,49 @@ def _columns(description: SiteDescription) -> dict:
     }
 
 
-def create_site(*, organisation, data: dict, profile: ServiceProfile | None = None) -> Site:
+def create_site(
+    *, organisation, data: dict, profile: ServiceProfile | None = None, reverify: str = Reverify.WEEKLY
+) -> Site:
     """Create a site from its description and queue its first instructions."""
     from sites.tasks import regenerate_site_instructions
 
     if not organisation.is_customer:
         raise ServiceError("organisation", "Sites belong to customer organisations.")
     description = validate_description(data, organisation=organisation)
+    _check_reverify(reverify)
     profile = profile or ServiceProfile.objects.default()
     with transaction.atomic():
-        site = Site.objects.create(organisation=organisation, profile=profile, **_columns(description))
+        site = Site.objects.create(
+            organisation=organisation, profile=profile, reverify=reverify, **_columns(description)
+        )
         record_event(
-            action="site.created", organisation=organisation, target=site, after=site.description
+            action="site.created",
+            organisation=organisation,
+            target=site,
+            after={**site.description, "reverify": reverify},
         )
         transaction.on_commit(lambda: regenerate_site_instructions.delay(site.pk))
     return site
 
 
-def update_site(*, site: Site, data: dict) -> Site:
-    """Change a site's description; new instructions follow when anything changed."""
+def update_site(*, site: Site, data: dict, reverify: str | None = None) -> Site:
+    """Change a site's description (and how often its proof is renewed); new instructions follow
+    when the description changed."""
     from sites.tasks import regenerate_site_instructions
 
     description = validate_description(data, organisation=site.organisation, site=site)
+    if reverify is not None:
+        _check_reverify(reverify)
     with transaction.atomic():
         locked = Site.objects.select_for_update().get(pk=site.pk)
-        before = locked.description
-        columns = _columns(description)
-        if columns["description"] == before:
+        before = {**locked.description, "reverify": locked.reverify}
+        columns = {**_columns(description), "reverify": reverify or locked.reverify}
+        description_changed = columns["description"] != locked.description
+        if not description_changed and columns["reverify"] == locked.reverify:
             return locked
+        if columns["public_address"] != locked.public_address:
+            # A proof of the old address says nothing about the new one.
+            locked.public_address_changed_at = timezone.now()
         for field, value in columns.items():
             setattr(locked, field, value)
         locked.save()
@@ -67,7 +89,8 @@ def update_site(*, site: Site, data: dict) -> Site:
             organisation=locked.organisation,
             target=locked,
             before=before,
-            after=locked.description,
+            after={**locked.description, "reverify": locked.reverify},
         )
-        transaction.on_commit(lambda: regenerate_site_instructions.delay(locked.pk))
+        if description_changed:
+            transaction.on_commit(lambda: regenerate_site_instructions.delay(locked.pk))
     return locked

@@ -63,7 +63,7 @@ class SiteFormMixin:
         if not (form.is_valid() and formset.is_valid()):
             return self.render_forms(form, formset, status=UNPROCESSABLE)
         try:
-            site = save(form.to_data(interfaces_of(formset)))
+            site = save(form.to_data(interfaces_of(formset)), form.cleaned_data["reverify"])
         except ServiceError as error:
             apply_errors(form, formset, error.errors)
             return self.render_forms(form, formset, status=UNPROCESSABLE)
@@ -77,8 +77,10 @@ class SiteCreateView(SiteFormMixin, OrganisationMixin, TemplateView):
         return self.render_forms(*self.forms())
 
     def post(self, request, *args, **kwargs):
-        def save(data):
-            site = site_services.create_site(organisation=self.organisation, data=data)
+        def save(data, reverify):
+            site = site_services.create_site(
+                organisation=self.organisation, data=data, reverify=reverify
+            )
             messages.success(request, f"Site “{site.name}” saved; its instructions are being prepared.")
             return site
 
@@ -89,11 +91,13 @@ class SiteUpdateView(SiteFormMixin, SiteMixin, TemplateView):
     permission = permissions.can_edit_sites
 
     def get(self, request, *args, **kwargs):
-        return self.render_forms(*self.forms(initial=self.site.description))
+        return self.render_forms(
+            *self.forms(initial={**self.site.description, "reverify": self.site.reverify})
+        )
 
     def post(self, request, *args, **kwargs):
-        def save(data):
-            site = site_services.update_site(site=self.site, data=data)
+        def save(data, reverify):
+            site = site_services.update_site(site=self.site, data=data, reverify=reverify)
             messages.success(request, "Site saved. New instructions follow if anything changed.")
             return site
 

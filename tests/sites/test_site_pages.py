@@ -17,6 +17,7 @@ VALID = {
     "host_os": "windows",
     "public_address": "192.0.2.50",
     "monitoring_sources": "",
+    "reverify": "weekly",
     "iface-TOTAL_FORMS": "2",
     "iface-INITIAL_FORMS": "0",
     "iface-MIN_NUM_FORMS": "2",

@@ -1,6 +1,7 @@
 """Small display filters used across templates."""
 from django import template
 
+from sites.selectors import proof_flag as _proof_flag
 from sites.vendors import RENDERERS
 
 register = template.Library()
@@ -23,3 +24,21 @@ def vendor_name(slug: str) -> str:
     """A renderer slug as people know the firewall: ``cisco-asa`` → ``Cisco ASA``."""
     renderer = RENDERERS.get(slug)
     return renderer.name if renderer else (slug or "—")
+
+
+PROOF_LABELS = {
+    "failing": "Probe failed",
+    "stale": "Proof stale",
+    "unproven": "Not proven yet",
+    "": "Proven",
+}
+
+
+@register.filter
+def proof_flag(site) -> str:
+    return _proof_flag(site)
+
+
+@register.filter
+def proof_label(flag: str) -> str:
+    return PROOF_LABELS[flag]
