@@ -48,6 +48,8 @@ test: $(STAMP) system-packages
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench]'
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/responder.py
+	$(BIN)/python bench/fanout.py
 
 clean:
 	rm -rf $(VENV) var

@@ -180,6 +180,25 @@ def test_tcp_listener_that_never_answers_times_out_within_the_limit():
     assert 0.25 <= took < 1.5
 
 
+def test_connection_that_never_completes_times_out():
+    """A full accept queue drops the SYN: the line waits, unsent, until the connect deadline."""
+    server = socket.socket()
+    server.bind((HOST, 0))
+    server.listen(0)  # room for one connection, never accepted
+    port = server.getsockname()[1]
+    filler = socket.create_connection((HOST, port))
+    try:
+        started = time.perf_counter()
+        [result] = run(check_inbound([tcp(port)], connect_timeout=0.3, answer_timeout=5.0))
+        took = time.perf_counter() - started
+    finally:
+        filler.close()
+        server.close()
+    assert result.outcome == Outcome.TIMEOUT
+    assert result.detail == "no connection within 0.3 s"
+    assert 0.25 <= took < 1.5
+
+
 def test_udp_with_nobody_answering_is_not_proven():
     holder = bound_but_not_listening(socket.SOCK_DGRAM)  # datagrams arrive, nobody answers
     try:
