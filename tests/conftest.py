@@ -1,11 +1,12 @@
 """Fixtures shared by the whole suite: a world of tenants and roles, a real worker, a browser."""
 import pytest
+from django.core.signals import got_request_exception
 from django.db import connection
 
 from portal.audit import triggers
 from tests.world import World, build_world
 
-pytest_plugins = ["tests.fixtures.worker", "tests.fixtures.browser"]
+pytest_plugins = ["tests.fixtures.worker", "tests.fixtures.browser", "tests.fixtures.redis"]
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +30,22 @@ def _append_only_audit_on_sqlite(request):
     yield
     if transactional:
         triggers.drop(connection)
+
+
+@pytest.fixture(autouse=True)
+def _no_server_errors(request):
+    """No request in the suite may end in an unhandled exception (a 500), unless a test says so
+    with ``@pytest.mark.server_error`` (the test of the friendly 500 page)."""
+    failures = []
+
+    def record(sender, request=None, **kwargs):
+        failures.append(getattr(request, "path", "?"))
+
+    got_request_exception.connect(record)
+    yield
+    got_request_exception.disconnect(record)
+    if failures and not request.node.get_closest_marker("server_error"):
+        pytest.fail(f"requests ended in a server error: {failures}")
 
 
 @pytest.fixture

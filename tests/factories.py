@@ -10,7 +10,16 @@ from portal.accounts.models import Membership, Organisation, OrganisationKind, R
 from portal.audit.context import Source
 from portal.audit.models import ActorKind, AuditEvent
 from portal.jobs.models import Job, JobKind
-from sites.models import ProbeRun, Rollout, RolloutStep, ServiceProfile, Site
+from sites.instructions import build_instructions
+from sites.models import (
+    InstructionSet,
+    ProbeObservation,
+    ProbeRun,
+    Rollout,
+    RolloutStep,
+    ServiceProfile,
+    Site,
+)
 
 PASSWORD = "correct horse battery staple"
 
@@ -113,6 +122,27 @@ class SiteFactory(factory.django.DjangoModelFactory):
     public_address = "192.0.2.1"
 
 
+class InstructionSetFactory(factory.django.DjangoModelFactory):
+    """A version of a site's instructions, rendered for real (no rollout: see ``regenerate_site``)."""
+
+    class Meta:
+        model = InstructionSet
+        exclude = ("content",)
+
+    site = factory.SubFactory(SiteFactory)
+    version = factory.Sequence(lambda n: n + 1)
+    profile = factory.SelfAttribute("site.profile")
+    profile_revision = factory.SelfAttribute("profile.revision")
+    description = factory.SelfAttribute("site.description")
+    content = factory.LazyAttribute(
+        lambda o: build_instructions(o.site.as_description(), o.profile.as_description())
+    )
+    content_hash = factory.LazyAttribute(lambda o: o.content.content_hash)
+    renderers = factory.LazyAttribute(lambda o: o.content.renderers)
+    rules = factory.LazyAttribute(lambda o: o.content.rules)
+    documents = factory.LazyAttribute(lambda o: o.content.documents)
+
+
 class RolloutFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Rollout
@@ -146,6 +176,20 @@ class ProbeRunFactory(factory.django.DjangoModelFactory):
     expected = factory.LazyFunction(lambda: [{"protocol": "tcp", "port": 4401}])
     token = factory.Sequence(lambda n: f"{n}.4102444800.test-nonce.test-mac-{n}")
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=30))
+
+
+class ProbeObservationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProbeObservation
+
+    run = factory.SubFactory(ProbeRunFactory)
+    direction = "outbound"
+    port = 4401
+    protocol = "tcp"
+    observed_ip = "192.0.2.1"
+    observed_port = 50123
+    outcome = "ok"
+    received_at = factory.LazyFunction(timezone.now)
 
 
 class JobFactory(factory.django.DjangoModelFactory):

@@ -28,9 +28,9 @@ class ServiceProfile(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     is_default = models.BooleanField(default=False)
     datacenter_networks = models.JSONField(default=list)
-    datacenter_fqdns = models.JSONField(default=list)
+    datacenter_fqdns = models.JSONField(default=list, blank=True)
     outbound_ports = models.JSONField(default=list)
-    monitoring_ports = models.JSONField(default=list)
+    monitoring_ports = models.JSONField(default=list, blank=True)
     revision = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -22,6 +22,7 @@ handler404 = portal_urls.handler404
 
 
 @pytest.mark.django_db
+@pytest.mark.server_error
 @pytest.mark.urls("tests.portal.core.test_pages")
 def test_an_unexpected_error_shows_a_friendly_page_with_the_request_id():
     client = Client(raise_request_exception=False)
