@@ -46,6 +46,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "portal.core",
     "portal.accounts",
     "portal.audit",
@@ -190,6 +194,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ...and a killed worker's task goes b
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
+JOB_REQUEUE_AFTER = env.int("JOB_REQUEUE_AFTER", default=120)  # seconds queued, then sent again
 # Job state lives in the database (portal.jobs), so the broker keeps no results.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -202,6 +207,29 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "mark-stalled-jobs": {"task": "portal.jobs.tasks.fail_stalled_jobs", "schedule": 300.0},
     "expire-probe-runs": {"task": "sites.tasks.expire_probe_runs", "schedule": 60.0},
+    "requeue-lost-jobs": {"task": "portal.jobs.tasks.requeue_lost_jobs", "schedule": 60.0},
+    "requeue-stuck-jobs": {"task": "portal.jobs.tasks.requeue_stuck_jobs", "schedule": 60.0},
+    "requeue-stuck-inbound-runs": {
+        "task": "sites.tasks.requeue_stuck_inbound_runs",
+        "schedule": 60.0,
+    },
+}
+
+# --- REST API (DRF, OpenAPI by drf-spectacular, Swagger UI served from our own static files) ---
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Firewall rollout portal API",
+    "DESCRIPTION": "Sites, instruction sets, rollout steps, probe runs and the audit trail.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Probes ---------------------------------------------------------------------------------------

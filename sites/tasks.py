@@ -91,3 +91,8 @@ def run_inbound_check(run_id: int) -> None:
 @shared_task(name="sites.tasks.expire_probe_runs")
 def expire_probe_runs() -> int:
     return probes.expire_probe_runs()
+
+
+@shared_task(name="sites.tasks.requeue_stuck_inbound_runs")
+def requeue_stuck_inbound_runs() -> int:
+    return probes.requeue_stuck_inbound_runs(older_than_seconds=settings.CELERY_TASK_TIME_LIMIT)

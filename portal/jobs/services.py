@@ -1,8 +1,12 @@
-"""Every write to jobs: enqueue, claim, finish, fail. Each change of state is one audit event."""
+"""Every write to jobs: enqueue, claim, finish, fail, requeue.
+
+Each change of state is one audit event.
+"""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -90,3 +94,91 @@ def fail_stalled_jobs() -> int:
         Job.objects.filter(state=JobState.RUNNING, started_at__lt=cutoff).values_list("pk", flat=True)
     )
     return sum(fail_job(job_id=pk, error="stalled: no worker finished it in time") for pk in stalled)
+
+
+# The task that works on each kind of job, by name: re-sending a job needs no import of the app
+# that owns its task (sites.tasks imports this module).
+TASK_FOR_KIND = {
+    JobKind.HEALTH_PING: "portal.jobs.tasks.health_ping",
+    JobKind.REDERIVE_PROFILE: "sites.tasks.rederive_profile",
+}
+# A job whose worker stopped under it this many times fails instead of going back to the queue:
+# a job that kills its worker every time must not do so for ever.
+MAX_ATTEMPTS = 3
+
+
+def requeue_lost_jobs(*, older_than_seconds: float | None = None) -> int:
+    """Send again the jobs still queued ``older_than_seconds`` (default ``JOB_REQUEUE_AFTER``) after
+    they were queued or last re-sent; return how many were sent.
+
+    The database is the truth, not the broker: Redis keeps nothing on disk here, so a restart loses
+    every message it held. A job still queued that long may have lost its message, and sending it
+    again is harmless: the task claims its job with a conditional update, so of two deliveries one
+    does the work and the other nothing. Each re-send is one ``job.requeued`` audit event and is
+    counted in ``params["requeues"]``; a job waits ``older_than_seconds`` between two re-sends, so a
+    long queue is not flooded with copies.
+    """
+    if older_than_seconds is None:
+        older_than_seconds = settings.JOB_REQUEUE_AFTER
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    waiting = list(
+        Job.objects.filter(state=JobState.QUEUED, created_at__lte=cutoff)
+        .values_list("pk", flat=True)
+    )
+    return sum(_requeue(job_id=pk, state=JobState.QUEUED, cutoff=cutoff) for pk in waiting)
+
+
+def requeue_stuck_jobs(*, older_than_seconds: float | None = None) -> int:
+    """Put back in the queue, and send again, the jobs still running ``older_than_seconds``
+    (default: the task time limit) after they were claimed; return how many were sent.
+
+    Past the time limit no worker can still be working on the job (Celery kills a task at its hard
+    limit), so its worker died or was killed: a redelivered message finds the job running and leaves
+    it alone, and without this sweep the job would stay running until ``fail_stalled_jobs``. A job
+    that has had ``MAX_ATTEMPTS`` attempts fails instead. Each re-send is one ``job.requeued`` audit
+    event and is counted in ``params["requeues"]``.
+    """
+    if older_than_seconds is None:
+        older_than_seconds = settings.CELERY_TASK_TIME_LIMIT
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stuck = list(
+        Job.objects.filter(state=JobState.RUNNING, started_at__lte=cutoff)
+        .values_list("pk", flat=True)
+    )
+    return sum(_requeue(job_id=pk, state=JobState.RUNNING, cutoff=cutoff) for pk in stuck)
+
+
+def _requeue(*, job_id: int, state: str, cutoff) -> bool:
+    """Send one queued (or stuck running) job again, if it still is so once locked."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id, state=state).first()
+        if job is None:
+            return False  # a worker claimed or finished it meanwhile
+        if state == JobState.RUNNING:
+            if job.started_at is None or job.started_at > cutoff:
+                return False  # claimed again meanwhile
+            if job.attempts >= MAX_ATTEMPTS:
+                fail_job(
+                    job_id=job_id,
+                    error=f"gave up after {job.attempts} attempts: its worker stopped each time",
+                )
+                return False
+        else:
+            last_sent = job.params.get("requeued_at")
+            if last_sent and datetime.fromisoformat(last_sent) > cutoff:
+                return False  # sent again recently; give that copy its time
+        now = timezone.now()
+        requeues = job.params.get("requeues", 0) + 1
+        job.params = {**job.params, "requeues": requeues, "requeued_at": now.isoformat()}
+        job.state = JobState.QUEUED
+        job.save(update_fields=["params", "state"])
+        record_event(
+            action="job.requeued",
+            organisation=job.organisation,
+            target=job,
+            before={"state": state, "attempt": job.attempts},
+            after={"state": JobState.QUEUED, "requeues": requeues},
+        )
+        task_name = TASK_FOR_KIND[job.kind]
+        transaction.on_commit(lambda: current_app.send_task(task_name, args=[job_id]))
+    return True

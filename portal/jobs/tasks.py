@@ -28,3 +28,13 @@ def health_ping(job_id: int) -> None:
 @shared_task(name="portal.jobs.tasks.fail_stalled_jobs")
 def fail_stalled_jobs() -> int:
     return services.fail_stalled_jobs()
+
+
+@shared_task(name="portal.jobs.tasks.requeue_lost_jobs")
+def requeue_lost_jobs() -> int:
+    return services.requeue_lost_jobs(older_than_seconds=settings.JOB_REQUEUE_AFTER)
+
+
+@shared_task(name="portal.jobs.tasks.requeue_stuck_jobs")
+def requeue_stuck_jobs() -> int:
+    return services.requeue_stuck_jobs(older_than_seconds=settings.CELERY_TASK_TIME_LIMIT)

@@ -292,3 +292,59 @@ def finish_inbound_run(*, run_id: int, results: list[Seen], refusal: str = "") -
             "message": refusal or "; ".join(f"{s.protocol.upper()} {s.port}: {s.outcome} {s.detail}".strip() for s in failures),
         })
     return run
+
+
+# An inbound check whose worker stopped under it this many times fails instead of being sent again.
+INBOUND_CHECK_MAX_ATTEMPTS = 3
+
+
+def requeue_stuck_inbound_runs(*, older_than_seconds: float | None = None) -> int:
+    """Send again the inbound checks still running ``older_than_seconds`` (default: the task time
+    limit) after they were claimed; return how many were sent.
+
+    Past the time limit no worker can still be checking (Celery kills a task at its hard limit), so
+    the check's worker died or was killed. Its redelivered message finds the run running and leaves
+    it alone, so that a check never runs beside a possibly live original; this sweep is what starts
+    it again. Such a run goes back to waiting (one ``probe.requeued`` audit event) and is sent
+    again, unless its token has expired (``expire_probe_runs`` then closes it) or it has had
+    ``INBOUND_CHECK_MAX_ATTEMPTS`` attempts (it fails). The next attempt duplicates no result: a
+    check records its observations only as it finishes, and at most one proof per port and run.
+    """
+    from sites.tasks import run_inbound_check
+
+    if older_than_seconds is None:
+        older_than_seconds = settings.CELERY_TASK_TIME_LIMIT
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    stuck = ProbeRun.objects.filter(
+        state=ProbeRunState.RUNNING, direction=ProbeDirection.INBOUND, started_at__lte=cutoff
+    ).values_list("pk", flat=True)
+    sent = 0
+    for run_id in list(stuck):
+        with transaction.atomic():
+            run = (
+                ProbeRun.objects.select_for_update()
+                .select_related("site__organisation")
+                .get(pk=run_id)
+            )
+            if run.state != ProbeRunState.RUNNING or run.started_at > cutoff:
+                continue  # finished, or claimed again, meanwhile
+            if run.attempts >= INBOUND_CHECK_MAX_ATTEMPTS:
+                _close(run, ProbeRunState.FAILED, {
+                    "message": f"The check did not finish in {run.attempts} attempts: "
+                    "its worker stopped each time.",
+                })
+                continue
+            resend = run.expires_at > now
+            ProbeRun.objects.filter(pk=run_id).update(state=ProbeRunState.WAITING)
+            record_event(
+                action="probe.requeued",
+                organisation=run.site.organisation,
+                target=run,
+                before={"state": ProbeRunState.RUNNING, "attempt": run.attempts},
+                after={"state": ProbeRunState.WAITING, "resent": resend},
+            )
+            if resend:
+                transaction.on_commit(lambda run_id=run_id: run_inbound_check.delay(run_id))
+                sent += 1
+    return sent
