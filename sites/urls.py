@@ -1,0 +1,37 @@
+"""Site, rollout and probe pages, below /o/<org_slug>/."""
+from django.urls import path
+
+from sites.views import probes, rollouts, sites
+
+urlpatterns = [
+    path("sites/", sites.SiteListView.as_view(), name="site-list"),
+    path("sites/new/", sites.SiteCreateView.as_view(), name="site-create"),
+    path("sites/<int:site_pk>/", sites.SiteDetailView.as_view(), name="site-detail"),
+    path("sites/<int:site_pk>/edit/", sites.SiteUpdateView.as_view(), name="site-update"),
+    path(
+        "sites/<int:site_pk>/regenerate/",
+        sites.SiteRegenerateView.as_view(),
+        name="site-regenerate",
+    ),
+    path(
+        "sites/<int:site_pk>/instructions.<str:fmt>",
+        sites.InstructionDownloadView.as_view(),
+        name="instructions-download",
+    ),
+    path(
+        "sites/<int:site_pk>/steps/<int:step_pk>/",
+        rollouts.StepStateView.as_view(),
+        name="step-state",
+    ),
+    path("sites/<int:site_pk>/probes/", probes.ProbeRunCreateView.as_view(), name="probe-start"),
+    path(
+        "sites/<int:site_pk>/probes/<int:run_pk>/",
+        probes.ProbeRunDetailView.as_view(),
+        name="probe-run",
+    ),
+    path(
+        "sites/<int:site_pk>/probes/<int:run_pk>/check/",
+        probes.ProbeRunCheckView.as_view(),
+        name="probe-check",
+    ),
+    path("probe-client/obm_probe.py", probes.ProbeClientDownloadView.as_view(), name="probe-client"),]
