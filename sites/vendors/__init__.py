@@ -50,6 +50,12 @@ def get_renderer(slug: str) -> Renderer:
         raise KeyError(f"No renderer {slug!r}; known: {', '.join(sorted(RENDERERS))}") from None
 
 
+def vendor_display_name(slug: str) -> str:
+    """A renderer slug as people know the firewall: ``cisco-asa`` → ``Cisco ASA``."""
+    renderer = RENDERERS.get(slug)
+    return renderer.name if renderer else (slug or "—")
+
+
 def vendor_choices() -> list[tuple[str, str]]:
     """(slug, name) of every renderer that can describe a site's firewall, sorted by name."""
     return sorted(

@@ -10,6 +10,7 @@ from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE
 from portal.core.htmx import render_page_or_partial
 from portal.core.tenancy import OrganisationMixin
+from sites.diagram import render_diagram
 from sites.forms import HostInterfaceFormSet, SiteForm, apply_errors, interfaces_of
 from sites.instructions import diff_documents
 from sites.models import InstructionSet
@@ -18,6 +19,7 @@ from sites.services import sites as site_services
 from sites.services.instructions import regenerate_site
 from sites.policy import PolicyWarning
 from sites.vendors.base import Probe, Rendered, Step
+from sites.vendors import vendor_display_name
 from sites.vendors.formats import instructions_markdown, instructions_text
 
 
@@ -125,6 +127,9 @@ class SiteDetailView(SiteMixin, TemplateView):
             instruction_set=current, history=history, probe_runs=self.site.probe_runs.all()[:5]
         )
         if current is not None:
+            context["diagram"] = render_diagram(
+                current.description, current.rules, vendor_name=vendor_display_name(self.site.vendor)
+            )
             context["steps"] = rollout_steps(current)
             context["finished"] = sum(s.state in ("done", "skipped") for s, _ in context["steps"])
             context["rollout"] = current.rollout

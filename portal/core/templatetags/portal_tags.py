@@ -2,7 +2,7 @@
 from django import template
 
 from sites.selectors import proof_flag as _proof_flag
-from sites.vendors import RENDERERS
+from sites.vendors import vendor_display_name
 
 register = template.Library()
 
@@ -21,9 +21,7 @@ def fields_named(form, names: str) -> list:
 
 @register.filter
 def vendor_name(slug: str) -> str:
-    """A renderer slug as people know the firewall: ``cisco-asa`` → ``Cisco ASA``."""
-    renderer = RENDERERS.get(slug)
-    return renderer.name if renderer else (slug or "—")
+    return vendor_display_name(slug)
 
 
 PROOF_LABELS = {
