@@ -33,15 +33,19 @@ class ProbeRunCreateView(SiteMixin, View):
         return redirect("probe-run", org_slug=self.organisation.slug, site_pk=self.site.pk, run_pk=run.pk)
 
 
-class ProbeRunDetailView(SiteMixin, TemplateView):
-    """A probe run: what to run on the host, then its state and observations, polled every 2 s."""
-
-    permission = permissions.can_view_organisation
-    template_name = "sites/probe_run.html"
+class ProbeRunMixin(SiteMixin):
+    """A view of one probe run of the site in the URL (another site's run: 404)."""
 
     def load_objects(self, **kwargs) -> None:
         super().load_objects(**kwargs)
         self.run = get_object_or_404(ProbeRun, pk=kwargs["run_pk"], site=self.site)
+
+
+class ProbeRunDetailView(ProbeRunMixin, TemplateView):
+    """A probe run: what to run on the host, then its state and observations, polled every 2 s."""
+
+    permission = permissions.can_view_organisation
+    template_name = "sites/probe_run.html"
 
     def get(self, request, *args, **kwargs):
         context = self.get_context_data(**kwargs)
@@ -92,14 +96,10 @@ class ProbeRunDetailView(SiteMixin, TemplateView):
         return found
 
 
-class ProbeRunCheckView(SiteMixin, View):
+class ProbeRunCheckView(ProbeRunMixin, View):
     """The customer's listener runs: let a worker connect to the site from outside."""
 
     permission = permissions.can_edit_sites
-
-    def load_objects(self, **kwargs) -> None:
-        super().load_objects(**kwargs)
-        self.run = get_object_or_404(ProbeRun, pk=kwargs["run_pk"], site=self.site)
 
     def post(self, request, *args, **kwargs):
         try:

@@ -23,13 +23,8 @@ from sites.services.sites import update_site
 from sites.services.instructions import regenerate_site
 from sites.tasks import run_inbound_check
 from tests.factories import site_description
+from tests.fixtures.ports import free_port
 from tests.fixtures.worker import ROOT, database_url_for_test_db, wait_for
-
-
-def free_port(kind=socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
