@@ -8,29 +8,32 @@ from django.views.generic import ListView, TemplateView, View
 from portal.accounts import permissions
 from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE
-from portal.core.htmx import render_page_or_partial
+from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial
 from portal.core.tenancy import OrganisationMixin
 from sites.diagram import render_diagram
 from sites.forms import HostInterfaceFormSet, SiteForm, apply_errors, interfaces_of
 from sites.instructions import diff_documents
-from sites.models import InstructionSet
-from sites.selectors import instruction_history, rollout_steps, site_for, sites_for
+from sites.models import InstructionSet, RolloutState
+from sites.selectors import instruction_history, rollout_steps, site_for
 from sites.services import sites as site_services
 from sites.services.instructions import regenerate_site
+from sites.views.dashboard import SiteDashboardMixin
 from sites.policy import PolicyWarning
 from sites.vendors.base import Probe, Rendered, Step
 from sites.vendors import vendor_display_name
 from sites.vendors.formats import instructions_markdown, instructions_text
 
 
-class SiteListView(OrganisationMixin, ListView):
-    permission = permissions.can_view_organisation
-    template_name = "sites/site_list.html"
-    context_object_name = "sites"
-    paginate_by = 50
+class SiteListView(SiteDashboardMixin, OrganisationMixin, TemplateView):
+    """The site dashboard: one row per site the organisation covers (a reseller: its clients'),
+    filtered, searched, sorted and paged in SQL with a fixed number of queries (see
+    ``sites.filtersets``). An htmx request gets the ``table`` partial; the page varies on HX-Request.
+    """
 
-    def get_queryset(self):
-        return sites_for(self.request.actor, self.organisation)
+    permission = permissions.can_view_organisation
+
+    def get(self, request, *args, **kwargs):
+        return self.render_dashboard(request.GET)
 
 
 class SiteMixin(OrganisationMixin):
@@ -109,7 +112,9 @@ class SiteUpdateView(SiteFormMixin, SiteMixin, TemplateView):
 class SiteDetailView(SiteMixin, TemplateView):
     """The site's current instructions as numbered steps beside their rollout state.
 
-    An htmx request gets the rollout summary alone: the page refreshes it whenever a step changes.
+    The page polls every 2 s (and right after a step changes here): an htmx request gets the
+    rollout summary and, out of band, every step's state, so changes by others (a colleague, a
+    probe) show without a reload; polling stops (286) once the rollout is done.
     """
 
     permission = permissions.can_view_organisation
@@ -117,7 +122,10 @@ class SiteDetailView(SiteMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         context = self.get_context_data(**kwargs)
-        return render_page_or_partial(request, self.template_name, "summary", context)
+        rollout = context.get("rollout")
+        done = rollout is not None and rollout.state == RolloutState.DONE
+        status = HTMX_STOP_POLLING if request.htmx and done else 200
+        return render_page_or_partial(request, self.template_name, "live", context, status=status)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from portal.core.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import Site
 from sites.services.instructions import regenerate_site
+from sites.services.rollouts import set_step_state
 from tests.fixtures.browser import screenshot
 
 
@@ -47,5 +48,13 @@ def test_customer_describes_a_site_and_marks_a_step_done(live_server, page):
     site.refresh_from_db()
     step = site.current_instruction_set.rollout.steps.get(position=1)
     assert step.state == "done" and step.note == "Done in the GUI"
+
+    # A colleague (or a probe) completes step 2 elsewhere: the open page shows it without a reload.
+    second = site.current_instruction_set.rollout.steps.get(position=2)
+    set_step_state(step=second, state="done", note="done by a colleague")
+    expect(page.locator(f"#step-badge-{second.pk} [data-state]")).to_have_attribute(
+        "data-state", "done", timeout=6_000
+    )
+    expect(page.locator("#rollout-summary")).to_contain_text("2 of 5 steps finished")
     page.set_viewport_size({"width": 1280, "height": 1400})
     screenshot(page, "site-rollout", full_page=False)

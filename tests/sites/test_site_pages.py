@@ -141,3 +141,20 @@ def test_the_site_page_query_count_does_not_grow_with_steps(world, django_assert
     with django_assert_max_num_queries(16):
         response = client.get(f"/o/{world.customer.slug}/sites/{site.pk}/")
     assert response.status_code == 200
+
+
+def test_the_live_partial_carries_every_step_state_and_stops_when_done(world):
+    site = world.sites[world.customer.slug]
+    client = admin_client(world)
+    url = f"/o/{world.customer.slug}/sites/{site.pk}/"
+    live = client.get(url, headers={"HX-Request": "true"})
+    assert live.status_code == 200 and "HX-Request" in live["Vary"]
+    body = live.content.decode()
+    steps = list(site.current_instruction_set.rollout.steps.all())
+    assert body.count('hx-swap-oob="true"') == len(steps)
+    assert "<html" not in body and 'id="rollout-summary"' in body
+    for step in steps:
+        from sites.services.rollouts import set_step_state
+
+        set_step_state(step=step, state=StepState.DONE)
+    assert client.get(url, headers={"HX-Request": "true"}).status_code == 286
