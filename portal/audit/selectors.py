@@ -1,10 +1,19 @@
 """Reads of the audit trail, scoped like the organisation pages they appear on."""
-from django.db.models import Q, QuerySet
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
 
 from portal.accounts.models import Organisation, OrganisationKind
 from portal.accounts.permissions import Actor
 from portal.accounts.selectors import visible_organisations
 from portal.audit.models import AuditEvent
+
+NEWEST_FIRST = ("-occurred_at", "-id")
 
 
 def events_for(actor: Actor, organisation: Organisation) -> QuerySet[AuditEvent]:
@@ -20,3 +29,174 @@ def events_for(actor: Actor, organisation: Organisation) -> QuerySet[AuditEvent]
     else:
         scope = Q(organisation=organisation)
     return events.filter(scope, organisation__in=visible)
+
+
+def audit_organisations(actor: Actor, organisation: Organisation) -> QuerySet[Organisation]:
+    """The organisations whose events ``organisation``'s audit trail covers, by name: for the
+    provider every organisation, for a reseller itself and its clients, for a customer itself."""
+    visible = visible_organisations(actor)
+    if organisation.kind == OrganisationKind.PROVIDER:
+        scoped = visible if actor.is_provider_staff else visible.none()
+    elif organisation.kind == OrganisationKind.RESELLER:
+        scoped = visible.filter(Q(pk=organisation.pk) | Q(parent=organisation))
+    else:
+        scoped = visible.filter(pk=organisation.pk)
+    return scoped.order_by("name")
+
+
+def actions_present(events: QuerySet[AuditEvent]) -> list[str]:
+    """The distinct actions among ``events``, sorted (one query)."""
+    return list(events.order_by("action").values_list("action", flat=True).distinct())
+
+
+# Where each object type that belongs to a site points at it: events on these objects are part of
+# the site's trail (its description, its instruction sets, their steps, its probe runs).
+SITE_OBJECTS = {
+    "sites.site": ("sites", "Site", "pk"),
+    "sites.instructionset": ("sites", "InstructionSet", "site"),
+    "sites.rolloutstep": ("sites", "RolloutStep", "rollout__site"),
+    "sites.proberun": ("sites", "ProbeRun", "site"),
+}
+
+
+def site_events_filter(sites: QuerySet) -> Q:
+    """A filter selecting the events of ``sites`` and of the objects that belong to them.
+
+    Subqueries only: applying it adds no query of its own, whatever the number of sites.
+    """
+    condition = Q()
+    for object_type, (app_label, model_name, site_path) in SITE_OBJECTS.items():
+        model = apps.get_model(app_label, model_name)
+        ids = (
+            model.objects.filter(**{f"{site_path}__in": sites.values("pk")})
+            .annotate(audit_object_id=Cast("pk", output_field=CharField()))
+            .values("audit_object_id")
+        )
+        condition |= Q(object_type=object_type, object_id__in=ids)
+    return condition
+
+
+def sites_matching(actor: Actor, organisation: Organisation, text: str) -> QuerySet:
+    """Sites in ``organisation``'s audit scope whose name contains ``text`` (or whose id it is)."""
+    site_model = apps.get_model("sites", "Site")
+    sites = site_model.objects.filter(organisation__in=audit_organisations(actor, organisation))
+    match = Q(name__icontains=text)
+    if text.lstrip("#").isdigit():
+        match |= Q(pk=int(text.lstrip("#")))
+    return sites.filter(match)
+
+
+def object_events(
+    actor: Actor, organisation: Organisation, *, object_type: str, object_id: str
+) -> QuerySet[AuditEvent]:
+    """Every event of one object within ``organisation``'s audit scope, newest first."""
+    return (
+        events_for(actor, organisation)
+        .filter(object_type=object_type, object_id=object_id)
+        .select_related("organisation")
+        .order_by(*NEWEST_FIRST)
+    )
+
+
+def object_type_label(object_type: str) -> str:
+    """"sites.site" → "Site"; an unknown type is shown as it is stored."""
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return object_type
+    return str(model._meta.verbose_name).capitalize()
+
+
+# --- Before/after diffs ------------------------------------------------------------------------
+
+COMPACT_LIMIT = 140
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between an event's ``before`` and ``after``.
+
+    ``key`` is a path into the JSON ("monitoring_sources", "host_interfaces[0].address");
+    ``kind`` is "added", "removed" or "changed"; the values are compact text.
+    """
+
+    key: str
+    kind: str
+    before: str = ""
+    after: str = ""
+
+    @property
+    def before_short(self) -> str:
+        return _shorten(self.before)
+
+    @property
+    def after_short(self) -> str:
+        return _shorten(self.after)
+
+    @property
+    def is_shortened(self) -> bool:
+        return len(self.before) > COMPACT_LIMIT or len(self.after) > COMPACT_LIMIT
+
+
+@dataclass(frozen=True)
+class Diff:
+    changes: tuple[Change, ...]
+    unchanged: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+
+def compact(value) -> str:
+    """A value on one line: strings as they are, everything else as JSON."""
+    if isinstance(value, str):
+        return value if value else '""'
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= COMPACT_LIMIT else text[: COMPACT_LIMIT - 1] + "…"
+
+
+def diff(before, after) -> Diff:
+    """What changed from ``before`` to ``after`` (JSON values), key by key.
+
+    Nested objects are compared key by key, lists of the same length item by item; anything
+    else that differs is one change showing both values compactly. A missing side (creation,
+    deletion) makes every key added or removed.
+    """
+    changes: list[Change] = []
+    unchanged: list[str] = []
+    if before is None and after is None:
+        return Diff((), ())
+    if before is None and isinstance(after, dict):
+        before = {}
+    if after is None and isinstance(before, dict):
+        after = {}
+    _compare("", before, after, changes, unchanged)
+    return Diff(tuple(changes), tuple(unchanged))
+
+
+def _join(path: str, key) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def _compare(path, before, after, changes, unchanged) -> None:
+    if before == after and type(before) is type(after):
+        unchanged.append(path or "(value)")
+    elif isinstance(before, dict) and isinstance(after, dict):
+        for key in [*after, *(k for k in before if k not in after)]:
+            child = _join(path, key)
+            if key not in before:
+                changes.append(Change(child, "added", after=compact(after[key])))
+            elif key not in after:
+                changes.append(Change(child, "removed", before=compact(before[key])))
+            else:
+                _compare(child, before[key], after[key], changes, unchanged)
+    elif path and isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for index, (old, new) in enumerate(zip(before, after)):
+            _compare(_join(path, index), old, new, changes, unchanged)
+    else:
+        changes.append(Change(path or "(value)", "changed", compact(before), compact(after)))

@@ -5,4 +5,19 @@ from portal.audit import views
 
 urlpatterns = [
     path("", views.AuditEventListView.as_view(), name="audit-list"),
+    path(
+        "export.csv",
+        views.AuditExportView.as_view(export_format="csv"),
+        name="audit-export-csv",
+    ),
+    path(
+        "export.json",
+        views.AuditExportView.as_view(export_format="json"),
+        name="audit-export-json",
+    ),
+    path(
+        "object/<str:object_type>/<str:object_id>/",
+        views.AuditObjectHistoryView.as_view(),
+        name="audit-object-history",
+    ),
 ]

@@ -83,6 +83,18 @@ def related_object(world, organisation, name):
         site = site_of(world, organisation)
         run = world.probe_runs[site.organisation.slug]
         return run.pk, site.organisation_id == organisation.pk
+    if name == "object_type":
+        # Instruction sets have events of their own (instructions.generated) in every world.
+        return "sites.instructionset", True
+    if name == "object_id":
+        # An object's history is in an organisation's audit scope when the organisation is the
+        # provider (everything), the object's own organisation, or its reseller.
+        site = site_of(world, organisation)
+        in_scope = organisation.kind == "provider" or organisation.pk in {
+            site.organisation_id,
+            site.organisation.parent_id,
+        }
+        return site.current_instruction_set_id, in_scope
     if name == "profile_pk":
         return world.profile.pk, True  # profiles are the provider's; the permission decides
     if name == "fmt":
