@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "portal.accounts",
     "portal.audit",
     "portal.jobs",
+    "portal.api",
     "sites",
 ]
 
@@ -221,6 +222,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # A personal token first (so an anonymous request is a 401), then the browser's session (CSRF).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Each API view asks the permission module too (portal.api.views); this is the floor.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Firewall rollout portal API",

@@ -26,6 +26,7 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 PROTOCOLS = ("tcp", "udp")
+TEXT_LIMIT = 120  # names and interface labels; the site's name column holds 120 characters
 HOST_ADDRESSING = ("static", "range", "dhcp")
 HOST_OS = ("windows", "linux", "macos", "other")
 
@@ -380,14 +381,24 @@ class _Parser:
             return None
         return value
 
-    def text(self, field: str, *, required: bool = False, default: str | None = None) -> Any:
+    def text(
+        self, field: str, *, required: bool = False, default: str | None = None,
+        max_length: int = TEXT_LIMIT,
+    ) -> Any:
         value = self._get(field, required)
         if value is None:
             return default
         if not isinstance(value, str):
             self.error(field, "Must be text.")
             return default
-        return value.strip()
+        value = value.strip()
+        if required and not value:
+            self.error(field, "This field is required.")
+            return default
+        if len(value) > max_length:
+            self.error(field, f"Keep it to {max_length} characters.")
+            return default
+        return value
 
     def choice(
         self, field: str, options: Any, *, required: bool = False,

@@ -317,3 +317,13 @@ def test_profile_bad_network_and_fqdn_collected():
     errors = profile_errors(datacenter_networks=["203.0.113.0/24", "203.0.113.7/24"],
                             datacenter_fqdns=["backup example.net"])
     assert {"datacenter_networks.1", "datacenter_fqdns.0"} <= errors.keys()
+
+
+def test_a_blank_or_overlong_name_is_refused():
+    from sites.description import DescriptionError, SiteDescription
+    from tests.sites.vendors.example_sites import BASE_SITE
+
+    for name, message in (("   ", "required"), ("x" * 121, "120 characters")):
+        with pytest.raises(DescriptionError) as error:
+            SiteDescription.from_dict({**BASE_SITE, "name": name})
+        assert message in " ".join(error.value.errors["name"])

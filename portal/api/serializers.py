@@ -1,0 +1,439 @@
+"""What the API reads and writes, as JSON.
+
+Writes are judged by the services, not here: a site's description by ``SiteDescription.from_dict``
+(via ``create_site``/``update_site``), a step's state by ``set_step_state``, a probe's direction and
+purpose by ``start_probe_run``. These serializers give each body its shape (and the OpenAPI schema
+its types); a ``ServiceError`` becomes a 400 naming each field at fault (``field_errors``).
+"""
+from collections.abc import Mapping
+
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from portal.api.parsers import strings_where
+from portal.audit.models import AuditEvent
+from sites.description import HOST_ADDRESSING, HOST_OS
+from sites.models import (
+    InstructionSet,
+    ProbeDirection,
+    ProbePurpose,
+    ProbeRun,
+    ProbeRunState,
+    RolloutState,
+    RolloutStep,
+    Site,
+    StepState,
+)
+from sites.models.site import Reverify
+from sites.selectors import proof_flag
+from sites.services.rollouts import NOTE_LIMIT
+from sites.vendors import vendor_choices
+
+NON_FIELD_ERRORS = api_settings.NON_FIELD_ERRORS_KEY
+SITE_NAME_LIMIT = Site._meta.get_field("name").max_length
+
+
+def field_errors(errors: Mapping) -> dict[str, list[str]]:
+    """A ``ServiceError``'s errors as an API error body: each field (dotted for nested ones, as in
+    docs/site-file.md) with its messages; what concerns the whole input under
+    ``non_field_errors``."""
+    body: dict[str, list[str]] = {}
+    for field, messages in errors.items():
+        key = NON_FIELD_ERRORS if field in ("", "__all__") else field
+        body.setdefault(key, []).extend(str(m) for m in messages)
+    return body
+
+
+def _has_nul(text: str) -> bool:
+    return "\x00" in text
+
+
+# Two "state" fields with different choices: each gets its own named schema component.
+@extend_schema_field(serializers.ChoiceField(choices=StepState.choices), component_name="StepState")
+class StepStateField(serializers.ChoiceField):
+    pass
+
+
+@extend_schema_field(
+    serializers.ChoiceField(choices=ProbeRunState.choices), component_name="ProbeRunState"
+)
+class ProbeRunStateField(serializers.ChoiceField):
+    pass
+
+
+# --- Sites -------------------------------------------------------------------------------------
+
+
+class HostInterfaceSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="As the host shows it (`Ethernet 2`), unique.")
+    index = serializers.IntegerField(min_value=1, help_text="The interface index (`route print`).")
+    address = serializers.IPAddressField(protocol="IPv4", help_text="Inside `network`.")
+    network = serializers.CharField(help_text="CIDR, e.g. `192.168.2.0/24`.")
+    gateway = serializers.IPAddressField(
+        protocol="IPv4", required=False, allow_null=True,
+        help_text="Inside `network`; required for the interface facing the firewall.",
+    )
+
+
+class SiteFileSerializer(serializers.Serializer):
+    """The site file (docs/site-file.md): one site's firewall, LAN, backup host and monitoring."""
+
+    name = serializers.CharField(
+        max_length=SITE_NAME_LIMIT, help_text="The site's name, unique in its organisation."
+    )
+    vendor = serializers.ChoiceField(
+        choices=vendor_choices(), help_text="The firewall's renderer slug."
+    )
+    firmware = serializers.CharField(required=False, allow_blank=True)
+    inside_interface = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Blank: the vendor's usual name (with a warning).",
+    )
+    outside_interface = serializers.CharField(required=False, allow_blank=True)
+    public_address = serializers.IPAddressField(
+        protocol="IPv4", required=False, allow_null=True,
+        help_text="The firewall's outside address; null: dynamic. Not inside the LAN.",
+    )
+    lan_network = serializers.CharField(help_text="CIDR without host bits, e.g. `192.168.1.0/24`.")
+    lan_gateway = serializers.IPAddressField(
+        protocol="IPv4", help_text="The firewall's LAN address."
+    )
+    host_addressing = serializers.ChoiceField(choices=HOST_ADDRESSING)
+    host_address = serializers.IPAddressField(
+        protocol="IPv4", required=False, allow_null=True,
+        help_text="Required with `static`, and whenever monitoring is on.",
+    )
+    host_range_start = serializers.IPAddressField(protocol="IPv4", required=False, allow_null=True)
+    host_range_end = serializers.IPAddressField(protocol="IPv4", required=False, allow_null=True)
+    dhcp_reservation_planned = serializers.BooleanField(required=False)
+    monitoring_enabled = serializers.BooleanField(required=False)
+    monitoring_sources = serializers.ListField(
+        child=serializers.CharField(), required=False,
+        help_text="Networks the monitoring GUI connects from; a bare address means /32.",
+    )
+    host_os = serializers.ChoiceField(choices=HOST_OS, required=False)
+    multi_homed = serializers.BooleanField(required=False)
+    host_interfaces = HostInterfaceSerializer(many=True, required=False)
+    firewall_interface = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="With `multi_homed`: the host interface facing this firewall.",
+    )
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Static backup host",
+            summary="docs/examples/static-host.json, renewed weekly",
+            value={
+                "name": "Head office",
+                "vendor": "iptables",
+                "firmware": "iptables 1.8.9",
+                "inside_interface": "eth1",
+                "outside_interface": "eth0",
+                "public_address": "192.0.2.1",
+                "lan_network": "192.168.1.0/24",
+                "lan_gateway": "192.168.1.1",
+                "host_addressing": "static",
+                "host_address": "192.168.1.10",
+                "monitoring_enabled": False,
+                "host_os": "windows",
+                "reverify": "weekly",
+            },
+            request_only=True,
+        )
+    ]
+)
+class SiteWriteSerializer(SiteFileSerializer):
+    """A site file plus how often its proof is renewed. The site-file validator judges the values
+    (not the types listed here), refuses unknown fields, and names every problem at once."""
+
+    reverify = serializers.ChoiceField(
+        choices=Reverify.choices, required=False,
+        help_text="After this long without a successful probe the site is flagged as stale "
+        "(default on creation: weekly; unchanged on update when left out).",
+    )
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError(
+                {NON_FIELD_ERRORS: ["Expected an object with named fields."]}
+            )
+        # What no database column can hold, which the site-file validator does not check: NUL
+        # (DRF's text fields refuse it, but the site file bypasses them) and a name longer than
+        # the site's name column.
+        if errors := strings_where(data, _has_nul, "Null characters are not allowed."):
+            raise serializers.ValidationError(errors)
+        description = {key: value for key, value in data.items() if key != "reverify"}
+        name = description.get("name")
+        if isinstance(name, str) and len(name.strip()) > SITE_NAME_LIMIT:
+            raise serializers.ValidationError(
+                {"name": [f"At most {SITE_NAME_LIMIT} characters, please."]}
+            )
+        return {"description": description, "reverify": data.get("reverify")}
+
+    def to_representation(self, site):
+        """A site as its own site file (what the browsable API offers to edit)."""
+        return {**site.description, "reverify": site.reverify}
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    rollout_state = serializers.SerializerMethodField()
+    proof = serializers.SerializerMethodField()
+    last_proven_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    current_instruction_set = serializers.SerializerMethodField()
+    description = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Site
+        fields = [
+            "id", "name", "organisation", "vendor", "public_address", "reverify", "rollout_state",
+            "proof", "last_proven_at", "current_instruction_set", "description", "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=RolloutState.values, allow_null=True)
+    )
+    def get_rollout_state(self, site) -> str | None:
+        """The state of the current instruction set's rollout (null: no instructions yet)."""
+        if hasattr(site, "rollout_state"):  # annotated by sites_for
+            return site.rollout_state
+        current = site.current_instruction_set
+        rollout = getattr(current, "rollout", None) if current is not None else None
+        return rollout.state if rollout is not None else None
+
+    @extend_schema_field(serializers.ChoiceField(choices=["fresh", "failing", "stale", "unproven"]))
+    def get_proof(self, site) -> str:
+        """Whether the path is proven open: fresh, failing, stale (too old, or from before the
+        public address changed) or unproven (see `sites.selectors.proof_flag`)."""
+        return proof_flag(site) or "fresh"
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_current_instruction_set(self, site) -> int | None:
+        """The version number of the current instruction set (null: none yet)."""
+        if hasattr(site, "current_version"):
+            return site.current_version
+        current = site.current_instruction_set
+        return current.version if current is not None else None
+
+    @extend_schema_field(SiteFileSerializer)
+    def get_description(self, site) -> dict:
+        return site.description
+
+
+# --- Instruction sets --------------------------------------------------------------------------
+
+
+class StepProbeSerializer(serializers.Serializer):
+    direction = serializers.CharField()
+    protocol = serializers.CharField()
+    port = serializers.IntegerField()
+
+
+class StepContentSerializer(serializers.Serializer):
+    """One step as the renderer wrote it (see `sites.vendors.formats.rendered_as_dict`)."""
+
+    number = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["change", "check", "verify"])
+    title = serializers.CharField()
+    gui_path = serializers.CharField()
+    config = serializers.CharField()
+    config_language = serializers.CharField()
+    reason = serializers.CharField()
+    verify = serializers.CharField()
+    guide_rules = serializers.ListField(child=serializers.IntegerField())
+    probes = StepProbeSerializer(many=True)
+
+
+class WarningSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    field = serializers.CharField(help_text="The site field it concerns (blank: none).")
+    message = serializers.CharField()
+
+
+class DocumentSerializer(serializers.Serializer):
+    """The instructions for one target: the firewall's vendor, or the Windows backup host."""
+
+    vendor = serializers.CharField()
+    renderer_version = serializers.IntegerField()
+    warnings = WarningSerializer(many=True)
+    steps = StepContentSerializer(many=True)
+
+
+class InstructionSetSerializer(serializers.ModelSerializer):
+    is_current = serializers.SerializerMethodField()
+    renderers = serializers.JSONField(read_only=True, help_text='[{"slug": …, "version": …}]')
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="The person's username."
+    )
+
+    class Meta:
+        model = InstructionSet
+        fields = [
+            "version", "is_current", "content_hash", "profile_revision", "renderers", "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_is_current(self, instruction_set) -> bool:
+        return instruction_set.pk == self.context["site"].current_instruction_set_id
+
+
+class InstructionSetDetailSerializer(InstructionSetSerializer):
+    description = serializers.SerializerMethodField()
+    rules = serializers.JSONField(
+        read_only=True, help_text="The derived rules, each with its reason."
+    )
+    documents = DocumentSerializer(many=True, read_only=True)
+
+    class Meta(InstructionSetSerializer.Meta):
+        fields = [*InstructionSetSerializer.Meta.fields, "description", "rules", "documents"]
+        read_only_fields = fields
+
+    @extend_schema_field(SiteFileSerializer)
+    def get_description(self, instruction_set) -> dict:
+        """The site description these instructions were made from."""
+        return instruction_set.description
+
+
+# --- Rollout steps -----------------------------------------------------------------------------
+
+
+class RolloutStepSerializer(serializers.ModelSerializer):
+    state = StepStateField(choices=StepState.choices, read_only=True)
+    changed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="The person's username."
+    )
+    content = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RolloutStep
+        fields = [
+            "id", "position", "vendor", "number", "title", "kind", "state", "note", "changed_by",
+            "changed_at", "content",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(StepContentSerializer(allow_null=True))
+    def get_content(self, step) -> dict | None:
+        """What to do: the GUI path, the configuration, the reason, how to verify."""
+        return getattr(step, "content", None)
+
+
+class RolloutStepUpdateSerializer(serializers.Serializer):
+    """What the person did with the step; a field left out keeps its value."""
+
+    state = StepStateField(choices=StepState.choices, required=False)
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=NOTE_LIMIT, trim_whitespace=False
+    )
+
+
+# --- Probe runs --------------------------------------------------------------------------------
+
+
+class ProbeObservationSerializer(serializers.Serializer):
+    direction = serializers.CharField()
+    protocol = serializers.CharField()
+    port = serializers.IntegerField()
+    observed_ip = serializers.IPAddressField(allow_null=True)
+    observed_port = serializers.IntegerField(allow_null=True)
+    outcome = serializers.CharField(help_text='"ok", or why the probe was refused.')
+    detail = serializers.CharField()
+    received_at = serializers.DateTimeField()
+
+
+class ExpectedPortSerializer(serializers.Serializer):
+    protocol = serializers.CharField()
+    port = serializers.IntegerField()
+
+
+class ProbeRunSerializer(serializers.ModelSerializer):
+    state = ProbeRunStateField(choices=ProbeRunState.choices, read_only=True)
+    expected = ExpectedPortSerializer(many=True, read_only=True)
+    token = serializers.SerializerMethodField()
+    instruction_set = serializers.SerializerMethodField()
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="The person's username."
+    )
+
+    class Meta:
+        model = ProbeRun
+        fields = [
+            "id", "direction", "purpose", "state", "expected", "token", "instruction_set",
+            "expires_at", "attempts", "outcome", "created_by", "created_at", "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_token(self, run) -> str | None:
+        """The one-time token the probe client sends, while the run is open (else null)."""
+        return run.token if run.is_open else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_instruction_set(self, run) -> int | None:
+        """The version of the instructions the run proves (null: none)."""
+        if hasattr(run, "instruction_set_version"):
+            return run.instruction_set_version
+        return run.instruction_set.version if run.instruction_set_id else None
+
+
+class ProbeRunDetailSerializer(ProbeRunSerializer):
+    observations = serializers.SerializerMethodField()
+
+    class Meta(ProbeRunSerializer.Meta):
+        fields = [*ProbeRunSerializer.Meta.fields, "observations"]
+        read_only_fields = fields
+
+    OBSERVATION_LIMIT = 100
+
+    @extend_schema_field(ProbeObservationSerializer(many=True))
+    def get_observations(self, run) -> list:
+        """What the receiving side saw, newest first (the latest 100)."""
+        observations = run.observations.all()[: self.OBSERVATION_LIMIT]
+        return ProbeObservationSerializer(observations, many=True).data
+
+
+class ProbeRunCreateSerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(
+        choices=ProbeDirection.choices,
+        help_text="outbound: run the client on the backup host; inbound: the portal connects to "
+        "the site's public address (remote monitoring on).",
+    )
+    purpose = serializers.ChoiceField(
+        choices=ProbePurpose.choices, default=ProbePurpose.VERIFY,
+        help_text="restriction: run the client on another LAN machine to prove it is kept out.",
+    )
+
+
+# --- Audit events ------------------------------------------------------------------------------
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(
+        source="actor_label",
+        read_only=True,
+        help_text="Who: a username, the worker or the command.",
+    )
+    organisation = serializers.CharField(source="organisation_name", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id", "occurred_at", "actor_kind", "actor", "organisation", "action", "object_type",
+            "object_id", "object_repr", "before", "after", "source", "request_id", "ip_address",
+        ]
+        read_only_fields = fields
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    """The body of a 401, 403, 404 or 405: what went wrong, in words."""
+
+    detail = serializers.CharField()

@@ -1,0 +1,539 @@
+"""The REST API's views, and the page where people manage their API tokens.
+
+API views are thin, like the pages: the organisation comes from the URL through the scoped
+selector, the permission module decides, objects are fetched through scoped selectors, and writes
+go through the services. Each view names its ``permission`` (to read) and ``write_permission`` (to
+change; None where it changes nothing), as the page views do, for the URL-walk test.
+
+A request is refused in this order: nobody authenticated → 401; an organisation the caller may not
+see → 404; ``permission`` refuses → 403; an object of the URL that is not the organisation's → 404;
+``write_permission`` refuses a write → 403. A ``ServiceError`` answers 400 naming each field.
+"""
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import F
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, generics, mixins, status
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.response import Response
+
+from portal.accounts import permissions
+from portal.accounts.permissions import Actor
+from portal.accounts.selectors import organisation_for
+from portal.api import serializers as api
+from portal.api.filtersets import AuditEventFilterSet, SiteFilterSet
+from portal.api.forms import TokenForm
+from portal.api.parsers import JSONParser
+from portal.api.schema import PortalAutoSchema
+from portal.api.selectors import tokens_of
+from portal.api.services import create_token, revoke_token
+from portal.audit import context as audit_context
+from portal.audit.context import Source
+from portal.audit.models import AuditEvent
+from portal.audit.selectors import events_for
+from portal.audit.services import record_event
+from portal.core.errors import ServiceError
+from portal.core.forms import UNPROCESSABLE, add_service_error
+from sites.models import InstructionSet, ProbeRun, RolloutStep, Site
+from sites.models.site import Reverify
+from sites.selectors import instruction_history, rollout_steps, site_for, sites_for
+from sites.services.probes import start_probe_run
+from sites.services.rollouts import set_step_state
+from sites.services.sites import create_site, update_site
+
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+
+
+class OrganisationPermission(BasePermission):
+    """Asks the permission module, through the view's ``permission`` and ``write_permission``."""
+
+    def has_permission(self, request, view) -> bool:
+        view.resolve_tenancy(request)
+        write_permission = type(view).write_permission
+        if request.method in SAFE_METHODS or write_permission is None:
+            return True
+        if write_permission(view.actor, view.organisation):
+            return True
+        self.message = f"Not allowed to change this: {write_permission.__name__} refused."
+        return False
+
+
+class OrganisationAPIView(generics.GenericAPIView):
+    """Base of every API view below /api/o/<org_slug>/ (see the module docstring)."""
+
+    permission = None  # a function of portal.accounts.permissions; every view names one
+    write_permission = None
+    anonymous_status = 401  # what a request without credentials gets (a page redirects: 302)
+    write_serializer_class = None  # the body of a write, where it differs from what is read
+    permission_classes = [IsAuthenticated, OrganisationPermission]
+    # Bodies are JSON, as the site file is (the browsable API sends it as it is typed).
+    parser_classes = [JSONParser]
+    schema = PortalAutoSchema()
+    filter_backends = []  # lists with filters name theirs
+
+    def resolve_tenancy(self, request) -> None:
+        """The caller, the organisation and the URL's objects, or 404/403. Once per request: the
+        browsable API and OPTIONS check permissions again, per method."""
+        if getattr(self, "tenancy_resolved", False):
+            return
+        if type(self).permission is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} declares no permission")
+        self.actor = Actor.for_user(request.user)
+        try:
+            self.organisation = organisation_for(self.actor, self.kwargs["org_slug"])
+        except Http404:
+            raise exceptions.NotFound("No such organisation.") from None
+        if not type(self).permission(self.actor, self.organisation):
+            name = type(self).permission.__name__
+            raise exceptions.PermissionDenied(f"Not allowed: {name} refused.")
+        try:
+            self.load_objects(**self.kwargs)
+        except Http404:
+            raise exceptions.NotFound("Not found in this organisation.") from None
+        self.tenancy_resolved = True
+
+    def load_objects(self, **kwargs) -> None:
+        """Fetch the URL's other objects through scoped selectors (404: not the organisation's)."""
+
+    def get_object(self):
+        """The URL's object, fetched by ``load_objects`` (DRF's OPTIONS and browsable API ask)."""
+        return None
+
+    def get_serializer_class(self):
+        # The browsable API and OPTIONS describe a write by the serializer of its body.
+        if self.write_serializer_class is not None and self.request.method in WRITE_METHODS:
+            return self.write_serializer_class
+        return super().get_serializer_class()
+
+    def handle_exception(self, exc):
+        if isinstance(exc, ServiceError):
+            exc = exceptions.ValidationError(api.field_errors(exc.errors))
+        elif isinstance(exc, exceptions.ParseError):
+            # Every 400 has one shape: fields with their messages.
+            exc = exceptions.ValidationError({api.NON_FIELD_ERRORS: [str(exc.detail)]})
+        elif isinstance(exc, exceptions.PermissionDenied) and self.request.user.is_authenticated:
+            record_event(
+                action="permission.denied",
+                organisation=getattr(self, "organisation", None),
+                after={"path": self.request.path[:300], "method": self.request.method},
+            )
+        return super().handle_exception(exc)
+
+    @property
+    def is_schema_generation(self) -> bool:
+        return getattr(self, "swagger_fake_view", False)
+
+
+class SiteObjectMixin:
+    """A view of one site of the organisation in the URL (another organisation's site: 404)."""
+
+    def load_objects(self, **kwargs) -> None:
+        self.site = site_for(self.actor, self.organisation, kwargs["site_pk"])
+
+    def get_object(self):
+        return self.site
+
+
+def _site_response(view, site: Site, status_code=status.HTTP_200_OK) -> Response:
+    """The site as a read gives it (with its rollout state and proof), after a write."""
+    fresh = site_for(view.actor, view.organisation, site.pk)
+    return Response(api.SiteSerializer(fresh).data, status=status_code)
+
+
+# --- Sites -------------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["sites"])
+@extend_schema_view(
+    get=extend_schema(
+        summary="List sites",
+        description="The organisation's sites (a reseller's: its clients'; the provider's: all).",
+    ),
+    post=extend_schema(
+        summary="Create a site",
+        description="From a site file (docs/site-file.md) and `reverify`. Its instructions follow "
+        "in the background. Every bad field is named at once; nothing is saved.",
+        request=api.SiteWriteSerializer,
+        responses={201: api.SiteSerializer},
+    ),
+)
+class SiteListView(mixins.ListModelMixin, OrganisationAPIView):
+    """The organisation's sites; a new site from its site file."""
+
+    permission = permissions.can_view_organisation
+    write_permission = permissions.can_edit_sites
+    serializer_class = api.SiteSerializer
+    write_serializer_class = api.SiteWriteSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = SiteFilterSet
+
+    def get_queryset(self):
+        if self.is_schema_generation:
+            return Site.objects.none()
+        # The version number only, not the instruction set's large JSON columns.
+        return sites_for(self.actor, self.organisation).annotate(
+            current_version=F("current_instruction_set__version")
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        body = api.SiteWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reverify = body.validated_data["reverify"]
+        site = create_site(
+            organisation=self.organisation,
+            data=body.validated_data["description"],
+            reverify=Reverify.WEEKLY if reverify is None else reverify,
+        )
+        return _site_response(self, site, status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["sites"])
+@extend_schema_view(
+    get=extend_schema(
+        summary="Read a site", description="Its description, rollout state and proof."
+    ),
+    put=extend_schema(
+        summary="Replace a site's description",
+        description="The whole site file, and optionally `reverify`. New instructions follow when "
+        "the description changed.",
+        request=api.SiteWriteSerializer,
+        responses=api.SiteSerializer,
+    ),
+    patch=extend_schema(
+        summary="Change some fields of a site's description",
+        description="The fields given replace the current ones; the result is validated as a "
+        "whole.",
+        request=api.SiteWriteSerializer,
+        responses=api.SiteSerializer,
+    ),
+)
+class SiteDetailView(SiteObjectMixin, OrganisationAPIView):
+    """One site: its description, rollout state and proof."""
+
+    permission = permissions.can_view_organisation
+    write_permission = permissions.can_edit_sites
+    serializer_class = api.SiteSerializer
+    write_serializer_class = api.SiteWriteSerializer
+    http_method_names = ["get", "put", "patch", "head", "options"]
+
+    def get(self, request, *args, **kwargs):
+        return Response(api.SiteSerializer(self.site).data)
+
+    def put(self, request, *args, **kwargs):
+        return self._update(request, partial=False)
+
+    def patch(self, request, *args, **kwargs):
+        return self._update(request, partial=True)
+
+    def _update(self, request, *, partial: bool) -> Response:
+        body = api.SiteWriteSerializer(data=request.data, partial=partial)
+        body.is_valid(raise_exception=True)
+        description = body.validated_data["description"]
+        if partial:
+            description = {**self.site.description, **description}
+        reverify = body.validated_data["reverify"]
+        site = update_site(site=self.site, data=description, reverify=reverify)
+        return _site_response(self, site)
+
+
+# --- Instruction sets --------------------------------------------------------------------------
+
+
+@extend_schema(tags=["instruction sets"])
+@extend_schema_view(
+    get=extend_schema(summary="List a site's instruction sets", description="Newest first.")
+)
+class InstructionSetListView(SiteObjectMixin, mixins.ListModelMixin, OrganisationAPIView):
+    """Every version of a site's instructions, without their documents."""
+
+    permission = permissions.can_view_organisation
+    serializer_class = api.InstructionSetSerializer
+
+    def get_queryset(self):
+        if self.is_schema_generation:
+            return InstructionSet.objects.none()
+        return instruction_history(self.site)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "site": getattr(self, "site", None)}
+
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+
+@extend_schema(tags=["instruction sets"])
+@extend_schema_view(
+    get=extend_schema(
+        summary="Read one version of a site's instructions",
+        description="With the rules derived and the documents: numbered steps per vendor.",
+    )
+)
+class InstructionSetDetailView(SiteObjectMixin, OrganisationAPIView):
+    """One version of a site's instructions, by its version number."""
+
+    permission = permissions.can_view_organisation
+    serializer_class = api.InstructionSetDetailSerializer
+
+    def load_objects(self, **kwargs) -> None:
+        super().load_objects(**kwargs)
+        self.instruction_set = get_object_or_404(
+            self.site.instruction_sets.select_related("created_by"), version=kwargs["version"]
+        )
+
+    def get_object(self):
+        return self.instruction_set
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "site": getattr(self, "site", None)}
+
+    def get(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.instruction_set).data)
+
+
+# --- Rollout steps -----------------------------------------------------------------------------
+
+
+def _content_of(step: RolloutStep) -> dict | None:
+    """The step as its instruction set's document wrote it."""
+    instruction_set = step.rollout.instruction_set
+    if instruction_set is None:
+        return None
+    for document in instruction_set.documents:
+        if document["vendor"] == step.vendor:
+            return next((s for s in document["steps"] if s["number"] == step.number), None)
+    return None
+
+
+@extend_schema(tags=["rollout"])
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the steps of the current rollout",
+        description="The current instruction set's steps in the order they are followed, each "
+        "with its state and what to do. Empty while the site has no instructions.",
+    )
+)
+class RolloutStepListView(SiteObjectMixin, mixins.ListModelMixin, OrganisationAPIView):
+    """The steps of the site's current rollout."""
+
+    permission = permissions.can_view_organisation
+    serializer_class = api.RolloutStepSerializer
+
+    def get_queryset(self):
+        if self.is_schema_generation:
+            return RolloutStep.objects.none()
+        current = self.site.current_instruction_set
+        if current is None or getattr(current, "rollout", None) is None:
+            return []
+        steps = []
+        for step, content in rollout_steps(current):
+            step.content = content
+            steps.append(step)
+        return steps
+
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+
+@extend_schema(tags=["rollout"])
+@extend_schema_view(
+    get=extend_schema(summary="Read a rollout step", description="With what to do (its content)."),
+    patch=extend_schema(
+        summary="Mark a step done, failed, skipped or pending, with a note",
+        description="Fields left out keep their value. A step of instructions replaced since is "
+        "refused (400).",
+        request=api.RolloutStepUpdateSerializer,
+        responses=api.RolloutStepSerializer,
+    ),
+)
+class RolloutStepDetailView(SiteObjectMixin, OrganisationAPIView):
+    """One step of the site's rollouts; marking it goes through ``set_step_state``."""
+
+    permission = permissions.can_view_organisation
+    write_permission = permissions.can_edit_sites
+    serializer_class = api.RolloutStepSerializer
+    write_serializer_class = api.RolloutStepUpdateSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def load_objects(self, **kwargs) -> None:
+        super().load_objects(**kwargs)
+        self.step = get_object_or_404(
+            self._step_query(), pk=kwargs["step_pk"], rollout__site=self.site
+        )
+
+    def get_object(self):
+        return self.step
+
+    def get(self, request, *args, **kwargs):
+        return Response(self._representation(self.step))
+
+    def patch(self, request, *args, **kwargs):
+        body = api.RolloutStepUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        step = set_step_state(
+            step=self.step,
+            state=body.validated_data.get("state", self.step.state),
+            note=body.validated_data.get("note", self.step.note),
+            actor=request.user,
+        )
+        return Response(self._representation(self._step_query().get(pk=step.pk)))
+
+    @staticmethod
+    def _step_query():
+        return RolloutStep.objects.select_related("rollout__instruction_set", "changed_by")
+
+    @staticmethod
+    def _representation(step: RolloutStep) -> dict:
+        step.content = _content_of(step)
+        return api.RolloutStepSerializer(step).data
+
+
+# --- Probe runs --------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["probes"])
+@extend_schema_view(
+    get=extend_schema(summary="List a site's probe runs", description="Newest first."),
+    post=extend_schema(
+        summary="Start a probe run",
+        description="Opens a run with its one-time token: an outbound run waits for the probe "
+        "client on the backup host. Runs are rate-limited per site and per organisation.",
+        request=api.ProbeRunCreateSerializer,
+        responses={201: api.ProbeRunDetailSerializer},
+    ),
+)
+class ProbeRunListView(SiteObjectMixin, mixins.ListModelMixin, OrganisationAPIView):
+    """A site's probe runs; a new one through ``start_probe_run``."""
+
+    permission = permissions.can_view_organisation
+    write_permission = permissions.can_edit_sites
+    serializer_class = api.ProbeRunSerializer
+    write_serializer_class = api.ProbeRunCreateSerializer
+
+    def get_queryset(self):
+        if self.is_schema_generation:
+            return ProbeRun.objects.none()
+        return self.site.probe_runs.select_related("created_by").annotate(
+            instruction_set_version=F("instruction_set__version")
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        body = api.ProbeRunCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        run = start_probe_run(site=self.site, actor=request.user, **body.validated_data)
+        return Response(api.ProbeRunDetailSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["probes"])
+@extend_schema_view(
+    get=extend_schema(summary="Read a probe run", description="With what the responder observed.")
+)
+class ProbeRunDetailView(SiteObjectMixin, OrganisationAPIView):
+    """One probe run of the site, with its observations."""
+
+    permission = permissions.can_view_organisation
+    serializer_class = api.ProbeRunDetailSerializer
+
+    def load_objects(self, **kwargs) -> None:
+        super().load_objects(**kwargs)
+        self.run = get_object_or_404(
+            ProbeRun.objects.select_related("created_by").annotate(
+                instruction_set_version=F("instruction_set__version")
+            ),
+            pk=kwargs["run_pk"],
+            site=self.site,
+        )
+
+    def get_object(self):
+        return self.run
+
+    def get(self, request, *args, **kwargs):
+        return Response(api.ProbeRunDetailSerializer(self.run).data)
+
+
+# --- Audit trail -------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["audit"])
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the organisation's audit events",
+        description="Newest first; a reseller's include its clients', the provider's everyone's.",
+    )
+)
+class AuditEventListView(mixins.ListModelMixin, OrganisationAPIView):
+    """The organisation's audit trail (``events_for``), for those who may read it."""
+
+    permission = permissions.can_read_audit
+    serializer_class = api.AuditEventSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AuditEventFilterSet
+
+    def get_queryset(self):
+        if self.is_schema_generation:
+            return AuditEvent.objects.none()
+        return events_for(self.actor, self.organisation)
+
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
+
+
+# --- The personal token page (a normal page, below /api/ only by its URL) -------------------------
+
+
+class WebPageMixin(LoginRequiredMixin):
+    """A page of the site, not of the API: its audit events say "web", although the URL starts
+    with /api/ (which makes the request middleware say "api")."""
+
+    def dispatch(self, request, *args, **kwargs):
+        audit_context.update(source=Source.WEB)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class TokenListView(WebPageMixin, View):
+    """The person's API tokens: create one (shown once, on the answer to the form), list, revoke."""
+
+    template_name = "api/tokens.html"
+
+    def get(self, request):
+        return self.render_page(TokenForm())
+
+    def post(self, request):
+        form = TokenForm(request.POST)
+        if form.is_valid():
+            try:
+                token, secret = create_token(person=request.user, name=form.cleaned_data["name"])
+            except ServiceError as error:
+                add_service_error(form, error)
+            else:
+                return self.render_page(TokenForm(), new_token=token, secret=secret)
+        return self.render_page(form, status=UNPROCESSABLE)
+
+    def render_page(self, form, *, status=200, **extra):
+        context = {"form": form, "tokens": tokens_of(self.request.user), **extra}
+        response = render(self.request, self.template_name, context, status=status)
+        response["Cache-Control"] = "no-store"  # the page may carry a token
+        return response
+
+
+class TokenRevokeView(WebPageMixin, View):
+    """Revoke one of one's own tokens (another person's: 404)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, token_pk):
+        token = get_object_or_404(tokens_of(request.user), pk=token_pk)
+        if token.revoked_at is None:
+            revoke_token(token=token)
+            messages.success(request, f"Token “{token.name}” ({token.prefix}…) revoked.")
+        return redirect("api-tokens")
