@@ -96,3 +96,29 @@ def expire_probe_runs() -> int:
 @shared_task(name="sites.tasks.requeue_stuck_inbound_runs")
 def requeue_stuck_inbound_runs() -> int:
     return probes.requeue_stuck_inbound_runs(older_than_seconds=settings.CELERY_TASK_TIME_LIMIT)
+
+
+# --- Bulk actions from the site dashboard (sites.services.bulk) ---------------------------------
+
+
+@shared_task(name="sites.tasks.run_site_bulk_job")
+def run_site_bulk_job(job_id: int) -> None:
+    """Claim a bulk job and send one task per chunk not yet done (all of them, the first time)."""
+    from sites.services import bulk
+
+    job = jobs.claim_job(job_id=job_id)
+    if job is None:
+        return
+    pending = bulk.pending_chunks(job)
+    if not pending:  # claimed again after every chunk was done
+        bulk.settle_job(job_id=job_id)
+        return
+    for chunk in pending:
+        run_site_bulk_chunk.delay(job_id, chunk)
+
+
+@shared_task(name="sites.tasks.run_site_bulk_chunk")
+def run_site_bulk_chunk(job_id: int, chunk: int) -> None:
+    from sites.services import bulk
+
+    bulk.run_chunk(job_id=job_id, chunk=chunk)

@@ -1,11 +1,16 @@
 """Site, rollout and probe pages, below /o/<org_slug>/."""
 from django.urls import path
 
-from sites.views import probes, rollouts, sites
+from sites.views import dashboard, probes, rollouts, sites, transfer
 
 urlpatterns = [
     path("sites/", sites.SiteListView.as_view(), name="site-list"),
     path("sites/new/", sites.SiteCreateView.as_view(), name="site-create"),
+    # The dashboard's bulk actions, import and export, and the page of a bulk job.
+    path("sites/bulk/", dashboard.SiteBulkView.as_view(), name="site-bulk"),
+    path("sites/jobs/<int:job_pk>/", dashboard.SiteJobView.as_view(), name="site-job"),
+    path("sites/import/", transfer.SiteImportView.as_view(), name="site-import"),
+    path("sites/export/", transfer.SiteExportView.as_view(), name="site-export"),
     path("sites/<int:site_pk>/", sites.SiteDetailView.as_view(), name="site-detail"),
     path("sites/<int:site_pk>/edit/", sites.SiteUpdateView.as_view(), name="site-update"),
     path(
@@ -34,4 +39,5 @@ urlpatterns = [
         probes.ProbeRunCheckView.as_view(),
         name="probe-check",
     ),
-    path("probe-client/obm_probe.py", probes.ProbeClientDownloadView.as_view(), name="probe-client"),]
+    path("probe-client/obm_probe.py", probes.ProbeClientDownloadView.as_view(), name="probe-client"),
+]

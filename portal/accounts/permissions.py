@@ -142,6 +142,14 @@ def can_edit_sites(actor: Actor, organisation: Organisation) -> bool:
     )
 
 
+def can_edit_sites_below(actor: Actor, organisation: Organisation) -> bool:
+    """Bulk actions and imports over the sites an organisation's dashboard lists: a customer admin
+    on their organisation, a reseller admin on their reseller organisation or one of its clients."""
+    if organisation.kind == OrganisationKind.RESELLER:
+        return organisation.pk in actor.reseller_org_ids
+    return can_edit_sites(actor, organisation)
+
+
 def can_read_audit(actor: Actor, organisation: Organisation) -> bool:
     return (
         actor.is_provider_staff

@@ -20,6 +20,8 @@ FINISHED_STATES = (JobState.SUCCEEDED, JobState.FAILED)
 class JobKind(models.TextChoices):
     HEALTH_PING = "health_ping", "Worker health ping"
     REDERIVE_PROFILE = "rederive_profile", "Re-derive sites after a profile change"
+    BULK_REGENERATE = "bulk_regenerate", "Regenerate instructions"
+    BULK_REVERIFY = "bulk_reverify", "Re-verify sites"
 
 
 class Job(models.Model):

@@ -101,6 +101,8 @@ def fail_stalled_jobs() -> int:
 TASK_FOR_KIND = {
     JobKind.HEALTH_PING: "portal.jobs.tasks.health_ping",
     JobKind.REDERIVE_PROFILE: "sites.tasks.rederive_profile",
+    JobKind.BULK_REGENERATE: "sites.tasks.run_site_bulk_job",
+    JobKind.BULK_REVERIFY: "sites.tasks.run_site_bulk_job",
 }
 # A job whose worker stopped under it this many times fails instead of going back to the queue:
 # a job that kills its worker every time must not do so for ever.

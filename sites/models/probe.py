@@ -57,6 +57,7 @@ class ProbeRun(models.Model):
         indexes = [
             models.Index(fields=["site", "-created_at"], name="probe_run_site_time"),
             models.Index(fields=["state", "expires_at"], name="probe_run_state_expiry"),
+            models.Index(fields=["site", "state", "finished_at"], name="probe_run_site_state"),
         ]
 
     def __str__(self) -> str:

@@ -57,6 +57,7 @@ class RolloutStep(models.Model):
 
     class Meta:
         ordering = ["rollout", "position"]
+        indexes = [models.Index(fields=["rollout", "state"], name="rollout_step_state")]
         constraints = [
             models.UniqueConstraint(fields=["rollout", "position"], name="one_step_per_position")
         ]

@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.text import slugify
-from django.views.generic import ListView, TemplateView, View
+from django.views.generic import TemplateView, View
 
 from portal.accounts import permissions
 from portal.core.errors import ServiceError
@@ -14,23 +14,26 @@ from sites.diagram import render_diagram
 from sites.forms import HostInterfaceFormSet, SiteForm, apply_errors, interfaces_of
 from sites.instructions import diff_documents
 from sites.models import InstructionSet, RolloutState
-from sites.selectors import instruction_history, rollout_steps, site_for, sites_for
+from sites.selectors import instruction_history, rollout_steps, site_for
 from sites.services import sites as site_services
 from sites.services.instructions import regenerate_site
+from sites.views.dashboard import SiteDashboardMixin
 from sites.policy import PolicyWarning
 from sites.vendors.base import Probe, Rendered, Step
 from sites.vendors import vendor_display_name
 from sites.vendors.formats import instructions_markdown, instructions_text
 
 
-class SiteListView(OrganisationMixin, ListView):
-    permission = permissions.can_view_organisation
-    template_name = "sites/site_list.html"
-    context_object_name = "sites"
-    paginate_by = 50
+class SiteListView(SiteDashboardMixin, OrganisationMixin, TemplateView):
+    """The site dashboard: one row per site the organisation covers (a reseller: its clients'),
+    filtered, searched, sorted and paged in SQL with a fixed number of queries (see
+    ``sites.filtersets``). An htmx request gets the ``table`` partial; the page varies on HX-Request.
+    """
 
-    def get_queryset(self):
-        return sites_for(self.request.actor, self.organisation)
+    permission = permissions.can_view_organisation
+
+    def get(self, request, *args, **kwargs):
+        return self.render_dashboard(request.GET)
 
 
 class SiteMixin(OrganisationMixin):

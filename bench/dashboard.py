@@ -1,0 +1,365 @@
+"""Benchmark: the reseller's site dashboard with 10,000 sites.
+
+Target (DESIGN.md, "Targets"): the dashboard of a reseller with 10,000 sites answers in p95 <= 100 ms,
+with a query count that does not grow with the number of sites.
+
+What is seeded (bulk operations, in a fresh SQLite file ``var/bench-dashboard.sqlite3``, or in the
+database ``DATABASE_URL`` names; that database is migrated and must not hold other bench data):
+
+- reseller "bench-big" with 100 client organisations of 100 sites each (10,000 sites), and
+  reseller "bench-small" with 4 clients of 25 sites (100 sites): the same page at both sizes;
+- every site a realistic description (14 vendors, static / range / DHCP hosts, Windows or Linux,
+  some with monitoring); 12 in 13 sites have a real instruction set (documents and rules rendered
+  by the real renderers once per vendor × host OS and reused), a rollout and its real steps, with
+  0 to all steps done or skipped, one rollout in 9 failed;
+- outbound verify probe runs: 5 sites in 10 proven recently, 1 proven 10 days ago (stale), 1
+  proven then failed, 1 with an old proof and an open run waiting on the customer, 1 with an
+  expired run only, the rest never probed.
+
+Then, through Django's test ``Client`` (the whole middleware stack, templates included), it
+requests the dashboard as the big reseller's admin ``--requests`` times (default 200) over a mix of
+filters, searches, sorts and pages, full pages and htmx partials, and prints p50 and p95. For each
+kind of request it counts the queries (``CaptureQueriesContext``) for the big reseller and for the
+small one: the counts must be equal.
+
+Run from the repository root::
+
+    .venv/bin/python bench/dashboard.py [--requests N] [--keep]
+
+``--keep`` keeps the SQLite file and reuses it on the next run (seeding skipped).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+DEFAULT_DB = REPO_ROOT / "var" / "bench-dashboard.sqlite3"
+
+P95_TARGET_MS = 100.0
+VENDORS = [
+    "fortigate", "cisco-asa", "pfsense", "sonicwall", "meraki", "mikrotik", "iptables",
+    "paloalto", "sophos", "watchguard", "opnsense", "edgeos", "juniper-srx", "checkpoint",
+]
+HOST_OS = ["windows", "linux"]
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=100, help="client organisations of the big reseller")
+    parser.add_argument("--sites-per-client", type=int, default=100)
+    parser.add_argument("--keep", action="store_true", help="keep (and reuse) the SQLite file")
+    return parser.parse_args()
+
+
+def setup_django(keep: bool) -> str:
+    if "DATABASE_URL" not in os.environ:
+        if not keep:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{DEFAULT_DB}{suffix}").unlink(missing_ok=True)
+        os.environ["DATABASE_URL"] = f"sqlite:///{DEFAULT_DB}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("HTTPS", "false")  # the test client speaks plain HTTP
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return os.environ["DATABASE_URL"].split("@")[-1]
+
+
+def description(n: int, name: str) -> dict:
+    lan = f"10.{(n // 250) % 250}.{n % 250}"
+    vendor, host_os = VENDORS[n % len(VENDORS)], HOST_OS[(n // len(VENDORS)) % 2]
+    data = {
+        "name": name, "vendor": vendor, "lan_network": f"{lan}.0/24", "lan_gateway": f"{lan}.1",
+        "host_addressing": ["static", "static", "range", "dhcp"][n % 4], "host_os": host_os,
+        "public_address": f"198.18.{(n // 250) % 250}.{n % 250 + 1}" if n % 5 else None,
+    }
+    if data["host_addressing"] in ("static", "range"):
+        data["host_address"] = f"{lan}.10"
+    if data["host_addressing"] == "range":
+        data.update(host_range_start=f"{lan}.10", host_range_end=f"{lan}.19")
+    if n % 3 == 0 and data["host_addressing"] != "dhcp":
+        data.update(monitoring_enabled=True, monitoring_sources=["198.51.100.7/32"])
+    return data
+
+
+def seed(clients: int, per_client: int) -> dict:
+    """Bulk-create the two resellers' worlds; return {"big": (user, slug), "small": (user, slug)}."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.db.models import F, OuterRef, Subquery
+    from django.utils import timezone
+
+    from portal.accounts.models import Membership, Organisation, OrganisationKind, Role
+    from sites.description import SiteDescription
+    from sites.instructions import build_instructions, step_fingerprint, step_key
+    from sites.models import (
+        InstructionSet, ProbeRun, Rollout, RolloutStep, ServiceProfile, Site, StepState,
+    )
+    from sites.services.rollouts import rollout_state_for
+
+    User = get_user_model()
+    profile = ServiceProfile.objects.default()
+    profile_data = profile.as_description()
+    now = timezone.now()
+    rendered = {}  # (vendor, host_os, addressing) → InstructionContent, rendered once
+
+    def content_for(data):
+        key = (data["vendor"], data["host_os"], data["host_addressing"], "monitoring_enabled" in data)
+        if key not in rendered:
+            rendered[key] = build_instructions(SiteDescription.from_dict(data), profile_data)
+        return rendered[key]
+
+    with transaction.atomic():
+        provider, _ = Organisation.objects.get_or_create(
+            slug="bench-provider", defaults={"name": "Bench provider", "kind": OrganisationKind.PROVIDER}
+        )
+        result = {}
+        n = 0
+        for label, reseller_slug, count, sites_each in (
+            ("big", "bench-big", clients, per_client), ("small", "bench-small", 4, 25)
+        ):
+            reseller = Organisation.objects.create(
+                name=f"Bench {label} reseller", slug=reseller_slug, kind=OrganisationKind.RESELLER, parent=provider
+            )
+            customers = Organisation.objects.bulk_create([
+                Organisation(name=f"{label.title()} client {c:03d}", slug=f"{reseller_slug}-client-{c:03d}",
+                             kind=OrganisationKind.CUSTOMER, parent=reseller)
+                for c in range(count)
+            ])
+            user = User.objects.create_user(username=f"{reseller_slug}-admin", password="bench")
+            Membership.objects.create(user=user, organisation=reseller, role=Role.RESELLER_ADMIN)
+            result[label] = (user, reseller_slug, customers[0].slug)
+            sites = []
+            for customer in customers:
+                for s in range(sites_each):
+                    data = SiteDescription.from_dict(description(n, f"Site {n:05d}")).to_dict()
+                    sites.append(Site(
+                        organisation=customer, name=data["name"], vendor=data["vendor"], profile=profile,
+                        description=data, public_address=data["public_address"],
+                        reverify=["weekly", "weekly", "daily", "off"][n % 4],
+                    ))
+                    n += 1
+            Site.objects.bulk_create(sites, batch_size=1000)
+
+            described = [site for site in sites if site.pk % 13]
+            sets = []
+            for site in described:
+                content = content_for(site.description)
+                sets.append(InstructionSet(
+                    site=site, version=1, content_hash=hashlib.sha256(f"bench-{site.pk}".encode()).hexdigest(),
+                    profile=profile, profile_revision=profile.revision, renderers=content.renderers,
+                    description=site.description, rules=content.rules, documents=content.documents,
+                ))
+            InstructionSet.objects.bulk_create(sets, batch_size=500)
+            rollouts, steps = [], []
+            for instruction_set in sets:
+                documents_steps = [(d["vendor"], st) for d in instruction_set.documents for st in d["steps"]]
+                k = instruction_set.site_id
+                finished = k % (len(documents_steps) + 1)
+                states = [StepState.DONE if i < finished else StepState.PENDING for i in range(len(documents_steps))]
+                if k % 9 == 0 and finished < len(states):
+                    states[finished] = StepState.FAILED
+                if k % 7 == 0 and finished:
+                    states[0] = StepState.SKIPPED
+                rollout = Rollout(site_id=k, instruction_set=instruction_set, state=rollout_state_for(states))
+                rollouts.append(rollout)
+                steps.append([
+                    RolloutStep(
+                        position=i + 1, vendor=vendor, number=step["number"], key=step_key(vendor, step)[:400],
+                        fingerprint=step_fingerprint(step), title=step["title"][:300], kind=step["kind"],
+                        state=states[i],
+                    )
+                    for i, (vendor, step) in enumerate(documents_steps)
+                ])
+            Rollout.objects.bulk_create(rollouts, batch_size=1000)
+            for rollout, its_steps in zip(rollouts, steps, strict=True):
+                for step in its_steps:
+                    step.rollout = rollout
+            RolloutStep.objects.bulk_create([s for its in steps for s in its], batch_size=2000)
+            Site.objects.filter(organisation__parent=reseller).update(
+                current_instruction_set=Subquery(
+                    InstructionSet.objects.filter(site=OuterRef("pk")).values("pk")[:1]
+                )
+            )
+
+            runs = []
+            for instruction_set in sets:
+                k = instruction_set.site_id
+                kind = k % 10
+
+                def run(state, days_ago, *, open_for=None, _k=k, _set=instruction_set):
+                    finished = now - timedelta(days=days_ago, hours=_k % 20)
+                    runs.append(ProbeRun(
+                        site_id=_k, instruction_set=_set, direction="outbound", purpose="verify", state=state,
+                        expected=[{"protocol": "tcp", "port": 4401}],
+                        token=f"bench.{_k}.{len(runs)}",
+                        expires_at=now + open_for if open_for else finished + timedelta(minutes=30),
+                        finished_at=None if open_for else finished,
+                    ))
+
+                if kind < 5:
+                    run("proven", kind % 3)
+                elif kind == 5:
+                    run("proven", 10)
+                elif kind == 6:
+                    run("proven", 3)
+                    run("failed", 1)
+                elif kind == 7:
+                    run("proven", 12)
+                    run("waiting", 0, open_for=timedelta(minutes=25))
+                elif kind == 8:
+                    run("expired", 2)
+            ProbeRun.objects.bulk_create(runs, batch_size=2000)
+        # created_at is set on insert; the age of a settled run is its finish time.
+        ProbeRun.objects.filter(finished_at__isnull=False).update(created_at=F("finished_at"))
+    return result
+
+
+def request_mix(customer_slug: str) -> list[tuple[str, str, bool]]:
+    """(label, query string, htmx) of the requests timed, in the order they repeat."""
+    return [
+        ("default", "", False),
+        ("page 2", "page=2", False),
+        ("page 100", "page=100", True),
+        ("last page", "page=9999", True),
+        ("sort by last probe", "sort=-probe", False),
+        ("sort by rollout", "sort=rollout", True),
+        ("sort by updated, page 50", "sort=-updated&page=50", True),
+        ("sort by organisation desc", "sort=-organisation", True),
+        ("vendor", "vendor=fortigate", True),
+        ("flag stale", "flag=stale", True),
+        ("flag needs attention", "flag=attention", False),
+        ("flag waiting, page 2", "flag=waiting&page=2", True),
+        ("flag proven, sort name", "flag=fresh&sort=-name", True),
+        ("rollout in progress", "rollout=in_progress", True),
+        ("no instructions", "rollout=none", True),
+        ("search", "q=0042", True),
+        ("search + flag", "q=1&flag=failing", True),
+        ("one organisation", f"organisation={customer_slug}", True),
+        ("organisation + sort probe", f"organisation={customer_slug}&sort=probe", True),
+        ("vendor + rollout + flag", "vendor=meraki&rollout=in_progress&flag=attention", True),
+    ]
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))]
+
+
+def main() -> int:
+    args = parse_args()
+    started = time.perf_counter()
+    database = setup_django(args.keep)
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    from portal.accounts.models import Organisation
+    from sites.models import ProbeRun, RolloutStep, Site
+
+    print(f"bench/dashboard.py — Python {platform.python_version()}, {connection.vendor} ({database})")
+    print(f"machine: {os.cpu_count()} CPUs; load average at start {os.getloadavg()[0]:.2f}")
+    if not Organisation.objects.filter(slug="bench-big").exists():
+        if Site.objects.exists():
+            print("The database holds other sites: give an empty database (or no DATABASE_URL).")
+            return 2
+        t0 = time.perf_counter()
+        seed(args.clients, args.sites_per_client)
+        if connection.vendor == "postgresql":
+            # What autovacuum does soon after a bulk load: without statistics the planner guesses.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        print(f"seeded in {time.perf_counter() - t0:.1f} s")
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    people = {
+        label: (User.objects.get(username=f"{slug}-admin"), slug,
+                Organisation.objects.filter(parent__slug=slug).order_by("slug").values_list("slug", flat=True)[0])
+        for label, slug in (("big", "bench-big"), ("small", "bench-small"))
+    }
+    for label, (_, slug, _) in people.items():
+        count = Site.objects.filter(organisation__parent__slug=slug).count()
+        print(f"  {label}: {count} sites in {Organisation.objects.filter(parent__slug=slug).count()} client organisations")
+    print(f"  probe runs {ProbeRun.objects.count()}, rollout steps {RolloutStep.objects.count()}")
+
+    # Static files from the finders (no collectstatic manifest needed for the page's {% static %}).
+    with override_settings(
+        STORAGES={"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+                  "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+        ALLOWED_HOSTS=["testserver", "localhost"],
+    ):
+        clients = {}
+        for label, (user, slug, _) in people.items():
+            client = Client()
+            client.force_login(user)
+            clients[label] = client
+
+        def get(label, query, htmx):
+            slug = people[label][1]
+            headers = {"HX-Request": "true"} if htmx else {}
+            response = clients[label].get(f"/o/{slug}/sites/" + (f"?{query}" if query else ""), headers=headers)
+            assert response.status_code == 200, (query, response.status_code)
+            return response
+
+        mixes = {label: request_mix(person[2]) for label, person in people.items()}
+        # Query counts: each kind of request, at 10,000 and at 100 sites.
+        print("\nqueries per request (big reseller / small reseller):")
+        counts_equal = True
+        for (name, query, htmx), (_, small_query, _) in zip(mixes["big"], mixes["small"], strict=True):
+            counts = []
+            for label, q in (("big", query), ("small", small_query)):
+                get(label, q, htmx)  # warm: session and caches as in steady use
+                with CaptureQueriesContext(connection) as captured:
+                    get(label, q, htmx)
+                counts.append(len(captured))
+            equal = counts[0] == counts[1]
+            counts_equal &= equal
+            print(f"  {name:<28} {'htmx' if htmx else 'page':<4} {counts[0]:>3} / {counts[1]:<3} {'' if equal else 'DIFFERENT'}")
+
+        # Timing: the mix, over and over, as the big reseller.
+        for name, query, htmx in mixes["big"]:
+            get("big", query, htmx)
+        timings = {}
+        for i in range(args.requests):
+            name, query, htmx = mixes["big"][i % len(mixes["big"])]
+            t0 = time.perf_counter_ns()
+            get("big", query, htmx)
+            timings.setdefault(name, []).append((time.perf_counter_ns() - t0) / 1e6)
+        every = [t for values in timings.values() for t in values]
+        small = []
+        for i in range(min(args.requests, 60)):
+            name, query, htmx = mixes["small"][i % len(mixes["small"])]
+            t0 = time.perf_counter_ns()
+            get("small", query, htmx)
+            small.append((time.perf_counter_ns() - t0) / 1e6)
+
+    print(f"\nlatency per kind of request, 10,000 sites (ms; {args.requests} requests in all):")
+    for name, values in timings.items():
+        print(f"  {name:<28} median {statistics.median(values):6.1f}   max {max(values):6.1f}")
+    p50, p95 = percentile(every, 0.50), percentile(every, 0.95)
+    print(f"\n10,000 sites: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(every):.1f} ms over {len(every)} requests")
+    print(f"   100 sites: p50 {percentile(small, .5):.1f} ms, p95 {percentile(small, .95):.1f} ms over {len(small)} requests")
+    print(f"target p95 <= {P95_TARGET_MS:.0f} ms: {'met' if p95 <= P95_TARGET_MS else 'MISSED'}; "
+          f"query counts equal at both sizes: {'yes' if counts_equal else 'NO'}")
+    print(f"load average at end {os.getloadavg()[0]:.2f}; whole run {time.perf_counter() - started:.0f} s")
+    return 0 if p95 <= P95_TARGET_MS and counts_equal else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,405 @@
+"""Importing and exporting sites as CSV or JSON.
+
+**JSON** is a list of site files (docs/site-file.md), one object per site. **CSV** has a header row
+naming the columns, then one row per site; the columns are the site-file fields:
+
+- an empty cell is an absent field (its default, or "required" when it has none);
+- booleans are ``true``/``false`` (also ``yes``/``no``, ``1``/``0``);
+- ``monitoring_sources`` lists its networks separated by ``;``;
+- ``host_interfaces`` lists its interfaces separated by ``;``, each written
+  ``name|index|address|network|gateway`` (the gateway may be left empty).
+
+Both formats may also carry ``reverify`` (``off``, ``daily``, ``weekly``; default ``weekly``) and
+``organisation`` (the slug of the organisation the site belongs to: when given it must be the one
+imported into, so a reseller's export of several clients cannot land in the wrong one). Exports
+write both, so an export imports again unchanged.
+
+An import is checked in full first (``check_import``: every row through ``SiteDescription.from_dict``,
+names unique within the file and against the organisation's sites) and every problem is reported
+with its line and field. ``import_sites`` creates nothing unless the whole file is clean, and then
+creates every site in one transaction through ``create_site``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from portal.audit.services import record_event
+from portal.core.errors import ServiceError
+from sites.description import DescriptionError, SiteDescription
+from sites.models import ServiceProfile, Site
+from sites.models.site import Reverify
+from sites.services.sites import create_site
+
+FORMATS = ("csv", "json")
+# The site-file fields in the order ``SiteDescription.to_dict`` writes them, then the extras.
+SITE_FILE_FIELDS = (
+    "name", "vendor", "firmware", "inside_interface", "outside_interface", "public_address",
+    "lan_network", "lan_gateway", "host_addressing", "host_address", "host_range_start",
+    "host_range_end", "dhcp_reservation_planned", "monitoring_enabled", "monitoring_sources",
+    "host_os", "multi_homed", "host_interfaces", "firewall_interface",
+)
+EXTRA_FIELDS = ("reverify", "organisation")
+CSV_COLUMNS = (*SITE_FILE_FIELDS, *EXTRA_FIELDS)
+BOOLEAN_FIELDS = frozenset({"dhcp_reservation_planned", "monitoring_enabled", "multi_homed"})
+LIST_SEPARATOR = ";"
+INTERFACE_SEPARATOR = "|"
+INTERFACE_PARTS = ("name", "index", "address", "network", "gateway")
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+# Spreadsheets run a cell starting with one of these as a formula: exports quote it with "'".
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# One import is one transaction and one request: keep it to what a request does in seconds.
+MAX_IMPORT_BYTES = 2_000_000
+MAX_IMPORT_ROWS = 2_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an import: where (line of the file, field) and what."""
+
+    line: int
+    field: str
+    message: str
+    site: str = ""
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int
+    data: dict  # the site file, as ``SiteDescription.from_dict`` reads it
+    reverify: str
+
+
+@dataclass
+class ImportCheck:
+    """The result of a dry run: the rows to create, or every problem found (nothing created)."""
+
+    format: str
+    rows: list[ImportRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.rows)
+
+
+class ImportRefused(ServiceError):
+    """The file has problems; nothing was imported. ``problems`` lists them by line and field."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        errors: dict[str, list[str]] = {}
+        for p in problems:
+            errors.setdefault(f"line {p.line}" + (f": {p.field}" if p.field else ""), []).append(p.message)
+        super().__init__(errors=errors)
+
+
+def detect_format(text: str, filename: str = "") -> str:
+    """``json`` or ``csv``: from the file name's extension, else from the first character."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix in FORMATS:
+        return suffix
+    return "json" if text.lstrip().startswith(("[", "{")) else "csv"
+
+
+def decode(content: bytes) -> str:
+    """The file as text: UTF-8, with or without the byte-order mark spreadsheets write."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportRefused([Problem(0, "", f"The file is not UTF-8 text (byte {error.start}).")]) from None
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def _unquote(cell: str) -> str:
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in _FORMULA_START:
+        return cell[1:]
+    return cell
+
+
+def _csv_value(name: str, cell: str):
+    """A CSV cell as the site file's JSON value; ``None`` when the cell is empty (absent field).
+
+    Values that do not convert are passed on as text, so ``from_dict`` names the problem.
+    """
+    cell = _unquote(cell.strip())
+    if cell == "":
+        return None
+    if name in BOOLEAN_FIELDS:
+        lowered = cell.lower()
+        return True if lowered in _TRUE else False if lowered in _FALSE else cell
+    if name == "monitoring_sources":
+        return [item.strip() for item in cell.split(LIST_SEPARATOR) if item.strip()]
+    if name == "host_interfaces":
+        interfaces = []
+        for item in (i for i in cell.split(LIST_SEPARATOR) if i.strip()):
+            parts = [part.strip() for part in item.split(INTERFACE_SEPARATOR)]
+            if len(parts) == 4:  # the gateway is optional
+                parts.append("")
+            if len(parts) != len(INTERFACE_PARTS):
+                interfaces.append(item.strip())  # from_dict: "Expected an object with named fields."
+                continue
+            interface = dict(zip(INTERFACE_PARTS, parts, strict=True))
+            if interface["index"].isdigit():
+                interface["index"] = int(interface["index"])
+            interface["gateway"] = interface["gateway"] or None
+            interfaces.append(interface)
+        return interfaces
+    return cell
+
+
+def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], [Problem(1, "", "The file is empty: the first line names the columns.")]
+    except csv.Error as error:
+        return [], [Problem(1, "", f"Not a CSV file: {error}.")]
+    columns = [column.strip() for column in header]
+    problems = []
+    for column in columns:
+        if column not in CSV_COLUMNS:
+            hint = " (columns are separated by commas; lists inside a cell by ';')" if ";" in column else ""
+            problems.append(Problem(1, column, f"Unknown column{hint}."))
+        elif columns.count(column) > 1:
+            problems.append(Problem(1, column, "This column appears twice."))
+    if "name" not in columns:
+        problems.append(Problem(1, "name", "The file has no 'name' column."))
+    if problems:
+        return [], list(dict.fromkeys(problems))
+    records, line = [], reader.line_num
+    while True:
+        start = line + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            problems.append(Problem(start, "", f"Not valid CSV: {error}."))
+            break
+        line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines between rows
+        if len(cells) > len(columns):
+            problems.append(Problem(start, "", f"{len(cells)} cells, but the header names {len(columns)} columns."))
+            continue
+        data = {}
+        for column, cell in zip(columns, cells, strict=False):
+            value = _csv_value(column, cell)
+            if value is not None:
+                data[column] = value
+        records.append((start, data))
+    return records, problems
+
+
+def _read_json(text: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
+    """The list's items with the line each starts on (read one by one to know that line)."""
+    decoder = json.JSONDecoder()
+
+    def line_of(position: int) -> int:
+        return text.count("\n", 0, position) + 1
+
+    def skip(position: int) -> int:
+        while position < len(text) and text[position] in " \t\r\n":
+            position += 1
+        return position
+
+    def syntax(error: json.JSONDecodeError) -> Problem:
+        return Problem(error.lineno, "", f"Not valid JSON: {error.msg} (column {error.colno}).")
+
+    position = skip(0)
+    if position >= len(text) or text[position] != "[":
+        return [], [Problem(line_of(position), "", "Expected a JSON list of site files: [{…}, {…}].")]
+    records, position = [], skip(position + 1)
+    if position < len(text) and text[position] == "]":
+        return [], []
+    while True:
+        try:
+            item, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            return records, [syntax(error)]
+        records.append((line_of(position), item))
+        position = skip(end)
+        if position < len(text) and text[position] == ",":
+            position = skip(position + 1)
+            continue
+        if position < len(text) and text[position] == "]":
+            break
+        return records, [Problem(line_of(position), "", "Not valid JSON: expected ',' or ']' after a site.")]
+    if skip(position + 1) < len(text):
+        return records, [Problem(line_of(skip(position + 1)), "", "Not valid JSON: text after the list.")]
+    return records, []
+
+
+def read_sites_file(text: str, fmt: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
+    """(line, raw site) for every site in the file, and the problems that stop reading it."""
+    if fmt not in FORMATS:
+        raise ServiceError("format", f"Choose one of: {', '.join(FORMATS)}.")
+    return _read_csv(text) if fmt == "csv" else _read_json(text)
+
+
+# --- Checking and importing ------------------------------------------------------------------
+
+
+def check_import(*, organisation, text: str, fmt: str) -> ImportCheck:
+    """Dry run: every problem of the file, by line and field; saves nothing.
+
+    Each site goes through ``SiteDescription.from_dict``; names must be unique within the file and
+    among the organisation's sites (ignoring case, as ``create_site`` does).
+    """
+    check = ImportCheck(format=fmt)
+    if not organisation.is_customer:
+        raise ServiceError("organisation", "Sites belong to customer organisations.")
+    if len(text.encode()) > MAX_IMPORT_BYTES:
+        check.problems.append(Problem(0, "", f"The file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB: split it."))
+        return check
+    records, check.problems = read_sites_file(text, fmt)
+    if not records and not check.problems:
+        check.problems.append(Problem(1, "", "The file lists no sites."))
+    if len(records) > MAX_IMPORT_ROWS:
+        check.problems.append(Problem(0, "", f"The file lists {len(records)} sites; import at most {MAX_IMPORT_ROWS} at once."))
+        return check
+    existing = {name.lower() for name in Site.objects.filter(organisation=organisation).values_list("name", flat=True)}
+    seen: dict[str, int] = {}
+    for line, raw in records:
+        name = raw.get("name") if isinstance(raw, dict) else None
+        name = name.strip() if isinstance(name, str) else ""
+        problems = _check_row(raw, line, name, organisation, fmt)
+        key = name.lower()
+        if key and key in seen:
+            problems.append(Problem(line, "name", f"“{name}” is also the name on line {seen[key]}.", name))
+        elif key and key in existing:
+            problems.append(Problem(line, "name", f"{organisation.name} already has a site named “{name}”.", name))
+        if key:
+            seen.setdefault(key, line)
+        if problems:
+            check.problems.extend(problems)
+        else:
+            data = {k: v for k, v in raw.items() if k not in EXTRA_FIELDS}
+            check.rows.append(ImportRow(line, data, raw.get("reverify") or Reverify.WEEKLY))
+    check.problems.sort(key=lambda p: p.line)
+    return check
+
+
+_CSV_INTERFACE_HINT = "Write each interface as name|index|address|network|gateway, separated by ';'."
+
+
+def _check_row(raw, line: int, name: str, organisation, fmt: str) -> list[Problem]:
+    if not isinstance(raw, dict):
+        return [Problem(line, "", "Expected an object with named fields (one site file).")]
+    problems = []
+    reverify = raw.get("reverify")
+    if reverify not in (None, "", *Reverify.values):
+        problems.append(Problem(line, "reverify", f"Choose one of: {', '.join(Reverify.values)}.", name))
+    owner = raw.get("organisation")
+    if owner not in (None, "") and owner != organisation.slug:
+        problems.append(Problem(
+            line, "organisation",
+            f"This site belongs to “{owner}”, not to {organisation.slug}: import it there, or clear the cell.",
+            name,
+        ))
+    try:
+        SiteDescription.from_dict({k: v for k, v in raw.items() if k not in EXTRA_FIELDS})
+    except DescriptionError as error:
+        for field_name, messages in error.errors.items():
+            for message in messages:
+                if fmt == "csv" and field_name.startswith("host_interfaces.") and message.startswith("Expected an object"):
+                    message = _CSV_INTERFACE_HINT
+                problems.append(Problem(line, field_name if field_name != "__all__" else "", message, name))
+    return problems
+
+
+def import_sites(*, organisation, text: str, fmt: str) -> list[Site]:
+    """Create every site of the file in one transaction, or none (``ImportRefused``).
+
+    The file is checked in full first; each site is then created through ``create_site`` (one
+    audit event each, its instructions queued after the commit), plus one ``sites.imported``
+    event for the file.
+    """
+    check = check_import(organisation=organisation, text=text, fmt=fmt)
+    if not check.ok:
+        raise ImportRefused(check.problems or [Problem(1, "", "The file lists no sites.")])
+    profile = ServiceProfile.objects.default()
+    with transaction.atomic():
+        created, problems = [], []
+        for row in check.rows:
+            try:
+                created.append(create_site(
+                    organisation=organisation, data=row.data, profile=profile, reverify=row.reverify
+                ))
+            except ServiceError as error:  # e.g. a site of that name saved since the check
+                problems.extend(
+                    Problem(row.line, f, m, row.data.get("name", "")) for f, ms in error.errors.items() for m in ms
+                )
+        if problems:
+            raise ImportRefused(problems)  # rolls back every site of the file
+        record_event(
+            action="sites.imported",
+            organisation=organisation,
+            after={"format": fmt, "count": len(created), "sites": [s.name for s in created[:100]]},
+        )
+    return created
+
+
+# --- Exporting --------------------------------------------------------------------------------
+
+
+def _quote(cell: str) -> str:
+    return f"'{cell}" if cell.startswith(_FORMULA_START) else cell
+
+
+def _csv_cell(name: str, value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if name == "host_interfaces":
+        return LIST_SEPARATOR.join(
+            INTERFACE_SEPARATOR.join("" if i.get(p) is None else str(i.get(p)) for p in INTERFACE_PARTS)
+            for i in value
+        )
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    return _quote(str(value))
+
+
+def export_record(site: Site) -> dict:
+    """A site as its site file, plus ``reverify`` and ``organisation`` (what an import reads)."""
+    return {**site.description, "reverify": site.reverify, "organisation": site.organisation.slug}
+
+
+class _Line:
+    """A file-like object that hands back what ``csv.writer`` writes (for streaming)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def export_csv(sites: Iterable[Site]) -> Iterator[str]:
+    """The sites as CSV, line by line (header first)."""
+    writer = csv.writer(_Line())
+    yield writer.writerow(CSV_COLUMNS)
+    for site in sites:
+        record = export_record(site)
+        yield writer.writerow([_csv_cell(name, record.get(name)) for name in CSV_COLUMNS])
+
+
+def export_json(sites: Iterable[Site]) -> Iterator[str]:
+    """The sites as a JSON list of site files, one site after another (indented: one field a line)."""
+    yield "["
+    first = True
+    for site in sites:
+        body = json.dumps(export_record(site), indent=2, ensure_ascii=False)
+        yield ("\n" if first else ",\n") + "\n".join("  " + line for line in body.splitlines())
+        first = False
+    yield "\n]\n"

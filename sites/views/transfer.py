@@ -1,0 +1,163 @@
+"""Importing sites from a CSV or JSON file (with a dry run), and exporting them in the same formats."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.generic import TemplateView, View
+
+from portal.accounts import permissions
+from portal.accounts.models import Organisation
+from portal.core.errors import ServiceError
+from portal.core.forms import UNPROCESSABLE, add_service_error
+from portal.core.tenancy import OrganisationMixin
+from sites.filtersets import covered_customers, dashboard_filterset
+from sites.models import Site
+from sites.services import transfer
+from portal.accounts.permissions import can_edit_sites_below
+
+FORMAT_CHOICES = [("", "From the file name"), ("csv", "CSV"), ("json", "JSON")]
+
+
+class SiteImportForm(forms.Form):
+    """The file (or, after a clean dry run, its content carried in the page) and where it goes."""
+
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.none(), to_field_name="slug", label="Client organisation",
+        empty_label="Choose the organisation the sites belong to",
+    )
+    file = forms.FileField(
+        required=False, label="Site file",
+        help_text=f"CSV or JSON, at most {transfer.MAX_IMPORT_ROWS:,} sites.",
+    )
+    format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False, label="Format")
+    content = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+    action = forms.ChoiceField(choices=[("check", "Check"), ("import", "Import")], required=False,
+                               widget=forms.HiddenInput)  # the pressed button; a check by default
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+    def clean(self):
+        data = super().clean()
+        upload, content = data.get("file"), data.get("content")
+        if upload is None and not content:
+            self.add_error("file", "Choose a CSV or JSON file.")
+            return data
+        if upload is not None:
+            if upload.size > transfer.MAX_IMPORT_BYTES:
+                self.add_error("file", f"The file is larger than {transfer.MAX_IMPORT_BYTES // 1_000_000} MB: split it.")
+                return data
+            try:
+                data["text"] = transfer.decode(upload.read())
+            except transfer.ImportRefused as refused:
+                self.add_error("file", refused.problems[0].message)
+                return data
+            name = upload.name
+        else:
+            data["text"], name = content, ""
+        data["fmt"] = data.get("format") or transfer.detect_format(data["text"], name)
+        return data
+
+
+class SiteImportView(OrganisationMixin, TemplateView):
+    """Upload → dry run (every bad row by line and field, nothing saved) → import, all or nothing.
+
+    "Check" runs the dry run; a clean file is carried in the page so that "Import" needs no second
+    upload. "Import" checks again and creates every site in one transaction.
+    """
+
+    permission = can_edit_sites_below
+    template_name = "sites/import.html"
+
+    def organisations(self):
+        actor = self.request.actor
+        editable = [o.pk for o in covered_customers(actor, self.organisation) if permissions.can_edit_sites(actor, o)]
+        return Organisation.objects.filter(pk__in=editable).order_by("name")
+
+    def form(self, data=None, files=None):
+        initial = {"organisation": self.organisation.slug} if self.organisation.is_customer else {}
+        initial["organisation"] = self.request.GET.get("organisation", initial.get("organisation"))
+        return SiteImportForm(data, files, organisations=self.organisations(), initial=initial)
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=self.form()))
+
+    def post(self, request, *args, **kwargs):
+        form = self.form(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=UNPROCESSABLE)
+        organisation, text, fmt = (form.cleaned_data[k] for k in ("organisation", "text", "fmt"))
+        try:
+            if form.cleaned_data["action"] != "import":
+                return self.dry_run(form, organisation, text, fmt)
+            created = transfer.import_sites(organisation=organisation, text=text, fmt=fmt)
+        except transfer.ImportRefused as refused:
+            return self.render_to_response(
+                self.get_context_data(form=form, problems=refused.problems, checked=organisation),
+                status=UNPROCESSABLE,
+            )
+        except ServiceError as error:
+            add_service_error(form, error)
+            return self.render_to_response(self.get_context_data(form=form), status=UNPROCESSABLE)
+        messages.success(
+            request,
+            f"{len(created)} site{'s' if len(created) != 1 else ''} imported into {organisation.name}; "
+            "their instructions are being prepared.",
+        )
+        query = urlencode({"organisation": organisation.slug, "sort": "-updated"})
+        return redirect(f"{reverse('site-list', args=[self.organisation.slug])}?{query}")
+
+    def dry_run(self, form, organisation, text, fmt):
+        check = transfer.check_import(organisation=organisation, text=text, fmt=fmt)
+        context = {"form": form, "checked": organisation, "problems": check.problems, "check": check}
+        if check.ok:
+            context["confirm_form"] = SiteImportForm(
+                organisations=self.organisations(),
+                initial={"organisation": organisation.slug, "content": text, "format": fmt, "action": "import"},
+            )
+        status = 200 if check.ok else UNPROCESSABLE
+        return self.render_to_response(self.get_context_data(**context), status=status)
+
+
+def export_response(sites, fmt: str, organisation: Organisation):
+    """Download ``sites`` (any queryset of sites, already scoped) as CSV or JSON, streamed."""
+    rows = (
+        Site.objects.filter(pk__in=sites.order_by().values("pk"))
+        .select_related("organisation")
+        .only("name", "description", "reverify", "organisation__slug", "organisation__name")
+        .order_by("organisation__name", "name", "pk")
+        .iterator(chunk_size=500)
+    )
+    if fmt == "json":
+        body, content_type = transfer.export_json(rows), "application/json"
+    else:
+        body, content_type = transfer.export_csv(rows), "text/csv"
+    response = StreamingHttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{organisation.slug}-sites-{stamp}.{fmt}"'
+    return response
+
+
+class SiteExportView(OrganisationMixin, View):
+    """GET: the sites matching the dashboard's filter (``?format=csv|json&vendor=…``), optionally
+    only those named by ``site`` ids; a plain link, so read-only people can export too."""
+
+    permission = permissions.can_view_organisation
+
+    def get(self, request, *args, **kwargs):
+        fmt = request.GET.get("format", "csv")
+        if fmt not in transfer.FORMATS:
+            return HttpResponse("Unknown format: use csv or json.", status=400, content_type="text/plain")
+        filterset = dashboard_filterset(request.actor, self.organisation, request.GET)
+        sites = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+        selected = [int(v) for v in request.GET.getlist("site") if v.isdigit()]
+        if selected:
+            sites = sites.filter(pk__in=selected)
+        return export_response(sites, fmt, self.organisation)

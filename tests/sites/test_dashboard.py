@@ -1,0 +1,445 @@
+"""The site dashboard (/o/<slug>/sites/): filters, search, sorting, pages, a fixed number of queries,
+tenancy, and the bulk actions (regenerate, re-verify, export) with their jobs."""
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from portal.audit.models import AuditEvent
+from portal.jobs.models import Job, JobKind, JobState
+from portal.jobs.services import claim_job
+from sites.models import InstructionSet, ProbeRun, ProbeRunState, Site, StepState
+from sites.selectors import proof_flag, with_proof
+from sites.services import bulk
+from sites.services.instructions import regenerate_site
+from sites.services.rollouts import set_step_state
+from tests.factories import CustomerFactory, ProbeRunFactory, SiteFactory
+from tests.fixtures.worker import wait_for
+
+
+def client_for(world, role) -> Client:
+    client = Client()
+    client.force_login(world.people[role])
+    return client
+
+
+def dashboard(client, page_of, /, **params):
+    return client.get(f"/o/{page_of.slug}/sites/", params)
+
+
+def names(response) -> list[str]:
+    return [row.name for row in response.context["rows"]]
+
+
+def probe(site, state, *, days_ago=0.0, open_minutes=None):
+    """A settled outbound verify run that ended ``days_ago`` (or an open one)."""
+    run = ProbeRunFactory(site=site, state=state)
+    if open_minutes is None:
+        finished = timezone.now() - timedelta(days=days_ago)
+        ProbeRun.objects.filter(pk=run.pk).update(finished_at=finished, created_at=finished)
+    else:
+        ProbeRun.objects.filter(pk=run.pk).update(expires_at=timezone.now() + timedelta(minutes=open_minutes))
+    return run
+
+
+def described(organisation, name, **kwargs) -> Site:
+    site = SiteFactory(organisation=organisation, name=name, **kwargs)
+    regenerate_site(site_id=site.pk)
+    site.refresh_from_db()
+    return site
+
+
+@pytest.fixture
+def quiet_world(world):
+    """The world without its open probe runs (every world site would be "waiting on customer")."""
+    ProbeRun.objects.all().delete()
+    return world
+
+
+# --- Filters, search, sorting, pages ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_filters_by_organisation_vendor_rollout_and_search(quiet_world):
+    world = quiet_world
+    alpha = described(world.customer, "Alpha office", vendor="iptables")
+    described(world.customer, "Beta office")
+    SiteFactory(organisation=world.sibling_customer, name="Gamma depot")  # no instructions yet
+    step = alpha.current_instruction_set.rollout.steps.order_by("position").first()
+    set_step_state(step=step, state=StepState.DONE)
+    client = client_for(world, "reseller_admin")
+
+    everything = dashboard(client, world.reseller)
+    assert everything.status_code == 200
+    assert names(everything) == [  # organisation, then name
+        "Alpha office", "Beta office", "Customer One HQ", "Customer Sibling HQ", "Gamma depot",
+    ]
+    assert names(dashboard(client, world.reseller, organisation=world.sibling_customer.slug)) == [
+        "Customer Sibling HQ", "Gamma depot",
+    ]
+    assert names(dashboard(client, world.reseller, vendor="iptables")) == ["Alpha office"]
+    assert names(dashboard(client, world.reseller, q="  OFFICE ")) == ["Alpha office", "Beta office"]
+    assert names(dashboard(client, world.reseller, rollout="none")) == ["Gamma depot"]
+    assert names(dashboard(client, world.reseller, rollout="in_progress")) == ["Alpha office"]
+    assert names(dashboard(client, world.reseller, rollout="not_started", q="HQ")) == [
+        "Customer One HQ", "Customer Sibling HQ",
+    ]
+    row = dashboard(client, world.reseller, vendor="iptables").context["rows"][0]
+    total = alpha.current_instruction_set.rollout.steps.count()
+    assert row.steps_total == total and row.steps_label.startswith(f"1 of {total} steps · In progress")
+    assert row.progress == str(100 // total)
+
+
+@pytest.mark.django_db
+def test_the_flag_filter_agrees_with_proof_flag(quiet_world):
+    world = quiet_world
+    now = timezone.now()
+    sites = {
+        "fresh": described(world.customer, "Fresh", reverify="weekly"),
+        "stale_period": described(world.customer, "Stale by period", reverify="daily"),
+        "stale_address": described(world.customer, "Stale by address"),
+        "failing": described(world.customer, "Failing"),
+        "unproven": described(world.customer, "Unproven"),
+        "waiting": described(world.sibling_customer, "Waiting"),
+        "never_reverify": described(world.sibling_customer, "Old but never re-verified", reverify="off"),
+    }
+    probe(sites["fresh"], ProbeRunState.PROVEN, days_ago=2)
+    probe(sites["stale_period"], ProbeRunState.PROVEN, days_ago=1.5)
+    probe(sites["stale_address"], ProbeRunState.PROVEN, days_ago=1)
+    Site.objects.filter(pk=sites["stale_address"].pk).update(public_address_changed_at=now - timedelta(hours=2))
+    probe(sites["failing"], ProbeRunState.PROVEN, days_ago=3)
+    probe(sites["failing"], ProbeRunState.FAILED, days_ago=1)
+    probe(sites["waiting"], ProbeRunState.PROVEN, days_ago=20)
+    probe(sites["waiting"], ProbeRunState.WAITING, open_minutes=20)
+    probe(sites["never_reverify"], ProbeRunState.PROVEN, days_ago=300)
+    probe(sites["unproven"], ProbeRunState.EXPIRED, days_ago=1)
+    client = client_for(world, "reseller_admin")
+
+    truth = {s.name: proof_flag(s, now=now) for s in with_proof(Site.objects.filter(organisation__parent=world.reseller))}
+    assert truth["Fresh"] == "" and truth["Old but never re-verified"] == ""
+    assert truth["Stale by period"] == truth["Stale by address"] == truth["Waiting"] == "stale"
+    assert truth["Failing"] == "failing" and truth["Unproven"] == "unproven"
+    for flag, expected in (("failing", "failing"), ("stale", "stale"), ("unproven", "unproven"), ("fresh", "")):
+        listed = set(names(dashboard(client, world.reseller, flag=flag)))
+        assert listed == {name for name, f in truth.items() if f == expected}, flag
+    assert names(dashboard(client, world.reseller, flag="waiting")) == ["Waiting"]
+    attention = set(names(dashboard(client, world.reseller, flag="attention")))
+    assert attention == {name for name, f in truth.items() if f} - {"Waiting"}
+    # What each row shows is the same flag, plus the open run for the waiting one.
+    rows = {row.name: row for row in dashboard(client, world.reseller).context["rows"]}
+    assert {name: row.flag for name, row in rows.items()} == truth
+    assert rows["Waiting"].waiting_url.endswith(f"/probes/{ProbeRun.objects.get(state='waiting').pk}/")
+    assert rows["Failing"].probe_state == "failed" and rows["Failing"].probe_age == "1 day ago"
+    assert rows["Unproven"].probe_state == "expired"
+
+
+@pytest.mark.django_db
+def test_sorting_by_whitelisted_columns_only(quiet_world):
+    world = quiet_world
+    zulu, alpha = described(world.customer, "Zulu"), described(world.customer, "alpha")
+    set_step_state(step=zulu.current_instruction_set.rollout.steps.first(), state=StepState.DONE)
+    probe(alpha, ProbeRunState.PROVEN, days_ago=1)
+    probe(zulu, ProbeRunState.PROVEN, days_ago=3)
+    client = client_for(world, "customer_admin")
+
+    assert names(dashboard(client, world.customer, sort="name")) == ["alpha", "Customer One HQ", "Zulu"] or \
+        names(dashboard(client, world.customer, sort="name")) == ["Customer One HQ", "Zulu", "alpha"]
+    by_name = names(dashboard(client, world.customer, sort="name"))
+    assert names(dashboard(client, world.customer, sort="-name")) == by_name[::-1]
+    assert names(dashboard(client, world.customer, sort="-rollout"))[0] == "Zulu"
+    # Never-probed sites come last in both directions.
+    assert names(dashboard(client, world.customer, sort="-probe")) == ["alpha", "Zulu", "Customer One HQ"]
+    assert names(dashboard(client, world.customer, sort="probe")) == ["Zulu", "alpha", "Customer One HQ"]
+    page = dashboard(client, world.customer, sort="-probe")
+    assert page.context["columns"]["probe"]["state"] == "descending"
+    assert "sort=probe" in page.context["columns"]["probe"]["query"]  # the heading flips it
+
+    refused = dashboard(client, world.customer, sort="description")  # not a column
+    assert refused.status_code == 200 and names(refused) == []
+    assert "sort" in refused.context["filterset"].errors
+
+
+@pytest.mark.django_db
+def test_pages_of_fifty(quiet_world):
+    world = quiet_world
+    Site.objects.bulk_create(
+        SiteFactory.build(organisation=world.sibling_customer, name=f"Branch {n:02d}") for n in range(60)
+    )
+    client = client_for(world, "reseller_admin")
+    first = dashboard(client, world.reseller, organisation=world.sibling_customer.slug)
+    assert len(names(first)) == 50 and first.context["page_obj"].paginator.count == 61
+    second = dashboard(client, world.reseller, organisation=world.sibling_customer.slug, page=2)
+    assert names(second) == [f"Branch {n:02d}" for n in range(50, 60)] + ["Customer Sibling HQ"]
+    body = first.content.decode()
+    assert "page=2" in body and f"organisation={world.sibling_customer.slug}" in body  # links keep the filter
+    assert names(dashboard(client, world.reseller, organisation=world.sibling_customer.slug, page=99)) == names(second)
+    assert dashboard(client, world.reseller, page="x").status_code == 200
+
+
+def _seed_sites(world, count: int) -> None:
+    """Sites in both of the reseller's clients, with rollouts and probe history like real ones."""
+    existing = Site.objects.filter(organisation__parent=world.reseller).count()
+    for n in range(existing, count):
+        organisation = world.customer if n % 2 else world.sibling_customer
+        site = SiteFactory(organisation=organisation, name=f"Seeded {n:03d}")
+        if n % 3:
+            regenerate_site(site_id=site.pk)
+        if n % 2 == 0:
+            probe(site, ProbeRunState.PROVEN, days_ago=(n * 7) % 20)
+        if n % 5 == 0:
+            probe(site, ProbeRunState.FAILED, days_ago=0.5)
+
+
+QUERIES = [
+    {},
+    {"flag": "attention", "sort": "-probe"},
+    {"flag": "stale", "sort": "rollout"},
+    {"rollout": "not_started", "vendor": "fortigate", "q": "seeded"},
+    {"organisation": "customer-one", "page": "2"},
+]
+
+
+@pytest.mark.django_db
+def test_the_query_count_does_not_grow_with_the_sites(world, django_assert_max_num_queries):
+    client = client_for(world, "reseller_admin")
+    _seed_sites(world, 5)
+    at_five = []
+    for params in QUERIES:
+        dashboard(client, world.reseller, **params)  # warm the session
+        with CaptureQueriesContext(connection) as captured:
+            response = dashboard(client, world.reseller, **params)
+        assert response.status_code == 200 and response.context["rows"], params
+        at_five.append(len(captured))
+    _seed_sites(world, 120)  # 60 per client: more than a page of each
+    for params, count in zip(QUERIES, at_five, strict=True):
+        with django_assert_max_num_queries(count):
+            response = dashboard(client, world.reseller, **params)
+        assert response.status_code == 200 and response.context["rows"], params
+        with django_assert_max_num_queries(count):
+            client.get(f"/o/{world.reseller.slug}/sites/", params, headers={"HX-Request": "true"})
+    assert max(at_five) <= 12
+
+
+# --- htmx ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_htmx_request_gets_the_table_alone(world):
+    client = client_for(world, "reseller_admin")
+    page = dashboard(client, world.reseller, vendor="fortigate")
+    assert "<html" in page.content.decode() and "HX-Request" in page["Vary"]
+    partial = client.get(f"/o/{world.reseller.slug}/sites/", {"vendor": "fortigate"}, headers={"HX-Request": "true"})
+    body = partial.content.decode()
+    assert partial.status_code == 200 and "<html" not in body and 'id="site-table"' in body
+    assert "HX-Request" in partial["Vary"]
+    assert 'hx-swap-oob="true"' in body  # the filter form's sort follows the table
+    assert 'hx-push-url="true"' in body and 'href="/o/reseller-one/sites/?vendor=fortigate&amp;sort=name"' in body
+    restore = client.get(f"/o/{world.reseller.slug}/sites/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.content.decode()  # back button after a cache miss: the whole page
+
+
+# --- Tenancy ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_resellers_dashboard_never_lists_another_resellers_clients(world):
+    other_site = world.sites[world.other_customer.slug]
+    client = client_for(world, "reseller_admin")
+    listed = set(names(dashboard(client, world.reseller)))
+    assert listed == {"Customer One HQ", "Customer Sibling HQ"}
+    for flag in ("attention", "waiting", "unproven"):
+        assert other_site.name not in names(dashboard(client, world.reseller, flag=flag))
+    # Another reseller's client is not a valid choice: nothing is listed, and the error says so.
+    refused = dashboard(client, world.reseller, organisation=world.other_customer.slug)
+    assert names(refused) == [] and "organisation" in refused.context["filterset"].errors
+    assert world.other_customer.name not in refused.content.decode()
+    assert dashboard(client, world.other_reseller).status_code == 404
+    # Naming the other tenant's site in a bulk action or an export selects nothing.
+    bulk_post = client.post(f"/o/{world.reseller.slug}/sites/bulk/", {"action": "regenerate", "site": [other_site.pk]})
+    assert bulk_post.status_code == 422 and not Job.objects.filter(kind=JobKind.BULK_REGENERATE).exists()
+    export = client.get(f"/o/{world.reseller.slug}/sites/export/", {"format": "csv", "site": other_site.pk})
+    assert other_site.name not in b"".join(export.streaming_content).decode()
+    # A customer sees its own sites only, without an organisation column or filter.
+    customer_page = dashboard(client_for(world, "customer_viewer"), world.customer)
+    assert names(customer_page) == ["Customer One HQ"] and not customer_page.context["show_organisation"]
+
+
+@pytest.mark.django_db
+def test_the_provider_sees_every_customer(world):
+    listed = set(names(dashboard(client_for(world, "support"), world.provider)))
+    assert listed == {site.name for site in world.sites.values()}
+
+
+# --- Bulk actions ------------------------------------------------------------------------------
+
+
+def run_job_inline(job: Job) -> Job:
+    """What the workers do, in this process: claim, then every chunk (twice, to prove idempotence)."""
+    claimed = claim_job(job_id=job.pk)
+    assert claimed is not None
+    for _ in range(2):
+        for chunk in bulk.pending_chunks(claimed) or range(bulk.chunk_count(claimed)):
+            bulk.run_chunk(job_id=job.pk, chunk=chunk)
+    job.refresh_from_db()
+    return job
+
+
+@pytest.mark.django_db
+def test_bulk_regenerate_counts_each_site_once_and_finishes(quiet_world, django_capture_on_commit_callbacks):
+    world = quiet_world
+    for n in range(bulk.CHUNK_SIZE + 5):  # two chunks
+        SiteFactory(organisation=world.sibling_customer, name=f"Branch {n}")
+    client = client_for(world, "reseller_admin")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(
+            f"/o/{world.reseller.slug}/sites/bulk/",
+            {"action": "regenerate", "scope": "filter", "organisation": world.sibling_customer.slug},
+        )
+    job = Job.objects.get(kind=JobKind.BULK_REGENERATE)
+    assert response.status_code == 302 and response["Location"] == f"/o/{world.reseller.slug}/sites/jobs/{job.pk}/"
+    assert len(callbacks) == 1  # the fan-out task, after the commit
+    assert job.progress_total == bulk.CHUNK_SIZE + 6 and job.organisation == world.reseller
+    assert job.params["back"] == f"organisation={world.sibling_customer.slug}"
+    assert AuditEvent.objects.filter(action="sites.bulk_queued", object_id=str(job.pk)).count() == 1
+
+    job = run_job_inline(job)
+    assert job.state == JobState.SUCCEEDED and job.progress_done == job.progress_total
+    assert job.result == {"sites": bulk.CHUNK_SIZE + 6, "new": bulk.CHUNK_SIZE + 5, "unchanged": 1}
+    assert InstructionSet.objects.filter(site__organisation=world.sibling_customer).count() == bulk.CHUNK_SIZE + 6
+    partial = client.get(response["Location"], headers={"HX-Request": "true"})
+    assert partial.status_code == 286 and b"56 of 56 sites done" in partial.content
+    page = client.get(response["Location"]).content.decode()
+    assert "New versions" in page and f"?organisation={world.sibling_customer.slug}" in page
+
+
+@pytest.mark.django_db
+def test_bulk_reverify_opens_probe_runs_only_where_proof_is_missing_stale_or_failing(quiet_world):
+    world = quiet_world
+    fresh, stale = described(world.customer, "Fresh"), described(world.customer, "Stale")
+    waiting, undescribed = described(world.sibling_customer, "Waiting"), SiteFactory(organisation=world.customer, name="New")
+    probe(fresh, ProbeRunState.PROVEN, days_ago=1)
+    probe(stale, ProbeRunState.PROVEN, days_ago=30)
+    open_run = probe(waiting, ProbeRunState.WAITING, open_minutes=10)
+    hq = world.sites[world.customer.slug]  # never proven
+    client = client_for(world, "reseller_admin")
+    response = client.post(f"/o/{world.reseller.slug}/sites/bulk/", {
+        "action": "reverify", "site": [fresh.pk, stale.pk, waiting.pk, undescribed.pk, hq.pk],
+    })
+    assert response.status_code == 302
+    job = run_job_inline(Job.objects.get(kind=JobKind.BULK_REVERIFY))
+    assert job.state == JobState.SUCCEEDED
+    assert job.result == {"sites": 5, "opened": 2, "fresh": 1, "already_waiting": 1, "refused": 1}
+    opened = ProbeRun.objects.filter(state=ProbeRunState.WAITING).exclude(pk=open_run.pk)
+    assert {run.site.name for run in opened} == {"Stale", hq.name}
+    assert all(run.created_by == world.people["reseller_admin"] for run in opened)
+    assert set(names(dashboard(client, world.reseller, flag="waiting"))) == {"Stale", hq.name, "Waiting"}
+    page = client.get(response["Location"]).content.decode()
+    assert "Probe runs opened" in page and "?flag=waiting" in page
+
+
+@pytest.mark.django_db
+def test_bulk_actions_ask_the_permission_module(world):
+    site = world.sites[world.customer.slug]
+    for role, organisation in (("customer_viewer", world.customer), ("support", world.provider)):
+        refused = client_for(world, role).post(
+            f"/o/{organisation.slug}/sites/bulk/", {"action": "regenerate", "site": [site.pk]}
+        )
+        assert refused.status_code == 403, role
+    # Reading is enough to export the selection.
+    export = client_for(world, "customer_viewer").post(
+        f"/o/{world.customer.slug}/sites/bulk/", {"action": "export_csv", "site": [site.pk]}
+    )
+    assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
+    assert site.name in b"".join(export.streaming_content).decode()
+    # A customer admin regenerates its own sites.
+    own = client_for(world, "customer_admin").post(
+        f"/o/{world.customer.slug}/sites/bulk/", {"action": "regenerate", "site": [site.pk]}
+    )
+    assert own.status_code == 302
+    assert not Job.objects.filter(kind__startswith="bulk", organisation=world.provider).exists()
+
+
+@pytest.mark.django_db
+def test_a_bulk_action_without_a_selection_is_answered_with_422(world):
+    client = client_for(world, "reseller_admin")
+    response = client.post(f"/o/{world.reseller.slug}/sites/bulk/", {"action": "regenerate", "vendor": "fortigate"})
+    assert response.status_code == 422
+    assert "Select at least one site" in response.content.decode()
+    assert response.context["filter_query"]["vendor"] == "fortigate"  # the page keeps its filter
+    assert client.post(f"/o/{world.reseller.slug}/sites/bulk/", {"action": "explode", "site": [1]}).status_code == 422
+    assert not Job.objects.filter(kind__startswith="bulk").exists()
+
+
+@pytest.mark.django_db
+def test_a_chunk_delivered_after_the_job_finished_changes_nothing(quiet_world):
+    world = quiet_world
+    site = world.sites[world.customer.slug]
+    job = bulk.start_bulk_job(kind=JobKind.BULK_REGENERATE, actor=_actor(world), organisation=world.reseller,
+                              site_ids=[site.pk])
+    job = run_job_inline(job)
+    finished = (job.state, job.progress_done, job.finished_at, dict(job.params))
+    bulk.run_chunk(job_id=job.pk, chunk=0)
+    job.refresh_from_db()
+    assert (job.state, job.progress_done, job.finished_at, job.params) == finished
+    assert AuditEvent.objects.filter(action="job.succeeded", object_id=str(job.pk)).count() == 1
+
+
+def _actor(world, role="reseller_admin"):
+    from portal.accounts.permissions import Actor
+
+    return Actor.for_user(world.people[role])
+
+
+@pytest.mark.django_db
+def test_the_bulk_service_refuses_sites_the_actor_may_not_change(world):
+    from portal.core.errors import ServiceError
+
+    other = world.sites[world.other_customer.slug]
+    with pytest.raises(ServiceError, match="may not change the sites of Customer Other"):
+        bulk.start_bulk_job(kind=JobKind.BULK_REGENERATE, actor=_actor(world), organisation=world.reseller,
+                            site_ids=[other.pk])
+    assert not Job.objects.filter(kind=JobKind.BULK_REGENERATE).exists()
+
+
+@pytest.mark.worker
+def test_bulk_regenerate_through_a_real_worker_reaches_its_total(celery_worker_process, world):
+    client_org = CustomerFactory(parent=world.reseller, name="Many Sites Ltd", slug="many-sites")
+    for n in range(bulk.CHUNK_SIZE + 10):
+        SiteFactory(organisation=client_org, name=f"Shop {n:03d}")
+    client = client_for(world, "reseller_admin")
+    response = client.post(
+        f"/o/{world.reseller.slug}/sites/bulk/",
+        {"action": "regenerate", "scope": "filter", "organisation": client_org.slug},
+    )
+    assert response.status_code == 302
+    job = Job.objects.get(kind=JobKind.BULK_REGENERATE)
+    seen = set()
+
+    def finished():
+        job.refresh_from_db()
+        seen.add(job.progress_done)
+        return job.is_finished
+
+    wait_for(finished, timeout=180, interval=0.1, process=celery_worker_process)
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert job.progress_done == job.progress_total == bulk.CHUNK_SIZE + 10
+    assert job.result["new"] == bulk.CHUNK_SIZE + 10
+    assert Site.objects.filter(organisation=client_org, current_instruction_set__isnull=True).count() == 0
+    assert seen <= {0, bulk.CHUNK_SIZE, bulk.CHUNK_SIZE + 10}  # progress moves chunk by chunk
+    generated = AuditEvent.objects.filter(action="instructions.generated", organisation=client_org)
+    assert generated.count() == job.progress_total
+    assert set(generated.values_list("source", "actor_user_id")) == {("worker", None)}
+    partial = client.get(response["Location"], headers={"HX-Request": "true"})
+    assert partial.status_code == 286 and f"{job.progress_total} of {job.progress_total} sites done".encode() in partial.content
+
+
+def test_a_lost_bulk_job_can_be_sent_again():
+    """The sweeper re-sends queued jobs by kind (portal.jobs.services.TASK_FOR_KIND); a bulk kind
+    missing there would stop the sweep for every job behind it."""
+    from portal.jobs.services import TASK_FOR_KIND
+
+    for kind in bulk.BULK_KINDS:
+        assert TASK_FOR_KIND.get(kind) == "sites.tasks.run_site_bulk_job", kind
