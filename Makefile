@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/responder.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) var
