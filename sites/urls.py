@@ -1,11 +1,16 @@
 """Site, rollout and probe pages, below /o/<org_slug>/."""
 from django.urls import path
 
-from sites.views import dashboard, probes, rollouts, sites, transfer
+from sites.views import dashboard, probes, rollouts, sites, transfer, wizard
 
 urlpatterns = [
     path("sites/", sites.SiteListView.as_view(), name="site-list"),
-    path("sites/new/", sites.SiteCreateView.as_view(), name="site-create"),
+    # A new site: the step-by-step wizard, its live checks and rule preview (htmx), and the
+    # same questions on one page.
+    path("sites/new/", wizard.SiteWizardView.as_view(), name="site-create"),
+    path("sites/new/check/", wizard.SiteWizardCheckView.as_view(), name="site-wizard-check"),
+    path("sites/new/preview/", wizard.SiteWizardPreviewView.as_view(), name="site-wizard-preview"),
+    path("sites/new/form/", sites.SiteCreateView.as_view(), name="site-create-form"),
     # The dashboard's bulk actions, import and export, and the page of a bulk job.
     path("sites/bulk/", dashboard.SiteBulkView.as_view(), name="site-bulk"),
     path("sites/jobs/<int:job_pk>/", dashboard.SiteJobView.as_view(), name="site-job"),
