@@ -14,7 +14,9 @@ database ``DATABASE_URL`` names; that database is migrated and must not hold oth
   0 to all steps done or skipped, one rollout in 9 failed;
 - outbound verify probe runs: 5 sites in 10 proven recently, 1 proven 10 days ago (stale), 1
   proven then failed, 1 with an old proof and an open run waiting on the customer, 1 with an
-  expired run only, the rest never probed.
+  expired run only, the rest never probed;
+- the summaries the services keep as steps and runs change: each rollout's step counts, each
+  site's proof summary (``sites.services.proof.refresh_proof_summary``).
 
 Then, through Django's test ``Client`` (the whole middleware stack, templates included), it
 requests the dashboard as the big reseller's admin ``--requests`` times (default 200) over a mix of
@@ -26,7 +28,10 @@ Run from the repository root::
 
     .venv/bin/python bench/dashboard.py [--requests N] [--keep]
 
-``--keep`` keeps the SQLite file and reuses it on the next run (seeding skipped).
+``--keep`` keeps the SQLite file and reuses it on the next run (seeding skipped). On PostgreSQL,
+give an empty database of its own (``createdb -h 127.0.0.1 -U postgres bench_dashboard``, then
+``DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_dashboard``): it is seeded on the first
+run and reused on the next ones.
 """
 from __future__ import annotations
 
@@ -53,7 +58,14 @@ HOST_OS = ["windows", "linux"]
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Without DATABASE_URL: a fresh SQLite file, var/bench-dashboard.sqlite3.\n"
+        "On PostgreSQL: an empty database of its own, seeded on the first run and reused after:\n"
+        "  createdb -h 127.0.0.1 -U postgres bench_dashboard\n"
+        "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_dashboard .venv/bin/python bench/dashboard.py",
+    )
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--clients", type=int, default=100, help="client organisations of the big reseller")
     parser.add_argument("--sites-per-client", type=int, default=100)
@@ -109,6 +121,7 @@ def seed(clients: int, per_client: int) -> dict:
     from sites.models import (
         InstructionSet, ProbeRun, Rollout, RolloutStep, ServiceProfile, Site, StepState,
     )
+    from sites.services.proof import refresh_proof_summary
     from sites.services.rollouts import rollout_state_for
 
     User = get_user_model()
@@ -175,7 +188,11 @@ def seed(clients: int, per_client: int) -> dict:
                     states[finished] = StepState.FAILED
                 if k % 7 == 0 and finished:
                     states[0] = StepState.SKIPPED
-                rollout = Rollout(site_id=k, instruction_set=instruction_set, state=rollout_state_for(states))
+                rollout = Rollout(
+                    site_id=k, instruction_set=instruction_set, state=rollout_state_for(states),
+                    steps_total=len(states),
+                    steps_finished=sum(state in (StepState.DONE, StepState.SKIPPED) for state in states),
+                )
                 rollouts.append(rollout)
                 steps.append([
                     RolloutStep(
@@ -226,6 +243,8 @@ def seed(clients: int, per_client: int) -> dict:
             ProbeRun.objects.bulk_create(runs, batch_size=2000)
         # created_at is set on insert; the age of a settled run is its finish time.
         ProbeRun.objects.filter(finished_at__isnull=False).update(created_at=F("finished_at"))
+        # What sites.services.proof keeps as runs settle: each site's proof summary.
+        refresh_proof_summary(site_ids=Site.objects.values("pk"))
     return result
 
 

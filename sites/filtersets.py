@@ -2,39 +2,26 @@
 
 Built to stay fast at 10,000 sites with a number of queries that does not depend on them:
 
-- filters and sorts run on a lean queryset of the covered sites (``dashboard_scope``: no joins
-  beyond the organisation, no annotations) and add only what they need. The rollout-state filter
-  and "waiting on customer" test membership in one uncorrelated subquery each (rollouts in that
-  state; the few open probe runs). The proof flags are one index lookup per site (probe runs by
-  site and state, migration 0007), the latest-run test only for sites that ever failed. Sorting by
-  rollout progress or by last probe computes that one value per site;
-- ``dashboard_page`` then costs three queries (the count, the ids of one page, and every column
-  of those 50 rows: ``dashboard_columns``), or two with the flag filter (all ids, then the rows).
+- filters and sorts run on the lean queryset of the covered sites (``sites.selectors.
+  covered_sites``: no joins beyond the organisation, no annotations) and read columns: each
+  site's proof summary (``last_proven_at``, ``last_probe_state``, ``last_probe_at``, kept by
+  ``sites.services.proof``) and its current rollout's step counts (kept by ``sites.services.
+  rollouts.refresh_rollout_state``), joined from the rollouts alone for the rollout sort. The
+  rollout-state filter and "waiting on customer" test membership in one uncorrelated subquery
+  each (rollouts in that state; the few open probe runs);
+- ``dashboard_page`` then costs three queries: the count, the ids of one page, and every column
+  of those 50 rows (``dashboard_columns``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import django_filters
 from django.core.paginator import Page, Paginator
-from django.db.models import (
-    BooleanField,
-    Case,
-    Count,
-    DateTimeField,
-    Exists,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import NullIf
 from django.utils import timezone
 
 from portal.accounts.models import Organisation, OrganisationKind
@@ -47,18 +34,13 @@ from sites.models import (
     ProbeRunState,
     Rollout,
     RolloutState,
-    RolloutStep,
     Site,
-    StepState,
 )
-from sites.models.probe import OPEN_STATES
 from sites.models.site import REVERIFY_PERIOD_DAYS
-from sites.selectors import organisations_under
+from sites.selectors import covered_sites, current_rollout
 from sites.vendors import vendor_choices
 
 PAGE_SIZE = 50
-# Stands in for "no lower bound" in the proof cutoff (SQLite's MAX() is NULL if an argument is).
-_DAWN = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def covered_customers(actor: Actor, organisation: Organisation) -> QuerySet[Organisation]:
@@ -71,31 +53,12 @@ def covered_customers(actor: Actor, organisation: Organisation) -> QuerySet[Orga
     return customers
 
 
-def dashboard_scope(actor: Actor, organisation: Organisation) -> QuerySet[Site]:
-    """The sites ``sites_for`` lists (the same two rules: what the actor may see, what the
-    organisation covers), without its joins and annotations: what counting and paging need."""
-    return Site.objects.filter(organisation__in=visible_organisations(actor)).filter(
-        **organisations_under(organisation)
+def _waiting_runs(now: datetime) -> QuerySet[ProbeRun]:
+    """Outbound verify runs still waiting for the customer's probe client."""
+    return ProbeRun.objects.filter(
+        direction=ProbeDirection.OUTBOUND, purpose=ProbePurpose.VERIFY,
+        state=ProbeRunState.WAITING, expires_at__gt=now,
     )
-
-
-def _verify_runs():
-    return ProbeRun.objects.filter(direction=ProbeDirection.OUTBOUND, purpose=ProbePurpose.VERIFY)
-
-
-def _rollout_progress():
-    """Percent of the current rollout's steps done or skipped, in one correlated subquery."""
-    steps = RolloutStep.objects.filter(rollout__instruction_set_id=OuterRef("current_instruction_set_id"))
-    finished = Count("pk", filter=Q(state__in=[StepState.DONE, StepState.SKIPPED]))
-    return Subquery(
-        steps.order_by().values("rollout_id").annotate(p=finished * 100 / Count("pk")).values("p"),
-        output_field=IntegerField(),
-    )
-
-
-def _settled_runs():
-    """A site's settled outbound verify runs, latest first (as ``sites.selectors.with_proof``)."""
-    return _verify_runs().filter(site=OuterRef("pk")).exclude(state__in=OPEN_STATES).order_by("-created_at")
 
 
 def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, SimpleNamespace]:
@@ -103,82 +66,64 @@ def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, Simple
     in one query, as plain values (no model instances: 50 rows, a dozen columns):
 
     name, vendor, organisation slug and name, ``reverify``, ``public_address_changed_at``,
-    ``updated_at``; ``rollout_state``, ``steps_total`` and ``steps_finished`` (done or skipped) of
-    the current rollout; ``last_proven_at``, ``last_probe_state`` and ``last_probe_at`` of the
-    outbound verify probes (as ``with_proof``, so ``proof_flag`` reads them); ``waiting_run_id``,
-    an outbound probe run still waiting for the customer's probe client.
+    ``updated_at``; the proof summary (``last_proven_at``, ``last_probe_state``,
+    ``last_probe_at``: what ``proof_flag`` reads); ``rollout_state``, ``steps_total`` and
+    ``steps_finished`` (done or skipped) of the current rollout; ``waiting_run_id``, an outbound
+    probe run still waiting for the customer's probe client.
     """
-    runs = _verify_runs().filter(site=OuterRef("pk"))
-    settled = _settled_runs()
-    proven = runs.filter(state=ProbeRunState.PROVEN).order_by("-finished_at")
-    waiting = runs.filter(state=ProbeRunState.WAITING, expires_at__gt=now).order_by("-created_at")
-    steps = RolloutStep.objects.filter(
-        rollout__instruction_set_id=OuterRef("current_instruction_set_id")
-    ).order_by().values("rollout_id")
-    finished = Count("pk", filter=Q(state__in=[StepState.DONE, StepState.SKIPPED]))
-    rows = Site.objects.filter(pk__in=site_ids).order_by().values(
-        "pk", "name", "vendor", "reverify", "public_address_changed_at", "updated_at",
-        organisation_slug=F("organisation__slug"),
-        organisation_name=F("organisation__name"),
-        rollout_state=Subquery(
-            Rollout.objects.filter(instruction_set_id=OuterRef("current_instruction_set_id")).values("state")[:1]
-        ),
-        steps_total=Subquery(steps.annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
-        steps_finished=Subquery(steps.annotate(n=finished).values("n"), output_field=IntegerField()),
-        last_proven_at=Subquery(proven.values("finished_at")[:1]),
-        last_probe_state=Subquery(settled.values("state")[:1]),
-        last_probe_at=Subquery(settled.values("finished_at")[:1]),
-        waiting_run_id=Subquery(waiting.values("pk")[:1]),
+    waiting = _waiting_runs(now).filter(site=OuterRef("pk")).order_by("-created_at")
+    rows = (
+        Site.objects.filter(pk__in=site_ids)
+        .order_by()
+        .annotate(current_rollout=current_rollout())
+        .values(
+            "pk", "name", "vendor", "reverify", "public_address_changed_at", "updated_at",
+            "last_proven_at", "last_probe_state", "last_probe_at",
+            organisation_slug=F("organisation__slug"),
+            organisation_name=F("organisation__name"),
+            rollout_state=F("current_rollout__state"),
+            steps_total=F("current_rollout__steps_total"),
+            steps_finished=F("current_rollout__steps_finished"),
+            waiting_run_id=Subquery(waiting.values("pk")[:1]),
+        )
     )
     return {row["pk"]: SimpleNamespace(**row) for row in rows}
 
 
-def with_proof_state(sites: QuerySet[Site], *, now: datetime) -> QuerySet[Site]:
-    """``proof_flag`` in SQL, as two never-null booleans (for the flag filter):
+def proof_flag_q(flag: str, *, now: datetime) -> Q:
+    """``sites.selectors.proof_flag`` as a condition on the site's columns (no subquery per site),
+    and the dashboard's two other flags:
 
-    - ``is_failing``: the latest settled outbound probe failed;
-    - ``has_fresh_proof``: proven within the site's re-verification period, and not before its
-      last change of public address.
-
-    failing = is_failing; fresh = not failing and a fresh proof; stale = not failing, proven, no
-    fresh proof; unproven = not failing, never proven. Each test is an index lookup per site
-    (probe runs by site and state), the latest-run test only for sites that ever failed.
+    - failing: the latest settled probe failed; else
+    - unproven: never proven; stale: proven, but before the re-verification period began or
+      before the public address last changed; fresh: proven, and neither;
+    - waiting: an outbound run waits for the customer's probe client (whatever the proof);
+    - attention: something for the reseller to act on: failing, unproven or stale, and nobody
+      asked the customer yet (not waiting).
     """
-    runs = _verify_runs().filter(site=OuterRef("pk"))
-    settled = _settled_runs()
-    period = Case(
-        *(When(reverify=value, then=Value(now - timedelta(days=days))) for value, days in REVERIFY_PERIOD_DAYS.items()),
-        default=Value(_DAWN),
-        output_field=DateTimeField(),
+    failing = Q(last_probe_state=ProbeRunState.FAILED)
+    proven = Q(last_proven_at__isnull=False)
+    expired = Q(*(
+        Q(reverify=reverify, last_proven_at__lt=now - timedelta(days=days))
+        for reverify, days in REVERIFY_PERIOD_DAYS.items()
+    ), _connector=Q.OR)
+    within_period = ~Q(reverify__in=list(REVERIFY_PERIOD_DAYS)) | Q(*(
+        Q(reverify=reverify, last_proven_at__gte=now - timedelta(days=days))
+        for reverify, days in REVERIFY_PERIOD_DAYS.items()
+    ), _connector=Q.OR)
+    moved = Q(public_address_changed_at__gt=F("last_proven_at"))
+    same_address = Q(public_address_changed_at__isnull=True) | Q(
+        public_address_changed_at__lte=F("last_proven_at")
     )
-    cutoff = Greatest(period, Coalesce("public_address_changed_at", Value(_DAWN), output_field=DateTimeField()))
-    failing = Exists(runs.filter(state=ProbeRunState.FAILED)) & Q(
-        latest_settled_state=ProbeRunState.FAILED
-    )
-    return sites.annotate(
-        latest_settled_state=Subquery(settled.values("state")[:1]),
-        proof_cutoff=cutoff,
-        is_failing=Case(When(failing, then=Value(True)), default=Value(False), output_field=BooleanField()),
-        has_fresh_proof=Exists(
-            runs.filter(state=ProbeRunState.PROVEN, finished_at__gte=OuterRef("proof_cutoff"))
-        ),
-    )
-
-
-def _flag_q(flag: str, now: datetime) -> Q:
-    runs = _verify_runs().filter(site=OuterRef("pk"))
-    proven = Exists(runs.filter(state=ProbeRunState.PROVEN))
     # Open runs are few at any time (they expire within PROBE_TOKEN_TTL): one list for the query.
-    open_runs = _verify_runs().filter(state=ProbeRunState.WAITING, expires_at__gt=now)
-    waiting = Q(pk__in=open_runs.values("site_id"))
+    waiting = Q(pk__in=_waiting_runs(now).values("site_id"))
     return {
-        "failing": Q(is_failing=True),
-        "unproven": Q(is_failing=False) & ~proven,
-        "stale": Q(is_failing=False, has_fresh_proof=False) & proven,
-        "fresh": Q(is_failing=False, has_fresh_proof=True),
+        "failing": failing,
+        "unproven": ~failing & ~proven,
+        "stale": ~failing & proven & (expired | moved),
+        "fresh": ~failing & proven & within_period & same_address,
         "waiting": waiting,
-        # Something for the reseller to act on: not proven now, and nobody asked the customer yet.
-        "attention": ~waiting & (Q(is_failing=True) | Q(has_fresh_proof=False)),
+        "attention": ~waiting & (failing | ~proven | expired | moved),
     }[flag]
 
 
@@ -209,7 +154,8 @@ DEFAULT_SORT = ("organisation__name", "name")
 class SortFilter(django_filters.OrderingFilter):
     """Sort by one whitelisted column; empty values last either way; ties broken by name and id.
 
-    Sorting by rollout progress or last probe annotates just that column.
+    Sorting by rollout progress joins the current rollouts and computes it from their step
+    counts; every other sort is a column of the site or its organisation.
     """
 
     def filter(self, qs, value):
@@ -219,16 +165,18 @@ class SortFilter(django_filters.OrderingFilter):
         for key in value:
             field = self.param_map[key.lstrip("-")]
             if field == "progress":
-                qs = qs.annotate(progress=_rollout_progress())
-            elif field == "last_probe_at":
-                qs = qs.annotate(last_probe_at=Subquery(_settled_runs().values("finished_at")[:1]))
+                qs = qs.annotate(
+                    current_rollout=current_rollout(),
+                    progress=F("current_rollout__steps_finished") * 100
+                    / NullIf(F("current_rollout__steps_total"), 0),
+                )
             descending = key.startswith("-")
             ordering.append(F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True))
         return qs.order_by(*ordering, "name", "pk")
 
 
 class SiteFilterSet(django_filters.FilterSet):
-    """The dashboard's filters over ``dashboard_scope``. ``organisation`` offers only the customer
+    """The dashboard's filters over ``covered_sites``. ``organisation`` offers only the customer
     organisations the page covers, so another tenant's organisation is an invalid choice."""
 
     q = django_filters.CharFilter(method="search", label="Search")
@@ -254,12 +202,6 @@ class SiteFilterSet(django_filters.FilterSet):
         self.now = now
         self.filters["organisation"].queryset = covered_customers(actor, organisation)
 
-    @property
-    def filters_per_site(self) -> bool:
-        """Whether a filter tests a value derived from each site's probes (the flag filter): then
-        counting costs as much as listing."""
-        return self.is_valid() and bool(self.form.cleaned_data.get("flag"))
-
     def search(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(name__icontains=value) if value else queryset
@@ -272,13 +214,13 @@ class SiteFilterSet(django_filters.FilterSet):
         return queryset.filter(current_instruction_set_id__in=in_state.values("instruction_set_id"))
 
     def filter_flag(self, queryset, name, value):
-        return with_proof_state(queryset, now=self.now).filter(_flag_q(value, self.now))
+        return queryset.filter(proof_flag_q(value, now=self.now))
 
 
 def dashboard_filterset(actor: Actor, organisation: Organisation, data, *, now=None) -> SiteFilterSet:
     """The dashboard's filterset over the sites the organisation covers, bound to ``data``."""
     now = now or timezone.now()
-    return SiteFilterSet(data, dashboard_scope(actor, organisation), actor=actor,
+    return SiteFilterSet(data, covered_sites(actor, organisation), actor=actor,
                          organisation=organisation, now=now)
 
 
@@ -289,19 +231,14 @@ class DashboardPage:
 
 
 def dashboard_page(filterset: SiteFilterSet, page_number) -> DashboardPage:
-    """One page of the filtered, sorted sites in three queries (count, ids of the page, rows with
-    every column), or two when the flag filter tests each site's probes (all ids, rows).
+    """One page of the filtered, sorted sites in three queries: the count, the ids of the page,
+    and the rows with every column (``dashboard_columns``).
 
     An invalid filter (another tenant's organisation, an unknown vendor…) lists nothing rather
     than being ignored.
     """
     queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    ids = queryset.values_list("pk", flat=True)
-    if filterset.filters_per_site:
-        # Every site is tested either way: one query for all the ids rather than one to count and
-        # another for the page. (A sort alone is cheap to count, and SQL keeps only its top 50.)
-        ids = list(ids)
-    page = Paginator(ids, PAGE_SIZE).get_page(page_number)
+    page = Paginator(queryset.values_list("pk", flat=True), PAGE_SIZE).get_page(page_number)
     ids = list(page.object_list)
     columns = dashboard_columns(ids, now=filterset.now) if ids else {}
     return DashboardPage(page=page, rows=[columns[pk] for pk in ids if pk in columns])

@@ -1,7 +1,10 @@
 """Reads of sites and rollouts, scoped to the actor and to the organisation in the URL."""
 from datetime import timedelta
+from functools import lru_cache
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db import connection
+from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.shortcuts import get_object_or_404
 
@@ -10,9 +13,6 @@ from portal.accounts.permissions import Actor
 from portal.accounts.selectors import visible_organisations
 from sites.models import (
     InstructionSet,
-    ProbeDirection,
-    ProbePurpose,
-    ProbeRun,
     ProbeRunState,
     RolloutState,
     RolloutStep,
@@ -30,24 +30,40 @@ def organisations_under(organisation: Organisation) -> dict:
     return {"organisation": organisation}
 
 
+def covered_sites(actor: Actor, organisation: Organisation) -> QuerySet[Site]:
+    """The sites an organisation's pages cover (a customer's own, a reseller's clients', every
+    site for the provider) that the actor may see: both rules, and nothing else (no annotations,
+    no joins beyond the organisation, no order). Every list of sites starts here: ``sites_for``,
+    the dashboard (``sites.filtersets``)."""
+    return Site.objects.filter(organisation__in=visible_organisations(actor)).filter(
+        **organisations_under(organisation)
+    )
+
+
+def current_rollout() -> FilteredRelation:
+    """The rollout of the site's current instruction set, as a join of the rollouts alone (not
+    through the instruction sets, whose rows are large): ``.annotate(current_rollout=
+    current_rollout())``, then ``current_rollout__state`` and so on. At most one row: a rollout
+    per instruction set."""
+    return FilteredRelation(
+        "rollouts", condition=Q(rollouts__instruction_set_id=F("current_instruction_set_id"))
+    )
+
+
 def with_proof(sites: QuerySet[Site]) -> QuerySet[Site]:
-    """Annotate each site with its latest outbound proof: when proven, and the last run's state."""
-    outbound = ProbeRun.objects.filter(
-        site=OuterRef("pk"), direction=ProbeDirection.OUTBOUND, purpose=ProbePurpose.VERIFY
-    )
-    proven = outbound.filter(state=ProbeRunState.PROVEN).order_by("-finished_at")
-    latest = outbound.exclude(state__in=[ProbeRunState.WAITING, ProbeRunState.RUNNING]).order_by("-created_at")
-    return sites.annotate(
-        last_proven_at=Subquery(proven.values("finished_at")[:1]),
-        last_probe_state=Subquery(latest.values("state")[:1]),
-    )
+    """``sites`` as they are: the proof summary ``proof_flag`` reads is stored on each site now
+    (``sites.services.proof``). Kept for callers written before."""
+    return sites
 
 
 def proof_flag(site: Site, *, now=None) -> str:
-    """"failing", "stale", "unproven" or "" (fresh), from a site annotated by ``with_proof``.
+    """"failing", "stale", "unproven" or "" (fresh), from the site's proof summary
+    (``last_probe_state``, ``last_proven_at``: see ``sites.services.proof``).
 
-    Stale: older than the site's re-verification period, or older than its last change of
-    public address (the proof was about another address).
+    Failing: the latest settled outbound verification probe failed. Stale: the last proof is
+    older than the site's re-verification period, or older than its last change of public
+    address (the proof was about another address). ``sites.filtersets.proof_flag_q`` is the same
+    test in SQL.
     """
     if getattr(site, "last_probe_state", None) == ProbeRunState.FAILED:
         return "failing"
@@ -63,38 +79,129 @@ def proof_flag(site: Site, *, now=None) -> str:
 
 
 def sites_for(actor: Actor, organisation: Organisation) -> QuerySet[Site]:
-    """The sites an organisation's pages list, with the state of each one's current rollout
-    and its latest proof (see ``proof_flag``)."""
-    return with_proof(
-        Site.objects.filter(organisation__in=visible_organisations(actor))
-        .filter(**organisations_under(organisation))
+    """The sites an organisation's pages list (``covered_sites``), with their organisation, the
+    state of each one's current rollout (``rollout_state``) and its proof summary (see
+    ``proof_flag``)."""
+    return (
+        covered_sites(actor, organisation)
         .select_related("organisation")
-        .annotate(rollout_state=F("current_instruction_set__rollout__state"))
+        .annotate(current_rollout=current_rollout(), rollout_state=F("current_rollout__state"))
         .order_by("organisation__name", "name")
     )
 
 
 def rollouts_in_progress(actor: Actor, organisation: Organisation) -> QuerySet[Site]:
     """Sites whose current rollout is under way."""
-    return sites_for(actor, organisation).filter(
-        current_instruction_set__rollout__state=RolloutState.IN_PROGRESS
-    )
+    return sites_for(actor, organisation).filter(rollout_state=RolloutState.IN_PROGRESS)
 
 
 def site_for(actor: Actor, organisation: Organisation, pk: int) -> Site:
     """One site of the organisation in the URL, if the actor may see it; else Http404."""
-    queryset = with_proof(
-        Site.objects.filter(
-            organisation=organisation, organisation__in=visible_organisations(actor)
-        ).select_related("organisation", "profile", "current_instruction_set__rollout")
-    )
+    queryset = Site.objects.filter(
+        organisation=organisation, organisation__in=visible_organisations(actor)
+    ).select_related("organisation", "profile", "current_instruction_set__rollout")
     return get_object_or_404(queryset, pk=pk)
 
 
-def rollout_steps(instruction_set: InstructionSet) -> list[tuple[RolloutStep, dict]]:
-    """The rollout's steps, each beside the step content it follows (in position order)."""
+def site_progress_for(organisation: Organisation, pk: int) -> Site:
+    """The site ``pk`` of ``organisation`` (else Http404), loaded only for its rollout's progress:
+    the current instruction set (version, documents) and its rollout; no profile, description,
+    rules or proof. What the live part of the site page shows.
+
+    ``organisation`` is one ``organisation_for`` returned (``OrganisationMixin`` loads it so), so
+    the actor may see it and its sites; ``site.organisation`` is set to it.
+    """
+    queryset = (
+        Site.objects.filter(organisation=organisation)
+        .select_related("current_instruction_set__rollout")
+        .only(
+            "name",
+            "organisation_id",
+            "current_instruction_set__site",
+            "current_instruction_set__version",
+            "current_instruction_set__created_at",
+            "current_instruction_set__documents",
+            "current_instruction_set__rollout__state",
+        )
+    )
+    site = get_object_or_404(queryset, pk=pk)
+    site.organisation = organisation
+    return site
+
+
+_STEPS = "current_instruction_set__rollout__steps__"
+# Stand-ins for the parameters when the query below is compiled, to find them in its parameters.
+_ORGANISATION, _SITE = -7_000_001, -7_000_002
+
+
+def site_progress_key(organisation: Organisation, pk: int) -> tuple:
+    """What the live part of the site ``pk`` of ``organisation`` shows and may change, as the
+    database's raw values, in one query: the current instruction set (id, version, when made),
+    its rollout (id, state), and each step (id, state, note, when and by whom changed) in
+    position order. Http404 when the organisation has no such site (``organisation`` as for
+    ``site_progress_for``).
+
+    The open site page polls it every 2 s and renders the page's live part again only when it
+    changed (``SiteDetailView``). The query is compiled by the ORM once per process and then
+    run with each request's parameters: compiling it costs more than running it.
+    """
+    sql, params = _site_progress_sql(connection.vendor)
+    values = {_ORGANISATION: organisation.pk, _SITE: pk}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [values.get(param, param) for param in params])
+        rows = tuple(cursor.fetchall())
+    if not rows:
+        raise Http404("No such site.")
+    return rows
+
+
+@lru_cache(maxsize=4)
+def _site_progress_sql(vendor: str) -> tuple[str, tuple]:
+    query = (
+        Site.objects.filter(organisation_id=_ORGANISATION, pk=_SITE)
+        .values_list(
+            "current_instruction_set_id",
+            "current_instruction_set__version",
+            "current_instruction_set__created_at",
+            "current_instruction_set__rollout__id",
+            "current_instruction_set__rollout__state",
+            f"{_STEPS}id",
+            f"{_STEPS}state",
+            f"{_STEPS}note",
+            f"{_STEPS}changed_at",
+            f"{_STEPS}changed_by__username",
+        )
+        .order_by(f"{_STEPS}position")
+        .query
+    )
+    sql, params = query.sql_with_params()
+    if not {_ORGANISATION, _SITE} <= set(params):
+        raise RuntimeError("the site progress query lost a parameter")
+    return sql, tuple(params)
+
+
+def previous_version(instruction_set: InstructionSet) -> InstructionSet | None:
+    """The version before ``instruction_set`` (its number and documents only), if there is one."""
+    if instruction_set.version <= 1:
+        return None
+    return (
+        InstructionSet.objects.filter(site_id=instruction_set.site_id, version=instruction_set.version - 1)
+        .only("version", "documents")
+        .first()
+    )
+
+
+def rollout_steps(
+    instruction_set: InstructionSet, *, badges_only: bool = False
+) -> list[tuple[RolloutStep, dict]]:
+    """The rollout's steps, each beside the step content it follows (in position order).
+
+    ``badges_only``: each step loaded with only what its badge shows (state, note, who, when).
+    """
     content = [step for document in instruction_set.documents for step in document["steps"]]
-    steps = list(instruction_set.rollout.steps.select_related("changed_by").order_by("position"))
+    steps = instruction_set.rollout.steps.select_related("changed_by").order_by("position")
+    if badges_only:
+        steps = steps.only("state", "note", "changed_at", "changed_by__username")
     return list(zip(steps, content, strict=True))
 
 

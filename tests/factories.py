@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from portal.accounts.models import Membership, Organisation, OrganisationKind, Role
@@ -13,6 +14,7 @@ from portal.jobs.models import Job, JobKind
 from sites.instructions import build_instructions
 from sites.models import (
     InstructionSet,
+    ProbeAttempt,
     ProbeObservation,
     ProbeRun,
     Rollout,
@@ -20,6 +22,8 @@ from sites.models import (
     ServiceProfile,
     Site,
 )
+from sites.services.proof import refresh_proof_summary
+from sites.services.rollouts import refresh_rollout_state
 
 PASSWORD = "correct horse battery staple"
 
@@ -151,8 +155,11 @@ class RolloutFactory(factory.django.DjangoModelFactory):
 
 
 class RolloutStepFactory(factory.django.DjangoModelFactory):
+    """A step; its rollout's state and step counts follow, as ``refresh_rollout_state`` keeps them."""
+
     class Meta:
         model = RolloutStep
+        skip_postgeneration_save = True
 
     rollout = factory.SubFactory(RolloutFactory)
     position = factory.Sequence(lambda n: n + 1)
@@ -163,9 +170,22 @@ class RolloutStepFactory(factory.django.DjangoModelFactory):
     title = factory.LazyAttribute(lambda o: f"Step {o.position}")
     kind = "change"
 
+    @factory.post_generation
+    def _rollout_summary(obj, create, extracted, **kwargs):
+        if create:
+            with transaction.atomic():
+                refresh_rollout_state(obj.rollout)
+
 
 class ProbeRunFactory(factory.django.DjangoModelFactory):
-    """A probe run as the service opens one (use ``start_probe_run`` to test the opening itself)."""
+    """A probe run as the service opens one (use ``start_probe_run`` to test the opening itself),
+    or a settled one (``state``, ``finished_at`` and ``created_at`` given: ``created_at`` is set
+    after the insert, which would otherwise stamp it now).
+
+    The site's proof summary follows, as ``sites.services.proof`` keeps it when a run settles:
+    give the times here rather than changing the run afterwards (or call
+    ``refresh_proof_summary`` after such a change).
+    """
 
     class Meta:
         model = ProbeRun
@@ -176,6 +196,15 @@ class ProbeRunFactory(factory.django.DjangoModelFactory):
     expected = factory.LazyFunction(lambda: [{"protocol": "tcp", "port": 4401}])
     token = factory.Sequence(lambda n: f"{n}.4102444800.test-nonce.test-mac-{n}")
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=30))
+
+    @classmethod
+    def _create(cls, model_class, *args, created_at=None, **kwargs):
+        run = super()._create(model_class, *args, **kwargs)
+        if created_at is not None:
+            model_class.objects.filter(pk=run.pk).update(created_at=created_at)
+            run.created_at = created_at
+        refresh_proof_summary(site_ids=[run.site_id])
+        return run
 
 
 class ProbeObservationFactory(factory.django.DjangoModelFactory):
@@ -190,6 +219,17 @@ class ProbeObservationFactory(factory.django.DjangoModelFactory):
     observed_port = 50123
     outcome = "ok"
     received_at = factory.LazyFunction(timezone.now)
+
+
+class ProbeAttemptFactory(factory.django.DjangoModelFactory):
+    """A worker's try at an inbound check (``claim_inbound_run`` opens them in the product)."""
+
+    class Meta:
+        model = ProbeAttempt
+
+    run = factory.SubFactory(ProbeRunFactory, direction="inbound", state="running", attempts=1)
+    number = factory.LazyAttribute(lambda o: o.run.attempts or 1)
+    started_at = factory.LazyFunction(timezone.now)
 
 
 class JobFactory(factory.django.DjangoModelFactory):

@@ -349,6 +349,14 @@ class ProbeObservationSerializer(serializers.Serializer):
     received_at = serializers.DateTimeField()
 
 
+class ProbeAttemptSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    outcome = serializers.CharField(help_text="running, finished, lost (worker stopped; sent again) or gave_up.")
+    detail = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
 class ExpectedPortSerializer(serializers.Serializer):
     protocol = serializers.CharField()
     port = serializers.IntegerField()
@@ -366,8 +374,8 @@ class ProbeRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProbeRun
         fields = [
-            "id", "direction", "purpose", "state", "expected", "token", "instruction_set",
-            "expires_at", "attempts", "outcome", "created_by", "created_at", "started_at",
+            "id", "direction", "purpose", "source", "state", "expected", "token", "instruction_set",
+            "expires_at", "attempts", "check_requested_at", "outcome", "created_by", "created_at", "started_at",
             "finished_at",
         ]
         read_only_fields = fields
@@ -387,9 +395,12 @@ class ProbeRunSerializer(serializers.ModelSerializer):
 
 class ProbeRunDetailSerializer(ProbeRunSerializer):
     observations = serializers.SerializerMethodField()
+    attempt_rows = ProbeAttemptSerializer(
+        many=True, read_only=True, help_text="Each worker's try at an inbound check."
+    )
 
     class Meta(ProbeRunSerializer.Meta):
-        fields = [*ProbeRunSerializer.Meta.fields, "observations"]
+        fields = [*ProbeRunSerializer.Meta.fields, "attempt_rows", "observations"]
         read_only_fields = fields
 
     OBSERVATION_LIMIT = 100

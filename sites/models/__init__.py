@@ -1,23 +1,29 @@
 """The sites domain's models: one module per concept."""
 from sites.models.instruction_set import InstructionSet
 from sites.models.probe import (
+    AttemptOutcome,
+    ProbeAttempt,
     ProbeDirection,
     ProbeObservation,
     ProbePurpose,
     ProbeRun,
     ProbeRunState,
+    ProbeSource,
 )
 from sites.models.profile import ServiceProfile
 from sites.models.rollout import Rollout, RolloutState, RolloutStep, StepState
 from sites.models.site import Site
 
 __all__ = [
+    "AttemptOutcome",
     "InstructionSet",
+    "ProbeAttempt",
     "ProbeDirection",
     "ProbeObservation",
     "ProbePurpose",
     "ProbeRun",
     "ProbeRunState",
+    "ProbeSource",
     "Rollout",
     "RolloutState",
     "RolloutStep",

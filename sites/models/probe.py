@@ -25,6 +25,12 @@ class ProbeRunState(models.TextChoices):
 OPEN_STATES = (ProbeRunState.WAITING, ProbeRunState.RUNNING)
 
 
+class ProbeSource(models.TextChoices):
+    PERSON = "person", "Started on the site page"
+    AGENT = "agent", "Started by the probe agent on the backup host"
+    SCHEDULE = "schedule", "Started by the re-verification schedule"
+
+
 class ProbeRun(models.Model):
     """One probe of a site: a token, the ports and protocols to prove, and the outcome.
 
@@ -40,10 +46,14 @@ class ProbeRun(models.Model):
     direction = models.CharField(max_length=10, choices=ProbeDirection.choices)
     purpose = models.CharField(max_length=12, choices=ProbePurpose.choices, default=ProbePurpose.VERIFY)
     state = models.CharField(max_length=12, choices=ProbeRunState.choices, default=ProbeRunState.WAITING)
+    source = models.CharField(max_length=10, choices=ProbeSource.choices, default=ProbeSource.PERSON)
     expected = models.JSONField(default=list)
     token = models.CharField(max_length=120, unique=True, blank=True)
     expires_at = models.DateTimeField()
+    # Inbound checks only: how many times a worker claimed the check (one ProbeAttempt row each),
+    # and when someone asked for it (a lost message leaves the run waiting with this set).
     attempts = models.PositiveIntegerField(default=0)
+    check_requested_at = models.DateTimeField(null=True, blank=True)
     outcome = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -66,6 +76,34 @@ class ProbeRun(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+
+class AttemptOutcome(models.TextChoices):
+    RUNNING = "running", "Running"
+    FINISHED = "finished", "Finished"
+    LOST = "lost", "Worker stopped; sent again"
+    GAVE_UP = "gave_up", "Worker stopped; given up"
+
+
+class ProbeAttempt(models.Model):
+    """One worker's try at an inbound check: a run is tried again when its worker dies mid-check
+    (``requeue_stuck_inbound_runs``), and each try is kept, so support can see what happened."""
+
+    run = models.ForeignKey(ProbeRun, on_delete=models.CASCADE, related_name="attempt_rows")
+    number = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=AttemptOutcome.choices, default=AttemptOutcome.RUNNING)
+    detail = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="one_probe_attempt_per_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of probe #{self.run_id}: {self.get_outcome_display()}"
 
 
 class ProbeObservation(models.Model):

@@ -28,6 +28,12 @@ class Rollout(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Kept with ``state`` by ``sites.services.rollouts.refresh_rollout_state`` (whoever changes a
+    # step), so that lists show and sort by progress without counting steps.
+    steps_total = models.PositiveIntegerField(default=0, editable=False)
+    steps_finished = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Steps done or skipped"
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -36,18 +36,38 @@ class Site(models.Model):
         help_text="How often the proof must be renewed before the site is flagged as stale.",
     )
     public_address_changed_at = models.DateTimeField(null=True, blank=True)
+    # The probe agent's key (sites.probes.agent) is derived, never stored: each new key bumps the
+    # version, which revokes the one before; revoking turns the agent off (the version stays, so
+    # an old key never comes back).
+    agent_key_version = models.PositiveIntegerField(default=0)
+    agent_enabled = models.BooleanField(default=False)
+    # The proof flag ("stale", "failing", "") its people were last told about, so the
+    # re-verification schedule mails them once per change, not once per run.
+    notified_flag = models.CharField(max_length=10, blank=True)
     current_instruction_set = models.ForeignKey(
         "sites.InstructionSet", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The summary of the site's outbound verification probes, kept by ``sites.services.proof``
+    # whenever such a run closes, so that lists filter and sort on columns (``proof_flag`` in
+    # ``sites.selectors`` reads them): when the path was last proven; the state and finish time
+    # of the latest settled run ("" and null: never settled).
+    last_proven_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_probe_state = models.CharField(max_length=12, blank=True, editable=False)
+    last_probe_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "name"], name="site_name_unique_in_org")
         ]
-        indexes = [models.Index(fields=["vendor"], name="site_vendor")]
+        indexes = [
+            models.Index(fields=["vendor"], name="site_vendor"),
+            # The dashboard's "probe failed" flag, and its "Last probe" sort (oldest first).
+            models.Index(fields=["last_probe_state"], name="site_last_probe_state"),
+            models.Index(fields=["last_probe_at"], name="site_last_probe_at"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -18,17 +18,21 @@ from django.utils import timezone
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from sites.models import (
+    AttemptOutcome,
+    ProbeAttempt,
     ProbeDirection,
     ProbeObservation,
     ProbePurpose,
     ProbeRun,
     ProbeRunState,
+    ProbeSource,
     RolloutStep,
     Site,
     StepState,
 )
 from sites.policy import inbound_ports
 from sites.probes.tokens import issue_token
+from sites.services.proof import record_probe_outcome
 from sites.services.rollouts import refresh_rollout_state
 
 
@@ -46,19 +50,24 @@ def expected_ports(site: Site, direction: str) -> list[dict]:
     return [{"protocol": p.protocol, "port": p.port} for p in ports]
 
 
+class ProbeRateLimited(ServiceError):
+    """Too many probe runs just now (an API or agent answers 429)."""
+
+
 def _check_rate_limits(site: Site) -> None:
     """At most PROBE_RUNS_PER_SITE runs per site and PROBE_RUNS_PER_ORGANISATION per organisation
     in the last PROBE_RATE_WINDOW seconds: probes are not a scanner, whoever asks."""
     since = timezone.now() - timedelta(seconds=settings.PROBE_RATE_WINDOW)
     recent = ProbeRun.objects.filter(created_at__gte=since)
     if recent.filter(site=site).count() >= settings.PROBE_RUNS_PER_SITE:
-        raise ServiceError("", "This site was probed many times just now; wait a few minutes.")
+        raise ProbeRateLimited("", "This site was probed many times just now; wait a few minutes.")
     if recent.filter(site__organisation_id=site.organisation_id).count() >= settings.PROBE_RUNS_PER_ORGANISATION:
-        raise ServiceError("", "Your organisation started many probes just now; wait a few minutes.")
+        raise ProbeRateLimited("", "Your organisation started many probes just now; wait a few minutes.")
 
 
 def start_probe_run(
-    *, site: Site, direction: str, purpose: str = ProbePurpose.VERIFY, actor=None
+    *, site: Site, direction: str, purpose: str = ProbePurpose.VERIFY, actor=None,
+    source: str = ProbeSource.PERSON,
 ) -> ProbeRun:
     """Open a probe run with its token. An outbound run waits for the client on the backup host;
     an inbound run waits until the customer's listener runs (``launch_inbound_check``)."""
@@ -90,6 +99,7 @@ def start_probe_run(
             expected=expected_ports(site, direction),
             expires_at=expires_at,
             created_by=actor,
+            source=source,
         )
         run.token = issue_token(probe_key(), run.pk, int(expires_at.timestamp()))
         run.save(update_fields=["token"])
@@ -97,20 +107,27 @@ def start_probe_run(
             action="probe.started",
             organisation=site.organisation,
             target=run,
-            after={"direction": direction, "purpose": purpose, "expected": run.expected},
+            after={"direction": direction, "purpose": purpose, "expected": run.expected, "source": source},
         )
     return run
 
 
 def launch_inbound_check(*, run: ProbeRun, actor=None) -> None:
-    """Queue the worker's connection to the site's public address (the listener now runs)."""
+    """Queue the worker's connection to the site's public address (the listener now runs).
+
+    ``check_requested_at`` is set with a conditional update, so a double click queues one check,
+    and a message lost on the way can be told from "not asked yet" (``requeue_stuck_inbound_runs``).
+    """
     from sites.tasks import run_inbound_check
 
     if run.direction != ProbeDirection.INBOUND:
         raise ServiceError("direction", "Only an inbound probe is checked from the portal's side.")
-    if run.state != ProbeRunState.WAITING:
-        raise ServiceError("", "This probe was checked already; start a new one to check again.")
     with transaction.atomic():
+        asked = ProbeRun.objects.filter(
+            pk=run.pk, state=ProbeRunState.WAITING, check_requested_at__isnull=True
+        ).update(check_requested_at=timezone.now())
+        if not asked:
+            raise ServiceError("", "This probe was checked already; start a new one to check again.")
         record_event(
             action="probe.check_requested", organisation=run.site.organisation, target=run,
             after={"public_address": run.site.public_address},
@@ -211,6 +228,7 @@ def _close(run: ProbeRun, state: str, outcome: dict) -> None:
     before = {"state": run.state}
     run.state, run.outcome, run.finished_at = state, outcome, timezone.now()
     run.save(update_fields=["state", "outcome", "finished_at"])
+    record_probe_outcome(run)  # the site's proof summary follows
     record_event(
         action=f"probe.{state}",
         organisation=run.site.organisation,
@@ -268,13 +286,25 @@ def expire_probe_runs() -> int:
 
 
 def claim_inbound_run(*, run_id: int) -> ProbeRun | None:
-    """Move a waiting inbound run to checking; None when another delivery already has it."""
-    claimed = ProbeRun.objects.filter(
-        pk=run_id, state=ProbeRunState.WAITING, direction=ProbeDirection.INBOUND
-    ).update(state=ProbeRunState.RUNNING, started_at=timezone.now(), attempts=models.F("attempts") + 1)
-    if not claimed:
-        return None
-    return ProbeRun.objects.select_related("site__organisation", "site__profile").get(pk=run_id)
+    """Move a waiting inbound run to checking and open its next attempt; None when another
+    delivery already has it."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = ProbeRun.objects.filter(
+            pk=run_id, state=ProbeRunState.WAITING, direction=ProbeDirection.INBOUND
+        ).update(state=ProbeRunState.RUNNING, started_at=now, attempts=models.F("attempts") + 1)
+        if not claimed:
+            return None
+        run = ProbeRun.objects.select_related("site__organisation", "site__profile").get(pk=run_id)
+        ProbeAttempt.objects.create(run=run, number=run.attempts, started_at=now)
+    return run
+
+
+def _end_attempt(run: ProbeRun, outcome: str, detail: str = "") -> None:
+    """Close the run's running attempt (the latest claim's), if any."""
+    ProbeAttempt.objects.filter(
+        run=run, number=run.attempts, outcome=AttemptOutcome.RUNNING
+    ).update(outcome=outcome, detail=detail[:300], finished_at=timezone.now())
 
 
 def finish_inbound_run(*, run_id: int, results: list[Seen], refusal: str = "") -> ProbeRun:
@@ -283,6 +313,7 @@ def finish_inbound_run(*, run_id: int, results: list[Seen], refusal: str = "") -
     run = settle_run(run_id=run_id)
     with transaction.atomic():
         run = ProbeRun.objects.select_for_update().select_related("site__organisation").get(pk=run_id)
+        _end_attempt(run, AttemptOutcome.FINISHED, refusal or run.outcome.get("message", ""))
         if not run.is_open:
             return run
         failures = [s for s in results if s.outcome != "ok"]
@@ -300,7 +331,8 @@ INBOUND_CHECK_MAX_ATTEMPTS = 3
 
 def requeue_stuck_inbound_runs(*, older_than_seconds: float | None = None) -> int:
     """Send again the inbound checks still running ``older_than_seconds`` (default: the task time
-    limit) after they were claimed; return how many were sent.
+    limit) after they were claimed, and those asked for that long ago whose message never reached
+    a worker; return how many were sent.
 
     Past the time limit no worker can still be checking (Celery kills a task at its hard limit), so
     the check's worker died or was killed. Its redelivered message finds the run running and leaves
@@ -319,7 +351,7 @@ def requeue_stuck_inbound_runs(*, older_than_seconds: float | None = None) -> in
     stuck = ProbeRun.objects.filter(
         state=ProbeRunState.RUNNING, direction=ProbeDirection.INBOUND, started_at__lte=cutoff
     ).values_list("pk", flat=True)
-    sent = 0
+    sent = _resend_lost_check_requests(cutoff=now - timedelta(seconds=settings.JOB_REQUEUE_AFTER), now=now)
     for run_id in list(stuck):
         with transaction.atomic():
             run = (
@@ -330,13 +362,15 @@ def requeue_stuck_inbound_runs(*, older_than_seconds: float | None = None) -> in
             if run.state != ProbeRunState.RUNNING or run.started_at > cutoff:
                 continue  # finished, or claimed again, meanwhile
             if run.attempts >= INBOUND_CHECK_MAX_ATTEMPTS:
+                _end_attempt(run, AttemptOutcome.GAVE_UP, "The worker stopped during the check.")
                 _close(run, ProbeRunState.FAILED, {
                     "message": f"The check did not finish in {run.attempts} attempts: "
                     "its worker stopped each time.",
                 })
                 continue
             resend = run.expires_at > now
-            ProbeRun.objects.filter(pk=run_id).update(state=ProbeRunState.WAITING)
+            _end_attempt(run, AttemptOutcome.LOST, "The worker stopped during the check.")
+            ProbeRun.objects.filter(pk=run_id).update(state=ProbeRunState.WAITING, check_requested_at=now)
             record_event(
                 action="probe.requeued",
                 organisation=run.site.organisation,
@@ -348,3 +382,24 @@ def requeue_stuck_inbound_runs(*, older_than_seconds: float | None = None) -> in
                 transaction.on_commit(lambda run_id=run_id: run_inbound_check.delay(run_id))
                 sent += 1
     return sent
+
+
+def _resend_lost_check_requests(*, cutoff, now) -> int:
+    """Send again the checks asked for before ``cutoff`` that no worker has claimed: their
+    message was lost (a broker restart without persistence, say). Sending one twice is safe:
+    the first delivery claims the run, the second finds it claimed and does nothing."""
+    from sites.tasks import run_inbound_check
+
+    lost = list(
+        ProbeRun.objects.filter(
+            state=ProbeRunState.WAITING,
+            direction=ProbeDirection.INBOUND,
+            check_requested_at__lte=cutoff,
+            expires_at__gt=now,
+        ).values_list("pk", flat=True)
+    )
+    for run_id in lost:
+        # Pushed forward, so the next sweep waits another period before sending it again.
+        ProbeRun.objects.filter(pk=run_id).update(check_requested_at=now)
+        run_inbound_check.delay(run_id)
+    return len(lost)

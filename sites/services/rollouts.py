@@ -7,6 +7,8 @@ from portal.core.errors import ServiceError
 from sites.models import Rollout, RolloutState, RolloutStep, StepState
 
 NOTE_LIMIT = 2000
+# A step counts towards the rollout's progress (``Rollout.steps_finished``) once done or skipped.
+FINISHED_STATES = (StepState.DONE, StepState.SKIPPED)
 
 
 def rollout_state_for(step_states: list[str]) -> str:
@@ -15,22 +17,38 @@ def rollout_state_for(step_states: list[str]) -> str:
         return RolloutState.NOT_STARTED
     if StepState.FAILED in step_states:
         return RolloutState.FAILED
-    if all(s in (StepState.DONE, StepState.SKIPPED) for s in step_states):
+    if all(s in FINISHED_STATES for s in step_states):
         return RolloutState.DONE
     return RolloutState.IN_PROGRESS
 
 
 def refresh_rollout_state(rollout: Rollout) -> Rollout:
-    states = list(rollout.steps.values_list("state", flat=True))
+    """Derive the rollout's state and step counts (``steps_total``, ``steps_finished``) from its
+    steps, and save what changed. Called inside the transaction of every change of step states:
+    a person's (``set_step_state``), a probe's (``sites.services.probes``) and a new version's
+    steps (``sites.services.instructions``).
+
+    The rollout row is locked first, so two step changes at once count each other's step.
+    """
+    locked = Rollout.objects.select_for_update().get(pk=rollout.pk)
+    states = list(RolloutStep.objects.filter(rollout_id=rollout.pk).values_list("state", flat=True))
+    changed = []
+    counts = (len(states), sum(state in FINISHED_STATES for state in states))
+    if (locked.steps_total, locked.steps_finished) != counts:
+        locked.steps_total, locked.steps_finished = counts
+        changed += ["steps_total", "steps_finished"]
     state = rollout_state_for(states)
-    if state == rollout.state:
-        return rollout
-    now = timezone.now()
-    rollout.state = state
-    if state != RolloutState.NOT_STARTED and rollout.started_at is None:
-        rollout.started_at = now
-    rollout.finished_at = now if state == RolloutState.DONE else None
-    rollout.save(update_fields=["state", "started_at", "finished_at"])
+    if state != locked.state:
+        now = timezone.now()
+        locked.state = state
+        if state != RolloutState.NOT_STARTED and locked.started_at is None:
+            locked.started_at = now
+        locked.finished_at = now if state == RolloutState.DONE else None
+        changed += ["state", "started_at", "finished_at"]
+    if changed:
+        locked.save(update_fields=changed)
+    for field in ("state", "started_at", "finished_at", "steps_total", "steps_finished"):
+        setattr(rollout, field, getattr(locked, field))
     return rollout
 
 

@@ -36,10 +36,10 @@ def give_the_demo_a_probe_history():
         days = ages.get(site.name)
         if days is None:
             continue
-        run = ProbeRunFactory(site=site, state=ProbeRunState.PROVEN)
-        ProbeRun.objects.filter(pk=run.pk).update(created_at=now - timedelta(days=days), finished_at=now - timedelta(days=days))
-    failed = ProbeRunFactory(site=Site.objects.get(name="Depot north"), state=ProbeRunState.FAILED)
-    ProbeRun.objects.filter(pk=failed.pk).update(finished_at=now - timedelta(hours=5), created_at=now - timedelta(hours=5))
+        at = now - timedelta(days=days)
+        ProbeRunFactory(site=site, state=ProbeRunState.PROVEN, created_at=at, finished_at=at)
+    at = now - timedelta(hours=5)
+    ProbeRunFactory(site=Site.objects.get(name="Depot north"), state=ProbeRunState.FAILED, created_at=at, finished_at=at)
 
 
 @pytest.mark.browser

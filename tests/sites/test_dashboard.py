@@ -1,5 +1,6 @@
 """The site dashboard (/o/<slug>/sites/): filters, search, sorting, pages, a fixed number of queries,
 tenancy, and the bulk actions (regenerate, re-verify, export) with their jobs."""
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,11 +13,12 @@ from portal.audit.models import AuditEvent
 from portal.jobs.models import Job, JobKind, JobState
 from portal.jobs.services import claim_job
 from sites.models import InstructionSet, ProbeRun, ProbeRunState, Site, StepState
-from sites.selectors import proof_flag, with_proof
-from sites.services import bulk
+from sites.selectors import proof_flag
+from sites.services import bulk, probes
 from sites.services.instructions import regenerate_site
 from sites.services.rollouts import set_step_state
-from tests.factories import CustomerFactory, ProbeRunFactory, SiteFactory
+from sites.services.sites import update_site
+from tests.factories import CustomerFactory, ProbeRunFactory, SiteFactory, site_description
 from tests.fixtures.worker import wait_for
 
 
@@ -36,13 +38,10 @@ def names(response) -> list[str]:
 
 def probe(site, state, *, days_ago=0.0, open_minutes=None):
     """A settled outbound verify run that ended ``days_ago`` (or an open one)."""
-    run = ProbeRunFactory(site=site, state=state)
-    if open_minutes is None:
-        finished = timezone.now() - timedelta(days=days_ago)
-        ProbeRun.objects.filter(pk=run.pk).update(finished_at=finished, created_at=finished)
-    else:
-        ProbeRun.objects.filter(pk=run.pk).update(expires_at=timezone.now() + timedelta(minutes=open_minutes))
-    return run
+    if open_minutes is not None:
+        return ProbeRunFactory(site=site, state=state, expires_at=timezone.now() + timedelta(minutes=open_minutes))
+    finished = timezone.now() - timedelta(days=days_ago)
+    return ProbeRunFactory(site=site, state=state, finished_at=finished, created_at=finished)
 
 
 def described(organisation, name, **kwargs) -> Site:
@@ -118,7 +117,7 @@ def test_the_flag_filter_agrees_with_proof_flag(quiet_world):
     probe(sites["unproven"], ProbeRunState.EXPIRED, days_ago=1)
     client = client_for(world, "reseller_admin")
 
-    truth = {s.name: proof_flag(s, now=now) for s in with_proof(Site.objects.filter(organisation__parent=world.reseller))}
+    truth = {s.name: proof_flag(s, now=now) for s in Site.objects.filter(organisation__parent=world.reseller)}
     assert truth["Fresh"] == "" and truth["Old but never re-verified"] == ""
     assert truth["Stale by period"] == truth["Stale by address"] == truth["Waiting"] == "stale"
     assert truth["Failing"] == "failing" and truth["Unproven"] == "unproven"
@@ -177,6 +176,60 @@ def test_pages_of_fifty(quiet_world):
     assert "page=2" in body and f"organisation={world.sibling_customer.slug}" in body  # links keep the filter
     assert names(dashboard(client, world.reseller, organisation=world.sibling_customer.slug, page=99)) == names(second)
     assert dashboard(client, world.reseller, page="x").status_code == 200
+
+
+# --- The summaries the dashboard reads: stored where they are written ----------------------------
+
+
+@pytest.mark.django_db
+def test_the_stored_rollout_progress_follows_step_changes_probes_and_new_versions(quiet_world):
+    world = quiet_world
+    site = described(world.customer, "Progress office")
+    client = client_for(world, "reseller_admin")
+
+    def stored(rollout):
+        rollout.refresh_from_db()
+        finished = rollout.steps.filter(state__in=[StepState.DONE, StepState.SKIPPED]).count()
+        assert (rollout.steps_total, rollout.steps_finished) == (rollout.steps.count(), finished)
+        return rollout.steps_total, rollout.steps_finished, rollout.state
+
+    def shown():
+        return dashboard(client, world.reseller, q="Progress").context["rows"][0].steps_label
+
+    rollout = site.current_instruction_set.rollout
+    steps = list(rollout.steps.order_by("position"))
+    total = len(steps)
+    assert stored(rollout) == (total, 0, "not_started")
+    set_step_state(step=steps[0], state=StepState.DONE)
+    set_step_state(step=steps[1], state=StepState.SKIPPED)
+    set_step_state(step=steps[2], state=StepState.FAILED)  # failed is not finished
+    assert stored(rollout) == (total, 2, "failed")
+    set_step_state(step=steps[2], state=StepState.PENDING)
+    set_step_state(step=steps[0], state=StepState.PENDING)  # undone
+    assert stored(rollout) == (total, 1, "in_progress")
+    assert shown() == f"1 of {total} steps · In progress"
+
+    # A probe proving the outbound path completes the verification steps it covers.
+    run = probes.start_probe_run(site=site, direction="outbound")
+    probes.record_observations([
+        probes.Seen(run_id=run.pk, direction="outbound", port=e["port"], protocol=e["protocol"],
+                    observed_ip="192.0.2.1", observed_port=50000, outcome="ok", received_at=time.time())
+        for e in run.expected
+    ])
+    _, by_probe, _ = stored(rollout)
+    assert by_probe > 1 and shown() == f"{by_probe} of {total} steps · In progress"
+
+    # A new version opens a new rollout: its own total, and the states carried over counted.
+    update_site(site=site, data=site_description(
+        name=site.name, monitoring_enabled=True, monitoring_sources=["198.51.100.7"]
+    ))
+    new_set, is_new = regenerate_site(site_id=site.pk)
+    assert is_new
+    new_total, carried, _ = stored(new_set.rollout)
+    assert new_total != total and carried >= 1
+    assert shown().startswith(f"{carried} of {new_total} steps")
+    described(world.customer, "Untouched office")
+    assert names(dashboard(client, world.reseller, sort="-rollout"))[0] == "Progress office"
 
 
 def _seed_sites(world, count: int) -> None:

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import threading
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from django.conf import settings
@@ -21,7 +22,8 @@ from django.utils import timezone
 from portal.audit.models import AuditEvent
 from portal.jobs import services
 from portal.jobs.models import Job, JobState
-from sites.models import ProbeRun, ProbeRunState, StepState
+from portal.core.errors import ServiceError
+from sites.models import AttemptOutcome, ProbeRun, ProbeRunState, StepState
 from sites.models.probe import OPEN_STATES
 from sites.services import probes
 from sites.services.instructions import regenerate_site
@@ -184,6 +186,32 @@ def test_inbound_checks_left_running_past_the_time_limit_are_sent_again(
     expired.refresh_from_db()
     assert expired.state == ProbeRunState.EXPIRED
     assert probes.claim_inbound_run(run_id=stuck.pk).attempts == 2
+
+
+@pytest.mark.django_db
+def test_a_check_whose_message_was_lost_is_sent_again_once(
+    monitored_site, django_capture_on_commit_callbacks
+):
+    """Asked for, never claimed: the message never reached a worker. Not asked for yet: wait."""
+    asked = probes.start_probe_run(site=monitored_site, direction="inbound")
+    with django_capture_on_commit_callbacks(execute=False):
+        probes.launch_inbound_check(run=asked)
+    not_asked = probes.start_probe_run(site=monitored_site, direction="inbound")
+    with pytest.raises(ServiceError):  # a second click queues nothing more
+        probes.launch_inbound_check(run=asked)
+
+    sent = []
+    with patch("sites.tasks.run_inbound_check.delay", side_effect=sent.append):
+        assert probes.requeue_stuck_inbound_runs() == 0  # within JOB_REQUEUE_AFTER: in flight
+        past = timezone.now() - timedelta(seconds=settings.JOB_REQUEUE_AFTER + 1)
+        ProbeRun.objects.filter(pk=asked.pk).update(check_requested_at=past)
+        assert probes.requeue_stuck_inbound_runs() == 1
+        assert probes.requeue_stuck_inbound_runs() == 0  # the resend restarted its clock
+    assert sent == [asked.pk]
+    assert ProbeRun.objects.get(pk=not_asked.pk).check_requested_at is None
+    claimed = probes.claim_inbound_run(run_id=asked.pk)
+    assert claimed.attempts == 1 and claimed.attempt_rows.get().outcome == AttemptOutcome.RUNNING
+    assert probes.claim_inbound_run(run_id=asked.pk) is None  # the original message, late
 
 
 def test_beat_runs_the_sweepers_every_minute():
@@ -356,6 +384,9 @@ def test_a_worker_killed_mid_check_loses_no_check_and_duplicates_no_result(
     run.refresh_from_db()
     assert run.state == ProbeRunState.PROVEN, run.outcome
     assert run.attempts == 2
+    assert list(run.attempt_rows.values_list("number", "outcome")) == [
+        (1, AttemptOutcome.LOST), (2, AttemptOutcome.FINISHED)
+    ]
     assert held_listener.answered == set(held_listener.ports)
     closed = [f"probe.{state}" for state in ProbeRunState.values if state not in OPEN_STATES]
     terminal = events(run).filter(action__in=closed)

@@ -1,0 +1,60 @@
+"""Each site's proof summary: its latest outbound verification probe, kept in columns of the site
+(``last_proven_at``, ``last_probe_state``, ``last_probe_at``) so that lists, filters and sorts read
+columns instead of searching every site's probe history.
+
+The summary changes only when an outbound verification run settles, and every run settles in one
+place (``sites.services.probes._close``), which calls ``record_probe_outcome``. What the columns
+mean is ``proof_summary``; ``sites.selectors.proof_flag`` reads them. Migration
+``sites.0009_dashboard_summary`` filled them for the runs that existed before.
+"""
+from __future__ import annotations
+
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from sites.models import ProbeDirection, ProbePurpose, ProbeRun, ProbeRunState, Site
+from sites.models.probe import OPEN_STATES
+
+
+def proof_summary() -> dict:
+    """The summary columns as expressions over the probe runs of the site in the outer query
+    (``OuterRef("pk")``), for an ``UPDATE`` of ``Site`` rows:
+
+    - ``last_proven_at``: when the latest proven run finished (null: never proven);
+    - ``last_probe_state``, ``last_probe_at``: the state and finish time of the latest settled
+      run, latest by creation ("": none settled yet; open runs are not an outcome).
+    """
+    runs = ProbeRun.objects.filter(
+        site=OuterRef("pk"), direction=ProbeDirection.OUTBOUND, purpose=ProbePurpose.VERIFY
+    )
+    proven = runs.filter(state=ProbeRunState.PROVEN, finished_at__isnull=False).order_by("-finished_at")
+    settled = runs.exclude(state__in=OPEN_STATES).order_by("-created_at", "-pk")
+    return {
+        "last_proven_at": Subquery(proven.values("finished_at")[:1]),
+        "last_probe_state": Coalesce(Subquery(settled.values("state")[:1]), Value("")),
+        "last_probe_at": Subquery(settled.values("finished_at")[:1]),
+    }
+
+
+def refresh_proof_summary(*, site_ids) -> int:
+    """Recompute the proof summary of the sites ``site_ids`` from their runs, in one ``UPDATE``;
+    returns how many sites it wrote."""
+    return Site.objects.filter(pk__in=site_ids).update(**proof_summary())
+
+
+def record_probe_outcome(run: ProbeRun) -> None:
+    """Bring the proof summary of ``run``'s site up to date after ``run`` settled (called by
+    ``sites.services.probes._close``, inside its transaction).
+
+    Recomputed from the site's runs rather than copied from ``run``: a run that settles late (an
+    older token expiring after a newer run was proven) is not the latest outcome, and a proven
+    run stays the proof however many runs fail after it. Runs of other kinds (inbound checks,
+    restriction checks) are not part of the summary and change nothing.
+    """
+    if run.direction != ProbeDirection.OUTBOUND or run.purpose != ProbePurpose.VERIFY:
+        return
+    # The site's row first: a run of the same site settling at the same time in another
+    # transaction is then committed before the UPDATE below reads the runs (a statement that
+    # waits for a row lock would still read them as they were when it started).
+    list(Site.objects.select_for_update().filter(pk=run.site_id).values_list("pk", flat=True))
+    refresh_proof_summary(site_ids=[run.site_id])
