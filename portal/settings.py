@@ -149,6 +149,8 @@ if smtp_host := env.str("SMTP_HOST", default=""):
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
+# The portal's public address, for links in mails sent by workers (no request to build them from).
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -217,6 +219,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-probe-runs": {"task": "sites.tasks.expire_probe_runs", "schedule": 60.0},
     "requeue-lost-jobs": {"task": "portal.jobs.tasks.requeue_lost_jobs", "schedule": 60.0},
     "requeue-stuck-jobs": {"task": "portal.jobs.tasks.requeue_stuck_jobs", "schedule": 60.0},
+    "flag-sites": {"task": "sites.tasks.flag_sites", "schedule": 3600.0},
     "requeue-stuck-inbound-runs": {
         "task": "sites.tasks.requeue_stuck_inbound_runs",
         "schedule": 60.0,

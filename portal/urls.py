@@ -5,7 +5,7 @@ from django.urls import include, path
 from portal.accounts import views as accounts
 from portal.core import views as core
 from portal.jobs import views as jobs
-from sites.views import profiles
+from sites.views import agent, profiles
 
 auth_patterns = [
     path("login/", accounts.LoginView.as_view(), name="login"),
@@ -56,6 +56,8 @@ organisation_patterns = [
 urlpatterns = [
     path("", core.home, name="home"),
     path("healthz", core.healthz, name="healthz"),
+    # The probe agent on a backup host asks here whether its site is due (sites.views.agent).
+    path("probe-agent/runs/", agent.AgentPollView.as_view(), name="probe-agent-poll"),
     path("accounts/", include(auth_patterns)),
     path("api/", include("portal.api.urls")),
     path("o/<slug:org_slug>/", include(organisation_patterns)),

@@ -122,3 +122,11 @@ def run_site_bulk_chunk(job_id: int, chunk: int) -> None:
     from sites.services import bulk
 
     bulk.run_chunk(job_id=job_id, chunk=chunk)
+
+
+@shared_task(name="sites.tasks.flag_sites")
+def flag_sites() -> dict[str, int]:
+    """Hourly: flag sites whose proof went stale or failed, and mail their people once."""
+    from sites.services.reverification import flag_sites as flag
+
+    return flag()

@@ -1,7 +1,7 @@
 """Site, rollout and probe pages, below /o/<org_slug>/."""
 from django.urls import path
 
-from sites.views import dashboard, probes, rollouts, sites, transfer, wizard
+from sites.views import agent, dashboard, probes, rollouts, sites, transfer, wizard
 
 urlpatterns = [
     path("sites/", sites.SiteListView.as_view(), name="site-list"),
@@ -44,5 +44,6 @@ urlpatterns = [
         probes.ProbeRunCheckView.as_view(),
         name="probe-check",
     ),
+    path("sites/<int:site_pk>/agent/", agent.AgentKeyView.as_view(), name="probe-agent"),
     path("probe-client/obm_probe.py", probes.ProbeClientDownloadView.as_view(), name="probe-client"),
 ]

@@ -6,7 +6,12 @@ from django.db import connection
 from portal.audit import triggers
 from tests.world import World, build_world
 
-pytest_plugins = ["tests.fixtures.worker", "tests.fixtures.browser", "tests.fixtures.redis"]
+pytest_plugins = [
+    "tests.fixtures.worker",
+    "tests.fixtures.browser",
+    "tests.fixtures.redis",
+    "tests.fixtures.probe_responder",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -45,6 +45,7 @@ PUBLIC_AND_PERSONAL = {
     "api/docs/": (200, 200),
     "api/tokens/": (302, 200),
     "api/tokens/<int:token_pk>/revoke/": (302, 405),  # revoking is a POST
+    "probe-agent/runs/": (405, 405),  # the probe agent POSTs, with its key (tests/sites/probes/test_agent.py)
 }
 
 

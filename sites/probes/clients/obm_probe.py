@@ -24,6 +24,16 @@ Two modes:
     the portal was reached but did not accept the token (expired, already used: start a new probe
     run on the rollout page).
 
+``check`` on a schedule (the probe agent: re-verification without anyone at the page)
+    With the site's agent key (from the site page) instead of a token, the client asks the portal
+    whether the site is due for re-verification (by the schedule chosen for the site, or because
+    its public address changed); if so the portal opens a run and the client checks its ports::
+
+        python3 obm_probe.py check --portal https://PORTAL --agent-key KEY
+
+    Run it every hour from cron or Task Scheduler; between re-verifications it prints "Not due"
+    and exits 0.
+
 ``listen`` (inbound: remote monitoring from outside)
     Waits for the portal's probe on the monitoring ports (TCP and UDP 4403 by default), which your
     firewall must forward to this host. It answers ``OK <token>`` to a probe carrying exactly its
@@ -40,12 +50,15 @@ On Windows run it with ``py obm_probe.py ...`` or ``python obm_probe.py ...``.
 """
 
 import argparse
+import json
 import os
 import re
 import selectors
 import socket
 import sys
 import time
+import urllib.error
+import urllib.request
 
 __version__ = "1"
 
@@ -65,6 +78,8 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9._-]{1,243}\Z")
 _PRINTABLE_RE = re.compile(r"[\x20-\x7e]*\Z")
 
 OK, FAIL, REFUSED = "OK", "FAIL", "REFUSED"
+AGENT_RUNS_PATH = "/probe-agent/runs/"  # where the agent asks for a new run (docs/probe-protocol.md)
+AGENT_KEY_RE = re.compile(r"obmk\.[0-9]{1,19}\.[0-9]{1,10}\.[A-Za-z0-9_-]{22}\Z")
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,6 +124,47 @@ def _seconds(value):
 
 def _say(text):
     print(text, flush=True)
+
+
+def fetch_agent_run(portal, agent_key, timeout):
+    """Ask the portal for a new outbound probe run with the site's agent key.
+
+    Returns the run as a dict (server, token, tcp, udp), or ``{"due": false, ...}`` when the
+    site's proof is still fresh; raises ``AgentError`` with a message for the person reading the
+    log.
+    """
+    url = portal.rstrip("/") + AGENT_RUNS_PATH
+    request = urllib.request.Request(
+        url, data=b"", method="POST",
+        headers={"Authorization": "Bearer " + agent_key, "Accept": "application/json",
+                 "User-Agent": "obm_probe/" + __version__})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read(65536)
+    except urllib.error.HTTPError as exc:
+        try:
+            detail = json.loads(exc.read(65536).decode("utf-8")).get("detail", "")
+        except (ValueError, AttributeError, OSError):
+            detail = ""
+        raise AgentError("the portal refused (HTTP %s): %s" % (exc.code, detail or exc.reason))
+    except (urllib.error.URLError, OSError) as exc:
+        raise AgentError("cannot reach the portal at %s: %s"
+                         % (url, getattr(exc, "reason", None) or exc))
+    try:
+        run = json.loads(body.decode("utf-8"))
+        if run.get("due") is False:
+            return run  # the site's proof is fresh: nothing to do until the next re-verification
+        if not (isinstance(run.get("server"), str) and TOKEN_RE.match(run.get("token", ""))):
+            raise ValueError("no server or token")
+        run["tcp"] = [int(p) for p in run.get("tcp", [])]
+        run["udp"] = [int(p) for p in run.get("udp", [])]
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise AgentError("unexpected answer from the portal (%s)" % exc)
+    return run
+
+
+class AgentError(Exception):
+    pass
 
 
 def parse_reply(data):
@@ -551,6 +607,14 @@ def _token(value):
     return value
 
 
+def _agent_key(value):
+    if not AGENT_KEY_RE.match(value.strip()):
+        raise argparse.ArgumentTypeError(
+            "an agent key looks like obmk.<site>.<version>.<22 characters>; copy it again from "
+            "the site page")
+    return value.strip()
+
+
 def _port(text, allow_zero=False):
     text = text.strip()
     if not text.isdigit():
@@ -613,8 +677,13 @@ def build_parser():
         "check", help="outbound: connect to the portal's probe service on each port",
         description="Connect to the portal's probe service on each port and print what it saw. "
                     "Without --tcp and --udp, checks TCP 4401.")
-    check.add_argument("--server", required=True, help="the probe server from the rollout page")
-    check.add_argument("--token", required=True, type=_token, help="the one-time probe token")
+    check.add_argument("--server", help="the probe server from the rollout page")
+    check.add_argument("--token", type=_token, help="the one-time probe token")
+    check.add_argument("--agent-key", type=_agent_key, metavar="KEY",
+                       help="instead of --server and --token: the site's agent key; the portal "
+                            "(--portal) gives a new token, server and ports each time (scheduled "
+                            "re-verification)")
+    check.add_argument("--portal", metavar="URL", help="the portal's address, with --agent-key")
     check.add_argument("--tcp", type=_port_list(False), metavar="PORTS",
                        help="TCP ports, comma separated (default 4401 when --udp is not given)")
     check.add_argument("--udp", type=_port_list(False), metavar="PORTS",
@@ -654,6 +723,24 @@ def main(argv=None):
         if not (args.tcp or args.udp) and (args.tcp is not None or args.udp is not None):
             parser.check_parser.error("no ports to check")
         args.port_map = merged
+        if args.agent_key:
+            if not args.portal or args.server or args.token:
+                parser.check_parser.error("--agent-key goes with --portal, without --server and --token")
+            try:
+                run = fetch_agent_run(args.portal, args.agent_key, args.timeout + 10)
+            except AgentError as exc:
+                _say("FAIL  %s" % exc)
+                return 1
+            if run.get("due") is False:
+                _say("Not due: the site's proof is fresh until %s (the portal decides, by the "
+                     "site's re-verification schedule)." % run.get("fresh_until", "?"))
+                return 0
+            args.server, args.token = run["server"], run["token"]
+            if args.tcp is None and args.udp is None:
+                args.tcp, args.udp = run["tcp"], run["udp"]
+            _say("The portal opened probe run #%s for this site." % run.get("run", "?"))
+        elif not (args.server and args.token):
+            parser.check_parser.error("give --server and --token (or --agent-key and --portal)")
         return run_check(args)
     if not (args.tcp or args.udp) and (args.tcp is not None or args.udp is not None):
         parser.listen_parser.error("no ports to listen on")

@@ -587,3 +587,42 @@ def powershell_listen(
         common=_PS_COMMON.format(),
         exit_lines=_exit_lines("    "),
     )
+
+
+# --- the probe agent: the same script, run every hour, with the site's agent key ---------------
+
+_AGENT_KEY = re.compile(r"obmk\.[0-9]{1,19}\.[0-9]{1,10}\.[A-Za-z0-9_-]{22}", re.ASCII)
+_PORTAL_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/-]*)?", re.ASCII)
+
+
+def validate_agent_key(key: object) -> str:
+    if not isinstance(key, str) or not _AGENT_KEY.fullmatch(key):
+        raise ValueError("an agent key looks like obmk.<site>.<version>.<22 characters>")
+    return key
+
+
+def validate_portal_url(url: object) -> str:
+    """An http(s) address of host, port and path only (no query, no user info, no quoting)."""
+    if not isinstance(url, str) or not _PORTAL_URL.fullmatch(url):
+        raise ValueError(f"not a plain http(s) address: {url!r}")
+    return url
+
+
+def agent_cron_line(portal_url: str, key: str, *, script_path: str = "/opt/obm/obm_probe.py") -> str:
+    """A crontab line that asks the portal every hour whether the site is due for a probe."""
+    words = ["python3", _sh(script_path), "check", "--portal", _sh(validate_portal_url(portal_url)),
+             "--agent-key", _sh(validate_agent_key(key))]
+    return "17 * * * * " + " ".join(words) + " >> /var/log/obm_probe.log 2>&1"
+
+
+def agent_scheduled_task(portal_url: str, key: str, *, script_path: str = r"C:\OBM\obm_probe.py") -> str:
+    """A PowerShell command that registers the same hourly check as a Windows scheduled task."""
+    portal_url, key = validate_portal_url(portal_url), validate_agent_key(key)
+    arguments = f'"{script_path}" check --portal {portal_url} --agent-key {key}'
+    return "\n".join([
+        f"$action = New-ScheduledTaskAction -Execute 'py.exe' -Argument {_ps(arguments)}",
+        "$trigger = New-ScheduledTaskTrigger -Once -At (Get-Date) "
+        "-RepetitionInterval (New-TimeSpan -Hours 1)",
+        "Register-ScheduledTask -TaskName 'OBM firewall probe' -Action $action -Trigger $trigger "
+        "-User 'SYSTEM' -RunLevel Highest -Force",
+    ])

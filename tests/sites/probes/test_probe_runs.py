@@ -4,8 +4,6 @@ The responder runs as `manage.py probe_responder` against the test database, on 
 (PROBE_PORT_MAP); the client is the downloadable obm_probe.py; the inbound check connects to the
 client's listen mode on loopback (PROBE_ALLOW_PRIVATE, as in a lab).
 """
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -24,31 +22,13 @@ from sites.services.instructions import regenerate_site
 from sites.tasks import run_inbound_check
 from tests.factories import site_description
 from tests.fixtures.ports import free_port
-from tests.fixtures.worker import ROOT, database_url_for_test_db, wait_for
+from tests.fixtures.worker import wait_for
 
 
 @pytest.fixture
-def responder(transactional_db, tmp_path):
-    """`manage.py probe_responder` on free ports; yields {"tcp/4401": port, ...}; stops by SIGTERM."""
-    ports = {"tcp/4401": free_port(), "tcp/4403": free_port(), "udp/4403": free_port(socket.SOCK_DGRAM)}
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_test_db(),
-        "PROBE_PORT_MAP": ",".join(f"{k}={v}" for k, v in ports.items()),
-        "PROBE_RESPONDER_BIND": "127.0.0.1",
-    }
-    log = tmp_path / "responder.log"
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "probe_responder"], cwd=ROOT, env=env,
-        stdout=open(log, "w"), stderr=subprocess.STDOUT,
-    )
-    process.log_path = log
-    wait_for(lambda: "listening on" in log.read_text(), timeout=30, process=process)
-    process.ports = ports
-    yield process
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=20) == 0, log.read_text()
-    assert "Probe responder stopped." in log.read_text()
+def responder(probe_responder):
+    """The real responder process (tests/fixtures/probe_responder.py)."""
+    return probe_responder
 
 
 def client_check(token: str, ports: dict, *, tcp=(4401,), udp=()) -> subprocess.CompletedProcess:
