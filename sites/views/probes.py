@@ -2,11 +2,14 @@
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.generic import TemplateView, View
+from django.views.generic.base import ContextMixin
 
 from portal.accounts import permissions
 from portal.core.errors import ServiceError
+from portal.core.forms import UNPROCESSABLE
 from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial
 from portal.core.tenancy import OrganisationMixin
 from sites.models import ProbeDirection, ProbePurpose, ProbeRun
@@ -14,48 +17,22 @@ from sites.probes.clients import SCRIPT_PATH, snippets
 from sites.services.probes import launch_inbound_check, start_probe_run
 from sites.views.sites import SiteMixin
 
+
 def responder_port(protocol: str, port: int) -> int:
     """The port the probe client must use: the profile's, unless a lab maps it elsewhere."""
     return settings.PROBE_PORT_MAP.get(f"{protocol}/{port}", port)
 
 
-class ProbeRunCreateView(SiteMixin, View):
-    permission = permissions.can_edit_sites
+class ProbeRunContextMixin:
+    """What a probe run's page (and the rollout page's probe panel) shows: the commands to run on
+    the host while the run is open, then its state and observations."""
 
-    def post(self, request, *args, **kwargs):
-        direction = request.POST.get("direction", "")
-        purpose = request.POST.get("purpose", ProbePurpose.VERIFY)
-        try:
-            run = start_probe_run(site=self.site, direction=direction, purpose=purpose, actor=request.user)
-        except ServiceError as error:
-            messages.error(request, error.message)
-            return redirect("site-detail", org_slug=self.organisation.slug, site_pk=self.site.pk)
-        return redirect("probe-run", org_slug=self.organisation.slug, site_pk=self.site.pk, run_pk=run.pk)
-
-
-class ProbeRunMixin(SiteMixin):
-    """A view of one probe run of the site in the URL (another site's run: 404)."""
-
-    def load_objects(self, **kwargs) -> None:
-        super().load_objects(**kwargs)
-        self.run = get_object_or_404(ProbeRun, pk=kwargs["run_pk"], site=self.site)
-
-
-class ProbeRunDetailView(ProbeRunMixin, TemplateView):
-    """A probe run: what to run on the host, then its state and observations, polled every 2 s."""
-
-    permission = permissions.can_view_organisation
-    template_name = "sites/probe_run.html"
-
-    def get(self, request, *args, **kwargs):
-        context = self.get_context_data(**kwargs)
-        status = HTMX_STOP_POLLING if request.htmx and not self.run.is_open else 200
-        return render_page_or_partial(request, self.template_name, "status", context, status=status)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        run = self.run
-        context.update(run=run, observations=run.observations.all()[:50])
+    def run_context(self, run: ProbeRun) -> dict:
+        context = {
+            "run": run,
+            "observations": run.observations.all()[:50],
+            "attempts": run.attempt_rows.all() if run.direction == ProbeDirection.INBOUND else (),
+        }
         if run.direction == ProbeDirection.OUTBOUND and run.is_open:
             context["clients"] = self._client_snippets(run)
         if run.direction == ProbeDirection.INBOUND and run.state == "waiting":
@@ -94,6 +71,59 @@ class ProbeRunDetailView(ProbeRunMixin, TemplateView):
                 if step["kind"] == "change" and rules & set(step["guide_rules"]):
                     found.append({"position": position, "title": step["title"]})
         return found
+
+
+class ProbeRunCreateView(ProbeRunContextMixin, SiteMixin, ContextMixin, View):
+    """Start a probe run. From the rollout page's probe panel (htmx) the run's commands and live
+    result come back into the panel, so the customer stays on the rollout and watches the
+    verification steps complete; a plain form post goes to the run's own page."""
+
+    permission = permissions.can_edit_sites
+
+    def post(self, request, *args, **kwargs):
+        direction = request.POST.get("direction", "")
+        purpose = request.POST.get("purpose", ProbePurpose.VERIFY)
+        try:
+            run = start_probe_run(site=self.site, direction=direction, purpose=purpose, actor=request.user)
+        except ServiceError as error:
+            if request.htmx:
+                context = self.get_context_data(error=error.message)
+                return self._partial(request, "start-error", context, status=UNPROCESSABLE)
+            messages.error(request, error.message)
+            return redirect("site-detail", org_slug=self.organisation.slug, site_pk=self.site.pk)
+        if request.htmx:
+            return self._partial(request, "run", self.get_context_data(**self.run_context(run)))
+        return redirect("probe-run", org_slug=self.organisation.slug, site_pk=self.site.pk, run_pk=run.pk)
+
+
+    @staticmethod
+    def _partial(request, name, context, status=200):
+        response = render(request, f"sites/probe_run.html#{name}", context, status=status)
+        patch_vary_headers(response, ("HX-Request",))
+        return response
+
+
+class ProbeRunMixin(SiteMixin):
+    """A view of one probe run of the site in the URL (another site's run: 404)."""
+
+    def load_objects(self, **kwargs) -> None:
+        super().load_objects(**kwargs)
+        self.run = get_object_or_404(ProbeRun, pk=kwargs["run_pk"], site=self.site)
+
+
+class ProbeRunDetailView(ProbeRunContextMixin, ProbeRunMixin, TemplateView):
+    """A probe run: what to run on the host, then its state and observations, polled every 2 s."""
+
+    permission = permissions.can_view_organisation
+    template_name = "sites/probe_run.html"
+
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        status = HTMX_STOP_POLLING if request.htmx and not self.run.is_open else 200
+        return render_page_or_partial(request, self.template_name, "status", context, status=status)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**self.run_context(self.run), **kwargs)
 
 
 class ProbeRunCheckView(ProbeRunMixin, View):

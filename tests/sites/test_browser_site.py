@@ -1,42 +1,90 @@
-"""A customer describes a site in real Chromium, fixes a bad field, and follows the first step."""
+"""A customer's journey in real Chromium: describe a site (fixing one bad field), follow its steps,
+then prove the backup connection with the real probe client against the real probe responder and
+watch the verification step turn done on the open rollout page, without a reload (issue #6).
+
+The responder is `manage.py probe_responder` as a process on free loopback ports, writing into the
+live server's test database (tests/fixtures/probe_responder.py); the client is the obm_probe.py the
+page offers for download, run as the page says.
+"""
+import re
+import shlex
+import subprocess
+import sys
+
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
 from portal.core.management.commands.seed_demo import DEMO_PASSWORD
-from sites.models import Site
+from sites.models import ProbeRun, ProbeRunState, Site, StepState
 from sites.services.instructions import regenerate_site
 from sites.services.rollouts import set_step_state
 from tests.fixtures.browser import screenshot
 
+VERIFY_STEP = "Prove the backup connection gets out"
 
-@pytest.mark.browser
-def test_customer_describes_a_site_and_marks_a_step_done(live_server, page):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("acme-admin")
+
+def log_in(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
-    page.goto(f"{live_server.url}/o/acme-dental/sites/new/")
+
+def describe_site_with_one_bad_field(page, base_url: str) -> Site:
+    """Creating the site with the wizard: the LAN network is flagged as it is typed, the customer
+    fixes it, confirms on the review, and lands on the new site's rollout. Returns the site (its
+    instructions made, as the worker would). tests/sites/test_browser_wizard.py covers the
+    wizard's pages in detail."""
+    page.goto(f"{base_url}/o/acme-dental/sites/")
+    page.get_by_role("link", name="New site").click()
     page.get_by_label("Name", exact=True).fill("Dental lab")
     page.get_by_label("Firewall", exact=True).select_option("fortigate")
     page.get_by_label("Public address").fill("192.0.2.77")
+    page.get_by_role("button", name="Continue →").click()
+
     page.get_by_label("LAN network").fill("192.168.50.0/33")  # the bad field
+    expect(page.locator("#id_lan_network_errors")).to_contain_text("LAN network")
     page.get_by_label("Firewall's LAN address").fill("192.168.50.1")
     page.get_by_label("Backup host address").fill("192.168.50.10")
-    page.get_by_role("button", name="Save and get instructions").click()
+    page.get_by_role("button", name="Continue →").click()  # refused: the step comes back (422)
     expect(page.locator("#id_lan_network_errors")).to_contain_text("LAN network")
     assert not Site.objects.filter(name="Dental lab").exists()
-    screenshot(page, "site-form-error")
 
     page.get_by_label("LAN network").fill("192.168.50.0/24")
-    page.get_by_role("button", name="Save and get instructions").click()
+    expect(page.locator("#id_lan_network_errors")).to_be_empty()
+    page.get_by_role("button", name="Continue →").click()
+    page.get_by_role("button", name="Review the rules →").click()
+    expect(page.locator("table.rules-table").first).to_contain_text("TCP 4401")
+    page.get_by_role("button", name="Confirm and create").click()
     expect(page.get_by_role("heading", name="Dental lab")).to_be_visible()
     site = Site.objects.get(name="Dental lab")
     regenerate_site(site_id=site.pk)  # what the worker does after the save
     page.reload()
+    return site
 
+
+def run_as_shown(command: str, script_dir) -> subprocess.CompletedProcess:
+    """Run the page's command for the downloaded script, as the customer would on the backup host
+    (``python3`` is this test's interpreter)."""
+    words = shlex.split(command)
+    assert words[:2] == ["python3", "obm_probe.py"], command
+    return subprocess.run(
+        [sys.executable, *words[1:]], cwd=script_dir, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.browser
+def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
+    live_server, page, probe_responder, tmp_path  # noqa: F811
+):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    log_in(page, live_server.url, "acme-admin")
+
+    # --- Creating the site ------------------------------------------------------------------
+    site = describe_site_with_one_bad_field(page, live_server.url)
+
+    # --- Following the steps ----------------------------------------------------------------
     first_step = page.locator("li.step").first
     expect(first_step.locator("h3")).to_have_text("Create the address objects")
     expect(page.locator("pre").first).to_contain_text("config firewall address")
@@ -46,11 +94,12 @@ def test_customer_describes_a_site_and_marks_a_step_done(live_server, page):
     # The summary follows without a reload.
     expect(page.locator("#rollout-summary")).to_contain_text("1 of 5 steps finished")
     site.refresh_from_db()
-    step = site.current_instruction_set.rollout.steps.get(position=1)
+    rollout = site.current_instruction_set.rollout
+    step = rollout.steps.get(position=1)
     assert step.state == "done" and step.note == "Done in the GUI"
 
-    # A colleague (or a probe) completes step 2 elsewhere: the open page shows it without a reload.
-    second = site.current_instruction_set.rollout.steps.get(position=2)
+    # A colleague completes step 2 elsewhere: the open page shows it without a reload.
+    second = rollout.steps.get(position=2)
     set_step_state(step=second, state="done", note="done by a colleague")
     expect(page.locator(f"#step-badge-{second.pk} [data-state]")).to_have_attribute(
         "data-state", "done", timeout=6_000
@@ -58,3 +107,61 @@ def test_customer_describes_a_site_and_marks_a_step_done(live_server, page):
     expect(page.locator("#rollout-summary")).to_contain_text("2 of 5 steps finished")
     page.set_viewport_size({"width": 1280, "height": 1400})
     screenshot(page, "site-rollout", full_page=False)
+
+    # --- Proving the backup connection with the probe -----------------------------------------
+    verify = rollout.steps.get(title=VERIFY_STEP)
+    assert verify.state == StepState.PENDING
+    verify_item = page.locator("li.step").filter(has=page.get_by_role("heading", name=VERIFY_STEP))
+    expect(verify_item.locator("[data-state]")).to_have_attribute("data-state", "pending")
+    page.evaluate("window.__sameDocument = true")  # gone if anything below reloads the page
+
+    panel = page.locator("section.probes")
+    panel.get_by_role("button", name="Check the backup connection").click()
+    command_block = panel.locator("#client-python")
+    expect(command_block).to_contain_text("obm_probe.py check")
+    run = ProbeRun.objects.get(site=site)
+    assert run.state == ProbeRunState.WAITING
+    command = command_block.inner_text().strip()
+    # Server, the port the responder really answers on (the lab's map of TCP 4401) and the token.
+    tcp_port = probe_responder.ports["tcp/4401"]
+    assert shlex.split(command) == [
+        "python3", "obm_probe.py", "check", "--server", "127.0.0.1", "--token", run.token,
+        "--tcp", str(tcp_port),
+    ], command
+    for snippet in ("#client-ps", "#client-sh"):
+        expect(panel.locator(snippet)).to_contain_text(run.token)
+    expect(panel.locator("#probe-status [data-state]")).to_have_attribute("data-state", "waiting")
+
+    with page.expect_download() as download_info:
+        panel.get_by_role("link", name="Download obm_probe.py").click()
+    download = download_info.value
+    assert download.suggested_filename == "obm_probe.py"
+    download.save_as(tmp_path / "obm_probe.py")
+
+    result = run_as_shown(command, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(rf"TCP {tcp_port} +OK", result.stdout), result.stdout
+
+    # The responder records it, the run settles and the verification step completes: the open
+    # page shows all of it by its own polling.
+    expect(verify_item.locator("[data-state]")).to_have_attribute("data-state", "done", timeout=10_000)
+    expect(verify_item.locator(".note")).to_contain_text(f"Proven by probe run #{run.pk}")
+    expect(panel.locator("#probe-status [data-state]")).to_have_attribute(
+        "data-state", "proven", timeout=10_000
+    )
+    expect(panel.locator("#probe-status table")).to_contain_text("TCP 4401")
+    expect(panel.locator("#probe-status table")).to_contain_text("127.0.0.1:")
+    # The site declares 192.0.2.77; on loopback the probe arrives from 127.0.0.1, which it says.
+    expect(panel.locator("#probe-status")).to_contain_text("not from the site's public address 192.0.2.77")
+    expect(page.locator("#rollout-summary")).to_contain_text("3 of 5 steps finished")
+    expect(panel.locator("#client-python")).to_have_count(0)  # the spent token's commands go
+    assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
+
+    run.refresh_from_db()
+    assert run.state == ProbeRunState.PROVEN
+    observation = run.observations.get(outcome="ok")
+    assert (observation.protocol, observation.port, observation.observed_ip) == ("tcp", 4401, "127.0.0.1")
+    verify.refresh_from_db()
+    assert verify.state == StepState.DONE
+
+    screenshot(page, "site-probe-proven")
