@@ -51,6 +51,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/responder.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/progress.py
+	$(BIN)/python bench/regenerate.py
 
 clean:
 	rm -rf $(VENV) var

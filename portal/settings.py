@@ -224,6 +224,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sites.tasks.requeue_stuck_inbound_runs",
         "schedule": 60.0,
     },
+    # A site's regeneration has no job row: re-send it when its instructions still lag its
+    # description JOB_REQUEUE_AFTER seconds after a change (sites.tasks).
+    "requeue-lost-regenerations": {
+        "task": "sites.tasks.requeue_lost_regenerations",
+        "schedule": 60.0,
+    },
 }
 
 # --- REST API (DRF, OpenAPI by drf-spectacular, Swagger UI served from our own static files) ---

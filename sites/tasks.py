@@ -1,5 +1,6 @@
 """Celery tasks of the sites domain. They take ids, and running one twice changes nothing more."""
 import asyncio
+import logging
 import time
 
 from celery import shared_task
@@ -10,12 +11,17 @@ from sites.models import Site
 from sites.probes.addresses import ForbiddenAddress, ForbiddenPort, check_port, check_target
 from sites.probes.inbound import InboundTarget, check_inbound
 from sites.services import probes
-from sites.services.instructions import regenerate_site
+from sites.services.instructions import (
+    regenerate_site,
+    regenerate_sites,
+    sites_needing_regeneration,
+)
 from sites.services.profiles import record_rederive_progress
 
 # Sites per chunk task when a profile change re-derives many sites: small enough to spread over
-# the workers and to show progress, large enough that task overhead stays small.
-CHUNK_SIZE = 200
+# the workers and to show progress, large enough that task overhead stays small (a chunk is
+# about a second of work; the embedded broker hands out the next task only once a second).
+CHUNK_SIZE = 500
 
 
 @shared_task(name="sites.tasks.regenerate_site_instructions")
@@ -44,12 +50,29 @@ def rederive_profile(job_id: int) -> None:
 
 @shared_task(name="sites.tasks.regenerate_sites_chunk")
 def regenerate_sites_chunk(job_id: int, site_ids: list[int]) -> None:
-    for site_id in site_ids:
-        try:
-            regenerate_site(site_id=site_id)
-        except Site.DoesNotExist:
-            continue
+    regenerate_sites(site_ids=site_ids)  # in batches; sites deleted since are left out
     record_rederive_progress(job_id=job_id)
+
+
+logger = logging.getLogger(__name__)
+# Sites sent again per run of the sweeper below (beat runs it every minute).
+SWEEP_BATCH = 500
+
+
+@shared_task(name="sites.tasks.requeue_lost_regenerations")
+def requeue_lost_regenerations() -> int:
+    """Send ``regenerate_site_instructions`` again for sites whose instructions still lag their
+    description ``JOB_REQUEUE_AFTER`` seconds after it changed: the message sent after the site
+    was created or edited was lost (it has no job row to be re-sent from). Harmless when it was
+    not: ``regenerate_site`` changes nothing for a site already up to date."""
+    site_ids = sites_needing_regeneration(
+        older_than_seconds=settings.JOB_REQUEUE_AFTER, limit=SWEEP_BATCH
+    )
+    for site_id in site_ids:
+        regenerate_site_instructions.delay(site_id)
+    if site_ids:
+        logger.warning("sent the regeneration of %d sites again (lost messages?)", len(site_ids))
+    return len(site_ids)
 
 
 @shared_task(name="sites.tasks.run_inbound_check")

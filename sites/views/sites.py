@@ -1,7 +1,13 @@
 """Listing, describing and reading sites; downloading their instructions."""
+import hashlib
+
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.utils.cache import patch_vary_headers
+from django.utils.timezone import get_current_timezone_name
+from django.utils.translation import get_language
 from django.utils.text import slugify
 from django.views.generic import TemplateView, View
 
@@ -14,7 +20,14 @@ from sites.diagram import render_diagram
 from sites.forms import HostInterfaceFormSet, SiteForm, apply_errors, interfaces_of
 from sites.instructions import diff_documents
 from sites.models import InstructionSet, RolloutState
-from sites.selectors import instruction_history, rollout_steps, site_for
+from sites.selectors import (
+    instruction_history,
+    previous_version,
+    rollout_steps,
+    site_for,
+    site_progress_for,
+    site_progress_key,
+)
 from sites.services import sites as site_services
 from sites.services.instructions import regenerate_site
 from sites.views.dashboard import SiteDashboardMixin
@@ -109,6 +122,10 @@ class SiteUpdateView(SiteFormMixin, SiteMixin, TemplateView):
         return self.submit(save)
 
 
+# How long a rendered live partial is kept (it is also replaced as soon as what it shows changes).
+LIVE_CACHE_SECONDS = 600
+
+
 class SiteDetailView(SiteMixin, TemplateView):
     """The site's current instructions as numbered steps beside their rollout state.
 
@@ -120,12 +137,45 @@ class SiteDetailView(SiteMixin, TemplateView):
     permission = permissions.can_view_organisation
     template_name = "sites/site_detail.html"
 
+    def load_objects(self, **kwargs) -> None:
+        if self.request.htmx:
+            # The poll: what the live part shows, in one query (Http404 as for the page); the
+            # site is loaded only when that changed (see ``live``).
+            self.progress = site_progress_key(self.organisation, kwargs["site_pk"])
+        else:
+            super().load_objects(**kwargs)
+
     def get(self, request, *args, **kwargs):
+        if request.htmx:
+            return self.live(**kwargs)
         context = self.get_context_data(**kwargs)
+        return render_page_or_partial(request, self.template_name, "live", context)
+
+    def live(self, **kwargs):
+        """The ``live`` partial, 286 once the rollout is done. Every open page asks for it every
+        2 s and it seldom changes, so it is rendered again only when what it shows changed
+        (``self.progress``), and otherwise answered with what was rendered last time, from the
+        cache. The key holds everything the partial shows (beside what never changes for an
+        instruction set: its warnings and what changed since the version before)."""
+        shown = (self.organisation.slug, kwargs["site_pk"], self.progress,
+                 get_current_timezone_name(), get_language())
+        key = "site-live:" + hashlib.sha256(repr(shown).encode()).hexdigest()
+        cached = cache.get(key)
+        if cached is not None:
+            content, status = cached
+            response = HttpResponse(content, status=status)
+            patch_vary_headers(response, ("HX-Request",))
+            return response
+        self.site = site_progress_for(self.organisation, kwargs["site_pk"])
+        context = self.get_live_context_data(**kwargs)
         rollout = context.get("rollout")
-        done = rollout is not None and rollout.state == RolloutState.DONE
-        status = HTMX_STOP_POLLING if request.htmx and done else 200
-        return render_page_or_partial(request, self.template_name, "live", context, status=status)
+        status = HTMX_STOP_POLLING if rollout and rollout.state == RolloutState.DONE else 200
+        response = render_page_or_partial(self.request, self.template_name, "live", context,
+                                          status=status)
+        # Kept only if nothing changed while it was rendered, so the key matches the content.
+        if site_progress_key(self.organisation, self.site.pk) == self.progress:
+            cache.set(key, (response.content, status), LIVE_CACHE_SECONDS)
+        return response
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -147,6 +197,23 @@ class SiteDetailView(SiteMixin, TemplateView):
                     pk=previous.pk
                 )
                 context["diff"] = diff_documents(previous_documents, current.documents)
+                context["previous"] = previous
+        return context
+
+    def get_live_context_data(self, **kwargs):
+        """The ``live`` partial's context: the rollout summary (version, state, progress, what
+        changed since the version before, warnings) and every step's badge. The page polls it
+        every 2 s, so no diagram, history or probe runs."""
+        context = super().get_context_data(**kwargs)
+        current = self.site.current_instruction_set
+        context["instruction_set"] = current
+        if current is not None:
+            context["steps"] = rollout_steps(current, badges_only=True)
+            context["finished"] = sum(s.state in ("done", "skipped") for s, _ in context["steps"])
+            context["rollout"] = current.rollout
+            previous = previous_version(current)
+            if previous is not None:
+                context["diff"] = diff_documents(previous.documents, current.documents)
                 context["previous"] = previous
         return context
 

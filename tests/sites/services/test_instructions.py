@@ -4,7 +4,7 @@ import pytest
 from portal.audit.models import AuditEvent
 from sites.models import InstructionSet, RolloutState, StepState
 from sites.services import rollouts
-from sites.services.instructions import regenerate_site
+from sites.services.instructions import regenerate_site, regenerate_sites
 from sites.services.sites import update_site
 from tests.factories import SiteFactory, site_description
 
@@ -100,3 +100,31 @@ def test_a_step_change_is_one_audit_event_and_moves_the_rollout():
     assert AuditEvent.objects.filter(action="rollout.step_changed").count() == 1
     instruction_set.rollout.refresh_from_db()
     assert instruction_set.rollout.state == RolloutState.IN_PROGRESS
+
+
+def test_many_sites_at_once_give_each_the_outcome_of_one_at_a_time():
+    """regenerate_sites (a profile change's chunk) = regenerate_site per site, in batches."""
+    unchanged, changed, fresh = SiteFactory(), SiteFactory(), SiteFactory()
+    first_unchanged, _ = regenerate_site(site_id=unchanged.pk)
+    first_changed, _ = regenerate_site(site_id=changed.pk)
+    rollouts.set_step_state(step=first_changed.rollout.steps.order_by("position").first(), state=StepState.DONE)
+    update_site(site=changed, data=site_description(name=changed.name, monitoring_enabled=True,
+                                                    monitoring_sources=["198.51.100.7"]))
+    events_before = AuditEvent.objects.filter(action="instructions.generated").count()
+
+    missing = max(unchanged.pk, changed.pk, fresh.pk) + 1000
+    outcome = regenerate_sites(site_ids=[fresh.pk, changed.pk, unchanged.pk, missing, changed.pk])
+
+    assert set(outcome) == {unchanged.pk, changed.pk, fresh.pk}  # a missing site is left out
+    assert outcome[unchanged.pk] == (first_unchanged, False)
+    second, is_new = outcome[changed.pk]
+    assert is_new and second.version == 2
+    assert second.rollout.steps.filter(note__startswith="Carried over from version 1").count() <= 1
+    assert outcome[fresh.pk][1] and outcome[fresh.pk][0].version == 1
+    assert AuditEvent.objects.filter(action="instructions.generated").count() == events_before + 2
+    # Each rollout counts its steps, as one site at a time would.
+    for instruction_set in (second, outcome[fresh.pk][0]):
+        rollout = instruction_set.rollout
+        assert rollout.steps_total == rollout.steps.count() > 0
+    again = regenerate_sites(site_ids=[unchanged.pk, changed.pk, fresh.pk])
+    assert not any(is_new for _, is_new in again.values())  # twice: nothing more
