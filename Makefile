@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/progress.py
 	$(BIN)/python bench/regenerate.py
+	$(BIN)/python bench/live_update.py
 
 clean:
 	rm -rf $(VENV) var

@@ -129,9 +129,10 @@ LIVE_CACHE_SECONDS = 600
 class SiteDetailView(SiteMixin, TemplateView):
     """The site's current instructions as numbered steps beside their rollout state.
 
-    The page polls every 2 s (and right after a step changes here): an htmx request gets the
-    rollout summary and, out of band, every step's state, so changes by others (a colleague, a
-    probe) show without a reload; polling stops (286) once the rollout is done.
+    The page polls every 1.5 s (so that a change shows within 2 s, the request included) and right
+    after a step changes here: an htmx request gets the rollout summary and, out of band, every
+    step's state, so changes by others (a colleague, a probe) show without a reload; polling stops
+    (286) once the rollout is done.
     """
 
     permission = permissions.can_view_organisation
@@ -153,7 +154,7 @@ class SiteDetailView(SiteMixin, TemplateView):
 
     def live(self, **kwargs):
         """The ``live`` partial, 286 once the rollout is done. Every open page asks for it every
-        2 s and it seldom changes, so it is rendered again only when what it shows changed
+        1.5 s and it seldom changes, so it is rendered again only when what it shows changed
         (``self.progress``), and otherwise answered with what was rendered last time, from the
         cache. The key holds everything the partial shows (beside what never changes for an
         instruction set: its warnings and what changed since the version before)."""
@@ -203,7 +204,7 @@ class SiteDetailView(SiteMixin, TemplateView):
     def get_live_context_data(self, **kwargs):
         """The ``live`` partial's context: the rollout summary (version, state, progress, what
         changed since the version before, warnings) and every step's badge. The page polls it
-        every 2 s, so no diagram, history or probe runs."""
+        every 1.5 s, so no diagram, history or probe runs."""
         context = super().get_context_data(**kwargs)
         current = self.site.current_instruction_set
         context["instruction_set"] = current
