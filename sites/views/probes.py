@@ -1,8 +1,12 @@
 """Probe pages: start a probe run, follow it live, download the client."""
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.generic import TemplateView, View
 from django.views.generic.base import ContextMixin
@@ -88,19 +92,37 @@ class ProbeRunCreateView(ProbeRunContextMixin, SiteMixin, ContextMixin, View):
         except ServiceError as error:
             if request.htmx:
                 context = self.get_context_data(error=error.message)
-                return self._partial(request, "start-error", context, status=UNPROCESSABLE)
+                return _partial(request, "start-error", context, status=UNPROCESSABLE)
             messages.error(request, error.message)
             return redirect("site-detail", org_slug=self.organisation.slug, site_pk=self.site.pk)
         if request.htmx:
-            return self._partial(request, "run", self.get_context_data(**self.run_context(run)))
+            response = _partial(request, "run", self.get_context_data(**self.run_context(run)))
+            return _with_runs_table(request, response, self.site, self.get_context_data())
         return redirect("probe-run", org_slug=self.organisation.slug, site_pk=self.site.pk, run_pk=run.pk)
 
 
-    @staticmethod
-    def _partial(request, name, context, status=200):
-        response = render(request, f"sites/probe_run.html#{name}", context, status=status)
-        patch_vary_headers(response, ("HX-Request",))
-        return response
+def _partial(request, name, context, status=200):
+    response = render(request, f"sites/probe_run.html#{name}", context, status=status)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _with_runs_table(request, response, site, context):
+    """Append the site page's table of recent runs, swapped out of band, so that the page's
+    list shows a run that starts or ends in its probe panel."""
+    table = render_to_string(
+        "sites/site_detail.html#probe-runs",
+        {**context, "probe_runs": site.probe_runs.all()[:5], "oob": True},
+        request=request,
+    )
+    response.content += table.encode()
+    return response
+
+
+def _from_site_page(request, site) -> bool:
+    """Whether this htmx request comes from the site's page (its panel), not the run's own."""
+    current = urlsplit(request.htmx.current_url or "").path
+    return current == reverse("site-detail", kwargs={"org_slug": site.organisation.slug, "site_pk": site.pk})
 
 
 class ProbeRunMixin(SiteMixin):
@@ -120,7 +142,10 @@ class ProbeRunDetailView(ProbeRunContextMixin, ProbeRunMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         context = self.get_context_data(**kwargs)
         status = HTMX_STOP_POLLING if request.htmx and not self.run.is_open else 200
-        return render_page_or_partial(request, self.template_name, "status", context, status=status)
+        response = render_page_or_partial(request, self.template_name, "status", context, status=status)
+        if status == HTMX_STOP_POLLING and _from_site_page(request, self.site):
+            return _with_runs_table(request, response, self.site, context)  # its final state
+        return response
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(**self.run_context(self.run), **kwargs)
@@ -135,7 +160,12 @@ class ProbeRunCheckView(ProbeRunMixin, View):
         try:
             launch_inbound_check(run=self.run, actor=request.user)
         except ServiceError as error:
+            if request.htmx:
+                return _partial(request, "start-error", {"error": error.message}, status=UNPROCESSABLE)
             messages.error(request, error.message)
+        else:
+            if request.htmx:
+                return _partial(request, "check-requested", {"site": self.site})
         return redirect(
             "probe-run", org_slug=self.organisation.slug, site_pk=self.site.pk, run_pk=self.run.pk
         )

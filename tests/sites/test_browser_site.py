@@ -155,6 +155,8 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
     expect(panel.locator("#probe-status")).to_contain_text("not from the site's public address 192.0.2.77")
     expect(page.locator("#rollout-summary")).to_contain_text("3 of 5 steps finished")
     expect(panel.locator("#client-python")).to_have_count(0)  # the spent token's commands go
+    # The page's list of recent runs shows the run and its outcome too.
+    expect(page.locator(f"#probe-runs tr:has(a:text-is('{run.pk}'))")).to_contain_text("Proven")
     assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
 
     run.refresh_from_db()
