@@ -47,13 +47,12 @@ test: $(STAMP) system-packages
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench]'
-	$(BIN)/python bench/render.py
-	$(BIN)/python bench/responder.py
-	$(BIN)/python bench/fanout.py
-	$(BIN)/python bench/dashboard.py
-	$(BIN)/python bench/progress.py
-	$(BIN)/python bench/regenerate.py
-	$(BIN)/python bench/live_update.py
+	@# Every benchmark runs even when one misses its target; the run fails at the end if any did.
+	@failed=""; for script in render responder fanout dashboard progress regenerate live_update; do \
+	  echo "=== bench/$$script.py ==="; \
+	  $(BIN)/python bench/$$script.py || failed="$$failed $$script"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "Missed or failed:$$failed" >&2; exit 1; fi
 
 clean:
 	rm -rf $(VENV) var

@@ -164,7 +164,7 @@ def fetch_agent_run(portal, agent_key, timeout):
 
 
 class AgentError(Exception):
-    pass
+    """The portal could not be asked for a run, or refused: the message says why."""
 
 
 def parse_reply(data):
