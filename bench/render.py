@@ -338,12 +338,10 @@ def table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def cpu_model() -> str:
-    try:
+    with contextlib.suppress(OSError):  # no /proc (not Linux): ask platform instead
         for row in Path("/proc/cpuinfo").read_text().splitlines():
             if row.startswith("model name"):
                 return row.split(":", 1)[1].strip()
-    except OSError:
-        pass
     return platform.processor() or "unknown CPU"
 
 

@@ -52,14 +52,14 @@ def _has_nul(text: str) -> bool:
 # Two "state" fields with different choices: each gets its own named schema component.
 @extend_schema_field(serializers.ChoiceField(choices=StepState.choices), component_name="StepState")
 class StepStateField(serializers.ChoiceField):
-    pass
+    """A step's state; the class exists to carry its own schema component name."""
 
 
 @extend_schema_field(
     serializers.ChoiceField(choices=ProbeRunState.choices), component_name="ProbeRunState"
 )
 class ProbeRunStateField(serializers.ChoiceField):
-    pass
+    """A probe run's state; the class exists to carry its own schema component name."""
 
 
 # --- Sites -------------------------------------------------------------------------------------

@@ -197,9 +197,9 @@ class _EpollPoller:
             self._epoll.register(fd, events)
 
     def forget(self, fd: int) -> None:
-        # Nothing to do: closing the socket, which follows at once, removes it from the epoll set
-        # (the run holds the only descriptor of each socket), and saves a system call per probe.
-        pass
+        """Nothing to do: closing the socket, which follows at once, removes it from the epoll
+        set (the run holds the only descriptor of each socket), and saves a system call per
+        probe."""
 
     def ready(self) -> list[tuple[int, int]]:
         return self._epoll.poll(0)

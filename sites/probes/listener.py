@@ -24,6 +24,7 @@ fixture, not a service.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import selectors
 import socket
@@ -172,10 +173,8 @@ class RunningListener:
                 continue  # e.g. an ICMP error from an earlier answer
             if len(data) <= MAX_LINE:
                 self.answered += 1
-                try:
+                with contextlib.suppress(OSError):  # the source is gone: nothing to answer
                     sock.sendto(answer_for(data, self.token), source)  # as sent, \n or not
-                except OSError:
-                    pass
 
     # -- lifecycle
 

@@ -183,11 +183,9 @@ class BatchingSink:
             while queue:
                 if len(queue) < self._max_batch and not self._flushing:
                     self._wake.clear()
-                    try:
+                    with contextlib.suppress(TimeoutError):  # waited long enough: write what there is
                         async with asyncio.timeout(self._max_delay):
                             await self._wake.wait()
-                    except TimeoutError:
-                        pass
                 batch = [queue.popleft() for _ in range(min(len(queue), self._max_batch))]
                 try:
                     await asyncio.to_thread(self._write_batch, batch)

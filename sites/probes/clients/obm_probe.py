@@ -50,6 +50,7 @@ On Windows run it with ``py obm_probe.py ...`` or ``python obm_probe.py ...``.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -439,20 +440,16 @@ class _Listener(object):
         for sock in list(self.connections):
             self._drop(sock)
         for sock in self.sockets:
-            try:
+            with contextlib.suppress(KeyError, ValueError):  # never registered, or closed
                 self.selector.unregister(sock)
-            except (KeyError, ValueError):
-                pass
             sock.close()
         self.sockets = []
         self.selector.close()
 
     def _drop(self, sock):
         self.connections.pop(sock, None)
-        try:
+        with contextlib.suppress(KeyError, ValueError):  # never registered, or closed
             self.selector.unregister(sock)
-        except (KeyError, ValueError):
-            pass
         sock.close()
 
     def _report(self, proto, port, peer, matched, data):
@@ -526,10 +523,8 @@ class _Listener(object):
             return  # wait for the rest of the line
         line = state[0] if end == -1 else state[0][: end + 1]
         answer, matched = self._answer(line)
-        try:
+        with contextlib.suppress(OSError):  # the prober left already: nothing to answer
             conn.send(answer)  # at most 256 bytes into an empty send buffer
-        except OSError:
-            pass
         self._count(matched)
         self._report("tcp", state[3], state[2], matched, line)
         self._drop(conn)

@@ -18,6 +18,7 @@ Wire format: the client sends ``OBM-PROBE 1 <token>\\n`` and reads one line,
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping
 from ipaddress import ip_address
@@ -60,11 +61,8 @@ def validate_server(server: object) -> str:
         raise ValueError("the probe server must be a host name or an IP address")
     if _HOSTNAME.fullmatch(server):
         return server
-    try:
+    with contextlib.suppress(ValueError):  # not an IP literal either: refused below
         address = ip_address(server)
-    except ValueError:
-        pass
-    else:
         if "%" not in server and str(address) == server.lower():
             return server
     raise ValueError(f"not a host name or IP address: {server!r}")

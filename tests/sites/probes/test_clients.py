@@ -13,6 +13,7 @@ text only: what they must contain, and that the template filled in cleanly.
 
 import ast
 import asyncio
+import contextlib
 import glob
 import itertools
 import os
@@ -406,11 +407,9 @@ def tcp_exchange(port, data, shut=False):
         if shut:
             sock.shutdown(socket.SHUT_WR)
         answer = b""
-        try:
+        with contextlib.suppress(ConnectionResetError, TimeoutError):  # the answer ends there
             while chunk := sock.recv(512):
                 answer += chunk
-        except (ConnectionResetError, TimeoutError):
-            pass
         return answer
 
 

@@ -1,6 +1,7 @@
 """Inbound checks against real sockets on loopback, answered by the reference listener."""
 
 import asyncio
+import contextlib
 import os
 import socket
 import time
@@ -44,9 +45,8 @@ async def silent_tcp_server(peak):
         open_now += 1
         peak[0] = max(peak[0], open_now)
         try:
-            await reader.read()  # until the checker gives up and closes (with a reset)
-        except ConnectionResetError:
-            pass
+            with contextlib.suppress(ConnectionResetError):  # the checker's reset ends it
+                await reader.read()  # until the checker gives up and closes (with a reset)
         finally:
             open_now -= 1
             writer.close()

@@ -597,7 +597,7 @@ async def test_a_failing_sink_does_not_break_probes():
             raise RuntimeError("database gone")
 
         async def flush(self):
-            pass
+            """Nothing buffered: every record already failed."""
 
     async with responding(sink=Broken()) as responder:
         answer, _ = await tcp_probe(responder.endpoint("tcp").port, format_request(token(1)))
