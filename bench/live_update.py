@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # synchronous ones between its calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 import progress  # noqa: E402  (bench/progress.py: seed, server, session)
+from bench._common import prepare_database  # noqa: E402  (progress put the repository on the path)
 
 TARGET_SECONDS = 2.0
 CHROMIUM = "/usr/bin/chromium"
@@ -54,7 +55,7 @@ def main() -> int:
         print(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
         return 2
 
-    database_url = progress.prepare_database(args.database_url)
+    database_url = prepare_database(args.database_url, progress.REPO_ROOT / "var" / "bench-live-update.sqlite3")
     progress.setup_django(database_url)
     user, org_slug, site_pk = progress.seed()
     from django.core.management import call_command

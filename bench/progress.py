@@ -73,6 +73,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 DEFAULT_DB = REPO_ROOT / "var" / "bench-progress.sqlite3"
+
+from bench._common import prepare_database, process_tree_cpu  # noqa: E402  (needs REPO_ROOT on the path)
 SETTINGS = "bench._server_settings"
 TARGET_RATIO = 0.5
 HOST = "127.0.0.1"
@@ -92,26 +94,6 @@ end
 
 
 # --- database and seed ---------------------------------------------------------------------------
-
-
-def prepare_database(url: str | None) -> str:
-    """A fresh, empty database for this run; returns its DATABASE_URL."""
-    if url is None:
-        DEFAULT_DB.parent.mkdir(exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{DEFAULT_DB}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{DEFAULT_DB}"
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        base, _, name = url.rpartition("/")
-        if "bench" not in name or not name.replace("_", "").isalnum():
-            raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        return url
-    raise SystemExit("--database-url: a postgres:// URL (SQLite is the default)")
 
 
 def setup_django(database_url: str) -> None:
@@ -281,24 +263,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def process_tree_cpu(pid: int) -> float | None:
-    """User + system CPU seconds of a process and its children so far (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    pids, total = [pid], 0.0
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            pids += [int(c) for c in (task / "children").read_text().split()]
-    except OSError:
-        return None
-    for each in pids:
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # a worker that exited meanwhile
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
 class Server:
     """gunicorn serving the portal, for the length of a ``with``."""
 
@@ -448,7 +412,7 @@ def main() -> int:
 
     started = time.perf_counter()
     wrk, why_no_wrk = find_or_install_wrk()
-    database_url = prepare_database(args.database_url)
+    database_url = prepare_database(args.database_url, DEFAULT_DB)
     setup_django(database_url)
     from django.db import connection
 

@@ -53,6 +53,8 @@ sys.path.insert(0, str(REPO_ROOT))
 VAR = REPO_ROOT / "var"
 DEFAULT_DB = VAR / "bench-regenerate.sqlite3"
 DEFAULT_BROKER = VAR / "bench-regenerate-broker.sqlite3"
+
+from bench._common import fresh_sqlite, prepare_database, process_tree_cpu  # noqa: E402
 TARGET_SECONDS = 60.0
 CLIENTS = 50
 VENDORS = [
@@ -62,30 +64,6 @@ VENDORS = [
 
 
 # --- database, broker and seed -------------------------------------------------------------------
-
-
-def fresh_sqlite(path: Path) -> None:
-    path.parent.mkdir(exist_ok=True)
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def prepare_database(url: str | None) -> str:
-    """A fresh, empty database for this run; returns its DATABASE_URL."""
-    if url is None:
-        fresh_sqlite(DEFAULT_DB)
-        return f"sqlite:///{DEFAULT_DB}"
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        base, _, name = url.rpartition("/")
-        if "bench" not in name or not name.replace("_", "").isalnum():
-            raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        return url
-    raise SystemExit("--database-url: a postgres:// URL (SQLite is the default)")
 
 
 def setup_django(database_url: str, broker_url: str, queue: str) -> None:
@@ -200,24 +178,6 @@ def seed(count: int) -> dict:
 # --- workers -------------------------------------------------------------------------------------
 
 
-def process_tree_cpu(pid: int) -> float | None:
-    """User + system CPU seconds of a process and its children so far (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    pids, total = [pid], 0.0
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            pids += [int(c) for c in (task / "children").read_text().split()]
-    except OSError:
-        return None
-    for each in pids:
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
 class Workers:
     """``celery worker`` (prefork, ``concurrency`` processes) for the length of a ``with``."""
 
@@ -311,7 +271,7 @@ def main() -> int:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    database_url = prepare_database(args.database_url)
+    database_url = prepare_database(args.database_url, DEFAULT_DB)
     if args.broker_url:
         broker_url = args.broker_url
     elif args.database_url:
