@@ -20,7 +20,7 @@ from sites.description import DescriptionError, ServiceProfile, SiteDescription
 from sites.diagram import render_diagram
 from sites.forms import HostInterfaceFormSet, SiteForm, interfaces_of
 from sites.instructions import policy_as_dicts
-from sites.models import Site
+from sites.services.sites import NAME_TAKEN, name_taken
 from sites.policy import GuideRule, Rule, RuleKind, derive_rules
 from sites.vendors import get_renderer, renderers_for_site, vendor_display_name
 from sites.vendors.formats import rendered_as_dict
@@ -387,10 +387,9 @@ def read_answers(data, *, organisation) -> Answers:
             errors.setdefault(key, []).extend(messages)
     if description is not None and set(form.errors) - set(SiteForm.RECORD_FIELDS):
         description = None  # built from blanks standing in for bad answers: no preview of it
-    name = site_data.get("name", "")
-    taken = Site.objects.filter(organisation=organisation, name__iexact=name.strip())
-    if name and "name" not in errors and taken.exists():
-        errors["name"] = ["This organisation already has a site with this name."]
+    name = site_data.get("name", "").strip()
+    if name and "name" not in errors and name_taken(organisation, name):
+        errors["name"] = [NAME_TAKEN]
     return Answers(form, formset, errors, site_data, description)
 
 

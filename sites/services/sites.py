@@ -16,12 +16,21 @@ def validate_description(data: dict, *, organisation, site: Site | None = None) 
         description = SiteDescription.from_dict(data)
     except DescriptionError as error:
         raise ServiceError(errors=error.errors) from None
-    clash = Site.objects.filter(organisation=organisation, name__iexact=description.name)
+    if name_taken(organisation, description.name, site=site):
+        raise ServiceError("name", NAME_TAKEN)
+    return description
+
+
+NAME_TAKEN = "This organisation already has a site with this name."
+
+
+def name_taken(organisation, name: str, *, site: Site | None = None) -> bool:
+    """Whether another site of the organisation has this name (case aside); ``site`` is the one
+    being edited, which may keep its own name."""
+    clash = Site.objects.filter(organisation=organisation, name__iexact=name)
     if site is not None:
         clash = clash.exclude(pk=site.pk)
-    if clash.exists():
-        raise ServiceError("name", "This organisation already has a site with this name.")
-    return description
+    return clash.exists()
 
 
 def _check_reverify(value: str) -> None:
