@@ -68,11 +68,11 @@ class AgentPoll:
     fresh_until: datetime | None = None
 
 
-def poll_agent(*, key: object) -> AgentPoll:
-    """Open an outbound verification run if the site is due for re-verification: never proven,
-    failing, or stale by its schedule or a change of public address (``proof_flag``). A fresh
-    site gets no run, so the agent can ask every hour and the site's schedule decides."""
-    site = site_for_agent_key(key)
+def poll_agent(*, site: Site) -> AgentPoll:
+    """For the site of a valid agent key (``site_for_agent_key``): open an outbound verification
+    run if the site is due for re-verification: never proven, failing, or stale by its schedule
+    or a change of public address (``proof_flag``). A fresh site gets no run, so the agent can
+    ask every hour and the site's schedule decides."""
     if proof_flag(site) == "":
         days = REVERIFY_PERIOD_DAYS.get(site.reverify)
         fresh_until = site.last_proven_at + timedelta(days=days) if days else None

@@ -80,7 +80,7 @@ class AgentPollView(View):
             return JsonResponse({"detail": error.errors["key"][0]}, status=401)
         context.update(actor_label=f"probe agent of site #{site.pk}")
         try:
-            poll = agent_services.poll_agent(key=key)
+            poll = agent_services.poll_agent(site=site)
         except ServiceError as error:
             status = 429 if isinstance(error, ProbeRateLimited) else 409
             return JsonResponse({"detail": str(error)}, status=status)
