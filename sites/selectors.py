@@ -141,7 +141,7 @@ def site_progress_key(organisation: Organisation, pk: int) -> tuple:
     position order. Http404 when the organisation has no such site (``organisation`` as for
     ``site_progress_for``).
 
-    The open site page polls it every 2 s and renders the page's live part again only when it
+    The open site page polls it every 1.5 s and renders the page's live part again only when it
     changed (``SiteDetailView``). The query is compiled by the ORM once per process and then
     run with each request's parameters: compiling it costs more than running it.
     """

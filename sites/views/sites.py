@@ -19,7 +19,7 @@ from portal.core.tenancy import OrganisationMixin
 from sites.diagram import render_diagram
 from sites.forms import HostInterfaceFormSet, SiteForm, apply_errors, interfaces_of
 from sites.instructions import diff_documents
-from sites.models import InstructionSet, RolloutState
+from sites.models import RolloutState
 from sites.selectors import (
     instruction_history,
     previous_version,
@@ -181,24 +181,15 @@ class SiteDetailView(SiteMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         current = self.site.current_instruction_set
-        history = list(instruction_history(self.site)[:10])
         context.update(
-            instruction_set=current, history=history, probe_runs=self.site.probe_runs.all()[:5]
+            history=list(instruction_history(self.site)[:10]),
+            probe_runs=self.site.probe_runs.all()[:5],
+            **self._rollout_context(current, badges_only=False),
         )
         if current is not None:
             context["diagram"] = render_diagram(
                 current.description, current.rules, vendor_name=vendor_display_name(self.site.vendor)
             )
-            context["steps"] = rollout_steps(current)
-            context["finished"] = sum(s.state in ("done", "skipped") for s, _ in context["steps"])
-            context["rollout"] = current.rollout
-            previous = next((h for h in history if h.version == current.version - 1), None)
-            if previous is not None:
-                previous_documents = InstructionSet.objects.values_list("documents", flat=True).get(
-                    pk=previous.pk
-                )
-                context["diff"] = diff_documents(previous_documents, current.documents)
-                context["previous"] = previous
         return context
 
     def get_live_context_data(self, **kwargs):
@@ -206,16 +197,26 @@ class SiteDetailView(SiteMixin, TemplateView):
         changed since the version before, warnings) and every step's badge. The page polls it
         every 1.5 s, so no diagram, history or probe runs."""
         context = super().get_context_data(**kwargs)
-        current = self.site.current_instruction_set
-        context["instruction_set"] = current
-        if current is not None:
-            context["steps"] = rollout_steps(current, badges_only=True)
-            context["finished"] = sum(s.state in ("done", "skipped") for s, _ in context["steps"])
-            context["rollout"] = current.rollout
-            previous = previous_version(current)
-            if previous is not None:
-                context["diff"] = diff_documents(previous.documents, current.documents)
-                context["previous"] = previous
+        context.update(self._rollout_context(self.site.current_instruction_set, badges_only=True))
+        return context
+
+    @staticmethod
+    def _rollout_context(current, *, badges_only: bool) -> dict:
+        """The instruction set, its steps beside their content, the rollout and its progress,
+        and what changed since the version before (the page and its live part alike)."""
+        if current is None:
+            return {"instruction_set": None}
+        steps = rollout_steps(current, badges_only=badges_only)
+        context = {
+            "instruction_set": current,
+            "steps": steps,
+            "finished": sum(s.state in ("done", "skipped") for s, _ in steps),
+            "rollout": current.rollout,
+        }
+        previous = previous_version(current)
+        if previous is not None:
+            context["diff"] = diff_documents(previous.documents, current.documents)
+            context["previous"] = previous
         return context
 
 
