@@ -126,7 +126,7 @@ def seed(clients: int, per_client: int) -> dict:
 
     User = get_user_model()
     profile = ServiceProfile.objects.default()
-    profile_data = profile.as_description()
+    profile_data = profile.as_spec()
     now = timezone.now()
     rendered = {}  # (vendor, host_os, addressing) → InstructionContent, rendered once
 

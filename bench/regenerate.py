@@ -111,7 +111,7 @@ def seed(count: int) -> dict:
     from sites.services.rollouts import rollout_state_for
 
     profile = ServiceProfile.objects.default()
-    profile_description = profile.as_description()
+    profile_description = profile.as_spec()
     with transaction.atomic():
         provider = Organisation.objects.create(name="Bench provider", slug="bench-provider",
                                                kind=OrganisationKind.PROVIDER)

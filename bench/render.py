@@ -58,7 +58,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from sites.description import GUIDE_PROFILE, ServiceProfile, SiteDescription  # noqa: E402
+from sites.description import GUIDE_PROFILE, ProfileSpec, SiteDescription  # noqa: E402
 from sites.policy import derive_rules, inbound_ports  # noqa: E402
 from sites.vendors import RENDERERS  # noqa: E402
 from sites.vendors.base import Renderer  # noqa: E402
@@ -179,7 +179,7 @@ def measure_against_aerleon(
 # --- our side ------------------------------------------------------------------------------
 
 
-def ours(renderer: Renderer, site: SiteDescription, profile: ServiceProfile) -> Callable[[], Any]:
+def ours(renderer: Renderer, site: SiteDescription, profile: ProfileSpec) -> Callable[[], Any]:
     def run():
         return renderer.render(derive_rules(site, profile), site, profile)
 
@@ -198,7 +198,7 @@ def _service(protocol: str, port: int) -> str:
 
 
 def aerleon_input(
-    site: SiteDescription, profile: ServiceProfile, slug: str
+    site: SiteDescription, profile: ProfileSpec, slug: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(policy dict, definitions dict) for aerleon: the site's filter rules for one target."""
     target, filters = AERLEON_TARGETS[slug]
@@ -276,7 +276,7 @@ def aerleon_input(
     return policy, {"networks": networks, "services": services}
 
 
-def aerleon(site: SiteDescription, profile: ServiceProfile, slug: str) -> Callable[[], Any]:
+def aerleon(site: SiteDescription, profile: ProfileSpec, slug: str) -> Callable[[], Any]:
     def run():
         policy, definitions = aerleon_input(site, profile, slug)
         names = aerleon_naming.Naming()
@@ -303,7 +303,7 @@ def no_plugin_rescan() -> Iterator[None]:
 # --- checks and report ---------------------------------------------------------------------
 
 
-def expected_tokens(site: SiteDescription, profile: ServiceProfile) -> list[str]:
+def expected_tokens(site: SiteDescription, profile: ProfileSpec) -> list[str]:
     """What every rendering of this site must mention: datacenter, ports, monitoring sources."""
     tokens = [str(n.network_address) for n in profile.datacenter_networks]
     tokens += [str(p.port) for p in profile.outbound_ports]

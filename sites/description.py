@@ -62,7 +62,7 @@ class PortSpec:
 
 
 @dataclass(frozen=True)
-class ServiceProfile:
+class ProfileSpec:
     """What a backup product needs from the network: data, not code.
 
     ``outbound_ports`` are opened from the backup host to the datacenter (backup and restore);
@@ -76,7 +76,7 @@ class ServiceProfile:
     monitoring_ports: tuple[PortSpec, ...]
 
     @classmethod
-    def from_dict(cls, data: Any) -> ServiceProfile:
+    def from_dict(cls, data: Any) -> ProfileSpec:
         """Validate a JSON-shaped profile; raise :class:`DescriptionError` with all problems."""
         p = _Parser(data, known=_PROFILE_FIELDS)
         name = p.text("name", required=True)
@@ -106,7 +106,7 @@ class ServiceProfile:
 # The provider's guide (seed/000_b26d2cce59096e67.txt). The guide publishes no datacenter
 # addresses; 203.0.113.0/24 is a documentation range standing in for them until the operator
 # edits the profile.
-GUIDE_PROFILE = ServiceProfile(
+GUIDE_PROFILE = ProfileSpec(
     name="SecuriData Online Backup",
     datacenter_networks=(IPv4Network("203.0.113.0/24"),),
     datacenter_fqdns=(),

@@ -1,7 +1,7 @@
 """Forms for sites, rollout steps and service profiles.
 
 The forms collect text; the services validate it against the domain (``SiteDescription``,
-``ServiceProfile``) and answer with errors keyed by field, which ``apply_errors`` puts back on
+``ProfileSpec``) and answer with errors keyed by field, which ``apply_errors`` puts back on
 the right input, including the rows of the host-interface formset (``host_interfaces.1.gateway``).
 """
 from django import forms

@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sites.description import ServiceProfile, SiteDescription
+from sites.description import ProfileSpec, SiteDescription
 from sites.policy import Policy, Rule, derive_rules
 from sites.vendors import renderers_for_site
 from sites.vendors.formats import rendered_as_dict
@@ -58,7 +58,7 @@ def policy_as_dicts(policy: Policy) -> list[dict]:
     return [rule_as_dict(rule) for rule in policy.rules]
 
 
-def build_instructions(site: SiteDescription, profile: ServiceProfile) -> InstructionContent:
+def build_instructions(site: SiteDescription, profile: ProfileSpec) -> InstructionContent:
     renderers = renderers_for_site(site)
     versions = [{"slug": r.slug, "version": r.renderer_version} for r in renderers]
     policy = derive_rules(site, profile)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from ipaddress import IPv4Address, IPv4Network
 
-from sites.description import PortSpec, ServiceProfile, SiteDescription
+from sites.description import PortSpec, ProfileSpec, SiteDescription
 
 
 class GuideRule(IntEnum):
@@ -226,14 +226,14 @@ class Policy:
         return tuple(r for r in self.rules if r.kind in kinds)
 
 
-def inbound_ports(profile: ServiceProfile) -> tuple[PortSpec, ...]:
+def inbound_ports(profile: ProfileSpec) -> tuple[PortSpec, ...]:
     """What remote monitoring opens: the monitoring ports plus the outbound ports (guide rule 4)."""
     ports = list(profile.monitoring_ports)
     ports += [p for p in profile.outbound_ports if p not in ports]
     return tuple(ports)
 
 
-def derive_rules(site: SiteDescription, profile: ServiceProfile) -> Policy:
+def derive_rules(site: SiteDescription, profile: ProfileSpec) -> Policy:
     """Apply the guide to one site. Pure and deterministic; see the module docstring."""
     rules: list[Rule] = []
     hosts, source_detail = _backup_source(site)
@@ -291,7 +291,7 @@ def _backup_source(site: SiteDescription) -> tuple[HostMatch, str]:
     )
 
 
-def _monitoring_rules(site: SiteDescription, profile: ServiceProfile) -> list[Rule]:
+def _monitoring_rules(site: SiteDescription, profile: ProfileSpec) -> list[Rule]:
     """Guide rule 4: for each port, a port-forward to the host and an inbound allow."""
     assert site.host_address is not None
     target = HostMatch.address(site.host_address)
@@ -327,7 +327,7 @@ def _monitoring_rules(site: SiteDescription, profile: ServiceProfile) -> list[Ru
     return forwards + allows
 
 
-def _route_rules(site: SiteDescription, profile: ServiceProfile) -> list[Rule]:
+def _route_rules(site: SiteDescription, profile: ProfileSpec) -> list[Rule]:
     """Guide rule 5: routes to the monitoring sources and the datacenter via this firewall."""
     facing = site.facing_interface
     if facing is None or facing.gateway is None:
@@ -352,7 +352,7 @@ def _route_rules(site: SiteDescription, profile: ServiceProfile) -> list[Rule]:
     return rules
 
 
-def _host_firewall_rules(site: SiteDescription, profile: ServiceProfile) -> list[Rule]:
+def _host_firewall_rules(site: SiteDescription, profile: ProfileSpec) -> list[Rule]:
     """Guide rule 6: the matching rules in the Windows firewall of the backup host."""
     rules = [
         Rule(
@@ -385,7 +385,7 @@ def _host_firewall_rules(site: SiteDescription, profile: ServiceProfile) -> list
     return rules
 
 
-def _warnings(site: SiteDescription, profile: ServiceProfile) -> tuple[PolicyWarning, ...]:
+def _warnings(site: SiteDescription, profile: ProfileSpec) -> tuple[PolicyWarning, ...]:
     warnings = []
     if site.host_addressing == "dhcp" and not site.dhcp_reservation_planned:
         warnings.append(PolicyWarning(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sites.description import DescriptionError, ServiceProfile, SiteDescription
+from sites.description import DescriptionError, ProfileSpec, SiteDescription
 from sites.diagram import render_diagram
 from sites.forms import HostInterfaceFormSet, SiteForm, interfaces_of
 from sites.instructions import policy_as_dicts
@@ -497,7 +497,7 @@ class Preview:
         return tuple(r for r in self.rules if r.on_host)
 
 
-def preview(description: SiteDescription, profile: ServiceProfile) -> Preview:
+def preview(description: SiteDescription, profile: ProfileSpec) -> Preview:
     """What the site will get: the rules with their reasons, the warnings, an outline of each
     instruction document and the network diagram. Pure, and fast (the renderers are)."""
     policy = derive_rules(description, profile)

@@ -139,7 +139,7 @@ class InstructionSetFactory(factory.django.DjangoModelFactory):
     profile_revision = factory.SelfAttribute("profile.revision")
     description = factory.SelfAttribute("site.description")
     content = factory.LazyAttribute(
-        lambda o: build_instructions(o.site.as_description(), o.profile.as_description())
+        lambda o: build_instructions(o.site.as_description(), o.profile.as_spec())
     )
     content_hash = factory.LazyAttribute(lambda o: o.content.content_hash)
     renderers = factory.LazyAttribute(lambda o: o.content.renderers)

@@ -2,7 +2,7 @@
 from django.db import models
 
 from sites.description import GUIDE_PROFILE
-from sites.description import ServiceProfile as ProfileDescription
+from sites.description import ProfileSpec
 
 
 class ServiceProfileQuerySet(models.QuerySet):
@@ -56,5 +56,5 @@ class ServiceProfile(models.Model):
             "monitoring_ports": self.monitoring_ports,
         }
 
-    def as_description(self) -> ProfileDescription:
-        return ProfileDescription.from_dict(self.as_data())
+    def as_spec(self) -> ProfileSpec:
+        return ProfileSpec.from_dict(self.as_data())

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from portal.audit.services import record_event
 from sites.description import DescriptionError, SiteDescription
-from sites.description import ServiceProfile as ProfileDescription
+from sites.description import ProfileSpec
 from sites.instructions import InstructionContent, build_instructions, step_fingerprint, step_key
 from sites.models import InstructionSet, Rollout, RolloutStep, Site, StepState
 from sites.services.rollouts import refresh_rollout_state
@@ -60,7 +60,7 @@ class _Renderer:
     """build_instructions for sites, parsing each distinct profile once."""
 
     def __init__(self):
-        self._profiles: dict[str, ProfileDescription] = {}
+        self._profiles: dict[str, ProfileSpec] = {}
 
     def inputs(self, site: Site) -> tuple[dict, str]:
         """What the rendering depends on, to tell whether a site changed since it was rendered."""
@@ -70,7 +70,7 @@ class _Renderer:
         _, profile_key = self.inputs(site)
         profile = self._profiles.get(profile_key)
         if profile is None:
-            profile = self._profiles[profile_key] = site.profile.as_description()
+            profile = self._profiles[profile_key] = site.profile.as_spec()
         return build_instructions(site.as_description(), profile)
 
 

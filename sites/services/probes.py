@@ -45,7 +45,7 @@ def probe_key() -> bytes:
 
 
 def expected_ports(site: Site, direction: str) -> list[dict]:
-    profile = site.profile.as_description()
+    profile = site.profile.as_spec()
     ports = profile.outbound_ports if direction == ProbeDirection.OUTBOUND else inbound_ports(profile)
     return [{"protocol": p.protocol, "port": p.port} for p in ports]
 

@@ -4,7 +4,7 @@ from django.db import transaction
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from portal.jobs.models import Job, JobKind
-from sites.description import DescriptionError, ServiceProfile as ProfileDescription
+from sites.description import DescriptionError, ProfileSpec
 from sites.models import ServiceProfile, Site
 
 PROFILE_FIELDS = ["datacenter_networks", "datacenter_fqdns", "outbound_ports", "monitoring_ports"]
@@ -20,7 +20,7 @@ def update_service_profile(
     from sites.tasks import rederive_profile
 
     try:
-        validated = ProfileDescription.from_dict(data)
+        validated = ProfileSpec.from_dict(data)
     except DescriptionError as error:
         raise ServiceError(errors=error.errors) from None
     if ServiceProfile.objects.filter(name__iexact=validated.name).exclude(pk=profile.pk).exists():

@@ -28,7 +28,7 @@ from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import ClassVar
 
-from sites.description import ServiceProfile, SiteDescription
+from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, Policy, PolicyWarning, Rule, RuleKind, WarningCode
 
 
@@ -102,7 +102,7 @@ class Renderer(ABC):
     renders_host_rules: ClassVar[bool] = False
     default_interfaces: ClassVar[tuple[str, str] | None] = None
 
-    def render(self, policy: Policy, site: SiteDescription, profile: ServiceProfile) -> Rendered:
+    def render(self, policy: Policy, site: SiteDescription, profile: ProfileSpec) -> Rendered:
         """The instruction set for this site: numbered steps and all warnings."""
         steps = self.build_steps(policy, site, profile)
         for number, step in enumerate(steps, start=1):
@@ -115,7 +115,7 @@ class Renderer(ABC):
 
     @abstractmethod
     def build_steps(
-        self, policy: Policy, site: SiteDescription, profile: ServiceProfile
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         """The steps in order, each a new ``Step`` (``render`` numbers them in place)."""
 

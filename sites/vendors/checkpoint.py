@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from ipaddress import IPv4Network
 
-from sites.description import ServiceProfile, SiteDescription
+from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
 from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
@@ -64,7 +64,7 @@ class CheckPointRenderer(Renderer):
     default_interfaces = None  # rules and NAT name objects and the gateway, not interfaces
 
     def build_steps(
-        self, policy: Policy, site: SiteDescription, profile: ServiceProfile
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         snat = policy.of_kind(RuleKind.SOURCE_NAT)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
-from sites.description import ServiceProfile, SiteDescription
+from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.names import hosts_object_name
@@ -63,7 +63,7 @@ class CiscoAsaRenderer(Renderer):
     default_interfaces = ("inside", "outside")
 
     def build_steps(
-        self, policy: Policy, site: SiteDescription, profile: ServiceProfile
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         inside, outside = self.interfaces(site)
         inside_acl, outside_acl = f"{inside}_access_in", f"{outside}_access_in"
@@ -162,7 +162,7 @@ class CiscoAsaRenderer(Renderer):
         )
 
     def _objects_step(
-        self, host_object: str, hosts: HostMatch | None, profile: ServiceProfile,
+        self, host_object: str, hosts: HostMatch | None, profile: ProfileSpec,
         inbound: tuple[Rule, ...],
     ) -> Step:
         lines = ["configure terminal", f"object network {host_object}", f" {_object_value(hosts)}"]

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from sites.description import ServiceProfile, SiteDescription
+from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 
@@ -78,7 +78,7 @@ class EdgeosRenderer(Renderer):
     default_interfaces = ("eth1", "eth0")
 
     def build_steps(
-        self, policy: Policy, site: SiteDescription, profile: ServiceProfile
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         inside, outside = self.interfaces(site)
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
@@ -136,7 +136,7 @@ class EdgeosRenderer(Renderer):
             guide_rules=(GuideRule.BACKUP_OUTBOUND,),
         )
 
-    def _outbound_step(self, rules: tuple[Rule, ...], profile: ServiceProfile, inside: str) -> Step:
+    def _outbound_step(self, rules: tuple[Rule, ...], profile: ProfileSpec, inside: str) -> Step:
         lines = [
             "configure",
             f"set firewall group network-group {DATACENTER} description "

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sites.description import ServiceProfile, SiteDescription
+from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
 from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
@@ -64,7 +64,7 @@ class JuniperSrxRenderer(Renderer):
     default_interfaces = None  # policies and NAT rule-sets name zones, not interfaces
 
     def build_steps(
-        self, policy: Policy, site: SiteDescription, profile: ServiceProfile
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         snat = policy.of_kind(RuleKind.SOURCE_NAT)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 from ipaddress import IPv4Network
 
-from sites.description import ServiceProfile, SiteDescription
+from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 
@@ -50,7 +50,7 @@ class MerakiRenderer(Renderer):
     default_interfaces = None  # the Dashboard names uplinks, not interfaces
 
     def build_steps(
-        self, policy: Policy, site: SiteDescription, profile: ServiceProfile
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)

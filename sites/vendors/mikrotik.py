@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from sites.description import ServiceProfile, SiteDescription
+from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 
@@ -59,7 +59,7 @@ class MikrotikRenderer(Renderer):
     default_interfaces = ("LAN", "WAN")
 
     def build_steps(
-        self, policy: Policy, site: SiteDescription, profile: ServiceProfile
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         _, outside = self.interfaces(site)
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
@@ -94,7 +94,7 @@ class MikrotikRenderer(Renderer):
         )
         return steps
 
-    def _outbound_step(self, rules: tuple[Rule, ...], profile: ServiceProfile) -> Step:
+    def _outbound_step(self, rules: tuple[Rule, ...], profile: ProfileSpec) -> Step:
         lines = ["/ip firewall address-list"]
         lines += [
             f'add list={DATACENTER} address={_address(n)} comment="obm: {_quote(profile.name)} datacenter"'

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from sites.description import ServiceProfile
+from sites.description import ProfileSpec
 from sites.policy import HostMatch, Rule
 from sites.vendors.pfsense import HOSTS_ALIAS, MONITOR_ALIAS, PfsenseRenderer
 
@@ -124,7 +124,7 @@ class OpnsenseRenderer(PfsenseRenderer):
     monitor_source = MONITOR_ALIAS
 
     def _outbound_states_check(
-        self, outbound: tuple[Rule, ...], outside: str, profile: ServiceProfile
+        self, outbound: tuple[Rule, ...], outside: str, profile: ProfileSpec
     ) -> list[str]:
         return [
             f"{self.states_path}, search "

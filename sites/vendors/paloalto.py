@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sites.description import ServiceProfile, SiteDescription
+from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
 from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
@@ -59,7 +59,7 @@ class PaloAltoRenderer(Renderer):
     default_interfaces = ("ethernet1/2", "ethernet1/1")
 
     def build_steps(
-        self, policy: Policy, site: SiteDescription, profile: ServiceProfile
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         _, outside = self.interfaces(site)
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)

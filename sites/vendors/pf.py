@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from sites.description import ServiceProfile, SiteDescription
+from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import (
     Renderer, Step, guide_rules_of, monitoring_sources, verification_steps,
@@ -70,7 +70,7 @@ class PfRenderer(Renderer):
         return inside, outside
 
     def build_steps(
-        self, policy: Policy, site: SiteDescription, profile: ServiceProfile
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         freebsd = _freebsd(site)
         system = "FreeBSD" if freebsd else "OpenBSD"
@@ -191,7 +191,7 @@ class PfRenderer(Renderer):
         )
         return steps
 
-    def _definitions(self, policy: Policy, site: SiteDescription, profile: ServiceProfile) -> str:
+    def _definitions(self, policy: Policy, site: SiteDescription, profile: ProfileSpec) -> str:
         inside, outside = self.interfaces(site)
         egress = (
             "  # OpenBSD: the group of the interface with the default route"

@@ -34,7 +34,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 from typing import ClassVar
 
-from sites.description import ServiceProfile, SiteDescription
+from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import (
     Renderer, Step, StepKind, and_list, guide_rules_of, monitoring_sources, verification_steps,
@@ -140,7 +140,7 @@ class PfsenseRenderer(Renderer):
     monitor_source: ClassVar[str] = f"Single host or alias — {MONITOR_ALIAS}"
 
     def build_steps(
-        self, policy: Policy, site: SiteDescription, profile: ServiceProfile
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         inside, outside = self.interfaces(site)
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
@@ -179,7 +179,7 @@ class PfsenseRenderer(Renderer):
         return steps
 
     def _outbound_states_check(
-        self, outbound: tuple[Rule, ...], outside: str, profile: ServiceProfile
+        self, outbound: tuple[Rule, ...], outside: str, profile: ProfileSpec
     ) -> list[str]:
         """Where the GUI shows the backup connections while the probe runs."""
         hosts = outbound[0].hosts if outbound else None
@@ -200,7 +200,7 @@ class PfsenseRenderer(Renderer):
             "monitoring port."
         )
 
-    def _alias_step(self, policy: Policy, profile: ServiceProfile) -> Step:
+    def _alias_step(self, policy: Policy, profile: ProfileSpec) -> Step:
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         sources = monitoring_sources(policy)
         blocks = [self._alias_block(
@@ -240,7 +240,7 @@ class PfsenseRenderer(Renderer):
             ),
         )
 
-    def _outbound_step(self, rules: tuple[Rule, ...], inside: str, profile: ServiceProfile) -> Step:
+    def _outbound_step(self, rules: tuple[Rule, ...], inside: str, profile: ProfileSpec) -> Step:
         rule = rules[0]
         return Step(
             title=f"Allow {protocols_label(rules)} from {_who(rule.hosts)} to the datacenter",
@@ -268,7 +268,7 @@ class PfsenseRenderer(Renderer):
 
     def _outbound_nat_check(
         self, rules: tuple[Rule, ...], site: SiteDescription, inside: str, outside: str,
-        profile: ServiceProfile,
+        profile: ProfileSpec,
     ) -> Step:
         blocks = [self.nat_mode_fields.format(inside=inside, outside=outside, lan=site.lan_network)]
         for group in by_port(rules):
@@ -298,7 +298,7 @@ class PfsenseRenderer(Renderer):
         )
 
     def _port_forward_step(
-        self, rules: tuple[Rule, ...], outside: str, profile: ServiceProfile
+        self, rules: tuple[Rule, ...], outside: str, profile: ProfileSpec
     ) -> Step:
         groups = by_port(rules)
         public = rules[0].public_address

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from sites.description import ServiceProfile, SiteDescription
+from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of
 
@@ -41,7 +41,7 @@ class WindowsRenderer(Renderer):
     renders_host_rules = True
 
     def build_steps(
-        self, policy: Policy, site: SiteDescription, profile: ServiceProfile
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         if site.host_os != "windows":
             return [Step(
@@ -71,7 +71,7 @@ class WindowsRenderer(Renderer):
             steps.append(self._gateway_check(site))
         return steps
 
-    def _outbound_step(self, rules: tuple[Rule, ...], profile: ServiceProfile) -> Step:
+    def _outbound_step(self, rules: tuple[Rule, ...], profile: ProfileSpec) -> Step:
         lines, names = [], []
         for rule in rules:
             name = _rule_name(profile, "out", rule)
@@ -109,7 +109,7 @@ class WindowsRenderer(Renderer):
             guide_rules=(GuideRule.HOST_FIREWALL,),
         )
 
-    def _inbound_step(self, rules: tuple[Rule, ...], profile: ServiceProfile) -> Step:
+    def _inbound_step(self, rules: tuple[Rule, ...], profile: ProfileSpec) -> Step:
         lines, names = [], []
         for rule in rules:
             name = _rule_name(profile, "in", rule)
@@ -192,7 +192,7 @@ class WindowsRenderer(Renderer):
         )
 
 
-def _rule_name(profile: ServiceProfile, direction: str, rule: Rule) -> str:
+def _rule_name(profile: ProfileSpec, direction: str, rule: Rule) -> str:
     # Double quotes would end the netsh name; the PowerShell side is quoted by _ps.
     product = profile.name.replace('"', "'")
     return f"{product}: {direction} {rule.protocol.upper()} {rule.port}"
@@ -215,7 +215,7 @@ def _probe_address(network: IPv4Network) -> str:
     return str(network.network_address + 1)
 
 
-def _test_target(profile: ServiceProfile) -> str:
+def _test_target(profile: ProfileSpec) -> str:
     if profile.datacenter_fqdns:
         return profile.datacenter_fqdns[0]
     return _probe_address(profile.datacenter_networks[0])

@@ -99,7 +99,7 @@ class WizardMixin(OrganisationMixin):
     def site_preview(self, answers: wizard.Answers | None) -> wizard.Preview | None:
         if answers is None or answers.description is None:
             return None
-        profile = ServiceProfile.objects.default().as_description()
+        profile = ServiceProfile.objects.default().as_spec()
         return wizard.preview(answers.description, profile)
 
     def preview_context(self, answers, step) -> dict:

@@ -12,7 +12,7 @@ from sites.description import (
     GUIDE_PROFILE,
     DescriptionError,
     PortSpec,
-    ServiceProfile,
+    ProfileSpec,
     SiteDescription,
 )
 
@@ -270,7 +270,7 @@ def test_error_message_summarises_fields():
 def profile_errors(**changes) -> dict[str, list[str]]:
     data = {**GUIDE_PROFILE.to_dict(), **changes}
     with pytest.raises(DescriptionError) as caught:
-        ServiceProfile.from_dict(data)
+        ProfileSpec.from_dict(data)
     return caught.value.errors
 
 
@@ -281,9 +281,9 @@ def test_guide_profile_matches_the_guide():
 
 
 def test_profile_round_trips():
-    assert ServiceProfile.from_dict(GUIDE_PROFILE.to_dict()) == GUIDE_PROFILE
+    assert ProfileSpec.from_dict(GUIDE_PROFILE.to_dict()) == GUIDE_PROFILE
     data = {**GUIDE_PROFILE.to_dict(), "datacenter_fqdns": ["backup.example.net"]}
-    assert ServiceProfile.from_dict(data).to_dict() == data
+    assert ProfileSpec.from_dict(data).to_dict() == data
 
 
 @pytest.mark.parametrize("port", [0, 65536, -1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
 
-from sites.description import GUIDE_PROFILE, PortSpec, ServiceProfile, SiteDescription
+from sites.description import GUIDE_PROFILE, PortSpec, ProfileSpec, SiteDescription
 from sites.policy import (
     GuideRule,
     HostMatch,
@@ -43,7 +43,7 @@ def site(**changes) -> SiteDescription:
     return SiteDescription.from_dict({k: v for k, v in data.items() if v is not None})
 
 
-def policy(profile: ServiceProfile = GUIDE_PROFILE, **changes) -> Policy:
+def policy(profile: ProfileSpec = GUIDE_PROFILE, **changes) -> Policy:
     return derive_rules(site(**changes), profile)
 
 
@@ -242,7 +242,7 @@ def test_plain_static_site_has_no_warnings():
 
 
 def test_profile_is_data_not_code():
-    other = ServiceProfile(
+    other = ProfileSpec(
         name="Other backup", datacenter_networks=(IPv4Network("198.18.0.0/15"),),
         datacenter_fqdns=(), outbound_ports=(PortSpec("tcp", 443), PortSpec("tcp", 8443)),
         monitoring_ports=(PortSpec("udp", 9000),),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sites.description import GUIDE_PROFILE, DescriptionError, ServiceProfile, SiteDescription
+from sites.description import GUIDE_PROFILE, DescriptionError, ProfileSpec, SiteDescription
 from sites.policy import derive_rules
 from sites.vendors import RENDERERS, get_renderer, renderers_for_site
 from sites.vendors.formats import (
@@ -65,7 +65,7 @@ class Command(BaseCommand):
         profile_obj = GUIDE_PROFILE
         if profile:
             try:
-                profile_obj = ServiceProfile.from_dict(read_json(profile, "profile file"))
+                profile_obj = ProfileSpec.from_dict(read_json(profile, "profile file"))
             except DescriptionError as error:
                 raise CommandError(describe_errors(profile, error)) from None
         try:

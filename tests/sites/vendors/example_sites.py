@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sites.description import GUIDE_PROFILE, ServiceProfile, SiteDescription
+from sites.description import GUIDE_PROFILE, ProfileSpec, SiteDescription
 from sites.policy import derive_rules
 from sites.vendors import get_renderer
 from sites.vendors.base import Rendered, Step
@@ -48,7 +48,7 @@ def make_site(**overrides: Any) -> SiteDescription:
     return SiteDescription.from_dict({k: v for k, v in data.items() if v is not None})
 
 
-def render(slug: str, site: SiteDescription, profile: ServiceProfile = GUIDE_PROFILE) -> Rendered:
+def render(slug: str, site: SiteDescription, profile: ProfileSpec = GUIDE_PROFILE) -> Rendered:
     return get_renderer(slug).render(derive_rules(site, profile), site, profile)
 
 
