@@ -76,6 +76,9 @@ class SiteImportView(OrganisationMixin, TemplateView):
     permission = can_edit_sites_below
     template_name = "sites/import.html"
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(csv_format=transfer.CsvFormat(), **kwargs)
+
     def organisations(self):
         actor = self.request.actor
         editable = [o.pk for o in covered_customers(actor, self.organisation) if permissions.can_edit_sites(actor, o)]

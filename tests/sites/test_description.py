@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 from sites.description import (
     GUIDE_PROFILE,
+    FIREWALL_VENDORS,
     DescriptionError,
     PortSpec,
     ProfileSpec,
@@ -87,6 +90,22 @@ def test_unknown_vendor():
     errors = site_errors(vendor="acme-wall")
     assert "vendor" in errors
     assert "acme-wall" in errors["vendor"][0]
+
+
+def test_accepted_vendors_are_the_firewall_renderers():
+    from sites.vendors import vendor_choices
+
+    assert FIREWALL_VENDORS == {slug for slug, _ in vendor_choices()}
+
+
+def test_the_description_imports_no_renderer_nor_django():
+    """The pure core stands alone: no circle through ``sites.vendors``, no Django."""
+    code = (
+        "import sys, sites.description, sites.site_fields; "
+        "print(sorted(m for m in sys.modules if m.startswith(('sites.vendors', 'django'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_windows_is_a_host_renderer_not_a_firewall_vendor():
