@@ -39,7 +39,7 @@ FIREWALL_VENDORS = frozenset({
 
 # A DNS name: dot-separated labels of letters, digits and hyphens, not starting or ending with a
 # hyphen. Good enough to catch typos such as spaces, slashes or a pasted URL.
-_FQDN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$", re.I)
+_FQDN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$", re.IGNORECASE)
 
 
 class DescriptionError(ValueError):

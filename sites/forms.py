@@ -8,7 +8,7 @@ from django import forms
 
 from sites.models import StepState
 from sites.models.site import Reverify
-from sites.site_fields import INTERFACE_FIELDS, REVERIFY, FieldInfo, site_field
+from sites.site_fields import INTERFACE_FIELDS, REVERIFY, SECTIONS, FieldInfo, site_field
 from sites.vendors import vendor_choices
 
 # Blank host addresses are ``null`` in the site file, not "".
@@ -68,6 +68,21 @@ class SiteForm(forms.Form):
 
     # Fields about the site record, not its description (the site file).
     RECORD_FIELDS = (REVERIFY.name,)
+
+    @property
+    def sections(self) -> list[dict]:
+        """The page's fieldsets, grouped as the wizard's steps: each title, its fields (names,
+        space-separated) and whether the host's interface rows belong in it."""
+        return [
+            {
+                "title": section.title,
+                "fields": " ".join(
+                    n for n in section.names if n in self.fields and n not in self.RECORD_FIELDS
+                ),
+                "interfaces": "host_interfaces" in section.names,
+            }
+            for section in SECTIONS
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -304,6 +304,41 @@ REVERIFY = FieldInfo(
     "the site is flagged as stale for you and your reseller.",
 )
 
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of questions asked together: a wizard step, a fieldset of the one-page form."""
+
+    slug: str
+    title: str
+    names: tuple[str, ...]
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "firewall",
+        "Site and firewall",
+        ("name", "vendor", "firmware", "inside_interface", "outside_interface", "public_address"),
+    ),
+    Section(
+        "network",
+        "Network and backup host",
+        (
+            "lan_network", "lan_gateway", "host_addressing", "host_address", "host_range_start",
+            "host_range_end", "dhcp_reservation_planned", "host_os",
+        ),
+    ),
+    Section(
+        "monitoring",
+        "Remote monitoring and multi-homed host",
+        (
+            "monitoring_enabled", "monitoring_sources", "multi_homed", "host_interfaces",
+            "firewall_interface", REVERIFY.name,
+        ),
+    ),
+)
+
 _BY_NAME = {info.name: info for info in (*SITE_FIELDS, REVERIFY)}
 
 

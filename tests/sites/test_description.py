@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from sites.description import (
-    GUIDE_PROFILE,
     FIREWALL_VENDORS,
+    GUIDE_PROFILE,
     DescriptionError,
     PortSpec,
     ProfileSpec,
@@ -346,3 +346,17 @@ def test_a_blank_or_overlong_name_is_refused():
         with pytest.raises(DescriptionError) as error:
             SiteDescription.from_dict({**BASE_SITE, "name": name})
         assert message in " ".join(error.value.errors["name"])
+
+
+def test_the_site_fields_table_has_one_row_per_description_field_in_site_file_order():
+    from sites.site_fields import INTERFACE_FIELDS, REVERIFY, SECTIONS, SITE_FIELDS
+    from sites.policy import GuideRule
+
+    site = SiteDescription.from_dict({**VALID, "multi_homed": True, "host_interfaces": INTERFACES,
+                                      "firewall_interface": "Ethernet"})
+    assert [f.name for f in SITE_FIELDS] == list(site.to_dict())
+    assert [f.name for f in INTERFACE_FIELDS] == list(site.host_interfaces[0].to_dict())
+    asked = [name for section in SECTIONS for name in section.names]
+    assert sorted(asked) == sorted([*site.to_dict(), REVERIFY.name])  # each asked exactly once
+    served = {rule for f in SITE_FIELDS for rule in f.guide_rules}
+    assert served == set(GuideRule)
