@@ -86,8 +86,7 @@ SITE_FIELDS: tuple[FieldInfo, ...] = (
         why="The firewall's name for the port your office network (LAN) is plugged into, "
         "e.g. port2, X0, inside. The backup rule is allowed on this side. Blank: the "
         "vendor's usual name is assumed, and the instructions say so.",
-        guide="“You must allow port 4401 for the TCP protocol for the inside network "
-        "interface.”",
+        guide="“You must allow port 4401 for the TCP protocol for the inside network interface.”",
         guide_rules=(_G.BACKUP_OUTBOUND,),
         optional=True,
         blank="the vendor's usual name",
@@ -234,7 +233,10 @@ SITE_FIELDS: tuple[FieldInfo, ...] = (
         "several network cards.",
         guide_rules=(_G.HOST_FIREWALL,),
         choices=(
-            ("windows", "Windows"), ("linux", "Linux"), ("macos", "macOS"), ("other", "Other"),
+            ("windows", "Windows"),
+            ("linux", "Linux"),
+            ("macos", "macOS"),
+            ("other", "Other"),
         ),
         schema_help="The backup host's operating system; `windows` adds host firewall rules.",
     ),
@@ -278,17 +280,24 @@ SITE_FIELDS: tuple[FieldInfo, ...] = (
 # One row of ``host_interfaces``, in ``HostInterface``'s order.
 INTERFACE_FIELDS: tuple[FieldInfo, ...] = (
     FieldInfo(
-        "name", "Name", help="e.g. Ethernet 1",
+        "name",
+        "Name",
+        help="e.g. Ethernet 1",
         schema_help="As the host shows it (`Ethernet 2`), unique.",
     ),
     FieldInfo(
-        "index", "Index", help="ifIndex, from Get-NetAdapter",
+        "index",
+        "Index",
+        help="ifIndex, from Get-NetAdapter",
         schema_help="The interface index (`route print`).",
     ),
     FieldInfo("address", "Address", schema_help="Inside `network`."),
-    FieldInfo("network", "Network", help="e.g. 192.168.1.0/24", schema_help="CIDR, e.g. `192.168.2.0/24`."),
     FieldInfo(
-        "gateway", "Gateway",
+        "network", "Network", help="e.g. 192.168.1.0/24", schema_help="CIDR, e.g. `192.168.2.0/24`."
+    ),
+    FieldInfo(
+        "gateway",
+        "Gateway",
         schema_help="Inside `network`; required for the interface facing the firewall.",
     ),
 )
@@ -303,7 +312,6 @@ REVERIFY = FieldInfo(
     "and changes can quietly close them; after this long without a successful probe "
     "the site is flagged as stale for you and your reseller.",
 )
-
 
 
 @dataclass(frozen=True)
@@ -325,16 +333,26 @@ SECTIONS: tuple[Section, ...] = (
         "network",
         "Network and backup host",
         (
-            "lan_network", "lan_gateway", "host_addressing", "host_address", "host_range_start",
-            "host_range_end", "dhcp_reservation_planned", "host_os",
+            "lan_network",
+            "lan_gateway",
+            "host_addressing",
+            "host_address",
+            "host_range_start",
+            "host_range_end",
+            "dhcp_reservation_planned",
+            "host_os",
         ),
     ),
     Section(
         "monitoring",
         "Remote monitoring and multi-homed host",
         (
-            "monitoring_enabled", "monitoring_sources", "multi_homed", "host_interfaces",
-            "firewall_interface", REVERIFY.name,
+            "monitoring_enabled",
+            "monitoring_sources",
+            "multi_homed",
+            "host_interfaces",
+            "firewall_interface",
+            REVERIFY.name,
         ),
     ),
 )

@@ -7,6 +7,7 @@ ever lost. Only "Confirm and create" calls ``create_site``. Two htmx endpoints e
 one answers a single question's error slot as it is typed (422 while wrong, 200 when right), the
 other the live preview of the derived rules.
 """
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -113,7 +114,9 @@ class SiteWizardView(WizardMixin, SiteCreateView):
             interfaces_shown=steps.INTERFACES in step.fields,
             non_field_errors=[
                 f"{steps.slot_label(key)}: {m}" if key else m
-                for key, ms in errors.items() if key not in shown for m in ms
+                for key, ms in errors.items()
+                if key not in shown
+                for m in ms
             ],
             show_errors=bool(errors),
             earlier=page.earlier_errors(answers, step),
@@ -161,7 +164,9 @@ class SiteWizardCheckView(WizardMixin, View):
         for k, ms in answers.errors.items():
             errors[steps.slot_of(k)].extend(ms)
         main = page.slot(answers, key, errors)
-        others = [page.slot(answers, other, errors) for other in page.answered_slots(request.POST, step)]
+        others = [
+            page.slot(answers, other, errors) for other in page.answered_slots(request.POST, step)
+        ]
         for other in others:
             other.oob = True
         others = [other for other in others if other.key != key]

@@ -124,16 +124,18 @@ def questions(
 
 def _make_live(widget, slot: Slot, check_url: str, why: str = "") -> None:
     """Check the answer as it is typed: the slot gets the server's verdict (htmx)."""
-    widget.attrs.update({
-        "hx-post": f"{check_url}?field={slot.key}",
-        "hx-trigger": LIVE_TRIGGER,
-        "hx-target": f"#{slot.dom_id}",
-        "hx-swap": "innerHTML",
-        # One check at a time, in order: each answer refreshes the step's other answered slots,
-        # so the last one to arrive must be the latest.
-        "hx-sync": "closest form:queue all",
-        "aria-describedby": f"{slot.dom_id} {why}".strip(),
-    })
+    widget.attrs.update(
+        {
+            "hx-post": f"{check_url}?field={slot.key}",
+            "hx-trigger": LIVE_TRIGGER,
+            "hx-target": f"#{slot.dom_id}",
+            "hx-swap": "innerHTML",
+            # One check at a time, in order: each answer refreshes the step's other answered slots,
+            # so the last one to arrive must be the latest.
+            "hx-sync": "closest form:queue all",
+            "aria-describedby": f"{slot.dom_id} {why}".strip(),
+        }
+    )
     if slot.errors:
         widget.attrs["aria-invalid"] = "true"
 

@@ -47,8 +47,10 @@ def _networks(networks) -> str:
 
 
 def rule_row(rule: Rule) -> RuleRow:
-    outside = f"the firewall's public address {rule.public_address}" if rule.public_address else (
-        "the firewall's outside interface"
+    outside = (
+        f"the firewall's public address {rule.public_address}"
+        if rule.public_address
+        else ("the firewall's outside interface")
     )
     sources = _networks(rule.allowed_sources) or "any address"
     source, destination = {
@@ -61,7 +63,8 @@ def rule_row(rule: Rule) -> RuleRow:
             f"{rule.route_destination} via {rule.next_hop} ({rule.interface_name})",
         ),
         RuleKind.HOST_FIREWALL_OUTBOUND: (
-            "the backup host", f"datacenter {_networks(rule.datacenter)}",
+            "the backup host",
+            f"datacenter {_networks(rule.datacenter)}",
         ),
         RuleKind.HOST_FIREWALL_INBOUND: (sources, "the backup host"),
     }[rule.kind]
@@ -146,7 +149,8 @@ def preview(description: SiteDescription, profile: ProfileSpec) -> Preview:
         warnings=tuple(warnings),
         documents=documents,
         diagram=render_diagram(
-            description.to_dict(), policy_as_dicts(policy),
+            description.to_dict(),
+            policy_as_dicts(policy),
             vendor_name=vendor_display_name(description.vendor),
         ),
         guide_rules=tuple(used),

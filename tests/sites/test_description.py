@@ -349,8 +349,8 @@ def test_a_blank_or_overlong_name_is_refused():
 
 
 def test_the_site_fields_table_has_one_row_per_description_field_in_site_file_order():
-    from sites.site_fields import INTERFACE_FIELDS, REVERIFY, SECTIONS, SITE_FIELDS
     from sites.policy import GuideRule
+    from sites.site_fields import INTERFACE_FIELDS, REVERIFY, SECTIONS, SITE_FIELDS
 
     site = SiteDescription.from_dict({**VALID, "multi_homed": True, "host_interfaces": INTERFACES,
                                       "firewall_interface": "Ethernet"})
