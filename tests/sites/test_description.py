@@ -360,3 +360,21 @@ def test_the_site_fields_table_has_one_row_per_description_field_in_site_file_or
     assert sorted(asked) == sorted([*site.to_dict(), REVERIFY.name])  # each asked exactly once
     served = {rule for f in SITE_FIELDS for rule in f.guide_rules}
     assert served == set(GuideRule)
+
+
+def test_the_site_file_doc_lists_every_field():
+    """docs/site-file.md's two field tables name the fields of the site and of an interface."""
+    import re
+
+    from sites.site_fields import INTERFACE_FIELDS, SITE_FIELDS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "site-file.md").read_text()
+    fields_section = doc.split("## Fields", 1)[1].split("\n## ", 1)[0]
+    site_table, interface_table = fields_section.split("An interface object", 1)
+
+    def names(table: str) -> list[str]:
+        first_cells = re.findall(r"^\| (`[^|]+) \|", table, flags=re.MULTILINE)
+        return [name for cell in first_cells for name in re.findall(r"`(\w+)`", cell)]
+
+    assert names(site_table) == [f.name for f in SITE_FIELDS]
+    assert names(interface_table) == [f.name for f in INTERFACE_FIELDS]
