@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
@@ -29,10 +29,17 @@ PROTOCOLS = ("tcp", "udp")
 TEXT_LIMIT = 120  # names and interface labels; the site's name column holds 120 characters
 HOST_ADDRESSING = ("static", "range", "dhcp")
 HOST_OS = ("windows", "linux", "macos", "other")
+# The slugs a site's ``vendor`` may be: the renderers that describe a firewall. Kept here, not read
+# from ``sites.vendors``, because the renderers import this module; a test keeps the two equal.
+FIREWALL_VENDORS = frozenset({
+    "checkpoint", "cisco-asa", "cisco-ios", "edgeos", "fortigate", "generic", "iptables",
+    "juniper-srx", "meraki", "mikrotik", "nftables", "opnsense", "paloalto", "pf", "pfsense",
+    "sonicwall", "sophos", "watchguard",
+})
 
 # A DNS name: dot-separated labels of letters, digits and hyphens, not starting or ending with a
 # hyphen. Good enough to catch typos such as spaces, slashes or a pasted URL.
-_FQDN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$", re.I)
+_FQDN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$", re.IGNORECASE)
 
 
 class DescriptionError(ValueError):
@@ -181,17 +188,11 @@ class SiteDescription:
         return None
 
     @classmethod
-    def from_dict(cls, data: Any, *, vendors: frozenset[str] | None = None) -> SiteDescription:
+    def from_dict(cls, data: Any, *, vendors: frozenset[str] = FIREWALL_VENDORS) -> SiteDescription:
         """Validate a site file; raise :class:`DescriptionError` with every problem found.
 
-        ``vendors`` is the set of accepted vendor slugs; by default the registered renderers
-        that describe a site's firewall (``sites.vendors.vendor_choices``).
+        ``vendors`` is the set of accepted vendor slugs (by default every firewall renderer's).
         """
-        if vendors is None:
-            # Imported here: the renderers import this module, so a top-level import would cycle.
-            from sites.vendors import vendor_choices
-
-            vendors = frozenset(slug for slug, _ in vendor_choices())
         p = _Parser(data, known=_SITE_FIELDS)
         values: dict[str, Any] = {
             "name": p.text("name", required=True),
@@ -243,18 +244,9 @@ class SiteDescription:
         }
 
 
-_PROFILE_FIELDS = frozenset(
-    {"name", "datacenter_networks", "datacenter_fqdns", "outbound_ports", "monitoring_ports"}
-)
-_SITE_FIELDS = frozenset(
-    {
-        "name", "vendor", "firmware", "inside_interface", "outside_interface", "public_address",
-        "lan_network", "lan_gateway", "host_addressing", "host_address", "host_range_start",
-        "host_range_end", "dhcp_reservation_planned", "monitoring_enabled", "monitoring_sources",
-        "host_os", "multi_homed", "host_interfaces", "firewall_interface",
-    }
-)
-_INTERFACE_FIELDS = frozenset({"name", "index", "address", "network", "gateway"})
+_PROFILE_FIELDS = frozenset(f.name for f in fields(ProfileSpec))
+_SITE_FIELDS = frozenset(f.name for f in fields(SiteDescription))
+_INTERFACE_FIELDS = frozenset(f.name for f in fields(HostInterface))
 
 
 def _check_site(v: dict[str, Any], p: _Parser) -> None:

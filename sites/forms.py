@@ -6,46 +6,83 @@ the right input, including the rows of the host-interface formset (``host_interf
 """
 from django import forms
 
-from sites.description import HOST_OS
 from sites.models import StepState
 from sites.models.site import Reverify
+from sites.site_fields import INTERFACE_FIELDS, REVERIFY, SECTIONS, FieldInfo, site_field
 from sites.vendors import vendor_choices
 
-HOST_OS_LABELS = {"windows": "Windows", "linux": "Linux", "macos": "macOS", "other": "Other"}
-ADDRESSING_CHOICES = [
-    ("static", "A fixed address"),
-    ("range", "One of a range of addresses (several backup hosts)"),
-    ("dhcp", "An address from DHCP"),
-]
+# Blank host addresses are ``null`` in the site file, not "".
+_OPTIONAL_ADDRESSES = ("public_address", "host_address", "host_range_start", "host_range_end")
 
 
 def _lines(text: str) -> list[str]:
     return [item.strip() for item in text.replace(",", "\n").splitlines() if item.strip()]
 
 
+def _words(info: FieldInfo) -> dict:
+    """A form field's label and help text, from the table of site fields."""
+    return {"label": info.label, "help_text": info.help}
+
+
+def _text(name: str, *, max_length: int = 45, required: bool = False, **kwargs) -> forms.CharField:
+    return forms.CharField(
+        required=required, max_length=max_length, **_words(site_field(name)), **kwargs
+    )
+
+
+def _choice(name: str, **kwargs) -> forms.ChoiceField:
+    info = site_field(name)
+    return forms.ChoiceField(choices=info.choices, **_words(info), **kwargs)
+
+
+def _yes_no(name: str) -> forms.BooleanField:
+    return forms.BooleanField(required=False, **_words(site_field(name)))
+
+
 class SiteForm(forms.Form):
-    name = forms.CharField(max_length=120, help_text="How you call this site, e.g. “Main office”.")
-    vendor = forms.ChoiceField(label="Firewall", choices=(), help_text="Your firewall's make; the instructions use its own menus and syntax.")
-    firmware = forms.CharField(required=False, max_length=60, label="Firmware version", help_text="As the firewall shows it, e.g. 7.2.8. Optional.")
-    inside_interface = forms.CharField(required=False, max_length=60, label="Inside (LAN) interface", help_text="The firewall's name for the LAN side, e.g. port2, X0, inside. Blank: the vendor's usual name.")
-    outside_interface = forms.CharField(required=False, max_length=60, label="Outside (Internet) interface", help_text="The firewall's name for the Internet side, e.g. wan1, X1, outside.")
-    public_address = forms.CharField(required=False, max_length=45, label="Public address", help_text="The firewall's Internet address. Leave blank if it changes (dynamic).")
-    lan_network = forms.CharField(max_length=45, label="LAN network", help_text="The network the backup host is on, e.g. 192.168.1.0/24.")
-    lan_gateway = forms.CharField(max_length=45, label="Firewall's LAN address", help_text="The default gateway of the LAN, e.g. 192.168.1.1.")
-    host_addressing = forms.ChoiceField(label="The backup host has", choices=ADDRESSING_CHOICES, widget=forms.RadioSelect, initial="static", help_text="With a fixed address the rule can allow only that computer (guide: restriction).")
-    host_address = forms.CharField(required=False, max_length=45, label="Backup host address", help_text="Required for a fixed address, and whenever remote monitoring is on.")
-    host_range_start = forms.CharField(required=False, max_length=45, label="Range from")
-    host_range_end = forms.CharField(required=False, max_length=45, label="Range to")
-    dhcp_reservation_planned = forms.BooleanField(required=False, label="The host has (or will get) a DHCP reservation at the address above")
-    monitoring_enabled = forms.BooleanField(required=False, label="Monitor the backup with the Java GUI from outside", help_text="Opens TCP and UDP 4403 (and TCP 4401) from outside to the backup host.")
-    monitoring_sources = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Monitoring from", help_text="Addresses or networks the GUI connects from, one per line. Blank: from anywhere (not recommended).")
-    host_os = forms.ChoiceField(label="Backup host's operating system", choices=[(o, HOST_OS_LABELS[o]) for o in HOST_OS], initial="windows")
-    multi_homed = forms.BooleanField(required=False, label="The backup host has more than one network interface with a default gateway", help_text="Then replies may leave by the wrong interface; the instructions add persistent routes (guide: multi-homed Windows).")
-    firewall_interface = forms.CharField(required=False, max_length=60, label="Host interface facing this firewall", help_text="The name of the interface below that connects to this firewall.")
-    reverify = forms.ChoiceField(label="Renew the proof", choices=Reverify.choices, initial=Reverify.WEEKLY, help_text="After this long without a successful probe, the site is flagged as stale for you and your reseller.")
+    """The site file as one page; its words come from ``sites.site_fields``."""
+
+    name = _text("name", max_length=120, required=True)
+    vendor = forms.ChoiceField(choices=(), **_words(site_field("vendor")))
+    firmware = _text("firmware", max_length=60)
+    inside_interface = _text("inside_interface", max_length=60)
+    outside_interface = _text("outside_interface", max_length=60)
+    public_address = _text("public_address")
+    lan_network = _text("lan_network", required=True)
+    lan_gateway = _text("lan_gateway", required=True)
+    host_addressing = _choice("host_addressing", widget=forms.RadioSelect, initial="static")
+    host_address = _text("host_address")
+    host_range_start = _text("host_range_start")
+    host_range_end = _text("host_range_end")
+    dhcp_reservation_planned = _yes_no("dhcp_reservation_planned")
+    monitoring_enabled = _yes_no("monitoring_enabled")
+    monitoring_sources = _text(
+        "monitoring_sources", max_length=None, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    host_os = _choice("host_os", initial="windows")
+    multi_homed = _yes_no("multi_homed")
+    firewall_interface = _text("firewall_interface", max_length=60)
+    reverify = forms.ChoiceField(
+        choices=Reverify.choices, initial=Reverify.WEEKLY, **_words(REVERIFY)
+    )
 
     # Fields about the site record, not its description (the site file).
-    RECORD_FIELDS = ("reverify",)
+    RECORD_FIELDS = (REVERIFY.name,)
+
+    @property
+    def sections(self) -> list[dict]:
+        """The page's fieldsets, grouped as the wizard's steps: each title, its fields (names,
+        space-separated) and whether the host's interface rows belong in it."""
+        return [
+            {
+                "title": section.title,
+                "fields": " ".join(
+                    n for n in section.names if n in self.fields and n not in self.RECORD_FIELDS
+                ),
+                "interfaces": "host_interfaces" in section.names,
+            }
+            for section in SECTIONS
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,14 +92,14 @@ class SiteForm(forms.Form):
     def initial_from(cls, description: dict) -> dict:
         initial = {key: value for key, value in description.items() if key in cls.base_fields}
         initial["monitoring_sources"] = "\n".join(description.get("monitoring_sources", []))
-        for key in ("public_address", "host_address", "host_range_start", "host_range_end"):
+        for key in _OPTIONAL_ADDRESSES:
             initial[key] = initial.get(key) or ""
         return initial
 
     def to_data(self, interfaces: list[dict]) -> dict:
         """The site-file dict the services validate (docs/site-file.md)."""
         data = {k: v for k, v in self.cleaned_data.items() if k not in self.RECORD_FIELDS}
-        for key in ("public_address", "host_address", "host_range_start", "host_range_end"):
+        for key in _OPTIONAL_ADDRESSES:
             data[key] = data[key].strip() or None
         data["monitoring_sources"] = _lines(data["monitoring_sources"])
         data["host_interfaces"] = interfaces if data["multi_homed"] else []
@@ -71,12 +108,15 @@ class SiteForm(forms.Form):
         return data
 
 
+_INTERFACE_WORDS = {info.name: _words(info) for info in INTERFACE_FIELDS}
+
+
 class HostInterfaceForm(forms.Form):
-    name = forms.CharField(required=False, max_length=60, help_text="e.g. Ethernet 1")
-    index = forms.CharField(required=False, max_length=6, label="Index", help_text="ifIndex, from Get-NetAdapter")
-    address = forms.CharField(required=False, max_length=45)
-    network = forms.CharField(required=False, max_length=45, help_text="e.g. 192.168.1.0/24")
-    gateway = forms.CharField(required=False, max_length=45)
+    name = forms.CharField(required=False, max_length=60, **_INTERFACE_WORDS["name"])
+    index = forms.CharField(required=False, max_length=6, **_INTERFACE_WORDS["index"])
+    address = forms.CharField(required=False, max_length=45, **_INTERFACE_WORDS["address"])
+    network = forms.CharField(required=False, max_length=45, **_INTERFACE_WORDS["network"])
+    gateway = forms.CharField(required=False, max_length=45, **_INTERFACE_WORDS["gateway"])
 
     def to_data(self) -> dict | None:
         values = {key: (self.cleaned_data.get(key) or "").strip() for key in self.fields}

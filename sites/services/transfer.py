@@ -31,29 +31,44 @@ from django.db import transaction
 
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
-from sites.description import DescriptionError, SiteDescription
+from sites.description import HOST_ADDRESSING, DescriptionError, SiteDescription
 from sites.models import ServiceProfile, Site
 from sites.models.site import Reverify
 from sites.services.sites import create_site
+from sites.site_fields import (
+    REVERIFY,
+    boolean_names,
+    interface_names,
+    required_names,
+    site_file_names,
+)
 
 FORMATS = ("csv", "json")
-# The site-file fields in the order ``SiteDescription.to_dict`` writes them, then the extras.
-SITE_FILE_FIELDS = (
-    "name", "vendor", "firmware", "inside_interface", "outside_interface", "public_address",
-    "lan_network", "lan_gateway", "host_addressing", "host_address", "host_range_start",
-    "host_range_end", "dhcp_reservation_planned", "monitoring_enabled", "monitoring_sources",
-    "host_os", "multi_homed", "host_interfaces", "firewall_interface",
-)
-EXTRA_FIELDS = ("reverify", "organisation")
+# The site-file fields in the site file's order, then the extras.
+SITE_FILE_FIELDS = site_file_names()
+EXTRA_FIELDS = (REVERIFY.name, "organisation")
 CSV_COLUMNS = (*SITE_FILE_FIELDS, *EXTRA_FIELDS)
-BOOLEAN_FIELDS = frozenset({"dhcp_reservation_planned", "monitoring_enabled", "multi_homed"})
+BOOLEAN_FIELDS = boolean_names()
 LIST_SEPARATOR = ";"
 INTERFACE_SEPARATOR = "|"
-INTERFACE_PARTS = ("name", "index", "address", "network", "gateway")
+INTERFACE_PARTS = interface_names()
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 # Spreadsheets run a cell starting with one of these as a formula: exports quote it with "'".
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    """What the import help tells people about the columns, read from the same constants."""
+
+    required: tuple[str, ...] = required_names()
+    addressing: tuple[str, ...] = HOST_ADDRESSING
+    list_separator: str = LIST_SEPARATOR
+    interface_parts: str = INTERFACE_SEPARATOR.join(INTERFACE_PARTS)
+    reverify: tuple[str, ...] = tuple(Reverify.values)
+
 
 # One import is one transaction and one request: keep it to what a request does in seconds.
 MAX_IMPORT_BYTES = 2_000_000
@@ -291,7 +306,10 @@ def check_import(*, organisation, text: str, fmt: str) -> ImportCheck:
     return check
 
 
-_CSV_INTERFACE_HINT = "Write each interface as name|index|address|network|gateway, separated by ';'."
+_CSV_INTERFACE_HINT = (
+    f"Write each interface as {INTERFACE_SEPARATOR.join(INTERFACE_PARTS)}, "
+    f"separated by '{LIST_SEPARATOR}'."
+)
 
 
 def _check_row(raw, line: int, name: str, organisation, fmt: str) -> list[Problem]:

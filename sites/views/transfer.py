@@ -13,13 +13,13 @@ from django.views.generic import TemplateView, View
 
 from portal.accounts import permissions
 from portal.accounts.models import Organisation
+from portal.accounts.permissions import can_edit_sites_below
 from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE, add_service_error
 from portal.core.tenancy import OrganisationMixin
 from sites.filtersets import covered_customers, dashboard_filterset
 from sites.models import Site
 from sites.services import transfer
-from portal.accounts.permissions import can_edit_sites_below
 
 FORMAT_CHOICES = [("", "From the file name"), ("csv", "CSV"), ("json", "JSON")]
 
@@ -75,6 +75,9 @@ class SiteImportView(OrganisationMixin, TemplateView):
 
     permission = can_edit_sites_below
     template_name = "sites/import.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(csv_format=transfer.CsvFormat(), **kwargs)
 
     def organisations(self):
         actor = self.request.actor

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 import pytest
 
 from sites.description import (
+    FIREWALL_VENDORS,
     GUIDE_PROFILE,
     DescriptionError,
     PortSpec,
@@ -87,6 +90,22 @@ def test_unknown_vendor():
     errors = site_errors(vendor="acme-wall")
     assert "vendor" in errors
     assert "acme-wall" in errors["vendor"][0]
+
+
+def test_accepted_vendors_are_the_firewall_renderers():
+    from sites.vendors import vendor_choices
+
+    assert FIREWALL_VENDORS == {slug for slug, _ in vendor_choices()}
+
+
+def test_the_description_imports_no_renderer_nor_django():
+    """The pure core stands alone: no circle through ``sites.vendors``, no Django."""
+    code = (
+        "import sys, sites.description, sites.site_fields; "
+        "print(sorted(m for m in sys.modules if m.startswith(('sites.vendors', 'django'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_windows_is_a_host_renderer_not_a_firewall_vendor():
@@ -327,3 +346,35 @@ def test_a_blank_or_overlong_name_is_refused():
         with pytest.raises(DescriptionError) as error:
             SiteDescription.from_dict({**BASE_SITE, "name": name})
         assert message in " ".join(error.value.errors["name"])
+
+
+def test_the_site_fields_table_has_one_row_per_description_field_in_site_file_order():
+    from sites.policy import GuideRule
+    from sites.site_fields import INTERFACE_FIELDS, REVERIFY, SECTIONS, SITE_FIELDS
+
+    site = SiteDescription.from_dict({**VALID, "multi_homed": True, "host_interfaces": INTERFACES,
+                                      "firewall_interface": "Ethernet"})
+    assert [f.name for f in SITE_FIELDS] == list(site.to_dict())
+    assert [f.name for f in INTERFACE_FIELDS] == list(site.host_interfaces[0].to_dict())
+    asked = [name for section in SECTIONS for name in section.names]
+    assert sorted(asked) == sorted([*site.to_dict(), REVERIFY.name])  # each asked exactly once
+    served = {rule for f in SITE_FIELDS for rule in f.guide_rules}
+    assert served == set(GuideRule)
+
+
+def test_the_site_file_doc_lists_every_field():
+    """docs/site-file.md's two field tables name the fields of the site and of an interface."""
+    import re
+
+    from sites.site_fields import INTERFACE_FIELDS, SITE_FIELDS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "site-file.md").read_text()
+    fields_section = doc.split("## Fields", 1)[1].split("\n## ", 1)[0]
+    site_table, interface_table = fields_section.split("An interface object", 1)
+
+    def names(table: str) -> list[str]:
+        first_cells = re.findall(r"^\| (`[^|]+) \|", table, flags=re.MULTILINE)
+        return [name for cell in first_cells for name in re.findall(r"`(\w+)`", cell)]
+
+    assert names(site_table) == [f.name for f in SITE_FIELDS]
+    assert names(interface_table) == [f.name for f in INTERFACE_FIELDS]

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from portal.audit.models import AuditEvent
-from sites.description import _SITE_FIELDS, SiteDescription
+from sites.description import SiteDescription
 from sites.models import Site
 from sites.services import transfer
 from sites.services.sites import create_site
@@ -46,8 +46,13 @@ def problems(response):
     return [(p.line, p.field) for p in response.context["problems"]]
 
 
-def test_the_csv_columns_are_the_site_file_fields():
-    assert set(transfer.SITE_FILE_FIELDS) == _SITE_FIELDS
+def test_the_csv_columns_are_the_site_file_fields_in_its_order():
+    site = SiteDescription.from_dict(
+        {"name": "A", "vendor": "generic", "lan_network": "10.0.0.0/24",
+         "lan_gateway": "10.0.0.1", "host_addressing": "dhcp"}
+    )
+    assert transfer.SITE_FILE_FIELDS == tuple(site.to_dict())
+    assert transfer.BOOLEAN_FIELDS == {"dhcp_reservation_planned", "monitoring_enabled", "multi_homed"}
 
 
 def test_a_dry_run_names_every_bad_row_by_line_and_field_and_saves_nothing(world, django_capture_on_commit_callbacks):
@@ -215,6 +220,20 @@ def test_the_import_page_offers_only_the_actors_clients(world):
     assert client_for(world, "support").get(f"/o/{world.provider.slug}/sites/import/").status_code == 403
     own = client_for(world, "customer_admin").get(f"/o/{world.customer.slug}/sites/import/")
     assert own.context["form"]["organisation"].value() == world.customer.slug
+
+
+def test_the_import_help_names_the_columns_the_reader_takes(world):
+    page = client_for(world, "customer_admin").get(f"/o/{world.customer.slug}/sites/import/")
+    help_text = page.content.decode()
+    assert (
+        "Required: <code>name</code>, <code>vendor</code>, <code>lan_network</code>, "
+        "<code>lan_gateway</code>, <code>host_addressing</code> (<code>static</code>, "
+        "<code>range</code>, <code>dhcp</code>)."
+    ) in help_text
+    assert "<code>name|index|address|network|gateway</code>, separated by <code>;</code>." in help_text
+    assert (
+        "Optional <code>reverify</code> (<code>off</code>, <code>daily</code>, <code>weekly</code>)"
+    ) in help_text
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ import pytest
 from django.test import Client
 
 from portal.audit.models import AuditEvent
-from sites import wizard
 from sites.models import InstructionSet, Site
 from sites.vendors import vendor_choices, vendor_display_name
+from sites.wizard import steps
 
 pytestmark = pytest.mark.django_db
 
@@ -91,9 +91,19 @@ def shown_step(response) -> str:
 def slot(response, key: str) -> str:
     """The content of one question's error area on a page."""
     body = response.content.decode()
-    match = re.search(rf'<div class="field-errors" id="{wizard.slot_dom_id(key)}"[^>]*>(.*?)</div>', body, re.DOTALL)
+    match = re.search(rf'<div class="field-errors" id="{steps.slot_dom_id(key)}"[^>]*>(.*?)</div>', body, re.DOTALL)
     assert match, f"no error area for {key}"
     return match.group(1)
+
+
+def test_the_wizard_asks_every_question_of_the_one_page_form_in_its_words():
+    from sites.forms import SiteForm
+    from sites.site_fields import site_field
+
+    asked = {name for step in steps.STEPS for name in step.fields} - {steps.INTERFACES}
+    assert asked == set(SiteForm.base_fields)
+    for name in asked:
+        assert SiteForm.base_fields[name].label == site_field(name).label
 
 
 # --- the steps --------------------------------------------------------------------------------
@@ -104,9 +114,9 @@ def test_the_first_step_explains_every_question_and_checks_it_live(world):
     assert response.status_code == 200
     body = response.content.decode()
     assert shown_step(response) == "firewall"
-    for question in wizard.STEPS[0].questions:
-        assert f'id="why_{question.field}"' in body
-        assert f'hx-post="/o/{world.customer.slug}/sites/new/check/?field={question.field}"' in body
+    for question in steps.STEPS[0].questions:
+        assert f'id="why_{question.name}"' in body
+        assert f'hx-post="/o/{world.customer.slug}/sites/new/check/?field={question.name}"' in body
     assert "This will depend on the type of firewall you are using." in body  # the guide's words
     assert 'hx-trigger="input changed delay:400ms, change"' in body
     # Later steps' answers travel hidden, with their defaults.
@@ -143,7 +153,7 @@ def test_each_step_answers_its_own_bad_input_with_422_and_saves_nothing(world, h
     assert shown_step(response) == here
     errors = slot(response, key)
     assert message.lower() in errors.lower()
-    assert f"{wizard.slot_label(key)}:" in errors.replace("&#x27;", "'")  # the error names its field
+    assert f"{steps.slot_label(key)}:" in errors.replace("&#x27;", "'")  # the error names its field
     assert "nothing was saved" in response.content.decode()
     assert snapshot() == before
 
@@ -223,7 +233,7 @@ def test_the_review_shows_the_answers_and_the_rules_with_their_reasons(world):
     assert response.status_code == 200
     assert shown_step(response) == "review"
     body = response.content.decode()
-    for slug in wizard.STEP_SLUGS:
+    for slug in steps.STEP_SLUGS:
         assert f'name="go" value="{slug}" class="link-button change"' in body
     assert "Fortinet FortiGate" in body and "Every week" in body
     assert "Forward in (port-forward)" in body and "Guide rule 4: Remote monitoring" in body
