@@ -32,6 +32,7 @@ from portal.core.errors import ServiceError
 from portal.jobs.models import Job, JobKind, JobState
 from sites.models import ProbeDirection, ProbePurpose, ProbeRunState, Site
 from sites.selectors import proof_flag, with_proof
+from sites.services import queue
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +48,6 @@ def start_bulk_job(
     Refuses (``ServiceError``) an empty selection, an unknown action, and any site whose
     organisation the actor may not edit. ``back`` is the dashboard query the job page links back to.
     """
-    from sites.tasks import run_site_bulk_job
-
     if kind not in BULK_KINDS:
         raise ServiceError("action", "Choose regenerate or re-verify.")
     site_ids = sorted(set(site_ids))
@@ -73,7 +72,7 @@ def start_bulk_job(
             action="sites.bulk_queued", organisation=organisation, target=job,
             after={"kind": kind, "sites": len(site_ids)},
         )
-        transaction.on_commit(lambda: run_site_bulk_job.delay(job.pk))
+        queue.enqueue_after_commit(queue.RUN_SITE_BULK_JOB, job.pk)
     return job
 
 

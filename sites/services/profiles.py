@@ -6,6 +6,7 @@ from portal.core.errors import ServiceError
 from portal.jobs.models import Job, JobKind
 from sites.description import DescriptionError, ProfileSpec
 from sites.models import ServiceProfile, Site
+from sites.services import queue
 
 PROFILE_FIELDS = ["datacenter_networks", "datacenter_fqdns", "outbound_ports", "monitoring_ports"]
 
@@ -17,8 +18,6 @@ def update_service_profile(
 
     Returns the job that tracks the re-derivation (None when nothing changed).
     """
-    from sites.tasks import rederive_profile
-
     try:
         validated = ProfileSpec.from_dict(data)
     except DescriptionError as error:
@@ -51,7 +50,7 @@ def update_service_profile(
             before={**before, "revision": locked.revision - 1},
             after={**after, "revision": locked.revision, "affected_sites": affected, "job": job.pk},
         )
-        transaction.on_commit(lambda: rederive_profile.delay(job.pk))
+        queue.enqueue_after_commit(queue.REDERIVE_PROFILE, job.pk)
     return job
 
 

@@ -18,13 +18,9 @@ from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial
 from portal.core.tenancy import OrganisationMixin
 from sites.models import ProbeDirection, ProbePurpose, ProbeRun
 from sites.probes.clients import SCRIPT_PATH, snippets
+from sites.services.probe_ports import client_ports
 from sites.services.probes import launch_inbound_check, start_probe_run
 from sites.views.sites import SiteMixin
-
-
-def responder_port(protocol: str, port: int) -> int:
-    """The port the probe client must use: the profile's, unless a lab maps it elsewhere."""
-    return settings.PROBE_PORT_MAP.get(f"{protocol}/{port}", port)
 
 
 class ProbeRunContextMixin:
@@ -47,8 +43,7 @@ class ProbeRunContextMixin:
 
     def _client_snippets(self, run):
         server = settings.PROBE_RESPONDER_HOST
-        tcp = [responder_port("tcp", e["port"]) for e in run.expected if e["protocol"] == "tcp"]
-        udp = [responder_port("udp", e["port"]) for e in run.expected if e["protocol"] == "udp"]
+        tcp, udp = client_ports(run)
         return {
             "python": snippets.python_command(server, run.token, tcp, udp),
             "powershell": snippets.powershell_check(server, run.token, tcp, udp),
