@@ -4,6 +4,7 @@ from django.db import transaction
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from portal.jobs.models import Job, JobKind
+from portal.jobs.services import finish_job
 from sites.description import DescriptionError, ProfileSpec
 from sites.models import ServiceProfile, Site
 from sites.services import queue
@@ -60,8 +61,6 @@ def record_rederive_progress(*, job_id: int) -> None:
     Counting (rather than adding up finished chunks) keeps the figure right when a chunk runs
     twice; the job finishes once every site of the profile is on the revision.
     """
-    from portal.jobs.services import finish_job
-
     job = Job.objects.get(pk=job_id)
     profile_id, revision = job.params["profile_id"], job.params["revision"]
     sites = Site.objects.filter(profile_id=profile_id)

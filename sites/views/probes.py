@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -18,6 +18,7 @@ from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial
 from portal.core.tenancy import OrganisationMixin
 from sites.models import ProbeDirection, ProbePurpose, ProbeRun
 from sites.probes.clients import SCRIPT_PATH, snippets
+from sites.selectors.probes import probe_run_for, recent_probe_runs
 from sites.services.probe_ports import client_ports
 from sites.services.probes import launch_inbound_check, start_probe_run
 from sites.views.sites import SiteMixin
@@ -107,7 +108,7 @@ def _with_runs_table(request, response, site, context):
     list shows a run that starts or ends in its probe panel."""
     table = render_to_string(
         "sites/site_detail.html#probe-runs",
-        {**context, "probe_runs": site.probe_runs.all()[:5], "oob": True},
+        {**context, "probe_runs": recent_probe_runs(site), "oob": True},
         request=request,
     )
     response.content += table.encode()
@@ -125,7 +126,7 @@ class ProbeRunMixin(SiteMixin):
 
     def load_objects(self, **kwargs) -> None:
         super().load_objects(**kwargs)
-        self.run = get_object_or_404(ProbeRun, pk=kwargs["run_pk"], site=self.site)
+        self.run = probe_run_for(self.site, kwargs["run_pk"])
 
 
 class ProbeRunDetailView(ProbeRunContextMixin, ProbeRunMixin, TemplateView):
