@@ -6,6 +6,7 @@ from django.conf import settings
 
 from portal.jobs import services as jobs
 from sites.models import Site
+from sites.selectors.profiles import site_ids_of_profile
 from sites.services import bulk, inbound, probes, queue
 from sites.services.instructions import (
     regenerate_site,
@@ -35,9 +36,7 @@ def rederive_profile(job_id: int) -> None:
     job = jobs.claim_job(job_id=job_id)
     if job is None:
         return
-    site_ids = list(
-        Site.objects.filter(profile_id=job.params["profile_id"]).order_by("pk").values_list("pk", flat=True)
-    )
+    site_ids = site_ids_of_profile(job.params["profile_id"])
     if not site_ids:
         record_rederive_progress(job_id=job_id)
         return
