@@ -1,22 +1,20 @@
 """Celery tasks of the sites domain. They take ids, and running one twice changes nothing more."""
-import asyncio
 import logging
-import time
 
 from celery import shared_task
 from django.conf import settings
 
 from portal.jobs import services as jobs
 from sites.models import Site
-from sites.probes.addresses import ForbiddenAddress, ForbiddenPort, check_port, check_target
-from sites.probes.inbound import InboundTarget, check_inbound
-from sites.services import probes
+from sites.selectors.profiles import site_ids_of_profile
+from sites.services import bulk, inbound, probes, queue
 from sites.services.instructions import (
     regenerate_site,
     regenerate_sites,
     sites_needing_regeneration,
 )
 from sites.services.profiles import record_rederive_progress
+from sites.services.reverification import flag_sites as flag_stale_sites
 
 # Sites per chunk task when a profile change re-derives many sites: small enough to spread over
 # the workers and to show progress, large enough that task overhead stays small (a chunk is
@@ -24,7 +22,7 @@ from sites.services.profiles import record_rederive_progress
 CHUNK_SIZE = 500
 
 
-@shared_task(name="sites.tasks.regenerate_site_instructions")
+@shared_task(name=queue.REGENERATE_SITE)
 def regenerate_site_instructions(site_id: int) -> None:
     try:
         regenerate_site(site_id=site_id)
@@ -32,15 +30,13 @@ def regenerate_site_instructions(site_id: int) -> None:
         return  # deleted since it was queued
 
 
-@shared_task(name="sites.tasks.rederive_profile")
+@shared_task(name=queue.REDERIVE_PROFILE)
 def rederive_profile(job_id: int) -> None:
     """Fan out the sites of a changed profile to chunk tasks; they report progress to the job."""
     job = jobs.claim_job(job_id=job_id)
     if job is None:
         return
-    site_ids = list(
-        Site.objects.filter(profile_id=job.params["profile_id"]).order_by("pk").values_list("pk", flat=True)
-    )
+    site_ids = site_ids_of_profile(job.params["profile_id"])
     if not site_ids:
         record_rederive_progress(job_id=job_id)
         return
@@ -75,40 +71,9 @@ def requeue_lost_regenerations() -> int:
     return len(site_ids)
 
 
-@shared_task(name="sites.tasks.run_inbound_check")
+@shared_task(name=queue.RUN_INBOUND_CHECK)
 def run_inbound_check(run_id: int) -> None:
-    """Connect to the site's declared public address on the monitoring ports, once.
-
-    Only that address (checked: no loopback, private, reserved… unless PROBE_ALLOW_PRIVATE) and
-    only the profile's ports; the listener on the backup host must answer with the token.
-    """
-    run = probes.claim_inbound_run(run_id=run_id)
-    if run is None:
-        return
-    try:
-        address = check_target(run.site.public_address, allow_private=settings.PROBE_ALLOW_PRIVATE)
-        allowed = [(e["protocol"], e["port"]) for e in probes.expected_ports(run.site, run.direction)]
-        targets = []
-        for expected in run.expected:
-            protocol, port = expected["protocol"], expected["port"]
-            check_port(port, [p for proto, p in allowed if proto == protocol])
-            real_port = settings.PROBE_INBOUND_PORT_MAP.get(f"{protocol}/{port}", port)
-            targets.append((InboundTarget(address, real_port, protocol, run.token), port))
-    except (ForbiddenAddress, ForbiddenPort) as refusal:
-        probes.finish_inbound_run(run_id=run_id, results=[], refusal=f"Not probed: {refusal}")
-        return
-    results = asyncio.run(check_inbound([t for t, _ in targets]))
-    now = time.time()
-    seen = [
-        probes.Seen(
-            run_id=run_id, direction="inbound", port=port, protocol=result.target.protocol,
-            observed_ip=str(address), observed_port=result.target.port,
-            outcome="ok" if result.proven else str(result.outcome), received_at=now,
-            detail=result.detail,
-        )
-        for (_, port), result in zip(targets, results, strict=True)
-    ]
-    probes.finish_inbound_run(run_id=run_id, results=seen)
+    inbound.run_inbound_check(run_id=run_id)
 
 
 @shared_task(name="sites.tasks.expire_probe_runs")
@@ -124,11 +89,9 @@ def requeue_stuck_inbound_runs() -> int:
 # --- Bulk actions from the site dashboard (sites.services.bulk) ---------------------------------
 
 
-@shared_task(name="sites.tasks.run_site_bulk_job")
+@shared_task(name=queue.RUN_SITE_BULK_JOB)
 def run_site_bulk_job(job_id: int) -> None:
     """Claim a bulk job and send one task per chunk not yet done (all of them, the first time)."""
-    from sites.services import bulk
-
     job = jobs.claim_job(job_id=job_id)
     if job is None:
         return
@@ -142,14 +105,10 @@ def run_site_bulk_job(job_id: int) -> None:
 
 @shared_task(name="sites.tasks.run_site_bulk_chunk")
 def run_site_bulk_chunk(job_id: int, chunk: int) -> None:
-    from sites.services import bulk
-
     bulk.run_chunk(job_id=job_id, chunk=chunk)
 
 
 @shared_task(name="sites.tasks.flag_sites")
 def flag_sites() -> dict[str, int]:
     """Hourly: flag sites whose proof went stale or failed, and mail their people once."""
-    from sites.services.reverification import flag_sites as flag
-
-    return flag()
+    return flag_stale_sites()

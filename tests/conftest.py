@@ -4,6 +4,7 @@ from django.core.signals import got_request_exception
 from django.db import connection
 
 from portal.audit import triggers
+from tests.factories import guide_profile
 from tests.world import World, build_world
 
 pytest_plugins = [
@@ -14,6 +15,19 @@ pytest_plugins = [
 ]
 
 
+def _database_fixture(request) -> str | None:
+    """"db" or "transactional_db", the database the test uses; None for a test without one."""
+    uses_db = {"db", "transactional_db", "live_server", "django_db_reset_sequences"} & set(
+        request.fixturenames
+    ) or request.node.get_closest_marker("django_db")
+    if not uses_db:
+        return None
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    transactional = transactional or bool(marker and marker.kwargs.get("transaction"))
+    return "transactional_db" if transactional else "db"
+
+
 @pytest.fixture(autouse=True)
 def _append_only_audit_on_sqlite(request):
     """Keep the audit triggers in place for every database test on SQLite.
@@ -21,20 +35,24 @@ def _append_only_audit_on_sqlite(request):
     SQLite flushes a transactional test database with DELETE, which the triggers refuse; they are
     dropped just before that flush and put back at the start of the next database test.
     """
-    uses_db = {"db", "transactional_db", "live_server", "django_db_reset_sequences"} & set(
-        request.fixturenames
-    ) or request.node.get_closest_marker("django_db")
-    if not uses_db or connection.vendor != "sqlite":
+    database = _database_fixture(request)
+    if database is None or connection.vendor != "sqlite":
         yield
         return
-    marker = request.node.get_closest_marker("django_db")
-    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
-    transactional = transactional or bool(marker and marker.kwargs.get("transaction"))
-    request.getfixturevalue("transactional_db" if transactional else "db")
+    request.getfixturevalue(database)
     triggers.install(connection)
     yield
-    if transactional:
+    if database == "transactional_db":
         triggers.drop(connection)
+
+
+@pytest.fixture(autouse=True)
+def _guide_profile(request, _append_only_audit_on_sqlite):
+    """Every database test starts with the default service profile the data migration made."""
+    database = _database_fixture(request)
+    if database is not None:
+        request.getfixturevalue(database)
+        guide_profile()
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from portal.accounts.models import Membership, Organisation, OrganisationKind, R
 from portal.audit.context import Source
 from portal.audit.models import ActorKind, AuditEvent
 from portal.jobs.models import Job, JobKind
+from sites.description import GUIDE_PROFILE
 from sites.instructions import build_instructions
 from sites.models import (
     InstructionSet,
@@ -97,6 +98,14 @@ def site_description(**overrides) -> dict:
         "public_address": "192.0.2.1",
         **overrides,
     }
+
+
+def guide_profile() -> ServiceProfile:
+    """The default profile as migration ``sites.0003_guide_profile`` leaves it, made again when a
+    transactional test's flush deleted it (``ServiceProfile.objects.default()`` only reads)."""
+    return ServiceProfile.objects.filter(is_default=True).first() or ServiceProfile.objects.create(
+        slug="securidata-online-backup", is_default=True, **GUIDE_PROFILE.to_dict()
+    )
 
 
 class ServiceProfileFactory(factory.django.DjangoModelFactory):

@@ -1,4 +1,4 @@
-"""Indexes for the site dashboard (sites.filtersets) at 10,000 sites and more.
+"""Indexes for the site dashboard (sites.selectors.dashboard) at 10,000 sites and more.
 
 - probe runs by site and state (and finish time): every per-site proof test of the dashboard
   (proven? proven since the cutoff? failed? waiting?) is one lookup in this index, whatever the

@@ -1,20 +1,20 @@
 """Service profiles: what a backup product needs from the network, as data (not code)."""
 from django.db import models
 
-from sites.description import GUIDE_PROFILE
 from sites.description import ProfileSpec
 
 
 class ServiceProfileQuerySet(models.QuerySet):
     def default(self) -> "ServiceProfile":
-        """The default profile; the guide's is (re)created if none is marked default."""
-        profile = self.filter(is_default=True).first()
-        if profile is None:
-            profile, _ = self.get_or_create(
-                slug="securidata-online-backup",
-                defaults={**GUIDE_PROFILE.to_dict(), "is_default": True},
-            )
-        return profile
+        """The profile new sites get. Only reads (it runs on every wizard preview): the data
+        migration ``sites.0003_guide_profile`` creates the guide's as the default."""
+        try:
+            return self.get(is_default=True)
+        except self.model.DoesNotExist:
+            raise self.model.DoesNotExist(
+                "No service profile is marked default: migration sites.0003_guide_profile "
+                "creates the guide's; mark one profile is_default."
+            ) from None
 
 
 class ServiceProfile(models.Model):

@@ -30,8 +30,12 @@ from portal.accounts.permissions import Actor
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from portal.jobs.models import Job, JobKind, JobState
+from portal.jobs.services import finish_job
 from sites.models import ProbeDirection, ProbePurpose, ProbeRunState, Site
-from sites.selectors import proof_flag, with_proof
+from sites.selectors import proof_flag
+from sites.services import queue
+from sites.services.instructions import regenerate_site
+from sites.services.probes import start_probe_run
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +51,6 @@ def start_bulk_job(
     Refuses (``ServiceError``) an empty selection, an unknown action, and any site whose
     organisation the actor may not edit. ``back`` is the dashboard query the job page links back to.
     """
-    from sites.tasks import run_site_bulk_job
-
     if kind not in BULK_KINDS:
         raise ServiceError("action", "Choose regenerate or re-verify.")
     site_ids = sorted(set(site_ids))
@@ -73,7 +75,7 @@ def start_bulk_job(
             action="sites.bulk_queued", organisation=organisation, target=job,
             after={"kind": kind, "sites": len(site_ids)},
         )
-        transaction.on_commit(lambda: run_site_bulk_job.delay(job.pk))
+        queue.enqueue_after_commit(queue.RUN_SITE_BULK_JOB, job.pk)
     return job
 
 
@@ -104,8 +106,6 @@ def run_chunk(*, job_id: int, chunk: int) -> None:
 
 
 def _regenerate(site_ids: list[int], user) -> dict:
-    from sites.services.instructions import regenerate_site
-
     outcome = Counter()
     for site_id in site_ids:
         try:
@@ -122,10 +122,8 @@ def _regenerate(site_ids: list[int], user) -> dict:
 
 
 def _reverify(site_ids: list[int], user) -> dict:
-    from sites.services.probes import start_probe_run
-
     outcome = Counter()
-    sites = with_proof(Site.objects.filter(pk__in=site_ids).select_related("organisation", "profile"))
+    sites = Site.objects.filter(pk__in=site_ids).select_related("organisation", "profile")
     open_runs = set(
         Site.objects.filter(
             pk__in=site_ids,
@@ -168,8 +166,6 @@ def record_chunk(*, job_id: int, chunk: int, outcome: dict) -> Job:
 
 def settle_job(*, job_id: int) -> Job:
     """Finish the job if every chunk is recorded as done (and it is running)."""
-    from portal.jobs.services import finish_job
-
     job = Job.objects.get(pk=job_id)
     if job.state == JobState.RUNNING and not pending_chunks(job):
         finish_job(job_id=job_id, result=summary(job))

@@ -32,6 +32,7 @@ from sites.models import (
 )
 from sites.policy import inbound_ports
 from sites.probes.tokens import issue_token
+from sites.services import queue
 from sites.services.proof import record_probe_outcome
 from sites.services.rollouts import refresh_rollout_state
 
@@ -118,8 +119,6 @@ def launch_inbound_check(*, run: ProbeRun, actor=None) -> None:
     ``check_requested_at`` is set with a conditional update, so a double click queues one check,
     and a message lost on the way can be told from "not asked yet" (``requeue_stuck_inbound_runs``).
     """
-    from sites.tasks import run_inbound_check
-
     if run.direction != ProbeDirection.INBOUND:
         raise ServiceError("direction", "Only an inbound probe is checked from the portal's side.")
     with transaction.atomic():
@@ -132,7 +131,7 @@ def launch_inbound_check(*, run: ProbeRun, actor=None) -> None:
             action="probe.check_requested", organisation=run.site.organisation, target=run,
             after={"public_address": run.site.public_address},
         )
-        transaction.on_commit(lambda: run_inbound_check.delay(run.pk))
+        queue.enqueue_after_commit(queue.RUN_INBOUND_CHECK, run.pk)
 
 
 @dataclass(frozen=True)
@@ -342,8 +341,6 @@ def requeue_stuck_inbound_runs(*, older_than_seconds: float | None = None) -> in
     ``INBOUND_CHECK_MAX_ATTEMPTS`` attempts (it fails). The next attempt duplicates no result: a
     check records its observations only as it finishes, and at most one proof per port and run.
     """
-    from sites.tasks import run_inbound_check
-
     if older_than_seconds is None:
         older_than_seconds = settings.CELERY_TASK_TIME_LIMIT
     now = timezone.now()
@@ -379,7 +376,7 @@ def requeue_stuck_inbound_runs(*, older_than_seconds: float | None = None) -> in
                 after={"state": ProbeRunState.WAITING, "resent": resend},
             )
             if resend:
-                transaction.on_commit(lambda run_id=run_id: run_inbound_check.delay(run_id))
+                queue.enqueue_after_commit(queue.RUN_INBOUND_CHECK, run_id)
                 sent += 1
     return sent
 
@@ -388,8 +385,6 @@ def _resend_lost_check_requests(*, cutoff, now) -> int:
     """Send again the checks asked for before ``cutoff`` that no worker has claimed: their
     message was lost (a broker restart without persistence, say). Sending one twice is safe:
     the first delivery claims the run, the second finds it claimed and does nothing."""
-    from sites.tasks import run_inbound_check
-
     lost = list(
         ProbeRun.objects.filter(
             state=ProbeRunState.WAITING,
@@ -401,5 +396,5 @@ def _resend_lost_check_requests(*, cutoff, now) -> int:
     for run_id in lost:
         # Pushed forward, so the next sweep waits another period before sending it again.
         ProbeRun.objects.filter(pk=run_id).update(check_requested_at=now)
-        run_inbound_check.delay(run_id)
+        queue.enqueue(queue.RUN_INBOUND_CHECK, run_id)
     return len(lost)

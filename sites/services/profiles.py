@@ -4,8 +4,10 @@ from django.db import transaction
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from portal.jobs.models import Job, JobKind
+from portal.jobs.services import finish_job
 from sites.description import DescriptionError, ProfileSpec
 from sites.models import ServiceProfile, Site
+from sites.services import queue
 
 PROFILE_FIELDS = ["datacenter_networks", "datacenter_fqdns", "outbound_ports", "monitoring_ports"]
 
@@ -17,8 +19,6 @@ def update_service_profile(
 
     Returns the job that tracks the re-derivation (None when nothing changed).
     """
-    from sites.tasks import rederive_profile
-
     try:
         validated = ProfileSpec.from_dict(data)
     except DescriptionError as error:
@@ -51,7 +51,7 @@ def update_service_profile(
             before={**before, "revision": locked.revision - 1},
             after={**after, "revision": locked.revision, "affected_sites": affected, "job": job.pk},
         )
-        transaction.on_commit(lambda: rederive_profile.delay(job.pk))
+        queue.enqueue_after_commit(queue.REDERIVE_PROFILE, job.pk)
     return job
 
 
@@ -61,8 +61,6 @@ def record_rederive_progress(*, job_id: int) -> None:
     Counting (rather than adding up finished chunks) keeps the figure right when a chunk runs
     twice; the job finishes once every site of the profile is on the revision.
     """
-    from portal.jobs.services import finish_job
-
     job = Job.objects.get(pk=job_id)
     profile_id, revision = job.params["profile_id"], job.params["revision"]
     sites = Site.objects.filter(profile_id=profile_id)

@@ -8,6 +8,7 @@ from portal.core.errors import ServiceError
 from sites.description import DescriptionError, SiteDescription
 from sites.models import ServiceProfile, Site
 from sites.models.site import Reverify
+from sites.services import queue
 
 
 def validate_description(data: dict, *, organisation, site: Site | None = None) -> SiteDescription:
@@ -51,8 +52,6 @@ def create_site(
     *, organisation, data: dict, profile: ServiceProfile | None = None, reverify: str = Reverify.WEEKLY
 ) -> Site:
     """Create a site from its description and queue its first instructions."""
-    from sites.tasks import regenerate_site_instructions
-
     if not organisation.is_customer:
         raise ServiceError("organisation", "Sites belong to customer organisations.")
     description = validate_description(data, organisation=organisation)
@@ -68,15 +67,13 @@ def create_site(
             target=site,
             after={**site.description, "reverify": reverify},
         )
-        transaction.on_commit(lambda: regenerate_site_instructions.delay(site.pk))
+        queue.enqueue_after_commit(queue.REGENERATE_SITE, site.pk)
     return site
 
 
 def update_site(*, site: Site, data: dict, reverify: str | None = None) -> Site:
     """Change a site's description (and how often its proof is renewed); new instructions follow
     when the description changed."""
-    from sites.tasks import regenerate_site_instructions
-
     description = validate_description(data, organisation=site.organisation, site=site)
     if reverify is not None:
         _check_reverify(reverify)
@@ -101,5 +98,5 @@ def update_site(*, site: Site, data: dict, reverify: str | None = None) -> Site:
             after={**locked.description, "reverify": locked.reverify},
         )
         if description_changed:
-            transaction.on_commit(lambda: regenerate_site_instructions.delay(locked.pk))
+            queue.enqueue_after_commit(queue.REGENERATE_SITE, locked.pk)
     return locked

@@ -13,8 +13,8 @@ from portal.audit import context
 from portal.core.errors import ServiceError
 from sites.probes.clients import snippets
 from sites.services import agent as agent_services
+from sites.services.probe_ports import client_ports
 from sites.services.probes import ProbeRateLimited
-from sites.views.probes import responder_port
 from sites.views.sites import SiteMixin
 
 _BEARER = "Bearer "
@@ -88,14 +88,15 @@ class AgentPollView(View):
             fresh_until = poll.fresh_until.isoformat() if poll.fresh_until else None
             return JsonResponse({"due": False, "fresh_until": fresh_until})
         run = poll.run
+        tcp, udp = client_ports(run)
         return JsonResponse(
             {
                 "due": True,
                 "run": run.pk,
                 "server": settings.PROBE_RESPONDER_HOST,
                 "token": run.token,
-                "tcp": [responder_port("tcp", e["port"]) for e in run.expected if e["protocol"] == "tcp"],
-                "udp": [responder_port("udp", e["port"]) for e in run.expected if e["protocol"] == "udp"],
+                "tcp": tcp,
+                "udp": udp,
                 "expires_at": run.expires_at.isoformat(),
             },
             status=201,

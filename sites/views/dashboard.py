@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -25,31 +25,21 @@ from portal.core.forms import UNPROCESSABLE, add_service_error
 from portal.core.htmx import HTMX_STOP_POLLING
 from portal.core.templatetags.portal_tags import PROOF_LABELS
 from portal.core.tenancy import OrganisationMixin
-from portal.jobs.models import Job, JobKind
-from sites.filtersets import (
+from portal.jobs.models import JobKind
+from sites.selectors.dashboard import (
     FLAG_CHOICES,
     ROLLOUT_CHOICES,
-    SORTS,
-    SiteFilterSet,
     dashboard_filterset,
     dashboard_page,
+    filter_query,
+    filtered_sites,
+    job_for,
+    selected_sites,
+    sort_columns,
 )
-from sites.selectors import proof_flag, sites_for
+from sites.selectors.proof import proof_flag
 from sites.services import bulk
 from sites.vendors import vendor_choices, vendor_display_name
-
-
-FILTER_PARAMS = tuple(SiteFilterSet.base_filters)  # q, organisation, vendor, rollout, flag, sort
-
-
-def filter_query(data) -> QueryDict:
-    """The dashboard's filter and sort parameters of ``data`` (nothing else: no page, no token)."""
-    query = QueryDict(mutable=True)
-    for name in FILTER_PARAMS:
-        value = data.get(name, "")
-        if value:
-            query[name] = value
-    return query
 
 
 def _age(then, now) -> str:
@@ -105,7 +95,7 @@ class DashboardRow:
 
 
 def dashboard_rows(sites, *, now) -> list[DashboardRow]:
-    """``sites``: rows of ``sites.filtersets.dashboard_columns``."""
+    """``sites``: rows of ``sites.selectors.dashboard.dashboard_columns``."""
     detail, probe_run = _UrlPattern("site-detail", 2), _UrlPattern("probe-run", 3)
     rows = []
     for site in sites:
@@ -144,13 +134,6 @@ class SiteDashboardMixin:
         filterset = dashboard_filterset(actor, self.organisation, data, now=now)
         result = dashboard_page(filterset, data.get("page"))
         query = filter_query(data)
-        current_sort = query.get("sort", "")
-        columns = {}
-        for key, (_, label) in SORTS.items():
-            state = "ascending" if current_sort == key else "descending" if current_sort == f"-{key}" else ""
-            link = query.copy()
-            link["sort"] = f"-{key}" if state == "ascending" else key
-            columns[key] = {"label": label, "state": state, "query": link.urlencode()}
         form = filterset.form
         return {
             "filterset": filterset,
@@ -159,7 +142,7 @@ class SiteDashboardMixin:
             "list_url": reverse("site-list", args=[self.organisation.slug]),
             "selected": set(data.getlist("site")) if hasattr(data, "getlist") else set(),
             "bulk_scope": data.get("scope", ""),
-            "columns": columns,
+            "columns": sort_columns(query),
             "rows": dashboard_rows(result.rows, now=now),
             "page_obj": result.page,
             "show_organisation": self.organisation.kind != OrganisationKind.CUSTOMER,
@@ -245,11 +228,8 @@ class SiteBulkView(SiteDashboardMixin, OrganisationMixin, ContextMixin, View):
     def selected_sites(self, form):
         """The selection, always through the scoped selector: ids of other tenants select nothing."""
         if form.cleaned_data.get("scope") == "filter":
-            filterset = dashboard_filterset(self.request.actor, self.organisation, self.request.POST)
-            if not filterset.is_valid():
-                return sites_for(self.request.actor, self.organisation).none()
-            return filterset.qs
-        return sites_for(self.request.actor, self.organisation).filter(pk__in=form.cleaned_data["site"])
+            return filtered_sites(self.request.actor, self.organisation, self.request.POST)
+        return selected_sites(self.request.actor, self.organisation, form.cleaned_data["site"])
 
 
 class SiteJobView(OrganisationMixin, TemplateView):
@@ -259,9 +239,7 @@ class SiteJobView(OrganisationMixin, TemplateView):
     template_name = "sites/dashboard_job.html"
 
     def load_objects(self, **kwargs) -> None:
-        self.job = get_object_or_404(
-            Job.objects.select_related("created_by"), pk=kwargs["job_pk"], organisation=self.organisation
-        )
+        self.job = job_for(self.organisation, kwargs["job_pk"])
 
     def get(self, request, *args, **kwargs):
         job = self.job

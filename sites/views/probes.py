@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -18,13 +18,10 @@ from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial
 from portal.core.tenancy import OrganisationMixin
 from sites.models import ProbeDirection, ProbePurpose, ProbeRun
 from sites.probes.clients import SCRIPT_PATH, snippets
+from sites.selectors.probes import probe_run_for, recent_probe_runs
+from sites.services.probe_ports import client_ports
 from sites.services.probes import launch_inbound_check, start_probe_run
 from sites.views.sites import SiteMixin
-
-
-def responder_port(protocol: str, port: int) -> int:
-    """The port the probe client must use: the profile's, unless a lab maps it elsewhere."""
-    return settings.PROBE_PORT_MAP.get(f"{protocol}/{port}", port)
 
 
 class ProbeRunContextMixin:
@@ -47,8 +44,7 @@ class ProbeRunContextMixin:
 
     def _client_snippets(self, run):
         server = settings.PROBE_RESPONDER_HOST
-        tcp = [responder_port("tcp", e["port"]) for e in run.expected if e["protocol"] == "tcp"]
-        udp = [responder_port("udp", e["port"]) for e in run.expected if e["protocol"] == "udp"]
+        tcp, udp = client_ports(run)
         return {
             "python": snippets.python_command(server, run.token, tcp, udp),
             "powershell": snippets.powershell_check(server, run.token, tcp, udp),
@@ -112,7 +108,7 @@ def _with_runs_table(request, response, site, context):
     list shows a run that starts or ends in its probe panel."""
     table = render_to_string(
         "sites/site_detail.html#probe-runs",
-        {**context, "probe_runs": site.probe_runs.all()[:5], "oob": True},
+        {**context, "probe_runs": recent_probe_runs(site), "oob": True},
         request=request,
     )
     response.content += table.encode()
@@ -130,7 +126,7 @@ class ProbeRunMixin(SiteMixin):
 
     def load_objects(self, **kwargs) -> None:
         super().load_objects(**kwargs)
-        self.run = get_object_or_404(ProbeRun, pk=kwargs["run_pk"], site=self.site)
+        self.run = probe_run_for(self.site, kwargs["run_pk"])
 
 
 class ProbeRunDetailView(ProbeRunContextMixin, ProbeRunMixin, TemplateView):

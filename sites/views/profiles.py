@@ -1,7 +1,6 @@
 """Service profiles: the provider's operators edit the ports and datacenter networks."""
 from django.contrib import messages
-from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.views.generic import FormView, ListView
 
 from portal.accounts import permissions
@@ -9,7 +8,7 @@ from portal.core.errors import ServiceError
 from portal.core.forms import UnprocessableOnInvalidMixin, add_service_error
 from portal.core.tenancy import OrganisationMixin
 from sites.forms import ServiceProfileForm
-from sites.models import ServiceProfile
+from sites.selectors.profiles import profile_for, profiles_with_site_counts
 from sites.services.profiles import update_service_profile
 
 
@@ -19,7 +18,7 @@ class ServiceProfileListView(OrganisationMixin, ListView):
     context_object_name = "profiles"
 
     def get_queryset(self):
-        return ServiceProfile.objects.annotate(site_count=Count("sites"))
+        return profiles_with_site_counts()
 
 
 class ServiceProfileUpdateView(UnprocessableOnInvalidMixin, OrganisationMixin, FormView):
@@ -28,13 +27,13 @@ class ServiceProfileUpdateView(UnprocessableOnInvalidMixin, OrganisationMixin, F
     form_class = ServiceProfileForm
 
     def load_objects(self, **kwargs) -> None:
-        self.profile = get_object_or_404(ServiceProfile, pk=kwargs["profile_pk"])
+        self.profile = profile_for(kwargs["profile_pk"])
 
     def get_initial(self):
         return ServiceProfileForm.initial_from(self.profile.as_data())
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(profile=self.profile, affected=self.profile.sites.count(), **kwargs)
+        return super().get_context_data(profile=self.profile, affected=self.profile.site_count, **kwargs)
 
     def form_valid(self, form):
         try:

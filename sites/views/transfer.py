@@ -17,8 +17,8 @@ from portal.accounts.permissions import can_edit_sites_below
 from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE, add_service_error
 from portal.core.tenancy import OrganisationMixin
-from sites.filtersets import covered_customers, dashboard_filterset
-from sites.models import Site
+from sites.selectors.dashboard import filtered_sites
+from sites.selectors.sites import editable_customers, sites_for_export
 from sites.services import transfer
 
 FORMAT_CHOICES = [("", "From the file name"), ("csv", "CSV"), ("json", "JSON")]
@@ -80,9 +80,7 @@ class SiteImportView(OrganisationMixin, TemplateView):
         return super().get_context_data(csv_format=transfer.CsvFormat(), **kwargs)
 
     def organisations(self):
-        actor = self.request.actor
-        editable = [o.pk for o in covered_customers(actor, self.organisation) if permissions.can_edit_sites(actor, o)]
-        return Organisation.objects.filter(pk__in=editable).order_by("name")
+        return editable_customers(self.request.actor, self.organisation)
 
     def form(self, data=None, files=None):
         initial = {"organisation": self.organisation.slug} if self.organisation.is_customer else {}
@@ -131,13 +129,7 @@ class SiteImportView(OrganisationMixin, TemplateView):
 
 def export_response(sites, fmt: str, organisation: Organisation):
     """Download ``sites`` (any queryset of sites, already scoped) as CSV or JSON, streamed."""
-    rows = (
-        Site.objects.filter(pk__in=sites.order_by().values("pk"))
-        .select_related("organisation")
-        .only("name", "description", "reverify", "organisation__slug", "organisation__name")
-        .order_by("organisation__name", "name", "pk")
-        .iterator(chunk_size=500)
-    )
+    rows = sites_for_export(sites)
     if fmt == "json":
         body, content_type = transfer.export_json(rows), "application/json"
     else:
@@ -158,9 +150,6 @@ class SiteExportView(OrganisationMixin, View):
         fmt = request.GET.get("format", "csv")
         if fmt not in transfer.FORMATS:
             return HttpResponse("Unknown format: use csv or json.", status=400, content_type="text/plain")
-        filterset = dashboard_filterset(request.actor, self.organisation, request.GET)
-        sites = filterset.qs if filterset.is_valid() else filterset.queryset.none()
         selected = [int(v) for v in request.GET.getlist("site") if v.isdigit()]
-        if selected:
-            sites = sites.filter(pk__in=selected)
+        sites = filtered_sites(request.actor, self.organisation, request.GET, site_ids=selected)
         return export_response(sites, fmt, self.organisation)

@@ -13,24 +13,9 @@ from django.db import close_old_connections
 
 from portal.audit import context
 from portal.audit.context import Source
-from sites.models import ServiceProfile
-from sites.probes.protocol import ErrorCode
-from sites.probes.responder import BUSY, NO_LINE, BatchingSink, Observation, ProbeResponder, run
-from sites.services.probes import Seen, probe_key, record_observations
-
-# Not worth a row each: connections that never sent a line, were turned away as the responder was
-# full, or came from a source over its rate (a flood would otherwise become a database flood).
-NOT_RECORDED = {NO_LINE, BUSY, ErrorCode.RATE_LIMITED}
-
-
-def profile_ports() -> list[tuple[str, int]]:
-    """(protocol, port) of every outbound and monitoring port of every profile."""
-    ports = set()
-    ServiceProfile.objects.default()  # the guide's profile, if somebody removed every profile
-    for profile in ServiceProfile.objects.all():
-        for spec in [*profile.outbound_ports, *profile.monitoring_ports]:
-            ports.add((spec["protocol"], int(spec["port"])))
-    return sorted(ports)
+from sites.probes.responder import BatchingSink, Observation, ProbeResponder, run
+from sites.services.probes import probe_key
+from sites.services.responder import record_responder_observations, responder_ports
 
 
 class Command(BaseCommand):
@@ -40,38 +25,18 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default=settings.PROBE_RESPONDER_BIND)
 
     def handle(self, *args, bind, **options):
-        ports = profile_ports()
-        listen_port = {
-            (proto, port): settings.PROBE_PORT_MAP.get(f"{proto}/{port}", port) for proto, port in ports
-        }
-        profile_port = {(proto, real): port for (proto, port), real in listen_port.items()}
+        ports = responder_ports()
 
         def write_batch(batch: list[Observation]) -> None:
             # Runs in the sink's thread: its own database connection, attributed to the responder.
             context.begin(source=Source.WORKER, actor_label="probe-responder")
             close_old_connections()
             try:
-                _record(batch)
+                record_responder_observations(batch, ports=ports)
             finally:
                 close_old_connections()
 
-        def _record(batch: list[Observation]) -> None:
-            record_observations([
-                Seen(
-                    run_id=o.run_id, direction="outbound",
-                    port=profile_port.get((o.protocol, o.port), o.port), protocol=o.protocol,
-                    observed_ip=o.observed_ip, observed_port=o.observed_port,
-                    outcome=o.outcome, received_at=o.received_at, receipt=o.receipt,
-                )
-                for o in batch
-                if o.outcome not in NOT_RECORDED
-            ])
-
-        responder = ProbeResponder(
-            probe_key(),
-            [(bind, real, proto) for (proto, _), real in sorted(listen_port.items())],
-            BatchingSink(write_batch),
-        )
+        responder = ProbeResponder(probe_key(), ports.endpoints(bind), BatchingSink(write_batch))
 
         def started(responder):
             endpoints = ", ".join(f"{e.host}:{e.port}/{e.protocol}" for e in responder.endpoints)

@@ -201,7 +201,7 @@ def test_a_check_whose_message_was_lost_is_sent_again_once(
         probes.launch_inbound_check(run=asked)
 
     sent = []
-    with patch("sites.tasks.run_inbound_check.delay", side_effect=sent.append):
+    with patch("sites.services.queue.enqueue", side_effect=lambda _task, run_id: sent.append(run_id)):
         assert probes.requeue_stuck_inbound_runs() == 0  # within JOB_REQUEUE_AFTER: in flight
         past = timezone.now() - timedelta(seconds=settings.JOB_REQUEUE_AFTER + 1)
         ProbeRun.objects.filter(pk=asked.pk).update(check_requested_at=past)

@@ -1,24 +1,18 @@
-"""Reads of sites and rollouts, scoped to the actor and to the organisation in the URL."""
-from datetime import timedelta
+"""Reads of sites: the sites an organisation's pages cover, one site, and what the live part
+of a site's page shows. Scoped to the actor and to the organisation in the URL."""
+from collections.abc import Iterator
 from functools import lru_cache
 
 from django.db import connection
 from django.db.models import F, FilteredRelation, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 from django.shortcuts import get_object_or_404
 
+from portal.accounts import permissions
 from portal.accounts.models import Organisation, OrganisationKind
 from portal.accounts.permissions import Actor
 from portal.accounts.selectors import visible_organisations
-from sites.models import (
-    InstructionSet,
-    ProbeRunState,
-    RolloutState,
-    RolloutStep,
-    Site,
-)
-from sites.models.site import REVERIFY_PERIOD_DAYS
+from sites.models import RolloutState, Site
 
 
 def organisations_under(organisation: Organisation) -> dict:
@@ -30,11 +24,31 @@ def organisations_under(organisation: Organisation) -> dict:
     return {"organisation": organisation}
 
 
+def covered_customers(actor: Actor, organisation: Organisation) -> QuerySet[Organisation]:
+    """The customer organisations whose sites an organisation's pages cover, that the actor may
+    see, by name."""
+    customers = visible_organisations(actor).filter(kind=OrganisationKind.CUSTOMER).order_by("name")
+    if organisation.kind == OrganisationKind.CUSTOMER:
+        return customers.filter(pk=organisation.pk)
+    if organisation.kind == OrganisationKind.RESELLER:
+        return customers.filter(parent=organisation)
+    return customers
+
+
+def editable_customers(actor: Actor, organisation: Organisation) -> QuerySet[Organisation]:
+    """The customer organisations the page covers whose sites the actor may create and change
+    (where an import may put sites), by name."""
+    editable = [
+        o.pk for o in covered_customers(actor, organisation) if permissions.can_edit_sites(actor, o)
+    ]
+    return Organisation.objects.filter(pk__in=editable).order_by("name")
+
+
 def covered_sites(actor: Actor, organisation: Organisation) -> QuerySet[Site]:
     """The sites an organisation's pages cover (a customer's own, a reseller's clients', every
     site for the provider) that the actor may see: both rules, and nothing else (no annotations,
     no joins beyond the organisation, no order). Every list of sites starts here: ``sites_for``,
-    the dashboard (``sites.filtersets``)."""
+    the dashboard (``sites.selectors.dashboard``)."""
     return Site.objects.filter(organisation__in=visible_organisations(actor)).filter(
         **organisations_under(organisation)
     )
@@ -50,38 +64,10 @@ def current_rollout() -> FilteredRelation:
     )
 
 
-def with_proof(sites: QuerySet[Site]) -> QuerySet[Site]:
-    """``sites`` as they are: the proof summary ``proof_flag`` reads is stored on each site now
-    (``sites.services.proof``). Kept for callers written before."""
-    return sites
-
-
-def proof_flag(site: Site, *, now=None) -> str:
-    """"failing", "stale", "unproven" or "" (fresh), from the site's proof summary
-    (``last_probe_state``, ``last_proven_at``: see ``sites.services.proof``).
-
-    Failing: the latest settled outbound verification probe failed. Stale: the last proof is
-    older than the site's re-verification period, or older than its last change of public
-    address (the proof was about another address). ``sites.filtersets.proof_flag_q`` is the same
-    test in SQL.
-    """
-    if getattr(site, "last_probe_state", None) == ProbeRunState.FAILED:
-        return "failing"
-    proven_at = getattr(site, "last_proven_at", None)
-    if proven_at is None:
-        return "unproven"
-    if site.public_address_changed_at and site.public_address_changed_at > proven_at:
-        return "stale"
-    days = REVERIFY_PERIOD_DAYS.get(site.reverify)
-    if days and proven_at < (now or timezone.now()) - timedelta(days=days):
-        return "stale"
-    return ""
-
-
 def sites_for(actor: Actor, organisation: Organisation) -> QuerySet[Site]:
     """The sites an organisation's pages list (``covered_sites``), with their organisation, the
     state of each one's current rollout (``rollout_state``) and its proof summary (see
-    ``proof_flag``)."""
+    ``sites.selectors.proof.proof_flag``)."""
     return (
         covered_sites(actor, organisation)
         .select_related("organisation")
@@ -93,6 +79,18 @@ def sites_for(actor: Actor, organisation: Organisation) -> QuerySet[Site]:
 def rollouts_in_progress(actor: Actor, organisation: Organisation) -> QuerySet[Site]:
     """Sites whose current rollout is under way."""
     return sites_for(actor, organisation).filter(rollout_state=RolloutState.IN_PROGRESS)
+
+
+def sites_for_export(sites: QuerySet[Site]) -> Iterator[Site]:
+    """``sites`` (any scoped queryset of sites) with what an export writes, by organisation and
+    name, streamed from the database in chunks."""
+    return (
+        Site.objects.filter(pk__in=sites.order_by().values("pk"))
+        .select_related("organisation")
+        .only("name", "description", "reverify", "organisation__slug", "organisation__name")
+        .order_by("organisation__name", "name", "pk")
+        .iterator(chunk_size=500)
+    )
 
 
 def site_for(actor: Actor, organisation: Organisation, pk: int) -> Site:
@@ -178,32 +176,3 @@ def _site_progress_sql(vendor: str) -> tuple[str, tuple]:
     if not {_ORGANISATION, _SITE} <= set(params):
         raise RuntimeError("the site progress query lost a parameter")
     return sql, tuple(params)
-
-
-def previous_version(instruction_set: InstructionSet) -> InstructionSet | None:
-    """The version before ``instruction_set`` (its number and documents only), if there is one."""
-    if instruction_set.version <= 1:
-        return None
-    return (
-        InstructionSet.objects.filter(site_id=instruction_set.site_id, version=instruction_set.version - 1)
-        .only("version", "documents")
-        .first()
-    )
-
-
-def rollout_steps(
-    instruction_set: InstructionSet, *, badges_only: bool = False
-) -> list[tuple[RolloutStep, dict]]:
-    """The rollout's steps, each beside the step content it follows (in position order).
-
-    ``badges_only``: each step loaded with only what its badge shows (state, note, who, when).
-    """
-    content = [step for document in instruction_set.documents for step in document["steps"]]
-    steps = instruction_set.rollout.steps.select_related("changed_by").order_by("position")
-    if badges_only:
-        steps = steps.only("state", "note", "changed_at", "changed_by__username")
-    return list(zip(steps, content, strict=True))
-
-
-def instruction_history(site: Site) -> QuerySet[InstructionSet]:
-    return site.instruction_sets.select_related("created_by").defer("documents", "rules", "description")

@@ -1,8 +1,9 @@
-"""The site dashboard: filters, search and sorting (django-filter), and its page of rows.
+"""The site dashboard's reads: its filters, search and sorting (django-filter), its page of rows
+with their columns, and the sites a bulk action or an export takes from it.
 
 Built to stay fast at 10,000 sites with a number of queries that does not depend on them:
 
-- filters and sorts run on the lean queryset of the covered sites (``sites.selectors.
+- filters and sorts run on the lean queryset of the covered sites (``sites.selectors.sites.
   covered_sites``: no joins beyond the organisation, no annotations) and read columns: each
   site's proof summary (``last_proven_at``, ``last_probe_state``, ``last_probe_at``, kept by
   ``sites.services.proof``) and its current rollout's step counts (kept by ``sites.services.
@@ -15,50 +16,27 @@ Built to stay fast at 10,000 sites with a number of queries that does not depend
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import SimpleNamespace
 
 import django_filters
 from django.core.paginator import Page, Paginator
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import NullIf
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from portal.accounts.models import Organisation, OrganisationKind
+from portal.accounts.models import Organisation
 from portal.accounts.permissions import Actor
-from portal.accounts.selectors import visible_organisations
-from sites.models import (
-    ProbeDirection,
-    ProbePurpose,
-    ProbeRun,
-    ProbeRunState,
-    Rollout,
-    RolloutState,
-    Site,
-)
-from sites.models.site import REVERIFY_PERIOD_DAYS
-from sites.selectors import covered_sites, current_rollout
+from portal.jobs.models import Job
+from sites.models import Rollout, RolloutState, Site
+from sites.selectors.probes import waiting_runs
+from sites.selectors.proof import proof_flag_q
+from sites.selectors.sites import covered_customers, covered_sites, current_rollout, sites_for
 from sites.vendors import vendor_choices
 
 PAGE_SIZE = 50
-
-
-def covered_customers(actor: Actor, organisation: Organisation) -> QuerySet[Organisation]:
-    """The customer organisations whose sites the organisation's dashboard lists."""
-    customers = visible_organisations(actor).filter(kind=OrganisationKind.CUSTOMER).order_by("name")
-    if organisation.kind == OrganisationKind.CUSTOMER:
-        return customers.filter(pk=organisation.pk)
-    if organisation.kind == OrganisationKind.RESELLER:
-        return customers.filter(parent=organisation)
-    return customers
-
-
-def _waiting_runs(now: datetime) -> QuerySet[ProbeRun]:
-    """Outbound verify runs still waiting for the customer's probe client."""
-    return ProbeRun.objects.filter(
-        direction=ProbeDirection.OUTBOUND, purpose=ProbePurpose.VERIFY,
-        state=ProbeRunState.WAITING, expires_at__gt=now,
-    )
 
 
 def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, SimpleNamespace]:
@@ -67,11 +45,11 @@ def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, Simple
 
     name, vendor, organisation slug and name, ``reverify``, ``public_address_changed_at``,
     ``updated_at``; the proof summary (``last_proven_at``, ``last_probe_state``,
-    ``last_probe_at``: what ``proof_flag`` reads); ``rollout_state``, ``steps_total`` and
+    ``last_probe_at``: what ``sites.selectors.proof.proof_flag`` reads); ``rollout_state``, ``steps_total`` and
     ``steps_finished`` (done or skipped) of the current rollout; ``waiting_run_id``, an outbound
     probe run still waiting for the customer's probe client.
     """
-    waiting = _waiting_runs(now).filter(site=OuterRef("pk")).order_by("-created_at")
+    waiting = waiting_runs(now).filter(site=OuterRef("pk")).order_by("-created_at")
     rows = (
         Site.objects.filter(pk__in=site_ids)
         .order_by()
@@ -88,43 +66,6 @@ def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, Simple
         )
     )
     return {row["pk"]: SimpleNamespace(**row) for row in rows}
-
-
-def proof_flag_q(flag: str, *, now: datetime) -> Q:
-    """``sites.selectors.proof_flag`` as a condition on the site's columns (no subquery per site),
-    and the dashboard's two other flags:
-
-    - failing: the latest settled probe failed; else
-    - unproven: never proven; stale: proven, but before the re-verification period began or
-      before the public address last changed; fresh: proven, and neither;
-    - waiting: an outbound run waits for the customer's probe client (whatever the proof);
-    - attention: something for the reseller to act on: failing, unproven or stale, and nobody
-      asked the customer yet (not waiting).
-    """
-    failing = Q(last_probe_state=ProbeRunState.FAILED)
-    proven = Q(last_proven_at__isnull=False)
-    expired = Q(*(
-        Q(reverify=reverify, last_proven_at__lt=now - timedelta(days=days))
-        for reverify, days in REVERIFY_PERIOD_DAYS.items()
-    ), _connector=Q.OR)
-    within_period = ~Q(reverify__in=list(REVERIFY_PERIOD_DAYS)) | Q(*(
-        Q(reverify=reverify, last_proven_at__gte=now - timedelta(days=days))
-        for reverify, days in REVERIFY_PERIOD_DAYS.items()
-    ), _connector=Q.OR)
-    moved = Q(public_address_changed_at__gt=F("last_proven_at"))
-    same_address = Q(public_address_changed_at__isnull=True) | Q(
-        public_address_changed_at__lte=F("last_proven_at")
-    )
-    # Open runs are few at any time (they expire within PROBE_TOKEN_TTL): one list for the query.
-    waiting = Q(pk__in=_waiting_runs(now).values("site_id"))
-    return {
-        "failing": failing,
-        "unproven": ~failing & ~proven,
-        "stale": ~failing & proven & (expired | moved),
-        "fresh": ~failing & proven & within_period & same_address,
-        "waiting": waiting,
-        "attention": ~waiting & (failing | ~proven | expired | moved),
-    }[flag]
 
 
 FLAG_CHOICES = [
@@ -202,6 +143,11 @@ class SiteFilterSet(django_filters.FilterSet):
         self.now = now
         self.filters["organisation"].queryset = covered_customers(actor, organisation)
 
+    def matching(self) -> QuerySet[Site]:
+        """The filtered, sorted sites; none when a filter is invalid (another tenant's
+        organisation, an unknown vendor…) rather than the filter ignored."""
+        return self.qs if self.is_valid() else self.queryset.none()
+
     def search(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(name__icontains=value) if value else queryset
@@ -232,13 +178,56 @@ class DashboardPage:
 
 def dashboard_page(filterset: SiteFilterSet, page_number) -> DashboardPage:
     """One page of the filtered, sorted sites in three queries: the count, the ids of the page,
-    and the rows with every column (``dashboard_columns``).
-
-    An invalid filter (another tenant's organisation, an unknown vendor…) lists nothing rather
-    than being ignored.
+    and the rows with every column (``dashboard_columns``). An invalid filter lists nothing.
     """
-    queryset = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    page = Paginator(queryset.values_list("pk", flat=True), PAGE_SIZE).get_page(page_number)
+    page = Paginator(filterset.matching().values_list("pk", flat=True), PAGE_SIZE).get_page(page_number)
     ids = list(page.object_list)
     columns = dashboard_columns(ids, now=filterset.now) if ids else {}
     return DashboardPage(page=page, rows=[columns[pk] for pk in ids if pk in columns])
+
+
+FILTER_PARAMS = tuple(SiteFilterSet.base_filters)  # q, organisation, vendor, rollout, flag, sort
+
+
+def filter_query(data) -> QueryDict:
+    """The dashboard's filter and sort parameters of ``data`` (nothing else: no page, no token)."""
+    query = QueryDict(mutable=True)
+    for name in FILTER_PARAMS:
+        value = data.get(name, "")
+        if value:
+            query[name] = value
+    return query
+
+
+def sort_columns(query: QueryDict) -> dict[str, dict[str, str]]:
+    """The sortable columns' headings for the filter and sort parameters ``query``: each one's
+    label, how it is sorted now ("ascending", "descending" or "") and the query string that
+    sorts by it (the other way round when it is sorted so)."""
+    current_sort = query.get("sort", "")
+    columns = {}
+    for key, (_, label) in SORTS.items():
+        state = "ascending" if current_sort == key else "descending" if current_sort == f"-{key}" else ""
+        link = query.copy()
+        link["sort"] = f"-{key}" if state == "ascending" else key
+        columns[key] = {"label": label, "state": state, "query": link.urlencode()}
+    return columns
+
+
+def filtered_sites(
+    actor: Actor, organisation: Organisation, data, *, site_ids: list[int] | None = None
+) -> QuerySet[Site]:
+    """The sites matching the dashboard's filter and sort in ``data`` (only those of
+    ``site_ids``, when given); none for an invalid filter."""
+    sites = dashboard_filterset(actor, organisation, data).matching()
+    return sites.filter(pk__in=site_ids) if site_ids else sites
+
+
+def selected_sites(actor: Actor, organisation: Organisation, site_ids: list[int]) -> QuerySet[Site]:
+    """The sites of ``site_ids`` the organisation's dashboard lists: other tenants' ids select
+    nothing."""
+    return sites_for(actor, organisation).filter(pk__in=site_ids)
+
+
+def job_for(organisation: Organisation, pk: int) -> Job:
+    """The job ``pk`` of ``organisation`` and who started it; else Http404."""
+    return get_object_or_404(Job.objects.select_related("created_by"), pk=pk, organisation=organisation)

@@ -1,0 +1,44 @@
+"""Every non-trivial read of the sites domain: querysets scoped to the actor and the organisation
+in the URL, with their joins chosen here. One module per concept; the names other code imports
+from ``sites.selectors`` are the ones below."""
+from sites.selectors.probes import probe_run_for, recent_probe_runs, waiting_runs
+from sites.selectors.profiles import profile_for, profiles_with_site_counts
+from sites.selectors.proof import proof_flag, proof_flag_q
+from sites.selectors.rollouts import instruction_history, previous_version, rollout_steps
+from sites.selectors.sites import (
+    covered_customers,
+    covered_sites,
+    current_rollout,
+    editable_customers,
+    organisations_under,
+    rollouts_in_progress,
+    site_for,
+    site_progress_for,
+    site_progress_key,
+    sites_for,
+    sites_for_export,
+)
+
+__all__ = [
+    "covered_customers",
+    "covered_sites",
+    "current_rollout",
+    "editable_customers",
+    "instruction_history",
+    "organisations_under",
+    "previous_version",
+    "probe_run_for",
+    "profile_for",
+    "profiles_with_site_counts",
+    "proof_flag",
+    "proof_flag_q",
+    "recent_probe_runs",
+    "rollout_steps",
+    "rollouts_in_progress",
+    "site_for",
+    "site_progress_for",
+    "site_progress_key",
+    "sites_for",
+    "sites_for_export",
+    "waiting_runs",
+]

@@ -1,0 +1,25 @@
+"""Reads of probe runs."""
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from sites.models import ProbeDirection, ProbePurpose, ProbeRun, ProbeRunState, Site
+
+
+def waiting_runs(now: datetime) -> QuerySet[ProbeRun]:
+    """Outbound verify runs still waiting for the customer's probe client."""
+    return ProbeRun.objects.filter(
+        direction=ProbeDirection.OUTBOUND, purpose=ProbePurpose.VERIFY,
+        state=ProbeRunState.WAITING, expires_at__gt=now,
+    )
+
+
+def probe_run_for(site: Site, pk: int) -> ProbeRun:
+    """The probe run ``pk`` of ``site`` (a site the caller's selector gave); else Http404."""
+    return get_object_or_404(ProbeRun.objects.filter(site=site), pk=pk)
+
+
+def recent_probe_runs(site: Site, *, count: int = 5) -> QuerySet[ProbeRun]:
+    """The site's latest probe runs, newest first (as ``ProbeRun``'s ordering)."""
+    return site.probe_runs.all()[:count]
