@@ -72,7 +72,7 @@ class FortigateRenderer(Renderer):
                         {"address": "the backup host",
                          "range": "the backup hosts (an address range)",
                          "network": "the LAN (the backup host's address comes from DHCP)"}[
-                            outbound[0].hosts.kind],
+                            outbound[0].required_hosts.kind],
                         "the datacenter networks",
                         *(["the monitoring computers"]
                           if inbound and inbound[0].allowed_sources else []),
@@ -131,7 +131,7 @@ class FortigateRenderer(Renderer):
                        if forwards[0].public_address else
                        f"The public address is dynamic: `extip 0.0.0.0` forwards whatever "
                        f"address {outside} has at the moment")
-                    + f" to the backup host {forwards[0].hosts.start}"
+                    + f" to the backup host {forwards[0].required_hosts.start}"
                     + (", and only for the monitoring computers (`src-filter`)."
                        if forwards[0].allowed_sources else ".")
                 ),
@@ -176,7 +176,7 @@ class FortigateRenderer(Renderer):
             inbound_verify="\n".join(
                 ["# while the portal checks:",
                  "diagnose sniffer packet any '"
-                 + " or ".join(f"port {p}" for p in sorted({r.port for r in inbound}))
+                 + " or ".join(f"port {p}" for p in sorted({r.required_port for r in inbound}))
                  + "' 4 20 l",
                  "diagnose sys session filter clear"]
                 + [f"diagnose sys session filter dport {r.port}" for r in inbound[:1]]
@@ -229,7 +229,7 @@ class FortigateRenderer(Renderer):
             lines = [
                 f"set comment \"Monitoring: {rule.port_spec} to the backup host\"",
                 f"set extip {_extip(rule.public_address)}",
-                f'set mappedip "{rule.hosts.start}"',
+                f'set mappedip "{rule.required_hosts.start}"',
                 f'set extintf "{outside}"',
                 "set portforward enable",
                 f"set protocol {rule.protocol}",

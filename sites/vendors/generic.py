@@ -84,7 +84,7 @@ class GenericRenderer(Renderer):
                 "Action: allow",
                 f"From: {inside}",
                 f"To: {outside}",
-                f"Protocol: {rule.protocol.upper()}",
+                f"Protocol: {rule.required_protocol.upper()}",
                 f"Source: {_hosts(rule.hosts)}",
                 f"Destination: {_networks(rule.datacenter)} (the datacenter)",
                 f"Destination port: {rule.port}",
@@ -124,7 +124,7 @@ class GenericRenderer(Renderer):
         lines = [f"Port forwards on {where}, one per line:"]
         for r in rules:
             lines.append(
-                f"- {r.port_spec}: from {_sources(r.allowed_sources)}, to {r.hosts.start} port {r.port}"
+                f"- {r.port_spec}: from {_sources(r.allowed_sources)}, to {r.required_hosts.start} port {r.port}"
             )
         return Step(
             title="Forward the monitoring ports to the backup host",
@@ -148,7 +148,8 @@ class GenericRenderer(Renderer):
         for r in rules:
             lines.append(f"- {r.port_spec} from {_sources(r.allowed_sources)} to the backup host")
         lines.append(
-            f"Name the backup host by its private address {rules[0].hosts.start} if your firewall "
+            f"Name the backup host by its private address {rules[0].required_hosts.start} if your "
+            "firewall "
             "filters after destination NAT (most Linux- and BSD-based firewalls, Cisco ASA 8.3+, "
             "Juniper SRX), or by the public address "
             + (str(public) if public else f"of {outside}")

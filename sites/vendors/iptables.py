@@ -129,7 +129,7 @@ class IptablesRenderer(Renderer):
             lines.append(f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.")
             for source in _sources(rule.allowed_sources):
                 insert(
-                    f"-i {outside} -o {inside}{source} -d {rule.hosts.start}/32 "
+                    f"-i {outside} -o {inside}{source} -d {rule.required_hosts.start}/32 "
                     f"{_port(rule)} -m conntrack --ctstate DNAT -j ACCEPT"
                 )
         lines.append("COMMIT")
@@ -154,7 +154,7 @@ class IptablesRenderer(Renderer):
             for source in _sources(rule.allowed_sources):
                 lines.append(
                     f"-A PREROUTING -i {outside}{source} {to_firewall} {_port(rule)} "
-                    f"-j DNAT --to-destination {rule.hosts.start}:{rule.port}"
+                    f"-j DNAT --to-destination {rule.required_hosts.start}:{rule.port}"
                 )
         lines.append("COMMIT")
         return "\n".join(lines) + "\n"

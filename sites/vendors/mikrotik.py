@@ -172,7 +172,7 @@ class MikrotikRenderer(Renderer):
             lines.append(
                 f"add chain=dstnat action=dst-nat {_interface('in', outside)} {to_router} "
                 f"protocol={rule.protocol} dst-port={rule.port}{source} "
-                f"to-addresses={rule.hosts.start} to-ports={rule.port} "
+                f"to-addresses={rule.required_hosts.start} to-ports={rule.port} "
                 f'comment="obm: monitoring {rule.port_spec}"'
             )
         where = (
@@ -202,7 +202,8 @@ class MikrotikRenderer(Renderer):
             source = f" src-address-list={MONITORING}" if rule.allowed_sources else ""
             lines.append(
                 f"add chain=forward action=accept connection-nat-state=dstnat "
-                f"protocol={rule.protocol} dst-address={rule.hosts.start} dst-port={rule.port}"
+                f"protocol={rule.protocol} dst-address={rule.required_hosts.start} "
+                f"dst-port={rule.port}"
                 f'{source} comment="obm: monitoring in {rule.port_spec}" place-before=0'
             )
         return Step(
@@ -212,7 +213,7 @@ class MikrotikRenderer(Renderer):
             config_language=LANGUAGE,
             reason=(
                 "The forward chain sees the connections after dst-nat, so the rules name the "
-                f"backup host's private address {rules[0].hosts.start}; "
+                f"backup host's private address {rules[0].required_hosts.start}; "
                 "`connection-nat-state=dstnat` limits them to connections that came through the "
                 "port forwards. The default configuration already lets dst-nat connections in; "
                 "these rules keep them allowed above any drop rule you added."

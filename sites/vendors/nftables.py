@@ -125,7 +125,7 @@ class NftablesRenderer(Renderer):
             rules.append(f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.")
             rules.append(
                 f'iifname "{outside}" oifname "{inside}"{_saddr(rule.allowed_sources)} '
-                f"ip daddr {rule.hosts.start} {_port(rule)} ct status dnat accept"
+                f"ip daddr {rule.required_hosts.start} {_port(rule)} ct status dnat accept"
             )
         body = "\n".join(f"\t\t{line}" for line in rules)
         return (
@@ -154,7 +154,7 @@ class NftablesRenderer(Renderer):
                 lines.append(f"# {rule.reason.label}: forward {rule.port_spec} to the backup host.")
                 lines.append(
                     f'iifname "{outside}"{_saddr(rule.allowed_sources)} {to_firewall} '
-                    f"{_port(rule)} dnat ip to {rule.hosts.start}:{rule.port}"
+                    f"{_port(rule)} dnat ip to {rule.required_hosts.start}:{rule.port}"
                 )
             chains.append(_nat_chain("prerouting", "dstnat", lines))
         lines = []

@@ -79,7 +79,7 @@ class PaloAltoRenderer(Renderer):
                     + and_list([
                         {"address": "the backup host", "range": "the backup hosts (an IP range)",
                          "network": "the LAN (the backup host's address comes from DHCP)"}[
-                            outbound[0].hosts.kind],
+                            outbound[0].required_hosts.kind],
                         "the datacenter networks",
                         *(["the monitoring computers"]
                           if inbound and inbound[0].allowed_sources else []),
@@ -158,7 +158,7 @@ class PaloAltoRenderer(Renderer):
                         f"obm-dnat-{r.protocol}-{r.port}", UNTRUST, UNTRUST,
                         numbered_names("obm-mon", r.allowed_sources) or ["any"],
                         ["obm-public" if r.public_address else "any"], port_object_name(r),
-                        f"destination-translation translated-address {r.hosts.start}",
+                        f"destination-translation translated-address {r.required_hosts.start}",
                     )
                     for r in forwards
                 ),
@@ -194,7 +194,7 @@ class PaloAltoRenderer(Renderer):
                     "but names the "
                     + (f"public address {public}" if public else
                        "public address, here any because it is dynamic")
-                    + f", not the host's private address {inbound[0].hosts.start}. "
+                    + f", not the host's private address {inbound[0].required_hosts.start}. "
                     + ("Only the monitoring computers may connect." if inbound[0].allowed_sources
                        else "Any address may connect; give the monitoring computers' addresses "
                        "to narrow it.")
@@ -229,23 +229,23 @@ class PaloAltoRenderer(Renderer):
         in_checks: list[str] = []
         if inbound:
             source = monitoring_source_address(inbound[0].allowed_sources)
-            public = str(inbound[0].public_address) if inbound[0].public_address else "PUBLIC"
+            destination = str(inbound[0].public_address) if inbound[0].public_address else "PUBLIC"
             if not inbound[0].public_address:
                 in_checks.append(f"# PUBLIC: the current address of {outside} (show interface {outside})")
             for r in forwards:
                 in_checks.append(
                     f"test nat-policy-match from {UNTRUST} to {UNTRUST} source {source} "
-                    f"destination {public} destination-port {r.port} protocol {_proto(r)}"
+                    f"destination {destination} destination-port {r.port} protocol {_proto(r)}"
                 )
             for r in inbound:
                 in_checks.append(
                     f"test security-policy-match from {UNTRUST} to {TRUST} source {source} "
-                    f"destination {public} destination-port {r.port} protocol {_proto(r)}"
+                    f"destination {destination} destination-port {r.port} protocol {_proto(r)}"
                 )
             in_checks.append("# while the portal checks:")
             in_checks += [
                 f"show session all filter destination-port {p}"
-                for p in sorted({r.port for r in inbound})
+                for p in sorted({r.required_port for r in inbound})
             ]
         steps += verification_steps(
             policy,
@@ -319,6 +319,6 @@ def _unique_ports(rules: Iterable[Rule]) -> list[Rule]:
 
 
 def _proto(rule: Rule) -> int:
-    return {"tcp": 6, "udp": 17}[rule.protocol]
+    return {"tcp": 6, "udp": 17}[rule.required_protocol]
 
 

@@ -165,7 +165,7 @@ class PfRenderer(Renderer):
                 ),
             ),
         ]
-        target = inbound[0].hosts.start if inbound else None
+        target = inbound[0].required_hosts.start if inbound else None
         steps += verification_steps(
             policy,
             gui_path=f"Command line ({system}, as root)",
@@ -235,7 +235,7 @@ class PfRenderer(Renderer):
                 f"on {EXT} inet {_proto(group)} from {_sources(rule.allowed_sources)} "
                 f"to {public} port {rule.port}"
             )
-            target = f"{rule.hosts.start} port {rule.port}"
+            target = f"{rule.required_hosts.start} port {rule.port}"
             lines.append(
                 f"rdr {match} -> {target}" if freebsd else f"match in {match} rdr-to {target}"
             )
@@ -259,7 +259,7 @@ class PfRenderer(Renderer):
             rule = group[0]
             match = (
                 f"inet {_proto(group)} from {_sources(rule.allowed_sources)} "
-                f"to {rule.hosts.start} port {rule.port}"
+                f"to {rule.required_hosts.start} port {rule.port}"
             )
             lines += [
                 f"# {rule.reason.label}: monitoring GUI -> backup host, {protocols_label(group)}.",
@@ -274,7 +274,7 @@ def _freebsd(site: SiteDescription) -> bool:
 
 
 def _proto(rules: tuple[Rule, ...]) -> str:
-    protocols = list(dict.fromkeys(r.protocol for r in rules))
+    protocols = list(dict.fromkeys(r.required_protocol for r in rules))
     if len(protocols) == 1:
         return f"proto {protocols[0]}"
     return "proto { " + " ".join(protocols) + " }"
