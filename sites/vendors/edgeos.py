@@ -154,7 +154,7 @@ class EdgeosRenderer(Renderer):
                 f"{prefix} destination group network-group {DATACENTER}",
                 f"{prefix} destination port {rule.port}",
                 f"{prefix} protocol {rule.protocol}",
-                f"{prefix} source address {_hosts(rule.hosts)}",
+                f"{prefix} source address {_hosts(rule.required_hosts)}",
             ]
         lines += ["commit", "save", "exit"]
         return Step(
@@ -185,7 +185,7 @@ class EdgeosRenderer(Renderer):
                 f"{prefix} destination port {rule.port}",
                 f"{prefix} outbound-interface {outside}",
                 f"{prefix} protocol {rule.protocol}",
-                f"{prefix} source address {_hosts(rule.hosts)}",
+                f"{prefix} source address {_hosts(rule.required_hosts)}",
                 f"{prefix} type masquerade",
             ]
         fallback += ["# commit", "# save", "# exit"]
@@ -299,8 +299,7 @@ def _combine(rules: tuple[Rule, ...]) -> Iterator[_Forward]:
         yield _Forward(protocol, port, tuple(same_port))
 
 
-def _hosts(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _hosts(hosts: HostMatch) -> str:
     if hosts.kind == "range":
         return f"{hosts.start}-{hosts.end}"
     return str(hosts.start) if hosts.kind == "address" else str(hosts.network)

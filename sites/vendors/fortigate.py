@@ -189,7 +189,7 @@ class FortigateRenderer(Renderer):
     def _addresses(self, policy: Policy) -> str:
         entries: dict[str, list[str]] = {}
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
-            entries[hosts_object_name(rule.hosts)] = _host_lines(rule.hosts)
+            entries[hosts_object_name(rule.required_hosts)] = _host_lines(rule.required_hosts)
             for name, network in zip(numbered_names("obm-dc", rule.datacenter), rule.datacenter):
                 entries[name] = [
                     "set comment \"Backup datacenter\"", f"set subnet {_subnet(network)}"
@@ -215,7 +215,7 @@ class FortigateRenderer(Renderer):
             f'set srcintf "{inside}"',
             f'set dstintf "{outside}"',
             "set action accept",
-            f'set srcaddr "{hosts_object_name(first.hosts)}"',
+            f'set srcaddr "{hosts_object_name(first.required_hosts)}"',
             "set dstaddr " + _quoted(numbered_names("obm-dc", first.datacenter)),
             'set schedule "always"',
             "set service " + _quoted(port_object_name(r) for r in rules),
@@ -268,8 +268,7 @@ def _config_block(path: str, entries: dict[str, list[str]], *, quote_names: bool
     return "\n".join(lines) + "\n"
 
 
-def _host_lines(hosts: HostMatch | None) -> list[str]:
-    assert hosts is not None
+def _host_lines(hosts: HostMatch) -> list[str]:
     if hosts.kind == "range":
         return [
             'set comment "Backup hosts"', "set type iprange",

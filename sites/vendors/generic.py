@@ -85,7 +85,7 @@ class GenericRenderer(Renderer):
                 f"From: {inside}",
                 f"To: {outside}",
                 f"Protocol: {rule.required_protocol.upper()}",
-                f"Source: {_hosts(rule.hosts)}",
+                f"Source: {_hosts(rule.required_hosts)}",
                 f"Destination: {_networks(rule.datacenter)} (the datacenter)",
                 f"Destination port: {rule.port}",
             ]),
@@ -98,7 +98,8 @@ class GenericRenderer(Renderer):
     def _transparency_step(self, rules: tuple[Rule, ...], outside: str) -> Step:
         lines = ["Outgoing connections that must leave with the firewall's outside address:"]
         lines += [
-            f"- {r.port_spec} from {_hosts(r.hosts)} to {_networks(r.datacenter)}" for r in rules
+            f"- {r.port_spec} from {_hosts(r.required_hosts)} to {_networks(r.datacenter)}"
+            for r in rules
         ]
         lines.append(
             f"Translation: source NAT / masquerade / hide NAT to the address of {outside}."
@@ -210,8 +211,7 @@ class GenericRenderer(Renderer):
         )
 
 
-def _hosts(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _hosts(hosts: HostMatch) -> str:
     if hosts.kind == "address":
         return f"{hosts.start} (the backup host)"
     if hosts.kind == "range":

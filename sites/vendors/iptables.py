@@ -116,7 +116,7 @@ class IptablesRenderer(Renderer):
             lines.append(f"# {rule.reason.label}: backup host -> datacenter, {rule.port_spec}.")
             for destination in rule.datacenter:
                 insert(
-                    f"-i {inside} -o {outside} {_source(rule.hosts)} -d {destination} "
+                    f"-i {inside} -o {outside} {_source(rule.required_hosts)} -d {destination} "
                     f"{_port(rule)} -j ACCEPT"
                 )
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
@@ -141,7 +141,7 @@ class IptablesRenderer(Renderer):
             lines.append(f"# {rule.reason.label}: backup connections leave with the outside address.")
             for destination in rule.datacenter:
                 lines.append(
-                    f"-A POSTROUTING -o {outside} {_source(rule.hosts)} -d {destination} "
+                    f"-A POSTROUTING -o {outside} {_source(rule.required_hosts)} -d {destination} "
                     f"{_port(rule)} -j MASQUERADE"
                 )
         for rule in policy.of_kind(RuleKind.DESTINATION_NAT):
@@ -160,8 +160,7 @@ class IptablesRenderer(Renderer):
         return "\n".join(lines) + "\n"
 
 
-def _source(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _source(hosts: HostMatch) -> str:
     if hosts.kind == "range":
         return f"-m iprange --src-range {hosts}"
     return f"-s {hosts.networks()[0]}"

@@ -105,7 +105,8 @@ class JuniperSrxRenderer(Renderer):
                 title="Allow the backup connection out (security policy trust → untrust)",
                 gui_path="Security Policies & Objects › Security Policies › Add",
                 config=_policy(
-                    TRUST, UNTRUST, OUTBOUND_POLICY, [hosts_object_name(outbound[0].hosts)],
+                    TRUST, UNTRUST, OUTBOUND_POLICY,
+                    [hosts_object_name(outbound[0].required_hosts)],
                     numbered_names("obm-dc", outbound[0].datacenter),
                     [port_object_name(r) for r in outbound],
                 ),
@@ -192,7 +193,7 @@ class JuniperSrxRenderer(Renderer):
             guide_rules=guide_rules_of(all_rules),
         ))
 
-        host = backup_host_address(outbound[0].hosts)
+        host = backup_host_address(outbound[0].required_hosts)
         dc = address_in(outbound[0].datacenter[0])
         outbound_verify = [
             f"show security match-policies from-zone {TRUST} to-zone {UNTRUST} source-ip {host} "
@@ -228,7 +229,7 @@ class JuniperSrxRenderer(Renderer):
     def _addresses(self, policy: Policy) -> str:
         entries: dict[str, str] = {}
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
-            entries[hosts_object_name(rule.hosts)] = _host_value(rule.hosts)
+            entries[hosts_object_name(rule.required_hosts)] = _host_value(rule.required_hosts)
             for name, network in zip(numbered_names("obm-dc", rule.datacenter), rule.datacenter):
                 entries[name] = str(network)
         for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
@@ -297,8 +298,7 @@ def _policy(
     return "\n".join(lines) + "\n"
 
 
-def _host_value(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _host_value(hosts: HostMatch) -> str:
     if hosts.kind == "range":
         return f"range-address {hosts.start} to {hosts.end}"
     return str(hosts.networks()[0])

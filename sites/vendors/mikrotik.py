@@ -104,7 +104,7 @@ class MikrotikRenderer(Renderer):
         for rule in rules:
             lines.append(
                 f"add chain=forward action=accept protocol={rule.protocol} "
-                f"src-address={_hosts(rule.hosts)} dst-address-list={DATACENTER} "
+                f"src-address={_hosts(rule.required_hosts)} dst-address-list={DATACENTER} "
                 f'dst-port={rule.port} comment="obm: backup out {rule.port_spec}" place-before=0'
             )
         return Step(
@@ -130,7 +130,7 @@ class MikrotikRenderer(Renderer):
     def _transparency_step(self, rules: tuple[Rule, ...], outside: str) -> Step:
         fallback = [
             f"# /ip firewall nat add chain=srcnat action=masquerade {_interface('out', outside)} "
-            f"protocol={rule.protocol} src-address={_hosts(rule.hosts)} "
+            f"protocol={rule.protocol} src-address={_hosts(rule.required_hosts)} "
             f'dst-address-list={DATACENTER} dst-port={rule.port} '
             f'comment="obm: backup transparency {rule.port_spec}"'
             for rule in rules
@@ -223,8 +223,7 @@ class MikrotikRenderer(Renderer):
         )
 
 
-def _hosts(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _hosts(hosts: HostMatch) -> str:
     if hosts.kind == "range":
         return f"{hosts.start}-{hosts.end}"
     return str(hosts) if hosts.kind == "address" else str(hosts.network)

@@ -112,7 +112,7 @@ class NftablesRenderer(Renderer):
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
             rules.append(f"# {rule.reason.label}: backup host -> datacenter, {rule.port_spec}.")
             rules.append(
-                f'iifname "{inside}" oifname "{outside}" ip saddr {_hosts(rule.hosts)} '
+                f'iifname "{inside}" oifname "{outside}" ip saddr {_hosts(rule.required_hosts)} '
                 f"ip daddr {_set(rule.datacenter)} {_port(rule)} accept"
             )
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
@@ -161,7 +161,7 @@ class NftablesRenderer(Renderer):
         for rule in policy.of_kind(RuleKind.SOURCE_NAT):
             lines.append(f"# {rule.reason.label}: backup connections leave with the outside address.")
             lines.append(
-                f'oifname "{outside}" ip saddr {_hosts(rule.hosts)} '
+                f'oifname "{outside}" ip saddr {_hosts(rule.required_hosts)} '
                 f"ip daddr {_set(rule.datacenter)} {_port(rule)} masquerade"
             )
         chains.append(_nat_chain("postrouting", "srcnat", lines))
@@ -178,8 +178,7 @@ def _nat_chain(hook: str, priority: str, lines: list[str]) -> str:
     )
 
 
-def _hosts(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _hosts(hosts: HostMatch) -> str:
     return str(hosts)  # 192.168.1.10, 192.168.1.10-192.168.1.20 or 192.168.1.0/24: all valid nft
 
 

@@ -109,7 +109,7 @@ class PaloAltoRenderer(Renderer):
                 title="Allow the backup connection out (security rule)",
                 gui_path=f"Policies › Security › Add (Source zone {TRUST}, Destination zone {UNTRUST})",
                 config=_security_rule(
-                    OUTBOUND_RULE, TRUST, UNTRUST, [hosts_object_name(outbound[0].hosts)],
+                    OUTBOUND_RULE, TRUST, UNTRUST, [hosts_object_name(outbound[0].required_hosts)],
                     numbered_names("obm-dc", outbound[0].datacenter),
                     [port_object_name(r) for r in outbound],
                 ),
@@ -127,7 +127,7 @@ class PaloAltoRenderer(Renderer):
                 config="".join(
                     _nat_rule(
                         f"obm-snat-{r.protocol}-{r.port}", TRUST, UNTRUST,
-                        [hosts_object_name(r.hosts)],
+                        [hosts_object_name(r.required_hosts)],
                         numbered_names("obm-dc", r.datacenter), port_object_name(r),
                         "source-translation dynamic-ip-and-port interface-address "
                         f"interface {outside}",
@@ -216,7 +216,7 @@ class PaloAltoRenderer(Renderer):
         ))
 
         dc_probe = address_in(outbound[0].datacenter[0])
-        host = backup_host_address(outbound[0].hosts)
+        host = backup_host_address(outbound[0].required_hosts)
         out_checks = [
             f"test security-policy-match from {TRUST} to {UNTRUST} source {host} "
             f"destination {dc_probe} destination-port {r.port} protocol {_proto(r)}"
@@ -262,7 +262,7 @@ class PaloAltoRenderer(Renderer):
     def _addresses(self, policy: Policy) -> str:
         lines: dict[str, str] = {}
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
-            lines[hosts_object_name(rule.hosts)] = _host_value(rule.hosts)
+            lines[hosts_object_name(rule.required_hosts)] = _host_value(rule.required_hosts)
             for name, network in zip(numbered_names("obm-dc", rule.datacenter), rule.datacenter):
                 lines[name] = f"ip-netmask {network}"
         for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
@@ -304,8 +304,7 @@ def _members(names: Iterable[str]) -> str:
     return names[0] if len(names) == 1 else "[ " + " ".join(names) + " ]"
 
 
-def _host_value(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _host_value(hosts: HostMatch) -> str:
     if hosts.kind == "range":
         return f"ip-range {hosts.start}-{hosts.end}"
     return f"ip-netmask {hosts.networks()[0]}"

@@ -219,7 +219,7 @@ class PfRenderer(Renderer):
             rule = group[0]
             lines.append(f"# {rule.reason.label}: backup connections leave with the outside address.")
             match = (
-                f"on {EXT} inet {_proto(group)} from {_hosts(rule.hosts)} "
+                f"on {EXT} inet {_proto(group)} from {_hosts(rule.required_hosts)} "
                 f"to {DC_TABLE} port {rule.port}"
             )
             lines.append(
@@ -247,7 +247,7 @@ class PfRenderer(Renderer):
             rule = group[0]
             lines += [
                 f"# {rule.reason.label}: backup host -> datacenter, {protocols_label(group)}.",
-                f"pass in log on {INT} inet {_proto(group)} from {_hosts(rule.hosts)} "
+                f"pass in log on {INT} inet {_proto(group)} from {_hosts(rule.required_hosts)} "
                 f"to {DC_TABLE} port {rule.port}",
                 "# Already translated here: the source is the firewall's outside address.",
                 f"pass out on {EXT} inet {_proto(group)} to {DC_TABLE} port {rule.port}",
@@ -280,8 +280,7 @@ def _proto(rules: tuple[Rule, ...]) -> str:
     return "proto { " + " ".join(protocols) + " }"
 
 
-def _hosts(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _hosts(hosts: HostMatch) -> str:
     if hosts.kind == "range":
         return f"{hosts.start} - {hosts.end}"  # pf's address range; spaces are required
     if hosts.kind == "address":

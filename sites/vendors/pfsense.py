@@ -243,12 +243,15 @@ class PfsenseRenderer(Renderer):
     def _outbound_step(self, rules: tuple[Rule, ...], inside: str, profile: ProfileSpec) -> Step:
         rule = rules[0]
         return Step(
-            title=f"Allow {protocols_label(rules)} from {_who(rule.hosts)} to the datacenter",
+            title=(
+                f"Allow {protocols_label(rules)} from {_who(rule.required_hosts)} "
+                "to the datacenter"
+            ),
             gui_path=self.rule_path.format(inside=inside),
             config=self.rule_fields.format(
                 inside=inside,
                 protocol=_protocol(rules),
-                source=self._source(rule.hosts),
+                source=self._source(rule.required_hosts),
                 datacenter=DC_ALIAS,
                 port=rule.port,
                 description=f"{profile.name}: {protocols_label(rules)} to the datacenter",
@@ -276,7 +279,7 @@ class PfsenseRenderer(Renderer):
             blocks.append(self.nat_mapping_fields.format(
                 outside=outside,
                 protocol=_protocol(group),
-                source=self._nat_source(rule.hosts),
+                source=self._nat_source(rule.required_hosts),
                 datacenter=DC_ALIAS,
                 port=rule.port,
                 description=f"{profile.name}: {protocols_label(group)} to the datacenter",
@@ -379,9 +382,8 @@ class PfsenseRenderer(Renderer):
     def _monitor_source(self, rule: Rule) -> str:
         return self.monitor_source if rule.allowed_sources else "any"
 
-    def _source(self, hosts: HostMatch | None) -> str:
+    def _source(self, hosts: HostMatch) -> str:
         """The outbound rule's Source field."""
-        assert hosts is not None
         if hosts.kind == "address":
             return f"Single host or alias — {hosts.start}"
         if hosts.kind == "range":
@@ -391,9 +393,8 @@ class PfsenseRenderer(Renderer):
             "DHCP)"
         )
 
-    def _nat_source(self, hosts: HostMatch | None) -> str:
+    def _nat_source(self, hosts: HostMatch) -> str:
         """The outbound NAT mapping's Source field."""
-        assert hosts is not None
         if hosts.kind == "address":
             return f"{hosts.start} / 32"
         if hosts.kind == "range":
@@ -418,8 +419,7 @@ _ALIAS_WHAT = {
 }
 
 
-def _who(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _who(hosts: HostMatch) -> str:
     return {"address": "the backup host", "range": "the backup hosts"}.get(hosts.kind, "the LAN")
 
 

@@ -66,7 +66,7 @@ class SonicwallRenderer(Renderer):
         snat = policy.of_kind(RuleKind.SOURCE_NAT)
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
-        source = hosts_object_name(outbound[0].hosts)
+        source = hosts_object_name(outbound[0].required_hosts)
         public = PUBLIC if site.public_address else _interface_object(outside, "IP", "WAN Primary IP")
 
         steps = [
@@ -111,7 +111,7 @@ class SonicwallRenderer(Renderer):
         self, policy: Policy, site: SiteDescription, outbound: Rule, public: str
     ) -> Step:
         lines = ["configure"]
-        source = hosts_object_name(outbound.hosts)
+        source = hosts_object_name(outbound.required_hosts)
         lines.append(_address_object(source, outbound.required_hosts, "LAN"))
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         if forwards and (outbound.required_hosts.kind != "address" or outbound.required_hosts.start != forwards[0].required_hosts.start):
