@@ -215,6 +215,32 @@ class Rule:
             return None
         return PortSpec(self.protocol, self.port)
 
+    # The ``required_*`` accessors read a field the rule's kind guarantees (every rule but a
+    # route has a protocol and port, every firewall rule the hosts, every route its network), so
+    # renderers need no None check; asking the wrong kind is a bug and raises ValueError.
+
+    @property
+    def required_protocol(self) -> str:
+        return _required(self.protocol, self, "protocol")
+
+    @property
+    def required_port(self) -> int:
+        return _required(self.port, self, "port")
+
+    @property
+    def required_hosts(self) -> HostMatch:
+        return _required(self.hosts, self, "hosts")
+
+    @property
+    def required_route_destination(self) -> IPv4Network:
+        return _required(self.route_destination, self, "route_destination")
+
+
+def _required[T](value: T | None, rule: Rule, field: str) -> T:
+    if value is None:
+        raise ValueError(f"A {rule.kind} rule has no {field}.")
+    return value
+
 
 @dataclass(frozen=True)
 class Policy:

@@ -236,6 +236,7 @@ def _ipv6_verdict(ip: IPv6Address, *, allow_private: bool) -> str | None:
     """Why this IPv6 address may not be probed, or None when it may."""
     if ip == IPv6Address("::") or ip == IPv6Address("::1"):
         hit = _match(ip, _IPV6_RANGES)
+        assert hit is not None  # ::/128 and ::1/128 are rows of _IPV6_RANGES
         return None if (hit.lab_ok and allow_private) else hit.reason
     # IPv4 inside IPv6: unwrap explicitly instead of trusting is_global on these forms.
     if ip in _IPV4_MAPPED:

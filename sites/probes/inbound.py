@@ -46,6 +46,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address
+from typing import TypeGuard
 
 from sites.probes.addresses import parse_address
 
@@ -114,7 +115,7 @@ class InboundResult:
         return self.outcome is Outcome.PROVEN
 
 
-def valid_token(token: object) -> bool:
+def valid_token(token: object) -> TypeGuard[str]:
     """Whether ``token`` can go on a protocol line (visible ASCII, fits in 256 bytes)."""
     return isinstance(token, str) and len(token) <= _MAX_TOKEN and bool(_TOKEN.fullmatch(token))
 
@@ -400,26 +401,29 @@ class _Run:
         probe.deadline = time.monotonic() + timeout
         self.poller.watch(probe.fd, readable=phase != _CONNECTING, known=known)
 
-    def open_socket(self, probe: _Probe, kind: int) -> tuple:
+    def open_socket(
+        self, probe: _Probe, kind: int,
+    ) -> tuple[socket.socket, tuple[str, int] | tuple[str, int, int, int]]:
+        """The probe's new non-blocking socket, and the target's address in its family's form."""
         address = probe.target.address
         family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
-        probe.sock = socket.socket(family, kind | _NONBLOCKING)
+        sock = probe.sock = socket.socket(family, kind | _NONBLOCKING)
         if not _NONBLOCKING:
-            probe.sock.setblocking(False)
-        probe.fd = probe.sock.fileno()
+            sock.setblocking(False)
+        probe.fd = sock.fileno()
         self.in_flight[probe.fd] = probe
         host = self.hosts.get(address)
         if host is None:
             host = self.hosts[address] = str(address)
         if family == socket.AF_INET6:
-            return (host, probe.target.port, 0, 0)
-        return (host, probe.target.port)
+            return sock, (host, probe.target.port, 0, 0)
+        return sock, (host, probe.target.port)
 
     # -- TCP: connect, send the line, read one answer line
 
     def begin_tcp(self, probe: _Probe) -> None:
-        sockaddr = self.open_socket(probe, socket.SOCK_STREAM)
-        error = probe.sock.connect_ex(sockaddr)
+        sock, sockaddr = self.open_socket(probe, socket.SOCK_STREAM)
+        error = sock.connect_ex(sockaddr)
         if error not in (0, errno.EINPROGRESS):
             raise OSError(error, os.strerror(error))
         # Send at once: when the handshake is already done (a near or fast path) this saves a
@@ -431,6 +435,7 @@ class _Run:
 
     def send_line(self, probe: _Probe) -> bool:
         """Send what is left of the line; True when all of it went. Raises on a failed connect."""
+        assert probe.sock is not None  # open from begin_* until release
         try:
             sent = probe.sock.send(probe.unsent)
         except BlockingIOError:
@@ -439,6 +444,7 @@ class _Run:
         return not probe.unsent
 
     def on_writable(self, probe: _Probe) -> None:
+        assert probe.sock is not None  # open from begin_* until release
         error = probe.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if error == errno.ECONNREFUSED:
             raise ConnectionRefusedError(error, os.strerror(error))
@@ -448,6 +454,7 @@ class _Run:
             self.watch(probe, _AWAITING_ANSWER, self.answer_timeout)
 
     def on_readable(self, probe: _Probe) -> None:
+        assert probe.sock is not None  # open from begin_* until release
         try:
             data = probe.sock.recv(MAX_LINE + 1 - len(probe.buffer))
         except BlockingIOError:
@@ -465,11 +472,12 @@ class _Run:
     # -- UDP: send the line as a datagram, wait for the answer datagram, retry
 
     def begin_udp(self, probe: _Probe) -> None:
-        sockaddr = self.open_socket(probe, socket.SOCK_DGRAM)
-        probe.sock.connect(sockaddr)  # connected: the kernel delivers only the target's datagrams
+        sock, sockaddr = self.open_socket(probe, socket.SOCK_DGRAM)
+        sock.connect(sockaddr)  # connected: the kernel delivers only the target's datagrams
         self.send_datagram(probe)
 
     def send_datagram(self, probe: _Probe) -> None:
+        assert probe.sock is not None  # open from begin_udp until release
         probe.attempts += 1
         probe.sock.send(probe.line)
         if probe.attempts == 1:
@@ -478,6 +486,7 @@ class _Run:
             probe.deadline = time.monotonic() + self.udp_timeout
 
     def on_datagram(self, probe: _Probe) -> None:
+        assert probe.sock is not None  # open from begin_* until release
         try:
             answer = probe.sock.recv(MAX_LINE + 1)
         except BlockingIOError:

@@ -70,10 +70,10 @@ class RunningListener:
     tcp_ports: list[int] = field(default_factory=list)
     udp_ports: list[int] = field(default_factory=list)
     answered: int = 0
-    _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
+    _loop: asyncio.AbstractEventLoop = field(kw_only=True, repr=False)
     # Every socket is watched by this selector, whose one descriptor the event loop watches.
-    _selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector,
-                                              repr=False)
+    _selector: selectors.DefaultSelector = field(default_factory=selectors.DefaultSelector,
+                                                 repr=False)
     _sockets: list[socket.socket] = field(default_factory=list, repr=False)  # bound ones
     _waiting: dict[int, _Waiting] = field(default_factory=dict, repr=False)
     _sweeper: asyncio.TimerHandle | None = field(default=None, repr=False)
@@ -188,7 +188,7 @@ class RunningListener:
         for sock in self._sockets:
             sock.close()
         self._sockets.clear()
-        if self._loop is not None and self._selector.get_map() is not None:
+        if self._selector.get_map() is not None:
             self._loop.remove_reader(self._selector.fileno())
             self._selector.close()
 

@@ -42,7 +42,7 @@ import struct
 import time
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, overload
 
 from sites.probes.protocol import (
     MAX_LINE_BYTES,
@@ -397,6 +397,12 @@ class ProbeResponder:
         """TCP connections open and waiting for their line (or lingering)."""
         return len(self._connections)
 
+    @property
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop ``start`` bound the sockets on: listeners and connections exist only after."""
+        assert self._loop is not None, "the responder is not started"
+        return self._loop
+
     def endpoint(self, protocol: Proto, index: int = 0) -> Endpoint:
         """The ``index``-th endpoint of ``protocol`` (tests: the port actually bound)."""
         return [e for e in self.endpoints if e.protocol == protocol][index]
@@ -412,7 +418,8 @@ class ProbeResponder:
                     for sock in _listening_sockets(host, port, self._backlog):
                         listener = _TcpListener(self, sock)
                         self._tcp_listeners.append(listener)
-                        self.endpoints.append(Endpoint(*sock.getsockname()[:2], "tcp"))
+                        bound = sock.getsockname()
+                        self.endpoints.append(Endpoint(bound[0], bound[1], "tcp"))
                 else:
                     transport, _ = await loop.create_datagram_endpoint(
                         lambda: _UdpProbe(self), local_addr=(host, port)
@@ -471,6 +478,17 @@ class ProbeResponder:
             self._sink.record(observation)
         except Exception:  # a faulty sink must not take the responder down
             log.exception("probe observation sink failed")
+
+    @overload
+    def answer(
+        self, line: bytes, ip: str, source_port: int, port: int, proto: Proto,
+        *, quiet: Literal[False] = False,
+    ) -> bytes: ...
+
+    @overload
+    def answer(
+        self, line: bytes, ip: str, source_port: int, port: int, proto: Proto, *, quiet: bool,
+    ) -> bytes | None: ...
 
     def answer(
         self,
@@ -622,7 +640,7 @@ class _TcpListener:
 
     def start(self) -> None:
         if not self._closed and not self._reading:
-            self._responder._loop.add_reader(self._sock.fileno(), self._accept)
+            self._responder._running_loop.add_reader(self._sock.fileno(), self._accept)
             self._reading = True
 
     def close(self) -> None:
@@ -630,7 +648,7 @@ class _TcpListener:
             return
         self._closed = True
         if self._reading:
-            self._responder._loop.remove_reader(self._sock.fileno())
+            self._responder._running_loop.remove_reader(self._sock.fileno())
             self._reading = False
         self._sock.close()
 
@@ -645,9 +663,9 @@ class _TcpListener:
                 if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
                     # Out of descriptors or memory: pause accepting for a moment, not spin.
                     log.error("probe responder: accept failed (%s); pausing for 1 s", error)
-                    responder._loop.remove_reader(self._sock.fileno())
+                    responder._running_loop.remove_reader(self._sock.fileno())
                     self._reading = False
-                    responder._loop.call_later(1.0, self.start)
+                    responder._running_loop.call_later(1.0, self.start)
                     return
                 continue  # the client gave up before we accepted (ECONNABORTED, …)
             try:
@@ -678,7 +696,7 @@ class _TcpConnection:
         self._state = _READING
         sock.setblocking(False)
         responder._connections.add(self)
-        loop = responder._loop
+        loop = responder._running_loop
         loop.add_reader(self._fd, self._readable)
         self._timer: asyncio.TimerHandle = loop.call_later(responder.read_timeout, self._timed_out)
 
@@ -732,7 +750,7 @@ class _TcpConnection:
         except OSError:
             self.close()
             return
-        self._timer = self._responder._loop.call_later(LINGER_SECONDS, self.close, True)
+        self._timer = self._responder._running_loop.call_later(LINGER_SECONDS, self.close, True)
 
     def _timed_out(self) -> None:
         if self._state == _READING:
@@ -748,7 +766,7 @@ class _TcpConnection:
         self._state = _DONE
         self._timer.cancel()
         responder = self._responder
-        responder._loop.remove_reader(self._fd)
+        responder._running_loop.remove_reader(self._fd)
         if reset:
             _reset(self._sock)
         else:
@@ -779,6 +797,7 @@ class _UdpProbe(asyncio.DatagramProtocol):
         # While the socket's send buffer is full, answers are dropped rather than queued: UDP
         # may lose them anyway, and a queue here would grow with a flood.
         if reply is not None and not self._paused and addr[1] != 0:
+            assert self._transport is not None  # asyncio calls connection_made first
             self._transport.sendto(reply, addr)
 
     def error_received(self, exc: Exception) -> None:
@@ -795,7 +814,7 @@ class _UdpProbe(asyncio.DatagramProtocol):
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's loop factory when uvloop is installed, else None (asyncio's default loop)."""
     try:
-        import uvloop  # type: ignore[import-not-found]
+        import uvloop
     except ImportError:
         return None
     return uvloop.new_event_loop

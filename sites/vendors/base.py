@@ -186,7 +186,7 @@ def verification_steps(
         ),
         verify=outbound_verify,
         guide_rules=(GuideRule.BACKUP_OUTBOUND, GuideRule.TRANSPARENCY),
-        probes=tuple(Probe("outbound", r.protocol, r.port) for r in outbound),
+        probes=tuple(Probe("outbound", r.required_protocol, r.required_port) for r in outbound),
     )]
     inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
     if inbound:
@@ -209,6 +209,6 @@ def verification_steps(
             ),
             verify=inbound_verify,
             guide_rules=(GuideRule.REMOTE_MONITORING,),
-            probes=tuple(Probe("inbound", r.protocol, r.port) for r in inbound),
+            probes=tuple(Probe("inbound", r.required_protocol, r.required_port) for r in inbound),
         ))
     return steps

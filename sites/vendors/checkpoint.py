@@ -71,7 +71,7 @@ class CheckPointRenderer(Renderer):
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
         all_rules = outbound + snat + forwards + inbound
-        hosts = outbound[0].hosts
+        hosts = outbound[0].required_hosts
 
         steps = [
             Step(
@@ -187,7 +187,8 @@ class CheckPointRenderer(Renderer):
                 config_language="bash",
                 reason=(
                     "The gateway translates the destination on the client side, so the rule "
-                    f"names the backup host's real address {inbound[0].hosts.start} (obm-host), "
+                    f"names the backup host's real address {inbound[0].required_hosts.start} "
+                    "(obm-host), "
                     "not the public address. "
                     + ("Only the monitoring computers may connect." if inbound[0].allowed_sources
                        else "Any address may connect (source Any); give the monitoring computers' "
@@ -254,8 +255,8 @@ class CheckPointRenderer(Renderer):
                 ))
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
         if inbound:
-            target = inbound[0].hosts
-            if outbound[0].hosts.kind != "address":
+            target = inbound[0].required_hosts
+            if outbound[0].required_hosts.kind != "address":
                 lines.append(_mgmt(f'add host name "obm-host" ip-address "{target.start}"'))
             sources = inbound[0].allowed_sources
             names = numbered_names("obm-mon", sources)
@@ -297,7 +298,7 @@ def _hosts_object(hosts: HostMatch) -> str:
         return (f'add address-range name "{name}" ip-address-first "{hosts.start}" '
                 f'ip-address-last "{hosts.end}" {_HIDE}')
     if hosts.kind == "network":
-        assert hosts.network is not None
+        assert hosts.network is not None  # HostMatch.whole sets it for kind "network"
         return f"{_network_object(name, hosts.network)} {_HIDE}"
     return f'add host name "{name}" ip-address "{hosts.start}" {_HIDE}'
 
@@ -311,4 +312,4 @@ def _monitors(sources: tuple[IPv4Network, ...]) -> str:
 
 
 def _proto(rule: Rule) -> int:
-    return {"tcp": 6, "udp": 17}[rule.protocol]
+    return {"tcp": 6, "udp": 17}[rule.required_protocol]

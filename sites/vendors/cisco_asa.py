@@ -71,7 +71,7 @@ class CiscoAsaRenderer(Renderer):
         snat = policy.of_kind(RuleKind.SOURCE_NAT)
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
-        hosts = outbound[0].hosts
+        hosts = outbound[0].required_hosts
         host_object = hosts_object_name(hosts)
 
         steps = [
@@ -109,7 +109,7 @@ class CiscoAsaRenderer(Renderer):
         outbound_verify += [f"show conn port {r.port}" for r in outbound]
         inbound_verify: list[str] = []
         if inbound:
-            target = inbound[0].hosts.start
+            target = inbound[0].required_hosts.start
             sources = inbound[0].allowed_sources
             source = address_in(sources[0]) if sources else ANY_SOURCE_EXAMPLE
             public = inbound[0].public_address
@@ -162,7 +162,7 @@ class CiscoAsaRenderer(Renderer):
         )
 
     def _objects_step(
-        self, host_object: str, hosts: HostMatch | None, profile: ProfileSpec,
+        self, host_object: str, hosts: HostMatch, profile: ProfileSpec,
         inbound: tuple[Rule, ...],
     ) -> Step:
         lines = ["configure terminal", f"object network {host_object}", f" {_object_value(hosts)}"]
@@ -288,7 +288,7 @@ class CiscoAsaRenderer(Renderer):
             objects.append(name)
             lines += [
                 f"object network {name}",
-                f" host {rule.hosts.start}",
+                f" host {rule.required_hosts.start}",
                 f" nat ({inside},{outside}) static interface service {rule.protocol} "
                 f"{rule.port} {rule.port}",
             ]
@@ -333,7 +333,7 @@ class CiscoAsaRenderer(Renderer):
             )
             lines.append(
                 f"access-list {acl} line {line + 1} extended permit {rule.protocol} {source} "
-                f"host {rule.hosts.start} eq {rule.port}"
+                f"host {rule.required_hosts.start} eq {rule.port}"
             )
             line += 2
         lines += [f"access-group {acl} in interface {outside}", "end"]
@@ -346,7 +346,8 @@ class CiscoAsaRenderer(Renderer):
             reason=(
                 "Static PAT alone lets nothing in: the outside access list must allow it. Since "
                 "ASA 8.3 the list is checked after the destination is translated back, so the "
-                f"rules name the backup host's real address {rules[0].hosts.start}, not the "
+                f"rules name the backup host's real address {rules[0].required_hosts.start}, not "
+                "the "
                 "public one. "
                 + ("Only the monitoring computers may connect. " if sources
                    else "Any address may connect; giving the monitoring computers' addresses "
@@ -359,14 +360,13 @@ class CiscoAsaRenderer(Renderer):
         )
 
 
-def _object_value(hosts: HostMatch | None) -> str:
+def _object_value(hosts: HostMatch) -> str:
     """The body line of a network object for these addresses."""
-    assert hosts is not None
     if hosts.kind == "address":
         return f"host {hosts.start}"
     if hosts.kind == "range":
         return f"range {hosts.start} {hosts.end}"
-    assert hosts.network is not None
+    assert hosts.network is not None  # HostMatch.whole sets it for kind "network"
     return f"subnet {hosts.network.network_address} {hosts.network.netmask}"
 
 
@@ -381,9 +381,8 @@ def _forward_object_name(rule: Rule) -> str:
     return f"obm-host-{rule.protocol}-{rule.port}"
 
 
-def _sample_address(hosts: HostMatch | None, site: SiteDescription) -> IPv4Address:
+def _sample_address(hosts: HostMatch, site: SiteDescription) -> IPv4Address:
     """A backup host address for packet-tracer: the host, the range start, or a LAN address."""
-    assert hosts is not None
     if hosts.kind != "network":
         return hosts.start
     if site.host_address is not None:

@@ -86,7 +86,7 @@ class CiscoIosRenderer(Renderer):
         if inbound:
             inbound_verify = "\n".join([
                 "! while the portal checks:",
-                f"show ip nat translations | include {inbound[0].hosts.start}",
+                f"show ip nat translations | include {inbound[0].required_hosts.start}",
                 f"show access-lists {OUTSIDE_ACL}",
             ])
         steps += verification_steps(
@@ -132,7 +132,7 @@ class CiscoIosRenderer(Renderer):
         entries = [
             f"permit {rule.protocol} {_wildcard(source)} {_wildcard(destination)} eq {rule.port}"
             for rule in rules
-            for source in rule.hosts.networks()
+            for source in rule.required_hosts.networks()
             for destination in rule.datacenter
         ]
         lines = ["configure terminal", f"ip access-list extended {INSIDE_ACL}"]
@@ -162,7 +162,7 @@ class CiscoIosRenderer(Renderer):
         lines += [
             f" permit {rule.protocol} {_wildcard(source)} {_wildcard(destination)} eq {rule.port}"
             for rule in rules
-            for source in rule.hosts.networks()
+            for source in rule.required_hosts.networks()
             for destination in rule.datacenter
         ]
         lines += [
@@ -195,12 +195,14 @@ class CiscoIosRenderer(Renderer):
         for rule in rules:
             if public is not None:
                 lines.append(
-                    f"ip nat inside source static {rule.protocol} {rule.hosts.start} {rule.port} "
+                    f"ip nat inside source static {rule.protocol} {rule.required_hosts.start} "
+                    f"{rule.port} "
                     f"{public} {rule.port} extendable"
                 )
             else:
                 lines.append(
-                    f"ip nat inside source static {rule.protocol} {rule.hosts.start} {rule.port} "
+                    f"ip nat inside source static {rule.protocol} {rule.required_hosts.start} "
+                    f"{rule.port} "
                     f"interface {outside} {rule.port} extendable"
                 )
         lines.append("end")
@@ -219,7 +221,7 @@ class CiscoIosRenderer(Renderer):
                 f"backup host, {where}. A static NAT names one protocol, so TCP 4403 and UDP "
                 "4403 are two lines; `extendable` lets the same host address appear in several."
             ),
-            verify=f"show ip nat translations | include {rules[0].hosts.start}",
+            verify=f"show ip nat translations | include {rules[0].required_hosts.start}",
             guide_rules=guide_rules_of(rules),
         )
 
@@ -239,7 +241,7 @@ class CiscoIosRenderer(Renderer):
         if public is not None:
             names = (
                 f"so its entries name the public address {public}, not the backup host's "
-                f"private {rules[0].hosts.start}"
+                f"private {rules[0].required_hosts.start}"
             )
         else:
             names = (

@@ -154,7 +154,7 @@ class EdgeosRenderer(Renderer):
                 f"{prefix} destination group network-group {DATACENTER}",
                 f"{prefix} destination port {rule.port}",
                 f"{prefix} protocol {rule.protocol}",
-                f"{prefix} source address {_hosts(rule.hosts)}",
+                f"{prefix} source address {_hosts(rule.required_hosts)}",
             ]
         lines += ["commit", "save", "exit"]
         return Step(
@@ -185,7 +185,7 @@ class EdgeosRenderer(Renderer):
                 f"{prefix} destination port {rule.port}",
                 f"{prefix} outbound-interface {outside}",
                 f"{prefix} protocol {rule.protocol}",
-                f"{prefix} source address {_hosts(rule.hosts)}",
+                f"{prefix} source address {_hosts(rule.required_hosts)}",
                 f"{prefix} type masquerade",
             ]
         fallback += ["# commit", "# save", "# exit"]
@@ -223,7 +223,7 @@ class EdgeosRenderer(Renderer):
                 *([f"{prefix} destination address {public}"] if public else []),
                 f"{prefix} destination port {forward.port}",
                 f"{prefix} inbound-interface {outside}",
-                f"{prefix} inside-address address {forward.first.hosts.start}",
+                f"{prefix} inside-address address {forward.first.required_hosts.start}",
                 f"{prefix} inside-address port {forward.port}",
                 f"{prefix} log disable",
                 f"{prefix} protocol {forward.protocol}",
@@ -263,14 +263,14 @@ class EdgeosRenderer(Renderer):
             lines += [
                 f"{prefix} action accept",
                 f"{prefix} description 'obm: monitoring in {forward.label}'",
-                f"{prefix} destination address {forward.first.hosts.start}",
+                f"{prefix} destination address {forward.first.required_hosts.start}",
                 f"{prefix} destination port {forward.port}",
                 f"{prefix} protocol {forward.protocol}",
                 *([f"{prefix} source group address-group {MONITORING}"]
                   if forward.first.allowed_sources else []),
             ]
         lines += ["commit", "save", "exit"]
-        host = forwards[0].first.hosts.start
+        host = forwards[0].first.required_hosts.start
         return Step(
             title=f"Allow the forwarded monitoring ports in ({WAN_RULESET}, private address)",
             gui_path=f"EdgeOS: Firewall/NAT › Firewall Policies › {WAN_RULESET} › Actions › "
@@ -292,16 +292,14 @@ def _combine(rules: tuple[Rule, ...]) -> Iterator[_Forward]:
     """Merge the TCP and UDP rules of one port into one ``tcp_udp`` entry, in policy order."""
     by_port: dict[int, list[Rule]] = {}
     for rule in rules:
-        assert rule.port is not None
-        by_port.setdefault(rule.port, []).append(rule)
+        by_port.setdefault(rule.required_port, []).append(rule)
     for port, same_port in by_port.items():
         protocols = {r.protocol for r in same_port}
-        protocol = "tcp_udp" if protocols == {"tcp", "udp"} else same_port[0].protocol
+        protocol = "tcp_udp" if protocols == {"tcp", "udp"} else same_port[0].required_protocol
         yield _Forward(protocol, port, tuple(same_port))
 
 
-def _hosts(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _hosts(hosts: HostMatch) -> str:
     if hosts.kind == "range":
         return f"{hosts.start}-{hosts.end}"
     return str(hosts.start) if hosts.kind == "address" else str(hosts.network)

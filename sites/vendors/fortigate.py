@@ -72,7 +72,7 @@ class FortigateRenderer(Renderer):
                         {"address": "the backup host",
                          "range": "the backup hosts (an address range)",
                          "network": "the LAN (the backup host's address comes from DHCP)"}[
-                            outbound[0].hosts.kind],
+                            outbound[0].required_hosts.kind],
                         "the datacenter networks",
                         *(["the monitoring computers"]
                           if inbound and inbound[0].allowed_sources else []),
@@ -131,7 +131,7 @@ class FortigateRenderer(Renderer):
                        if forwards[0].public_address else
                        f"The public address is dynamic: `extip 0.0.0.0` forwards whatever "
                        f"address {outside} has at the moment")
-                    + f" to the backup host {forwards[0].hosts.start}"
+                    + f" to the backup host {forwards[0].required_hosts.start}"
                     + (", and only for the monitoring computers (`src-filter`)."
                        if forwards[0].allowed_sources else ".")
                 ),
@@ -176,7 +176,7 @@ class FortigateRenderer(Renderer):
             inbound_verify="\n".join(
                 ["# while the portal checks:",
                  "diagnose sniffer packet any '"
-                 + " or ".join(f"port {p}" for p in sorted({r.port for r in inbound}))
+                 + " or ".join(f"port {p}" for p in sorted({r.required_port for r in inbound}))
                  + "' 4 20 l",
                  "diagnose sys session filter clear"]
                 + [f"diagnose sys session filter dport {r.port}" for r in inbound[:1]]
@@ -189,7 +189,7 @@ class FortigateRenderer(Renderer):
     def _addresses(self, policy: Policy) -> str:
         entries: dict[str, list[str]] = {}
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
-            entries[hosts_object_name(rule.hosts)] = _host_lines(rule.hosts)
+            entries[hosts_object_name(rule.required_hosts)] = _host_lines(rule.required_hosts)
             for name, network in zip(numbered_names("obm-dc", rule.datacenter), rule.datacenter):
                 entries[name] = [
                     "set comment \"Backup datacenter\"", f"set subnet {_subnet(network)}"
@@ -215,7 +215,7 @@ class FortigateRenderer(Renderer):
             f'set srcintf "{inside}"',
             f'set dstintf "{outside}"',
             "set action accept",
-            f'set srcaddr "{hosts_object_name(first.hosts)}"',
+            f'set srcaddr "{hosts_object_name(first.required_hosts)}"',
             "set dstaddr " + _quoted(numbered_names("obm-dc", first.datacenter)),
             'set schedule "always"',
             "set service " + _quoted(port_object_name(r) for r in rules),
@@ -229,7 +229,7 @@ class FortigateRenderer(Renderer):
             lines = [
                 f"set comment \"Monitoring: {rule.port_spec} to the backup host\"",
                 f"set extip {_extip(rule.public_address)}",
-                f'set mappedip "{rule.hosts.start}"',
+                f'set mappedip "{rule.required_hosts.start}"',
                 f'set extintf "{outside}"',
                 "set portforward enable",
                 f"set protocol {rule.protocol}",
@@ -268,8 +268,7 @@ def _config_block(path: str, entries: dict[str, list[str]], *, quote_names: bool
     return "\n".join(lines) + "\n"
 
 
-def _host_lines(hosts: HostMatch | None) -> list[str]:
-    assert hosts is not None
+def _host_lines(hosts: HostMatch) -> list[str]:
     if hosts.kind == "range":
         return [
             'set comment "Backup hosts"', "set type iprange",

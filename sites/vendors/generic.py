@@ -84,8 +84,8 @@ class GenericRenderer(Renderer):
                 "Action: allow",
                 f"From: {inside}",
                 f"To: {outside}",
-                f"Protocol: {rule.protocol.upper()}",
-                f"Source: {_hosts(rule.hosts)}",
+                f"Protocol: {rule.required_protocol.upper()}",
+                f"Source: {_hosts(rule.required_hosts)}",
                 f"Destination: {_networks(rule.datacenter)} (the datacenter)",
                 f"Destination port: {rule.port}",
             ]),
@@ -98,7 +98,8 @@ class GenericRenderer(Renderer):
     def _transparency_step(self, rules: tuple[Rule, ...], outside: str) -> Step:
         lines = ["Outgoing connections that must leave with the firewall's outside address:"]
         lines += [
-            f"- {r.port_spec} from {_hosts(r.hosts)} to {_networks(r.datacenter)}" for r in rules
+            f"- {r.port_spec} from {_hosts(r.required_hosts)} to {_networks(r.datacenter)}"
+            for r in rules
         ]
         lines.append(
             f"Translation: source NAT / masquerade / hide NAT to the address of {outside}."
@@ -124,7 +125,7 @@ class GenericRenderer(Renderer):
         lines = [f"Port forwards on {where}, one per line:"]
         for r in rules:
             lines.append(
-                f"- {r.port_spec}: from {_sources(r.allowed_sources)}, to {r.hosts.start} port {r.port}"
+                f"- {r.port_spec}: from {_sources(r.allowed_sources)}, to {r.required_hosts.start} port {r.port}"
             )
         return Step(
             title="Forward the monitoring ports to the backup host",
@@ -148,7 +149,8 @@ class GenericRenderer(Renderer):
         for r in rules:
             lines.append(f"- {r.port_spec} from {_sources(r.allowed_sources)} to the backup host")
         lines.append(
-            f"Name the backup host by its private address {rules[0].hosts.start} if your firewall "
+            f"Name the backup host by its private address {rules[0].required_hosts.start} if your "
+            "firewall "
             "filters after destination NAT (most Linux- and BSD-based firewalls, Cisco ASA 8.3+, "
             "Juniper SRX), or by the public address "
             + (str(public) if public else f"of {outside}")
@@ -209,8 +211,7 @@ class GenericRenderer(Renderer):
         )
 
 
-def _hosts(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _hosts(hosts: HostMatch) -> str:
     if hosts.kind == "address":
         return f"{hosts.start} (the backup host)"
     if hosts.kind == "range":

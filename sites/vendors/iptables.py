@@ -116,7 +116,7 @@ class IptablesRenderer(Renderer):
             lines.append(f"# {rule.reason.label}: backup host -> datacenter, {rule.port_spec}.")
             for destination in rule.datacenter:
                 insert(
-                    f"-i {inside} -o {outside} {_source(rule.hosts)} -d {destination} "
+                    f"-i {inside} -o {outside} {_source(rule.required_hosts)} -d {destination} "
                     f"{_port(rule)} -j ACCEPT"
                 )
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
@@ -129,7 +129,7 @@ class IptablesRenderer(Renderer):
             lines.append(f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.")
             for source in _sources(rule.allowed_sources):
                 insert(
-                    f"-i {outside} -o {inside}{source} -d {rule.hosts.start}/32 "
+                    f"-i {outside} -o {inside}{source} -d {rule.required_hosts.start}/32 "
                     f"{_port(rule)} -m conntrack --ctstate DNAT -j ACCEPT"
                 )
         lines.append("COMMIT")
@@ -141,7 +141,7 @@ class IptablesRenderer(Renderer):
             lines.append(f"# {rule.reason.label}: backup connections leave with the outside address.")
             for destination in rule.datacenter:
                 lines.append(
-                    f"-A POSTROUTING -o {outside} {_source(rule.hosts)} -d {destination} "
+                    f"-A POSTROUTING -o {outside} {_source(rule.required_hosts)} -d {destination} "
                     f"{_port(rule)} -j MASQUERADE"
                 )
         for rule in policy.of_kind(RuleKind.DESTINATION_NAT):
@@ -154,14 +154,13 @@ class IptablesRenderer(Renderer):
             for source in _sources(rule.allowed_sources):
                 lines.append(
                     f"-A PREROUTING -i {outside}{source} {to_firewall} {_port(rule)} "
-                    f"-j DNAT --to-destination {rule.hosts.start}:{rule.port}"
+                    f"-j DNAT --to-destination {rule.required_hosts.start}:{rule.port}"
                 )
         lines.append("COMMIT")
         return "\n".join(lines) + "\n"
 
 
-def _source(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _source(hosts: HostMatch) -> str:
     if hosts.kind == "range":
         return f"-m iprange --src-range {hosts}"
     return f"-s {hosts.networks()[0]}"

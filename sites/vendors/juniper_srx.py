@@ -105,7 +105,8 @@ class JuniperSrxRenderer(Renderer):
                 title="Allow the backup connection out (security policy trust → untrust)",
                 gui_path="Security Policies & Objects › Security Policies › Add",
                 config=_policy(
-                    TRUST, UNTRUST, OUTBOUND_POLICY, [hosts_object_name(outbound[0].hosts)],
+                    TRUST, UNTRUST, OUTBOUND_POLICY,
+                    [hosts_object_name(outbound[0].required_hosts)],
                     numbered_names("obm-dc", outbound[0].datacenter),
                     [port_object_name(r) for r in outbound],
                 ),
@@ -170,7 +171,7 @@ class JuniperSrxRenderer(Renderer):
                 config_language="junos",
                 reason=(
                     "The SRX translates the destination before it looks up the security policy, "
-                    f"so the policy names the backup host's private address {inbound[0].hosts.start} "
+                    f"so the policy names the backup host's private address {inbound[0].required_hosts.start} "
                     "(obm-host), not the public one. "
                     + ("Only the monitoring computers may connect." if inbound[0].allowed_sources
                        else "Any address may connect; give the monitoring computers' addresses to "
@@ -192,7 +193,7 @@ class JuniperSrxRenderer(Renderer):
             guide_rules=guide_rules_of(all_rules),
         ))
 
-        host = backup_host_address(outbound[0].hosts)
+        host = backup_host_address(outbound[0].required_hosts)
         dc = address_in(outbound[0].datacenter[0])
         outbound_verify = [
             f"show security match-policies from-zone {TRUST} to-zone {UNTRUST} source-ip {host} "
@@ -207,7 +208,7 @@ class JuniperSrxRenderer(Renderer):
             source = monitoring_source_address(inbound[0].allowed_sources)
             inbound_verify = [
                 f"show security match-policies from-zone {UNTRUST} to-zone {TRUST} "
-                f"source-ip {source} destination-ip {r.hosts.start} source-port 50000 "
+                f"source-ip {source} destination-ip {r.required_hosts.start} source-port 50000 "
                 f"destination-port {r.port} protocol {r.protocol}"
                 for r in inbound
             ] + [
@@ -215,7 +216,7 @@ class JuniperSrxRenderer(Renderer):
                 "# while the portal checks (the hit counters and sessions rise):",
             ] + [
                 f"show security flow session destination-port {p}"
-                for p in sorted({r.port for r in inbound})
+                for p in sorted({r.required_port for r in inbound})
             ]
         steps += verification_steps(
             policy,
@@ -228,11 +229,11 @@ class JuniperSrxRenderer(Renderer):
     def _addresses(self, policy: Policy) -> str:
         entries: dict[str, str] = {}
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
-            entries[hosts_object_name(rule.hosts)] = _host_value(rule.hosts)
+            entries[hosts_object_name(rule.required_hosts)] = _host_value(rule.required_hosts)
             for name, network in zip(numbered_names("obm-dc", rule.datacenter), rule.datacenter):
                 entries[name] = str(network)
         for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
-            entries.setdefault("obm-host", f"{rule.hosts.start}/32")
+            entries.setdefault("obm-host", f"{rule.required_hosts.start}/32")
             sources = rule.allowed_sources
             for name, network in zip(numbered_names("obm-mon", sources), sources):
                 entries[name] = str(network)
@@ -261,7 +262,7 @@ class JuniperSrxRenderer(Renderer):
         base = f"set security nat source rule-set {SNAT_RULE_SET}"
         rule = f"{base} rule obm-backup"
         lines = [f"{base} from zone {TRUST}", f"{base} to zone {UNTRUST}"]
-        lines += [f"{rule} match source-address {n}" for n in first.hosts.networks()]
+        lines += [f"{rule} match source-address {n}" for n in first.required_hosts.networks()]
         lines += [f"{rule} match destination-address {n}" for n in first.datacenter]
         lines.append(f"{rule} then source-nat interface")
         return "\n".join(lines) + "\n"
@@ -269,7 +270,7 @@ class JuniperSrxRenderer(Renderer):
     def _destination_nat(self, rules: tuple[Rule, ...]) -> str:
         base = f"set security nat destination rule-set {DNAT_RULE_SET}"
         lines = [
-            f"set security nat destination pool {POOL} address {rules[0].hosts.start}/32",
+            f"set security nat destination pool {POOL} address {rules[0].required_hosts.start}/32",
             f"{base} from zone {UNTRUST}",
         ]
         for r in rules:
@@ -297,8 +298,7 @@ def _policy(
     return "\n".join(lines) + "\n"
 
 
-def _host_value(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _host_value(hosts: HostMatch) -> str:
     if hosts.kind == "range":
         return f"range-address {hosts.start} to {hosts.end}"
     return str(hosts.networks()[0])

@@ -70,7 +70,8 @@ class MerakiRenderer(Renderer):
         if inbound:
             inbound_verify = (
                 "While the portal checks: capture on the appliance, interface LAN, filter "
-                f"'host {inbound[0].hosts.start}': the forwarded connections reach the backup "
+                f"'host {inbound[0].required_hosts.start}': the forwarded connections reach the "
+                "backup "
                 "host on " + ", ".join(str(r.port_spec) for r in inbound) + "."
             )
         steps += verification_steps(
@@ -93,7 +94,7 @@ class MerakiRenderer(Renderer):
             lines += [
                 "Add a rule (Outbound rules):",
                 "  Policy: Allow",
-                f"  Protocol: {rule.protocol.upper()}",
+                f"  Protocol: {rule.required_protocol.upper()}",
                 f"  Source: {body['srcCidr']}",
                 "  Src port: Any",
                 f"  Destination: {body['destCidr']}",
@@ -248,10 +249,10 @@ def _hosts(hosts: HostMatch) -> str:
 
 def _l3_rule(rule: Rule) -> dict:
     return {
-        "comment": f"{COMMENT} {rule.protocol.upper()} {rule.port} to datacenter",
+        "comment": f"{COMMENT} {rule.required_protocol.upper()} {rule.port} to datacenter",
         "policy": "allow",
         "protocol": rule.protocol,
-        "srcCidr": _hosts(rule.hosts),
+        "srcCidr": _hosts(rule.required_hosts),
         "srcPort": "Any",
         "destCidr": _cidrs(rule.datacenter),
         "destPort": str(rule.port),
@@ -261,8 +262,8 @@ def _l3_rule(rule: Rule) -> dict:
 
 def _forward(rule: Rule, uplink: str) -> dict:
     return {
-        "name": f"{COMMENT} monitoring {rule.protocol.upper()} {rule.port}",
-        "lanIp": str(rule.hosts.start),
+        "name": f"{COMMENT} monitoring {rule.required_protocol.upper()} {rule.port}",
+        "lanIp": str(rule.required_hosts.start),
         "uplink": uplink,
         "publicPort": str(rule.port),
         "localPort": str(rule.port),

@@ -104,7 +104,7 @@ class MikrotikRenderer(Renderer):
         for rule in rules:
             lines.append(
                 f"add chain=forward action=accept protocol={rule.protocol} "
-                f"src-address={_hosts(rule.hosts)} dst-address-list={DATACENTER} "
+                f"src-address={_hosts(rule.required_hosts)} dst-address-list={DATACENTER} "
                 f'dst-port={rule.port} comment="obm: backup out {rule.port_spec}" place-before=0'
             )
         return Step(
@@ -130,7 +130,7 @@ class MikrotikRenderer(Renderer):
     def _transparency_step(self, rules: tuple[Rule, ...], outside: str) -> Step:
         fallback = [
             f"# /ip firewall nat add chain=srcnat action=masquerade {_interface('out', outside)} "
-            f"protocol={rule.protocol} src-address={_hosts(rule.hosts)} "
+            f"protocol={rule.protocol} src-address={_hosts(rule.required_hosts)} "
             f'dst-address-list={DATACENTER} dst-port={rule.port} '
             f'comment="obm: backup transparency {rule.port_spec}"'
             for rule in rules
@@ -172,7 +172,7 @@ class MikrotikRenderer(Renderer):
             lines.append(
                 f"add chain=dstnat action=dst-nat {_interface('in', outside)} {to_router} "
                 f"protocol={rule.protocol} dst-port={rule.port}{source} "
-                f"to-addresses={rule.hosts.start} to-ports={rule.port} "
+                f"to-addresses={rule.required_hosts.start} to-ports={rule.port} "
                 f'comment="obm: monitoring {rule.port_spec}"'
             )
         where = (
@@ -202,7 +202,8 @@ class MikrotikRenderer(Renderer):
             source = f" src-address-list={MONITORING}" if rule.allowed_sources else ""
             lines.append(
                 f"add chain=forward action=accept connection-nat-state=dstnat "
-                f"protocol={rule.protocol} dst-address={rule.hosts.start} dst-port={rule.port}"
+                f"protocol={rule.protocol} dst-address={rule.required_hosts.start} "
+                f"dst-port={rule.port}"
                 f'{source} comment="obm: monitoring in {rule.port_spec}" place-before=0'
             )
         return Step(
@@ -212,7 +213,7 @@ class MikrotikRenderer(Renderer):
             config_language=LANGUAGE,
             reason=(
                 "The forward chain sees the connections after dst-nat, so the rules name the "
-                f"backup host's private address {rules[0].hosts.start}; "
+                f"backup host's private address {rules[0].required_hosts.start}; "
                 "`connection-nat-state=dstnat` limits them to connections that came through the "
                 "port forwards. The default configuration already lets dst-nat connections in; "
                 "these rules keep them allowed above any drop rule you added."
@@ -222,8 +223,7 @@ class MikrotikRenderer(Renderer):
         )
 
 
-def _hosts(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _hosts(hosts: HostMatch) -> str:
     if hosts.kind == "range":
         return f"{hosts.start}-{hosts.end}"
     return str(hosts) if hosts.kind == "address" else str(hosts.network)

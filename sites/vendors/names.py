@@ -15,9 +15,8 @@ from sites.description import PortSpec
 from sites.policy import HostMatch, Rule
 
 
-def hosts_object_name(hosts: HostMatch | None) -> str:
+def hosts_object_name(hosts: HostMatch) -> str:
     """``obm-host``, ``obm-hosts`` or ``obm-lan``, by the kind of ``hosts``."""
-    assert hosts is not None
     return {"address": "obm-host", "range": "obm-hosts", "network": "obm-lan"}[hosts.kind]
 
 

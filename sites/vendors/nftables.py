@@ -112,7 +112,7 @@ class NftablesRenderer(Renderer):
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
             rules.append(f"# {rule.reason.label}: backup host -> datacenter, {rule.port_spec}.")
             rules.append(
-                f'iifname "{inside}" oifname "{outside}" ip saddr {_hosts(rule.hosts)} '
+                f'iifname "{inside}" oifname "{outside}" ip saddr {_hosts(rule.required_hosts)} '
                 f"ip daddr {_set(rule.datacenter)} {_port(rule)} accept"
             )
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
@@ -125,7 +125,7 @@ class NftablesRenderer(Renderer):
             rules.append(f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.")
             rules.append(
                 f'iifname "{outside}" oifname "{inside}"{_saddr(rule.allowed_sources)} '
-                f"ip daddr {rule.hosts.start} {_port(rule)} ct status dnat accept"
+                f"ip daddr {rule.required_hosts.start} {_port(rule)} ct status dnat accept"
             )
         body = "\n".join(f"\t\t{line}" for line in rules)
         return (
@@ -154,14 +154,14 @@ class NftablesRenderer(Renderer):
                 lines.append(f"# {rule.reason.label}: forward {rule.port_spec} to the backup host.")
                 lines.append(
                     f'iifname "{outside}"{_saddr(rule.allowed_sources)} {to_firewall} '
-                    f"{_port(rule)} dnat ip to {rule.hosts.start}:{rule.port}"
+                    f"{_port(rule)} dnat ip to {rule.required_hosts.start}:{rule.port}"
                 )
             chains.append(_nat_chain("prerouting", "dstnat", lines))
         lines = []
         for rule in policy.of_kind(RuleKind.SOURCE_NAT):
             lines.append(f"# {rule.reason.label}: backup connections leave with the outside address.")
             lines.append(
-                f'oifname "{outside}" ip saddr {_hosts(rule.hosts)} '
+                f'oifname "{outside}" ip saddr {_hosts(rule.required_hosts)} '
                 f"ip daddr {_set(rule.datacenter)} {_port(rule)} masquerade"
             )
         chains.append(_nat_chain("postrouting", "srcnat", lines))
@@ -178,8 +178,7 @@ def _nat_chain(hook: str, priority: str, lines: list[str]) -> str:
     )
 
 
-def _hosts(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _hosts(hosts: HostMatch) -> str:
     return str(hosts)  # 192.168.1.10, 192.168.1.10-192.168.1.20 or 192.168.1.0/24: all valid nft
 
 

@@ -141,8 +141,7 @@ class OpnsenseRenderer(PfsenseRenderer):
             "connections appear, each to the backup host on a monitoring port."
         )
 
-    def _source(self, hosts: HostMatch | None) -> str:
-        assert hosts is not None
+    def _source(self, hosts: HostMatch) -> str:
         if hosts.kind == "address":
             return f"Single host or Network — {hosts.start}/32"
         if hosts.kind == "range":
@@ -152,8 +151,7 @@ class OpnsenseRenderer(PfsenseRenderer):
             "comes from DHCP)"
         )
 
-    def _nat_source(self, hosts: HostMatch | None) -> str:
-        assert hosts is not None
+    def _nat_source(self, hosts: HostMatch) -> str:
         if hosts.kind == "address":
             return f"Single host or Network — {hosts.start}/32"
         if hosts.kind == "range":

@@ -79,7 +79,7 @@ class PaloAltoRenderer(Renderer):
                     + and_list([
                         {"address": "the backup host", "range": "the backup hosts (an IP range)",
                          "network": "the LAN (the backup host's address comes from DHCP)"}[
-                            outbound[0].hosts.kind],
+                            outbound[0].required_hosts.kind],
                         "the datacenter networks",
                         *(["the monitoring computers"]
                           if inbound and inbound[0].allowed_sources else []),
@@ -109,7 +109,7 @@ class PaloAltoRenderer(Renderer):
                 title="Allow the backup connection out (security rule)",
                 gui_path=f"Policies › Security › Add (Source zone {TRUST}, Destination zone {UNTRUST})",
                 config=_security_rule(
-                    OUTBOUND_RULE, TRUST, UNTRUST, [hosts_object_name(outbound[0].hosts)],
+                    OUTBOUND_RULE, TRUST, UNTRUST, [hosts_object_name(outbound[0].required_hosts)],
                     numbered_names("obm-dc", outbound[0].datacenter),
                     [port_object_name(r) for r in outbound],
                 ),
@@ -127,7 +127,7 @@ class PaloAltoRenderer(Renderer):
                 config="".join(
                     _nat_rule(
                         f"obm-snat-{r.protocol}-{r.port}", TRUST, UNTRUST,
-                        [hosts_object_name(r.hosts)],
+                        [hosts_object_name(r.required_hosts)],
                         numbered_names("obm-dc", r.datacenter), port_object_name(r),
                         "source-translation dynamic-ip-and-port interface-address "
                         f"interface {outside}",
@@ -158,7 +158,7 @@ class PaloAltoRenderer(Renderer):
                         f"obm-dnat-{r.protocol}-{r.port}", UNTRUST, UNTRUST,
                         numbered_names("obm-mon", r.allowed_sources) or ["any"],
                         ["obm-public" if r.public_address else "any"], port_object_name(r),
-                        f"destination-translation translated-address {r.hosts.start}",
+                        f"destination-translation translated-address {r.required_hosts.start}",
                     )
                     for r in forwards
                 ),
@@ -194,7 +194,7 @@ class PaloAltoRenderer(Renderer):
                     "but names the "
                     + (f"public address {public}" if public else
                        "public address, here any because it is dynamic")
-                    + f", not the host's private address {inbound[0].hosts.start}. "
+                    + f", not the host's private address {inbound[0].required_hosts.start}. "
                     + ("Only the monitoring computers may connect." if inbound[0].allowed_sources
                        else "Any address may connect; give the monitoring computers' addresses "
                        "to narrow it.")
@@ -216,7 +216,7 @@ class PaloAltoRenderer(Renderer):
         ))
 
         dc_probe = address_in(outbound[0].datacenter[0])
-        host = backup_host_address(outbound[0].hosts)
+        host = backup_host_address(outbound[0].required_hosts)
         out_checks = [
             f"test security-policy-match from {TRUST} to {UNTRUST} source {host} "
             f"destination {dc_probe} destination-port {r.port} protocol {_proto(r)}"
@@ -229,23 +229,23 @@ class PaloAltoRenderer(Renderer):
         in_checks: list[str] = []
         if inbound:
             source = monitoring_source_address(inbound[0].allowed_sources)
-            public = str(inbound[0].public_address) if inbound[0].public_address else "PUBLIC"
+            destination = str(inbound[0].public_address) if inbound[0].public_address else "PUBLIC"
             if not inbound[0].public_address:
                 in_checks.append(f"# PUBLIC: the current address of {outside} (show interface {outside})")
             for r in forwards:
                 in_checks.append(
                     f"test nat-policy-match from {UNTRUST} to {UNTRUST} source {source} "
-                    f"destination {public} destination-port {r.port} protocol {_proto(r)}"
+                    f"destination {destination} destination-port {r.port} protocol {_proto(r)}"
                 )
             for r in inbound:
                 in_checks.append(
                     f"test security-policy-match from {UNTRUST} to {TRUST} source {source} "
-                    f"destination {public} destination-port {r.port} protocol {_proto(r)}"
+                    f"destination {destination} destination-port {r.port} protocol {_proto(r)}"
                 )
             in_checks.append("# while the portal checks:")
             in_checks += [
                 f"show session all filter destination-port {p}"
-                for p in sorted({r.port for r in inbound})
+                for p in sorted({r.required_port for r in inbound})
             ]
         steps += verification_steps(
             policy,
@@ -262,7 +262,7 @@ class PaloAltoRenderer(Renderer):
     def _addresses(self, policy: Policy) -> str:
         lines: dict[str, str] = {}
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
-            lines[hosts_object_name(rule.hosts)] = _host_value(rule.hosts)
+            lines[hosts_object_name(rule.required_hosts)] = _host_value(rule.required_hosts)
             for name, network in zip(numbered_names("obm-dc", rule.datacenter), rule.datacenter):
                 lines[name] = f"ip-netmask {network}"
         for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
@@ -304,8 +304,7 @@ def _members(names: Iterable[str]) -> str:
     return names[0] if len(names) == 1 else "[ " + " ".join(names) + " ]"
 
 
-def _host_value(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _host_value(hosts: HostMatch) -> str:
     if hosts.kind == "range":
         return f"ip-range {hosts.start}-{hosts.end}"
     return f"ip-netmask {hosts.networks()[0]}"
@@ -319,6 +318,6 @@ def _unique_ports(rules: Iterable[Rule]) -> list[Rule]:
 
 
 def _proto(rule: Rule) -> int:
-    return {"tcp": 6, "udp": 17}[rule.protocol]
+    return {"tcp": 6, "udp": 17}[rule.required_protocol]
 
 

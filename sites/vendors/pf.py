@@ -165,7 +165,7 @@ class PfRenderer(Renderer):
                 ),
             ),
         ]
-        target = inbound[0].hosts.start if inbound else None
+        target = inbound[0].required_hosts.start if inbound else None
         steps += verification_steps(
             policy,
             gui_path=f"Command line ({system}, as root)",
@@ -219,7 +219,7 @@ class PfRenderer(Renderer):
             rule = group[0]
             lines.append(f"# {rule.reason.label}: backup connections leave with the outside address.")
             match = (
-                f"on {EXT} inet {_proto(group)} from {_hosts(rule.hosts)} "
+                f"on {EXT} inet {_proto(group)} from {_hosts(rule.required_hosts)} "
                 f"to {DC_TABLE} port {rule.port}"
             )
             lines.append(
@@ -235,7 +235,7 @@ class PfRenderer(Renderer):
                 f"on {EXT} inet {_proto(group)} from {_sources(rule.allowed_sources)} "
                 f"to {public} port {rule.port}"
             )
-            target = f"{rule.hosts.start} port {rule.port}"
+            target = f"{rule.required_hosts.start} port {rule.port}"
             lines.append(
                 f"rdr {match} -> {target}" if freebsd else f"match in {match} rdr-to {target}"
             )
@@ -247,7 +247,7 @@ class PfRenderer(Renderer):
             rule = group[0]
             lines += [
                 f"# {rule.reason.label}: backup host -> datacenter, {protocols_label(group)}.",
-                f"pass in log on {INT} inet {_proto(group)} from {_hosts(rule.hosts)} "
+                f"pass in log on {INT} inet {_proto(group)} from {_hosts(rule.required_hosts)} "
                 f"to {DC_TABLE} port {rule.port}",
                 "# Already translated here: the source is the firewall's outside address.",
                 f"pass out on {EXT} inet {_proto(group)} to {DC_TABLE} port {rule.port}",
@@ -259,7 +259,7 @@ class PfRenderer(Renderer):
             rule = group[0]
             match = (
                 f"inet {_proto(group)} from {_sources(rule.allowed_sources)} "
-                f"to {rule.hosts.start} port {rule.port}"
+                f"to {rule.required_hosts.start} port {rule.port}"
             )
             lines += [
                 f"# {rule.reason.label}: monitoring GUI -> backup host, {protocols_label(group)}.",
@@ -274,14 +274,13 @@ def _freebsd(site: SiteDescription) -> bool:
 
 
 def _proto(rules: tuple[Rule, ...]) -> str:
-    protocols = list(dict.fromkeys(r.protocol for r in rules))
+    protocols = list(dict.fromkeys(r.required_protocol for r in rules))
     if len(protocols) == 1:
         return f"proto {protocols[0]}"
     return "proto { " + " ".join(protocols) + " }"
 
 
-def _hosts(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _hosts(hosts: HostMatch) -> str:
     if hosts.kind == "range":
         return f"{hosts.start} - {hosts.end}"  # pf's address range; spaces are required
     if hosts.kind == "address":

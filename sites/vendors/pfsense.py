@@ -157,7 +157,7 @@ class PfsenseRenderer(Renderer):
             steps.append(self._inbound_check(inbound, outside))
         inbound_verify = ""
         if inbound:
-            host = inbound[0].hosts.start
+            host = inbound[0].required_hosts.start
             inbound_verify = (
                 self._inbound_states_check(str(host)) + "\n"
                 + self.shell + "\n"
@@ -208,8 +208,8 @@ class PfsenseRenderer(Renderer):
             f"{profile.name}: datacenter networks",
         )]
         names = [DC_ALIAS]
-        if outbound and outbound[0].hosts.kind == "range":
-            hosts = outbound[0].hosts
+        if outbound and outbound[0].required_hosts.kind == "range":
+            hosts = outbound[0].required_hosts
             blocks.append(self._alias_block(
                 HOSTS_ALIAS, "Host(s)", [f"{hosts.start}-{hosts.end}"],
                 f"{profile.name}: backup hosts",
@@ -243,12 +243,15 @@ class PfsenseRenderer(Renderer):
     def _outbound_step(self, rules: tuple[Rule, ...], inside: str, profile: ProfileSpec) -> Step:
         rule = rules[0]
         return Step(
-            title=f"Allow {protocols_label(rules)} from {_who(rule.hosts)} to the datacenter",
+            title=(
+                f"Allow {protocols_label(rules)} from {_who(rule.required_hosts)} "
+                "to the datacenter"
+            ),
             gui_path=self.rule_path.format(inside=inside),
             config=self.rule_fields.format(
                 inside=inside,
                 protocol=_protocol(rules),
-                source=self._source(rule.hosts),
+                source=self._source(rule.required_hosts),
                 datacenter=DC_ALIAS,
                 port=rule.port,
                 description=f"{profile.name}: {protocols_label(rules)} to the datacenter",
@@ -276,7 +279,7 @@ class PfsenseRenderer(Renderer):
             blocks.append(self.nat_mapping_fields.format(
                 outside=outside,
                 protocol=_protocol(group),
-                source=self._nat_source(rule.hosts),
+                source=self._nat_source(rule.required_hosts),
                 datacenter=DC_ALIAS,
                 port=rule.port,
                 description=f"{profile.name}: {protocols_label(group)} to the datacenter",
@@ -317,7 +320,7 @@ class PfsenseRenderer(Renderer):
                 source=self._monitor_source(group[0]),
                 destination=destination,
                 port=group[0].port,
-                host=group[0].hosts.start,
+                host=group[0].required_hosts.start,
                 description=f"{profile.name}: monitoring {protocols_label(group)}",
             )
             for n, group in enumerate(groups, start=1)
@@ -329,7 +332,8 @@ class PfsenseRenderer(Renderer):
             config_language="text",
             reason=(
                 "The monitoring GUI connects from outside to the firewall, which passes the "
-                f"connection on to the backup host {rules[0].hosts.start}. {self.a_port_forward} "
+                f"connection on to the backup host {rules[0].required_hosts.start}. "
+                f"{self.a_port_forward} "
                 "may take TCP and UDP together (Protocol TCP/UDP), so one port forward covers "
                 f"both protocols of a port. {self.associated_rule} creates the matching pass rule "
                 f"on {outside} and keeps it in step with the port forward. "
@@ -338,7 +342,7 @@ class PfsenseRenderer(Renderer):
                    "Services › Dynamic DNS lets the monitoring GUI find it. ")
                 + self.apply
             ),
-            verify=f"{self.port_forward_check}\npfctl -sn | grep {rules[0].hosts.start}",
+            verify=f"{self.port_forward_check}\npfctl -sn | grep {rules[0].required_hosts.start}",
             guide_rules=guide_rules_of(rules),
         )
 
@@ -348,10 +352,11 @@ class PfsenseRenderer(Renderer):
             rule = group[0]
             lines.append(
                 f"- IPv4 {_protocol(group)}, Source {self._monitor_source(rule)}, "
-                f"Destination {rule.hosts.start} port {rule.port}"
+                f"Destination {rule.required_hosts.start} port {rule.port}"
             )
         lines.append(
-            f"The destination is the private address {rules[0].hosts.start}, not the public "
+            f"The destination is the private address {rules[0].required_hosts.start}, not the "
+            "public "
             "one: pf filters after the port forward has translated the destination."
         )
         return Step(
@@ -369,7 +374,7 @@ class PfsenseRenderer(Renderer):
             ),
             verify=(
                 f"Firewall › Rules › {outside}: the rules above are listed and enabled.\n"
-                f"pfctl -sr | grep {rules[0].hosts.start}"
+                f"pfctl -sr | grep {rules[0].required_hosts.start}"
             ),
             guide_rules=guide_rules_of(rules),
         )
@@ -377,9 +382,8 @@ class PfsenseRenderer(Renderer):
     def _monitor_source(self, rule: Rule) -> str:
         return self.monitor_source if rule.allowed_sources else "any"
 
-    def _source(self, hosts: HostMatch | None) -> str:
+    def _source(self, hosts: HostMatch) -> str:
         """The outbound rule's Source field."""
-        assert hosts is not None
         if hosts.kind == "address":
             return f"Single host or alias — {hosts.start}"
         if hosts.kind == "range":
@@ -389,13 +393,13 @@ class PfsenseRenderer(Renderer):
             "DHCP)"
         )
 
-    def _nat_source(self, hosts: HostMatch | None) -> str:
+    def _nat_source(self, hosts: HostMatch) -> str:
         """The outbound NAT mapping's Source field."""
-        assert hosts is not None
         if hosts.kind == "address":
             return f"{hosts.start} / 32"
         if hosts.kind == "range":
             return HOSTS_ALIAS
+        assert hosts.network is not None  # HostMatch.whole sets it for kind "network"
         return f"{hosts.network.network_address} / {hosts.network.prefixlen}"
 
     def _network_entry(self, network: IPv4Network) -> str:
@@ -415,12 +419,11 @@ _ALIAS_WHAT = {
 }
 
 
-def _who(hosts: HostMatch | None) -> str:
-    assert hosts is not None
+def _who(hosts: HostMatch) -> str:
     return {"address": "the backup host", "range": "the backup hosts"}.get(hosts.kind, "the LAN")
 
 
 def _protocol(rules: tuple[Rule, ...]) -> str:
     """The Protocol field of a group of ``by_port``: TCP/UDP takes both in one rule."""
     protocols = {r.protocol for r in rules}
-    return "TCP/UDP" if protocols == {"tcp", "udp"} else rules[0].protocol.upper()
+    return "TCP/UDP" if protocols == {"tcp", "udp"} else rules[0].required_protocol.upper()

@@ -18,7 +18,7 @@ def by_port(rules: tuple[Rule, ...]) -> list[tuple[Rule, ...]]:
 
 def protocols_label(rules: tuple[Rule, ...]) -> str:
     """E.g. "TCP 4401" or "TCP and UDP 4403" for a group of ``by_port``."""
-    return " and ".join(r.protocol.upper() for r in rules) + f" {rules[0].port}"
+    return " and ".join(r.required_protocol.upper() for r in rules) + f" {rules[0].port}"
 
 
 def ports_regex(rules: tuple[Rule, ...]) -> str:

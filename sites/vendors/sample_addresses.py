@@ -19,9 +19,8 @@ def address_in(network: IPv4Network) -> IPv4Address:
     return network.network_address if network.num_addresses <= 2 else network.network_address + 1
 
 
-def backup_host_address(hosts: HostMatch | None) -> IPv4Address:
+def backup_host_address(hosts: HostMatch) -> IPv4Address:
     """An address the outbound rule covers: the host, the range start, or the middle of the LAN."""
-    assert hosts is not None
     if hosts.network is not None:
         return hosts.network.network_address + hosts.network.num_addresses // 2
     return hosts.start

@@ -66,7 +66,7 @@ class SonicwallRenderer(Renderer):
         snat = policy.of_kind(RuleKind.SOURCE_NAT)
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
-        source = hosts_object_name(outbound[0].hosts)
+        source = hosts_object_name(outbound[0].required_hosts)
         public = PUBLIC if site.public_address else _interface_object(outside, "IP", "WAN Primary IP")
 
         steps = [
@@ -81,7 +81,7 @@ class SonicwallRenderer(Renderer):
                 self._forward_step(forwards, public, outside),
                 self._inbound_step(inbound, public),
             ]
-        ports = sorted({r.port for r in outbound})
+        ports = sorted({r.required_port for r in outbound})
         steps += verification_steps(
             policy,
             gui_path=MONITOR_GUI,
@@ -111,11 +111,11 @@ class SonicwallRenderer(Renderer):
         self, policy: Policy, site: SiteDescription, outbound: Rule, public: str
     ) -> Step:
         lines = ["configure"]
-        source = hosts_object_name(outbound.hosts)
-        lines.append(_address_object(source, outbound.hosts, "LAN"))
+        source = hosts_object_name(outbound.required_hosts)
+        lines.append(_address_object(source, outbound.required_hosts, "LAN"))
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
-        if forwards and (outbound.hosts.kind != "address" or outbound.hosts.start != forwards[0].hosts.start):
-            lines.append(_address_object(HOST, forwards[0].hosts, "LAN"))
+        if forwards and (outbound.required_hosts.kind != "address" or outbound.required_hosts.start != forwards[0].required_hosts.start):
+            lines.append(_address_object(HOST, forwards[0].required_hosts, "LAN"))
         lines += _object_or_group(DATACENTER, outbound.datacenter, "WAN")
         if forwards:
             if site.public_address:
@@ -269,7 +269,8 @@ class SonicwallRenderer(Renderer):
             reason=(
                 f"Destination NAT: connections to {public} on "
                 + ", ".join(str(r.port_spec) for r in rules)
-                + f" go to the backup host {rules[0].hosts.start}. The Public Server wizard "
+                + f" go to the backup host {rules[0].required_hosts.start}. The Public Server "
+                  "wizard "
                 "(Quick Configuration › Public Server Guide) creates such a NAT rule with its "
                 "access rule and objects; if you use it, check its rules against these values. "
                 "GUI only: the SonicOS CLI for NAT rules is not given here."
@@ -294,7 +295,7 @@ class SonicwallRenderer(Renderer):
             config_language="text",
             reason=(
                 "SonicOS checks inbound access rules against the original, public destination: "
-                f"a rule naming the private address {rules[0].hosts.start} never matches. "
+                f"a rule naming the private address {rules[0].required_hosts.start} never matches. "
                 + ("Only the monitoring sources may connect."
                    if rules[0].allowed_sources
                    else "Any address may connect; restricting Source to the monitoring computers is safer.")
@@ -318,6 +319,7 @@ def _address_object(name: str, hosts: HostMatch, zone: str) -> str:
     elif hosts.kind == "range":
         value = f"range {hosts.start} {hosts.end}"
     else:
+        assert hosts.network is not None  # HostMatch.whole sets it for kind "network"
         value = f"network {hosts.network.network_address} {hosts.network.netmask}"
     return f'address-object ipv4 "{name}" {value} zone {zone}'
 

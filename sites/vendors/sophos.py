@@ -57,7 +57,7 @@ class SophosRenderer(Renderer):
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
-        source = _source_name(outbound[0].hosts)
+        source = _source_name(outbound[0].required_hosts)
         public = PUBLIC if site.public_address else f"#{outside}"
 
         steps = [
@@ -73,7 +73,7 @@ class SophosRenderer(Renderer):
             ]
         outbound_ports = " or ".join(f"port {r.port}" for r in outbound)
         outbound_filter = " or ".join(f"{r.protocol} port {r.port}" for r in outbound)
-        inbound_ports = " or ".join(f"port {p}" for p in sorted({r.port for r in inbound}))
+        inbound_ports = " or ".join(f"port {p}" for p in sorted({r.required_port for r in inbound}))
         steps += verification_steps(
             policy,
             gui_path="Diagnostics › Packet capture; Log viewer (Firewall)",
@@ -89,17 +89,17 @@ class SophosRenderer(Renderer):
                 "While the portal checks: Log viewer, module Firewall, shows the connections "
                 "allowed by \"OBM monitoring in\" with the NAT rule \"OBM monitoring DNAT\". "
                 "On the device console:\n"
-                + (f"tcpdump -n 'host {inbound[0].hosts.start} and ({inbound_ports})'\n"
+                + (f"tcpdump -n 'host {inbound[0].required_hosts.start} and ({inbound_ports})'\n"
                    f"drop-packet-capture '{inbound_ports}'" if inbound else "")
             ),
         )
         return steps
 
     def _hosts_step(self, policy: Policy, site: SiteDescription, outbound: Rule) -> Step:
-        lines = [_host_entry(_source_name(outbound.hosts), outbound.hosts)]
+        lines = [_host_entry(_source_name(outbound.required_hosts), outbound.required_hosts)]
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
-        if forwards and (outbound.hosts.kind != "address" or outbound.hosts.start != forwards[0].hosts.start):
-            lines.append(_host_entry(HOST, forwards[0].hosts))
+        if forwards and (outbound.required_hosts.kind != "address" or outbound.required_hosts.start != forwards[0].required_hosts.start):
+            lines.append(_host_entry(HOST, forwards[0].required_hosts))
         lines += _networks_entries(DATACENTER, outbound.datacenter)
         if forwards and site.public_address:
             lines.append(f"Name: {PUBLIC} | IP version: IPv4 | Type: IP | IP address: {site.public_address}")
@@ -125,14 +125,14 @@ class SophosRenderer(Renderer):
 
     def _services_step(self, outbound: tuple[Rule, ...], forwards: tuple[Rule, ...]) -> Step:
         lines = [
-            f"Name: {_service_name(r)} | Type: TCP/UDP | Protocol: {r.protocol.upper()} | "
+            f"Name: {_service_name(r)} | Type: TCP/UDP | Protocol: {r.required_protocol.upper()} | "
             f"Source port: 1:65535 | Destination port: {r.port}"
             for r in outbound
         ]
         if forwards:
             lines.append(f"Name: {MONITORING_SERVICE} | Type: TCP/UDP | one row per protocol and port (Add):")
             lines += [
-                f"  Protocol: {r.protocol.upper()} | Source port: 1:65535 | Destination port: {r.port}"
+                f"  Protocol: {r.required_protocol.upper()} | Source port: 1:65535 | Destination port: {r.port}"
                 for r in forwards
             ]
         return Step(
@@ -213,7 +213,8 @@ class SophosRenderer(Renderer):
             reason=(
                 f"Connections to {'the public address' if public == PUBLIC else 'the WAN port address ' + public} on "
                 + ", ".join(str(r.port_spec) for r in rules)
-                + f" go to the backup host {rules[0].hosts.start}. The Server access assistant "
+                + f" go to the backup host {rules[0].required_hosts.start}. The Server access "
+                  "assistant "
                 "(Add NAT rule › Server access assistant (DNAT)) creates this rule together with "
                 "the firewall rule of the next step, plus reflexive and loopback rules you do not "
                 "need here; if you use it, check its rules against these values."
@@ -240,7 +241,8 @@ class SophosRenderer(Renderer):
             config_language="text",
             reason=(
                 "SFOS applies the DNAT rule before it matches firewall rules, so this rule names "
-                f"the backup host's private address {rules[0].hosts.start} and the zone it is in. "
+                f"the backup host's private address {rules[0].required_hosts.start} and the zone "
+                "it is in. "
                 + ("Only the monitoring sources may connect."
                    if rules[0].allowed_sources
                    else "Any address may connect; restricting it to the monitoring computers is safer.")
@@ -255,7 +257,7 @@ def _source_name(hosts: HostMatch) -> str:
 
 
 def _service_name(rule: Rule) -> str:
-    return f"OBM {rule.protocol.upper()} {rule.port}"
+    return f"OBM {rule.required_protocol.upper()} {rule.port}"
 
 
 def _host_entry(name: str, hosts: HostMatch) -> str:
@@ -263,6 +265,7 @@ def _host_entry(name: str, hosts: HostMatch) -> str:
         return f"Name: {name} | IP version: IPv4 | Type: IP | IP address: {hosts.start}"
     if hosts.kind == "range":
         return f"Name: {name} | IP version: IPv4 | Type: IP range | {hosts.start} – {hosts.end}"
+    assert hosts.network is not None  # HostMatch.whole sets it for kind "network"
     return _network_entry(name, hosts.network)
 
 

@@ -93,12 +93,12 @@ class WatchguardRenderer(Renderer):
     def _templates_step(self, outbound: tuple[Rule, ...], forwards: tuple[Rule, ...]) -> Step:
         lines = [
             f"Name: {OUT_TEMPLATE} | Type: Packet Filter | Protocols (Add):",
-            *[f"  Type: Single Port | Protocol: {r.protocol.upper()} | Server Port: {r.port}" for r in outbound],
+            *[f"  Type: Single Port | Protocol: {r.required_protocol.upper()} | Server Port: {r.port}" for r in outbound],
         ]
         if forwards:
             lines += [
                 f"Name: {IN_TEMPLATE} | Type: Packet Filter | Protocols (Add, one entry each):",
-                *[f"  Type: Single Port | Protocol: {r.protocol.upper()} | Server Port: {r.port}" for r in forwards],
+                *[f"  Type: Single Port | Protocol: {r.required_protocol.upper()} | Server Port: {r.port}" for r in forwards],
             ]
         return Step(
             title="Create the custom policy templates",
@@ -120,7 +120,7 @@ class WatchguardRenderer(Renderer):
             gui_path=f"{POLICIES_GUI} › Custom › {OUT_TEMPLATE} › Add Policy",
             config="\n".join([
                 "Name: OBM-Backup-Out    Connections are: Allowed",
-                "From: remove Any-Trusted, Add Other › " + _member(rules[0].hosts),
+                "From: remove Any-Trusted, Add Other › " + _member(rules[0].required_hosts),
                 "To: remove Any-External, "
                 + "; ".join(f"Add Other › Network IP {n}" for n in rules[0].datacenter),
                 "Settings › Logging: Send a log message: on",
@@ -184,7 +184,7 @@ class WatchguardRenderer(Renderer):
                 f"Name: {SNAT_NAME}    Type: Static NAT",
                 "Add member:",
                 f"  {external}",
-                f"  Internal IP address: {rules[0].hosts.start}",
+                f"  Internal IP address: {rules[0].required_hosts.start}",
                 "  Set internal port to a different port: off",
             ]),
             config_language="text",
@@ -193,7 +193,7 @@ class WatchguardRenderer(Renderer):
                 "list; the policy's template decides which protocols and ports are forwarded. "
                 + note
             ),
-            verify=f"Firewall › SNAT lists {SNAT_NAME} with the internal address {rules[0].hosts.start}.",
+            verify=f"Firewall › SNAT lists {SNAT_NAME} with the internal address {rules[0].required_hosts.start}.",
             guide_rules=guide_rules_of(rules),
         )
 
@@ -216,7 +216,8 @@ class WatchguardRenderer(Renderer):
             config_language="text",
             reason=(
                 f"The policy's To list names the static NAT action (the {outside} address mapped "
-                f"to {rules[0].hosts.start}), not the private address alone: that is what makes "
+                f"to {rules[0].required_hosts.start}), not the private address alone: that is what "
+                "makes "
                 "Fireware forward the connection. "
                 + ("Only the monitoring sources may connect."
                    if sources else "Any address may connect; restricting From to the monitoring computers is safer.")

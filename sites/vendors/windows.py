@@ -79,11 +79,12 @@ class WindowsRenderer(Renderer):
             remote = _addresses(rule.datacenter)
             lines += [
                 f"New-NetFirewallRule -DisplayName {_ps(name)} -Direction Outbound -Action Allow "
-                f"-Protocol {rule.protocol.upper()} -RemotePort {rule.port} "
+                f"-Protocol {rule.required_protocol.upper()} -RemotePort {rule.port} "
                 f"-RemoteAddress {remote} -Profile Any",
                 "# Older Windows, without PowerShell:",
                 f'# netsh advfirewall firewall add rule name="{name}" dir=out action=allow '
-                f"protocol={rule.protocol.upper()} remoteport={rule.port} remoteip={remote} "
+                f"protocol={rule.required_protocol.upper()} remoteport={rule.port} "
+                f"remoteip={remote} "
                 "profile=any",
             ]
         target = _test_target(profile)
@@ -118,9 +119,11 @@ class WindowsRenderer(Renderer):
             remote_netsh = f" remoteip={_addresses(rule.allowed_sources)}" if rule.allowed_sources else ""
             lines += [
                 f"New-NetFirewallRule -DisplayName {_ps(name)} -Direction Inbound -Action Allow "
-                f"-Protocol {rule.protocol.upper()} -LocalPort {rule.port}{remote_ps} -Profile Any",
+                f"-Protocol {rule.required_protocol.upper()} -LocalPort {rule.port}{remote_ps} "
+                "-Profile Any",
                 f'# netsh advfirewall firewall add rule name="{name}" dir=in action=allow '
-                f"protocol={rule.protocol.upper()} localport={rule.port}{remote_netsh} profile=any",
+                f"protocol={rule.required_protocol.upper()} localport={rule.port}{remote_netsh} "
+                "profile=any",
             ]
         sources = rules[0].allowed_sources
         return Step(
@@ -150,7 +153,7 @@ class WindowsRenderer(Renderer):
         ]
         lines.append("# Or with the classic command (cmd.exe or PowerShell); -p makes it persistent:")
         lines += [
-            f"# route -p ADD {r.route_destination.network_address} MASK {r.route_destination.netmask} "
+            f"# route -p ADD {r.required_route_destination.network_address} MASK {r.required_route_destination.netmask} "
             f"{r.next_hop} IF {r.interface_index}"
             for r in rules
         ]
@@ -167,7 +170,7 @@ class WindowsRenderer(Renderer):
                 "on. New-NetRoute keeps the route after a restart."
             ),
             verify="\n".join(
-                [f"Find-NetRoute -RemoteIPAddress {_probe_address(r.route_destination)}" for r in rules]
+                [f"Find-NetRoute -RemoteIPAddress {_probe_address(r.required_route_destination)}" for r in rules]
                 + ["route print -4"]
             ),
             guide_rules=(GuideRule.MULTI_HOMED_ROUTE,),
@@ -195,7 +198,7 @@ class WindowsRenderer(Renderer):
 def _rule_name(profile: ProfileSpec, direction: str, rule: Rule) -> str:
     # Double quotes would end the netsh name; the PowerShell side is quoted by _ps.
     product = profile.name.replace('"', "'")
-    return f"{product}: {direction} {rule.protocol.upper()} {rule.port}"
+    return f"{product}: {direction} {rule.required_protocol.upper()} {rule.port}"
 
 
 def _ps(text: str) -> str:

@@ -659,8 +659,15 @@ def _positive(value):
     return number
 
 
+class _Parser(argparse.ArgumentParser):
+    """The command line parser, holding each mode's parser so main reports errors with its usage."""
+
+    check_parser: argparse.ArgumentParser
+    listen_parser: argparse.ArgumentParser
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="obm_probe.py",
         description="Prove that the online-backup ports are open through your firewall. Sends "
                     "nothing but the one-time token from your rollout page.")
