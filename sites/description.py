@@ -539,7 +539,9 @@ class _Parser:
                 if gateway is not None and gateway not in network:
                     sub.error("gateway", f"The gateway {gateway} is not inside the interface's network {network}.")
             self._merge(sub)
-            if not sub.errors:
+            # A required address or network that is missing or invalid is an error, so with no
+            # errors both are set.
+            if not sub.errors and address is not None and network is not None:
                 result.append(HostInterface(name, index, address, network, gateway))
         return tuple(result)
 
