@@ -14,7 +14,9 @@ from sites.instructions.documents import (
     rendered_as_dict,
     rendered_from_dict,
     rollout_order,
+    step_as_dict,
     step_content,
+    step_contents,
     step_fingerprint,
     step_key,
 )
@@ -34,7 +36,9 @@ __all__ = [
     "rendered_from_dict",
     "rollout_order",
     "rule_as_dict",
+    "step_as_dict",
     "step_content",
+    "step_contents",
     "step_fingerprint",
     "step_key",
 ]

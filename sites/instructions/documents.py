@@ -5,8 +5,8 @@ An instruction set stores one JSON document per renderer (``InstructionSet.docum
 :class:`~sites.vendors.base.Rendered`, so no other code picks the dicts apart by hand.
 
 A rollout step (``RolloutStep``) follows one step of those documents: ``rollout_order`` numbers
-the steps as the rollout lists them (its ``position``), and ``step_content`` finds a rollout
-step's content by its vendor and number. ``step_key`` and ``step_fingerprint`` tell whether a
+the steps as the rollout lists them (its ``position``), and ``step_content`` (``step_contents``
+for many) finds a rollout step's content by its vendor and number. ``step_key`` and ``step_fingerprint`` tell whether a
 step survived a new version unchanged.
 """
 
@@ -103,15 +103,19 @@ def rollout_order(documents: Iterable[Rendered]) -> Iterator[tuple[int, str, Ste
             yield position, document.vendor, step
 
 
+def step_contents(documents: list[dict]) -> dict[tuple[str, int], Step]:
+    """Every step of stored ``documents`` by (vendor, number): what a ``RolloutStep`` records of
+    the step it follows, so this is how a rollout step finds its content."""
+    return {
+        (document["vendor"], step["number"]): step_from_dict(step)
+        for document in documents
+        for step in document["steps"]
+    }
+
+
 def step_content(documents: list[dict], *, vendor: str, number: int) -> Step | None:
-    """The content of the rollout step ``vendor`` / ``number`` in stored ``documents``
-    (None if they hold no such step)."""
-    for document in documents:
-        if document["vendor"] == vendor:
-            for step in document["steps"]:
-                if step["number"] == number:
-                    return step_from_dict(step)
-    return None
+    """The content of the rollout step ``vendor`` / ``number`` (None if there is no such step)."""
+    return step_contents(documents).get((vendor, number))
 
 
 def step_key(vendor: str, step: Step) -> str:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
-from sites.instructions import step_content
+from sites.instructions import step_contents
 from sites.models import (
     AttemptOutcome,
     ProbeAttempt,
@@ -248,9 +248,9 @@ def _complete_verify_steps(run: ProbeRun, proven: set[tuple[str, int]]) -> None:
     steps = RolloutStep.objects.filter(
         rollout__instruction_set_id=run.instruction_set_id, kind=StepKind.VERIFY
     ).exclude(state=StepState.DONE)
-    documents = run.instruction_set.documents
+    contents = step_contents(run.instruction_set.documents)
     for step in steps:
-        content = step_content(documents, vendor=step.vendor, number=step.number)
+        content = contents[step.vendor, step.number]
         probes = {(p.protocol, p.port) for p in content.probes if p.direction == run.direction}
         if probes and probes <= proven:
             try:

@@ -2,7 +2,6 @@
 content found one way."""
 import hashlib
 import json
-from dataclasses import replace
 
 import pytest
 
@@ -13,7 +12,9 @@ from sites.instructions import (
     rendered_as_dict,
     rendered_from_dict,
     rollout_order,
+    step_as_dict,
     step_content,
+    step_contents,
     step_fingerprint,
     step_key,
 )
@@ -51,9 +52,7 @@ def test_step_content_finds_a_step_by_vendor_and_number():
     documents = windows_site_documents()
     host = documents[1]
     found = step_content(documents, vendor="windows", number=2)
-    assert found is not None and rendered_as_dict(
-        replace(rendered_from_dict(host), steps=(found,))
-    )["steps"] == [host["steps"][1]]
+    assert found is not None and step_as_dict(found) == host["steps"][1]
     assert step_content(documents, vendor="windows", number=999) is None
     assert step_content(documents, vendor="fortigate", number=1) is None
 
@@ -74,3 +73,11 @@ def test_unique_warnings_show_a_message_once_across_documents():
     messages = [w.message for w in unique_warnings(documents)]
     assert messages and len(messages) == len(set(messages))
     assert set(messages) == {w.message for d in documents for w in d.warnings}
+
+
+def test_step_contents_key_every_step_by_vendor_and_number():
+    documents = windows_site_documents()
+    contents = step_contents(documents)
+    assert len(contents) == sum(len(d["steps"]) for d in documents)
+    for _, vendor, step in rollout_order(read_documents(documents)):
+        assert contents[vendor, step.number] == step
