@@ -5,6 +5,7 @@ computes the content hash that versions instruction sets. The hash covers the si
 the profile and each renderer's slug and version, so rendering again with nothing changed gives
 the same hash, and any change to one of them gives a new one.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """What changed between two versions of a site's instructions."""
+
 from dataclasses import replace
 
 from sites.description import GUIDE_PROFILE

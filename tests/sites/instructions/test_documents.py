@@ -1,5 +1,6 @@
 """Stored instruction documents: written and read back in one place, and a rollout step's
 content found one way."""
+
 import hashlib
 import json
 
@@ -62,7 +63,9 @@ def test_step_key_and_fingerprint_keep_the_values_stored_on_rollout_steps():
     (document,) = [rendered_as_dict(r) for r in render_site(make_site(), GUIDE_PROFILE).documents]
     for stored, step in zip(document["steps"], rendered_from_dict(document).steps, strict=True):
         assert step_key("generic", step) == f"generic:{stored['kind']}:{stored['title']}"
-        material = json.dumps([stored["gui_path"], stored["config"], stored["verify"]], separators=(",", ":"))
+        material = json.dumps(
+            [stored["gui_path"], stored["config"], stored["verify"]], separators=(",", ":")
+        )
         assert step_fingerprint(step) == hashlib.sha256(material.encode()).hexdigest()[:16]
 
 

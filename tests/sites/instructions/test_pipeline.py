@@ -1,4 +1,5 @@
 """One render pipeline: a site description and a profile to rules and rendered documents."""
+
 from sites.description import GUIDE_PROFILE
 from sites.instructions import build_instructions, policy_as_dicts, render_site, rendered_as_dict
 from sites.policy import derive_rules
@@ -18,7 +19,8 @@ def test_render_site_renders_with_the_renderers_asked_for():
     site = load_example("static-host")
     chosen = [RENDERERS["iptables"], RENDERERS["fortigate"]]
     assert [d.vendor for d in render_site(site, GUIDE_PROFILE, chosen).documents] == [
-        "iptables", "fortigate",
+        "iptables",
+        "fortigate",
     ]
 
 

@@ -1,5 +1,6 @@
 """One way to mark a step: a person and a probe's proof both go through ``mark_step``, with the
 same refusal of replaced instructions, the same audit event and the same rollout refresh."""
+
 import time
 
 import pytest
@@ -20,13 +21,21 @@ OUTBOUND_VERIFY = "Prove the backup connection gets out"
 
 def prove(run):
     """``run`` proven on every port it expects (as the responder would report it)."""
-    probes.record_observations([
-        probes.Seen(
-            run_id=run.pk, direction="outbound", port=e["port"], protocol=e["protocol"],
-            observed_ip="192.0.2.1", observed_port=40000, outcome="ok", received_at=time.time(),
-        )
-        for e in run.expected
-    ])
+    probes.record_observations(
+        [
+            probes.Seen(
+                run_id=run.pk,
+                direction="outbound",
+                port=e["port"],
+                protocol=e["protocol"],
+                observed_ip="192.0.2.1",
+                observed_port=40000,
+                outcome="ok",
+                received_at=time.time(),
+            )
+            for e in run.expected
+        ]
+    )
     run.refresh_from_db()
     return run
 
@@ -37,7 +46,11 @@ def test_a_person_marks_a_step_with_one_event_and_the_rollout_follows():
     person = UserFactory()
     step = instruction_set.rollout.steps.order_by("position").first()
     marked = mark_step(step=step, state=StepState.FAILED, note="No such menu", by=person)
-    assert (marked.state, marked.note, marked.changed_by) == (StepState.FAILED, "No such menu", person)
+    assert (marked.state, marked.note, marked.changed_by) == (
+        StepState.FAILED,
+        "No such menu",
+        person,
+    )
     assert Rollout.objects.get(pk=instruction_set.rollout.pk).state == RolloutState.FAILED
     event = AuditEvent.objects.get(action="rollout.step_changed")
     assert event.before == {"state": StepState.PENDING, "note": ""}
@@ -86,9 +99,14 @@ def test_replaced_instructions_are_refused_to_a_person_and_ignored_for_a_probe()
     old_verify = first.rollout.steps.get(title=OUTBOUND_VERIFY)
     site.refresh_from_db()
     run = probes.start_probe_run(site=site, direction="outbound")  # of version 1
-    update_site(site=site, data=site_description(
-        name=site.name, monitoring_enabled=True, monitoring_sources=["198.51.100.7"],
-    ))
+    update_site(
+        site=site,
+        data=site_description(
+            name=site.name,
+            monitoring_enabled=True,
+            monitoring_sources=["198.51.100.7"],
+        ),
+    )
     second, is_new = regenerate_site(site_id=site.pk)
     assert is_new
 
