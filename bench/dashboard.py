@@ -117,7 +117,7 @@ def seed(clients: int, per_client: int) -> dict:
 
     from portal.accounts.models import Membership, Organisation, OrganisationKind, Role
     from sites.description import SiteDescription
-    from sites.instructions import build_instructions, step_fingerprint, step_key
+    from sites.instructions import build_instructions, rollout_order, step_fingerprint, step_key
     from sites.models import (
         InstructionSet, ProbeRun, Rollout, RolloutStep, ServiceProfile, Site, StepState,
     )
@@ -180,7 +180,7 @@ def seed(clients: int, per_client: int) -> dict:
             InstructionSet.objects.bulk_create(sets, batch_size=500)
             rollouts, steps = [], []
             for instruction_set in sets:
-                documents_steps = [(d["vendor"], st) for d in instruction_set.documents for st in d["steps"]]
+                documents_steps = [(v, st) for _, v, st in rollout_order(instruction_set.rendered)]
                 k = instruction_set.site_id
                 finished = k % (len(documents_steps) + 1)
                 states = [StepState.DONE if i < finished else StepState.PENDING for i in range(len(documents_steps))]
@@ -196,8 +196,8 @@ def seed(clients: int, per_client: int) -> dict:
                 rollouts.append(rollout)
                 steps.append([
                     RolloutStep(
-                        position=i + 1, vendor=vendor, number=step["number"], key=step_key(vendor, step)[:400],
-                        fingerprint=step_fingerprint(step), title=step["title"][:300], kind=step["kind"],
+                        position=i + 1, vendor=vendor, number=step.number, key=step_key(vendor, step)[:400],
+                        fingerprint=step_fingerprint(step), title=step.title[:300], kind=str(step.kind),
                         state=states[i],
                     )
                     for i, (vendor, step) in enumerate(documents_steps)

@@ -106,7 +106,7 @@ def seed(count: int) -> dict:
 
     from portal.accounts.models import Membership, Organisation, OrganisationKind, Role
     from sites.description import SiteDescription
-    from sites.instructions import build_instructions, step_fingerprint, step_key
+    from sites.instructions import build_instructions, rollout_order, step_fingerprint, step_key
     from sites.models import InstructionSet, Rollout, RolloutStep, ServiceProfile, Site, StepState
     from sites.services.rollouts import rollout_state_for
 
@@ -142,13 +142,13 @@ def seed(count: int) -> dict:
                 profile_revision=profile.revision, renderers=content.renderers,
                 description=site.description, rules=content.rules, documents=content.documents,
             ))
-            document_steps = [(d["vendor"], s) for d in content.documents for s in d["steps"]]
+            document_steps = [(vendor, s) for _, vendor, s in rollout_order(content.rendered)]
             done = site.pk % (len(document_steps) + 1)  # 0 to all steps done
             step_rows.append([
                 RolloutStep(
-                    position=i + 1, vendor=vendor, number=step["number"],
+                    position=i + 1, vendor=vendor, number=step.number,
                     key=step_key(vendor, step)[:400], fingerprint=step_fingerprint(step),
-                    title=step["title"][:300], kind=step["kind"],
+                    title=step.title[:300], kind=str(step.kind),
                     state=StepState.DONE if i < done else StepState.PENDING,
                 )
                 for i, (vendor, step) in enumerate(document_steps)

@@ -1,6 +1,12 @@
 """Instruction sets: the frozen, versioned output of the policy engine and renderers for a site."""
+from functools import cached_property
+
 from django.conf import settings
 from django.db import models
+
+from sites.instructions.documents import read_documents, unique_warnings
+from sites.policy import PolicyWarning
+from sites.vendors.base import Rendered
 
 
 class InstructionSet(models.Model):
@@ -8,6 +14,7 @@ class InstructionSet(models.Model):
 
     ``content_hash`` covers the site description, the profile and the renderer versions
     (``sites.instructions.content_hash``); regenerating with nothing changed keeps the version.
+    ``documents`` are stored by ``sites.instructions.documents`` and read back as ``rendered``.
     """
 
     site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="instruction_sets")
@@ -33,12 +40,11 @@ class InstructionSet(models.Model):
     def __str__(self) -> str:
         return f"{self.site} v{self.version}"
 
+    @cached_property
+    def rendered(self) -> list[Rendered]:
+        """The stored documents, read back into the renderers' shape."""
+        return read_documents(self.documents)
+
     @property
-    def warnings(self) -> list[dict]:
-        seen, result = set(), []
-        for document in self.documents:
-            for warning in document["warnings"]:
-                if warning["message"] not in seen:
-                    seen.add(warning["message"])
-                    result.append(warning)
-        return result
+    def warnings(self) -> tuple[PolicyWarning, ...]:
+        return unique_warnings(self.rendered)

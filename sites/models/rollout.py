@@ -44,7 +44,13 @@ class Rollout(models.Model):
 
 
 class RolloutStep(models.Model):
-    """One step of a rollout, in the order the customer follows them (``position``)."""
+    """One step of a rollout, in the order the customer follows them (``position``).
+
+    ``vendor`` and ``number`` name the step of the instruction set's documents it follows: its
+    content is ``sites.instructions.step_contents(documents)[vendor, number]``. ``key`` and
+    ``fingerprint`` (``step_key``, ``step_fingerprint``) carry its state over to a new version
+    when the step did not change. Marked through ``sites.services.rollouts.mark_step``.
+    """
 
     rollout = models.ForeignKey(Rollout, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveIntegerField()

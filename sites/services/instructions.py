@@ -10,9 +10,14 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from portal.audit.services import record_event
-from sites.description import DescriptionError, SiteDescription
-from sites.description import ProfileSpec
-from sites.instructions import InstructionContent, build_instructions, step_fingerprint, step_key
+from sites.description import DescriptionError, ProfileSpec, SiteDescription
+from sites.instructions import (
+    InstructionContent,
+    build_instructions,
+    rollout_order,
+    step_fingerprint,
+    step_key,
+)
 from sites.models import InstructionSet, Rollout, RolloutStep, Site, StepState
 from sites.services.rollouts import refresh_rollout_state
 
@@ -143,8 +148,8 @@ def _write_new_versions(new: list[tuple[Site, InstructionContent]], actor) -> di
     ])
     now = timezone.now()
     steps = []
-    for (site, _), rollout in zip(new, rollouts, strict=True):
-        steps += _rollout_steps(rollout, site.current_instruction_set, carried, now)
+    for (site, content), rollout in zip(new, rollouts, strict=True):
+        steps += _rollout_steps(rollout, content, site.current_instruction_set, carried, now)
     RolloutStep.objects.bulk_create(steps)
     for rollout in rollouts:
         refresh_rollout_state(rollout)
@@ -195,29 +200,31 @@ def _carried_steps(previous_ids: list[int | None]) -> dict[int, dict[tuple[str, 
     return carried
 
 
-def _rollout_steps(rollout: Rollout, previous: InstructionSet | None, carried: dict, now):
+def _rollout_steps(
+    rollout: Rollout, content: InstructionContent, previous: InstructionSet | None, carried: dict, now
+) -> list[RolloutStep]:
+    """The new rollout's steps, one per step of ``content`` in rollout order; a step unchanged
+    since ``previous`` keeps the done or skipped state it had there."""
     earlier_states = carried.get(previous.pk, {}) if previous is not None else {}
-    steps, position = [], 0
-    for document in rollout.instruction_set.documents:
-        for step in document["steps"]:
-            position += 1
-            key, fingerprint = step_key(document["vendor"], step), step_fingerprint(step)
-            earlier = earlier_states.get((key, fingerprint))
-            steps.append(
-                RolloutStep(
-                    rollout=rollout,
-                    position=position,
-                    vendor=document["vendor"],
-                    number=step["number"],
-                    key=key[:400],
-                    fingerprint=fingerprint,
-                    title=step["title"][:300],
-                    kind=step["kind"],
-                    state=earlier or StepState.PENDING,
-                    note=f"Carried over from version {previous.version}." if earlier else "",
-                    changed_at=now if earlier else None,
-                )
+    steps = []
+    for position, vendor, step in rollout_order(content.rendered):
+        key, fingerprint = step_key(vendor, step), step_fingerprint(step)
+        earlier = earlier_states.get((key, fingerprint))
+        steps.append(
+            RolloutStep(
+                rollout=rollout,
+                position=position,
+                vendor=vendor,
+                number=step.number,
+                key=key[:400],
+                fingerprint=fingerprint,
+                title=step.title[:300],
+                kind=str(step.kind),
+                state=earlier or StepState.PENDING,
+                note=f"Carried over from version {previous.version}." if earlier else "",
+                changed_at=now if earlier else None,
             )
+        )
     return steps
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
+from sites.instructions import step_contents
 from sites.models import (
     AttemptOutcome,
     ProbeAttempt,
@@ -34,7 +35,8 @@ from sites.policy import inbound_ports
 from sites.probes.tokens import issue_token
 from sites.services import queue
 from sites.services.proof import record_probe_outcome
-from sites.services.rollouts import refresh_rollout_state
+from sites.services.rollouts import StepReplaced, mark_step
+from sites.vendors.base import StepKind
 
 
 def probe_key() -> bytes:
@@ -238,32 +240,22 @@ def _close(run: ProbeRun, state: str, outcome: dict) -> None:
 
 
 def _complete_verify_steps(run: ProbeRun, proven: set[tuple[str, int]]) -> None:
-    """Mark done the verification steps whose probes this run proved (of its instruction set)."""
-    if run.instruction_set_id is None or run.site.current_instruction_set_id != run.instruction_set_id:
+    """Mark done the verification steps whose probes this run proved (of its instruction set),
+    through ``mark_step`` as a person would; nothing when newer instructions replaced them."""
+    if run.instruction_set_id is None:
         return
-    documents = {d["vendor"]: d for d in run.instruction_set.documents}
     steps = RolloutStep.objects.filter(
-        rollout__instruction_set_id=run.instruction_set_id, kind="verify"
+        rollout__instruction_set_id=run.instruction_set_id, kind=StepKind.VERIFY
     ).exclude(state=StepState.DONE)
-    changed = False
+    contents = step_contents(run.instruction_set.documents)
     for step in steps:
-        content = next(s for s in documents[step.vendor]["steps"] if s["number"] == step.number)
-        probes = {(p["protocol"], p["port"]) for p in content["probes"] if p["direction"] == run.direction}
+        content = contents[step.vendor, step.number]
+        probes = {(p.protocol, p.port) for p in content.probes if p.direction == run.direction}
         if probes and probes <= proven:
-            before = {"state": step.state}
-            step.state, step.changed_at = StepState.DONE, timezone.now()
-            step.note = f"Proven by probe run #{run.pk}."
-            step.save(update_fields=["state", "changed_at", "note"])
-            record_event(
-                action="rollout.step_changed",
-                organisation=run.site.organisation,
-                target=step,
-                before=before,
-                after={"state": StepState.DONE, "note": step.note},
-            )
-            changed = True
-    if changed:
-        refresh_rollout_state(steps.first().rollout if steps.exists() else run.instruction_set.rollout)
+            try:
+                mark_step(step=step, state=StepState.DONE, note=f"Proven by probe run #{run.pk}.")
+            except StepReplaced:
+                return
 
 
 def expire_probe_runs() -> int:

@@ -1,4 +1,5 @@
-"""Following a rollout: people mark steps done, failed or skipped; the rollout's state follows."""
+"""Following a rollout: a person or a probe's proof marks a step (``mark_step``); the rollout's
+state follows."""
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,8 +26,7 @@ def rollout_state_for(step_states: list[str]) -> str:
 def refresh_rollout_state(rollout: Rollout) -> Rollout:
     """Derive the rollout's state and step counts (``steps_total``, ``steps_finished``) from its
     steps, and save what changed. Called inside the transaction of every change of step states:
-    a person's (``set_step_state``), a probe's (``sites.services.probes``) and a new version's
-    steps (``sites.services.instructions``).
+    a marked step's (``mark_step``) and a new version's steps (``sites.services.instructions``).
 
     The rollout row is locked first, so two step changes at once count each other's step.
     """
@@ -52,8 +52,21 @@ def refresh_rollout_state(rollout: Rollout) -> Rollout:
     return rollout
 
 
-def set_step_state(*, step: RolloutStep, state: str, note: str = "", actor=None) -> RolloutStep:
-    """Record what the person did with a step (one audit event); the rollout state follows."""
+class StepReplaced(ServiceError):
+    """The step's instructions were replaced by a newer version: it can no longer be marked."""
+
+    def __init__(self):
+        super().__init__("", "These instructions were replaced by a newer version.")
+
+
+def mark_step(*, step: RolloutStep, state: str, note: str = "", by=None) -> RolloutStep:
+    """Record a step's new state and note: by a person (``by``), or by a probe's proof
+    (``by=None``, the note names the run). One audit event, ``rollout.step_changed``, and the
+    rollout's state follows; nothing happens when state and note are unchanged.
+
+    ``StepReplaced`` when the site's current instructions are no longer the step's: what was
+    done for an older version proves nothing about the newer one.
+    """
     if state not in StepState.values:
         raise ServiceError("state", f"Choose one of: {', '.join(StepState.values)}.")
     if len(note) > NOTE_LIMIT:
@@ -66,12 +79,13 @@ def set_step_state(*, step: RolloutStep, state: str, note: str = "", actor=None)
         )
         site = locked.rollout.site
         if site.current_instruction_set_id != locked.rollout.instruction_set_id:
-            raise ServiceError("", "These instructions were replaced by a newer version.")
+            raise StepReplaced()
         before = {"state": locked.state, "note": locked.note}
-        if before == {"state": state, "note": note}:
+        after = {"state": state, "note": note}
+        if before == after:
             return locked
         locked.state, locked.note = state, note
-        locked.changed_by, locked.changed_at = actor, timezone.now()
+        locked.changed_by, locked.changed_at = by, timezone.now()
         locked.save(update_fields=["state", "note", "changed_by", "changed_at"])
         refresh_rollout_state(locked.rollout)
         record_event(
@@ -79,6 +93,12 @@ def set_step_state(*, step: RolloutStep, state: str, note: str = "", actor=None)
             organisation=site.organisation,
             target=locked,
             before=before,
-            after={"state": state, "note": note},
+            after=after,
         )
     return locked
+
+
+def set_step_state(*, step: RolloutStep, state: str, note: str = "", actor=None) -> RolloutStep:
+    """``mark_step`` under its former name, for the callers other branches of issue #10 move
+    (the sites API, the demo seed, tests and benchmarks): delete once they call ``mark_step``."""
+    return mark_step(step=step, state=state, note=note, by=actor)

@@ -67,30 +67,7 @@ def instructions_markdown(rendered: Rendered, *, title: str = "") -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def rendered_as_dict(rendered: Rendered) -> dict:
-    """A JSON-ready copy of the instruction set (what ``--format json`` prints)."""
-    return {
-        "vendor": rendered.vendor,
-        "renderer_version": rendered.renderer_version,
-        "warnings": [
-            {"code": str(w.code), "field": w.field, "message": w.message} for w in rendered.warnings
-        ],
-        "steps": [
-            {
-                "number": step.number,
-                "kind": str(step.kind),
-                "title": step.title,
-                "gui_path": step.gui_path,
-                "config": step.config,
-                "config_language": step.config_language,
-                "reason": step.reason,
-                "verify": step.verify,
-                "guide_rules": [int(rule) for rule in step.guide_rules],
-                "probes": [
-                    {"direction": p.direction, "protocol": p.protocol, "port": p.port}
-                    for p in step.probes
-                ],
-            }
-            for step in rendered.steps
-        ],
-    }
+
+# Moved to sites.instructions.documents (issue #10). Re-exported only until the wizard's preview,
+# restructured on another branch, renders through sites.instructions.render_site; then delete.
+from sites.instructions.documents import rendered_as_dict

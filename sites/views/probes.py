@@ -16,11 +16,13 @@ from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE
 from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial
 from portal.core.tenancy import OrganisationMixin
+from sites.instructions import rollout_order
 from sites.models import ProbeDirection, ProbePurpose, ProbeRun
 from sites.probes.clients import SCRIPT_PATH, snippets
 from sites.selectors.probes import probe_run_for, recent_probe_runs
 from sites.services.probe_ports import client_ports
 from sites.services.probes import launch_inbound_check, start_probe_run
+from sites.vendors.base import StepKind
 from sites.views.sites import SiteMixin
 
 
@@ -64,13 +66,11 @@ class ProbeRunContextMixin:
         if run.instruction_set is None:
             return []
         rules = {1, 2, 3, 6} if run.direction == ProbeDirection.OUTBOUND else {4, 5, 6}
-        position, found = 0, []
-        for document in run.instruction_set.documents:
-            for step in document["steps"]:
-                position += 1
-                if step["kind"] == "change" and rules & set(step["guide_rules"]):
-                    found.append({"position": position, "title": step["title"]})
-        return found
+        return [
+            {"position": position, "title": step.title}
+            for position, _, step in rollout_order(run.instruction_set.rendered)
+            if step.kind == StepKind.CHANGE and rules & set(step.guide_rules)
+        ]
 
 
 class ProbeRunCreateView(ProbeRunContextMixin, SiteMixin, ContextMixin, View):

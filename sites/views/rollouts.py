@@ -10,7 +10,7 @@ from portal.core.tenancy import OrganisationMixin
 from sites.forms import StepStateForm
 from sites.models import RolloutStep
 from sites.selectors import site_for
-from sites.services.rollouts import set_step_state
+from sites.services.rollouts import mark_step
 
 
 class StepStateView(OrganisationMixin, View):
@@ -28,7 +28,7 @@ class StepStateView(OrganisationMixin, View):
         error = None
         if form.is_valid():
             try:
-                step = set_step_state(actor=request.user, step=step, **form.cleaned_data)
+                step = mark_step(step=step, by=request.user, **form.cleaned_data)
             except ServiceError as failure:
                 error = failure.message
         else:

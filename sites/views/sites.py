@@ -6,9 +6,9 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.cache import patch_vary_headers
+from django.utils.text import slugify
 from django.utils.timezone import get_current_timezone_name
 from django.utils.translation import get_language
-from django.utils.text import slugify
 from django.views.generic import TemplateView, View
 
 from portal.accounts import permissions
@@ -30,11 +30,9 @@ from sites.selectors import (
 )
 from sites.services import sites as site_services
 from sites.services.instructions import regenerate_site
-from sites.views.dashboard import SiteDashboardMixin
-from sites.policy import PolicyWarning
-from sites.vendors.base import Probe, Rendered, Step
 from sites.vendors import vendor_display_name
 from sites.vendors.formats import instructions_markdown, instructions_text
+from sites.views.dashboard import SiteDashboardMixin
 
 
 class SiteListView(SiteDashboardMixin, OrganisationMixin, TemplateView):
@@ -215,7 +213,7 @@ class SiteDetailView(SiteMixin, TemplateView):
         }
         previous = previous_version(current)
         if previous is not None:
-            context["diff"] = diff_documents(previous.documents, current.documents)
+            context["diff"] = diff_documents(previous.rendered, current.rendered)
             context["previous"] = previous
         return context
 
@@ -236,20 +234,6 @@ class SiteRegenerateView(SiteMixin, View):
         return redirect("site-detail", org_slug=self.organisation.slug, site_pk=self.site.pk)
 
 
-def _as_rendered(document: dict) -> Rendered:
-    """A stored document back in the renderers' shape, for the text and Markdown formats."""
-    steps = tuple(
-        Step(
-            number=s["number"], title=s["title"], gui_path=s["gui_path"], config=s["config"],
-            config_language=s["config_language"], reason=s["reason"], verify=s["verify"],
-            kind=s["kind"], probes=tuple(Probe(**p) for p in s["probes"]),
-        )
-        for s in document["steps"]
-    )
-    warnings = tuple(PolicyWarning(w["code"], w["message"], w["field"]) for w in document["warnings"])
-    return Rendered(document["vendor"], document["renderer_version"], steps, warnings)
-
-
 class InstructionDownloadView(SiteMixin, TemplateView):
     permission = permissions.can_view_organisation
     formats = {"md": ("text/markdown", instructions_markdown), "txt": ("text/plain", instructions_text)}
@@ -260,9 +244,9 @@ class InstructionDownloadView(SiteMixin, TemplateView):
             return HttpResponse("No instructions yet.", status=404, content_type="text/plain")
         content_type, render = self.formats[kwargs["fmt"]]
         if kwargs["fmt"] == "md":
-            parts = [render(_as_rendered(d), title=self.site.name) for d in current.documents]
+            parts = [render(document, title=self.site.name) for document in current.rendered]
         else:
-            parts = [render(_as_rendered(d)) for d in current.documents]
+            parts = [render(document) for document in current.rendered]
         response = HttpResponse("\n".join(parts), content_type=f"{content_type}; charset=utf-8")
         filename = f"{slugify(self.site.name)}-v{current.version}.{kwargs['fmt']}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -8,14 +8,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from sites.description import GUIDE_PROFILE, DescriptionError, ProfileSpec, SiteDescription
-from sites.policy import derive_rules
-from sites.vendors import RENDERERS, get_renderer, renderers_for_site
-from sites.vendors.formats import (
-    config_file,
-    instructions_markdown,
-    instructions_text,
-    rendered_as_dict,
-)
+from sites.instructions import render_site, rendered_as_dict
+from sites.vendors import RENDERERS, get_renderer
+from sites.vendors.formats import config_file, instructions_markdown, instructions_text
 
 FORMATS = ("text", "json", "markdown", "config")
 
@@ -73,6 +68,7 @@ class Command(BaseCommand):
         except DescriptionError as error:
             raise CommandError(describe_errors(site_file, error)) from None
 
+        renderers = None  # the site's own: its firewall, and its Windows host where needed
         if vendor == "all":
             renderers = [RENDERERS[slug] for slug in sorted(RENDERERS)]
         elif vendor:
@@ -82,11 +78,8 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"--vendor: unknown vendor {vendor!r}; `manage.py vendors` lists them"
                 ) from None
-        else:
-            renderers = list(renderers_for_site(site))
 
-        policy = derive_rules(site, profile_obj)
-        rendered = [renderer.render(policy, site, profile_obj) for renderer in renderers]
+        rendered = render_site(site, profile_obj, renderers).documents
         if format == "json":
             payload = [rendered_as_dict(r) for r in rendered]
             self.stdout.write(json.dumps(payload if len(payload) > 1 else payload[0], indent=2))

@@ -39,7 +39,7 @@ def test_a_changed_description_makes_a_new_version_and_keeps_unchanged_steps_don
     first, _ = regenerate_site(site_id=site.pk)
     done_steps = list(first.rollout.steps.order_by("position")[:2])
     for step in done_steps:
-        rollouts.set_step_state(step=step, state=StepState.DONE)
+        rollouts.mark_step(step=step, state=StepState.DONE)
 
     update_site(site=site, data=site_description(name=site.name, monitoring_enabled=True,
                                                  monitoring_sources=["198.51.100.7"]))
@@ -74,7 +74,7 @@ def test_steps_of_a_replaced_version_cannot_be_changed():
     from portal.core.errors import ServiceError
 
     with pytest.raises(ServiceError, match="replaced by a newer version"):
-        rollouts.set_step_state(step=old_step, state=StepState.DONE)
+        rollouts.mark_step(step=old_step, state=StepState.DONE)
 
 
 @pytest.mark.parametrize(
@@ -95,8 +95,8 @@ def test_a_step_change_is_one_audit_event_and_moves_the_rollout():
     site = SiteFactory()
     instruction_set, _ = regenerate_site(site_id=site.pk)
     step = instruction_set.rollout.steps.first()
-    rollouts.set_step_state(step=step, state=StepState.DONE, note="Added on the FortiGate")
-    rollouts.set_step_state(step=step, state=StepState.DONE, note="Added on the FortiGate")
+    rollouts.mark_step(step=step, state=StepState.DONE, note="Added on the FortiGate")
+    rollouts.mark_step(step=step, state=StepState.DONE, note="Added on the FortiGate")
     assert AuditEvent.objects.filter(action="rollout.step_changed").count() == 1
     instruction_set.rollout.refresh_from_db()
     assert instruction_set.rollout.state == RolloutState.IN_PROGRESS
@@ -107,7 +107,7 @@ def test_many_sites_at_once_give_each_the_outcome_of_one_at_a_time():
     unchanged, changed, fresh = SiteFactory(), SiteFactory(), SiteFactory()
     first_unchanged, _ = regenerate_site(site_id=unchanged.pk)
     first_changed, _ = regenerate_site(site_id=changed.pk)
-    rollouts.set_step_state(step=first_changed.rollout.steps.order_by("position").first(), state=StepState.DONE)
+    rollouts.mark_step(step=first_changed.rollout.steps.order_by("position").first(), state=StepState.DONE)
     update_site(site=changed, data=site_description(name=changed.name, monitoring_enabled=True,
                                                     monitoring_sources=["198.51.100.7"]))
     events_before = AuditEvent.objects.filter(action="instructions.generated").count()
