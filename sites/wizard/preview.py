@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 
 from sites.description import ProfileSpec, SiteDescription
 from sites.diagram import render_diagram
-from sites.instructions import policy_as_dicts
-from sites.policy import GuideRule, Policy, Rule, RuleKind, derive_rules
-from sites.vendors import get_renderer, renderers_for_site, vendor_display_name
-from sites.vendors.formats import rendered_as_dict
+from sites.instructions import policy_as_dicts, render_site
+from sites.policy import GuideRule, Rule, RuleKind
+from sites.vendors import vendor_display_name
 from sites.wizard.answers import Answers
 from sites.wizard.steps import WizardStep, slot_label, slot_of, step_of
 
@@ -121,32 +120,23 @@ class Preview:
         return tuple(r for r in self.rules if r.on_host)
 
 
-def _rendered(policy: Policy, description: SiteDescription, profile: ProfileSpec) -> list:
-    """The instruction documents the site will get. The one place the preview renders: it is to
-    call the shared site → instructions pipeline once that exists."""
-    return [r.render(policy, description, profile) for r in renderers_for_site(description)]
-
-
 def preview(description: SiteDescription, profile: ProfileSpec) -> Preview:
     """What the site will get: the rules with their reasons, the warnings, an outline of each
     instruction document and the network diagram."""
-    policy = derive_rules(description, profile)
-    rendered = _rendered(policy, description, profile)
-    warnings: list[str] = []
-    for document in rendered:
-        warnings += [w.message for w in document.warnings if w.message not in warnings]
+    rendered = render_site(description, profile)
+    policy = rendered.policy
     documents = tuple(
         DocumentOutline(
-            name=get_renderer(document["vendor"]).name,
-            versions=get_renderer(document["vendor"]).versions,
-            steps=tuple(step["title"] for step in document["steps"]),
+            name=renderer.name,
+            versions=renderer.versions,
+            steps=tuple(step.title for step in document.steps),
         )
-        for document in map(rendered_as_dict, rendered)
+        for renderer, document in zip(rendered.renderers, rendered.documents, strict=True)
     )
     used = sorted({g for rule in policy.rules for g in rule.reason.guide_rules})
     return Preview(
         rules=tuple(rule_row(rule) for rule in policy.rules),
-        warnings=tuple(warnings),
+        warnings=tuple(w.message for w in rendered.warnings),
         documents=documents,
         diagram=render_diagram(
             description.to_dict(),
