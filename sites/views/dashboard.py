@@ -23,7 +23,6 @@ from portal.accounts.models import OrganisationKind
 from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE, add_service_error
 from portal.core.htmx import HTMX_STOP_POLLING
-from portal.core.templatetags.portal_tags import PROOF_LABELS
 from portal.core.tenancy import OrganisationMixin
 from portal.jobs.models import Job, JobKind
 from sites.filtersets import (
@@ -36,6 +35,7 @@ from sites.filtersets import (
 )
 from sites.selectors import proof_flag, sites_for
 from sites.services import bulk
+from sites.templatetags.site_tags import PROOF_LABELS
 from sites.vendors import vendor_choices, vendor_display_name
 
 
