@@ -256,7 +256,7 @@ class SiteJobView(OrganisationMixin, TemplateView):
     """A bulk job's progress: its ``status`` partial is polled every second; 286 stops the polling."""
 
     permission = permissions.can_view_organisation
-    template_name = "sites/dashboard_job.html"
+    template_name = "jobs/job_detail.html"
 
     def load_objects(self, **kwargs) -> None:
         self.job = get_object_or_404(
