@@ -243,7 +243,7 @@ REST_FRAMEWORK = {
         "portal.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    # Each API view asks the permission module too (portal.api.views); this is the floor.
+    # Each API view asks the permission module too (portal.api.tenancy); this is the floor.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 SPECTACULAR_SETTINGS = {

@@ -1,11 +1,10 @@
-"""URLs. Everything below an organisation lives under /o/<org_slug>/."""
+"""URLs: sign-in, the core pages, and each app's ``urls``. Everything below an organisation
+lives under /o/<org_slug>/."""
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from portal.accounts import views as accounts
 from portal.core import views as core
-from portal.jobs import views as jobs
-from sites.views import agent, profiles
 
 auth_patterns = [
     path("login/", accounts.LoginView.as_view(), name="login"),
@@ -36,28 +35,16 @@ auth_patterns = [
 ]
 
 organisation_patterns = [
-    path("", accounts.OrganisationHomeView.as_view(), name="org-home"),
-    path("clients/", accounts.ClientListView.as_view(), name="client-list"),
-    path("clients/new/", accounts.ClientCreateView.as_view(), name="client-create"),
-    path("settings/", accounts.OrganisationSettingsView.as_view(), name="organisation-settings"),
-    path("members/", accounts.MemberListView.as_view(), name="member-list"),
+    path("", include("portal.accounts.urls")),
     path("", include("sites.urls")),
-    path("profiles/", profiles.ServiceProfileListView.as_view(), name="profile-list"),
-    path(
-        "profiles/<int:profile_pk>/edit/",
-        profiles.ServiceProfileUpdateView.as_view(),
-        name="profile-update",
-    ),
     path("audit/", include("portal.audit.urls")),
-    path("system/", jobs.SystemHealthView.as_view(), name="system-health"),
-    path("jobs/<int:job_pk>/", jobs.JobDetailView.as_view(), name="job-detail"),
+    path("", include("portal.jobs.urls")),
 ]
 
 urlpatterns = [
     path("", core.home, name="home"),
     path("healthz", core.healthz, name="healthz"),
-    # The probe agent on a backup host asks here whether its site is due (sites.views.agent).
-    path("probe-agent/runs/", agent.AgentPollView.as_view(), name="probe-agent-poll"),
+    path("", include("sites.agent_urls")),
     path("accounts/", include(auth_patterns)),
     path("api/", include("portal.api.urls")),
     path("o/<slug:org_slug>/", include(organisation_patterns)),

@@ -1,7 +1,8 @@
-"""Site, rollout and probe pages, below /o/<org_slug>/."""
+"""Site, rollout, probe and service profile pages, below /o/<org_slug>/ (the probe agent's poll,
+outside any organisation, is in ``sites.agent_urls``)."""
 from django.urls import path
 
-from sites.views import agent, dashboard, probes, rollouts, sites, transfer, wizard
+from sites.views import agent, dashboard, probes, profiles, rollouts, sites, transfer, wizard
 
 urlpatterns = [
     path("sites/", sites.SiteListView.as_view(), name="site-list"),
@@ -46,4 +47,10 @@ urlpatterns = [
     ),
     path("sites/<int:site_pk>/agent/", agent.AgentKeyView.as_view(), name="probe-agent"),
     path("probe-client/obm_probe.py", probes.ProbeClientDownloadView.as_view(), name="probe-client"),
+    path("profiles/", profiles.ServiceProfileListView.as_view(), name="profile-list"),
+    path(
+        "profiles/<int:profile_pk>/edit/",
+        profiles.ServiceProfileUpdateView.as_view(),
+        name="profile-update",
+    ),
 ]

@@ -7,12 +7,12 @@ from django.views.generic import FormView, TemplateView
 
 from portal.accounts import permissions, services
 from portal.accounts.forms import OrganisationForm, SwitchOrganisationForm
+from portal.accounts.home import home_summary
 from portal.accounts.models import Organisation
 from portal.accounts.selectors import client_organisations, members_of, organisation_for
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from portal.core.forms import UnprocessableOnInvalidMixin, add_service_error
-from portal.core.selectors import home_summary
 from portal.core.tenancy import OrganisationMixin
 
 
@@ -22,7 +22,9 @@ class OrganisationHomeView(OrganisationMixin, TemplateView):
     permission = permissions.can_view_organisation
 
     def get_template_names(self):
-        return [f"accounts/home_{self.organisation.kind}.html"]
+        if self.organisation.is_customer:
+            return ["accounts/home_customer.html"]
+        return ["accounts/home_with_clients.html"]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

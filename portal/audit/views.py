@@ -14,7 +14,7 @@ from portal.audit.filtersets import AuditEventFilterSet
 from portal.audit.models import AuditEvent
 from portal.audit.selectors import NEWEST_FIRST, diff, events_for, object_events, object_type_label
 from portal.core.forms import UNPROCESSABLE
-from portal.core.htmx import render_page_or_partial
+from portal.core.htmx import render_page_or_partial, wants_partial
 from portal.core.tenancy import OrganisationMixin
 
 PAGE_SIZE = 50
@@ -40,7 +40,7 @@ class AuditSearchMixin(OrganisationMixin):
         response = render_page_or_partial(
             self.request, "audit/event_list.html", "results", context, status=UNPROCESSABLE
         )
-        if self.request.htmx:
+        if wants_partial(self.request):
             # The partial carries the field errors out of band; the table keeps what it showed.
             response["HX-Reswap"] = "none"
             response["HX-Push-Url"] = "false"

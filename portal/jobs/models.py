@@ -61,3 +61,8 @@ class Job(models.Model):
         if not self.progress_total:
             return 0
         return min(100, round(100 * self.progress_done / self.progress_total))
+
+    @property
+    def is_bulk(self) -> bool:
+        """A dashboard's job over many sites: its page shows what became of them."""
+        return self.kind in (JobKind.BULK_REGENERATE, JobKind.BULK_REVERIFY)

@@ -15,11 +15,25 @@ from django.utils import timezone
 from portal.audit.services import record_event
 from portal.jobs.models import Job, JobKind, JobState
 
+# The task that works on each kind of job, by name: sending a job needs no import of the module
+# that holds its task (tasks import the services, never the other way).
+TASK_FOR_KIND = {
+    JobKind.HEALTH_PING: "portal.jobs.tasks.health_ping",
+    JobKind.REDERIVE_PROFILE: "sites.tasks.rederive_profile",
+    JobKind.BULK_REGENERATE: "sites.tasks.run_site_bulk_job",
+    JobKind.BULK_REVERIFY: "sites.tasks.run_site_bulk_job",
+}
+
+
+def send_on_commit(job: Job) -> None:
+    """Send ``job`` to the task of its kind once the current transaction commits (at once outside
+    one), so that no worker looks for a job that is not there yet."""
+    task_name, job_id = TASK_FOR_KIND[job.kind], job.pk
+    transaction.on_commit(lambda: current_app.send_task(task_name, args=[job_id]))
+
 
 def enqueue_health_ping(*, organisation, actor) -> Job:
     """Queue a ping that a worker answers by writing its name into the job: proves the fleet works."""
-    from portal.jobs.tasks import health_ping
-
     with transaction.atomic():
         job = Job.objects.create(
             kind=JobKind.HEALTH_PING, organisation=organisation, created_by=actor, progress_total=1
@@ -27,7 +41,7 @@ def enqueue_health_ping(*, organisation, actor) -> Job:
         record_event(
             action="job.queued", organisation=organisation, target=job, after={"kind": job.kind}
         )
-        transaction.on_commit(lambda: health_ping.delay(job.pk))
+        send_on_commit(job)
     return job
 
 
@@ -96,14 +110,6 @@ def fail_stalled_jobs() -> int:
     return sum(fail_job(job_id=pk, error="stalled: no worker finished it in time") for pk in stalled)
 
 
-# The task that works on each kind of job, by name: re-sending a job needs no import of the app
-# that owns its task (sites.tasks imports this module).
-TASK_FOR_KIND = {
-    JobKind.HEALTH_PING: "portal.jobs.tasks.health_ping",
-    JobKind.REDERIVE_PROFILE: "sites.tasks.rederive_profile",
-    JobKind.BULK_REGENERATE: "sites.tasks.run_site_bulk_job",
-    JobKind.BULK_REVERIFY: "sites.tasks.run_site_bulk_job",
-}
 # A job whose worker stopped under it this many times fails instead of going back to the queue:
 # a job that kills its worker every time must not do so for ever.
 MAX_ATTEMPTS = 3
@@ -181,6 +187,5 @@ def _requeue(*, job_id: int, state: str, cutoff) -> bool:
             before={"state": state, "attempt": job.attempts},
             after={"state": JobState.QUEUED, "requeues": requeues},
         )
-        task_name = TASK_FOR_KIND[job.kind]
-        transaction.on_commit(lambda: current_app.send_task(task_name, args=[job_id]))
+        send_on_commit(job)
     return True

@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 
 from portal.accounts import permissions
-from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial
+from portal.core.htmx import render_page_or_partial
 from portal.core.tenancy import OrganisationMixin
 from portal.jobs import services
 from portal.jobs.models import Job, JobKind
@@ -37,7 +37,7 @@ class JobDetailView(OrganisationMixin, TemplateView):
         self.job = get_object_or_404(Job, pk=kwargs["job_pk"], organisation=self.organisation)
 
     def get(self, request, *args, **kwargs):
-        job = self.job
-        context = self.get_context_data(job=job)
-        status = HTMX_STOP_POLLING if request.htmx and job.is_finished else 200
-        return render_page_or_partial(request, self.template_name, "status", context, status=status)
+        context = self.get_context_data(job=self.job)
+        return render_page_or_partial(
+            request, self.template_name, "status", context, stop_polling=self.job.is_finished
+        )

@@ -23,7 +23,6 @@ from portal.accounts.models import OrganisationKind
 from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE, add_service_error
 from portal.core.htmx import HTMX_STOP_POLLING
-from portal.core.templatetags.portal_tags import PROOF_LABELS
 from portal.core.tenancy import OrganisationMixin
 from portal.jobs.models import JobKind
 from sites.selectors.dashboard import (
@@ -39,6 +38,7 @@ from sites.selectors.dashboard import (
 )
 from sites.selectors.proof import proof_flag
 from sites.services import bulk
+from sites.templatetags.site_tags import PROOF_LABELS
 from sites.vendors import vendor_choices, vendor_display_name
 
 
@@ -236,7 +236,7 @@ class SiteJobView(OrganisationMixin, TemplateView):
     """A bulk job's progress: its ``status`` partial is polled every second; 286 stops the polling."""
 
     permission = permissions.can_view_organisation
-    template_name = "sites/dashboard_job.html"
+    template_name = "jobs/job_detail.html"
 
     def load_objects(self, **kwargs) -> None:
         self.job = job_for(self.organisation, kwargs["job_pk"])

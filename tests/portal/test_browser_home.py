@@ -1,9 +1,9 @@
 """Each demo role logs in through real headless Chromium and lands on its own home page."""
 import pytest
-from playwright.sync_api import expect
 from django.core.management import call_command
+from playwright.sync_api import expect
 
-from portal.core.management.commands.seed_demo import DEMO_PASSWORD
+from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import Site
 from tests.fixtures.browser import screenshot
 

@@ -3,7 +3,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from portal.core.management.commands.seed_demo import DEMO_PASSWORD
+from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import Site
 from sites.services.agent import site_for_agent_key
 from tests.fixtures.browser import screenshot

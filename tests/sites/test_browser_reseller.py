@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from portal.core.management.commands.seed_demo import DEMO_PASSWORD
 from portal.jobs.models import Job, JobKind, JobState
+from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import ProbeRun, ProbeRunState, Site
 from tests.factories import ProbeRunFactory
 from tests.fixtures.browser import screenshot

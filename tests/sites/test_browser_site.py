@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from portal.core.management.commands.seed_demo import DEMO_PASSWORD
+from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import ProbeRun, ProbeRunState, Site, StepState
 from sites.services.instructions import regenerate_site
 from sites.services.rollouts import set_step_state

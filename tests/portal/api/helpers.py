@@ -3,6 +3,17 @@ from django.urls import URLPattern
 from rest_framework.test import APIClient
 
 from portal.api.services import create_token
+from portal.api.urls import organisation_patterns
+
+
+def organisation_routes() -> list[URLPattern]:
+    """Every API route below /api/o/<org_slug>/, from each app's included ``urls`` (each
+    included at the organisation's root, so a route's pattern is its whole path there)."""
+    routes = []
+    for included in organisation_patterns:
+        assert str(included.pattern) == "", included
+        routes.extend(included.url_patterns)
+    return routes
 
 
 def token_client(person) -> APIClient:

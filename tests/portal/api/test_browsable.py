@@ -3,8 +3,7 @@ answers a JSON GET, and offers a write form only to those who may write."""
 import pytest
 from rest_framework.test import APIClient
 
-from portal.api.urls import organisation_patterns
-from tests.portal.api.helpers import own_objects, url_of
+from tests.portal.api.helpers import organisation_routes, own_objects, url_of
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ def html_of(client, url) -> str:
 def test_html_options_and_head_answer_like_a_json_get(world, role):
     client = session(world.people[role] if role else None)
     failures = []
-    for pattern in organisation_patterns:
+    for pattern in organisation_routes():
         for organisation in (world.customer, world.other_customer):
             values, _ = own_objects(world, world.customer)
             url = url_of(pattern, organisation, values)

@@ -4,10 +4,15 @@ import pytest
 
 from portal.accounts import permissions
 from portal.accounts.permissions import Actor
-from portal.api.urls import organisation_patterns
 from portal.audit.models import AuditEvent
 from sites.models import ProbeRun, Site
-from tests.portal.api.helpers import json_client, own_objects, token_client, url_of
+from tests.portal.api.helpers import (
+    json_client,
+    organisation_routes,
+    own_objects,
+    token_client,
+    url_of,
+)
 from tests.world import ROLES
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +37,7 @@ def expected(world, role, view_class, organisation, belongs: bool, method: str) 
     return None
 
 
-@pytest.mark.parametrize("pattern", organisation_patterns, ids=lambda p: str(p.pattern))
+@pytest.mark.parametrize("pattern", organisation_routes(), ids=lambda p: str(p.pattern))
 def test_every_route_follows_the_permission_module(world, pattern):
     view_class = pattern.callback.view_class
     assert view_class.permission in vars(permissions).values(), "name a permission function"

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from portal.audit import context
 from portal.audit.models import AuditEvent
-from portal.core.management.commands.seed_demo import DEMO_PASSWORD
+from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import Site
 from sites.services.sites import update_site
 from tests.fixtures.browser import screenshot

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from portal.audit.models import AuditEvent
-from portal.core.management.commands.seed_demo import DEMO_PASSWORD
+from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import Site
 from tests.fixtures.browser import screenshot
 

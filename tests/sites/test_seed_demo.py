@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from portal.accounts.models import Membership, Organisation
 from portal.audit.models import AuditEvent
-from portal.core.management.commands.seed_demo import DEMO_PASSWORD, PEOPLE
+from sites.management.commands.seed_demo import DEMO_PASSWORD, PEOPLE
 from sites.models import Site
 
 pytestmark = pytest.mark.django_db

@@ -1,132 +1,26 @@
-"""The REST API's views, and the page where people manage their API tokens.
+"""The sites REST API, below /api/o/<org_slug>/sites/: sites, their instruction sets, rollout
+steps and probe runs.
 
-API views are thin, like the pages: the organisation comes from the URL through the scoped
-selector, the permission module decides, objects are fetched through scoped selectors, and writes
-go through the services. Each view names its ``permission`` (to read) and ``write_permission`` (to
-change; None where it changes nothing), as the page views do, for the URL-walk test.
-
-A request is refused in this order: nobody authenticated → 401; an organisation the caller may not
-see → 404; ``permission`` refuses → 403; an object of the URL that is not the organisation's → 404;
-``write_permission`` refuses a write → 403. A ``ServiceError`` answers 400 naming each field.
+Every view is an ``OrganisationAPIView`` (portal.api.tenancy: who may see and change what, in
+which order a request is refused); writes go through the sites services.
 """
-from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ImproperlyConfigured
 from django.db.models import F
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views import View
+from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, generics, mixins, status
-from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework import mixins, status
 from rest_framework.response import Response
 
 from portal.accounts import permissions
-from portal.accounts.permissions import Actor
-from portal.accounts.selectors import organisation_for
-from portal.api import serializers as api
-from portal.api.filtersets import AuditEventFilterSet, SiteFilterSet
-from portal.api.forms import TokenForm
-from portal.api.parsers import JSONParser
-from portal.api.schema import PortalAutoSchema
-from portal.api.selectors import tokens_of
-from portal.api.services import create_token, revoke_token
-from portal.audit import context as audit_context
-from portal.audit.context import Source
-from portal.audit.models import AuditEvent
-from portal.audit.selectors import events_for
-from portal.audit.services import record_event
-from portal.core.errors import ServiceError
-from portal.core.forms import UNPROCESSABLE, add_service_error
+from portal.api.tenancy import OrganisationAPIView
+from sites.api import serializers as api
+from sites.api.filtersets import SiteFilterSet
 from sites.models import InstructionSet, ProbeRun, RolloutStep, Site
 from sites.models.site import Reverify
 from sites.selectors import instruction_history, rollout_steps, site_for, sites_for
 from sites.services.probes import start_probe_run
 from sites.services.rollouts import set_step_state
 from sites.services.sites import create_site, update_site
-
-WRITE_METHODS = ("POST", "PUT", "PATCH")
-
-
-class OrganisationPermission(BasePermission):
-    """Asks the permission module, through the view's ``permission`` and ``write_permission``."""
-
-    def has_permission(self, request, view) -> bool:
-        view.resolve_tenancy(request)
-        write_permission = type(view).write_permission
-        if request.method in SAFE_METHODS or write_permission is None:
-            return True
-        if write_permission(view.actor, view.organisation):
-            return True
-        self.message = f"Not allowed to change this: {write_permission.__name__} refused."
-        return False
-
-
-class OrganisationAPIView(generics.GenericAPIView):
-    """Base of every API view below /api/o/<org_slug>/ (see the module docstring)."""
-
-    permission = None  # a function of portal.accounts.permissions; every view names one
-    write_permission = None
-    anonymous_status = 401  # what a request without credentials gets (a page redirects: 302)
-    write_serializer_class = None  # the body of a write, where it differs from what is read
-    permission_classes = [IsAuthenticated, OrganisationPermission]
-    # Bodies are JSON, as the site file is (the browsable API sends it as it is typed).
-    parser_classes = [JSONParser]
-    schema = PortalAutoSchema()
-    filter_backends = []  # lists with filters name theirs
-
-    def resolve_tenancy(self, request) -> None:
-        """The caller, the organisation and the URL's objects, or 404/403. Once per request: the
-        browsable API and OPTIONS check permissions again, per method."""
-        if getattr(self, "tenancy_resolved", False):
-            return
-        if type(self).permission is None:
-            raise ImproperlyConfigured(f"{type(self).__name__} declares no permission")
-        self.actor = Actor.for_user(request.user)
-        try:
-            self.organisation = organisation_for(self.actor, self.kwargs["org_slug"])
-        except Http404:
-            raise exceptions.NotFound("No such organisation.") from None
-        if not type(self).permission(self.actor, self.organisation):
-            name = type(self).permission.__name__
-            raise exceptions.PermissionDenied(f"Not allowed: {name} refused.")
-        try:
-            self.load_objects(**self.kwargs)
-        except Http404:
-            raise exceptions.NotFound("Not found in this organisation.") from None
-        self.tenancy_resolved = True
-
-    def load_objects(self, **kwargs) -> None:
-        """Fetch the URL's other objects through scoped selectors (404: not the organisation's)."""
-
-    def get_object(self):
-        """The URL's object, fetched by ``load_objects`` (DRF's OPTIONS and browsable API ask)."""
-        return None
-
-    def get_serializer_class(self):
-        # The browsable API and OPTIONS describe a write by the serializer of its body.
-        if self.write_serializer_class is not None and self.request.method in WRITE_METHODS:
-            return self.write_serializer_class
-        return super().get_serializer_class()
-
-    def handle_exception(self, exc):
-        if isinstance(exc, ServiceError):
-            exc = exceptions.ValidationError(api.field_errors(exc.errors))
-        elif isinstance(exc, exceptions.ParseError):
-            # Every 400 has one shape: fields with their messages.
-            exc = exceptions.ValidationError({api.NON_FIELD_ERRORS: [str(exc.detail)]})
-        elif isinstance(exc, exceptions.PermissionDenied) and self.request.user.is_authenticated:
-            record_event(
-                action="permission.denied",
-                organisation=getattr(self, "organisation", None),
-                after={"path": self.request.path[:300], "method": self.request.method},
-            )
-        return super().handle_exception(exc)
-
-    @property
-    def is_schema_generation(self) -> bool:
-        return getattr(self, "swagger_fake_view", False)
 
 
 class SiteObjectMixin:
@@ -459,81 +353,3 @@ class ProbeRunDetailView(SiteObjectMixin, OrganisationAPIView):
 
     def get(self, request, *args, **kwargs):
         return Response(api.ProbeRunDetailSerializer(self.run).data)
-
-
-# --- Audit trail -------------------------------------------------------------------------------
-
-
-@extend_schema(tags=["audit"])
-@extend_schema_view(
-    get=extend_schema(
-        summary="List the organisation's audit events",
-        description="Newest first; a reseller's include its clients', the provider's everyone's.",
-    )
-)
-class AuditEventListView(mixins.ListModelMixin, OrganisationAPIView):
-    """The organisation's audit trail (``events_for``), for those who may read it."""
-
-    permission = permissions.can_read_audit
-    serializer_class = api.AuditEventSerializer
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = AuditEventFilterSet
-
-    def get_queryset(self):
-        if self.is_schema_generation:
-            return AuditEvent.objects.none()
-        return events_for(self.actor, self.organisation)
-
-    def get(self, request, *args, **kwargs):
-        return self.list(request, *args, **kwargs)
-
-
-# --- The personal token page (a normal page, below /api/ only by its URL) -------------------------
-
-
-class WebPageMixin(LoginRequiredMixin):
-    """A page of the site, not of the API: its audit events say "web", although the URL starts
-    with /api/ (which makes the request middleware say "api")."""
-
-    def dispatch(self, request, *args, **kwargs):
-        audit_context.update(source=Source.WEB)
-        return super().dispatch(request, *args, **kwargs)
-
-
-class TokenListView(WebPageMixin, View):
-    """The person's API tokens: create one (shown once, on the answer to the form), list, revoke."""
-
-    template_name = "api/tokens.html"
-
-    def get(self, request):
-        return self.render_page(TokenForm())
-
-    def post(self, request):
-        form = TokenForm(request.POST)
-        if form.is_valid():
-            try:
-                token, secret = create_token(person=request.user, name=form.cleaned_data["name"])
-            except ServiceError as error:
-                add_service_error(form, error)
-            else:
-                return self.render_page(TokenForm(), new_token=token, secret=secret)
-        return self.render_page(form, status=UNPROCESSABLE)
-
-    def render_page(self, form, *, status=200, **extra):
-        context = {"form": form, "tokens": tokens_of(self.request.user), **extra}
-        response = render(self.request, self.template_name, context, status=status)
-        response["Cache-Control"] = "no-store"  # the page may carry a token
-        return response
-
-
-class TokenRevokeView(WebPageMixin, View):
-    """Revoke one of one's own tokens (another person's: 404)."""
-
-    http_method_names = ["post"]
-
-    def post(self, request, token_pk):
-        token = get_object_or_404(tokens_of(request.user), pk=token_pk)
-        if token.revoked_at is None:
-            revoke_token(token=token)
-            messages.success(request, f"Token “{token.name}” ({token.prefix}…) revoked.")
-        return redirect("api-tokens")

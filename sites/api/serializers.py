@@ -1,18 +1,18 @@
-"""What the API reads and writes, as JSON.
+"""What the sites API reads and writes, as JSON.
 
 Writes are judged by the services, not here: a site's description by ``SiteDescription.from_dict``
 (via ``create_site``/``update_site``), a step's state by ``set_step_state``, a probe's direction and
 purpose by ``start_probe_run``. These serializers give each body its shape (and the OpenAPI schema
-its types); a ``ServiceError`` becomes a 400 naming each field at fault (``field_errors``).
+its types); a ``ServiceError`` becomes a 400 naming each field at fault
+(``portal.api.errors.field_errors``).
 """
 from collections.abc import Mapping
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.settings import api_settings
 
+from portal.api.errors import NON_FIELD_ERRORS
 from portal.api.parsers import strings_where
-from portal.audit.models import AuditEvent
 from sites.description import HOST_ADDRESSING, HOST_OS
 from sites.models import (
     InstructionSet,
@@ -30,19 +30,7 @@ from sites.selectors import proof_flag
 from sites.services.rollouts import NOTE_LIMIT
 from sites.vendors import vendor_choices
 
-NON_FIELD_ERRORS = api_settings.NON_FIELD_ERRORS_KEY
 SITE_NAME_LIMIT = Site._meta.get_field("name").max_length
-
-
-def field_errors(errors: Mapping) -> dict[str, list[str]]:
-    """A ``ServiceError``'s errors as an API error body: each field (dotted for nested ones, as in
-    docs/site-file.md) with its messages; what concerns the whole input under
-    ``non_field_errors``."""
-    body: dict[str, list[str]] = {}
-    for field, messages in errors.items():
-        key = NON_FIELD_ERRORS if field in ("", "__all__") else field
-        body.setdefault(key, []).extend(str(m) for m in messages)
-    return body
 
 
 def _has_nul(text: str) -> bool:
@@ -422,29 +410,3 @@ class ProbeRunCreateSerializer(serializers.Serializer):
         choices=ProbePurpose.choices, default=ProbePurpose.VERIFY,
         help_text="restriction: run the client on another LAN machine to prove it is kept out.",
     )
-
-
-# --- Audit events ------------------------------------------------------------------------------
-
-
-class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(
-        source="actor_label",
-        read_only=True,
-        help_text="Who: a username, the worker or the command.",
-    )
-    organisation = serializers.CharField(source="organisation_name", read_only=True)
-
-    class Meta:
-        model = AuditEvent
-        fields = [
-            "id", "occurred_at", "actor_kind", "actor", "organisation", "action", "object_type",
-            "object_id", "object_repr", "before", "after", "source", "request_id", "ip_address",
-        ]
-        read_only_fields = fields
-
-
-class ErrorDetailSerializer(serializers.Serializer):
-    """The body of a 401, 403, 404 or 405: what went wrong, in words."""
-
-    detail = serializers.CharField()

@@ -1,0 +1,30 @@
+"""The home page's figures: the accounts app's own, plus those the sites app registers."""
+import pytest
+
+from portal.accounts.home import home_summary, register_home_contributor
+from portal.accounts.permissions import Actor
+from sites.home import home_figures
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_sites_app_adds_its_figures_once(world):
+    register_home_contributor(home_figures)  # again: already registered by SitesConfig.ready
+    actor = Actor.for_user(world.people["reseller_admin"])
+    summary = home_summary(actor, world.reseller)
+    assert set(summary) == {
+        "site_count",
+        "rollouts_in_progress",
+        "recent_sites",
+        "recent_events",
+        "clients",
+        "client_count",
+    }
+    assert summary["site_count"] == len(summary["recent_sites"]) > 0
+
+
+def test_a_customer_home_has_no_clients(world, django_assert_max_num_queries):
+    actor = Actor.for_user(world.people["customer_admin"])
+    with django_assert_max_num_queries(4):
+        summary = home_summary(actor, world.customer)
+    assert "clients" not in summary and summary["site_count"] == 1
