@@ -6,7 +6,7 @@ The site of bench/progress.py is seeded (the same database rules: a fresh SQLite
 throwaway PostgreSQL database named with "bench") and served by gunicorn with production
 settings. Headless Chromium (Debian's, through Playwright) opens the site's page as its customer
 admin and leaves it open. This process then changes steps through the service
-(``set_step_state``, as a colleague's click or a probe would), at a random moment relative to
+(``mark_step``, as a colleague's click or a probe would), at a random moment relative to
 the page's poll, and measures from the commit to the moment the step's badge on the open page
 shows the new state (Playwright watching the DOM). The page is never reloaded.
 
@@ -64,7 +64,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from sites.models import RolloutStep, Site, StepState
-    from sites.services.rollouts import set_step_state
+    from sites.services.rollouts import mark_step
 
     site = Site.objects.select_related("current_instruction_set__rollout").get(pk=site_pk)
     steps = list(
@@ -94,7 +94,7 @@ def main() -> int:
             step = movable[number % len(movable)]
             step.state = StepState.DONE if step.state == StepState.PENDING else StepState.PENDING
             time.sleep(rng.uniform(0, 1.5))  # any moment of the poll's cycle
-            set_step_state(step=step, state=step.state)
+            mark_step(step=step, state=step.state)
             changed = time.perf_counter()
             page.wait_for_selector(f"#step-badge-{step.pk} [data-state='{step.state}']", timeout=15_000)
             live.append(time.perf_counter() - changed)
@@ -109,7 +109,7 @@ def main() -> int:
         for number in range(min(args.changes, 10)):
             step = movable[number % len(movable)]
             flipped = StepState.SKIPPED if step.state != StepState.SKIPPED else StepState.PENDING
-            set_step_state(step=step, state=flipped)
+            mark_step(step=step, state=flipped)
             step.state = flipped
             changed = time.perf_counter()
             second.reload()

@@ -129,7 +129,7 @@ def seed() -> tuple[object, str, int]:
     from sites.models import ProbeRun, ServiceProfile, Site, StepState
     from sites.services.instructions import regenerate_site
     from sites.services.probes import start_probe_run
-    from sites.services.rollouts import set_step_state
+    from sites.services.rollouts import mark_step
 
     provider = Organisation.objects.create(name="Bench provider", slug="bench-provider",
                                            kind=OrganisationKind.PROVIDER)
@@ -156,7 +156,7 @@ def seed() -> tuple[object, str, int]:
     first = Site.objects.get(pk=site.pk).current_instruction_set
     steps = list(first.rollout.steps.order_by("position"))
     for step in steps[:4]:
-        set_step_state(step=step, state=StepState.DONE, actor=user)
+        mark_step(step=step, state=StepState.DONE, by=user)
     # An edit: a second monitoring source. Version 2 carries the unchanged done steps over.
     changed = site_data("Head office", 0, monitoring_sources=["198.51.100.7/32", "203.0.113.64/28"])
     Site.objects.filter(pk=site.pk).update(description=changed)
@@ -164,10 +164,10 @@ def seed() -> tuple[object, str, int]:
     current = Site.objects.get(pk=site.pk).current_instruction_set
     steps = list(current.rollout.steps.order_by("position"))
     pending = [s for s in steps if s.state == StepState.PENDING]
-    set_step_state(step=pending[0], state=StepState.DONE, actor=user, note="Policy added, ID 12")
-    set_step_state(step=pending[1], state=StepState.SKIPPED, actor=user,
+    mark_step(step=pending[0], state=StepState.DONE, by=user, note="Policy added, ID 12")
+    mark_step(step=pending[1], state=StepState.SKIPPED, by=user,
                    note="NAT is already on for the whole LAN")
-    set_step_state(step=pending[2], state=StepState.DONE, actor=user)
+    mark_step(step=pending[2], state=StepState.DONE, by=user)
 
     now = timezone.now()
     for state, days_ago in (("proven", 9), ("failed", 6), ("expired", 3), ("proven", 1)):
@@ -178,7 +178,7 @@ def seed() -> tuple[object, str, int]:
             token=f"bench.{state}.{days_ago}", expires_at=finished, finished_at=finished,
         )
         ProbeRun.objects.filter(pk=run.pk).update(created_at=finished - timedelta(minutes=5))
-    start_probe_run(site=Site.objects.get(pk=site.pk), direction="outbound", actor=user)
+    start_probe_run(site=Site.objects.get(pk=site.pk), direction="outbound", by=user)
     return user, customer.slug, site.pk
 
 

@@ -231,7 +231,7 @@ def change_profile(world: dict, network: str):
     profile.refresh_from_db()
     data = profile.as_data()
     data["datacenter_networks"] = [*data["datacenter_networks"], network]
-    return update_service_profile(profile=profile, data=data, actor=world["operator"],
+    return update_service_profile(profile=profile, data=data, by=world["operator"],
                                   organisation=world["provider"])
 
 

@@ -7,13 +7,13 @@ from portal.audit.services import record_event
 
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs):
-    record_event(action="auth.login", actor=user, target=user)
+    record_event(action="auth.login", by=user, target=user)
 
 
 @receiver(user_logged_out)
 def _logged_out(sender, request, user, **kwargs):
     if user is not None:
-        record_event(action="auth.logout", actor=user, target=user)
+        record_event(action="auth.logout", by=user, target=user)
 
 
 @receiver(user_login_failed)

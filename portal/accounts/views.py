@@ -121,5 +121,5 @@ class PasswordResetView(UnprocessableOnInvalidMixin, auth_views.PasswordResetVie
 class PasswordResetConfirmView(UnprocessableOnInvalidMixin, auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
-        record_event(action="auth.password_reset", actor=form.user, target=form.user)
+        record_event(action="auth.password_reset", by=form.user, target=form.user)
         return response

@@ -21,17 +21,17 @@ def record_event(
     target: models.Model | None = None,
     before: dict | None = None,
     after: dict | None = None,
-    actor=None,
+    by=None,
     actor_label: str = "",
 ) -> AuditEvent:
     """Append one audit event; who, where from and which request come from the audit context.
 
-    ``actor`` (a user) overrides the context's person, e.g. for a login, where the request has no
+    ``by`` (a user) overrides the context's person, e.g. for a login, where the request has no
     signed-in user yet. ``actor_label`` names an actor without an account (a failed login's username).
     """
     ctx = context.current()
-    user_id = actor.pk if actor is not None else ctx.user_id
-    label = actor_label or (actor.get_username() if actor is not None else ctx.actor_label)
+    user_id = by.pk if by is not None else ctx.user_id
+    label = actor_label or (by.get_username() if by is not None else ctx.actor_label)
     if user_id is not None:
         kind = ActorKind.PERSON
     elif ctx.source in (Source.WEB, Source.API):

@@ -32,11 +32,11 @@ def send_on_commit(job: Job) -> None:
     transaction.on_commit(lambda: current_app.send_task(task_name, args=[job_id]))
 
 
-def enqueue_health_ping(*, organisation, actor) -> Job:
+def enqueue_health_ping(*, organisation, by) -> Job:
     """Queue a ping that a worker answers by writing its name into the job: proves the fleet works."""
     with transaction.atomic():
         job = Job.objects.create(
-            kind=JobKind.HEALTH_PING, organisation=organisation, created_by=actor, progress_total=1
+            kind=JobKind.HEALTH_PING, organisation=organisation, created_by=by, progress_total=1
         )
         record_event(
             action="job.queued", organisation=organisation, target=job, after={"kind": job.kind}

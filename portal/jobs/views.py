@@ -22,7 +22,7 @@ class SystemHealthView(OrganisationMixin, TemplateView):
         return context
 
     def post(self, request, *args, **kwargs):
-        job = services.enqueue_health_ping(organisation=self.organisation, actor=request.user)
+        job = services.enqueue_health_ping(organisation=self.organisation, by=request.user)
         messages.info(request, f"Health ping #{job.pk} queued.")
         return redirect("job-detail", org_slug=self.organisation.slug, job_pk=job.pk)
 

@@ -1,7 +1,7 @@
 """What the sites API reads and writes, as JSON.
 
 Writes are judged by the services, not here: a site's description by ``SiteDescription.from_dict``
-(via ``create_site``/``update_site``), a step's state by ``set_step_state``, a probe's direction and
+(via ``create_site``/``update_site``), a step's state by ``mark_step``, a probe's direction and
 purpose by ``start_probe_run``. These serializers give each body its shape (and the OpenAPI schema
 its types); a ``ServiceError`` becomes a 400 naming each field at fault
 (``portal.api.errors.field_errors``).
@@ -225,7 +225,7 @@ class StepProbeSerializer(serializers.Serializer):
 
 
 class StepContentSerializer(serializers.Serializer):
-    """One step as the renderer wrote it (see `sites.vendors.formats.rendered_as_dict`)."""
+    """One step as the renderer wrote it (see `sites.instructions.documents.rendered_as_dict`)."""
 
     number = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=["change", "check", "verify"])

@@ -5,7 +5,6 @@ Every view is an ``OrganisationAPIView`` (portal.api.tenancy: who may see and ch
 which order a request is refused); writes go through the sites services.
 """
 from django.db.models import F
-from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -15,11 +14,22 @@ from portal.accounts import permissions
 from portal.api.tenancy import OrganisationAPIView
 from sites.api import serializers as api
 from sites.api.filtersets import SiteFilterSet
+from sites.instructions import step_as_dict
 from sites.models import InstructionSet, ProbeRun, RolloutStep, Site
 from sites.models.site import Reverify
-from sites.selectors import instruction_history, rollout_steps, site_for, sites_for
+from sites.selectors import (
+    content_of,
+    instruction_history,
+    instruction_set_for,
+    probe_run_for,
+    probe_runs_of,
+    rollout_step_for,
+    rollout_steps,
+    site_for,
+    sites_for,
+)
 from sites.services.probes import start_probe_run
-from sites.services.rollouts import set_step_state
+from sites.services.rollouts import mark_step
 from sites.services.sites import create_site, update_site
 
 
@@ -178,9 +188,7 @@ class InstructionSetDetailView(SiteObjectMixin, OrganisationAPIView):
 
     def load_objects(self, **kwargs) -> None:
         super().load_objects(**kwargs)
-        self.instruction_set = get_object_or_404(
-            self.site.instruction_sets.select_related("created_by"), version=kwargs["version"]
-        )
+        self.instruction_set = instruction_set_for(self.site, kwargs["version"])
 
     def get_object(self):
         return self.instruction_set
@@ -193,17 +201,6 @@ class InstructionSetDetailView(SiteObjectMixin, OrganisationAPIView):
 
 
 # --- Rollout steps -----------------------------------------------------------------------------
-
-
-def _content_of(step: RolloutStep) -> dict | None:
-    """The step as its instruction set's document wrote it."""
-    instruction_set = step.rollout.instruction_set
-    if instruction_set is None:
-        return None
-    for document in instruction_set.documents:
-        if document["vendor"] == step.vendor:
-            return next((s for s in document["steps"] if s["number"] == step.number), None)
-    return None
 
 
 @extend_schema(tags=["rollout"])
@@ -228,7 +225,7 @@ class RolloutStepListView(SiteObjectMixin, mixins.ListModelMixin, OrganisationAP
             return []
         steps = []
         for step, content in rollout_steps(current):
-            step.content = content
+            step.content = step_as_dict(content)
             steps.append(step)
         return steps
 
@@ -248,7 +245,7 @@ class RolloutStepListView(SiteObjectMixin, mixins.ListModelMixin, OrganisationAP
     ),
 )
 class RolloutStepDetailView(SiteObjectMixin, OrganisationAPIView):
-    """One step of the site's rollouts; marking it goes through ``set_step_state``."""
+    """One step of the site's rollouts; marking it goes through ``mark_step``."""
 
     permission = permissions.can_view_organisation
     write_permission = permissions.can_edit_sites
@@ -258,9 +255,7 @@ class RolloutStepDetailView(SiteObjectMixin, OrganisationAPIView):
 
     def load_objects(self, **kwargs) -> None:
         super().load_objects(**kwargs)
-        self.step = get_object_or_404(
-            self._step_query(), pk=kwargs["step_pk"], rollout__site=self.site
-        )
+        self.step = rollout_step_for(self.site, kwargs["step_pk"])
 
     def get_object(self):
         return self.step
@@ -271,21 +266,18 @@ class RolloutStepDetailView(SiteObjectMixin, OrganisationAPIView):
     def patch(self, request, *args, **kwargs):
         body = api.RolloutStepUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        step = set_step_state(
+        step = mark_step(
             step=self.step,
             state=body.validated_data.get("state", self.step.state),
             note=body.validated_data.get("note", self.step.note),
-            actor=request.user,
+            by=request.user,
         )
-        return Response(self._representation(self._step_query().get(pk=step.pk)))
-
-    @staticmethod
-    def _step_query():
-        return RolloutStep.objects.select_related("rollout__instruction_set", "changed_by")
+        return Response(self._representation(rollout_step_for(self.site, step.pk)))
 
     @staticmethod
     def _representation(step: RolloutStep) -> dict:
-        step.content = _content_of(step)
+        content = content_of(step)
+        step.content = step_as_dict(content) if content is not None else None
         return api.RolloutStepSerializer(step).data
 
 
@@ -314,9 +306,7 @@ class ProbeRunListView(SiteObjectMixin, mixins.ListModelMixin, OrganisationAPIVi
     def get_queryset(self):
         if self.is_schema_generation:
             return ProbeRun.objects.none()
-        return self.site.probe_runs.select_related("created_by").annotate(
-            instruction_set_version=F("instruction_set__version")
-        )
+        return probe_runs_of(self.site)
 
     def get(self, request, *args, **kwargs):
         return self.list(request, *args, **kwargs)
@@ -324,7 +314,7 @@ class ProbeRunListView(SiteObjectMixin, mixins.ListModelMixin, OrganisationAPIVi
     def post(self, request, *args, **kwargs):
         body = api.ProbeRunCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        run = start_probe_run(site=self.site, actor=request.user, **body.validated_data)
+        run = start_probe_run(site=self.site, by=request.user, **body.validated_data)
         return Response(api.ProbeRunDetailSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
@@ -340,13 +330,7 @@ class ProbeRunDetailView(SiteObjectMixin, OrganisationAPIView):
 
     def load_objects(self, **kwargs) -> None:
         super().load_objects(**kwargs)
-        self.run = get_object_or_404(
-            ProbeRun.objects.select_related("created_by").annotate(
-                instruction_set_version=F("instruction_set__version")
-            ),
-            pk=kwargs["run_pk"],
-            site=self.site,
-        )
+        self.run = probe_run_for(self.site, kwargs["run_pk"])
 
     def get_object(self):
         return self.run

@@ -1,10 +1,17 @@
 """Every non-trivial read of the sites domain: querysets scoped to the actor and the organisation
 in the URL, with their joins chosen here. One module per concept; the names other code imports
 from ``sites.selectors`` are the ones below."""
-from sites.selectors.probes import probe_run_for, recent_probe_runs, waiting_runs
+from sites.selectors.probes import probe_run_for, probe_runs_of, recent_probe_runs, waiting_runs
 from sites.selectors.profiles import profile_for, profiles_with_site_counts
 from sites.selectors.proof import proof_flag, proof_flag_q
-from sites.selectors.rollouts import instruction_history, previous_version, rollout_steps
+from sites.selectors.rollouts import (
+    content_of,
+    instruction_history,
+    instruction_set_for,
+    previous_version,
+    rollout_step_for,
+    rollout_steps,
+)
 from sites.selectors.sites import (
     covered_customers,
     covered_sites,
@@ -20,19 +27,23 @@ from sites.selectors.sites import (
 )
 
 __all__ = [
+    "content_of",
     "covered_customers",
     "covered_sites",
     "current_rollout",
     "editable_customers",
     "instruction_history",
+    "instruction_set_for",
     "organisations_under",
     "previous_version",
     "probe_run_for",
+    "probe_runs_of",
     "profile_for",
     "profiles_with_site_counts",
     "proof_flag",
     "proof_flag_q",
     "recent_probe_runs",
+    "rollout_step_for",
     "rollout_steps",
     "rollouts_in_progress",
     "site_for",

@@ -1,7 +1,7 @@
 """Reads of probe runs."""
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 
 from sites.models import ProbeDirection, ProbePurpose, ProbeRun, ProbeRunState, Site
@@ -15,9 +15,18 @@ def waiting_runs(now: datetime) -> QuerySet[ProbeRun]:
     )
 
 
+def probe_runs_of(site: Site) -> QuerySet[ProbeRun]:
+    """The site's probe runs, newest first, each with who started it and the version of the
+    instructions it proves (``instruction_set_version``)."""
+    return site.probe_runs.select_related("created_by").annotate(
+        instruction_set_version=F("instruction_set__version")
+    )
+
+
 def probe_run_for(site: Site, pk: int) -> ProbeRun:
-    """The probe run ``pk`` of ``site`` (a site the caller's selector gave); else Http404."""
-    return get_object_or_404(ProbeRun.objects.filter(site=site), pk=pk)
+    """The probe run ``pk`` of ``site`` (a site the caller's selector gave), as
+    ``probe_runs_of`` reads it; else Http404."""
+    return get_object_or_404(probe_runs_of(site), pk=pk)
 
 
 def recent_probe_runs(site: Site, *, count: int = 5) -> QuerySet[ProbeRun]:

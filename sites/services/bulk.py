@@ -109,7 +109,7 @@ def _regenerate(site_ids: list[int], user) -> dict:
     outcome = Counter()
     for site_id in site_ids:
         try:
-            instruction_set, is_new = regenerate_site(site_id=site_id, actor=user)
+            instruction_set, is_new = regenerate_site(site_id=site_id, by=user)
         except Site.DoesNotExist:
             outcome["gone"] += 1
             continue
@@ -140,7 +140,7 @@ def _reverify(site_ids: list[int], user) -> dict:
             outcome["fresh"] += 1
         else:
             try:
-                start_probe_run(site=site, direction=ProbeDirection.OUTBOUND, actor=user)
+                start_probe_run(site=site, direction=ProbeDirection.OUTBOUND, by=user)
                 outcome["opened"] += 1
             except ServiceError as error:
                 outcome["refused"] += 1

@@ -28,21 +28,21 @@ _CARRIED_STATES = (StepState.DONE, StepState.SKIPPED)
 WRITE_BATCH = 50
 
 
-def regenerate_site(*, site_id: int, actor=None) -> tuple[InstructionSet | None, bool]:
+def regenerate_site(*, site_id: int, by=None) -> tuple[InstructionSet | None, bool]:
     """Render the site's instructions; returns (current instruction set, whether it is new).
 
     Idempotent: with the same description, profile and renderer versions the current version
     stays. A new version opens a new rollout; steps that did not change keep their done or
     skipped state. ``Site.DoesNotExist`` when there is no such site.
     """
-    outcome = regenerate_sites(site_ids=[site_id], actor=actor)
+    outcome = regenerate_sites(site_ids=[site_id], by=by)
     if site_id not in outcome:
         raise Site.DoesNotExist(f"No site {site_id}.")
     return outcome[site_id]
 
 
 def regenerate_sites(
-    *, site_ids: Iterable[int], actor=None
+    *, site_ids: Iterable[int], by=None
 ) -> dict[int, tuple[InstructionSet | None, bool]]:
     """``regenerate_site`` for many sites (a profile change's chunk), with the same outcome for
     each: {site id: (current instruction set, whether it is new)}; sites that do not exist are
@@ -57,7 +57,7 @@ def regenerate_sites(
     ids = sorted(set(site_ids))
     outcome = {}
     for start in range(0, len(ids), WRITE_BATCH):
-        outcome.update(_regenerate_batch(ids[start : start + WRITE_BATCH], actor))
+        outcome.update(_regenerate_batch(ids[start : start + WRITE_BATCH], by))
     return outcome
 
 
@@ -79,7 +79,7 @@ class _Renderer:
         return build_instructions(site.as_description(), profile)
 
 
-def _regenerate_batch(ids: list[int], actor) -> dict[int, tuple[InstructionSet | None, bool]]:
+def _regenerate_batch(ids: list[int], by) -> dict[int, tuple[InstructionSet | None, bool]]:
     renderer = _Renderer()
     rendered = {
         site.pk: (renderer.inputs(site), renderer.render(site))
@@ -119,11 +119,11 @@ def _regenerate_batch(ids: list[int], actor) -> dict[int, tuple[InstructionSet |
         for revision, pks in revisions.items():
             InstructionSet.objects.filter(pk__in=pks).update(profile_revision=revision)
         if new:
-            outcome.update(_write_new_versions(new, actor))
+            outcome.update(_write_new_versions(new, by))
     return outcome
 
 
-def _write_new_versions(new: list[tuple[Site, InstructionContent]], actor) -> dict:
+def _write_new_versions(new: list[tuple[Site, InstructionContent]], by) -> dict:
     """New instruction sets, their rollouts (carrying unchanged done and skipped steps over) and
     one audit event each; the sites point at them."""
     instruction_sets = InstructionSet.objects.bulk_create([
@@ -137,7 +137,7 @@ def _write_new_versions(new: list[tuple[Site, InstructionContent]], actor) -> di
             description=site.description,
             rules=content.rules,
             documents=content.documents,
-            created_by=actor,
+            created_by=by,
         )
         for site, content in new
     ])

@@ -69,7 +69,7 @@ def _check_rate_limits(site: Site) -> None:
 
 
 def start_probe_run(
-    *, site: Site, direction: str, purpose: str = ProbePurpose.VERIFY, actor=None,
+    *, site: Site, direction: str, purpose: str = ProbePurpose.VERIFY, by=None,
     source: str = ProbeSource.PERSON,
 ) -> ProbeRun:
     """Open a probe run with its token. An outbound run waits for the client on the backup host;
@@ -101,7 +101,7 @@ def start_probe_run(
             purpose=purpose,
             expected=expected_ports(site, direction),
             expires_at=expires_at,
-            created_by=actor,
+            created_by=by,
             source=source,
         )
         run.token = issue_token(probe_key(), run.pk, int(expires_at.timestamp()))
@@ -115,7 +115,7 @@ def start_probe_run(
     return run
 
 
-def launch_inbound_check(*, run: ProbeRun, actor=None) -> None:
+def launch_inbound_check(*, run: ProbeRun, by=None) -> None:
     """Queue the worker's connection to the site's public address (the listener now runs).
 
     ``check_requested_at`` is set with a conditional update, so a double click queues one check,

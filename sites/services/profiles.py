@@ -13,7 +13,7 @@ PROFILE_FIELDS = ["datacenter_networks", "datacenter_fqdns", "outbound_ports", "
 
 
 def update_service_profile(
-    *, profile: ServiceProfile, data: dict, actor=None, organisation=None
+    *, profile: ServiceProfile, data: dict, by=None, organisation=None
 ) -> Job | None:
     """Validate and save the profile; when it changed, queue the re-derivation of its sites.
 
@@ -40,7 +40,7 @@ def update_service_profile(
         job = Job.objects.create(
             kind=JobKind.REDERIVE_PROFILE,
             organisation=organisation,
-            created_by=actor,
+            created_by=by,
             progress_total=affected,
             params={"profile_id": locked.pk, "revision": locked.revision},
         )

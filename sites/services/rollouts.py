@@ -97,8 +97,3 @@ def mark_step(*, step: RolloutStep, state: str, note: str = "", by=None) -> Roll
         )
     return locked
 
-
-def set_step_state(*, step: RolloutStep, state: str, note: str = "", actor=None) -> RolloutStep:
-    """``mark_step`` under its former name, for the callers other branches of issue #10 move
-    (the sites API, the demo seed, tests and benchmarks): delete once they call ``mark_step``."""
-    return mark_step(step=step, state=state, note=note, by=actor)

@@ -66,8 +66,3 @@ def instructions_markdown(rendered: Rendered, *, title: str = "") -> str:
             lines += ["*Check:*", "", "```", step.verify.rstrip("\n"), "```", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
-
-
-# Moved to sites.instructions.documents (issue #10). Re-exported only until the wizard's preview,
-# restructured on another branch, renders through sites.instructions.render_site; then delete.
-from sites.instructions.documents import rendered_as_dict

@@ -84,7 +84,7 @@ class ProbeRunCreateView(ProbeRunContextMixin, SiteMixin, ContextMixin, View):
         direction = request.POST.get("direction", "")
         purpose = request.POST.get("purpose", ProbePurpose.VERIFY)
         try:
-            run = start_probe_run(site=self.site, direction=direction, purpose=purpose, actor=request.user)
+            run = start_probe_run(site=self.site, direction=direction, purpose=purpose, by=request.user)
         except ServiceError as error:
             if request.htmx:
                 context = self.get_context_data(error=error.message)
@@ -154,7 +154,7 @@ class ProbeRunCheckView(ProbeRunMixin, View):
 
     def post(self, request, *args, **kwargs):
         try:
-            launch_inbound_check(run=self.run, actor=request.user)
+            launch_inbound_check(run=self.run, by=request.user)
         except ServiceError as error:
             if request.htmx:
                 return _partial(request, "start-error", {"error": error.message}, status=UNPROCESSABLE)

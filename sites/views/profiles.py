@@ -38,7 +38,7 @@ class ServiceProfileUpdateView(UnprocessableOnInvalidMixin, OrganisationMixin, F
     def form_valid(self, form):
         try:
             job = update_service_profile(
-                profile=self.profile, data=form.to_data(), actor=self.request.user,
+                profile=self.profile, data=form.to_data(), by=self.request.user,
                 organisation=self.organisation,
             )
         except ServiceError as error:

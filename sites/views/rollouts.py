@@ -1,6 +1,6 @@
 """Following a rollout: marking a step done, failed or skipped (htmx swaps the step in place)."""
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.generic import View
 
 from portal.accounts import permissions
@@ -8,8 +8,7 @@ from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE
 from portal.core.tenancy import OrganisationMixin
 from sites.forms import StepStateForm
-from sites.models import RolloutStep
-from sites.selectors import site_for
+from sites.selectors import rollout_step_for, site_for
 from sites.services.rollouts import mark_step
 
 
@@ -18,9 +17,7 @@ class StepStateView(OrganisationMixin, View):
 
     def load_objects(self, **kwargs) -> None:
         self.site = site_for(self.request.actor, self.organisation, kwargs["site_pk"])
-        self.step = get_object_or_404(
-            RolloutStep.objects.select_related("rollout"), pk=kwargs["step_pk"], rollout__site=self.site
-        )
+        self.step = rollout_step_for(self.site, kwargs["step_pk"])
 
     def post(self, request, *args, **kwargs):
         site, step = self.site, self.step

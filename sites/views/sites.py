@@ -224,7 +224,7 @@ class SiteRegenerateView(SiteMixin, View):
     permission = permissions.can_edit_sites
 
     def post(self, request, *args, **kwargs):
-        instruction_set, is_new = regenerate_site(site_id=self.site.pk, actor=request.user)
+        instruction_set, is_new = regenerate_site(site_id=self.site.pk, by=request.user)
         if instruction_set is None:
             messages.error(request, "This site has no description yet.")
         elif is_new:

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import ProbeRun, ProbeRunState, Site, StepState
 from sites.services.instructions import regenerate_site
-from sites.services.rollouts import set_step_state
+from sites.services.rollouts import mark_step
 from tests.fixtures.browser import screenshot
 
 VERIFY_STEP = "Prove the backup connection gets out"
@@ -100,7 +100,7 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
 
     # A colleague completes step 2 elsewhere: the open page shows it without a reload.
     second = rollout.steps.get(position=2)
-    set_step_state(step=second, state="done", note="done by a colleague")
+    mark_step(step=second, state="done", note="done by a colleague")
     expect(page.locator(f"#step-badge-{second.pk} [data-state]")).to_have_attribute(
         "data-state", "done", timeout=6_000
     )

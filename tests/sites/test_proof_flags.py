@@ -14,7 +14,7 @@ from sites.models import ProbeRun, ProbeRunState, Rollout, Site, StepState
 from sites.selectors import proof_flag
 from sites.services import probes
 from sites.services.instructions import regenerate_site
-from sites.services.rollouts import set_step_state
+from sites.services.rollouts import mark_step
 from sites.services.sites import update_site
 from tests.factories import ProbeRunFactory, SiteFactory, site_description
 
@@ -178,9 +178,9 @@ def test_the_migration_fills_the_summaries_as_the_services_keep_them():
     proven(sites["expired"], days_ago=2, state=ProbeRunState.EXPIRED)
     proven(sites["no instructions"], days_ago=1)
     steps = sites["proven"].current_instruction_set.rollout.steps.order_by("position")
-    set_step_state(step=steps[0], state=StepState.DONE)
-    set_step_state(step=steps[1], state=StepState.SKIPPED)
-    set_step_state(step=steps[2], state=StepState.FAILED)
+    mark_step(step=steps[0], state=StepState.DONE)
+    mark_step(step=steps[1], state=StepState.SKIPPED)
+    mark_step(step=steps[2], state=StepState.FAILED)
 
     site_columns = ("pk", "last_proven_at", "last_probe_state", "last_probe_at")
     rollout_columns = ("pk", "steps_total", "steps_finished")

@@ -4,7 +4,7 @@ from django.test import Client
 
 from portal.audit.models import AuditEvent
 from sites.models import InstructionSet, Site, StepState
-from sites.services.rollouts import set_step_state
+from sites.services.rollouts import mark_step
 
 pytestmark = pytest.mark.django_db
 
@@ -155,5 +155,5 @@ def test_the_live_partial_carries_every_step_state_and_stops_when_done(world):
     assert body.count('hx-swap-oob="true"') == len(steps)
     assert "<html" not in body and 'id="rollout-summary"' in body
     for step in steps:
-        set_step_state(step=step, state=StepState.DONE)
+        mark_step(step=step, state=StepState.DONE)
     assert client.get(url, headers={"HX-Request": "true"}).status_code == 286

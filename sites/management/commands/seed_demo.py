@@ -131,9 +131,9 @@ class Command(BaseCommand):
         progress = PROGRESS[n % len(PROGRESS)]
         steps = list(instruction_set.rollout.steps.order_by("position"))
         if progress < 0:
-            rollouts.set_step_state(step=steps[0], state=StepState.DONE)
-            rollouts.set_step_state(
+            rollouts.mark_step(step=steps[0], state=StepState.DONE)
+            rollouts.mark_step(
                 step=steps[1], state=StepState.FAILED, note="The GUI has no such menu on our firmware."
             )
         for step in steps[: max(progress, 0)]:
-            rollouts.set_step_state(step=step, state=StepState.DONE)
+            rollouts.mark_step(step=step, state=StepState.DONE)

@@ -238,7 +238,7 @@ def test_a_redis_restart_loses_no_job(transactional_db, world, private_redis_bro
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     operator = world.people["operator"]
     jobs = [
-        services.enqueue_health_ping(organisation=world.provider, actor=operator) for _ in range(5)
+        services.enqueue_health_ping(organisation=world.provider, by=operator) for _ in range(5)
     ]
     redis = private_redis_broker.client()
     assert redis.llen(queue) == len(jobs)  # the messages are in Redis...

@@ -52,7 +52,7 @@ def settled(run):
 @pytest.mark.worker
 def test_the_backup_host_probe_proves_4401_and_completes_the_verify_step(responder, world):
     site = world.sites[world.customer.slug]
-    run = probes.start_probe_run(site=site, direction="outbound", actor=world.people["customer_admin"])
+    run = probes.start_probe_run(site=site, direction="outbound", by=world.people["customer_admin"])
     result = client_check(run.token, responder.ports)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "TCP 4401  OK" in result.stdout and "127.0.0.1" in result.stdout

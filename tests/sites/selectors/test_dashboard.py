@@ -16,7 +16,7 @@ from sites.models import InstructionSet, ProbeRun, ProbeRunState, Site, StepStat
 from sites.selectors import proof_flag
 from sites.services import bulk, probes
 from sites.services.instructions import regenerate_site
-from sites.services.rollouts import set_step_state
+from sites.services.rollouts import mark_step
 from sites.services.sites import update_site
 from tests.factories import CustomerFactory, ProbeRunFactory, SiteFactory, site_description
 from tests.fixtures.worker import wait_for
@@ -68,7 +68,7 @@ def test_filters_by_organisation_vendor_rollout_and_search(quiet_world):
     described(world.customer, "Beta office")
     SiteFactory(organisation=world.sibling_customer, name="Gamma depot")  # no instructions yet
     step = alpha.current_instruction_set.rollout.steps.order_by("position").first()
-    set_step_state(step=step, state=StepState.DONE)
+    mark_step(step=step, state=StepState.DONE)
     client = client_for(world, "reseller_admin")
 
     everything = dashboard(client, world.reseller)
@@ -139,7 +139,7 @@ def test_the_flag_filter_agrees_with_proof_flag(quiet_world):
 def test_sorting_by_whitelisted_columns_only(quiet_world):
     world = quiet_world
     zulu, alpha = described(world.customer, "Zulu"), described(world.customer, "alpha")
-    set_step_state(step=zulu.current_instruction_set.rollout.steps.first(), state=StepState.DONE)
+    mark_step(step=zulu.current_instruction_set.rollout.steps.first(), state=StepState.DONE)
     probe(alpha, ProbeRunState.PROVEN, days_ago=1)
     probe(zulu, ProbeRunState.PROVEN, days_ago=3)
     client = client_for(world, "customer_admin")
@@ -200,12 +200,12 @@ def test_the_stored_rollout_progress_follows_step_changes_probes_and_new_version
     steps = list(rollout.steps.order_by("position"))
     total = len(steps)
     assert stored(rollout) == (total, 0, "not_started")
-    set_step_state(step=steps[0], state=StepState.DONE)
-    set_step_state(step=steps[1], state=StepState.SKIPPED)
-    set_step_state(step=steps[2], state=StepState.FAILED)  # failed is not finished
+    mark_step(step=steps[0], state=StepState.DONE)
+    mark_step(step=steps[1], state=StepState.SKIPPED)
+    mark_step(step=steps[2], state=StepState.FAILED)  # failed is not finished
     assert stored(rollout) == (total, 2, "failed")
-    set_step_state(step=steps[2], state=StepState.PENDING)
-    set_step_state(step=steps[0], state=StepState.PENDING)  # undone
+    mark_step(step=steps[2], state=StepState.PENDING)
+    mark_step(step=steps[0], state=StepState.PENDING)  # undone
     assert stored(rollout) == (total, 1, "in_progress")
     assert shown() == f"1 of {total} steps · In progress"
 
