@@ -1,4 +1,5 @@
 """Pieces the database-backed benchmarks share: a throwaway database, and CPU time from /proc."""
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ The bare view answers a tiny ``HttpResponse`` and does nothing else; every middl
 portal still runs around it (request id, session, CSRF, authentication, actor, messages, htmx).
 It comes first, so URL resolution costs it as little as it can.
 """
+
 from django.http import HttpResponse
 from django.urls import path
 

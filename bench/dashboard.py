@@ -33,6 +33,7 @@ give an empty database of its own (``createdb -h 127.0.0.1 -U postgres bench_das
 ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_dashboard``): it is seeded on the first
 run and reused on the next ones.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,20 @@ DEFAULT_DB = REPO_ROOT / "var" / "bench-dashboard.sqlite3"
 
 P95_TARGET_MS = 100.0
 VENDORS = [
-    "fortigate", "cisco-asa", "pfsense", "sonicwall", "meraki", "mikrotik", "iptables",
-    "paloalto", "sophos", "watchguard", "opnsense", "edgeos", "juniper-srx", "checkpoint",
+    "fortigate",
+    "cisco-asa",
+    "pfsense",
+    "sonicwall",
+    "meraki",
+    "mikrotik",
+    "iptables",
+    "paloalto",
+    "sophos",
+    "watchguard",
+    "opnsense",
+    "edgeos",
+    "juniper-srx",
+    "checkpoint",
 ]
 HOST_OS = ["windows", "linux"]
 
@@ -67,7 +80,9 @@ def parse_args():
         "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_dashboard .venv/bin/python bench/dashboard.py",
     )
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--clients", type=int, default=100, help="client organisations of the big reseller")
+    parser.add_argument(
+        "--clients", type=int, default=100, help="client organisations of the big reseller"
+    )
     parser.add_argument("--sites-per-client", type=int, default=100)
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the SQLite file")
     return parser.parse_args()
@@ -95,8 +110,12 @@ def description(n: int, name: str) -> dict:
     lan = f"10.{(n // 250) % 250}.{n % 250}"
     vendor, host_os = VENDORS[n % len(VENDORS)], HOST_OS[(n // len(VENDORS)) % 2]
     data = {
-        "name": name, "vendor": vendor, "lan_network": f"{lan}.0/24", "lan_gateway": f"{lan}.1",
-        "host_addressing": ["static", "static", "range", "dhcp"][n % 4], "host_os": host_os,
+        "name": name,
+        "vendor": vendor,
+        "lan_network": f"{lan}.0/24",
+        "lan_gateway": f"{lan}.1",
+        "host_addressing": ["static", "static", "range", "dhcp"][n % 4],
+        "host_os": host_os,
         "public_address": f"198.18.{(n // 250) % 250}.{n % 250 + 1}" if n % 5 else None,
     }
     if data["host_addressing"] in ("static", "range"):
@@ -119,7 +138,13 @@ def seed(clients: int, per_client: int) -> dict:
     from sites.description import SiteDescription
     from sites.instructions import build_instructions, rollout_order, step_fingerprint, step_key
     from sites.models import (
-        InstructionSet, ProbeRun, Rollout, RolloutStep, ServiceProfile, Site, StepState,
+        InstructionSet,
+        ProbeRun,
+        Rollout,
+        RolloutStep,
+        ServiceProfile,
+        Site,
+        StepState,
     )
     from sites.services.proof import refresh_proof_summary
     from sites.services.rollouts import rollout_state_for
@@ -131,28 +156,44 @@ def seed(clients: int, per_client: int) -> dict:
     rendered = {}  # (vendor, host_os, addressing) → InstructionContent, rendered once
 
     def content_for(data):
-        key = (data["vendor"], data["host_os"], data["host_addressing"], "monitoring_enabled" in data)
+        key = (
+            data["vendor"],
+            data["host_os"],
+            data["host_addressing"],
+            "monitoring_enabled" in data,
+        )
         if key not in rendered:
             rendered[key] = build_instructions(SiteDescription.from_dict(data), profile_data)
         return rendered[key]
 
     with transaction.atomic():
         provider, _ = Organisation.objects.get_or_create(
-            slug="bench-provider", defaults={"name": "Bench provider", "kind": OrganisationKind.PROVIDER}
+            slug="bench-provider",
+            defaults={"name": "Bench provider", "kind": OrganisationKind.PROVIDER},
         )
         result = {}
         n = 0
         for label, reseller_slug, count, sites_each in (
-            ("big", "bench-big", clients, per_client), ("small", "bench-small", 4, 25)
+            ("big", "bench-big", clients, per_client),
+            ("small", "bench-small", 4, 25),
         ):
             reseller = Organisation.objects.create(
-                name=f"Bench {label} reseller", slug=reseller_slug, kind=OrganisationKind.RESELLER, parent=provider
+                name=f"Bench {label} reseller",
+                slug=reseller_slug,
+                kind=OrganisationKind.RESELLER,
+                parent=provider,
             )
-            customers = Organisation.objects.bulk_create([
-                Organisation(name=f"{label.title()} client {c:03d}", slug=f"{reseller_slug}-client-{c:03d}",
-                             kind=OrganisationKind.CUSTOMER, parent=reseller)
-                for c in range(count)
-            ])
+            customers = Organisation.objects.bulk_create(
+                [
+                    Organisation(
+                        name=f"{label.title()} client {c:03d}",
+                        slug=f"{reseller_slug}-client-{c:03d}",
+                        kind=OrganisationKind.CUSTOMER,
+                        parent=reseller,
+                    )
+                    for c in range(count)
+                ]
+            )
             user = User.objects.create_user(username=f"{reseller_slug}-admin", password="bench")
             Membership.objects.create(user=user, organisation=reseller, role=Role.RESELLER_ADMIN)
             result[label] = (user, reseller_slug, customers[0].slug)
@@ -160,11 +201,17 @@ def seed(clients: int, per_client: int) -> dict:
             for customer in customers:
                 for s in range(sites_each):
                     data = SiteDescription.from_dict(description(n, f"Site {n:05d}")).to_dict()
-                    sites.append(Site(
-                        organisation=customer, name=data["name"], vendor=data["vendor"], profile=profile,
-                        description=data, public_address=data["public_address"],
-                        reverify=["weekly", "weekly", "daily", "off"][n % 4],
-                    ))
+                    sites.append(
+                        Site(
+                            organisation=customer,
+                            name=data["name"],
+                            vendor=data["vendor"],
+                            profile=profile,
+                            description=data,
+                            public_address=data["public_address"],
+                            reverify=["weekly", "weekly", "daily", "off"][n % 4],
+                        )
+                    )
                     n += 1
             Site.objects.bulk_create(sites, batch_size=1000)
 
@@ -172,36 +219,58 @@ def seed(clients: int, per_client: int) -> dict:
             sets = []
             for site in described:
                 content = content_for(site.description)
-                sets.append(InstructionSet(
-                    site=site, version=1, content_hash=hashlib.sha256(f"bench-{site.pk}".encode()).hexdigest(),
-                    profile=profile, profile_revision=profile.revision, renderers=content.renderers,
-                    description=site.description, rules=content.rules, documents=content.documents,
-                ))
+                sets.append(
+                    InstructionSet(
+                        site=site,
+                        version=1,
+                        content_hash=hashlib.sha256(f"bench-{site.pk}".encode()).hexdigest(),
+                        profile=profile,
+                        profile_revision=profile.revision,
+                        renderers=content.renderers,
+                        description=site.description,
+                        rules=content.rules,
+                        documents=content.documents,
+                    )
+                )
             InstructionSet.objects.bulk_create(sets, batch_size=500)
             rollouts, steps = [], []
             for instruction_set in sets:
                 documents_steps = [(v, st) for _, v, st in rollout_order(instruction_set.rendered)]
                 k = instruction_set.site_id
                 finished = k % (len(documents_steps) + 1)
-                states = [StepState.DONE if i < finished else StepState.PENDING for i in range(len(documents_steps))]
+                states = [
+                    StepState.DONE if i < finished else StepState.PENDING
+                    for i in range(len(documents_steps))
+                ]
                 if k % 9 == 0 and finished < len(states):
                     states[finished] = StepState.FAILED
                 if k % 7 == 0 and finished:
                     states[0] = StepState.SKIPPED
                 rollout = Rollout(
-                    site_id=k, instruction_set=instruction_set, state=rollout_state_for(states),
+                    site_id=k,
+                    instruction_set=instruction_set,
+                    state=rollout_state_for(states),
                     steps_total=len(states),
-                    steps_finished=sum(state in (StepState.DONE, StepState.SKIPPED) for state in states),
+                    steps_finished=sum(
+                        state in (StepState.DONE, StepState.SKIPPED) for state in states
+                    ),
                 )
                 rollouts.append(rollout)
-                steps.append([
-                    RolloutStep(
-                        position=i + 1, vendor=vendor, number=step.number, key=step_key(vendor, step)[:400],
-                        fingerprint=step_fingerprint(step), title=step.title[:300], kind=str(step.kind),
-                        state=states[i],
-                    )
-                    for i, (vendor, step) in enumerate(documents_steps)
-                ])
+                steps.append(
+                    [
+                        RolloutStep(
+                            position=i + 1,
+                            vendor=vendor,
+                            number=step.number,
+                            key=step_key(vendor, step)[:400],
+                            fingerprint=step_fingerprint(step),
+                            title=step.title[:300],
+                            kind=str(step.kind),
+                            state=states[i],
+                        )
+                        for i, (vendor, step) in enumerate(documents_steps)
+                    ]
+                )
             Rollout.objects.bulk_create(rollouts, batch_size=1000)
             for rollout, its_steps in zip(rollouts, steps, strict=True):
                 for step in its_steps:
@@ -220,13 +289,21 @@ def seed(clients: int, per_client: int) -> dict:
 
                 def run(state, days_ago, *, open_for=None, _k=k, _set=instruction_set):
                     finished = now - timedelta(days=days_ago, hours=_k % 20)
-                    runs.append(ProbeRun(
-                        site_id=_k, instruction_set=_set, direction="outbound", purpose="verify", state=state,
-                        expected=[{"protocol": "tcp", "port": 4401}],
-                        token=f"bench.{_k}.{len(runs)}",
-                        expires_at=now + open_for if open_for else finished + timedelta(minutes=30),
-                        finished_at=None if open_for else finished,
-                    ))
+                    runs.append(
+                        ProbeRun(
+                            site_id=_k,
+                            instruction_set=_set,
+                            direction="outbound",
+                            purpose="verify",
+                            state=state,
+                            expected=[{"protocol": "tcp", "port": 4401}],
+                            token=f"bench.{_k}.{len(runs)}",
+                            expires_at=now + open_for
+                            if open_for
+                            else finished + timedelta(minutes=30),
+                            finished_at=None if open_for else finished,
+                        )
+                    )
 
                 if kind < 5:
                     run("proven", kind % 3)
@@ -291,7 +368,9 @@ def main() -> int:
     from portal.accounts.models import Organisation
     from sites.models import ProbeRun, RolloutStep, Site
 
-    print(f"bench/dashboard.py — Python {platform.python_version()}, {connection.vendor} ({database})")
+    print(
+        f"bench/dashboard.py — Python {platform.python_version()}, {connection.vendor} ({database})"
+    )
     print(f"machine: {os.cpu_count()} CPUs; load average at start {os.getloadavg()[0]:.2f}")
     if not Organisation.objects.filter(slug="bench-big").exists():
         if Site.objects.exists():
@@ -308,19 +387,28 @@ def main() -> int:
 
     User = get_user_model()
     people = {
-        label: (User.objects.get(username=f"{slug}-admin"), slug,
-                Organisation.objects.filter(parent__slug=slug).order_by("slug").values_list("slug", flat=True)[0])
+        label: (
+            User.objects.get(username=f"{slug}-admin"),
+            slug,
+            Organisation.objects.filter(parent__slug=slug)
+            .order_by("slug")
+            .values_list("slug", flat=True)[0],
+        )
         for label, slug in (("big", "bench-big"), ("small", "bench-small"))
     }
     for label, (_, slug, _) in people.items():
         count = Site.objects.filter(organisation__parent__slug=slug).count()
-        print(f"  {label}: {count} sites in {Organisation.objects.filter(parent__slug=slug).count()} client organisations")
+        print(
+            f"  {label}: {count} sites in {Organisation.objects.filter(parent__slug=slug).count()} client organisations"
+        )
     print(f"  probe runs {ProbeRun.objects.count()}, rollout steps {RolloutStep.objects.count()}")
 
     # Static files from the finders (no collectstatic manifest needed for the page's {% static %}).
     with override_settings(
-        STORAGES={"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-                  "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
         ALLOWED_HOSTS=["testserver", "localhost"],
     ):
         clients = {}
@@ -332,7 +420,9 @@ def main() -> int:
         def get(label, query, htmx):
             slug = people[label][1]
             headers = {"HX-Request": "true"} if htmx else {}
-            response = clients[label].get(f"/o/{slug}/sites/" + (f"?{query}" if query else ""), headers=headers)
+            response = clients[label].get(
+                f"/o/{slug}/sites/" + (f"?{query}" if query else ""), headers=headers
+            )
             assert response.status_code == 200, (query, response.status_code)
             return response
 
@@ -340,7 +430,9 @@ def main() -> int:
         # Query counts: each kind of request, at 10,000 and at 100 sites.
         print("\nqueries per request (big reseller / small reseller):")
         counts_equal = True
-        for (name, query, htmx), (_, small_query, _) in zip(mixes["big"], mixes["small"], strict=True):
+        for (name, query, htmx), (_, small_query, _) in zip(
+            mixes["big"], mixes["small"], strict=True
+        ):
             counts = []
             for label, q in (("big", query), ("small", small_query)):
                 get(label, q, htmx)  # warm: session and caches as in steady use
@@ -349,7 +441,9 @@ def main() -> int:
                 counts.append(len(captured))
             equal = counts[0] == counts[1]
             counts_equal &= equal
-            print(f"  {name:<28} {'htmx' if htmx else 'page':<4} {counts[0]:>3} / {counts[1]:<3} {'' if equal else 'DIFFERENT'}")
+            print(
+                f"  {name:<28} {'htmx' if htmx else 'page':<4} {counts[0]:>3} / {counts[1]:<3} {'' if equal else 'DIFFERENT'}"
+            )
 
         # Timing: the mix, over and over, as the big reseller.
         for name, query, htmx in mixes["big"]:
@@ -372,11 +466,19 @@ def main() -> int:
     for name, values in timings.items():
         print(f"  {name:<28} median {statistics.median(values):6.1f}   max {max(values):6.1f}")
     p50, p95 = percentile(every, 0.50), percentile(every, 0.95)
-    print(f"\n10,000 sites: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(every):.1f} ms over {len(every)} requests")
-    print(f"   100 sites: p50 {percentile(small, .5):.1f} ms, p95 {percentile(small, .95):.1f} ms over {len(small)} requests")
-    print(f"target p95 <= {P95_TARGET_MS:.0f} ms: {'met' if p95 <= P95_TARGET_MS else 'MISSED'}; "
-          f"query counts equal at both sizes: {'yes' if counts_equal else 'NO'}")
-    print(f"load average at end {os.getloadavg()[0]:.2f}; whole run {time.perf_counter() - started:.0f} s")
+    print(
+        f"\n10,000 sites: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(every):.1f} ms over {len(every)} requests"
+    )
+    print(
+        f"   100 sites: p50 {percentile(small, 0.5):.1f} ms, p95 {percentile(small, 0.95):.1f} ms over {len(small)} requests"
+    )
+    print(
+        f"target p95 <= {P95_TARGET_MS:.0f} ms: {'met' if p95 <= P95_TARGET_MS else 'MISSED'}; "
+        f"query counts equal at both sizes: {'yes' if counts_equal else 'NO'}"
+    )
+    print(
+        f"load average at end {os.getloadavg()[0]:.2f}; whole run {time.perf_counter() - started:.0f} s"
+    )
     return 0 if p95 <= P95_TARGET_MS and counts_equal else 1
 
 

@@ -177,9 +177,11 @@ def find_or_install_nmap() -> tuple[str | None, str]:
     if nmap:
         return nmap, ""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return None, ("nmap is not installed and this is not root with apt-get, so it cannot be "
-                      "installed here: run `sudo apt-get install -y nmap` (or your system's "
-                      "package manager) and run this again.")
+        return None, (
+            "nmap is not installed and this is not root with apt-get, so it cannot be "
+            "installed here: run `sudo apt-get install -y nmap` (or your system's "
+            "package manager) and run this again."
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     print("nmap missing: apt-get install -y nmap ...", flush=True)
     install = ["apt-get", "install", "-y", "-q", "nmap"]
@@ -213,8 +215,10 @@ class Tally:
 
     def summary(self, total: int) -> str:
         cpu = statistics.median(self.cpus) * 1e6 / total
-        text = (f"median {statistics.median(self.walls):.2f} s = {self.rate(total):,.0f} "
-                f"targets/s (best {total / min(self.walls):,.0f}/s); CPU {cpu:.0f} us/target")
+        text = (
+            f"median {statistics.median(self.walls):.2f} s = {self.rate(total):,.0f} "
+            f"targets/s (best {total / min(self.walls):,.0f}/s); CPU {cpu:.0f} us/target"
+        )
         if self.listener_cpus:
             listener = statistics.median(self.listener_cpus) * 1e6 / total
             text += f" + listener {listener:.0f} us/target"
@@ -261,17 +265,22 @@ def main(argv: list[str] | None = None) -> int:
     nmap, why_no_nmap = find_or_install_nmap()
     command = nmap_command(nmap, addresses, ports) if nmap else None
 
-    print(f"inbound probe fan-out: {total:,} TCP targets on loopback "
-          f"({len(addresses)} addresses {addresses[0]}-{addresses[-1]} x {len(ports):,} ports "
-          f"{ports[0]}-{ports[-1]}), {args.rounds} rounds, alternating")
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.2f}, RLIMIT_NOFILE {limit}, "
-          f"{nmap_version(nmap) if nmap else 'no nmap'}")
+    print(
+        f"inbound probe fan-out: {total:,} TCP targets on loopback "
+        f"({len(addresses)} addresses {addresses[0]}-{addresses[-1]} x {len(ports):,} ports "
+        f"{ports[0]}-{ports[-1]}), {args.rounds} rounds, alternating"
+    )
+    print(
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.2f}, RLIMIT_NOFILE {limit}, "
+        f"{nmap_version(nmap) if nmap else 'no nmap'}"
+    )
 
     context = multiprocessing.get_context("spawn")
     parent_end, child_end = context.Pipe()
-    listener = context.Process(target=_listener_process, args=(addresses, ports, child_end),
-                               daemon=True)
+    listener = context.Process(
+        target=_listener_process, args=(addresses, ports, child_end), daemon=True
+    )
     started = time.perf_counter()
     listener.start()
     ours, theirs, failures = Tally(), Tally(), []
@@ -283,8 +292,10 @@ def main(argv: list[str] | None = None) -> int:
         if state != "ready":
             print(f"listener: {value} (try another --base-port)")
             return 1
-        print(f"listener process: {value:,} listening sockets in "
-              f"{time.perf_counter() - started:.1f} s\n")
+        print(
+            f"listener process: {value:,} listening sockets in "
+            f"{time.perf_counter() - started:.1f} s\n"
+        )
 
         # Warm-up, not measured: imports, first accepts, the kernel's socket caches, nmap's
         # first start.
@@ -293,8 +304,9 @@ def main(argv: list[str] | None = None) -> int:
             run_nmap(command)
 
         for round_number in range(1, args.rounds + 1):
-            elapsed, outcomes = timed(ours, listener.pid,
-                                      lambda: run_ours(targets, args.concurrency))
+            elapsed, outcomes = timed(
+                ours, listener.pid, lambda: run_ours(targets, args.concurrency)
+            )
             line = f"round {round_number}: ours {elapsed:5.2f} s ({total / elapsed:7,.0f}/s)"
             if outcomes.get("proven", 0) != total:
                 failures.append(f"round {round_number}: ours not all proven: {outcomes}")
@@ -302,8 +314,9 @@ def main(argv: list[str] | None = None) -> int:
                 elapsed, open_ports = timed(theirs, listener.pid, lambda: run_nmap(command))
                 line += f"   nmap {elapsed:5.2f} s ({total / elapsed:7,.0f}/s)"
                 if open_ports != total:
-                    failures.append(f"round {round_number}: nmap saw {open_ports:,} of "
-                                    f"{total:,} ports open")
+                    failures.append(
+                        f"round {round_number}: nmap saw {open_ports:,} of {total:,} ports open"
+                    )
             print(line, flush=True)
     finally:
         parent_end.send("stop")
@@ -317,16 +330,20 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"load average now {os.getloadavg()[0]:.2f} (other work on this machine skews both)")
     print()
-    print(f"ours: check_inbound, concurrency {args.concurrency}: connect, send "
-          "'OBM-PROBE 1 <token>', read and compare 'OK <token>', close")
+    print(
+        f"ours: check_inbound, concurrency {args.concurrency}: connect, send "
+        "'OBM-PROBE 1 <token>', read and compare 'OK <token>', close"
+    )
     print(f"      {ours.summary(total)}")
     for failure in failures:
         print(f"FAILED: {failure}")
     if not command:
         print(f"nmap: not run. {why_no_nmap}")
         return 2
-    print(f"nmap: {' '.join(command[:6])} -oG - {addresses[0]}..{addresses[-1]} "
-          "(connect and close only, no data exchanged)")
+    print(
+        f"nmap: {' '.join(command[:6])} -oG - {addresses[0]}..{addresses[-1]} "
+        "(connect and close only, no data exchanged)"
+    )
     print(f"      {theirs.summary(total)}")
     ratio = ours.rate(total) / theirs.rate(total)
     verdict = "PASS" if ratio >= TARGET_RATIO and not failures else "FAIL"

@@ -15,6 +15,7 @@ updates costs the customer each time they look).
 
 Prints p50, p95 and the slowest of the samples, and exits 1 when the slowest exceeds the target.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,13 +31,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain
 # synchronous ones between its calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-import progress  # noqa: E402  (bench/progress.py: seed, server, session)
-from bench._common import prepare_database  # noqa: E402  (progress put the repository on the path)
+import progress
+
+from bench._common import prepare_database
 
 TARGET_SECONDS = 2.0
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -47,7 +54,9 @@ def percentile(values: list[float], fraction: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--changes", type=int, default=20, help="step changes to time")
-    parser.add_argument("--database-url", help="a throwaway PostgreSQL database (name with 'bench')")
+    parser.add_argument(
+        "--database-url", help="a throwaway PostgreSQL database (name with 'bench')"
+    )
     args = parser.parse_args()
     if not 5 <= args.changes <= 200:
         parser.error("--changes must be 5-200")
@@ -55,7 +64,9 @@ def main() -> int:
         print(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
         return 2
 
-    database_url = prepare_database(args.database_url, progress.REPO_ROOT / "var" / "bench-live-update.sqlite3")
+    database_url = prepare_database(
+        args.database_url, progress.REPO_ROOT / "var" / "bench-live-update.sqlite3"
+    )
     progress.setup_django(database_url)
     user, org_slug, site_pk = progress.seed()
     from django.core.management import call_command
@@ -68,18 +79,22 @@ def main() -> int:
 
     site = Site.objects.select_related("current_instruction_set__rollout").get(pk=site_pk)
     steps = list(
-        RolloutStep.objects.filter(rollout=site.current_instruction_set.rollout, state=StepState.PENDING)
-        .order_by("position")
+        RolloutStep.objects.filter(
+            rollout=site.current_instruction_set.rollout, state=StepState.PENDING
+        ).order_by("position")
     )
     cookie_name, _, cookie_value = progress.session_cookie(user).partition("=")
     live, reloaded = [], []
-    with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp, \
-            progress.Server(2 * (os.cpu_count() or 1), Path(tmp) / "gunicorn.log") as server, \
-            sync_playwright() as playwright:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-live-") as tmp,
+        progress.Server(2 * (os.cpu_count() or 1), Path(tmp) / "gunicorn.log") as server,
+        sync_playwright() as playwright,
+    ):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context()
-        context.add_cookies([{"name": cookie_name, "value": cookie_value, "domain": progress.HOST,
-                              "path": "/"}])
+        context.add_cookies(
+            [{"name": cookie_name, "value": cookie_value, "domain": progress.HOST, "path": "/"}]
+        )
         page = context.new_page()
         url = f"http://{progress.HOST}:{server.port}/o/{org_slug}/sites/{site_pk}/"
         response = page.goto(url)
@@ -96,7 +111,9 @@ def main() -> int:
             time.sleep(rng.uniform(0, 1.5))  # any moment of the poll's cycle
             mark_step(step=step, state=step.state)
             changed = time.perf_counter()
-            page.wait_for_selector(f"#step-badge-{step.pk} [data-state='{step.state}']", timeout=15_000)
+            page.wait_for_selector(
+                f"#step-badge-{step.pk} [data-state='{step.state}']", timeout=15_000
+            )
             live.append(time.perf_counter() - changed)
         if not page.evaluate("window.__sameDocument === true"):
             print("FAILED: the page was reloaded")
@@ -117,11 +134,17 @@ def main() -> int:
             reloaded.append(time.perf_counter() - changed)
         browser.close()
 
-    print(f"a step change reaching an open rollout page: {len(live)} changes, polled every 1.5 s, "
-          f"database {database_url.split('://')[0]}")
-    print(f"  live (no reload): p50 {statistics.median(live):.2f} s, p95 {percentile(live, 0.95):.2f} s, "
-          f"slowest {max(live):.2f} s")
-    print(f"  peer, a full reload: p50 {statistics.median(reloaded):.2f} s, slowest {max(reloaded):.2f} s")
+    print(
+        f"a step change reaching an open rollout page: {len(live)} changes, polled every 1.5 s, "
+        f"database {database_url.split('://')[0]}"
+    )
+    print(
+        f"  live (no reload): p50 {statistics.median(live):.2f} s, p95 {percentile(live, 0.95):.2f} s, "
+        f"slowest {max(live):.2f} s"
+    )
+    print(
+        f"  peer, a full reload: p50 {statistics.median(reloaded):.2f} s, slowest {max(reloaded):.2f} s"
+    )
     verdict = "met" if max(live) <= TARGET_SECONDS else "MISSED"
     print(f"  target: every change within {TARGET_SECONDS:g} s: {verdict}")
     return 0 if verdict == "met" else 1

@@ -51,6 +51,7 @@ Run from the repository root::
 with pyinstrument (``pip install pyinstrument``) and prints where the time goes. Exit status: 0
 target met, 1 missed or a check failed, 2 no wrk.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -75,6 +76,7 @@ sys.path.insert(0, str(REPO_ROOT))
 DEFAULT_DB = REPO_ROOT / "var" / "bench-progress.sqlite3"
 
 from bench._common import prepare_database, process_tree_cpu  # noqa: E402  (needs REPO_ROOT on the path)
+
 SETTINGS = "bench._server_settings"
 TARGET_RATIO = 0.5
 HOST = "127.0.0.1"
@@ -113,10 +115,17 @@ def setup_django(database_url: str) -> None:
 def site_data(name: str, n: int, **changes) -> dict:
     lan = f"10.20.{n}"
     return {
-        "name": name, "vendor": "fortigate", "public_address": f"192.0.2.{n + 1}",
-        "lan_network": f"{lan}.0/24", "lan_gateway": f"{lan}.1", "host_addressing": "static",
-        "host_address": f"{lan}.10", "monitoring_enabled": True,
-        "monitoring_sources": ["198.51.100.7/32"], "host_os": "windows", **changes,
+        "name": name,
+        "vendor": "fortigate",
+        "public_address": f"192.0.2.{n + 1}",
+        "lan_network": f"{lan}.0/24",
+        "lan_gateway": f"{lan}.1",
+        "host_addressing": "static",
+        "host_address": f"{lan}.10",
+        "monitoring_enabled": True,
+        "monitoring_sources": ["198.51.100.7/32"],
+        "host_os": "windows",
+        **changes,
     }
 
 
@@ -131,21 +140,35 @@ def seed() -> tuple[object, str, int]:
     from sites.services.probes import start_probe_run
     from sites.services.rollouts import mark_step
 
-    provider = Organisation.objects.create(name="Bench provider", slug="bench-provider",
-                                           kind=OrganisationKind.PROVIDER)
-    reseller = Organisation.objects.create(name="Bench reseller", slug="bench-reseller",
-                                           kind=OrganisationKind.RESELLER, parent=provider)
-    customer = Organisation.objects.create(name="Bench customer", slug="bench-customer",
-                                           kind=OrganisationKind.CUSTOMER, parent=reseller)
+    provider = Organisation.objects.create(
+        name="Bench provider", slug="bench-provider", kind=OrganisationKind.PROVIDER
+    )
+    reseller = Organisation.objects.create(
+        name="Bench reseller",
+        slug="bench-reseller",
+        kind=OrganisationKind.RESELLER,
+        parent=provider,
+    )
+    customer = Organisation.objects.create(
+        name="Bench customer",
+        slug="bench-customer",
+        kind=OrganisationKind.CUSTOMER,
+        parent=reseller,
+    )
     user = get_user_model().objects.create_user(username="bench-admin", password="bench-pass-1")
     Membership.objects.create(user=user, organisation=customer, role=Role.CUSTOMER_ADMIN)
     profile = ServiceProfile.objects.default()
 
     def described_site(name: str, n: int) -> Site:
         data = site_data(name, n)
-        site = Site.objects.create(organisation=customer, name=name, vendor=data["vendor"],
-                                   profile=profile, description=data,
-                                   public_address=data["public_address"])
+        site = Site.objects.create(
+            organisation=customer,
+            name=name,
+            vendor=data["vendor"],
+            profile=profile,
+            description=data,
+            public_address=data["public_address"],
+        )
         regenerate_site(site_id=site.pk)
         return site
 
@@ -165,17 +188,27 @@ def seed() -> tuple[object, str, int]:
     steps = list(current.rollout.steps.order_by("position"))
     pending = [s for s in steps if s.state == StepState.PENDING]
     mark_step(step=pending[0], state=StepState.DONE, by=user, note="Policy added, ID 12")
-    mark_step(step=pending[1], state=StepState.SKIPPED, by=user,
-                   note="NAT is already on for the whole LAN")
+    mark_step(
+        step=pending[1],
+        state=StepState.SKIPPED,
+        by=user,
+        note="NAT is already on for the whole LAN",
+    )
     mark_step(step=pending[2], state=StepState.DONE, by=user)
 
     now = timezone.now()
     for state, days_ago in (("proven", 9), ("failed", 6), ("expired", 3), ("proven", 1)):
         finished = now - timedelta(days=days_ago)
         run = ProbeRun.objects.create(
-            site=site, instruction_set=current, direction="outbound", purpose="verify",
-            state=state, expected=[{"protocol": "tcp", "port": 4401}],
-            token=f"bench.{state}.{days_ago}", expires_at=finished, finished_at=finished,
+            site=site,
+            instruction_set=current,
+            direction="outbound",
+            purpose="verify",
+            state=state,
+            expected=[{"protocol": "tcp", "port": 4401}],
+            token=f"bench.{state}.{days_ago}",
+            expires_at=finished,
+            finished_at=finished,
         )
         ProbeRun.objects.filter(pk=run.pk).update(created_at=finished - timedelta(minutes=5))
     start_probe_run(site=Site.objects.get(pk=site.pk), direction="outbound", by=user)
@@ -223,8 +256,10 @@ def profile_partial(user, path: str, requests: int = 300) -> None:
     try:
         from pyinstrument import Profiler
     except ImportError:
-        print("--profile: pyinstrument is not installed (.venv/bin/python -m pip install "
-              "pyinstrument)")
+        print(
+            "--profile: pyinstrument is not installed (.venv/bin/python -m pip install "
+            "pyinstrument)"
+        )
         return
     from django.core.cache import cache
     from django.test import Client
@@ -240,8 +275,10 @@ def profile_partial(user, path: str, requests: int = 300) -> None:
             cache.clear()
             client.get(path, headers={"HX-Request": "true"})
     elapsed = time.perf_counter() - started
-    print(f"\nprofile: {requests} partial requests in process, rendered each time (test client, "
-          f"no server): {elapsed / requests * 1000:.2f} ms each")
+    print(
+        f"\nprofile: {requests} partial requests in process, rendered each time (test client, "
+        f"no server): {elapsed / requests * 1000:.2f} ms each"
+    )
     print(profiler.output_text(unicode=False, color=False, show_all=False))
 
 
@@ -272,15 +309,33 @@ class Server:
 
     def __enter__(self) -> Server:
         command = [
-            sys.executable, "-m", "gunicorn", "portal.wsgi:application",
-            "--bind", f"{HOST}:{self.port}", "--workers", str(self.workers),
-            "--worker-class", "sync", "--backlog", "2048", "--log-level", "warning",
-            "--chdir", str(REPO_ROOT),
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "portal.wsgi:application",
+            "--bind",
+            f"{HOST}:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            "sync",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+            "--chdir",
+            str(REPO_ROOT),
         ]
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         with open(self.log, "w") as out:
-            self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -318,8 +373,10 @@ def find_or_install_wrk() -> tuple[str | None, str]:
     if wrk:
         return wrk, ""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return None, ("wrk is not installed and this is not root with apt-get: run "
-                      "`sudo apt-get install -y wrk` and run this again.")
+        return None, (
+            "wrk is not installed and this is not root with apt-get: run "
+            "`sudo apt-get install -y wrk` and run this again."
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     print("wrk missing: apt-get install -y wrk ...", flush=True)
     install = ["apt-get", "install", "-y", "-q", "wrk"]
@@ -351,25 +408,41 @@ class Round:
         return None if self.server_cpu is None else self.server_cpu * 1000 / self.requests
 
 
-def run_wrk(wrk: str, script: Path, server: Server, path: str, headers: dict, seconds: int,
-            connections: int) -> Round:
-    command = [wrk, "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-               "-s", str(script)]
+def run_wrk(
+    wrk: str, script: Path, server: Server, path: str, headers: dict, seconds: int, connections: int
+) -> Round:
+    command = [
+        wrk,
+        "-t",
+        "1",
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+    ]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     command.append(f"http://{HOST}:{server.port}{path}")
     cpu_before = process_tree_cpu(server.process.pid)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60,
-                          check=False)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
     cpu_after = process_tree_cpu(server.process.pid)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {(done.stderr + done.stdout)[-500:]}")
     report = json.loads(done.stdout.strip().splitlines()[-1])
     server_cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
     return Round(
-        requests=report["requests"], seconds=report["duration_us"] / 1e6,
-        p50_ms=report["p50_us"] / 1000, p95_ms=report["p95_us"] / 1000,
-        p99_ms=report["p99_us"] / 1000, errors=report["socket_errors"] + report["bad_status"],
+        requests=report["requests"],
+        seconds=report["duration_us"] / 1e6,
+        p50_ms=report["p50_us"] / 1000,
+        p95_ms=report["p95_us"] / 1000,
+        p99_ms=report["p99_us"] / 1000,
+        errors=report["socket_errors"] + report["bad_status"],
         server_cpu=server_cpu,
     )
 
@@ -381,9 +454,11 @@ def median_round(rounds: list[Round]) -> Round:
 def describe(name: str, rounds: list[Round]) -> str:
     median = median_round(rounds)
     rates = [r.rate for r in rounds]
-    text = (f"{name:<8} {median.rate:7,.0f} req/s (rounds {min(rates):,.0f}..{max(rates):,.0f}); "
-            f"p50 {median.p50_ms:6.2f} ms, p95 {median.p95_ms:6.2f} ms, "
-            f"p99 {median.p99_ms:6.2f} ms")
+    text = (
+        f"{name:<8} {median.rate:7,.0f} req/s (rounds {min(rates):,.0f}..{max(rates):,.0f}); "
+        f"p50 {median.p50_ms:6.2f} ms, p95 {median.p95_ms:6.2f} ms, "
+        f"p99 {median.p99_ms:6.2f} ms"
+    )
     if median.cpu_ms_per_request is not None:
         text += f"; server CPU {median.cpu_ms_per_request:.2f} ms/request"
     errors = sum(r.errors for r in rounds)
@@ -399,10 +474,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per view")
     parser.add_argument("--connections", type=int, default=8, help="wrk's open connections")
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1),
-                        help="gunicorn sync workers")
-    parser.add_argument("--database-url",
-                        help="a throwaway PostgreSQL database (its name with 'bench')")
+    parser.add_argument(
+        "--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn sync workers"
+    )
+    parser.add_argument(
+        "--database-url", help="a throwaway PostgreSQL database (its name with 'bench')"
+    )
     parser.add_argument("--profile", action="store_true", help="profile the partial in process")
     args = parser.parse_args()
     if not 1 <= args.rounds <= 15:
@@ -431,20 +508,31 @@ def main() -> int:
     paths = {"partial": partial_path, "bare": BARE_PATH}
     wrk_version = "no wrk"
     if wrk:
-        wrk_version = subprocess.run([wrk, "-v"], capture_output=True, text=True,
-                                     check=False).stdout.split("\n")[0]
+        wrk_version = subprocess.run(
+            [wrk, "-v"], capture_output=True, text=True, check=False
+        ).stdout.split("\n")[0]
     import django
     import gunicorn
 
-    print(f"progress partial benchmark: Python {platform.python_version()}, Django "
-          f"{django.get_version()}, gunicorn {gunicorn.__version__}, {wrk_version.strip()}")
-    print(f"machine: nproc {os.cpu_count()}; load average {os.getloadavg()[0]:.2f} at start; "
-          f"database {connection.vendor} ({database_url.split('@')[-1]})")
-    print(f"seeded in {seeded:.1f} s: site {site_pk} '{site.name}' ({site.vendor}), instructions "
-          f"v{current.version}, {step_count} steps, rollout {current.rollout.state}")
-    print("in process (test client, no server): " + "; ".join(
-        f"{name} {queries} queries, {ms:.2f} ms CPU"
-        for name, (queries, ms) in in_process(user, paths).items()))
+    print(
+        f"progress partial benchmark: Python {platform.python_version()}, Django "
+        f"{django.get_version()}, gunicorn {gunicorn.__version__}, {wrk_version.strip()}"
+    )
+    print(
+        f"machine: nproc {os.cpu_count()}; load average {os.getloadavg()[0]:.2f} at start; "
+        f"database {connection.vendor} ({database_url.split('@')[-1]})"
+    )
+    print(
+        f"seeded in {seeded:.1f} s: site {site_pk} '{site.name}' ({site.vendor}), instructions "
+        f"v{current.version}, {step_count} steps, rollout {current.rollout.state}"
+    )
+    print(
+        "in process (test client, no server): "
+        + "; ".join(
+            f"{name} {queries} queries, {ms:.2f} ms CPU"
+            for name, (queries, ms) in in_process(user, paths).items()
+        )
+    )
     if args.profile:
         profile_partial(user, partial_path)
     if wrk is None:
@@ -463,8 +551,9 @@ def main() -> int:
             if status != 200 or 'id="rollout-summary"' not in text or "<html" in text:
                 failures.append(f"the partial answered {status}: {text[:300]!r}")
             elif text.count('hx-swap-oob="true"') != step_count:
-                failures.append(f"the partial has {text.count('hx-swap-oob')} badges, "
-                                f"{step_count} steps")
+                failures.append(
+                    f"the partial has {text.count('hx-swap-oob')} badges, {step_count} steps"
+                )
             status, body = server.get(BARE_PATH, headers)
             if (status, body) != (200, b"ok"):
                 failures.append(f"the bare view answered {status}: {body[:200]!r}")
@@ -472,19 +561,24 @@ def main() -> int:
                 for failure in failures:
                     print(f"FAILED: {failure}")
                 return 1
-            print(f"server: gunicorn, {args.workers} sync workers; load: wrk, 1 thread, "
-                  f"{args.connections} connections, {args.rounds} rounds of {args.seconds:g} s "
-                  f"per view after {args.warmup:g} s warm-up, alternating")
-            print("  (nothing changes during the run: each worker renders the partial once and "
-                  "answers the next polls from its render cache, as between two changes)\n")
+            print(
+                f"server: gunicorn, {args.workers} sync workers; load: wrk, 1 thread, "
+                f"{args.connections} connections, {args.rounds} rounds of {args.seconds:g} s "
+                f"per view after {args.warmup:g} s warm-up, alternating"
+            )
+            print(
+                "  (nothing changes during the run: each worker renders the partial once and "
+                "answers the next polls from its render cache, as between two changes)\n"
+            )
             order = ["partial", "bare"]
             for name in order:
                 run_wrk(wrk, script, server, paths[name], headers, args.warmup, args.connections)
             for number in range(1, args.rounds + 1):
                 line = f"round {number}:"
                 for name in order if number % 2 else order[::-1]:
-                    result = run_wrk(wrk, script, server, paths[name], headers, args.seconds,
-                                     args.connections)
+                    result = run_wrk(
+                        wrk, script, server, paths[name], headers, args.seconds, args.connections
+                    )
                     results[name].append(result)
                     line += f"  {name} {result.rate:7,.0f} req/s (p95 {result.p95_ms:.1f} ms)"
                 print(line, flush=True)
@@ -501,14 +595,19 @@ def main() -> int:
     ratio = partial.rate / bare.rate
     verdict = "PASS" if ratio >= TARGET_RATIO and not failures else "FAIL"
     if partial.cpu_ms_per_request and bare.cpu_ms_per_request:
-        print(f"server CPU per request, bare/partial: "
-              f"{bare.cpu_ms_per_request / partial.cpu_ms_per_request:.0%}")
+        print(
+            f"server CPU per request, bare/partial: "
+            f"{bare.cpu_ms_per_request / partial.cpu_ms_per_request:.0%}"
+        )
     for failure in failures:
         print(f"FAILED: {failure}")
-    print(f"ratio partial/bare (median rounds): {ratio:.0%} (target >= {TARGET_RATIO:.0%}): "
-          f"{verdict}")
-    print(f"load average {os.getloadavg()[0]:.2f} at end; whole run "
-          f"{time.perf_counter() - started:.0f} s")
+    print(
+        f"ratio partial/bare (median rounds): {ratio:.0%} (target >= {TARGET_RATIO:.0%}): {verdict}"
+    )
+    print(
+        f"load average {os.getloadavg()[0]:.2f} at end; whole run "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     return 0 if verdict == "PASS" else 1
 
 

@@ -36,6 +36,7 @@ Run from the repository root::
 
 Exit status: 0 target met, 1 missed or a check failed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,11 +56,24 @@ DEFAULT_DB = VAR / "bench-regenerate.sqlite3"
 DEFAULT_BROKER = VAR / "bench-regenerate-broker.sqlite3"
 
 from bench._common import fresh_sqlite, prepare_database, process_tree_cpu  # noqa: E402
+
 TARGET_SECONDS = 60.0
 CLIENTS = 50
 VENDORS = [
-    "fortigate", "cisco-asa", "pfsense", "sonicwall", "meraki", "mikrotik", "iptables",
-    "paloalto", "sophos", "watchguard", "opnsense", "edgeos", "juniper-srx", "checkpoint",
+    "fortigate",
+    "cisco-asa",
+    "pfsense",
+    "sonicwall",
+    "meraki",
+    "mikrotik",
+    "iptables",
+    "paloalto",
+    "sophos",
+    "watchguard",
+    "opnsense",
+    "edgeos",
+    "juniper-srx",
+    "checkpoint",
 ]
 
 
@@ -68,7 +82,9 @@ VENDORS = [
 
 def setup_django(database_url: str, broker_url: str, queue: str) -> None:
     os.environ.update(
-        DATABASE_URL=database_url, CELERY_BROKER_URL=broker_url, CELERY_QUEUE=queue,
+        DATABASE_URL=database_url,
+        CELERY_BROKER_URL=broker_url,
+        CELERY_QUEUE=queue,
         DJANGO_SETTINGS_MODULE="portal.settings",
     )
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -83,9 +99,11 @@ def setup_django(database_url: str, broker_url: str, queue: str) -> None:
 def description(n: int) -> dict:
     lan = f"10.{(n // 250) % 250}.{n % 250}"
     data = {
-        "name": f"Site {n:05d}", "vendor": VENDORS[n % len(VENDORS)],
+        "name": f"Site {n:05d}",
+        "vendor": VENDORS[n % len(VENDORS)],
         "host_os": ["windows", "linux"][(n // len(VENDORS)) % 2],
-        "lan_network": f"{lan}.0/24", "lan_gateway": f"{lan}.1",
+        "lan_network": f"{lan}.0/24",
+        "lan_gateway": f"{lan}.1",
         "host_addressing": ["static", "static", "range", "dhcp"][n % 4],
         "public_address": f"198.18.{(n // 250) % 250}.{n % 250 + 1}" if n % 5 else None,
     }
@@ -113,55 +131,95 @@ def seed(count: int) -> dict:
     profile = ServiceProfile.objects.default()
     profile_description = profile.as_spec()
     with transaction.atomic():
-        provider = Organisation.objects.create(name="Bench provider", slug="bench-provider",
-                                               kind=OrganisationKind.PROVIDER)
+        provider = Organisation.objects.create(
+            name="Bench provider", slug="bench-provider", kind=OrganisationKind.PROVIDER
+        )
         operator = get_user_model().objects.create_user(username="bench-operator")
         Membership.objects.create(user=operator, organisation=provider, role=Role.OPERATOR)
-        reseller = Organisation.objects.create(name="Bench reseller", slug="bench-reseller",
-                                               kind=OrganisationKind.RESELLER, parent=provider)
-        customers = Organisation.objects.bulk_create([
-            Organisation(name=f"Client {c:03d}", slug=f"bench-client-{c:03d}",
-                         kind=OrganisationKind.CUSTOMER, parent=reseller)
-            for c in range(CLIENTS)
-        ])
+        reseller = Organisation.objects.create(
+            name="Bench reseller",
+            slug="bench-reseller",
+            kind=OrganisationKind.RESELLER,
+            parent=provider,
+        )
+        customers = Organisation.objects.bulk_create(
+            [
+                Organisation(
+                    name=f"Client {c:03d}",
+                    slug=f"bench-client-{c:03d}",
+                    kind=OrganisationKind.CUSTOMER,
+                    parent=reseller,
+                )
+                for c in range(CLIENTS)
+            ]
+        )
         sites = []
         for n in range(count):
             data = SiteDescription.from_dict(description(n)).to_dict()
-            sites.append(Site(
-                organisation=customers[n % CLIENTS], name=data["name"], vendor=data["vendor"],
-                profile=profile, description=data, public_address=data["public_address"],
-            ))
+            sites.append(
+                Site(
+                    organisation=customers[n % CLIENTS],
+                    name=data["name"],
+                    vendor=data["vendor"],
+                    profile=profile,
+                    description=data,
+                    public_address=data["public_address"],
+                )
+            )
         Site.objects.bulk_create(sites, batch_size=1000)
 
         sets, step_rows = [], []
         for site in sites:
-            content = build_instructions(SiteDescription.from_dict(site.description),
-                                         profile_description)
-            sets.append(InstructionSet(
-                site=site, version=1, content_hash=content.content_hash, profile=profile,
-                profile_revision=profile.revision, renderers=content.renderers,
-                description=site.description, rules=content.rules, documents=content.documents,
-            ))
+            content = build_instructions(
+                SiteDescription.from_dict(site.description), profile_description
+            )
+            sets.append(
+                InstructionSet(
+                    site=site,
+                    version=1,
+                    content_hash=content.content_hash,
+                    profile=profile,
+                    profile_revision=profile.revision,
+                    renderers=content.renderers,
+                    description=site.description,
+                    rules=content.rules,
+                    documents=content.documents,
+                )
+            )
             document_steps = [(vendor, s) for _, vendor, s in rollout_order(content.rendered)]
             done = site.pk % (len(document_steps) + 1)  # 0 to all steps done
-            step_rows.append([
-                RolloutStep(
-                    position=i + 1, vendor=vendor, number=step.number,
-                    key=step_key(vendor, step)[:400], fingerprint=step_fingerprint(step),
-                    title=step.title[:300], kind=str(step.kind),
-                    state=StepState.DONE if i < done else StepState.PENDING,
-                )
-                for i, (vendor, step) in enumerate(document_steps)
-            ])
+            step_rows.append(
+                [
+                    RolloutStep(
+                        position=i + 1,
+                        vendor=vendor,
+                        number=step.number,
+                        key=step_key(vendor, step)[:400],
+                        fingerprint=step_fingerprint(step),
+                        title=step.title[:300],
+                        kind=str(step.kind),
+                        state=StepState.DONE if i < done else StepState.PENDING,
+                    )
+                    for i, (vendor, step) in enumerate(document_steps)
+                ]
+            )
         InstructionSet.objects.bulk_create(sets, batch_size=500)
         # Rollouts that keep step counts beside their state get them too.
         counted = {"steps_total", "steps_finished"} <= {f.name for f in Rollout._meta.fields}
         rollouts = [
-            Rollout(site_id=s.site_id, instruction_set=s,
-                    state=rollout_state_for([r.state for r in rows]),
-                    **({"steps_total": len(rows),
-                        "steps_finished": sum(r.state == StepState.DONE for r in rows)}
-                       if counted else {}))
+            Rollout(
+                site_id=s.site_id,
+                instruction_set=s,
+                state=rollout_state_for([r.state for r in rows]),
+                **(
+                    {
+                        "steps_total": len(rows),
+                        "steps_finished": sum(r.state == StepState.DONE for r in rows),
+                    }
+                    if counted
+                    else {}
+                ),
+            )
             for s, rows in zip(sets, step_rows, strict=True)
         ]
         Rollout.objects.bulk_create(rollouts, batch_size=1000)
@@ -169,9 +227,11 @@ def seed(count: int) -> dict:
             for row in rows:
                 row.rollout = rollout
         RolloutStep.objects.bulk_create([r for rows in step_rows for r in rows], batch_size=2000)
-        Site.objects.update(current_instruction_set=Subquery(
-            InstructionSet.objects.filter(site=OuterRef("pk")).values("pk")[:1]
-        ))
+        Site.objects.update(
+            current_instruction_set=Subquery(
+                InstructionSet.objects.filter(site=OuterRef("pk")).values("pk")[:1]
+            )
+        )
     return {"operator": operator, "provider": provider, "profile": profile}
 
 
@@ -186,15 +246,35 @@ class Workers:
 
     def __enter__(self) -> Workers:
         command = [
-            sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "prefork",
-            "--concurrency", str(self.concurrency), "--queues", self.queue, "--loglevel", "INFO",
-            "--without-heartbeat", "--without-gossip", "--without-mingle",
-            "--hostname", f"bench-regenerate-{os.getpid()}@%h",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(self.concurrency),
+            "--queues",
+            self.queue,
+            "--loglevel",
+            "INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"bench-regenerate-{os.getpid()}@%h",
         ]
         with open(self.log, "w") as out:
-            self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=os.environ.copy(),
-                                            stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                cwd=REPO_ROOT,
+                env=os.environ.copy(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -218,9 +298,14 @@ class Workers:
 
 
 def purge(queue: str) -> None:
-    subprocess.run([sys.executable, "-m", "celery", "-A", "portal", "purge", "-f", "-Q", queue],
-                   cwd=REPO_ROOT, env=os.environ.copy(), capture_output=True, timeout=60,
-                   check=False)
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "portal", "purge", "-f", "-Q", queue],
+        cwd=REPO_ROOT,
+        env=os.environ.copy(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def change_profile(world: dict, network: str):
@@ -231,8 +316,9 @@ def change_profile(world: dict, network: str):
     profile.refresh_from_db()
     data = profile.as_data()
     data["datacenter_networks"] = [*data["datacenter_networks"], network]
-    return update_service_profile(profile=profile, data=data, by=world["operator"],
-                                  organisation=world["provider"])
+    return update_service_profile(
+        profile=profile, data=data, by=world["operator"], organisation=world["provider"]
+    )
 
 
 def wait_for_job(job, workers: Workers, timeout: float) -> bool:
@@ -260,11 +346,16 @@ def wait_for_job(job, workers: Workers, timeout: float) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sites", type=int, default=10_000)
-    parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 2,
-                        help="worker processes (default: one per CPU)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="worker processes (default: one per CPU)",
+    )
     parser.add_argument("--sample", type=int, default=500, help="sites regenerated inline")
-    parser.add_argument("--database-url",
-                        help="a throwaway PostgreSQL database (its name with 'bench')")
+    parser.add_argument(
+        "--database-url", help="a throwaway PostgreSQL database (its name with 'bench')"
+    )
     parser.add_argument("--broker-url", help="default: embedded (SQLite), Redis (PostgreSQL)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the job")
     parser.add_argument("--worker-log", type=Path, help="keep the worker's log (INFO) in this file")
@@ -292,28 +383,36 @@ def main() -> int:
     from sites.services.instructions import regenerate_site, regenerate_sites
     from sites.tasks import CHUNK_SIZE
 
-    print(f"regeneration benchmark: Python {platform.python_version()}, Django "
-          f"{django.get_version()}, Celery {celery.__version__}; nproc {os.cpu_count()}, load "
-          f"average {os.getloadavg()[0]:.2f} at start")
-    print(f"database {connection.vendor} ({database_url.split('@')[-1]}); broker "
-          f"{broker_url.split('@')[-1]}, queue {queue}")
+    print(
+        f"regeneration benchmark: Python {platform.python_version()}, Django "
+        f"{django.get_version()}, Celery {celery.__version__}; nproc {os.cpu_count()}, load "
+        f"average {os.getloadavg()[0]:.2f} at start"
+    )
+    print(
+        f"database {connection.vendor} ({database_url.split('@')[-1]}); broker "
+        f"{broker_url.split('@')[-1]}, queue {queue}"
+    )
     t0 = time.perf_counter()
     world = seed(args.sites)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    print(f"seeded {args.sites:,} sites with current instructions in "
-          f"{time.perf_counter() - t0:.1f} s ({InstructionSet.objects.count():,} instruction "
-          f"sets, {RolloutStep.objects.count():,} rollout steps, "
-          f"{RolloutStep.objects.filter(state='done').count():,} of them done)")
+    print(
+        f"seeded {args.sites:,} sites with current instructions in "
+        f"{time.perf_counter() - t0:.1f} s ({InstructionSet.objects.count():,} instruction "
+        f"sets, {RolloutStep.objects.count():,} rollout steps, "
+        f"{RolloutStep.objects.filter(state='done').count():,} of them done)"
+    )
     failures = []
 
     with tempfile.TemporaryDirectory(prefix="bench-regenerate-") as tmp:
         purge(queue)
         worker_log = args.worker_log or Path(tmp) / "worker.log"
         with Workers(args.concurrency, queue, worker_log) as workers:
-            print(f"workers: celery prefork, concurrency {args.concurrency}, chunks of "
-                  f"{CHUNK_SIZE} sites\n")
+            print(
+                f"workers: celery prefork, concurrency {args.concurrency}, chunks of "
+                f"{CHUNK_SIZE} sites\n"
+            )
             cpu_before = workers.cpu()
             load_before = os.getloadavg()[0]
             t0 = time.perf_counter()
@@ -328,23 +427,32 @@ def main() -> int:
         revision = job.params["revision"]
         job_seconds = (job.finished_at - job.created_at).total_seconds()
         rate = args.sites / elapsed
-        print(f"workers: {args.sites:,} sites in {elapsed:.1f} s (job {job_seconds:.1f} s from "
-              f"its creation to its end) = {rate:,.0f} sites/s; load average "
-              f"{load_before:.2f} -> {os.getloadavg()[0]:.2f}")
+        print(
+            f"workers: {args.sites:,} sites in {elapsed:.1f} s (job {job_seconds:.1f} s from "
+            f"its creation to its end) = {rate:,.0f} sites/s; load average "
+            f"{load_before:.2f} -> {os.getloadavg()[0]:.2f}"
+        )
         if cpu is not None:
-            print(f"  worker CPU {cpu:.1f} s = {cpu * 1000 / args.sites:.2f} ms per site "
-                  f"({cpu / elapsed:.2f} CPUs busy on average)")
-        on_revision = Site.objects.filter(current_instruction_set__profile_revision=revision,
-                                          current_instruction_set__version=2).count()
+            print(
+                f"  worker CPU {cpu:.1f} s = {cpu * 1000 / args.sites:.2f} ms per site "
+                f"({cpu / elapsed:.2f} CPUs busy on average)"
+            )
+        on_revision = Site.objects.filter(
+            current_instruction_set__profile_revision=revision, current_instruction_set__version=2
+        ).count()
         if on_revision != args.sites:
-            failures.append(f"{on_revision:,} of {args.sites:,} sites on version 2, revision "
-                            f"{revision}")
+            failures.append(
+                f"{on_revision:,} of {args.sites:,} sites on version 2, revision {revision}"
+            )
         generated = AuditEvent.objects.filter(action="instructions.generated").count()
         if generated != args.sites:
-            failures.append(f"{generated:,} 'instructions.generated' audit events, not "
-                            f"{args.sites:,}")
-        print(f"  checked: {on_revision:,} sites on version 2 of revision {revision}; "
-              f"{generated:,} audit events; {InstructionSet.objects.count():,} instruction sets")
+            failures.append(
+                f"{generated:,} 'instructions.generated' audit events, not {args.sites:,}"
+            )
+        print(
+            f"  checked: {on_revision:,} sites on version 2 of revision {revision}; "
+            f"{generated:,} audit events; {InstructionSet.objects.count():,} instruction sets"
+        )
 
         # The peer: the same work inline, on a sample, after a second change (workers stopped;
         # its job stays queued and is purged below).
@@ -366,29 +474,38 @@ def main() -> int:
         purge(queue)
         new += sum(is_new for _, is_new in outcome.values())
         if new != len(sample) + len(batch_sample):
-            failures.append(f"inline: {new} of {len(sample) + len(batch_sample)} sample sites "
-                            "got a new version")
+            failures.append(
+                f"inline: {new} of {len(sample) + len(batch_sample)} sample sites got a new version"
+            )
     per_site = inline_elapsed / len(sample)
     inline_total = per_site * args.sites
-    print(f"inline (one process, no Celery, regenerate_site per site): {len(sample)} sites in "
-          f"{inline_elapsed:.2f} s = {per_site * 1000:.2f} ms per site (CPU "
-          f"{inline_cpu * 1000 / len(sample):.2f} ms), {1 / per_site:,.0f} sites/s; "
-          f"{args.sites:,} sites would take {inline_total:.0f} s")
+    print(
+        f"inline (one process, no Celery, regenerate_site per site): {len(sample)} sites in "
+        f"{inline_elapsed:.2f} s = {per_site * 1000:.2f} ms per site (CPU "
+        f"{inline_cpu * 1000 / len(sample):.2f} ms), {1 / per_site:,.0f} sites/s; "
+        f"{args.sites:,} sites would take {inline_total:.0f} s"
+    )
     batch_per_site = batch_elapsed / len(batch_sample)
-    print(f"  for comparison, regenerate_sites (the chunk task's batches) in this process: "
-          f"{batch_per_site * 1000:.2f} ms per site (CPU "
-          f"{batch_cpu * 1000 / len(batch_sample):.2f} ms); {args.sites:,} sites would take "
-          f"{batch_per_site * args.sites:.0f} s")
-    print(f"workers vs inline: {rate * per_site:.2f}x the throughput with {args.concurrency} "
-          f"worker processes ({rate * batch_per_site:.2f}x the batches in one process)")
+    print(
+        f"  for comparison, regenerate_sites (the chunk task's batches) in this process: "
+        f"{batch_per_site * 1000:.2f} ms per site (CPU "
+        f"{batch_cpu * 1000 / len(batch_sample):.2f} ms); {args.sites:,} sites would take "
+        f"{batch_per_site * args.sites:.0f} s"
+    )
+    print(
+        f"workers vs inline: {rate * per_site:.2f}x the throughput with {args.concurrency} "
+        f"worker processes ({rate * batch_per_site:.2f}x the batches in one process)"
+    )
     for failure in failures:
         print(f"FAILED: {failure}")
     met = elapsed <= TARGET_SECONDS * args.sites / 10_000
     verdict = "PASS" if met and not failures else "FAIL"
     scaled = "" if args.sites == 10_000 else f" (scaled to {args.sites:,} sites)"
     print(f"target <= {TARGET_SECONDS:.0f} s for 10,000 sites{scaled}: {elapsed:.1f} s: {verdict}")
-    print(f"load average {os.getloadavg()[0]:.2f} at end; whole run "
-          f"{time.perf_counter() - started:.0f} s")
+    print(
+        f"load average {os.getloadavg()[0]:.2f} at end; whole run "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     return 0 if verdict == "PASS" else 1
 
 

@@ -64,8 +64,8 @@ from sites.vendors import RENDERERS  # noqa: E402
 from sites.vendors.base import Renderer  # noqa: E402
 
 try:
-    from aerleon import api as aerleon_api  # first, so a missing aerleon is named as such
     from absl import logging as absl_logging
+    from aerleon import api as aerleon_api  # first, so a missing aerleon is named as such
     from aerleon.lib import naming as aerleon_naming
     from aerleon.lib import plugin_supervisor as aerleon_plugins
 except ImportError as error:
@@ -97,8 +97,10 @@ AERLEON_TARGETS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "paloalto": ("paloalto", ((_ZONES_OUT, "out"), (_ZONES_IN, "in"))),
     "fortigate": (
         "fortigate",
-        (("from-zone internal to-zone wan1 inet", "out"),
-         ("from-zone wan1 to-zone internal inet", "in")),
+        (
+            ("from-zone internal to-zone wan1 inet", "out"),
+            ("from-zone wan1 to-zone internal inet", "in"),
+        ),
     ),
     # The backup host's own firewall (guide rule 6): the host is "local", so the outbound rule
     # names no source and the inbound rules no destination, as our Windows renderer does.
@@ -331,7 +333,7 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells):
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
 
     rule = "| " + " | ".join("-" * w for w in widths) + " |"
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
@@ -347,33 +349,57 @@ def cpu_model() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--iterations", type=int, default=1000,
-                        help="timed renders per vendor and site (default 1000)")
-    parser.add_argument("--warmup", type=int, default=100,
-                        help="untimed renders first (default 100)")
-    parser.add_argument("--aerleon-iterations", type=int, default=100,
-                        help="timed aerleon generations per target, site and mode (default 100)")
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        default=1000,
+        help="timed renders per vendor and site (default 1000)",
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=100, help="untimed renders first (default 100)"
+    )
+    parser.add_argument(
+        "--aerleon-iterations",
+        type=int,
+        default=100,
+        help="timed aerleon generations per target, site and mode (default 100)",
+    )
     parser.add_argument("--aerleon-warmup", type=int, default=10)
-    parser.add_argument("--site", action="append", dest="sites", metavar="PATH",
-                        help=f"site file, repeatable (default: {', '.join(SITES)})")
-    parser.add_argument("--show-aerleon", action="store_true",
-                        help="print what aerleon generates for each target, then time as usual")
+    parser.add_argument(
+        "--site",
+        action="append",
+        dest="sites",
+        metavar="PATH",
+        help=f"site file, repeatable (default: {', '.join(SITES)})",
+    )
+    parser.add_argument(
+        "--show-aerleon",
+        action="store_true",
+        help="print what aerleon generates for each target, then time as usual",
+    )
     args = parser.parse_args(argv)
 
     absl_logging.set_verbosity(absl_logging.ERROR)
     aerleon_version = version("aerleon")
     began = time.perf_counter()
-    print("Rendering benchmark: derive_rules + render per vendor, in process "
-          "(times in ms, p50 / p95)")
-    print(f"Python {platform.python_version()} on {platform.system()}, {os.cpu_count()} CPUs "
-          f"({cpu_model()}); aerleon {aerleon_version}; "
-          f"load average {os.getloadavg()[0]:.2f} at start")
-    print(f"ours: {args.iterations} timed after {args.warmup} warm-up; aerleon: "
-          f"{args.aerleon_iterations} timed after {args.aerleon_warmup} warm-up, per mode; "
-          "where aerleon applies, the three are timed in alternating rounds")
+    print(
+        "Rendering benchmark: derive_rules + render per vendor, in process (times in ms, p50 / p95)"
+    )
+    print(
+        f"Python {platform.python_version()} on {platform.system()}, {os.cpu_count()} CPUs "
+        f"({cpu_model()}); aerleon {aerleon_version}; "
+        f"load average {os.getloadavg()[0]:.2f} at start"
+    )
+    print(
+        f"ours: {args.iterations} timed after {args.warmup} warm-up; aerleon: "
+        f"{args.aerleon_iterations} timed after {args.aerleon_warmup} warm-up, per mode; "
+        "where aerleon applies, the three are timed in alternating rounds"
+    )
     installed = sum(1 for _ in distributions())
-    print(f"aerleon = api.Generate as shipped (rescans the entry points of all {installed} "
-          "installed distributions on every call); no-scan = the same without the rescan")
+    print(
+        f"aerleon = api.Generate as shipped (rescans the entry points of all {installed} "
+        "installed distributions on every call); no-scan = the same without the rescan"
+    )
 
     worst_p50: tuple[float, str] = (0.0, "")
     ratios: dict[str, list[tuple[float, str]]] = {"aerleon": [], "no-scan": []}
@@ -405,8 +431,15 @@ def main(argv: list[str] | None = None) -> int:
                 r_lean = lean.p50_ms / mine.p50_ms
                 ratios["aerleon"].append((r_api, f"{slug}, {Path(site_path).name}"))
                 ratios["no-scan"].append((r_lean, f"{slug}, {Path(site_path).name}"))
-                row += [target, fmt_ms(theirs.p50_ms), fmt_ms(theirs.p95_ms), fmt_ratio(r_api),
-                        fmt_ms(lean.p50_ms), fmt_ms(lean.p95_ms), fmt_ratio(r_lean)]
+                row += [
+                    target,
+                    fmt_ms(theirs.p50_ms),
+                    fmt_ms(theirs.p95_ms),
+                    fmt_ratio(r_api),
+                    fmt_ms(lean.p50_ms),
+                    fmt_ms(lean.p95_ms),
+                    fmt_ratio(r_lean),
+                ]
             else:
                 mine = measure(run, args.iterations, args.warmup)
                 row = [slug, fmt_ms(mine.p50_ms), fmt_ms(mine.p95_ms)] + ["—"] * 7
@@ -415,23 +448,45 @@ def main(argv: list[str] | None = None) -> int:
                 worst_p50 = (mine.p50_ms, f"{slug}, {Path(site_path).name}")
         rules = len(derive_rules(site, profile).rules)
         print(f"\nSite {site_path} ({rules} rules derived)\n")
-        print(table(rows, ["vendor", "ours p50", "ours p95", "aerleon target",
-                           "aerleon p50", "aerleon p95", "ratio",
-                           "no-scan p50", "no-scan p95", "ratio (no-scan)"]))
+        print(
+            table(
+                rows,
+                [
+                    "vendor",
+                    "ours p50",
+                    "ours p95",
+                    "aerleon target",
+                    "aerleon p50",
+                    "aerleon p95",
+                    "ratio",
+                    "no-scan p50",
+                    "no-scan p95",
+                    "ratio (no-scan)",
+                ],
+            )
+        )
 
     print()
     met = worst_p50[0] <= P50_TARGET_MS
-    print(f"Target p50 ≤ {P50_TARGET_MS:g} ms per vendor: {'MET' if met else 'NOT MET'} "
-          f"(worst p50 {worst_p50[0]:.3f} ms: {worst_p50[1]})")
+    print(
+        f"Target p50 ≤ {P50_TARGET_MS:g} ms per vendor: {'MET' if met else 'NOT MET'} "
+        f"(worst p50 {worst_p50[0]:.3f} ms: {worst_p50[1]})"
+    )
     verdicts = []
-    for mode, label in (("aerleon", "vs api.Generate as shipped"),
-                        ("no-scan", "vs api.Generate without the plugin rescan")):
+    for mode, label in (
+        ("aerleon", "vs api.Generate as shipped"),
+        ("no-scan", "vs api.Generate without the plugin rescan"),
+    ):
         low, where = min(ratios[mode])
-        verdicts.append(f"{'MET' if low >= RATIO_TARGET else 'NOT MET'} {label} "
-                        f"(lowest ratio {low:.1f}×: {where})")
+        verdicts.append(
+            f"{'MET' if low >= RATIO_TARGET else 'NOT MET'} {label} "
+            f"(lowest ratio {low:.1f}×: {where})"
+        )
     print(f"Target ≥ {RATIO_TARGET:g}× faster than aerleon: " + "; ".join(verdicts))
-    print(f"\n(run took {time.perf_counter() - began:.1f} s; "
-          f"load average {os.getloadavg()[0]:.2f} at the end)")
+    print(
+        f"\n(run took {time.perf_counter() - began:.1f} s; "
+        f"load average {os.getloadavg()[0]:.2f} at the end)"
+    )
     return 0
 
 

@@ -85,8 +85,12 @@ def serve_responder() -> None:
         rate_per_source=(10**9, 1e9),
     )
     run(responder, on_started=lambda r: _announce(r.endpoint("tcp").port, r.endpoint("udp").port))
-    print(json.dumps({"outcomes": dict(responder.outcomes), "written": sink.written,
-                      "dropped": sink.dropped}), flush=True)
+    print(
+        json.dumps(
+            {"outcomes": dict(responder.outcomes), "written": sink.written, "dropped": sink.dropped}
+        ),
+        flush=True,
+    )
 
 
 class _BareTcp(asyncio.Protocol):
@@ -225,7 +229,8 @@ async def udp_exchanges(port: int, lines: list[bytes], lanes: int, expect: bytes
     async def lane():
         nonlocal good
         transport, protocol = await loop.create_datagram_endpoint(
-            _UdpLane, remote_addr=(HOST, port))
+            _UdpLane, remote_addr=(HOST, port)
+        )
         try:
             for line in pending:
                 protocol.waiter = loop.create_future()
@@ -260,8 +265,11 @@ class Server:
 
     def __enter__(self) -> Server:
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", self.kind], stdout=subprocess.PIPE, text=True,
-            env={**os.environ, KEY_ENV: self.key.hex()}, cwd=REPO_ROOT,
+            [sys.executable, __file__, "--serve", self.kind],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, KEY_ENV: self.key.hex()},
+            cwd=REPO_ROOT,
         )
         ports = json.loads(self.process.stdout.readline())
         self.tcp, self.udp = ports["tcp"], ports["udp"]
@@ -295,8 +303,10 @@ def summary(name: str, phases: list[Phase], peer: list[Phase] | None) -> str:
     """The median round (by rate), with the range over rounds."""
     median = sorted(phases, key=lambda p: p.rate)[len(phases) // 2]
     rates = [p.rate for p in phases]
-    text = (f"{name:14} {median.rate:>7,.0f}/s = {median.rate / TARGET:4.2f}x the {TARGET:,}/s "
-            f"target (rounds {min(rates):,.0f}..{max(rates):,.0f})")
+    text = (
+        f"{name:14} {median.rate:>7,.0f}/s = {median.rate / TARGET:4.2f}x the {TARGET:,}/s "
+        f"target (rounds {min(rates):,.0f}..{max(rates):,.0f})"
+    )
     if peer:
         peer_median = sorted(p.rate for p in peer)[len(peer) // 2]
         text += f"; {median.rate / peer_median:4.2f}x bare asyncio"
@@ -305,8 +315,10 @@ def summary(name: str, phases: list[Phase], peer: list[Phase] | None) -> str:
         text += f"; {not_ok:,} without an OK answer"
     cpu = f"client CPU {median.client_cpu / median.seconds:.0%}"
     if median.server_cpu:
-        cpu = (f"server CPU {median.server_cpu / median.seconds:.0%}, {cpu}: "
-               f"{median.count / median.server_cpu:,.0f} per server CPU-second")
+        cpu = (
+            f"server CPU {median.server_cpu / median.seconds:.0%}, {cpu}: "
+            f"{median.count / median.server_cpu:,.0f} per server CPU-second"
+        )
     return f"{text}\n{'':17}{cpu}"
 
 
@@ -316,8 +328,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds (median reported)")
     parser.add_argument("--warmup", type=int, default=1_000)
     parser.add_argument("--concurrency", type=int, default=200, help="TCP handshakes in flight")
-    parser.add_argument("--udp-lanes", type=int, default=100,
-                        help="UDP sockets, one request in flight each")
+    parser.add_argument(
+        "--udp-lanes", type=int, default=100, help="UDP sockets, one request in flight each"
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip the bare asyncio server")
     parser.add_argument("--serve", choices=("responder", "bare"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -329,15 +342,21 @@ def main() -> None:
     key = os.urandom(32)
     expires = int(time.time()) + 3600
     # Distinct tokens everywhere: a token reused on the same port would be REPLAYED.
-    rounds = [[format_request(issue_token(key, r * 10**6 + i, expires)) for i in range(args.n)]
-              for r in range(1, args.rounds + 1)]
+    rounds = [
+        [format_request(issue_token(key, r * 10**6 + i, expires)) for i in range(args.n)]
+        for r in range(1, args.rounds + 1)
+    ]
     warm = [format_request(issue_token(key, i, expires)) for i in range(args.warmup)]
     kinds = ["responder"] if args.no_peer else ["responder", "bare"]
-    print(f"probe responder benchmark: Python {platform.python_version()}, {platform.system()}, "
-          f"nproc {os.cpu_count()}, loop {'uvloop' if event_loop_factory() else 'asyncio'}; "
-          f"load average {os.getloadavg()[0]:.2f} at start")
-    print(f"  {args.n:,} per phase, {args.rounds} rounds after {args.warmup:,} warm-up, servers "
-          f"alternating; TCP concurrency {args.concurrency}, UDP lanes {args.udp_lanes}")
+    print(
+        f"probe responder benchmark: Python {platform.python_version()}, {platform.system()}, "
+        f"nproc {os.cpu_count()}, loop {'uvloop' if event_loop_factory() else 'asyncio'}; "
+        f"load average {os.getloadavg()[0]:.2f} at start"
+    )
+    print(
+        f"  {args.n:,} per phase, {args.rounds} rounds after {args.warmup:,} warm-up, servers "
+        f"alternating; TCP concurrency {args.concurrency}, UDP lanes {args.udp_lanes}"
+    )
     started = time.perf_counter()
     results: dict[tuple[str, str], list[Phase]] = {}
     with contextlib.ExitStack() as stack:
@@ -351,11 +370,14 @@ def main() -> None:
                 for kind in order:
                     work = drive(servers[kind], proto, lines, args)
                     results.setdefault((kind, proto), []).append(
-                        timed(servers[kind], work, len(lines)))
+                        timed(servers[kind], work, len(lines))
+                    )
     report = servers["responder"].report
     sent = 2 * (args.warmup + args.n * args.rounds)
-    print(f"  the responder recorded {report.get('written', 0):,} observations of {sent:,} probes "
-          f"sent (outcomes {report.get('outcomes')}, dropped {report.get('dropped')})")
+    print(
+        f"  the responder recorded {report.get('written', 0):,} observations of {sent:,} probes "
+        f"sent (outcomes {report.get('outcomes')}, dropped {report.get('dropped')})"
+    )
     for proto in ("TCP", "UDP"):
         peer = results.get(("bare", proto))
         print(summary(f"responder {proto}", results[("responder", proto)], peer))

@@ -1,4 +1,5 @@
 """The firewall rollout portal: Django project package."""
+
 from portal.celery import app as celery_app
 
 __all__ = ("celery_app",)

@@ -2,10 +2,11 @@
 
 Configuration lives in Django settings under the ``CELERY_`` namespace (see portal/settings.py).
 """
+
 import os
 
 from celery import Celery
-from celery.signals import task_prerun, task_postrun
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 

@@ -5,6 +5,7 @@ fresh machine needs no services. ``DATABASE_URL`` and ``REDIS_URL`` (or ``CELERY
 to the production shape: PostgreSQL and Redis. Defaults are production-safe; ``make run`` sets
 ``DEBUG=true`` for the local demo.
 """
+
 import os
 import secrets
 from pathlib import Path
@@ -268,6 +269,8 @@ PROBE_TOKEN_TTL = env.int("PROBE_TOKEN_TTL", default=30 * 60)  # seconds a probe
 # Where probe clients connect (shown in their snippets) and where the responder listens.
 PROBE_RESPONDER_HOST = env.str("PROBE_RESPONDER_HOST", default="127.0.0.1")
 PROBE_RESPONDER_BIND = env.str("PROBE_RESPONDER_BIND", default="127.0.0.1")
+
+
 # Profile port -> port the responder really listens on, e.g. "tcp/4401=14401,udp/4403=14403"
 # (tests and labs use high ports; production listens on the profile's own ports).
 def _port_map(variable: str) -> dict[str, int]:

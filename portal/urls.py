@@ -1,5 +1,6 @@
 """URLs: sign-in, the core pages, and each app's ``urls``. Everything below an organisation
 lives under /o/<org_slug>/."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 

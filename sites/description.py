@@ -31,15 +31,34 @@ HOST_ADDRESSING = ("static", "range", "dhcp")
 HOST_OS = ("windows", "linux", "macos", "other")
 # The slugs a site's ``vendor`` may be: the renderers that describe a firewall. Kept here, not read
 # from ``sites.vendors``, because the renderers import this module; a test keeps the two equal.
-FIREWALL_VENDORS = frozenset({
-    "checkpoint", "cisco-asa", "cisco-ios", "edgeos", "fortigate", "generic", "iptables",
-    "juniper-srx", "meraki", "mikrotik", "nftables", "opnsense", "paloalto", "pf", "pfsense",
-    "sonicwall", "sophos", "watchguard",
-})
+FIREWALL_VENDORS = frozenset(
+    {
+        "checkpoint",
+        "cisco-asa",
+        "cisco-ios",
+        "edgeos",
+        "fortigate",
+        "generic",
+        "iptables",
+        "juniper-srx",
+        "meraki",
+        "mikrotik",
+        "nftables",
+        "opnsense",
+        "paloalto",
+        "pf",
+        "pfsense",
+        "sonicwall",
+        "sophos",
+        "watchguard",
+    }
+)
 
 # A DNS name: dot-separated labels of letters, digits and hyphens, not starting or ending with a
 # hyphen. Good enough to catch typos such as spaces, slashes or a pasted URL.
-_FQDN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$", re.IGNORECASE)
+_FQDN = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$", re.IGNORECASE
+)
 
 
 class DescriptionError(ValueError):
@@ -272,7 +291,12 @@ def _check_site(v: dict[str, Any], p: _Parser) -> None:
 
     if addressing == "static" and host is None and not p.failed("host_address"):
         p.error("host_address", "Required when the host has a static address.")
-    if monitoring and addressing in ("range", "dhcp") and host is None and not p.failed("host_address"):
+    if (
+        monitoring
+        and addressing in ("range", "dhcp")
+        and host is None
+        and not p.failed("host_address")
+    ):
         p.error(
             "host_address",
             "Remote monitoring forwards ports to one fixed address: give the backup host's "
@@ -374,7 +398,11 @@ class _Parser:
         return value
 
     def text(
-        self, field: str, *, required: bool = False, default: str | None = None,
+        self,
+        field: str,
+        *,
+        required: bool = False,
+        default: str | None = None,
         max_length: int = TEXT_LIMIT,
     ) -> Any:
         value = self._get(field, required)
@@ -393,8 +421,13 @@ class _Parser:
         return value
 
     def choice(
-        self, field: str, options: Any, *, required: bool = False,
-        default: str | None = None, what: str = "value",
+        self,
+        field: str,
+        options: Any,
+        *,
+        required: bool = False,
+        default: str | None = None,
+        what: str = "value",
     ) -> Any:
         value = self.text(field, required=required, default=None)
         if value is None:
@@ -500,7 +533,9 @@ class _Parser:
     def port_list(self, field: str, *, required: bool = False) -> tuple[PortSpec, ...]:
         result: list[PortSpec] = []
         for n, item in enumerate(self._list(field, required)):
-            sub = _Parser(item, known=frozenset({"protocol", "port"}), prefix=f"{self.prefix}{field}.{n}.")
+            sub = _Parser(
+                item, known=frozenset({"protocol", "port"}), prefix=f"{self.prefix}{field}.{n}."
+            )
             protocol = sub.choice("protocol", PROTOCOLS, required=True, what="protocol")
             port = sub._get("port", True)
             if port is not None:
@@ -528,16 +563,24 @@ class _Parser:
             if index is not None and (
                 not isinstance(index, int) or isinstance(index, bool) or index < 1
             ):
-                sub.error("index", "Must be the interface index, a whole number from 1 (see `route print`).")
+                sub.error(
+                    "index",
+                    "Must be the interface index, a whole number from 1 (see `route print`).",
+                )
                 index = None
             address = sub.address("address", required=True)
             network = sub.network("network", required=True)
             gateway = sub.address("gateway")
             if network is not None:
                 if address is not None and address not in network:
-                    sub.error("address", f"{address} is not inside the interface's network {network}.")
+                    sub.error(
+                        "address", f"{address} is not inside the interface's network {network}."
+                    )
                 if gateway is not None and gateway not in network:
-                    sub.error("gateway", f"The gateway {gateway} is not inside the interface's network {network}.")
+                    sub.error(
+                        "gateway",
+                        f"The gateway {gateway} is not inside the interface's network {network}.",
+                    )
             self._merge(sub)
             # A required address or network that is missing or invalid is an error, so with no
             # errors both are set.

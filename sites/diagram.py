@@ -6,6 +6,7 @@ host, the firewall (with its address translation), the Internet, and on the righ
 and, with remote monitoring, the monitoring computers. The rules are the labelled arrows.
 Every text is escaped: names come from the customer.
 """
+
 from __future__ import annotations
 
 from xml.sax.saxutils import escape
@@ -59,27 +60,38 @@ def render_diagram(description: dict, rules: list[dict], *, vendor_name: str) ->
     host = description.get("host_address") or description.get("lan_network", "")
     if description.get("host_addressing") == "range":
         host = f"{description['host_range_start']} – {description['host_range_end']}"
-    elif description.get("host_addressing") == "dhcp" and not description.get("dhcp_reservation_planned"):
+    elif description.get("host_addressing") == "dhcp" and not description.get(
+        "dhcp_reservation_planned"
+    ):
         host = f"DHCP in {description.get('lan_network', '')}"
     public = description.get("public_address") or "dynamic address"
-    datacenter = sorted({net for r in rules if r["kind"] == "allow_outbound" for net in r.get("datacenter", [])})
+    datacenter = sorted(
+        {net for r in rules if r["kind"] == "allow_outbound" for net in r.get("datacenter", [])}
+    )
     monitoring = description.get("monitoring_enabled")
     sources = description.get("monitoring_sources") or ["any address"]
     nat = next((r for r in rules if r["kind"] == "source_nat"), None)
 
-    lan_lines = [f"Backup host: {host}", f"LAN {description.get('lan_network', '')}",
-                 f"Gateway {description.get('lan_gateway', '')}"]
+    lan_lines = [
+        f"Backup host: {host}",
+        f"LAN {description.get('lan_network', '')}",
+        f"Gateway {description.get('lan_gateway', '')}",
+    ]
     if description.get("multi_homed"):
         lan_lines.append("Multi-homed: static routes")
-    firewall_lines = [vendor_name[:24], f"inside: {description.get('inside_interface') or '(default)'}",
-                      f"outside: {description.get('outside_interface') or '(default)'}",
-                      f"public: {public}", "NAT: hide behind public" if nat else ""]
+    firewall_lines = [
+        vendor_name[:24],
+        f"inside: {description.get('inside_interface') or '(default)'}",
+        f"outside: {description.get('outside_interface') or '(default)'}",
+        f"public: {public}",
+        "NAT: hide behind public" if nat else "",
+    ]
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="Network diagram of {escape(description.get("name", "the site"), _QUOTES)}" '
         'class="diagram">',
-        "<defs><marker id=\"head\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" "
-        "markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\"/></marker></defs>",
+        '<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>',
         "<style>.diagram text{font:13px system-ui,sans-serif;fill:#1b1f24}.diagram .title{font-weight:650}"
         ".diagram rect{stroke:#5b6672;stroke-width:1.5;fill:#fff}.diagram .lan rect{fill:#eef6ff}"
         ".diagram .firewall rect{fill:#fff4e5;stroke:#9a6700}.diagram .datacenter rect{fill:#eafbea}"
@@ -91,7 +103,9 @@ def render_diagram(description: dict, rules: list[dict], *, vendor_name: str) ->
         '<text x="605" y="170" text-anchor="middle" fill="#5b6672">Internet</text>',
         _box(*LAN, "LAN", lan_lines, "lan"),
         _box(*FIREWALL, "Firewall", [line for line in firewall_lines if line], "firewall"),
-        _box(*DATACENTER, "Backup datacenter", datacenter[:3] or ["(profile networks)"], "datacenter"),
+        _box(
+            *DATACENTER, "Backup datacenter", datacenter[:3] or ["(profile networks)"], "datacenter"
+        ),
     ]
     outbound = _ports(rules, "allow_outbound")
     parts.append(_arrow(250, 120, 320, 130, [outbound or "outbound"], "out"))

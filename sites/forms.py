@@ -4,6 +4,7 @@ The forms collect text; the services validate it against the domain (``SiteDescr
 ``ProfileSpec``) and answer with errors keyed by field, which ``apply_errors`` puts back on
 the right input, including the rows of the host-interface formset (``host_interfaces.1.gateway``).
 """
+
 from django import forms
 
 from sites.models import StepState
@@ -156,15 +157,32 @@ def apply_errors(form, formset, errors: dict[str, list[str]]) -> None:
 
 class StepStateForm(forms.Form):
     state = forms.ChoiceField(choices=StepState.choices)
-    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ServiceProfileForm(forms.Form):
     name = forms.CharField(max_length=120)
-    datacenter_networks = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="One network per line, e.g. 203.0.113.0/24.")
-    datacenter_fqdns = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Datacenter host names", help_text="Optional, one per line.")
-    outbound_ports = forms.CharField(help_text="Backup and restore, from the host out: e.g. “tcp 4401”, one per line.", widget=forms.Textarea(attrs={"rows": 2}))
-    monitoring_ports = forms.CharField(required=False, help_text="Remote monitoring, forwarded in: e.g. “tcp 4403” and “udp 4403”, one per line.", widget=forms.Textarea(attrs={"rows": 2}))
+    datacenter_networks = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One network per line, e.g. 203.0.113.0/24.",
+    )
+    datacenter_fqdns = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Datacenter host names",
+        help_text="Optional, one per line.",
+    )
+    outbound_ports = forms.CharField(
+        help_text="Backup and restore, from the host out: e.g. “tcp 4401”, one per line.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    monitoring_ports = forms.CharField(
+        required=False,
+        help_text="Remote monitoring, forwarded in: e.g. “tcp 4403” and “udp 4403”, one per line.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     @staticmethod
     def initial_from(data: dict) -> dict:
@@ -172,8 +190,12 @@ class ServiceProfileForm(forms.Form):
             "name": data["name"],
             "datacenter_networks": "\n".join(data["datacenter_networks"]),
             "datacenter_fqdns": "\n".join(data["datacenter_fqdns"]),
-            "outbound_ports": "\n".join(f"{p['protocol']} {p['port']}" for p in data["outbound_ports"]),
-            "monitoring_ports": "\n".join(f"{p['protocol']} {p['port']}" for p in data["monitoring_ports"]),
+            "outbound_ports": "\n".join(
+                f"{p['protocol']} {p['port']}" for p in data["outbound_ports"]
+            ),
+            "monitoring_ports": "\n".join(
+                f"{p['protocol']} {p['port']}" for p in data["monitoring_ports"]
+            ),
         }
 
     def _ports(self, name):
@@ -183,7 +205,9 @@ class ServiceProfileForm(forms.Form):
                 continue
             parts = line.replace("/", " ").split()
             if len(parts) != 2 or not parts[1].isdigit():
-                raise forms.ValidationError(f"Line {n}: write a protocol and a port, e.g. “tcp 4401”.")
+                raise forms.ValidationError(
+                    f"Line {n}: write a protocol and a port, e.g. “tcp 4401”."
+                )
             ports.append({"protocol": parts[0].lower(), "port": int(parts[1])})
         return ports
 

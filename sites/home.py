@@ -1,4 +1,5 @@
 """The sites' part of an organisation's home page (registered in ``SitesConfig.ready``)."""
+
 from portal.accounts.models import Organisation
 from portal.accounts.permissions import Actor
 from sites.selectors import rollouts_in_progress, sites_for

@@ -62,7 +62,7 @@ _GUIDE_TEXT = {
     GuideRule.TRANSPARENCY: (
         "Transparency",
         "The backup connection must be translated to the firewall's outside address on its way "
-        "out (source NAT, masquerade, \"hide NAT\").",
+        'out (source NAT, masquerade, "hide NAT").',
     ),
     GuideRule.SOURCE_RESTRICTION: (
         "Restriction",
@@ -266,25 +266,35 @@ def derive_rules(site: SiteDescription, profile: ProfileSpec) -> Policy:
     datacenter = profile.datacenter_networks
 
     for spec in profile.outbound_ports:
-        rules.append(Rule(
-            RuleKind.ALLOW_OUTBOUND,
-            Reason(
-                GuideRule.BACKUP_OUTBOUND,
-                f"The backup software connects to the datacenter on {spec}. {source_detail}",
-                also=(GuideRule.SOURCE_RESTRICTION,),
-            ),
-            protocol=spec.protocol, port=spec.port, hosts=hosts, datacenter=datacenter,
-        ))
+        rules.append(
+            Rule(
+                RuleKind.ALLOW_OUTBOUND,
+                Reason(
+                    GuideRule.BACKUP_OUTBOUND,
+                    f"The backup software connects to the datacenter on {spec}. {source_detail}",
+                    also=(GuideRule.SOURCE_RESTRICTION,),
+                ),
+                protocol=spec.protocol,
+                port=spec.port,
+                hosts=hosts,
+                datacenter=datacenter,
+            )
+        )
     for spec in profile.outbound_ports:
-        rules.append(Rule(
-            RuleKind.SOURCE_NAT,
-            Reason(
-                GuideRule.TRANSPARENCY,
-                f"Translate the backup connections ({spec} to the datacenter) to the firewall's "
-                "outside address; only this traffic, so nothing else changes.",
-            ),
-            protocol=spec.protocol, port=spec.port, hosts=hosts, datacenter=datacenter,
-        ))
+        rules.append(
+            Rule(
+                RuleKind.SOURCE_NAT,
+                Reason(
+                    GuideRule.TRANSPARENCY,
+                    f"Translate the backup connections ({spec} to the datacenter) to the firewall's "
+                    "outside address; only this traffic, so nothing else changes.",
+                ),
+                protocol=spec.protocol,
+                port=spec.port,
+                hosts=hosts,
+                datacenter=datacenter,
+            )
+        )
 
     if site.monitoring_enabled and site.host_address is not None:
         rules += _monitoring_rules(site, profile)
@@ -328,7 +338,8 @@ def _monitoring_rules(site: SiteDescription, profile: ProfileSpec) -> list[Rule]
     def detail(spec: PortSpec, what: str) -> str:
         extra = (
             " The guide asks for the backup port in addition to the monitoring ports."
-            if spec not in profile.monitoring_ports else ""
+            if spec not in profile.monitoring_ports
+            else ""
         )
         return f"{what} {spec} from {who} to the backup host {site.host_address}.{extra}"
 
@@ -336,8 +347,11 @@ def _monitoring_rules(site: SiteDescription, profile: ProfileSpec) -> list[Rule]
         Rule(
             RuleKind.DESTINATION_NAT,
             Reason(GuideRule.REMOTE_MONITORING, detail(spec, "Forward")),
-            protocol=spec.protocol, port=spec.port, hosts=target,
-            allowed_sources=sources, public_address=site.public_address,
+            protocol=spec.protocol,
+            port=spec.port,
+            hosts=target,
+            allowed_sources=sources,
+            public_address=site.public_address,
         )
         for spec in ports
     ]
@@ -345,8 +359,11 @@ def _monitoring_rules(site: SiteDescription, profile: ProfileSpec) -> list[Rule]
         Rule(
             RuleKind.ALLOW_INBOUND,
             Reason(GuideRule.REMOTE_MONITORING, detail(spec, "Allow")),
-            protocol=spec.protocol, port=spec.port, hosts=target,
-            allowed_sources=sources, public_address=site.public_address,
+            protocol=spec.protocol,
+            port=spec.port,
+            hosts=target,
+            allowed_sources=sources,
+            public_address=site.public_address,
         )
         for spec in ports
     ]
@@ -364,17 +381,23 @@ def _route_rules(site: SiteDescription, profile: ProfileSpec) -> list[Rule]:
     destinations += [n for n in profile.datacenter_networks if n not in destinations]
     rules = []
     for destination in destinations:
-        what = "the datacenter" if destination in profile.datacenter_networks else "the monitoring GUI"
-        rules.append(Rule(
-            RuleKind.STATIC_ROUTE,
-            Reason(
-                GuideRule.MULTI_HOMED_ROUTE,
-                f"Send traffic for {what} ({destination}) through interface {facing.name} and "
-                f"this firewall ({facing.gateway}), so replies leave the way the connection came.",
-            ),
-            route_destination=destination, next_hop=facing.gateway,
-            interface_index=facing.index, interface_name=facing.name,
-        ))
+        what = (
+            "the datacenter" if destination in profile.datacenter_networks else "the monitoring GUI"
+        )
+        rules.append(
+            Rule(
+                RuleKind.STATIC_ROUTE,
+                Reason(
+                    GuideRule.MULTI_HOMED_ROUTE,
+                    f"Send traffic for {what} ({destination}) through interface {facing.name} and "
+                    f"this firewall ({facing.gateway}), so replies leave the way the connection came.",
+                ),
+                route_destination=destination,
+                next_hop=facing.gateway,
+                interface_index=facing.index,
+                interface_name=facing.name,
+            )
+        )
     return rules
 
 
@@ -389,7 +412,9 @@ def _host_firewall_rules(site: SiteDescription, profile: ProfileSpec) -> list[Ru
                 "outbound connections by default; this rule keeps backups working where a "
                 "policy blocks them.",
             ),
-            protocol=spec.protocol, port=spec.port, datacenter=profile.datacenter_networks,
+            protocol=spec.protocol,
+            port=spec.port,
+            datacenter=profile.datacenter_networks,
         )
         for spec in profile.outbound_ports
     ]
@@ -404,7 +429,9 @@ def _host_firewall_rules(site: SiteDescription, profile: ProfileSpec) -> list[Ru
                     "connections by default.",
                     also=(GuideRule.REMOTE_MONITORING,),
                 ),
-                protocol=spec.protocol, port=spec.port, allowed_sources=site.monitoring_sources,
+                protocol=spec.protocol,
+                port=spec.port,
+                allowed_sources=site.monitoring_sources,
             )
             for spec in inbound_ports(profile)
         ]
@@ -414,39 +441,50 @@ def _host_firewall_rules(site: SiteDescription, profile: ProfileSpec) -> list[Ru
 def _warnings(site: SiteDescription, profile: ProfileSpec) -> tuple[PolicyWarning, ...]:
     warnings = []
     if site.host_addressing == "dhcp" and not site.dhcp_reservation_planned:
-        warnings.append(PolicyWarning(
-            WarningCode.DHCP_WITHOUT_RESERVATION,
-            f"The backup host gets its address by DHCP, so the rules must allow the whole LAN "
-            f"{site.lan_network}. Create a DHCP reservation for the host on your DHCP server; "
-            "then the rules can name that one address"
-            + (", and the port-forward for monitoring keeps working when leases change."
-               if site.monitoring_enabled else "."),
-            field="host_addressing",
-        ))
+        warnings.append(
+            PolicyWarning(
+                WarningCode.DHCP_WITHOUT_RESERVATION,
+                f"The backup host gets its address by DHCP, so the rules must allow the whole LAN "
+                f"{site.lan_network}. Create a DHCP reservation for the host on your DHCP server; "
+                "then the rules can name that one address"
+                + (
+                    ", and the port-forward for monitoring keeps working when leases change."
+                    if site.monitoring_enabled
+                    else "."
+                ),
+                field="host_addressing",
+            )
+        )
     if site.monitoring_enabled and site.public_address is None:
-        warnings.append(PolicyWarning(
-            WarningCode.DYNAMIC_PUBLIC_ADDRESS,
-            "The firewall's public address is dynamic: the monitoring GUI must connect to an "
-            "address that changes, and the portal cannot check the forwarded ports from outside. "
-            "Ask your provider for a static address or use a dynamic DNS name.",
-            field="public_address",
-        ))
+        warnings.append(
+            PolicyWarning(
+                WarningCode.DYNAMIC_PUBLIC_ADDRESS,
+                "The firewall's public address is dynamic: the monitoring GUI must connect to an "
+                "address that changes, and the portal cannot check the forwarded ports from outside. "
+                "Ask your provider for a static address or use a dynamic DNS name.",
+                field="public_address",
+            )
+        )
     overlaps = [str(n) for n in profile.datacenter_networks if n.overlaps(site.lan_network)]
     if overlaps:
-        warnings.append(PolicyWarning(
-            WarningCode.LAN_OVERLAPS_DATACENTER,
-            f"The LAN {site.lan_network} overlaps the datacenter network {', '.join(overlaps)}: "
-            "the backup host would look for the datacenter on its own LAN and never reach the "
-            "firewall. Renumber the LAN.",
-            field="lan_network",
-        ))
+        warnings.append(
+            PolicyWarning(
+                WarningCode.LAN_OVERLAPS_DATACENTER,
+                f"The LAN {site.lan_network} overlaps the datacenter network {', '.join(overlaps)}: "
+                "the backup host would look for the datacenter on its own LAN and never reach the "
+                "firewall. Renumber the LAN.",
+                field="lan_network",
+            )
+        )
     if site.monitoring_enabled and not site.monitoring_sources:
-        warnings.append(PolicyWarning(
-            WarningCode.MONITORING_FROM_ANY,
-            "Monitoring is allowed from any address on the Internet. Give the addresses the "
-            "monitoring GUI connects from, so only they can reach the backup host.",
-            field="monitoring_sources",
-        ))
+        warnings.append(
+            PolicyWarning(
+                WarningCode.MONITORING_FROM_ANY,
+                "Monitoring is allowed from any address on the Internet. Give the addresses the "
+                "monitoring GUI connects from, so only they can reach the backup host.",
+                field="monitoring_sources",
+            )
+        )
     if site.multi_homed:
         message = (
             "The backup host has more than one network interface. Keep one default gateway "
@@ -458,7 +496,11 @@ def _warnings(site: SiteDescription, profile: ProfileSpec) -> tuple[PolicyWarnin
                 " Monitoring from any address cannot be covered by a static route, so the "
                 "default gateway must be this firewall."
             )
-        warnings.append(PolicyWarning(
-            WarningCode.MULTI_HOMED_ONE_GATEWAY, message, field="host_interfaces",
-        ))
+        warnings.append(
+            PolicyWarning(
+                WarningCode.MULTI_HOMED_ONE_GATEWAY,
+                message,
+                field="host_interfaces",
+            )
+        )
     return tuple(warnings)

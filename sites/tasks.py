@@ -1,4 +1,5 @@
 """Celery tasks of the sites domain. They take ids, and running one twice changes nothing more."""
+
 import logging
 
 from celery import shared_task

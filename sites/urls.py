@@ -1,5 +1,6 @@
 """Site, rollout, probe and service profile pages, below /o/<org_slug>/ (the probe agent's poll,
 outside any organisation, is in ``sites.agent_urls``)."""
+
 from django.urls import path
 
 from sites.views import agent, dashboard, probes, profiles, rollouts, sites, transfer, wizard
@@ -46,7 +47,9 @@ urlpatterns = [
         name="probe-check",
     ),
     path("sites/<int:site_pk>/agent/", agent.AgentKeyView.as_view(), name="probe-agent"),
-    path("probe-client/obm_probe.py", probes.ProbeClientDownloadView.as_view(), name="probe-client"),
+    path(
+        "probe-client/obm_probe.py", probes.ProbeClientDownloadView.as_view(), name="probe-client"
+    ),
     path("profiles/", profiles.ServiceProfileListView.as_view(), name="profile-list"),
     path(
         "profiles/<int:profile_pk>/edit/",

@@ -1,4 +1,5 @@
 """Fixtures shared by the whole suite: a world of tenants and roles, a real worker, a browser."""
+
 import pytest
 from django.core.signals import got_request_exception
 from django.db import connection
@@ -16,14 +17,16 @@ pytest_plugins = [
 
 
 def _database_fixture(request) -> str | None:
-    """"db" or "transactional_db", the database the test uses; None for a test without one."""
+    """ "db" or "transactional_db", the database the test uses; None for a test without one."""
     uses_db = {"db", "transactional_db", "live_server", "django_db_reset_sequences"} & set(
         request.fixturenames
     ) or request.node.get_closest_marker("django_db")
     if not uses_db:
         return None
     marker = request.node.get_closest_marker("django_db")
-    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    transactional = (
+        "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    )
     transactional = transactional or bool(marker and marker.kwargs.get("transaction"))
     return "transactional_db" if transactional else "db"
 

@@ -1,5 +1,6 @@
 """factory_boy factories for every model. Rows that services own are still made directly here:
 factories set up the world a test starts from; the behaviour under test goes through services."""
+
 from datetime import timedelta
 
 import factory

@@ -1,4 +1,5 @@
 """Every model has a factory, and each factory makes a valid row."""
+
 import pytest
 from django.apps import apps
 
@@ -13,7 +14,8 @@ def factory_models():
     return {
         f._meta.model
         for f in vars(factories).values()
-        if isinstance(f, type) and issubclass(f, factories.factory.django.DjangoModelFactory)
+        if isinstance(f, type)
+        and issubclass(f, factories.factory.django.DjangoModelFactory)
         and f._meta.model is not None
     }
 
@@ -23,11 +25,16 @@ def test_every_project_model_has_a_factory():
     assert models <= factory_models(), models - factory_models()
 
 
-@pytest.mark.parametrize("name", sorted(
-    n for n, f in vars(factories).items()
-    if isinstance(f, type) and issubclass(f, factories.factory.django.DjangoModelFactory)
-    and f._meta.model is not None
-))
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        n
+        for n, f in vars(factories).items()
+        if isinstance(f, type)
+        and issubclass(f, factories.factory.django.DjangoModelFactory)
+        and f._meta.model is not None
+    ),
+)
 def test_each_factory_makes_a_valid_row(name):
     instance = getattr(factories, name)()
     instance.full_clean(exclude=["password", "token"])

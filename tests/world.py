@@ -1,4 +1,5 @@
 """A small world of tenants, one person per role and a few objects, for tenancy and permission tests."""
+
 from dataclasses import dataclass, field
 
 from portal.accounts.models import Organisation, Role
@@ -60,8 +61,12 @@ def build_world() -> World:
         reseller=reseller,
         other_reseller=other_reseller,
         customer=CustomerFactory(parent=reseller, name="Customer One", slug="customer-one"),
-        sibling_customer=CustomerFactory(parent=reseller, name="Customer Sibling", slug="customer-sibling"),
-        other_customer=CustomerFactory(parent=other_reseller, name="Customer Other", slug="customer-other"),
+        sibling_customer=CustomerFactory(
+            parent=reseller, name="Customer Sibling", slug="customer-sibling"
+        ),
+        other_customer=CustomerFactory(
+            parent=other_reseller, name="Customer Other", slug="customer-other"
+        ),
     )
     homes = {
         Role.CUSTOMER_ADMIN: world.customer,

@@ -1,4 +1,5 @@
 """Forms for organisations. Services do the writing; forms only validate input."""
+
 from django import forms
 
 

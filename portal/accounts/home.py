@@ -4,6 +4,7 @@ The figures of other apps (the sites app's site count, rollouts in progress and 
 come from the contributors they register when they start (``register_home_contributor`` in their
 ``AppConfig.ready``), so this app imports none of them.
 """
+
 from collections.abc import Callable
 
 from portal.accounts.models import Organisation, OrganisationKind

@@ -1,4 +1,5 @@
 """Organisations (provider › reseller › customer) and the memberships that give people roles in them."""
+
 from django.conf import settings
 from django.db import models
 

@@ -10,6 +10,7 @@ The rules:
 - support (provider): reads every organisation, changes nothing;
 - operator (provider): reads every organisation, edits service profiles, runs system checks.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -104,7 +105,8 @@ class Actor:
 
 def _is_reseller_of(actor: Actor, organisation: Organisation) -> bool:
     return (
-        organisation.pk in actor.reseller_org_ids or organisation.parent_id in actor.reseller_org_ids
+        organisation.pk in actor.reseller_org_ids
+        or organisation.parent_id in actor.reseller_org_ids
     )
 
 
@@ -124,7 +126,9 @@ def can_manage_organisation(actor: Actor, organisation: Organisation) -> bool:
 
 
 def can_create_client_organisation(actor: Actor, organisation: Organisation) -> bool:
-    return organisation.kind == OrganisationKind.RESELLER and organisation.pk in actor.reseller_org_ids
+    return (
+        organisation.kind == OrganisationKind.RESELLER and organisation.pk in actor.reseller_org_ids
+    )
 
 
 def can_list_clients(actor: Actor, organisation: Organisation) -> bool:

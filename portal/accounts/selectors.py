@@ -2,6 +2,7 @@
 
 Fetching through these makes another tenant's object a 404 by construction.
 """
+
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -62,5 +63,7 @@ def default_organisation(actor: Actor) -> Organisation | None:
     """Where a person lands after login: their first own organisation."""
     if not actor.grants:
         return None
-    first = sorted(actor.grants, key=lambda g: (g.organisation_kind != "provider", g.organisation_name))
+    first = sorted(
+        actor.grants, key=lambda g: (g.organisation_kind != "provider", g.organisation_name)
+    )
     return Organisation.objects.filter(pk=first[0].organisation_id).first()

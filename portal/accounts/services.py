@@ -1,4 +1,5 @@
 """Every write to organisations and memberships: one transaction and one audit event each."""
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
@@ -48,7 +49,9 @@ def create_organisation(
     return org
 
 
-def create_client_organisation(*, reseller: Organisation, name: str, contact_email: str) -> Organisation:
+def create_client_organisation(
+    *, reseller: Organisation, name: str, contact_email: str
+) -> Organisation:
     if reseller.kind != OrganisationKind.RESELLER:
         raise ServiceError("parent", "only a reseller has client organisations")
     return create_organisation(
@@ -56,7 +59,9 @@ def create_client_organisation(*, reseller: Organisation, name: str, contact_ema
     )
 
 
-def update_organisation(*, organisation: Organisation, name: str, contact_email: str) -> Organisation:
+def update_organisation(
+    *, organisation: Organisation, name: str, contact_email: str
+) -> Organisation:
     with transaction.atomic():
         locked = Organisation.objects.select_for_update().get(pk=organisation.pk)
         before = snapshot(locked, ["name", "contact_email"])
@@ -78,7 +83,9 @@ def update_organisation(*, organisation: Organisation, name: str, contact_email:
 
 def add_membership(*, organisation: Organisation, user, role: str) -> Membership:
     if role not in ROLES_BY_KIND[OrganisationKind(organisation.kind)]:
-        raise ServiceError("role", f"this role does not exist in a {organisation.kind} organisation")
+        raise ServiceError(
+            "role", f"this role does not exist in a {organisation.kind} organisation"
+        )
     with transaction.atomic():
         membership, created = Membership.objects.get_or_create(
             user=user, organisation=organisation, defaults={"role": role}
@@ -106,7 +113,9 @@ def add_membership(*, organisation: Organisation, user, role: str) -> Membership
     return membership
 
 
-def create_person(*, username: str, email: str, password: str | None, first_name: str = "", last_name: str = ""):
+def create_person(
+    *, username: str, email: str, password: str | None, first_name: str = "", last_name: str = ""
+):
     """A new account; with no password it cannot log in until a reset link is used."""
     User = get_user_model()
     with transaction.atomic():
@@ -116,5 +125,7 @@ def create_person(*, username: str, email: str, password: str | None, first_name
         else:
             user.set_unusable_password()
         user.save()
-        record_event(action="person.created", target=user, after={"username": username, "email": email})
+        record_event(
+            action="person.created", target=user, after={"username": username, "email": email}
+        )
     return user

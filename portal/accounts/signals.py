@@ -1,4 +1,5 @@
 """Logins, logouts and failed logins are audit events."""
+
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 

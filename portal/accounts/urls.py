@@ -1,4 +1,5 @@
 """Organisation pages, below /o/<org_slug>/: home, clients, settings, members."""
+
 from django.urls import path
 
 from portal.accounts import views

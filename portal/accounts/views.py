@@ -1,4 +1,5 @@
 """Organisation pages: home, clients, settings, members, and the organisation switcher."""
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -73,7 +74,11 @@ class OrganisationSettingsView(UnprocessableOnInvalidMixin, OrganisationMixin, F
 
     def get_form_kwargs(self):
         siblings = Organisation.objects.filter(parent_id=self.organisation.parent_id)
-        return {**super().get_form_kwargs(), "siblings": siblings, "exclude_pk": self.organisation.pk}
+        return {
+            **super().get_form_kwargs(),
+            "siblings": siblings,
+            "exclude_pk": self.organisation.pk,
+        }
 
     def form_valid(self, form):
         services.update_organisation(organisation=self.organisation, **form.cleaned_data)

@@ -6,6 +6,7 @@ A token authenticates as its person; from then on the permission module decides 
 the pages. Whoever authenticates is put into the audit context, so that events written during an
 API request name the person (the request middleware already marked the source "api").
 """
+
 from rest_framework import authentication, exceptions
 
 from portal.api.selectors import token_for_secret
@@ -51,4 +52,3 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     def authenticate_header(self, request) -> str:
         # Makes an unauthenticated request a 401 (with this challenge) rather than a 403.
         return f'{KEYWORD} realm="api"'
-

@@ -1,4 +1,5 @@
 """The one shape of an API error body: each field at fault with its messages."""
+
 from collections.abc import Mapping
 
 from rest_framework.settings import api_settings

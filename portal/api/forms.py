@@ -1,4 +1,5 @@
 """The form of the token page."""
+
 from django import forms
 
 from portal.api.models import ApiToken

@@ -4,6 +4,7 @@ Only the SHA-256 hash of a token is stored; the token itself is shown once, when
 A token acts as its person, with exactly that person's memberships and roles at the time of each
 request; revoking it is permanent (the row stays, for the list and the audit trail).
 """
+
 from django.conf import settings
 from django.db import models
 

@@ -1,4 +1,5 @@
 """The personal token page: a normal page of the site, below /api/ only by its URL."""
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import get_object_or_404, redirect, render

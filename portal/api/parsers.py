@@ -4,6 +4,7 @@ Python's JSON decoder accepts what no UTF-8 text holds (a lone ``\\ud800`` escap
 enough to exhaust the stack; either would end in a 500 (when the answer echoes the value, or when
 it is stored). Both are refused here as 400s, the first naming the field that holds it.
 """
+
 from collections.abc import Callable, Mapping
 
 from rest_framework import exceptions, parsers

@@ -1,4 +1,5 @@
 """The OpenAPI schema: what drf-spectacular cannot work out by itself."""
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_array_type, build_basic_type, build_object_type

@@ -1,4 +1,5 @@
 """Reads of API tokens."""
+
 import hashlib
 
 from django.db.models import QuerySet

@@ -1,4 +1,5 @@
 """Creating, revoking and using personal API tokens."""
+
 import secrets
 from datetime import timedelta
 

@@ -9,6 +9,7 @@ A request is refused in this order: nobody authenticated → 401; an organisatio
 see → 404; ``permission`` refuses → 403; an object of the URL that is not the organisation's → 404;
 ``write_permission`` refuses a write → 403. A ``ServiceError`` answers 400 naming each field.
 """
+
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 from rest_framework import exceptions, generics

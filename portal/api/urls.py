@@ -1,5 +1,6 @@
 """API routes, below /api/: the schema, its Swagger UI, the token page, and each app's API of an
 organisation below /api/o/<org_slug>/ (the same tenancy as the pages' /o/<org_slug>/)."""
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 

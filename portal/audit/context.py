@@ -3,6 +3,7 @@
 The request middleware (web), the Celery task signals (worker) and management commands (command)
 fill it in; ``portal.audit.services.record_event`` reads it, so services need not pass it around.
 """
+
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, replace

@@ -5,6 +5,7 @@ written before the first byte leaves. The rows are those that existed at that mo
 stream is bounded by the newest event id counted, so the count and the file agree and the
 export's own event is not in it.
 """
+
 import csv
 import json
 

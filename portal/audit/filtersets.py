@@ -3,6 +3,7 @@
 The filter set is built for one actor and one organisation page: its choices (organisations,
 actions) come from that page's scope, so a value outside it is a field error, not a leak.
 """
+
 import re
 from datetime import date, datetime, time, timedelta
 

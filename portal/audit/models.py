@@ -4,6 +4,7 @@ Rows keep copies of the names they point at (actor, organisation, object) and ca
 foreign keys, so deleting a person or an organisation never needs to touch history. The database
 itself refuses UPDATE and DELETE of these rows (see ``portal.audit.triggers``).
 """
+
 from django.conf import settings
 from django.db import models
 

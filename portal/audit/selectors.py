@@ -1,4 +1,5 @@
 """Reads of the audit trail, scoped like the organisation pages they appear on."""
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,9 @@ def events_for(actor: Actor, organisation: Organisation) -> QuerySet[AuditEvent]
         return events.none()
     visible = visible_organisations(actor)
     if organisation.kind == OrganisationKind.RESELLER:
-        scope = Q(organisation=organisation) | Q(organisation__in=visible.filter(parent=organisation))
+        scope = Q(organisation=organisation) | Q(
+            organisation__in=visible.filter(parent=organisation)
+        )
     else:
         scope = Q(organisation=organisation)
     return events.filter(scope, organisation__in=visible)
@@ -99,7 +102,7 @@ def object_events(
 
 
 def object_type_label(object_type: str) -> str:
-    """"sites.site" → "Site"; an unknown type is shown as it is stored."""
+    """ "sites.site" → "Site"; an unknown type is shown as it is stored."""
     try:
         model = apps.get_model(object_type)
     except (LookupError, ValueError):
@@ -195,8 +198,10 @@ def _compare(path, before, after, changes, unchanged) -> None:
                 changes.append(Change(child, "removed", before=compact(before[key])))
             else:
                 _compare(child, before[key], after[key], changes, unchanged)
-    elif path and isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        for index, (old, new) in enumerate(zip(before, after)):
+    elif (
+        path and isinstance(before, list) and isinstance(after, list) and len(before) == len(after)
+    ):
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
             _compare(_join(path, index), old, new, changes, unchanged)
     else:
         changes.append(Change(path or "(value)", "changed", compact(before), compact(after)))

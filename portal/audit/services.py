@@ -1,4 +1,5 @@
 """Writing the audit trail. Services call ``record_event`` inside their own transaction."""
+
 from __future__ import annotations
 
 from django.db import models

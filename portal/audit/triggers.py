@@ -4,6 +4,7 @@ The migration installs them. The test suite on SQLite drops them just before Dja
 transactional test database (SQLite has no TRUNCATE, so the flush is a DELETE) and reinstalls them
 before the next test; PostgreSQL's flush is a TRUNCATE, which row triggers do not see.
 """
+
 from django.core.exceptions import ImproperlyConfigured
 
 TABLE = "audit_auditevent"

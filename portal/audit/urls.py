@@ -1,4 +1,5 @@
 """Audit trail pages, below /o/<org_slug>/audit/."""
+
 from django.urls import path
 
 from portal.audit import views

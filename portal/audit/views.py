@@ -2,6 +2,7 @@
 
 Read-only everywhere: nothing here changes state, except that an export is itself recorded.
 """
+
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator

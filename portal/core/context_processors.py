@@ -1,4 +1,5 @@
 """Template context every page needs: version, the actor, the organisation switcher."""
+
 from django.conf import settings
 
 from portal.accounts.selectors import switcher_organisations

@@ -6,7 +6,9 @@ class ServiceError(Exception):
 
     def __init__(self, field: str = "", message: str = "", *, errors: dict | None = None):
         self.errors = errors if errors is not None else {field: [message]}
-        summary = "; ".join(f"{f}: {' '.join(m)}" if f else " ".join(m) for f, m in self.errors.items())
+        summary = "; ".join(
+            f"{f}: {' '.join(m)}" if f else " ".join(m) for f, m in self.errors.items()
+        )
         super().__init__(summary)
 
     @property

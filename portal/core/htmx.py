@@ -1,4 +1,5 @@
 """htmx conventions: partial or page from one template, 286 to stop polling, 422 for bad forms."""
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers

@@ -1,4 +1,5 @@
 """Logging filter that stamps every record with the current request (or task) id."""
+
 import logging
 
 from portal.audit import context

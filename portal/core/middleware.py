@@ -1,4 +1,5 @@
 """Per-request context: the request id, where the request comes from, who is acting."""
+
 import re
 
 from django.utils.functional import SimpleLazyObject

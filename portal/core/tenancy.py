@@ -4,6 +4,7 @@ The organisation is fetched through the scoped selector, so an organisation the 
 is a 404 whatever the view does next. Each view declares ``permission``, a function from
 ``portal.accounts.permissions``; the URL-walk test reads it to know what every role must get.
 """
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 

@@ -1,4 +1,5 @@
 """Site-wide views: the landing redirect, health check, and the friendly error pages."""
+
 import logging
 
 from django.db import connection
@@ -55,7 +56,9 @@ def server_error(request):
     except Exception:  # a broken template must not hide the id
         logger.exception("error page failed")
         return HttpResponse(
-            f"Server error. Reference: {getattr(request, 'id', '')}", status=500, content_type="text/plain"
+            f"Server error. Reference: {getattr(request, 'id', '')}",
+            status=500,
+            content_type="text/plain",
         )
 
 

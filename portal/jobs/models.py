@@ -3,6 +3,7 @@
 A page reload or a worker restart shows the truth; a task claims its job with a conditional update,
 so a task delivered twice does the work once.
 """
+
 from django.conf import settings
 from django.db import models
 
@@ -28,7 +29,11 @@ class Job(models.Model):
     kind = models.CharField(max_length=30, choices=JobKind.choices)
     state = models.CharField(max_length=10, choices=JobState.choices, default=JobState.QUEUED)
     organisation = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="jobs",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -2,6 +2,7 @@
 
 Each change of state is one audit event.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -55,7 +56,9 @@ def claim_job(*, job_id: int) -> Job | None:
     with transaction.atomic():
         claimed = (
             Job.objects.filter(pk=job_id)
-            .filter(Q(state=JobState.QUEUED) | Q(state=JobState.RUNNING, started_at__lt=stale_before))
+            .filter(
+                Q(state=JobState.QUEUED) | Q(state=JobState.RUNNING, started_at__lt=stale_before)
+            )
             .update(state=JobState.RUNNING, started_at=now, attempts=F("attempts") + 1)
         )
         if not claimed:
@@ -105,9 +108,13 @@ def fail_stalled_jobs() -> int:
     """Fail jobs stuck past twice the task time limit, so no page shows 'running' for ever."""
     cutoff = timezone.now() - timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
     stalled = list(
-        Job.objects.filter(state=JobState.RUNNING, started_at__lt=cutoff).values_list("pk", flat=True)
+        Job.objects.filter(state=JobState.RUNNING, started_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
     )
-    return sum(fail_job(job_id=pk, error="stalled: no worker finished it in time") for pk in stalled)
+    return sum(
+        fail_job(job_id=pk, error="stalled: no worker finished it in time") for pk in stalled
+    )
 
 
 # A job whose worker stopped under it this many times fails instead of going back to the queue:
@@ -130,8 +137,9 @@ def requeue_lost_jobs(*, older_than_seconds: float | None = None) -> int:
         older_than_seconds = settings.JOB_REQUEUE_AFTER
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     waiting = list(
-        Job.objects.filter(state=JobState.QUEUED, created_at__lte=cutoff)
-        .values_list("pk", flat=True)
+        Job.objects.filter(state=JobState.QUEUED, created_at__lte=cutoff).values_list(
+            "pk", flat=True
+        )
     )
     return sum(_requeue(job_id=pk, state=JobState.QUEUED, cutoff=cutoff) for pk in waiting)
 
@@ -150,8 +158,9 @@ def requeue_stuck_jobs(*, older_than_seconds: float | None = None) -> int:
         older_than_seconds = settings.CELERY_TASK_TIME_LIMIT
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     stuck = list(
-        Job.objects.filter(state=JobState.RUNNING, started_at__lte=cutoff)
-        .values_list("pk", flat=True)
+        Job.objects.filter(state=JobState.RUNNING, started_at__lte=cutoff).values_list(
+            "pk", flat=True
+        )
     )
     return sum(_requeue(job_id=pk, state=JobState.RUNNING, cutoff=cutoff) for pk in stuck)
 

@@ -1,4 +1,5 @@
 """Celery tasks of the jobs app. Tasks take ids, claim their job, and are safe to run twice."""
+
 import os
 import platform
 import socket

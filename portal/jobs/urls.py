@@ -1,4 +1,5 @@
 """Background job pages, below /o/<org_slug>/: system health and one job's progress."""
+
 from django.urls import path
 
 from portal.jobs import views

@@ -1,4 +1,5 @@
 """System health: operators ping the worker fleet and watch the job finish, live."""
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView

@@ -1,6 +1,7 @@
 """The sites API's list filters (query parameters). Each narrows a queryset a scoped selector
 already returned, so a filter can never widen what the caller sees; a bad value is a 400 naming
 it."""
+
 import django_filters
 
 from sites.models import RolloutState, Site

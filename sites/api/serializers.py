@@ -6,6 +6,7 @@ purpose by ``start_probe_run``. These serializers give each body its shape (and 
 its types); a ``ServiceError`` becomes a 400 naming each field at fault
 (``portal.api.errors.field_errors``).
 """
+
 from collections.abc import Mapping
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
@@ -59,7 +60,9 @@ class HostInterfaceSerializer(serializers.Serializer):
     address = serializers.IPAddressField(protocol="IPv4", help_text="Inside `network`.")
     network = serializers.CharField(help_text="CIDR, e.g. `192.168.2.0/24`.")
     gateway = serializers.IPAddressField(
-        protocol="IPv4", required=False, allow_null=True,
+        protocol="IPv4",
+        required=False,
+        allow_null=True,
         help_text="Inside `network`; required for the interface facing the firewall.",
     )
 
@@ -81,7 +84,9 @@ class SiteFileSerializer(serializers.Serializer):
     )
     outside_interface = serializers.CharField(required=False, allow_blank=True)
     public_address = serializers.IPAddressField(
-        protocol="IPv4", required=False, allow_null=True,
+        protocol="IPv4",
+        required=False,
+        allow_null=True,
         help_text="The firewall's outside address; null: dynamic. Not inside the LAN.",
     )
     lan_network = serializers.CharField(help_text="CIDR without host bits, e.g. `192.168.1.0/24`.")
@@ -90,7 +95,9 @@ class SiteFileSerializer(serializers.Serializer):
     )
     host_addressing = serializers.ChoiceField(choices=HOST_ADDRESSING)
     host_address = serializers.IPAddressField(
-        protocol="IPv4", required=False, allow_null=True,
+        protocol="IPv4",
+        required=False,
+        allow_null=True,
         help_text="Required with `static`, and whenever monitoring is on.",
     )
     host_range_start = serializers.IPAddressField(protocol="IPv4", required=False, allow_null=True)
@@ -98,7 +105,8 @@ class SiteFileSerializer(serializers.Serializer):
     dhcp_reservation_planned = serializers.BooleanField(required=False)
     monitoring_enabled = serializers.BooleanField(required=False)
     monitoring_sources = serializers.ListField(
-        child=serializers.CharField(), required=False,
+        child=serializers.CharField(),
+        required=False,
         help_text="Networks the monitoring GUI connects from; a bare address means /32.",
     )
     host_os = serializers.ChoiceField(choices=HOST_OS, required=False)
@@ -140,7 +148,8 @@ class SiteWriteSerializer(SiteFileSerializer):
     (not the types listed here), refuses unknown fields, and names every problem at once."""
 
     reverify = serializers.ChoiceField(
-        choices=Reverify.choices, required=False,
+        choices=Reverify.choices,
+        required=False,
         help_text="After this long without a successful probe the site is flagged as stale "
         "(default on creation: weekly; unchanged on update when left out).",
     )
@@ -179,15 +188,23 @@ class SiteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Site
         fields = [
-            "id", "name", "organisation", "vendor", "public_address", "reverify", "rollout_state",
-            "proof", "last_proven_at", "current_instruction_set", "description", "created_at",
+            "id",
+            "name",
+            "organisation",
+            "vendor",
+            "public_address",
+            "reverify",
+            "rollout_state",
+            "proof",
+            "last_proven_at",
+            "current_instruction_set",
+            "description",
+            "created_at",
             "updated_at",
         ]
         read_only_fields = fields
 
-    @extend_schema_field(
-        serializers.ChoiceField(choices=RolloutState.values, allow_null=True)
-    )
+    @extend_schema_field(serializers.ChoiceField(choices=RolloutState.values, allow_null=True))
     def get_rollout_state(self, site) -> str | None:
         """The state of the current instruction set's rollout (null: no instructions yet)."""
         if hasattr(site, "rollout_state"):  # annotated by sites_for
@@ -264,7 +281,12 @@ class InstructionSetSerializer(serializers.ModelSerializer):
     class Meta:
         model = InstructionSet
         fields = [
-            "version", "is_current", "content_hash", "profile_revision", "renderers", "created_by",
+            "version",
+            "is_current",
+            "content_hash",
+            "profile_revision",
+            "renderers",
+            "created_by",
             "created_at",
         ]
         read_only_fields = fields
@@ -303,8 +325,17 @@ class RolloutStepSerializer(serializers.ModelSerializer):
     class Meta:
         model = RolloutStep
         fields = [
-            "id", "position", "vendor", "number", "title", "kind", "state", "note", "changed_by",
-            "changed_at", "content",
+            "id",
+            "position",
+            "vendor",
+            "number",
+            "title",
+            "kind",
+            "state",
+            "note",
+            "changed_by",
+            "changed_at",
+            "content",
         ]
         read_only_fields = fields
 
@@ -339,7 +370,9 @@ class ProbeObservationSerializer(serializers.Serializer):
 
 class ProbeAttemptSerializer(serializers.Serializer):
     number = serializers.IntegerField()
-    outcome = serializers.CharField(help_text="running, finished, lost (worker stopped; sent again) or gave_up.")
+    outcome = serializers.CharField(
+        help_text="running, finished, lost (worker stopped; sent again) or gave_up."
+    )
     detail = serializers.CharField()
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -362,8 +395,21 @@ class ProbeRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProbeRun
         fields = [
-            "id", "direction", "purpose", "source", "state", "expected", "token", "instruction_set",
-            "expires_at", "attempts", "check_requested_at", "outcome", "created_by", "created_at", "started_at",
+            "id",
+            "direction",
+            "purpose",
+            "source",
+            "state",
+            "expected",
+            "token",
+            "instruction_set",
+            "expires_at",
+            "attempts",
+            "check_requested_at",
+            "outcome",
+            "created_by",
+            "created_at",
+            "started_at",
             "finished_at",
         ]
         read_only_fields = fields
@@ -407,6 +453,7 @@ class ProbeRunCreateSerializer(serializers.Serializer):
         "the site's public address (remote monitoring on).",
     )
     purpose = serializers.ChoiceField(
-        choices=ProbePurpose.choices, default=ProbePurpose.VERIFY,
+        choices=ProbePurpose.choices,
+        default=ProbePurpose.VERIFY,
         help_text="restriction: run the client on another LAN machine to prove it is kept out.",
     )

@@ -1,4 +1,5 @@
 """Sites API routes, below /api/o/<org_slug>/."""
+
 from django.urls import path
 
 from sites.api import views

@@ -4,6 +4,7 @@ steps and probe runs.
 Every view is an ``OrganisationAPIView`` (portal.api.tenancy: who may see and change what, in
 which order a request is refused); writes go through the sites services.
 """
+
 from django.db.models import F
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view

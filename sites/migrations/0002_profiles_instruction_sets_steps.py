@@ -6,113 +6,207 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('sites', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("sites", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='site',
-            name='description',
+            model_name="site",
+            name="description",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='site',
-            name='public_address',
-            field=models.GenericIPAddressField(blank=True, null=True, protocol='IPv4'),
+            model_name="site",
+            name="public_address",
+            field=models.GenericIPAddressField(blank=True, null=True, protocol="IPv4"),
         ),
         migrations.CreateModel(
-            name='InstructionSet',
+            name="InstructionSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('content_hash', models.CharField(max_length=64)),
-                ('profile_revision', models.PositiveIntegerField()),
-                ('renderers', models.JSONField()),
-                ('description', models.JSONField()),
-                ('rules', models.JSONField()),
-                ('documents', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='instruction_sets', to='sites.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                ("content_hash", models.CharField(max_length=64)),
+                ("profile_revision", models.PositiveIntegerField()),
+                ("renderers", models.JSONField()),
+                ("description", models.JSONField()),
+                ("rules", models.JSONField()),
+                ("documents", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="instruction_sets",
+                        to="sites.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-version'],
+                "ordering": ["-version"],
             },
         ),
         migrations.AddField(
-            model_name='rollout',
-            name='instruction_set',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='rollout', to='sites.instructionset'),
+            model_name="rollout",
+            name="instruction_set",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="rollout",
+                to="sites.instructionset",
+            ),
         ),
         migrations.AddField(
-            model_name='site',
-            name='current_instruction_set',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sites.instructionset'),
+            model_name="site",
+            name="current_instruction_set",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="sites.instructionset",
+            ),
         ),
         migrations.CreateModel(
-            name='RolloutStep',
+            name="RolloutStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('vendor', models.CharField(max_length=40)),
-                ('number', models.PositiveIntegerField(help_text="The step's number within its vendor document")),
-                ('key', models.CharField(max_length=400)),
-                ('fingerprint', models.CharField(max_length=16)),
-                ('title', models.CharField(max_length=300)),
-                ('kind', models.CharField(max_length=10)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('done', 'Done'), ('failed', 'Failed'), ('skipped', 'Skipped')], default='pending', max_length=10)),
-                ('note', models.TextField(blank=True)),
-                ('changed_at', models.DateTimeField(blank=True, null=True)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('rollout', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='sites.rollout')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("vendor", models.CharField(max_length=40)),
+                (
+                    "number",
+                    models.PositiveIntegerField(
+                        help_text="The step's number within its vendor document"
+                    ),
+                ),
+                ("key", models.CharField(max_length=400)),
+                ("fingerprint", models.CharField(max_length=16)),
+                ("title", models.CharField(max_length=300)),
+                ("kind", models.CharField(max_length=10)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("skipped", "Skipped"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("changed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "rollout",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="sites.rollout",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['rollout', 'position'],
+                "ordering": ["rollout", "position"],
             },
         ),
         migrations.CreateModel(
-            name='ServiceProfile',
+            name="ServiceProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('is_default', models.BooleanField(default=False)),
-                ('datacenter_networks', models.JSONField(default=list)),
-                ('datacenter_fqdns', models.JSONField(default=list)),
-                ('outbound_ports', models.JSONField(default=list)),
-                ('monitoring_ports', models.JSONField(default=list)),
-                ('revision', models.PositiveIntegerField(default=1)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("is_default", models.BooleanField(default=False)),
+                ("datacenter_networks", models.JSONField(default=list)),
+                ("datacenter_fqdns", models.JSONField(default=list)),
+                ("outbound_ports", models.JSONField(default=list)),
+                ("monitoring_ports", models.JSONField(default=list)),
+                ("revision", models.PositiveIntegerField(default=1)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('is_default',), name='one_default_profile')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_default", True)),
+                        fields=("is_default",),
+                        name="one_default_profile",
+                    )
+                ],
             },
         ),
         migrations.AddField(
-            model_name='instructionset',
-            name='profile',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sites.serviceprofile'),
+            model_name="instructionset",
+            name="profile",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="sites.serviceprofile",
+            ),
         ),
         migrations.AddField(
-            model_name='site',
-            name='profile',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sites', to='sites.serviceprofile'),
+            model_name="site",
+            name="profile",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="sites",
+                to="sites.serviceprofile",
+            ),
         ),
         migrations.AddIndex(
-            model_name='site',
-            index=models.Index(fields=['vendor'], name='site_vendor'),
+            model_name="site",
+            index=models.Index(fields=["vendor"], name="site_vendor"),
         ),
         migrations.AddConstraint(
-            model_name='rolloutstep',
-            constraint=models.UniqueConstraint(fields=('rollout', 'position'), name='one_step_per_position'),
+            model_name="rolloutstep",
+            constraint=models.UniqueConstraint(
+                fields=("rollout", "position"), name="one_step_per_position"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='instructionset',
-            constraint=models.UniqueConstraint(fields=('site', 'version'), name='one_version_number_per_site'),
+            model_name="instructionset",
+            constraint=models.UniqueConstraint(
+                fields=("site", "version"), name="one_version_number_per_site"
+            ),
         ),
     ]

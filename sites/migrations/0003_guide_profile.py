@@ -1,4 +1,5 @@
 """The guide's service profile: TCP 4401 out, TCP and UDP 4403 for monitoring; the default."""
+
 from django.db import migrations
 
 from sites.description import GUIDE_PROFILE

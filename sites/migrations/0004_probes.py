@@ -6,65 +6,154 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sites', '0003_guide_profile'),
+        ("sites", "0003_guide_profile"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProbeRun',
+            name="ProbeRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('outbound', 'Outbound (backup host → datacenter)'), ('inbound', 'Inbound (monitoring → backup host)')], max_length=10)),
-                ('purpose', models.CharField(choices=[('verify', 'Prove the path is open'), ('restriction', 'Prove another LAN machine is kept out')], default='verify', max_length=12)),
-                ('state', models.CharField(choices=[('waiting', 'Waiting for the probe'), ('running', 'Checking'), ('proven', 'Proven'), ('failed', 'Failed'), ('not_proven', 'Not proven'), ('expired', 'Expired')], default='waiting', max_length=12)),
-                ('expected', models.JSONField(default=list)),
-                ('token', models.CharField(blank=True, max_length=120, unique=True)),
-                ('expires_at', models.DateTimeField()),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('outcome', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('instruction_set', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sites.instructionset')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='probe_runs', to='sites.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[
+                            ("outbound", "Outbound (backup host → datacenter)"),
+                            ("inbound", "Inbound (monitoring → backup host)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("verify", "Prove the path is open"),
+                            ("restriction", "Prove another LAN machine is kept out"),
+                        ],
+                        default="verify",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting for the probe"),
+                            ("running", "Checking"),
+                            ("proven", "Proven"),
+                            ("failed", "Failed"),
+                            ("not_proven", "Not proven"),
+                            ("expired", "Expired"),
+                        ],
+                        default="waiting",
+                        max_length=12,
+                    ),
+                ),
+                ("expected", models.JSONField(default=list)),
+                ("token", models.CharField(blank=True, max_length=120, unique=True)),
+                ("expires_at", models.DateTimeField()),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("outcome", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "instruction_set",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sites.instructionset",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="probe_runs",
+                        to="sites.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ProbeObservation',
+            name="ProbeObservation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('outbound', 'Outbound (backup host → datacenter)'), ('inbound', 'Inbound (monitoring → backup host)')], max_length=10)),
-                ('port', models.PositiveIntegerField()),
-                ('protocol', models.CharField(max_length=3)),
-                ('observed_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('observed_port', models.PositiveIntegerField(blank=True, null=True)),
-                ('outcome', models.CharField(max_length=20)),
-                ('detail', models.CharField(blank=True, max_length=300)),
-                ('receipt', models.CharField(blank=True, max_length=64)),
-                ('received_at', models.DateTimeField()),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='observations', to='sites.proberun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[
+                            ("outbound", "Outbound (backup host → datacenter)"),
+                            ("inbound", "Inbound (monitoring → backup host)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("port", models.PositiveIntegerField()),
+                ("protocol", models.CharField(max_length=3)),
+                ("observed_ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("observed_port", models.PositiveIntegerField(blank=True, null=True)),
+                ("outcome", models.CharField(max_length=20)),
+                ("detail", models.CharField(blank=True, max_length=300)),
+                ("receipt", models.CharField(blank=True, max_length=64)),
+                ("received_at", models.DateTimeField()),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="observations",
+                        to="sites.proberun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at', '-id'],
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='proberun',
-            index=models.Index(fields=['site', '-created_at'], name='probe_run_site_time'),
+            model_name="proberun",
+            index=models.Index(fields=["site", "-created_at"], name="probe_run_site_time"),
         ),
         migrations.AddIndex(
-            model_name='proberun',
-            index=models.Index(fields=['state', 'expires_at'], name='probe_run_state_expiry'),
+            model_name="proberun",
+            index=models.Index(fields=["state", "expires_at"], name="probe_run_state_expiry"),
         ),
         migrations.AddConstraint(
-            model_name='probeobservation',
-            constraint=models.UniqueConstraint(condition=models.Q(('outcome', 'ok')), fields=('run', 'port', 'protocol'), name='one_accepted_observation_per_port'),
+            model_name="probeobservation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("outcome", "ok")),
+                fields=("run", "port", "protocol"),
+                name="one_accepted_observation_per_port",
+            ),
         ),
     ]

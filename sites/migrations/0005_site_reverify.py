@@ -4,20 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sites', '0004_probes'),
+        ("sites", "0004_probes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='site',
-            name='public_address_changed_at',
+            model_name="site",
+            name="public_address_changed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='site',
-            name='reverify',
-            field=models.CharField(choices=[('off', 'Never'), ('daily', 'Every day'), ('weekly', 'Every week')], default='weekly', help_text='How often the proof must be renewed before the site is flagged as stale.', max_length=10),
+            model_name="site",
+            name="reverify",
+            field=models.CharField(
+                choices=[("off", "Never"), ("daily", "Every day"), ("weekly", "Every week")],
+                default="weekly",
+                help_text="How often the proof must be renewed before the site is flagged as stale.",
+                max_length=10,
+            ),
         ),
     ]

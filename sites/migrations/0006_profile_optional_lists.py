@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sites', '0005_site_reverify'),
+        ("sites", "0005_site_reverify"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='serviceprofile',
-            name='datacenter_fqdns',
+            model_name="serviceprofile",
+            name="datacenter_fqdns",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AlterField(
-            model_name='serviceprofile',
-            name='monitoring_ports',
+            model_name="serviceprofile",
+            name="monitoring_ports",
             field=models.JSONField(blank=True, default=list),
         ),
     ]

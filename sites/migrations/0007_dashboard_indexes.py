@@ -8,11 +8,11 @@
 
 The models declare the same indexes in their ``Meta.indexes``.
 """
+
 from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("sites", "0006_profile_optional_lists"),
     ]
@@ -20,7 +20,9 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name="proberun",
-            index=models.Index(fields=["site", "state", "finished_at"], name="probe_run_site_state"),
+            index=models.Index(
+                fields=["site", "state", "finished_at"], name="probe_run_site_state"
+            ),
         ),
         migrations.AddIndex(
             model_name="rolloutstep",

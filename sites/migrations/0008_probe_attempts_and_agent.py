@@ -5,51 +5,86 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sites', '0007_dashboard_indexes'),
+        ("sites", "0007_dashboard_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='proberun',
-            name='check_requested_at',
+            model_name="proberun",
+            name="check_requested_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='proberun',
-            name='source',
-            field=models.CharField(choices=[('person', 'Started on the site page'), ('agent', 'Started by the probe agent on the backup host'), ('schedule', 'Started by the re-verification schedule')], default='person', max_length=10),
+            model_name="proberun",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("person", "Started on the site page"),
+                    ("agent", "Started by the probe agent on the backup host"),
+                    ("schedule", "Started by the re-verification schedule"),
+                ],
+                default="person",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='site',
-            name='agent_key_version',
+            model_name="site",
+            name="agent_key_version",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='site',
-            name='agent_enabled',
+            model_name="site",
+            name="agent_enabled",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='site',
-            name='notified_flag',
+            model_name="site",
+            name="notified_flag",
             field=models.CharField(blank=True, max_length=10),
         ),
         migrations.CreateModel(
-            name='ProbeAttempt',
+            name="ProbeAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('outcome', models.CharField(choices=[('running', 'Running'), ('finished', 'Finished'), ('lost', 'Worker stopped; sent again'), ('gave_up', 'Worker stopped; given up')], default='running', max_length=10)),
-                ('detail', models.CharField(blank=True, max_length=300)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempt_rows', to='sites.proberun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("finished", "Finished"),
+                            ("lost", "Worker stopped; sent again"),
+                            ("gave_up", "Worker stopped; given up"),
+                        ],
+                        default="running",
+                        max_length=10,
+                    ),
+                ),
+                ("detail", models.CharField(blank=True, max_length=300)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempt_rows",
+                        to="sites.proberun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'number'],
-                'constraints': [models.UniqueConstraint(fields=('run', 'number'), name='one_probe_attempt_per_number')],
+                "ordering": ["run", "number"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("run", "number"), name="one_probe_attempt_per_number"
+                    )
+                ],
             },
         ),
     ]

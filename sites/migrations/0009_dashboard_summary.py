@@ -9,6 +9,7 @@
 the same definitions as those services (copied here: a migration keeps working when the services
 change). Then two indexes on the summary: the "probe failed" flag, the "Last probe" sort.
 """
+
 from django.db import migrations, models
 from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -38,44 +39,45 @@ def fill_dashboard_summary(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sites', '0008_probe_attempts_and_agent'),
+        ("sites", "0008_probe_attempts_and_agent"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='rollout',
-            name='steps_finished',
-            field=models.PositiveIntegerField(default=0, editable=False, help_text='Steps done or skipped'),
+            model_name="rollout",
+            name="steps_finished",
+            field=models.PositiveIntegerField(
+                default=0, editable=False, help_text="Steps done or skipped"
+            ),
         ),
         migrations.AddField(
-            model_name='rollout',
-            name='steps_total',
+            model_name="rollout",
+            name="steps_total",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
         migrations.AddField(
-            model_name='site',
-            name='last_probe_at',
+            model_name="site",
+            name="last_probe_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='site',
-            name='last_probe_state',
+            model_name="site",
+            name="last_probe_state",
             field=models.CharField(blank=True, editable=False, max_length=12),
         ),
         migrations.AddField(
-            model_name='site',
-            name='last_proven_at',
+            model_name="site",
+            name="last_proven_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.RunPython(fill_dashboard_summary, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(
-            model_name='site',
-            index=models.Index(fields=['last_probe_state'], name='site_last_probe_state'),
+            model_name="site",
+            index=models.Index(fields=["last_probe_state"], name="site_last_probe_state"),
         ),
         migrations.AddIndex(
-            model_name='site',
-            index=models.Index(fields=['last_probe_at'], name='site_last_probe_at'),
+            model_name="site",
+            index=models.Index(fields=["last_probe_at"], name="site_last_probe_at"),
         ),
     ]

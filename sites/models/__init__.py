@@ -1,4 +1,5 @@
 """The sites domain's models: one module per concept."""
+
 from sites.models.instruction_set import InstructionSet
 from sites.models.probe import (
     AttemptOutcome,

@@ -1,4 +1,5 @@
 """Instruction sets: the frozen, versioned output of the policy engine and renderers for a site."""
+
 from functools import cached_property
 
 from django.conf import settings
@@ -17,7 +18,9 @@ class InstructionSet(models.Model):
     ``documents`` are stored by ``sites.instructions.documents`` and read back as ``rendered``.
     """
 
-    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="instruction_sets")
+    site = models.ForeignKey(
+        "sites.Site", on_delete=models.CASCADE, related_name="instruction_sets"
+    )
     version = models.PositiveIntegerField()
     content_hash = models.CharField(max_length=64)
     profile = models.ForeignKey("sites.ServiceProfile", on_delete=models.PROTECT, related_name="+")

@@ -1,4 +1,5 @@
 """Probe runs and what the probe responder observed: the proof that a path is open."""
+
 from django.conf import settings
 from django.db import models
 
@@ -44,9 +45,15 @@ class ProbeRun(models.Model):
         "sites.InstructionSet", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     direction = models.CharField(max_length=10, choices=ProbeDirection.choices)
-    purpose = models.CharField(max_length=12, choices=ProbePurpose.choices, default=ProbePurpose.VERIFY)
-    state = models.CharField(max_length=12, choices=ProbeRunState.choices, default=ProbeRunState.WAITING)
-    source = models.CharField(max_length=10, choices=ProbeSource.choices, default=ProbeSource.PERSON)
+    purpose = models.CharField(
+        max_length=12, choices=ProbePurpose.choices, default=ProbePurpose.VERIFY
+    )
+    state = models.CharField(
+        max_length=12, choices=ProbeRunState.choices, default=ProbeRunState.WAITING
+    )
+    source = models.CharField(
+        max_length=10, choices=ProbeSource.choices, default=ProbeSource.PERSON
+    )
     expected = models.JSONField(default=list)
     token = models.CharField(max_length=120, unique=True, blank=True)
     expires_at = models.DateTimeField()
@@ -91,7 +98,9 @@ class ProbeAttempt(models.Model):
 
     run = models.ForeignKey(ProbeRun, on_delete=models.CASCADE, related_name="attempt_rows")
     number = models.PositiveIntegerField()
-    outcome = models.CharField(max_length=10, choices=AttemptOutcome.choices, default=AttemptOutcome.RUNNING)
+    outcome = models.CharField(
+        max_length=10, choices=AttemptOutcome.choices, default=AttemptOutcome.RUNNING
+    )
     detail = models.CharField(max_length=300, blank=True)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -1,4 +1,5 @@
 """Service profiles: what a backup product needs from the network, as data (not code)."""
+
 from django.db import models
 
 from sites.description import ProfileSpec
@@ -40,7 +41,9 @@ class ServiceProfile(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_profile"
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_profile",
             )
         ]
 

@@ -1,4 +1,5 @@
 """A site's rollout: following one instruction set step by step until the ports are proven open."""
+
 from django.conf import settings
 from django.db import models
 
@@ -20,7 +21,11 @@ class StepState(models.TextChoices):
 class Rollout(models.Model):
     site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="rollouts")
     instruction_set = models.OneToOneField(
-        "sites.InstructionSet", null=True, blank=True, on_delete=models.CASCADE, related_name="rollout"
+        "sites.InstructionSet",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="rollout",
     )
     state = models.CharField(
         max_length=12, choices=RolloutState.choices, default=RolloutState.NOT_STARTED

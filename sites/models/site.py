@@ -1,4 +1,5 @@
 """A customer's site: one network behind one firewall, with one backup host."""
+
 from django.db import models
 
 from sites.description import SiteDescription
@@ -32,7 +33,9 @@ class Site(models.Model):
     description = models.JSONField(default=dict, blank=True)
     public_address = models.GenericIPAddressField(null=True, blank=True, protocol="IPv4")
     reverify = models.CharField(
-        max_length=10, choices=Reverify.choices, default=Reverify.WEEKLY,
+        max_length=10,
+        choices=Reverify.choices,
+        default=Reverify.WEEKLY,
         help_text="How often the proof must be renewed before the site is flagged as stale.",
     )
     public_address_changed_at = models.DateTimeField(null=True, blank=True)

@@ -240,14 +240,20 @@ def _ipv6_verdict(ip: IPv6Address, *, allow_private: bool) -> str | None:
         return None if (hit.lab_ok and allow_private) else hit.reason
     # IPv4 inside IPv6: unwrap explicitly instead of trusting is_global on these forms.
     if ip in _IPV4_MAPPED:
-        return (f"an IPv4-mapped IPv6 address of {_embedded(IPv4Address(int(ip) & 0xFFFFFFFF))}; "
-                "give the IPv4 address itself")
+        return (
+            f"an IPv4-mapped IPv6 address of {_embedded(IPv4Address(int(ip) & 0xFFFFFFFF))}; "
+            "give the IPv4 address itself"
+        )
     if ip in _IPV4_TRANSLATED:
-        return (f"an IPv4-translated IPv6 address of {_embedded(IPv4Address(int(ip) & 0xFFFFFFFF))}"
-                "; give the IPv4 address itself")
+        return (
+            f"an IPv4-translated IPv6 address of {_embedded(IPv4Address(int(ip) & 0xFFFFFFFF))}"
+            "; give the IPv4 address itself"
+        )
     if ip in _IPV4_COMPATIBLE:
-        return (f"a deprecated IPv4-compatible IPv6 address of "
-                f"{_embedded(IPv4Address(int(ip) & 0xFFFFFFFF))}; give the IPv4 address itself")
+        return (
+            f"a deprecated IPv4-compatible IPv6 address of "
+            f"{_embedded(IPv4Address(int(ip) & 0xFFFFFFFF))}; give the IPv4 address itself"
+        )
     if ip in _NAT64_WELL_KNOWN:
         inner = IPv4Address(int(ip) & 0xFFFFFFFF)
         if _ipv4_verdict(inner, allow_private=False) is not None:
@@ -261,8 +267,10 @@ def _ipv6_verdict(ip: IPv6Address, *, allow_private: bool) -> str | None:
     if ip in _TEREDO:
         server = IPv4Address((int(ip) >> 64) & 0xFFFFFFFF)
         client = IPv4Address(~int(ip) & 0xFFFFFFFF)  # Teredo stores the client obfuscated
-        return (f"a Teredo tunnel address (2001::/32) with server {_embedded(server)} "
-                f"and client {_embedded(client)}")
+        return (
+            f"a Teredo tunnel address (2001::/32) with server {_embedded(server)} "
+            f"and client {_embedded(client)}"
+        )
     hit = _match(ip, _IPV6_RANGES)
     if hit is not None:
         return None if (hit.lab_ok and allow_private) else hit.reason
@@ -339,8 +347,9 @@ def resolve_once(
     does not resolve.
     """
     if not isinstance(host, str):
-        raise ForbiddenAddress(f"not a host: expected text, got {type(host).__name__}",
-                               address=host)
+        raise ForbiddenAddress(
+            f"not a host: expected text, got {type(host).__name__}", address=host
+        )
     try:
         literal = parse_address(host)
     except ForbiddenAddress:

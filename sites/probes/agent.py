@@ -10,6 +10,7 @@ next version) revokes the one before.
 
 The MAC is the first 16 bytes, base64url without padding (22 characters), as in the tokens.
 """
+
 from __future__ import annotations
 
 import base64

@@ -142,8 +142,11 @@ async def check_inbound(
         raise ValueError(f"concurrency must be a positive int, not {concurrency!r}")
     if answer_timeout is None:
         answer_timeout = connect_timeout
-    for name, value in (("connect_timeout", connect_timeout), ("answer_timeout", answer_timeout),
-                        ("udp_timeout", udp_timeout)):
+    for name, value in (
+        ("connect_timeout", connect_timeout),
+        ("answer_timeout", answer_timeout),
+        ("udp_timeout", udp_timeout),
+    ):
         if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
             raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
     if isinstance(udp_retries, bool) or not isinstance(udp_retries, int) or udp_retries < 0:
@@ -154,9 +157,14 @@ async def check_inbound(
     if not targets:
         return []
     run = _Run(
-        asyncio.get_running_loop(), list(targets), token_for, concurrency,
-        connect_timeout=float(connect_timeout), answer_timeout=float(answer_timeout),
-        udp_timeout=float(udp_timeout), udp_retries=udp_retries,
+        asyncio.get_running_loop(),
+        list(targets),
+        token_for,
+        concurrency,
+        connect_timeout=float(connect_timeout),
+        answer_timeout=float(answer_timeout),
+        udp_timeout=float(udp_timeout),
+        udp_retries=udp_retries,
     )
     try:
         run.start()
@@ -240,8 +248,20 @@ def _new_poller() -> _EpollPoller | _SelectorPoller:
 
 
 class _Probe:
-    __slots__ = ("index", "target", "sock", "fd", "phase", "deadline", "started", "line",
-                 "expected", "unsent", "buffer", "attempts")
+    __slots__ = (
+        "index",
+        "target",
+        "sock",
+        "fd",
+        "phase",
+        "deadline",
+        "started",
+        "line",
+        "expected",
+        "unsent",
+        "buffer",
+        "attempts",
+    )
 
     def __init__(self, index: int, target: InboundTarget, line: bytes, expected: bytes) -> None:
         self.index = index
@@ -262,9 +282,16 @@ class _Run:
     """One call of check_inbound: starts probes up to the concurrency limit and collects results."""
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, targets: list[InboundTarget],
-        token_for: Callable[[InboundTarget], str] | None, concurrency: int, *,
-        connect_timeout: float, answer_timeout: float, udp_timeout: float, udp_retries: int,
+        self,
+        loop: asyncio.AbstractEventLoop,
+        targets: list[InboundTarget],
+        token_for: Callable[[InboundTarget], str] | None,
+        concurrency: int,
+        *,
+        connect_timeout: float,
+        answer_timeout: float,
+        udp_timeout: float,
+        udp_retries: int,
     ) -> None:
         self.loop = loop
         self.targets = targets
@@ -316,8 +343,13 @@ class _Run:
         try:
             token = self.token_for(target) if self.token_for is not None else target.token
         except Exception as exc:  # the caller's function: report it, do not abort the run
-            self.record(index, target, Outcome.ERROR,
-                        f"token_for failed: {type(exc).__name__}: {exc}", started)
+            self.record(
+                index,
+                target,
+                Outcome.ERROR,
+                f"token_for failed: {type(exc).__name__}: {exc}",
+                started,
+            )
             return
         # A run usually sends one token to many targets: check and encode it once.
         lines = self.lines.get(token) if isinstance(token, str) else None
@@ -353,8 +385,9 @@ class _Run:
             except Exception as exc:
                 self.fail(probe, exc)
 
-    def record(self, index: int, target: InboundTarget, outcome: Outcome, detail: str,
-               started: float) -> None:
+    def record(
+        self, index: int, target: InboundTarget, outcome: Outcome, detail: str, started: float
+    ) -> None:
         elapsed = round((time.perf_counter() - started) * 1000, 3)
         self.results[index] = InboundResult(target, outcome, detail, elapsed)
         self.remaining -= 1
@@ -385,8 +418,11 @@ class _Run:
     def fail(self, probe: _Probe, exc: BaseException) -> None:
         if isinstance(exc, ConnectionRefusedError):
             if probe.target.protocol == "udp":
-                self.finish(probe, Outcome.REFUSED,
-                            "ICMP port unreachable: nothing listens on this UDP port")
+                self.finish(
+                    probe,
+                    Outcome.REFUSED,
+                    "ICMP port unreachable: nothing listens on this UDP port",
+                )
             else:
                 self.finish(probe, Outcome.REFUSED, "connection refused")
         elif isinstance(exc, OSError):
@@ -402,7 +438,9 @@ class _Run:
         self.poller.watch(probe.fd, readable=phase != _CONNECTING, known=known)
 
     def open_socket(
-        self, probe: _Probe, kind: int,
+        self,
+        probe: _Probe,
+        kind: int,
     ) -> tuple[socket.socket, tuple[str, int] | tuple[str, int, int, int]]:
         """The probe's new non-blocking socket, and the target's address in its family's form."""
         address = probe.target.address
@@ -509,17 +547,27 @@ class _Run:
             self.finish(probe, Outcome.TIMEOUT, f"no connection within {self.connect_timeout:g} s")
         elif probe.phase == _AWAITING_ANSWER:
             if probe.buffer:
-                self.finish(probe, Outcome.MISMATCH, f"incomplete answer {_shown(probe.buffer)} "
-                                                     f"within {self.answer_timeout:g} s")
+                self.finish(
+                    probe,
+                    Outcome.MISMATCH,
+                    f"incomplete answer {_shown(probe.buffer)} within {self.answer_timeout:g} s",
+                )
             else:
-                self.finish(probe, Outcome.TIMEOUT,
-                            f"connected, but no answer within {self.answer_timeout:g} s")
+                self.finish(
+                    probe,
+                    Outcome.TIMEOUT,
+                    f"connected, but no answer within {self.answer_timeout:g} s",
+                )
         elif probe.attempts < self.udp_attempts:
             self.send_datagram(probe)
         else:
             plural = "s" if probe.attempts > 1 else ""
-            self.finish(probe, Outcome.TIMEOUT, f"no answer to {probe.attempts} datagram{plural} "
-                                                f"({self.udp_timeout:g} s each): not proven")
+            self.finish(
+                probe,
+                Outcome.TIMEOUT,
+                f"no answer to {probe.attempts} datagram{plural} "
+                f"({self.udp_timeout:g} s each): not proven",
+            )
 
     def abandon(self) -> None:
         """Stop watching and close every socket still open (all of them after a cancellation)."""

@@ -72,8 +72,9 @@ class RunningListener:
     answered: int = 0
     _loop: asyncio.AbstractEventLoop = field(kw_only=True, repr=False)
     # Every socket is watched by this selector, whose one descriptor the event loop watches.
-    _selector: selectors.DefaultSelector = field(default_factory=selectors.DefaultSelector,
-                                                 repr=False)
+    _selector: selectors.DefaultSelector = field(
+        default_factory=selectors.DefaultSelector, repr=False
+    )
     _sockets: list[socket.socket] = field(default_factory=list, repr=False)  # bound ones
     _waiting: dict[int, _Waiting] = field(default_factory=dict, repr=False)
     _sweeper: asyncio.TimerHandle | None = field(default=None, repr=False)

@@ -183,7 +183,9 @@ class BatchingSink:
             while queue:
                 if len(queue) < self._max_batch and not self._flushing:
                     self._wake.clear()
-                    with contextlib.suppress(TimeoutError):  # waited long enough: write what there is
+                    with contextlib.suppress(
+                        TimeoutError
+                    ):  # waited long enough: write what there is
                         async with asyncio.timeout(self._max_delay):
                             await self._wake.wait()
                 batch = [queue.popleft() for _ in range(min(len(queue), self._max_batch))]
@@ -432,8 +434,10 @@ class ProbeResponder:
             raise
         for listener in self._tcp_listeners:
             listener.start()
-        log.info("probe responder listening on %s", ", ".join(
-            f"{e.host}:{e.port}/{e.protocol}" for e in self.endpoints))
+        log.info(
+            "probe responder listening on %s",
+            ", ".join(f"{e.host}:{e.port}/{e.protocol}" for e in self.endpoints),
+        )
 
     async def serve_forever(self) -> None:
         """Start if needed, then return once :meth:`stop` has finished."""
@@ -481,13 +485,26 @@ class ProbeResponder:
 
     @overload
     def answer(
-        self, line: bytes, ip: str, source_port: int, port: int, proto: Proto,
-        *, quiet: Literal[False] = False,
+        self,
+        line: bytes,
+        ip: str,
+        source_port: int,
+        port: int,
+        proto: Proto,
+        *,
+        quiet: Literal[False] = False,
     ) -> bytes: ...
 
     @overload
     def answer(
-        self, line: bytes, ip: str, source_port: int, port: int, proto: Proto, *, quiet: bool,
+        self,
+        line: bytes,
+        ip: str,
+        source_port: int,
+        port: int,
+        proto: Proto,
+        *,
+        quiet: bool,
     ) -> bytes | None: ...
 
     def answer(
@@ -514,8 +531,9 @@ class ProbeResponder:
             run_id = claims.run_id
             if refusals:
                 code: ErrorCode | None = ErrorCode.RATE_LIMITED
-            elif self.replay_cache.use((claims.run_id, claims.nonce, port, proto),
-                                       claims.expires, now):
+            elif self.replay_cache.use(
+                (claims.run_id, claims.nonce, port, proto), claims.expires, now
+            ):
                 code = None
             else:
                 code = ErrorCode.REPLAYED
@@ -683,11 +701,27 @@ class _TcpConnection:
     time (one deadline for the whole line, so a byte a second cannot hold the slot), answer it,
     close."""
 
-    __slots__ = ("_responder", "_sock", "_fd", "_ip", "_source_port", "_port", "_buffer",
-                 "_timer", "_state")
+    __slots__ = (
+        "_responder",
+        "_sock",
+        "_fd",
+        "_ip",
+        "_source_port",
+        "_port",
+        "_buffer",
+        "_timer",
+        "_state",
+    )
 
-    def __init__(self, responder: ProbeResponder, sock: socket.socket, ip: str, source_port: int,
-                 port: int, buffer: bytes):
+    def __init__(
+        self,
+        responder: ProbeResponder,
+        sock: socket.socket,
+        ip: str,
+        source_port: int,
+        port: int,
+        buffer: bytes,
+    ):
         self._responder = responder
         self._sock = sock
         self._fd = sock.fileno()
@@ -718,8 +752,11 @@ class _TcpConnection:
             if self._buffer:
                 self._respond(self._buffer)
             else:
-                self.finish(self._responder._no_line(
-                    self._ip, self._source_port, self._port, timed_out=False))
+                self.finish(
+                    self._responder._no_line(
+                        self._ip, self._source_port, self._port, timed_out=False
+                    )
+                )
             return
         buffer = self._buffer + data
         end = buffer.find(b"\n")
@@ -755,7 +792,8 @@ class _TcpConnection:
     def _timed_out(self) -> None:
         if self._state == _READING:
             reply = self._responder._no_line(
-                self._ip, self._source_port, self._port, timed_out=True)
+                self._ip, self._source_port, self._port, timed_out=True
+            )
             self.finish(reply, linger=bool(self._buffer))  # a slow sender may still be sending
         else:
             self.close(reset=True)

@@ -1,6 +1,7 @@
 """Every non-trivial read of the sites domain: querysets scoped to the actor and the organisation
 in the URL, with their joins chosen here. One module per concept; the names other code imports
 from ``sites.selectors`` are the ones below."""
+
 from sites.selectors.probes import probe_run_for, probe_runs_of, recent_probe_runs, waiting_runs
 from sites.selectors.profiles import profile_for, profiles_with_site_counts
 from sites.selectors.proof import proof_flag, proof_flag_q

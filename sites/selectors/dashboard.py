@@ -13,6 +13,7 @@ Built to stay fast at 10,000 sites with a number of queries that does not depend
 - ``dashboard_page`` then costs three queries: the count, the ids of one page, and every column
   of those 50 rows (``dashboard_columns``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,8 +56,15 @@ def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, Simple
         .order_by()
         .annotate(current_rollout=current_rollout())
         .values(
-            "pk", "name", "vendor", "reverify", "public_address_changed_at", "updated_at",
-            "last_proven_at", "last_probe_state", "last_probe_at",
+            "pk",
+            "name",
+            "vendor",
+            "reverify",
+            "public_address_changed_at",
+            "updated_at",
+            "last_proven_at",
+            "last_probe_state",
+            "last_probe_at",
             organisation_slug=F("organisation__slug"),
             organisation_name=F("organisation__name"),
             rollout_state=F("current_rollout__state"),
@@ -108,11 +116,14 @@ class SortFilter(django_filters.OrderingFilter):
             if field == "progress":
                 qs = qs.annotate(
                     current_rollout=current_rollout(),
-                    progress=F("current_rollout__steps_finished") * 100
+                    progress=F("current_rollout__steps_finished")
+                    * 100
                     / NullIf(F("current_rollout__steps_total"), 0),
                 )
             descending = key.startswith("-")
-            ordering.append(F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True))
+            ordering.append(
+                F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+            )
         return qs.order_by(*ordering, "name", "pk")
 
 
@@ -122,23 +133,36 @@ class SiteFilterSet(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="search", label="Search")
     organisation = django_filters.ModelChoiceFilter(
-        queryset=Organisation.objects.none(), to_field_name="slug", label="Organisation",
+        queryset=Organisation.objects.none(),
+        to_field_name="slug",
+        label="Organisation",
         empty_label="All organisations",
     )
-    vendor = django_filters.ChoiceFilter(choices=vendor_choices, label="Firewall", empty_label="All firewalls")
+    vendor = django_filters.ChoiceFilter(
+        choices=vendor_choices, label="Firewall", empty_label="All firewalls"
+    )
     rollout = django_filters.ChoiceFilter(
         choices=ROLLOUT_CHOICES, method="filter_rollout", label="Rollout", empty_label="Any rollout"
     )
-    flag = django_filters.ChoiceFilter(choices=FLAG_CHOICES, method="filter_flag", label="Flag",
-                                       empty_label="Any flag")
+    flag = django_filters.ChoiceFilter(
+        choices=FLAG_CHOICES, method="filter_flag", label="Flag", empty_label="Any flag"
+    )
     sort = SortFilter(fields={field: key for key, (field, _) in SORTS.items()}, label="Sort")
 
     class Meta:
         model = Site
         fields = ["q", "organisation", "vendor", "rollout", "flag"]
 
-    def __init__(self, data=None, queryset=None, *, actor: Actor, organisation: Organisation,
-                 now: datetime, **kwargs):
+    def __init__(
+        self,
+        data=None,
+        queryset=None,
+        *,
+        actor: Actor,
+        organisation: Organisation,
+        now: datetime,
+        **kwargs,
+    ):
         super().__init__(data, queryset, **kwargs)
         self.now = now
         self.filters["organisation"].queryset = covered_customers(actor, organisation)
@@ -163,11 +187,14 @@ class SiteFilterSet(django_filters.FilterSet):
         return queryset.filter(proof_flag_q(value, now=self.now))
 
 
-def dashboard_filterset(actor: Actor, organisation: Organisation, data, *, now=None) -> SiteFilterSet:
+def dashboard_filterset(
+    actor: Actor, organisation: Organisation, data, *, now=None
+) -> SiteFilterSet:
     """The dashboard's filterset over the sites the organisation covers, bound to ``data``."""
     now = now or timezone.now()
-    return SiteFilterSet(data, covered_sites(actor, organisation), actor=actor,
-                         organisation=organisation, now=now)
+    return SiteFilterSet(
+        data, covered_sites(actor, organisation), actor=actor, organisation=organisation, now=now
+    )
 
 
 @dataclass(frozen=True)
@@ -180,7 +207,9 @@ def dashboard_page(filterset: SiteFilterSet, page_number) -> DashboardPage:
     """One page of the filtered, sorted sites in three queries: the count, the ids of the page,
     and the rows with every column (``dashboard_columns``). An invalid filter lists nothing.
     """
-    page = Paginator(filterset.matching().values_list("pk", flat=True), PAGE_SIZE).get_page(page_number)
+    page = Paginator(filterset.matching().values_list("pk", flat=True), PAGE_SIZE).get_page(
+        page_number
+    )
     ids = list(page.object_list)
     columns = dashboard_columns(ids, now=filterset.now) if ids else {}
     return DashboardPage(page=page, rows=[columns[pk] for pk in ids if pk in columns])
@@ -206,7 +235,13 @@ def sort_columns(query: QueryDict) -> dict[str, dict[str, str]]:
     current_sort = query.get("sort", "")
     columns = {}
     for key, (_, label) in SORTS.items():
-        state = "ascending" if current_sort == key else "descending" if current_sort == f"-{key}" else ""
+        state = (
+            "ascending"
+            if current_sort == key
+            else "descending"
+            if current_sort == f"-{key}"
+            else ""
+        )
         link = query.copy()
         link["sort"] = f"-{key}" if state == "ascending" else key
         columns[key] = {"label": label, "state": state, "query": link.urlencode()}
@@ -230,4 +265,6 @@ def selected_sites(actor: Actor, organisation: Organisation, site_ids: list[int]
 
 def job_for(organisation: Organisation, pk: int) -> Job:
     """The job ``pk`` of ``organisation`` and who started it; else Http404."""
-    return get_object_or_404(Job.objects.select_related("created_by"), pk=pk, organisation=organisation)
+    return get_object_or_404(
+        Job.objects.select_related("created_by"), pk=pk, organisation=organisation
+    )

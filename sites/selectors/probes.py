@@ -1,4 +1,5 @@
 """Reads of probe runs."""
+
 from datetime import datetime
 
 from django.db.models import F, QuerySet
@@ -10,8 +11,10 @@ from sites.models import ProbeDirection, ProbePurpose, ProbeRun, ProbeRunState, 
 def waiting_runs(now: datetime) -> QuerySet[ProbeRun]:
     """Outbound verify runs still waiting for the customer's probe client."""
     return ProbeRun.objects.filter(
-        direction=ProbeDirection.OUTBOUND, purpose=ProbePurpose.VERIFY,
-        state=ProbeRunState.WAITING, expires_at__gt=now,
+        direction=ProbeDirection.OUTBOUND,
+        purpose=ProbePurpose.VERIFY,
+        state=ProbeRunState.WAITING,
+        expires_at__gt=now,
     )
 
 

@@ -1,4 +1,5 @@
 """Reads of service profiles (the provider's, shared by every organisation)."""
+
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -12,7 +13,9 @@ def profiles_with_site_counts() -> QuerySet[ServiceProfile]:
 
 def site_ids_of_profile(profile_id: int) -> list[int]:
     """The ids of the sites on the profile, in order: what a change of it re-derives."""
-    return list(Site.objects.filter(profile_id=profile_id).order_by("pk").values_list("pk", flat=True))
+    return list(
+        Site.objects.filter(profile_id=profile_id).order_by("pk").values_list("pk", flat=True)
+    )
 
 
 def profile_for(pk: int) -> ServiceProfile:

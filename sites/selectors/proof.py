@@ -1,5 +1,6 @@
 """Whether a site's proof is fresh, stale, failing or missing: in Python for one site, and in SQL
 for the dashboard's filters. Both read the proof summary ``sites.services.proof`` keeps."""
+
 from datetime import datetime, timedelta
 
 from django.db.models import F, Q
@@ -11,7 +12,7 @@ from sites.selectors.probes import waiting_runs
 
 
 def proof_flag(site: Site, *, now=None) -> str:
-    """"failing", "stale", "unproven" or "" (fresh), from the site's proof summary
+    """ "failing", "stale", "unproven" or "" (fresh), from the site's proof summary
     (``last_probe_state``, ``last_proven_at``: see ``sites.services.proof``).
 
     Failing: the latest settled outbound verification probe failed. Stale: the last proof is
@@ -45,14 +46,20 @@ def proof_flag_q(flag: str, *, now: datetime) -> Q:
     """
     failing = Q(last_probe_state=ProbeRunState.FAILED)
     proven = Q(last_proven_at__isnull=False)
-    expired = Q(*(
-        Q(reverify=reverify, last_proven_at__lt=now - timedelta(days=days))
-        for reverify, days in REVERIFY_PERIOD_DAYS.items()
-    ), _connector=Q.OR)
-    within_period = ~Q(reverify__in=list(REVERIFY_PERIOD_DAYS)) | Q(*(
-        Q(reverify=reverify, last_proven_at__gte=now - timedelta(days=days))
-        for reverify, days in REVERIFY_PERIOD_DAYS.items()
-    ), _connector=Q.OR)
+    expired = Q(
+        *(
+            Q(reverify=reverify, last_proven_at__lt=now - timedelta(days=days))
+            for reverify, days in REVERIFY_PERIOD_DAYS.items()
+        ),
+        _connector=Q.OR,
+    )
+    within_period = ~Q(reverify__in=list(REVERIFY_PERIOD_DAYS)) | Q(
+        *(
+            Q(reverify=reverify, last_proven_at__gte=now - timedelta(days=days))
+            for reverify, days in REVERIFY_PERIOD_DAYS.items()
+        ),
+        _connector=Q.OR,
+    )
     moved = Q(public_address_changed_at__gt=F("last_proven_at"))
     same_address = Q(public_address_changed_at__isnull=True) | Q(
         public_address_changed_at__lte=F("last_proven_at")

@@ -1,4 +1,5 @@
 """Reads of a site's instruction sets and of its rollout's steps."""
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -12,7 +13,9 @@ def previous_version(instruction_set: InstructionSet) -> InstructionSet | None:
     if instruction_set.version <= 1:
         return None
     return (
-        InstructionSet.objects.filter(site_id=instruction_set.site_id, version=instruction_set.version - 1)
+        InstructionSet.objects.filter(
+            site_id=instruction_set.site_id, version=instruction_set.version - 1
+        )
         .only("version", "documents")
         .first()
     )
@@ -36,7 +39,9 @@ def rollout_steps(
 
 def instruction_history(site: Site) -> QuerySet[InstructionSet]:
     """The site's instruction sets and who made them, without their (large) contents."""
-    return site.instruction_sets.select_related("created_by").defer("documents", "rules", "description")
+    return site.instruction_sets.select_related("created_by").defer(
+        "documents", "rules", "description"
+    )
 
 
 def instruction_set_for(site: Site, version: int) -> InstructionSet:

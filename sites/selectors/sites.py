@@ -1,5 +1,6 @@
 """Reads of sites: the sites an organisation's pages cover, one site, and what the live part
 of a site's page shows. Scoped to the actor and to the organisation in the URL."""
+
 from collections.abc import Iterator
 from functools import lru_cache
 

@@ -1,4 +1,5 @@
 """The probe agent of a site: its key, and the runs it starts (see ``sites.probes.agent``)."""
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 

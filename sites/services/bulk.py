@@ -15,6 +15,7 @@ chunk delivered twice (a worker killed mid-way, a re-sent message) does its work
   flagged stale again). Sites with a fresh proof, or already waiting, are left alone; sites
   without instructions, or over the probe rate limits, are counted as refused.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,7 +56,9 @@ def start_bulk_job(
         raise ServiceError("action", "Choose regenerate or re-verify.")
     site_ids = sorted(set(site_ids))
     if not site_ids:
-        raise ServiceError("site", "Select at least one site, or choose all sites matching the filter.")
+        raise ServiceError(
+            "site", "Select at least one site, or choose all sites matching the filter."
+        )
     owners = Organisation.objects.filter(sites__pk__in=site_ids).distinct()
     refused = [o.name for o in owners if not permissions.can_edit_sites(actor, o)]
     if refused:
@@ -68,11 +71,18 @@ def start_bulk_job(
             organisation=organisation,
             created_by=actor.user,
             progress_total=len(site_ids),
-            params={"site_ids": site_ids, "chunk_size": CHUNK_SIZE, "done_chunks": [], "outcomes": {},
-                    "back": back},
+            params={
+                "site_ids": site_ids,
+                "chunk_size": CHUNK_SIZE,
+                "done_chunks": [],
+                "outcomes": {},
+                "back": back,
+            },
         )
         record_event(
-            action="sites.bulk_queued", organisation=organisation, target=job,
+            action="sites.bulk_queued",
+            organisation=organisation,
+            target=job,
             after={"kind": kind, "sites": len(site_ids)},
         )
         queue.enqueue_after_commit(queue.RUN_SITE_BULK_JOB, job.pk)
@@ -99,7 +109,9 @@ def run_chunk(*, job_id: int, chunk: int) -> None:
     job = Job.objects.get(pk=job_id)
     if job.is_finished or chunk in job.params.get("done_chunks", []):
         return
-    user = get_user_model().objects.filter(pk=job.created_by_id).first() if job.created_by_id else None
+    user = (
+        get_user_model().objects.filter(pk=job.created_by_id).first() if job.created_by_id else None
+    )
     site_ids = chunk_site_ids(job, chunk)
     work = _regenerate if job.kind == JobKind.BULK_REGENERATE else _reverify
     record_chunk(job_id=job_id, chunk=chunk, outcome=work(site_ids, user))

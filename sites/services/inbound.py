@@ -4,6 +4,7 @@ and the listener on the backup host must answer with the run's token.
 Only that address (checked: no loopback, private, reserved… unless ``PROBE_ALLOW_PRIVATE``) and
 only the profile's ports are ever contacted, whatever the run asks for.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,7 +27,9 @@ def run_inbound_check(*, run_id: int) -> None:
         return
     try:
         address = check_target(run.site.public_address, allow_private=settings.PROBE_ALLOW_PRIVATE)
-        allowed = [(e["protocol"], e["port"]) for e in probes.expected_ports(run.site, run.direction)]
+        allowed = [
+            (e["protocol"], e["port"]) for e in probes.expected_ports(run.site, run.direction)
+        ]
         targets = []
         for expected in run.expected:
             protocol, port = expected["protocol"], expected["port"]
@@ -40,10 +43,14 @@ def run_inbound_check(*, run_id: int) -> None:
     now = time.time()
     seen = [
         probes.Seen(
-            run_id=run_id, direction=ProbeDirection.INBOUND, port=port,
-            protocol=result.target.protocol, observed_ip=str(address),
+            run_id=run_id,
+            direction=ProbeDirection.INBOUND,
+            port=port,
+            protocol=result.target.protocol,
+            observed_ip=str(address),
             observed_port=result.target.port,
-            outcome="ok" if result.proven else str(result.outcome), received_at=now,
+            outcome="ok" if result.proven else str(result.outcome),
+            received_at=now,
             detail=result.detail,
         )
         for (_, port), result in zip(targets, results, strict=True)

@@ -1,4 +1,5 @@
 """Generating a site's instructions: a new version only when something changed."""
+
 from __future__ import annotations
 
 import json
@@ -126,26 +127,32 @@ def _regenerate_batch(ids: list[int], by) -> dict[int, tuple[InstructionSet | No
 def _write_new_versions(new: list[tuple[Site, InstructionContent]], by) -> dict:
     """New instruction sets, their rollouts (carrying unchanged done and skipped steps over) and
     one audit event each; the sites point at them."""
-    instruction_sets = InstructionSet.objects.bulk_create([
-        InstructionSet(
-            site=site,
-            version=site.current_instruction_set.version + 1 if site.current_instruction_set else 1,
-            content_hash=content.content_hash,
-            profile=site.profile,
-            profile_revision=site.profile.revision,
-            renderers=content.renderers,
-            description=site.description,
-            rules=content.rules,
-            documents=content.documents,
-            created_by=by,
-        )
-        for site, content in new
-    ])
+    instruction_sets = InstructionSet.objects.bulk_create(
+        [
+            InstructionSet(
+                site=site,
+                version=site.current_instruction_set.version + 1
+                if site.current_instruction_set
+                else 1,
+                content_hash=content.content_hash,
+                profile=site.profile,
+                profile_revision=site.profile.revision,
+                renderers=content.renderers,
+                description=site.description,
+                rules=content.rules,
+                documents=content.documents,
+                created_by=by,
+            )
+            for site, content in new
+        ]
+    )
     carried = _carried_steps([site.current_instruction_set_id for site, _ in new])
-    rollouts = Rollout.objects.bulk_create([
-        Rollout(site=site, instruction_set=instruction_set)
-        for (site, _), instruction_set in zip(new, instruction_sets, strict=True)
-    ])
+    rollouts = Rollout.objects.bulk_create(
+        [
+            Rollout(site=site, instruction_set=instruction_set)
+            for (site, _), instruction_set in zip(new, instruction_sets, strict=True)
+        ]
+    )
     now = timezone.now()
     steps = []
     for (site, content), rollout in zip(new, rollouts, strict=True):
@@ -201,7 +208,11 @@ def _carried_steps(previous_ids: list[int | None]) -> dict[int, dict[tuple[str, 
 
 
 def _rollout_steps(
-    rollout: Rollout, content: InstructionContent, previous: InstructionSet | None, carried: dict, now
+    rollout: Rollout,
+    content: InstructionContent,
+    previous: InstructionSet | None,
+    carried: dict,
+    now,
 ) -> list[RolloutStep]:
     """The new rollout's steps, one per step of ``content`` in rollout order; a step unchanged
     since ``previous`` keeps the done or skipped state it had there."""

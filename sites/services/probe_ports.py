@@ -1,5 +1,6 @@
 """Where a service profile's probe port really is: the profile's own port, unless a lab or a
 test moved it (free high ports instead of 4401 and 4403)."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -12,7 +13,9 @@ def actual_port(protocol: str, port: int, *, direction: str) -> int:
     listens and the probe client connects (``PROBE_PORT_MAP``); inbound, where the worker finds
     the site's listener (``PROBE_INBOUND_PORT_MAP``)."""
     port_map = (
-        settings.PROBE_INBOUND_PORT_MAP if direction == ProbeDirection.INBOUND else settings.PROBE_PORT_MAP
+        settings.PROBE_INBOUND_PORT_MAP
+        if direction == ProbeDirection.INBOUND
+        else settings.PROBE_PORT_MAP
     )
     return port_map.get(f"{protocol}/{port}", port)
 
@@ -21,6 +24,8 @@ def client_ports(run: ProbeRun) -> tuple[list[int], list[int]]:
     """The TCP and the UDP ports a probe client sends an outbound ``run``'s probes to."""
     tcp, udp = [], []
     for expected in run.expected:
-        port = actual_port(expected["protocol"], expected["port"], direction=ProbeDirection.OUTBOUND)
+        port = actual_port(
+            expected["protocol"], expected["port"], direction=ProbeDirection.OUTBOUND
+        )
         (tcp if expected["protocol"] == "tcp" else udp).append(port)
     return tcp, udp

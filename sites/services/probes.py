@@ -4,6 +4,7 @@ completing the rollout's verification steps from the proof.
 Tokens are signed and self-contained (``sites.probes.tokens``), so the responder checks them
 without the database; it hands its observations to ``record_observations`` in batches.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,7 +50,9 @@ def probe_key() -> bytes:
 
 def expected_ports(site: Site, direction: str) -> list[dict]:
     profile = site.profile.as_spec()
-    ports = profile.outbound_ports if direction == ProbeDirection.OUTBOUND else inbound_ports(profile)
+    ports = (
+        profile.outbound_ports if direction == ProbeDirection.OUTBOUND else inbound_ports(profile)
+    )
     return [{"protocol": p.protocol, "port": p.port} for p in ports]
 
 
@@ -64,12 +67,21 @@ def _check_rate_limits(site: Site) -> None:
     recent = ProbeRun.objects.filter(created_at__gte=since)
     if recent.filter(site=site).count() >= settings.PROBE_RUNS_PER_SITE:
         raise ProbeRateLimited("", "This site was probed many times just now; wait a few minutes.")
-    if recent.filter(site__organisation_id=site.organisation_id).count() >= settings.PROBE_RUNS_PER_ORGANISATION:
-        raise ProbeRateLimited("", "Your organisation started many probes just now; wait a few minutes.")
+    if (
+        recent.filter(site__organisation_id=site.organisation_id).count()
+        >= settings.PROBE_RUNS_PER_ORGANISATION
+    ):
+        raise ProbeRateLimited(
+            "", "Your organisation started many probes just now; wait a few minutes."
+        )
 
 
 def start_probe_run(
-    *, site: Site, direction: str, purpose: str = ProbePurpose.VERIFY, by=None,
+    *,
+    site: Site,
+    direction: str,
+    purpose: str = ProbePurpose.VERIFY,
+    by=None,
     source: str = ProbeSource.PERSON,
 ) -> ProbeRun:
     """Open a probe run with its token. An outbound run waits for the client on the backup host;
@@ -79,13 +91,17 @@ def start_probe_run(
     if purpose not in ProbePurpose.values:
         raise ServiceError("purpose", f"Choose one of: {', '.join(ProbePurpose.values)}.")
     if purpose == ProbePurpose.RESTRICTION and direction != ProbeDirection.OUTBOUND:
-        raise ServiceError("purpose", "A restriction check is an outbound probe from another machine.")
+        raise ServiceError(
+            "purpose", "A restriction check is an outbound probe from another machine."
+        )
     if site.profile is None or site.current_instruction_set_id is None:
         raise ServiceError("", "This site has no instructions yet.")
     if direction == ProbeDirection.INBOUND:
         description = site.as_description()
         if not description.monitoring_enabled:
-            raise ServiceError("direction", "Remote monitoring is off for this site: nothing to check inbound.")
+            raise ServiceError(
+                "direction", "Remote monitoring is off for this site: nothing to check inbound."
+            )
         if site.public_address is None:
             raise ServiceError(
                 "direction", "The site's public address is dynamic: enter it to check from outside."
@@ -110,7 +126,12 @@ def start_probe_run(
             action="probe.started",
             organisation=site.organisation,
             target=run,
-            after={"direction": direction, "purpose": purpose, "expected": run.expected, "source": source},
+            after={
+                "direction": direction,
+                "purpose": purpose,
+                "expected": run.expected,
+                "source": source,
+            },
         )
     return run
 
@@ -128,9 +149,13 @@ def launch_inbound_check(*, run: ProbeRun, by=None) -> None:
             pk=run.pk, state=ProbeRunState.WAITING, check_requested_at__isnull=True
         ).update(check_requested_at=timezone.now())
         if not asked:
-            raise ServiceError("", "This probe was checked already; start a new one to check again.")
+            raise ServiceError(
+                "", "This probe was checked already; start a new one to check again."
+            )
         record_event(
-            action="probe.check_requested", organisation=run.site.organisation, target=run,
+            action="probe.check_requested",
+            organisation=run.site.organisation,
+            target=run,
             after={"public_address": run.site.public_address},
         )
         queue.enqueue_after_commit(queue.RUN_INBOUND_CHECK, run.pk)
@@ -158,7 +183,9 @@ def record_observations(batch: list[Seen]) -> int:
     Returns how many new accepted observations were stored.
     """
     known_runs = set(
-        ProbeRun.objects.filter(pk__in={s.run_id for s in batch if s.run_id}).values_list("pk", flat=True)
+        ProbeRun.objects.filter(pk__in={s.run_id for s in batch if s.run_id}).values_list(
+            "pk", flat=True
+        )
     )
     rows = [
         ProbeObservation(
@@ -195,17 +222,23 @@ def record_observations(batch: list[Seen]) -> int:
 def settle_run(*, run_id: int) -> ProbeRun:
     """Decide an open run from its observations; complete the verification steps it proves."""
     with transaction.atomic():
-        run = ProbeRun.objects.select_for_update().select_related("site__organisation").get(pk=run_id)
+        run = (
+            ProbeRun.objects.select_for_update().select_related("site__organisation").get(pk=run_id)
+        )
         if not run.is_open:
             return run
         accepted = list(run.observations.filter(outcome="ok"))
         seen = {(o.protocol, o.port) for o in accepted}
         if run.purpose == ProbePurpose.RESTRICTION:
             if seen:
-                _close(run, ProbeRunState.FAILED, {
-                    "message": "Another machine got through: the rule is not restricted to the backup host.",
-                    "sources": sorted({o.observed_ip for o in accepted}),
-                })
+                _close(
+                    run,
+                    ProbeRunState.FAILED,
+                    {
+                        "message": "Another machine got through: the rule is not restricted to the backup host.",
+                        "sources": sorted({o.observed_ip for o in accepted}),
+                    },
+                )
             return run
         wanted = {(e["protocol"], e["port"]) for e in run.expected}
         if not wanted <= seen:
@@ -262,16 +295,35 @@ def expire_probe_runs() -> int:
     """Close runs past their expiry: a silent restriction run is proof; a silent verify run is not."""
     now = timezone.now()
     count = 0
-    for run_id in ProbeRun.objects.filter(state=ProbeRunState.WAITING, expires_at__lt=now).values_list("pk", flat=True):
+    for run_id in ProbeRun.objects.filter(
+        state=ProbeRunState.WAITING, expires_at__lt=now
+    ).values_list("pk", flat=True):
         with transaction.atomic():
-            run = ProbeRun.objects.select_for_update().select_related("site__organisation").get(pk=run_id)
+            run = (
+                ProbeRun.objects.select_for_update()
+                .select_related("site__organisation")
+                .get(pk=run_id)
+            )
             if run.state != ProbeRunState.WAITING:
                 continue
             if run.purpose == ProbePurpose.RESTRICTION:
-                _close(run, ProbeRunState.PROVEN, {"message": "Nothing arrived from the other machine: the rule is restricted."})
+                _close(
+                    run,
+                    ProbeRunState.PROVEN,
+                    {"message": "Nothing arrived from the other machine: the rule is restricted."},
+                )
             else:
-                seen = sorted({f"{o.protocol.upper()} {o.port}" for o in run.observations.filter(outcome="ok")})
-                _close(run, ProbeRunState.EXPIRED, {"seen": seen, "message": "The token expired before every port was proven."})
+                seen = sorted(
+                    {
+                        f"{o.protocol.upper()} {o.port}"
+                        for o in run.observations.filter(outcome="ok")
+                    }
+                )
+                _close(
+                    run,
+                    ProbeRunState.EXPIRED,
+                    {"seen": seen, "message": "The token expired before every port was proven."},
+                )
             count += 1
     return count
 
@@ -303,16 +355,28 @@ def finish_inbound_run(*, run_id: int, results: list[Seen], refusal: str = "") -
     record_observations(results)
     run = settle_run(run_id=run_id)
     with transaction.atomic():
-        run = ProbeRun.objects.select_for_update().select_related("site__organisation").get(pk=run_id)
+        run = (
+            ProbeRun.objects.select_for_update().select_related("site__organisation").get(pk=run_id)
+        )
         _end_attempt(run, AttemptOutcome.FINISHED, refusal or run.outcome.get("message", ""))
         if not run.is_open:
             return run
         failures = [s for s in results if s.outcome != "ok"]
-        only_udp_silence = failures and all(s.protocol == "udp" and s.outcome == "timeout" for s in failures)
+        only_udp_silence = failures and all(
+            s.protocol == "udp" and s.outcome == "timeout" for s in failures
+        )
         state = ProbeRunState.NOT_PROVEN if only_udp_silence else ProbeRunState.FAILED
-        _close(run, state, {
-            "message": refusal or "; ".join(f"{s.protocol.upper()} {s.port}: {s.outcome} {s.detail}".strip() for s in failures),
-        })
+        _close(
+            run,
+            state,
+            {
+                "message": refusal
+                or "; ".join(
+                    f"{s.protocol.upper()} {s.port}: {s.outcome} {s.detail}".strip()
+                    for s in failures
+                ),
+            },
+        )
     return run
 
 
@@ -340,7 +404,9 @@ def requeue_stuck_inbound_runs(*, older_than_seconds: float | None = None) -> in
     stuck = ProbeRun.objects.filter(
         state=ProbeRunState.RUNNING, direction=ProbeDirection.INBOUND, started_at__lte=cutoff
     ).values_list("pk", flat=True)
-    sent = _resend_lost_check_requests(cutoff=now - timedelta(seconds=settings.JOB_REQUEUE_AFTER), now=now)
+    sent = _resend_lost_check_requests(
+        cutoff=now - timedelta(seconds=settings.JOB_REQUEUE_AFTER), now=now
+    )
     for run_id in list(stuck):
         with transaction.atomic():
             run = (
@@ -352,14 +418,20 @@ def requeue_stuck_inbound_runs(*, older_than_seconds: float | None = None) -> in
                 continue  # finished, or claimed again, meanwhile
             if run.attempts >= INBOUND_CHECK_MAX_ATTEMPTS:
                 _end_attempt(run, AttemptOutcome.GAVE_UP, "The worker stopped during the check.")
-                _close(run, ProbeRunState.FAILED, {
-                    "message": f"The check did not finish in {run.attempts} attempts: "
-                    "its worker stopped each time.",
-                })
+                _close(
+                    run,
+                    ProbeRunState.FAILED,
+                    {
+                        "message": f"The check did not finish in {run.attempts} attempts: "
+                        "its worker stopped each time.",
+                    },
+                )
                 continue
             resend = run.expires_at > now
             _end_attempt(run, AttemptOutcome.LOST, "The worker stopped during the check.")
-            ProbeRun.objects.filter(pk=run_id).update(state=ProbeRunState.WAITING, check_requested_at=now)
+            ProbeRun.objects.filter(pk=run_id).update(
+                state=ProbeRunState.WAITING, check_requested_at=now
+            )
             record_event(
                 action="probe.requeued",
                 organisation=run.site.organisation,

@@ -1,4 +1,5 @@
 """Editing a service profile, and re-deriving every site that uses it through the workers."""
+
 from django.db import transaction
 
 from portal.audit.services import record_event

@@ -7,6 +7,7 @@ place (``sites.services.probes._close``), which calls ``record_probe_outcome``. 
 mean is ``proof_summary``; ``sites.selectors.proof_flag`` reads them. Migration
 ``sites.0009_dashboard_summary`` filled them for the runs that existed before.
 """
+
 from __future__ import annotations
 
 from django.db.models import OuterRef, Subquery, Value
@@ -27,7 +28,9 @@ def proof_summary() -> dict:
     runs = ProbeRun.objects.filter(
         site=OuterRef("pk"), direction=ProbeDirection.OUTBOUND, purpose=ProbePurpose.VERIFY
     )
-    proven = runs.filter(state=ProbeRunState.PROVEN, finished_at__isnull=False).order_by("-finished_at")
+    proven = runs.filter(state=ProbeRunState.PROVEN, finished_at__isnull=False).order_by(
+        "-finished_at"
+    )
     settled = runs.exclude(state__in=OPEN_STATES).order_by("-created_at", "-pk")
     return {
         "last_proven_at": Subquery(proven.values("finished_at")[:1]),

@@ -1,5 +1,6 @@
 """How services send the sites' Celery tasks: by name, so that services never import
 ``sites.tasks`` (the tasks import the services; one direction only)."""
+
 from __future__ import annotations
 
 from celery import current_app

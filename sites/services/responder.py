@@ -1,5 +1,6 @@
 """The probe responder's side in the database: which ports it listens on, and its observations
 recorded as probe results (``manage.py probe_responder`` runs it)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,22 +42,31 @@ def responder_ports() -> ResponderPorts:
     for profile in ServiceProfile.objects.all():
         for spec in [*profile.outbound_ports, *profile.monitoring_ports]:
             ports.add((spec["protocol"], int(spec["port"])))
-    return ResponderPorts({
-        (protocol, port): actual_port(protocol, port, direction=ProbeDirection.OUTBOUND)
-        for protocol, port in sorted(ports)
-    })
+    return ResponderPorts(
+        {
+            (protocol, port): actual_port(protocol, port, direction=ProbeDirection.OUTBOUND)
+            for protocol, port in sorted(ports)
+        }
+    )
 
 
 def record_responder_observations(batch: list[Observation], *, ports: ResponderPorts) -> int:
     """Record what the responder saw as outbound probe results (settling the runs they prove),
     under the profile's port numbers; returns how many new proofs were stored."""
-    return record_observations([
-        Seen(
-            run_id=o.run_id, direction=ProbeDirection.OUTBOUND,
-            port=ports.profile_port(o.protocol, o.port), protocol=o.protocol,
-            observed_ip=o.observed_ip, observed_port=o.observed_port,
-            outcome=o.outcome, received_at=o.received_at, receipt=o.receipt,
-        )
-        for o in batch
-        if o.outcome not in NOT_RECORDED
-    ])
+    return record_observations(
+        [
+            Seen(
+                run_id=o.run_id,
+                direction=ProbeDirection.OUTBOUND,
+                port=ports.profile_port(o.protocol, o.port),
+                protocol=o.protocol,
+                observed_ip=o.observed_ip,
+                observed_port=o.observed_port,
+                outcome=o.outcome,
+                received_at=o.received_at,
+                receipt=o.receipt,
+            )
+            for o in batch
+            if o.outcome not in NOT_RECORDED
+        ]
+    )

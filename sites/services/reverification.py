@@ -7,6 +7,7 @@ than its last change of public address) or failed is flagged — the flags show 
 and the dashboards at once — and its customer's admins and its reseller's admins get one mail per
 change of flag, not one per hour.
 """
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -82,13 +83,17 @@ def recipients(site: Site) -> list[str]:
     organisations = [site.organisation_id]
     if site.organisation.parent_id:
         organisations.append(site.organisation.parent_id)
-    return sorted(set(
-        Membership.objects.filter(
-            organisation_id__in=organisations,
-            role__in=[Role.CUSTOMER_ADMIN, Role.RESELLER_ADMIN],
-            user__is_active=True,
-        ).exclude(user__email="").values_list("user__email", flat=True)
-    ))
+    return sorted(
+        set(
+            Membership.objects.filter(
+                organisation_id__in=organisations,
+                role__in=[Role.CUSTOMER_ADMIN, Role.RESELLER_ADMIN],
+                user__is_active=True,
+            )
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )
 
 
 def _mail(site: Site, flag: str) -> None:
@@ -108,7 +113,8 @@ def _mail(site: Site, flag: str) -> None:
         "schedule": site.get_reverify_display().lower(),
         "address": (
             f", and its public address changed on {changed:%Y-%m-%d}"
-            if changed and (proven is None or changed > proven) else ""
+            if changed and (proven is None or changed > proven)
+            else ""
         ),
         "url": url,
     }

@@ -1,5 +1,6 @@
 """Following a rollout: a person or a probe's proof marks a step (``mark_step``); the rollout's
 state follows."""
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -96,4 +97,3 @@ def mark_step(*, step: RolloutStep, state: str, note: str = "", by=None) -> Roll
             after=after,
         )
     return locked
-

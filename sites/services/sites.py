@@ -1,5 +1,6 @@
 """Creating and changing sites. The description is validated by ``SiteDescription``; every
 problem comes back at once, keyed by field, and nothing is saved."""
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -49,7 +50,11 @@ def _columns(description: SiteDescription) -> dict:
 
 
 def create_site(
-    *, organisation, data: dict, profile: ServiceProfile | None = None, reverify: str = Reverify.WEEKLY
+    *,
+    organisation,
+    data: dict,
+    profile: ServiceProfile | None = None,
+    reverify: str = Reverify.WEEKLY,
 ) -> Site:
     """Create a site from its description and queue its first instructions."""
     if not organisation.is_customer:

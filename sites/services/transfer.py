@@ -19,6 +19,7 @@ names unique within the file and against the organisation's sites) and every pro
 with its line and field. ``import_sites`` creates nothing unless the whole file is clean, and then
 creates every site in one transaction through ``create_site``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -56,7 +57,6 @@ _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 # Spreadsheets run a cell starting with one of these as a formula: exports quote it with "'".
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,9 @@ class ImportRefused(ServiceError):
         self.problems = problems
         errors: dict[str, list[str]] = {}
         for p in problems:
-            errors.setdefault(f"line {p.line}" + (f": {p.field}" if p.field else ""), []).append(p.message)
+            errors.setdefault(f"line {p.line}" + (f": {p.field}" if p.field else ""), []).append(
+                p.message
+            )
         super().__init__(errors=errors)
 
 
@@ -129,7 +131,9 @@ def decode(content: bytes) -> str:
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ImportRefused([Problem(0, "", f"The file is not UTF-8 text (byte {error.start}).")]) from None
+        raise ImportRefused(
+            [Problem(0, "", f"The file is not UTF-8 text (byte {error.start}).")]
+        ) from None
 
 
 # --- Reading ----------------------------------------------------------------------------------
@@ -161,7 +165,9 @@ def _csv_value(name: str, cell: str):
             if len(parts) == 4:  # the gateway is optional
                 parts.append("")
             if len(parts) != len(INTERFACE_PARTS):
-                interfaces.append(item.strip())  # from_dict: "Expected an object with named fields."
+                interfaces.append(
+                    item.strip()
+                )  # from_dict: "Expected an object with named fields."
                 continue
             interface = dict(zip(INTERFACE_PARTS, parts, strict=True))
             if interface["index"].isdigit():
@@ -184,7 +190,11 @@ def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
     problems = []
     for column in columns:
         if column not in CSV_COLUMNS:
-            hint = " (columns are separated by commas; lists inside a cell by ';')" if ";" in column else ""
+            hint = (
+                " (columns are separated by commas; lists inside a cell by ';')"
+                if ";" in column
+                else ""
+            )
             problems.append(Problem(1, column, f"Unknown column{hint}."))
         elif columns.count(column) > 1:
             problems.append(Problem(1, column, "This column appears twice."))
@@ -206,7 +216,11 @@ def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
         if not any(cell.strip() for cell in cells):
             continue  # blank lines between rows
         if len(cells) > len(columns):
-            problems.append(Problem(start, "", f"{len(cells)} cells, but the header names {len(columns)} columns."))
+            problems.append(
+                Problem(
+                    start, "", f"{len(cells)} cells, but the header names {len(columns)} columns."
+                )
+            )
             continue
         data = {}
         for column, cell in zip(columns, cells, strict=False):
@@ -234,7 +248,9 @@ def _read_json(text: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
 
     position = skip(0)
     if position >= len(text) or text[position] != "[":
-        return [], [Problem(line_of(position), "", "Expected a JSON list of site files: [{…}, {…}].")]
+        return [], [
+            Problem(line_of(position), "", "Expected a JSON list of site files: [{…}, {…}].")
+        ]
     records, position = [], skip(position + 1)
     if position < len(text) and text[position] == "]":
         return [], []
@@ -250,9 +266,13 @@ def _read_json(text: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
             continue
         if position < len(text) and text[position] == "]":
             break
-        return records, [Problem(line_of(position), "", "Not valid JSON: expected ',' or ']' after a site.")]
+        return records, [
+            Problem(line_of(position), "", "Not valid JSON: expected ',' or ']' after a site.")
+        ]
     if skip(position + 1) < len(text):
-        return records, [Problem(line_of(skip(position + 1)), "", "Not valid JSON: text after the list.")]
+        return records, [
+            Problem(line_of(skip(position + 1)), "", "Not valid JSON: text after the list.")
+        ]
     return records, []
 
 
@@ -276,15 +296,26 @@ def check_import(*, organisation, text: str, fmt: str) -> ImportCheck:
     if not organisation.is_customer:
         raise ServiceError("organisation", "Sites belong to customer organisations.")
     if len(text.encode()) > MAX_IMPORT_BYTES:
-        check.problems.append(Problem(0, "", f"The file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB: split it."))
+        check.problems.append(
+            Problem(0, "", f"The file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB: split it.")
+        )
         return check
     records, check.problems = read_sites_file(text, fmt)
     if not records and not check.problems:
         check.problems.append(Problem(1, "", "The file lists no sites."))
     if len(records) > MAX_IMPORT_ROWS:
-        check.problems.append(Problem(0, "", f"The file lists {len(records)} sites; import at most {MAX_IMPORT_ROWS} at once."))
+        check.problems.append(
+            Problem(
+                0,
+                "",
+                f"The file lists {len(records)} sites; import at most {MAX_IMPORT_ROWS} at once.",
+            )
+        )
         return check
-    existing = {name.lower() for name in Site.objects.filter(organisation=organisation).values_list("name", flat=True)}
+    existing = {
+        name.lower()
+        for name in Site.objects.filter(organisation=organisation).values_list("name", flat=True)
+    }
     seen: dict[str, int] = {}
     for line, raw in records:
         name = raw.get("name") if isinstance(raw, dict) else None
@@ -292,9 +323,15 @@ def check_import(*, organisation, text: str, fmt: str) -> ImportCheck:
         problems = _check_row(raw, line, name, organisation, fmt)
         key = name.lower()
         if key and key in seen:
-            problems.append(Problem(line, "name", f"“{name}” is also the name on line {seen[key]}.", name))
+            problems.append(
+                Problem(line, "name", f"“{name}” is also the name on line {seen[key]}.", name)
+            )
         elif key and key in existing:
-            problems.append(Problem(line, "name", f"{organisation.name} already has a site named “{name}”.", name))
+            problems.append(
+                Problem(
+                    line, "name", f"{organisation.name} already has a site named “{name}”.", name
+                )
+            )
         if key:
             seen.setdefault(key, line)
         if problems:
@@ -318,22 +355,33 @@ def _check_row(raw, line: int, name: str, organisation, fmt: str) -> list[Proble
     problems = []
     reverify = raw.get("reverify")
     if reverify not in (None, "", *Reverify.values):
-        problems.append(Problem(line, "reverify", f"Choose one of: {', '.join(Reverify.values)}.", name))
+        problems.append(
+            Problem(line, "reverify", f"Choose one of: {', '.join(Reverify.values)}.", name)
+        )
     owner = raw.get("organisation")
     if owner not in (None, "") and owner != organisation.slug:
-        problems.append(Problem(
-            line, "organisation",
-            f"This site belongs to “{owner}”, not to {organisation.slug}: import it there, or clear the cell.",
-            name,
-        ))
+        problems.append(
+            Problem(
+                line,
+                "organisation",
+                f"This site belongs to “{owner}”, not to {organisation.slug}: import it there, or clear the cell.",
+                name,
+            )
+        )
     try:
         SiteDescription.from_dict({k: v for k, v in raw.items() if k not in EXTRA_FIELDS})
     except DescriptionError as error:
         for field_name, messages in error.errors.items():
             for message in messages:
-                if fmt == "csv" and field_name.startswith("host_interfaces.") and message.startswith("Expected an object"):
+                if (
+                    fmt == "csv"
+                    and field_name.startswith("host_interfaces.")
+                    and message.startswith("Expected an object")
+                ):
                     message = _CSV_INTERFACE_HINT
-                problems.append(Problem(line, field_name if field_name != "__all__" else "", message, name))
+                problems.append(
+                    Problem(line, field_name if field_name != "__all__" else "", message, name)
+                )
     return problems
 
 
@@ -352,12 +400,19 @@ def import_sites(*, organisation, text: str, fmt: str) -> list[Site]:
         created, problems = [], []
         for row in check.rows:
             try:
-                created.append(create_site(
-                    organisation=organisation, data=row.data, profile=profile, reverify=row.reverify
-                ))
+                created.append(
+                    create_site(
+                        organisation=organisation,
+                        data=row.data,
+                        profile=profile,
+                        reverify=row.reverify,
+                    )
+                )
             except ServiceError as error:  # e.g. a site of that name saved since the check
                 problems.extend(
-                    Problem(row.line, f, m, row.data.get("name", "")) for f, ms in error.errors.items() for m in ms
+                    Problem(row.line, f, m, row.data.get("name", ""))
+                    for f, ms in error.errors.items()
+                    for m in ms
                 )
         if problems:
             raise ImportRefused(problems)  # rolls back every site of the file
@@ -383,7 +438,9 @@ def _csv_cell(name: str, value) -> str:
         return "true" if value else "false"
     if name == "host_interfaces":
         return LIST_SEPARATOR.join(
-            INTERFACE_SEPARATOR.join("" if i.get(p) is None else str(i.get(p)) for p in INTERFACE_PARTS)
+            INTERFACE_SEPARATOR.join(
+                "" if i.get(p) is None else str(i.get(p)) for p in INTERFACE_PARTS
+            )
             for i in value
         )
     if isinstance(value, list):

@@ -1,4 +1,5 @@
 """Display filters for sites: a vendor's name, and a site's proof flag with its label."""
+
 from django import template
 
 from sites.selectors import proof_flag as _proof_flag

@@ -33,11 +33,25 @@ from sites.vendors.windows import WindowsRenderer
 RENDERERS: dict[str, Renderer] = {
     r.slug: r
     for r in (
-        GenericRenderer(), IptablesRenderer(), NftablesRenderer(), WindowsRenderer(),
-        SonicwallRenderer(), MerakiRenderer(), SophosRenderer(), WatchguardRenderer(),
-        PfsenseRenderer(), OpnsenseRenderer(), PfRenderer(),
-        CiscoAsaRenderer(), CiscoIosRenderer(), MikrotikRenderer(), EdgeosRenderer(),
-        FortigateRenderer(), PaloAltoRenderer(), JuniperSrxRenderer(), CheckPointRenderer(),
+        GenericRenderer(),
+        IptablesRenderer(),
+        NftablesRenderer(),
+        WindowsRenderer(),
+        SonicwallRenderer(),
+        MerakiRenderer(),
+        SophosRenderer(),
+        WatchguardRenderer(),
+        PfsenseRenderer(),
+        OpnsenseRenderer(),
+        PfRenderer(),
+        CiscoAsaRenderer(),
+        CiscoIosRenderer(),
+        MikrotikRenderer(),
+        EdgeosRenderer(),
+        FortigateRenderer(),
+        PaloAltoRenderer(),
+        JuniperSrxRenderer(),
+        CheckPointRenderer(),
     )
 }
 

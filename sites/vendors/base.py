@@ -128,21 +128,25 @@ class Renderer(ABC):
         """Warnings that depend on this renderer's capabilities."""
         warnings = []
         if self.describes_firewall and site.host_addressing == "range" and not self.supports_ranges:
-            warnings.append(PolicyWarning(
-                WarningCode.RANGE_UNSUPPORTED,
-                f"{self.name} cannot name an address range in one rule; the instructions list "
-                "the range as the smallest set of networks that covers exactly those addresses.",
-                field="host_addressing",
-            ))
+            warnings.append(
+                PolicyWarning(
+                    WarningCode.RANGE_UNSUPPORTED,
+                    f"{self.name} cannot name an address range in one rule; the instructions list "
+                    "the range as the smallest set of networks that covers exactly those addresses.",
+                    field="host_addressing",
+                )
+            )
         if self.default_interfaces and not (site.inside_interface and site.outside_interface):
             inside, outside = self.interfaces(site)
-            warnings.append(PolicyWarning(
-                WarningCode.INTERFACE_NAMES_ASSUMED,
-                f"The instructions assume the inside interface is {inside} and the outside "
-                f"interface is {outside}; enter your firewall's interface names to get exact "
-                "instructions.",
-                field="inside_interface" if not site.inside_interface else "outside_interface",
-            ))
+            warnings.append(
+                PolicyWarning(
+                    WarningCode.INTERFACE_NAMES_ASSUMED,
+                    f"The instructions assume the inside interface is {inside} and the outside "
+                    f"interface is {outside}; enter your firewall's interface names to get exact "
+                    "instructions.",
+                    field="inside_interface" if not site.inside_interface else "outside_interface",
+                )
+            )
         return tuple(warnings)
 
 
@@ -172,43 +176,50 @@ def verification_steps(
     """The closing verify steps every firewall renderer shares, with vendor-specific commands:
     one for the outbound backup ports, one for the forwarded ports if monitoring is on."""
     outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
-    steps = [Step(
-        kind=StepKind.VERIFY,
-        title="Prove the backup connection gets out",
-        gui_path=gui_path,
-        config="",
-        config_language="text",
-        reason=(
-            "Run the portal's probe on the backup host: it connects out on "
-            + ", ".join(str(r.port_spec) for r in outbound)
-            + " and the portal records the connection, which proves the rule and the address "
-            "translation work."
-        ),
-        verify=outbound_verify,
-        guide_rules=(GuideRule.BACKUP_OUTBOUND, GuideRule.TRANSPARENCY),
-        probes=tuple(Probe("outbound", r.required_protocol, r.required_port) for r in outbound),
-    )]
-    inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
-    if inbound:
-        steps.append(Step(
+    steps = [
+        Step(
             kind=StepKind.VERIFY,
-            title="Prove the monitoring ports are reachable from outside",
+            title="Prove the backup connection gets out",
             gui_path=gui_path,
             config="",
             config_language="text",
             reason=(
-                "The portal connects to your public address on "
-                + ", ".join(str(r.port_spec) for r in inbound)
-                + " and the probe on the backup host answers, which proves the port-forwards "
-                "and the inbound rules work. Keep the probe running while the portal checks."
-                + (
-                    " The rules only let the monitoring sources in: the portal's checks come "
-                    "from the portal's own address, so allow it too while you verify."
-                    if inbound[0].allowed_sources else ""
-                )
+                "Run the portal's probe on the backup host: it connects out on "
+                + ", ".join(str(r.port_spec) for r in outbound)
+                + " and the portal records the connection, which proves the rule and the address "
+                "translation work."
             ),
-            verify=inbound_verify,
-            guide_rules=(GuideRule.REMOTE_MONITORING,),
-            probes=tuple(Probe("inbound", r.required_protocol, r.required_port) for r in inbound),
-        ))
+            verify=outbound_verify,
+            guide_rules=(GuideRule.BACKUP_OUTBOUND, GuideRule.TRANSPARENCY),
+            probes=tuple(Probe("outbound", r.required_protocol, r.required_port) for r in outbound),
+        )
+    ]
+    inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
+    if inbound:
+        steps.append(
+            Step(
+                kind=StepKind.VERIFY,
+                title="Prove the monitoring ports are reachable from outside",
+                gui_path=gui_path,
+                config="",
+                config_language="text",
+                reason=(
+                    "The portal connects to your public address on "
+                    + ", ".join(str(r.port_spec) for r in inbound)
+                    + " and the probe on the backup host answers, which proves the port-forwards "
+                    "and the inbound rules work. Keep the probe running while the portal checks."
+                    + (
+                        " The rules only let the monitoring sources in: the portal's checks come "
+                        "from the portal's own address, so allow it too while you verify."
+                        if inbound[0].allowed_sources
+                        else ""
+                    )
+                ),
+                verify=inbound_verify,
+                guide_rules=(GuideRule.REMOTE_MONITORING,),
+                probes=tuple(
+                    Probe("inbound", r.required_protocol, r.required_port) for r in inbound
+                ),
+            )
+        )
     return steps

@@ -85,20 +85,31 @@ class CheckPointRenderer(Renderer):
                     "name of your gateway object as SmartConsole shows it, and PACKAGE and LAYER "
                     "to your policy package and its access layer if they are not the defaults. "
                     "TCP and UDP services are separate object types, one protocol each."
-                    + (" obm-public is the gateway's public address; SmartConsole may warn that "
-                       "the gateway has the same address, which `ignore-warnings true` accepts."
-                       if inbound and inbound[0].public_address else "")
+                    + (
+                        " obm-public is the gateway's public address; SmartConsole may warn that "
+                        "the gateway has the same address, which `ignore-warnings true` accepts."
+                        if inbound and inbound[0].public_address
+                        else ""
+                    )
                 ),
                 verify=f'mgmt_cli show objects filter "obm-" {SESSION}',
                 guide_rules=guide_rules_of(outbound + inbound),
             ),
             Step(
-                title="Hide the backup " + ("host" if hosts.kind == "address" else
-                                            "hosts" if hosts.kind == "range" else "LAN")
+                title="Hide the backup "
+                + (
+                    "host"
+                    if hosts.kind == "address"
+                    else "hosts"
+                    if hosts.kind == "range"
+                    else "LAN"
+                )
                 + " behind the gateway (automatic Hide NAT: transparency)",
                 gui_path=(
                     f"{OBJECTS_GUI} › "
-                    + {"address": "Host", "range": "Address Range", "network": "Network"}[hosts.kind]
+                    + {"address": "Host", "range": "Address Range", "network": "Network"}[
+                        hosts.kind
+                    ]
                     + " › NAT › Add automatic address translation rules, Translation method: "
                     "Hide, Hide behind the gateway"
                 ),
@@ -122,12 +133,14 @@ class CheckPointRenderer(Renderer):
                 title="Allow the backup connection out (access rule)",
                 gui_path=f"{ACCESS_GUI} › Add Rule › Above (top of the layer)",
                 config=_mgmt(
-                    'add access-rule layer "$LAYER" position top', f'name "{OUTBOUND_RULE}"',
+                    'add access-rule layer "$LAYER" position top',
+                    f'name "{OUTBOUND_RULE}"',
                     _list("source", [hosts_object_name(hosts)]),
                     _list("destination", numbered_names("obm-dc", outbound[0].datacenter)),
                     _list("service", [port_object_name(r) for r in outbound]),
                     'action "Accept" track.type "Log"',
-                ) + "\n",
+                )
+                + "\n",
                 config_language="bash",
                 reason=(
                     f"{outbound[0].reason.detail} The rule goes to the top of the layer: it is "
@@ -139,81 +152,106 @@ class CheckPointRenderer(Renderer):
         ]
         if forwards:
             public = forwards[0].public_address
-            steps.append(Step(
-                title="Forward the monitoring ports (manual static NAT rules, one per service)",
-                gui_path=(
-                    f"{NAT_GUI} › Add Rule › Above (Original Destination: the public address, "
-                    "Translated Destination: obm-host, method Static)"
-                ),
-                config="\n".join(
-                    _mgmt(
-                        'add nat-rule package "$PACKAGE" position top',
-                        f'name "obm-fwd-{r.protocol}-{r.port}" method static',
-                        _list("original-source", [_monitors(r.allowed_sources)] if r.allowed_sources else []),
-                        'original-destination ' + ('"obm-public"' if r.public_address else '"$GW"'),
-                        f'original-service "{port_object_name(r)}" translated-destination "obm-host"',
+            steps.append(
+                Step(
+                    title="Forward the monitoring ports (manual static NAT rules, one per service)",
+                    gui_path=(
+                        f"{NAT_GUI} › Add Rule › Above (Original Destination: the public address, "
+                        "Translated Destination: obm-host, method Static)"
+                    ),
+                    config="\n".join(
+                        _mgmt(
+                            'add nat-rule package "$PACKAGE" position top',
+                            f'name "obm-fwd-{r.protocol}-{r.port}" method static',
+                            _list(
+                                "original-source",
+                                [_monitors(r.allowed_sources)] if r.allowed_sources else [],
+                            ),
+                            "original-destination "
+                            + ('"obm-public"' if r.public_address else '"$GW"'),
+                            f'original-service "{port_object_name(r)}" translated-destination "obm-host"',
+                        )
+                        for r in forwards
                     )
-                    for r in forwards
-                ) + "\n",
-                config_language="bash",
-                reason=(
-                    "A NAT rule takes one original service, so every protocol and port has its "
-                    "own rule; the port stays the same (translated service: Original). "
-                    + (f"The original destination is the public address {public}. If it is not "
-                       "an address of the gateway itself, the gateway must also answer ARP for "
-                       "it: add a proxy ARP entry in Gaia and enable Global Properties › NAT › "
-                       "\"Merge manual proxy ARP configuration\"."
-                       if public else
-                       "The public address is dynamic, so the original destination is the "
-                       "gateway object itself, whatever address it has.")
-                    + " A host's automatic static NAT is not used: it would map every port of "
-                    "that address to the backup host."
-                ),
-                verify=f'mgmt_cli show nat-rulebase package "$PACKAGE" filter "obm-" {SESSION}',
-                guide_rules=guide_rules_of(forwards),
-            ))
+                    + "\n",
+                    config_language="bash",
+                    reason=(
+                        "A NAT rule takes one original service, so every protocol and port has its "
+                        "own rule; the port stays the same (translated service: Original). "
+                        + (
+                            f"The original destination is the public address {public}. If it is not "
+                            "an address of the gateway itself, the gateway must also answer ARP for "
+                            "it: add a proxy ARP entry in Gaia and enable Global Properties › NAT › "
+                            '"Merge manual proxy ARP configuration".'
+                            if public
+                            else "The public address is dynamic, so the original destination is the "
+                            "gateway object itself, whatever address it has."
+                        )
+                        + " A host's automatic static NAT is not used: it would map every port of "
+                        "that address to the backup host."
+                    ),
+                    verify=f'mgmt_cli show nat-rulebase package "$PACKAGE" filter "obm-" {SESSION}',
+                    guide_rules=guide_rules_of(forwards),
+                )
+            )
         if inbound:
-            steps.append(Step(
-                title="Allow the monitoring GUI in (access rule naming the backup host)",
-                gui_path=f"{ACCESS_GUI} › Add Rule › Above (Destination: obm-host)",
-                config=_mgmt(
-                    'add access-rule layer "$LAYER" position top', f'name "{INBOUND_RULE}"',
-                    _list("source", [_monitors(inbound[0].allowed_sources)]
-                          if inbound[0].allowed_sources else []),
-                    _list("destination", ["obm-host"]),
-                    _list("service", [port_object_name(r) for r in inbound]),
-                    'action "Accept" track.type "Log"',
-                ) + "\n",
+            steps.append(
+                Step(
+                    title="Allow the monitoring GUI in (access rule naming the backup host)",
+                    gui_path=f"{ACCESS_GUI} › Add Rule › Above (Destination: obm-host)",
+                    config=_mgmt(
+                        'add access-rule layer "$LAYER" position top',
+                        f'name "{INBOUND_RULE}"',
+                        _list(
+                            "source",
+                            [_monitors(inbound[0].allowed_sources)]
+                            if inbound[0].allowed_sources
+                            else [],
+                        ),
+                        _list("destination", ["obm-host"]),
+                        _list("service", [port_object_name(r) for r in inbound]),
+                        'action "Accept" track.type "Log"',
+                    )
+                    + "\n",
+                    config_language="bash",
+                    reason=(
+                        "The gateway translates the destination on the client side, so the rule "
+                        f"names the backup host's real address {inbound[0].required_hosts.start} "
+                        "(obm-host), "
+                        "not the public address. "
+                        + (
+                            "Only the monitoring computers may connect."
+                            if inbound[0].allowed_sources
+                            else "Any address may connect (source Any); give the monitoring computers' "
+                            "addresses to narrow it."
+                        )
+                    ),
+                    verify=f'mgmt_cli show access-rule layer "$LAYER" name "{INBOUND_RULE}" {SESSION}',
+                    guide_rules=guide_rules_of(inbound),
+                )
+            )
+        steps.append(
+            Step(
+                title="Publish the session and install the policy",
+                gui_path="SmartConsole › Publish, then Install Policy (Access Control) on the gateway",
+                config="\n".join(
+                    [
+                        f"mgmt_cli publish {SESSION}",
+                        'mgmt_cli install-policy policy-package "$PACKAGE" access true '
+                        f'threat-prevention false targets.1 "$GW" {SESSION}',
+                        f"mgmt_cli logout {SESSION}",
+                    ]
+                )
+                + "\n",
                 config_language="bash",
                 reason=(
-                    "The gateway translates the destination on the client side, so the rule "
-                    f"names the backup host's real address {inbound[0].required_hosts.start} "
-                    "(obm-host), "
-                    "not the public address. "
-                    + ("Only the monitoring computers may connect." if inbound[0].allowed_sources
-                       else "Any address may connect (source Any); give the monitoring computers' "
-                       "addresses to narrow it.")
+                    "Nothing reaches the gateway before the changes are published and the access "
+                    "policy (which carries the NAT rules) is installed."
                 ),
-                verify=f'mgmt_cli show access-rule layer "$LAYER" name "{INBOUND_RULE}" {SESSION}',
-                guide_rules=guide_rules_of(inbound),
-            ))
-        steps.append(Step(
-            title="Publish the session and install the policy",
-            gui_path="SmartConsole › Publish, then Install Policy (Access Control) on the gateway",
-            config="\n".join([
-                f"mgmt_cli publish {SESSION}",
-                'mgmt_cli install-policy policy-package "$PACKAGE" access true '
-                f'threat-prevention false targets.1 "$GW" {SESSION}',
-                f"mgmt_cli logout {SESSION}",
-            ]) + "\n",
-            config_language="bash",
-            reason=(
-                "Nothing reaches the gateway before the changes are published and the access "
-                "policy (which carries the NAT rules) is installed."
-            ),
-            verify="# on the gateway, in Expert mode: the policy name and a current install time\nfw stat",
-            guide_rules=guide_rules_of(all_rules),
-        ))
+                verify="# on the gateway, in Expert mode: the policy name and a current install time\nfw stat",
+                guide_rules=guide_rules_of(all_rules),
+            )
+        )
 
         steps += verification_steps(
             policy,
@@ -221,16 +259,21 @@ class CheckPointRenderer(Renderer):
             outbound_verify="\n".join(
                 ["# on the gateway, in Expert mode, while the probe runs on the backup host:"]
                 + ["fw monitor " + " ".join(f'-F "0,0,0,{r.port},{_proto(r)}"' for r in outbound)]
-                + ["# nothing dropped (Ctrl+C to stop):",
-                   "fw ctl zdebug + drop | grep -E '"
-                   + "|".join(f":{r.port} " for r in outbound) + "'",
-                   f"# Logs: rule {OUTBOUND_RULE}, with the gateway's address as Xlate Source"]
+                + [
+                    "# nothing dropped (Ctrl+C to stop):",
+                    "fw ctl zdebug + drop | grep -E '"
+                    + "|".join(f":{r.port} " for r in outbound)
+                    + "'",
+                    f"# Logs: rule {OUTBOUND_RULE}, with the gateway's address as Xlate Source",
+                ]
             ),
             inbound_verify="\n".join(
                 ["# on the gateway, in Expert mode, while the portal checks:"]
                 + ["fw monitor " + " ".join(f'-F "0,0,0,{r.port},{_proto(r)}"' for r in inbound)]
                 + [f"# Logs: rule {INBOUND_RULE}, with obm-host as Xlate Destination"]
-            ) if inbound else "",
+            )
+            if inbound
+            else "",
         )
         return steps
 
@@ -244,15 +287,17 @@ class CheckPointRenderer(Renderer):
         ]
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         datacenter = outbound[0].datacenter
-        for name, network in zip(numbered_names("obm-dc", datacenter), datacenter):
+        for name, network in zip(numbered_names("obm-dc", datacenter), datacenter, strict=True):
             lines.append(_mgmt(_network_object(name, network), 'comments "Backup datacenter"'))
         seen = set()
         for rule in rules:
             if port_object_name(rule) not in seen:
                 seen.add(port_object_name(rule))
-                lines.append(_mgmt(
-                    f'add service-{rule.protocol} name "{port_object_name(rule)}" port {rule.port}'
-                ))
+                lines.append(
+                    _mgmt(
+                        f'add service-{rule.protocol} name "{port_object_name(rule)}" port {rule.port}'
+                    )
+                )
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
         if inbound:
             target = inbound[0].required_hosts
@@ -260,15 +305,21 @@ class CheckPointRenderer(Renderer):
                 lines.append(_mgmt(f'add host name "obm-host" ip-address "{target.start}"'))
             sources = inbound[0].allowed_sources
             names = numbered_names("obm-mon", sources)
-            for name, network in zip(names, sources):
+            for name, network in zip(names, sources, strict=True):
                 lines.append(_mgmt(_network_object(name, network), 'comments "Monitoring GUI"'))
             if len(sources) > 1:
-                lines.append(_mgmt(f'add group name "{MONITORS_GROUP}"', _list("members", names, indexed=True)))
+                lines.append(
+                    _mgmt(
+                        f'add group name "{MONITORS_GROUP}"', _list("members", names, indexed=True)
+                    )
+                )
             if inbound[0].public_address is not None:
-                lines.append(_mgmt(
-                    f'add host name "obm-public" ip-address "{inbound[0].public_address}"',
-                    "ignore-warnings true",
-                ))
+                lines.append(
+                    _mgmt(
+                        f'add host name "obm-public" ip-address "{inbound[0].public_address}"',
+                        "ignore-warnings true",
+                    )
+                )
         return "\n".join(lines) + "\n"
 
 
@@ -295,8 +346,10 @@ _HIDE = 'nat-settings.auto-rule true nat-settings.method "hide" nat-settings.hid
 def _hosts_object(hosts: HostMatch) -> str:
     name = hosts_object_name(hosts)
     if hosts.kind == "range":
-        return (f'add address-range name "{name}" ip-address-first "{hosts.start}" '
-                f'ip-address-last "{hosts.end}" {_HIDE}')
+        return (
+            f'add address-range name "{name}" ip-address-first "{hosts.start}" '
+            f'ip-address-last "{hosts.end}" {_HIDE}'
+        )
     if hosts.kind == "network":
         assert hosts.network is not None  # HostMatch.whole sets it for kind "network"
         return f"{_network_object(name, hosts.network)} {_HIDE}"

@@ -86,15 +86,17 @@ class CiscoAsaRenderer(Renderer):
             steps.append(self._forward_step(forwards, inside, outside))
         if inbound:
             steps.append(self._inbound_step(inbound, outside, outside_acl))
-        steps.append(Step(
-            title="Save the configuration",
-            gui_path="ASDM: File › Save Running Configuration to Flash · CLI: privileged EXEC mode",
-            config="write memory",
-            config_language=LANGUAGE,
-            reason="The ASA runs the new rules at once but loses them at the next restart until "
-                   "the running configuration is saved.",
-            verify="show startup-config | include obm-",
-        ))
+        steps.append(
+            Step(
+                title="Save the configuration",
+                gui_path="ASDM: File › Save Running Configuration to Flash · CLI: privileged EXEC mode",
+                config="write memory",
+                config_language=LANGUAGE,
+                reason="The ASA runs the new rules at once but loses them at the next restart until "
+                "the running configuration is saved.",
+                verify="show startup-config | include obm-",
+            )
+        )
 
         sample_host = _sample_address(hosts, site)
         sample_dc = address_in(profile.datacenter_networks[0])
@@ -141,7 +143,8 @@ class CiscoAsaRenderer(Renderer):
     ) -> Step:
         names = (
             f"the access lists {inside_acl} and {outside_acl}, the names ASDM gives them"
-            if monitoring else f"the access list {inside_acl}, the name ASDM gives it"
+            if monitoring
+            else f"the access list {inside_acl}, the name ASDM gives it"
         )
         return Step(
             kind=StepKind.CHECK,
@@ -154,15 +157,18 @@ class CiscoAsaRenderer(Renderer):
                 + (f" (or `… interface {outside}`)" if monitoring else "")
                 + ", use that NAME instead in every step: binding a second list to an "
                 f"interface replaces the first one. Note whether the {inside} interface has a "
-                "list at all: if it has none, the step \"Keep the rest of the outbound traffic "
-                "working\" is needed; if it has one, skip that step."
+                'list at all: if it has none, the step "Keep the rest of the outbound traffic '
+                'working" is needed; if it has one, skip that step.'
             ),
             verify="show running-config access-group",
             guide_rules=(GuideRule.BACKUP_OUTBOUND,),
         )
 
     def _objects_step(
-        self, host_object: str, hosts: HostMatch, profile: ProfileSpec,
+        self,
+        host_object: str,
+        hosts: HostMatch,
+        profile: ProfileSpec,
         inbound: tuple[Rule, ...],
     ) -> Step:
         lines = ["configure terminal", f"object network {host_object}", f" {_object_value(hosts)}"]
@@ -173,11 +179,14 @@ class CiscoAsaRenderer(Renderer):
             lines.append(f"object-group network {MONITORING}")
             lines += [f" network-object {_network_object(n)}" for n in sources]
         lines.append("end")
-        what = [{
-            "address": "the backup host",
-            "range": "the backup hosts' range",
-            "network": "the LAN (the host's address comes from DHCP)",
-        }[hosts.kind], f"the datacenter networks of {profile.name}"]
+        what = [
+            {
+                "address": "the backup host",
+                "range": "the backup hosts' range",
+                "network": "the LAN (the host's address comes from DHCP)",
+            }[hosts.kind],
+            f"the datacenter networks of {profile.name}",
+        ]
         if sources:
             what.append("the computers the monitoring GUI connects from")
         return Step(
@@ -230,15 +239,17 @@ class CiscoAsaRenderer(Renderer):
     def _keep_outbound_step(self, inside: str, acl: str) -> Step:
         return Step(
             title="Keep the rest of the outbound traffic working (only if the inside interface "
-                  "had no access list)",
+            "had no access list)",
             gui_path=ASDM_ACCESS + f" › {inside}",
-            config="\n".join([
-                "configure terminal",
-                f"access-list {acl} remark Keep what the security levels allowed before",
-                f"access-list {acl} extended permit ip any any",
-                f"access-group {acl} in interface {inside}",
-                "end",
-            ]),
+            config="\n".join(
+                [
+                    "configure terminal",
+                    f"access-list {acl} remark Keep what the security levels allowed before",
+                    f"access-list {acl} extended permit ip any any",
+                    f"access-group {acl} in interface {inside}",
+                    "end",
+                ]
+            ),
             config_language=LANGUAGE,
             reason=(
                 f"Without an access list, the ASA lets the {inside} interface reach every less "
@@ -259,12 +270,14 @@ class CiscoAsaRenderer(Renderer):
         return Step(
             title="Translate the backup connections to the outside address (object NAT, interface PAT)",
             gui_path=ASDM_NAT + f" › Add › Network Object NAT Rule ({host_object})",
-            config="\n".join([
-                "configure terminal",
-                f"object network {host_object}",
-                f" nat ({inside},{outside}) dynamic interface",
-                "end",
-            ]),
+            config="\n".join(
+                [
+                    "configure terminal",
+                    f"object network {host_object}",
+                    f" nat ({inside},{outside}) dynamic interface",
+                    "end",
+                ]
+            ),
             config_language=LANGUAGE,
             reason=(
                 "The guide's transparency: connections from the backup host leave with the "
@@ -307,7 +320,8 @@ class CiscoAsaRenderer(Renderer):
             )
         return Step(
             title="Forward the monitoring ports to the backup host (static PAT, one object per protocol)",
-            gui_path=ASDM_NAT + " › Add › Network Object NAT Rule (Type: Static, Advanced › Protocol)",
+            gui_path=ASDM_NAT
+            + " › Add › Network Object NAT Rule (Type: Static, Advanced › Protocol)",
             config="\n".join(lines),
             config_language=LANGUAGE,
             reason=(
@@ -316,9 +330,8 @@ class CiscoAsaRenderer(Renderer):
                 "`service` names one protocol, so TCP 4403 and UDP 4403 each need their own "
                 f"object. {where}"
             ),
-            verify="show nat detail\n" + "\n".join(
-                f"show running-config object network {name}" for name in objects
-            ),
+            verify="show nat detail\n"
+            + "\n".join(f"show running-config object network {name}" for name in objects),
             guide_rules=guide_rules_of(rules),
         )
 
@@ -349,9 +362,12 @@ class CiscoAsaRenderer(Renderer):
                 f"rules name the backup host's real address {rules[0].required_hosts.start}, not "
                 "the "
                 "public one. "
-                + ("Only the monitoring computers may connect. " if sources
-                   else "Any address may connect; giving the monitoring computers' addresses "
-                        "would restrict it. ")
+                + (
+                    "Only the monitoring computers may connect. "
+                    if sources
+                    else "Any address may connect; giving the monitoring computers' addresses "
+                    "would restrict it. "
+                )
                 + f"Binding the list to {outside} again is harmless when it is already bound "
                 "there."
             ),

@@ -72,32 +72,41 @@ class CiscoIosRenderer(Renderer):
             steps.append(self._forward_step(forwards, outside))
         if inbound:
             steps.append(self._inbound_step(inbound, outside))
-        steps.append(Step(
-            title="Save the configuration",
-            gui_path=CLI,
-            config="write memory",
-            config_language=LANGUAGE,
-            reason="The router runs the new lines at once but loses them at the next restart "
-                   "until the running configuration is saved.",
-            verify=f"show startup-config | include {NAT_ACL}",
-        ))
+        steps.append(
+            Step(
+                title="Save the configuration",
+                gui_path=CLI,
+                config="write memory",
+                config_language=LANGUAGE,
+                reason="The router runs the new lines at once but loses them at the next restart "
+                "until the running configuration is saved.",
+                verify=f"show startup-config | include {NAT_ACL}",
+            )
+        )
 
         inbound_verify = ""
         if inbound:
-            inbound_verify = "\n".join([
-                "! while the portal checks:",
-                f"show ip nat translations | include {inbound[0].required_hosts.start}",
-                f"show access-lists {OUTSIDE_ACL}",
-            ])
+            inbound_verify = "\n".join(
+                [
+                    "! while the portal checks:",
+                    f"show ip nat translations | include {inbound[0].required_hosts.start}",
+                    f"show access-lists {OUTSIDE_ACL}",
+                ]
+            )
         steps += verification_steps(
             policy,
             gui_path=CLI,
-            outbound_verify="\n".join([
-                "! while the probe runs on the backup host:",
-                *(f"show ip nat translations {r.protocol} | include :{r.port}" for r in outbound),
-                f"show access-lists {NAT_ACL}",
-                "show ip nat statistics",
-            ]),
+            outbound_verify="\n".join(
+                [
+                    "! while the probe runs on the backup host:",
+                    *(
+                        f"show ip nat translations {r.protocol} | include :{r.port}"
+                        for r in outbound
+                    ),
+                    f"show access-lists {NAT_ACL}",
+                    "show ip nat statistics",
+                ]
+            ),
             inbound_verify=inbound_verify,
         )
         return steps
@@ -207,9 +216,10 @@ class CiscoIosRenderer(Renderer):
                 )
         lines.append("end")
         where = (
-            f"on the public address {public}" if public is not None
+            f"on the public address {public}"
+            if public is not None
             else f"on whatever address {outside} has at the moment (`interface`), so they keep "
-                 "working when the provider changes it"
+            "working when the provider changes it"
         )
         return Step(
             title="Forward the monitoring ports to the backup host (static NAT, one line per protocol)",
@@ -256,8 +266,11 @@ class CiscoIosRenderer(Renderer):
             reason=(
                 f"An access list applied inbound on {outside} is checked before NAT translates "
                 f"the destination, {names}. "
-                + ("Only the monitoring computers may connect. " if sources
-                   else "Any address may connect. ")
+                + (
+                    "Only the monitoring computers may connect. "
+                    if sources
+                    else "Any address may connect. "
+                )
                 + f"If {outside} has no inbound access list, skip this step: the forwards work "
                 "without it but stay open to any address, and restricting them takes an outside "
                 "list that also lets in the replies to the LAN's traffic (or the zone-based "
@@ -275,4 +288,3 @@ def _wildcard(network: IPv4Network | None) -> str:
     if network.prefixlen == 32:
         return f"host {network.network_address}"
     return f"{network.network_address} {network.hostmask}"
-

@@ -104,11 +104,13 @@ class EdgeosRenderer(Renderer):
                 + [f"show conntrack table ipv4 | match {r.port}" for r in outbound]
                 + ["show nat statistics"]
             ),
-            inbound_verify="\n".join([
-                "# while the portal checks, the counters of the obm rules rise:",
-                "show nat statistics",
-                f"show firewall name {WAN_RULESET} statistics",
-            ]),
+            inbound_verify="\n".join(
+                [
+                    "# while the portal checks, the counters of the obm rules rise:",
+                    "show nat statistics",
+                    f"show firewall name {WAN_RULESET} statistics",
+                ]
+            ),
         )
         return steps
 
@@ -117,14 +119,18 @@ class EdgeosRenderer(Renderer):
             kind=StepKind.CHECK,
             title="Find the firewall rulesets attached to the interfaces",
             gui_path="EdgeOS: Firewall/NAT › Firewall Policies (column Interfaces) · "
-                     "UniFi Network: Settings › Security › Firewall Rules",
+            "UniFi Network: Settings › Security › Firewall Rules",
             config="",
             config_language=LANGUAGE,
             reason=(
                 f"The next steps assume the setup wizard's names: {LAN_RULESET} for traffic "
                 f"coming in from the LAN ({inside})"
-                + (f" and {WAN_RULESET} for traffic coming in from the Internet ({outside}, or "
-                   "pppoe0 with PPPoE)" if monitoring else "")
+                + (
+                    f" and {WAN_RULESET} for traffic coming in from the Internet ({outside}, or "
+                    "pppoe0 with PPPoE)"
+                    if monitoring
+                    else ""
+                )
                 + ". If the command shows other names on those interfaces' `in` direction, use "
                 f"them instead. If {inside} has no `in` ruleset, skip the outbound step: the "
                 "router forwards LAN traffic already. Rule numbers 4401 and up must be free "
@@ -159,10 +165,10 @@ class EdgeosRenderer(Renderer):
         lines += ["commit", "save", "exit"]
         return Step(
             title=f"Allow the backup traffic out to the datacenter ({LAN_RULESET}, only if "
-                  f"{inside} has an in ruleset)",
+            f"{inside} has an in ruleset)",
             gui_path="EdgeOS: Firewall/NAT › Firewall Policies › "
-                     f"{LAN_RULESET} › Actions › Edit Ruleset › Add New Rule · UniFi Network: "
-                     "Settings › Security › Firewall Rules › LAN In",
+            f"{LAN_RULESET} › Actions › Edit Ruleset › Add New Rule · UniFi Network: "
+            "Settings › Security › Firewall Rules › LAN In",
             config="\n".join(lines),
             config_language=LANGUAGE,
             reason=(
@@ -193,11 +199,13 @@ class EdgeosRenderer(Renderer):
             kind=StepKind.CHECK,
             title="Check that the LAN is masqueraded (transparency)",
             gui_path="EdgeOS: Firewall/NAT › NAT (Source NAT Rules) · UniFi Network: automatic, "
-                     "nothing to set",
-            config="\n".join([
-                f"# Only if no masquerade rule exists for {outside}, remove the leading # and paste:",
-                *fallback,
-            ]),
+            "nothing to set",
+            config="\n".join(
+                [
+                    f"# Only if no masquerade rule exists for {outside}, remove the leading # and paste:",
+                    *fallback,
+                ]
+            ),
             config_language=LANGUAGE,
             reason=(
                 f"The setup wizard masquerades everything that leaves through {outside} (rule "
@@ -232,23 +240,27 @@ class EdgeosRenderer(Renderer):
             ]
         lines += ["commit", "save", "exit"]
         where = (
-            f"addressed to {public}" if public
+            f"addressed to {public}"
+            if public
             else f"arriving on {outside}, whatever address the provider gives it"
         )
         return Step(
             title="Forward the monitoring ports to the backup host (destination NAT)",
             gui_path="EdgeOS: Firewall/NAT › NAT › Add Destination NAT Rule · UniFi Network: "
-                     "Settings › Routing › Port Forwarding › Create Entry (Protocol: Both for "
-                     "4403; From: Limited, the monitoring addresses)",
+            "Settings › Routing › Port Forwarding › Create Entry (Protocol: Both for "
+            "4403; From: Limited, the monitoring addresses)",
             config="\n".join(lines),
             config_language=LANGUAGE,
             reason=(
                 f"The monitoring GUI connects to the router; connections {where} on these ports "
                 "are passed on to the backup host. `tcp_udp` covers TCP and UDP 4403 in one "
                 "rule. "
-                + (f"Only the addresses in {MONITORING} are forwarded. " if sources
-                   else "Any address is forwarded; listing the monitoring computers would "
-                        "restrict it. ")
+                + (
+                    f"Only the addresses in {MONITORING} are forwarded. "
+                    if sources
+                    else "Any address is forwarded; listing the monitoring computers would "
+                    "restrict it. "
+                )
                 + "In UniFi, the port forward also creates its firewall allow, so the next step "
                 "is done."
             ),
@@ -266,22 +278,28 @@ class EdgeosRenderer(Renderer):
                 f"{prefix} destination address {forward.first.required_hosts.start}",
                 f"{prefix} destination port {forward.port}",
                 f"{prefix} protocol {forward.protocol}",
-                *([f"{prefix} source group address-group {MONITORING}"]
-                  if forward.first.allowed_sources else []),
+                *(
+                    [f"{prefix} source group address-group {MONITORING}"]
+                    if forward.first.allowed_sources
+                    else []
+                ),
             ]
         lines += ["commit", "save", "exit"]
         host = forwards[0].first.required_hosts.start
         return Step(
             title=f"Allow the forwarded monitoring ports in ({WAN_RULESET}, private address)",
             gui_path=f"EdgeOS: Firewall/NAT › Firewall Policies › {WAN_RULESET} › Actions › "
-                     "Edit Ruleset › Add New Rule · UniFi Network: created with the port forward",
+            "Edit Ruleset › Add New Rule · UniFi Network: created with the port forward",
             config="\n".join(lines),
             config_language=LANGUAGE,
             reason=(
                 f"{WAN_RULESET} drops what it does not allow, and it sees the connections after "
                 f"destination NAT, so the rules name the backup host's private address {host}. "
-                + ("Only the monitoring computers may connect." if forwards[0].first.allowed_sources
-                   else "Any address may connect.")
+                + (
+                    "Only the monitoring computers may connect."
+                    if forwards[0].first.allowed_sources
+                    else "Any address may connect."
+                )
             ),
             verify=f"show firewall name {WAN_RULESET}",
             guide_rules=guide_rules_of(r for f in forwards for r in f.rules),

@@ -65,4 +65,3 @@ def instructions_markdown(rendered: Rendered, *, title: str = "") -> str:
         if step.verify:
             lines += ["*Check:*", "", "```", step.verify.rstrip("\n"), "```", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
-

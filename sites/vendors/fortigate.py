@@ -68,15 +68,21 @@ class FortigateRenderer(Renderer):
                 config_language="fortios",
                 reason=(
                     "The policies name these objects: "
-                    + and_list([
-                        {"address": "the backup host",
-                         "range": "the backup hosts (an address range)",
-                         "network": "the LAN (the backup host's address comes from DHCP)"}[
-                            outbound[0].required_hosts.kind],
-                        "the datacenter networks",
-                        *(["the monitoring computers"]
-                          if inbound and inbound[0].allowed_sources else []),
-                    ])
+                    + and_list(
+                        [
+                            {
+                                "address": "the backup host",
+                                "range": "the backup hosts (an address range)",
+                                "network": "the LAN (the backup host's address comes from DHCP)",
+                            }[outbound[0].required_hosts.kind],
+                            "the datacenter networks",
+                            *(
+                                ["the monitoring computers"]
+                                if inbound and inbound[0].allowed_sources
+                                else []
+                            ),
+                        ]
+                    )
                     + ". If an object of the same name exists, FortiOS edits it."
                 ),
                 verify='show firewall address | grep -f "obm-"',
@@ -116,49 +122,60 @@ class FortigateRenderer(Renderer):
             ),
         ]
         if forwards:
-            steps.append(Step(
-                title="Forward the monitoring ports: one virtual IP per protocol and port",
-                gui_path=(
-                    "Policy & Objects › Virtual IPs › Create New › Virtual IP "
-                    "(Port Forwarding on, one protocol each)"
-                ),
-                config=self._vips(forwards, outside),
-                config_language="fortios",
-                reason=(
-                    "A FortiGate virtual IP forwards one protocol, so TCP 4403 and UDP 4403 are "
-                    "two VIPs. "
-                    + (f"They forward the public address {forwards[0].public_address}"
-                       if forwards[0].public_address else
-                       f"The public address is dynamic: `extip 0.0.0.0` forwards whatever "
-                       f"address {outside} has at the moment")
-                    + f" to the backup host {forwards[0].required_hosts.start}"
-                    + (", and only for the monitoring computers (`src-filter`)."
-                       if forwards[0].allowed_sources else ".")
-                ),
-                verify='show firewall vip | grep -f "obm-vip-"',
-                guide_rules=guide_rules_of(forwards),
-            ))
+            steps.append(
+                Step(
+                    title="Forward the monitoring ports: one virtual IP per protocol and port",
+                    gui_path=(
+                        "Policy & Objects › Virtual IPs › Create New › Virtual IP "
+                        "(Port Forwarding on, one protocol each)"
+                    ),
+                    config=self._vips(forwards, outside),
+                    config_language="fortios",
+                    reason=(
+                        "A FortiGate virtual IP forwards one protocol, so TCP 4403 and UDP 4403 are "
+                        "two VIPs. "
+                        + (
+                            f"They forward the public address {forwards[0].public_address}"
+                            if forwards[0].public_address
+                            else f"The public address is dynamic: `extip 0.0.0.0` forwards whatever "
+                            f"address {outside} has at the moment"
+                        )
+                        + f" to the backup host {forwards[0].required_hosts.start}"
+                        + (
+                            ", and only for the monitoring computers (`src-filter`)."
+                            if forwards[0].allowed_sources
+                            else "."
+                        )
+                    ),
+                    verify='show firewall vip | grep -f "obm-vip-"',
+                    guide_rules=guide_rules_of(forwards),
+                )
+            )
         if inbound:
-            steps.append(Step(
-                title="Allow the monitoring GUI in through the virtual IPs",
-                gui_path=(
-                    f"Policy & Objects › Firewall Policy › Create New (Incoming Interface {outside}, "
-                    f"Outgoing Interface {inside}, Destination: the obm-vip-… virtual IPs, NAT off)"
-                ),
-                config=self._inbound_policy(inbound, inside, outside),
-                config_language="fortios",
-                reason=(
-                    "A VIP only translates; the policy lets the connections through. On a "
-                    "FortiGate the policy names the VIPs as destination, not the public or the "
-                    "private address. "
-                    + ("Only the monitoring computers may connect."
-                       if inbound[0].allowed_sources else
-                       "Any address may connect (`srcaddr \"all\"`); give the monitoring "
-                       "computers' addresses to narrow it.")
-                ),
-                verify=f'show firewall policy | grep -f "{INBOUND_POLICY}"',
-                guide_rules=guide_rules_of(inbound),
-            ))
+            steps.append(
+                Step(
+                    title="Allow the monitoring GUI in through the virtual IPs",
+                    gui_path=(
+                        f"Policy & Objects › Firewall Policy › Create New (Incoming Interface {outside}, "
+                        f"Outgoing Interface {inside}, Destination: the obm-vip-… virtual IPs, NAT off)"
+                    ),
+                    config=self._inbound_policy(inbound, inside, outside),
+                    config_language="fortios",
+                    reason=(
+                        "A VIP only translates; the policy lets the connections through. On a "
+                        "FortiGate the policy names the VIPs as destination, not the public or the "
+                        "private address. "
+                        + (
+                            "Only the monitoring computers may connect."
+                            if inbound[0].allowed_sources
+                            else 'Any address may connect (`srcaddr "all"`); give the monitoring '
+                            "computers' addresses to narrow it."
+                        )
+                    ),
+                    verify=f'show firewall policy | grep -f "{INBOUND_POLICY}"',
+                    guide_rules=guide_rules_of(inbound),
+                )
+            )
 
         outbound_ports = " or ".join(f"port {r.port}" for r in outbound)
         steps += verification_steps(
@@ -174,15 +191,21 @@ class FortigateRenderer(Renderer):
                 ]
             ),
             inbound_verify="\n".join(
-                ["# while the portal checks:",
-                 "diagnose sniffer packet any '"
-                 + " or ".join(f"port {p}" for p in sorted({r.required_port for r in inbound}))
-                 + "' 4 20 l",
-                 "diagnose sys session filter clear"]
+                [
+                    "# while the portal checks:",
+                    "diagnose sniffer packet any '"
+                    + " or ".join(f"port {p}" for p in sorted({r.required_port for r in inbound}))
+                    + "' 4 20 l",
+                    "diagnose sys session filter clear",
+                ]
                 + [f"diagnose sys session filter dport {r.port}" for r in inbound[:1]]
-                + ["# the sessions show act=dnat, translated to the backup host:",
-                   "diagnose sys session list"]
-            ) if inbound else "",
+                + [
+                    "# the sessions show act=dnat, translated to the backup host:",
+                    "diagnose sys session list",
+                ]
+            )
+            if inbound
+            else "",
         )
         return steps
 
@@ -190,16 +213,17 @@ class FortigateRenderer(Renderer):
         entries: dict[str, list[str]] = {}
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
             entries[hosts_object_name(rule.required_hosts)] = _host_lines(rule.required_hosts)
-            for name, network in zip(numbered_names("obm-dc", rule.datacenter), rule.datacenter):
+            for name, network in zip(
+                numbered_names("obm-dc", rule.datacenter), rule.datacenter, strict=True
+            ):
                 entries[name] = [
-                    "set comment \"Backup datacenter\"", f"set subnet {_subnet(network)}"
+                    'set comment "Backup datacenter"',
+                    f"set subnet {_subnet(network)}",
                 ]
         for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
             sources = rule.allowed_sources
-            for name, network in zip(numbered_names("obm-mon", sources), sources):
-                entries[name] = [
-                    "set comment \"Monitoring GUI\"", f"set subnet {_subnet(network)}"
-                ]
+            for name, network in zip(numbered_names("obm-mon", sources), sources, strict=True):
+                entries[name] = ['set comment "Monitoring GUI"', f"set subnet {_subnet(network)}"]
         return _config_block("firewall address", entries)
 
     def _services(self, rules: tuple[Rule, ...]) -> str:
@@ -210,24 +234,30 @@ class FortigateRenderer(Renderer):
 
     def _outbound_policy(self, rules: tuple[Rule, ...], inside: str, outside: str) -> str:
         first = rules[0]
-        return _config_block("firewall policy", {"0": [
-            f'set name "{OUTBOUND_POLICY}"',
-            f'set srcintf "{inside}"',
-            f'set dstintf "{outside}"',
-            "set action accept",
-            f'set srcaddr "{hosts_object_name(first.required_hosts)}"',
-            "set dstaddr " + _quoted(numbered_names("obm-dc", first.datacenter)),
-            'set schedule "always"',
-            "set service " + _quoted(port_object_name(r) for r in rules),
-            "set logtraffic all",
-            "set nat enable",
-        ]}, quote_names=False)
+        return _config_block(
+            "firewall policy",
+            {
+                "0": [
+                    f'set name "{OUTBOUND_POLICY}"',
+                    f'set srcintf "{inside}"',
+                    f'set dstintf "{outside}"',
+                    "set action accept",
+                    f'set srcaddr "{hosts_object_name(first.required_hosts)}"',
+                    "set dstaddr " + _quoted(numbered_names("obm-dc", first.datacenter)),
+                    'set schedule "always"',
+                    "set service " + _quoted(port_object_name(r) for r in rules),
+                    "set logtraffic all",
+                    "set nat enable",
+                ]
+            },
+            quote_names=False,
+        )
 
     def _vips(self, rules: tuple[Rule, ...], outside: str) -> str:
         entries: dict[str, list[str]] = {}
         for rule in rules:
             lines = [
-                f"set comment \"Monitoring: {rule.port_spec} to the backup host\"",
+                f'set comment "Monitoring: {rule.port_spec} to the backup host"',
                 f"set extip {_extip(rule.public_address)}",
                 f'set mappedip "{rule.required_hosts.start}"',
                 f'set extintf "{outside}"',
@@ -243,19 +273,24 @@ class FortigateRenderer(Renderer):
 
     def _inbound_policy(self, rules: tuple[Rule, ...], inside: str, outside: str) -> str:
         sources = rules[0].allowed_sources
-        return _config_block("firewall policy", {"0": [
-            f'set name "{INBOUND_POLICY}"',
-            f'set srcintf "{outside}"',
-            f'set dstintf "{inside}"',
-            "set action accept",
-            "set srcaddr " + (
-                _quoted(numbered_names("obm-mon", sources)) if sources else '"all"'
-            ),
-            "set dstaddr " + _quoted(_vip(r) for r in rules),
-            'set schedule "always"',
-            "set service " + _quoted(port_object_name(r) for r in rules),
-            "set logtraffic all",
-        ]}, quote_names=False)
+        return _config_block(
+            "firewall policy",
+            {
+                "0": [
+                    f'set name "{INBOUND_POLICY}"',
+                    f'set srcintf "{outside}"',
+                    f'set dstintf "{inside}"',
+                    "set action accept",
+                    "set srcaddr "
+                    + (_quoted(numbered_names("obm-mon", sources)) if sources else '"all"'),
+                    "set dstaddr " + _quoted(_vip(r) for r in rules),
+                    'set schedule "always"',
+                    "set service " + _quoted(port_object_name(r) for r in rules),
+                    "set logtraffic all",
+                ]
+            },
+            quote_names=False,
+        )
 
 
 def _config_block(path: str, entries: dict[str, list[str]], *, quote_names: bool = True) -> str:
@@ -271,8 +306,10 @@ def _config_block(path: str, entries: dict[str, list[str]], *, quote_names: bool
 def _host_lines(hosts: HostMatch) -> list[str]:
     if hosts.kind == "range":
         return [
-            'set comment "Backup hosts"', "set type iprange",
-            f"set start-ip {hosts.start}", f"set end-ip {hosts.end}",
+            'set comment "Backup hosts"',
+            "set type iprange",
+            f"set start-ip {hosts.start}",
+            f"set end-ip {hosts.end}",
         ]
     if hosts.kind == "network":
         return ['set comment "LAN (backup host on DHCP)"', f"set subnet {_subnet(hosts.network)}"]

@@ -31,7 +31,10 @@ class GenericRenderer(Renderer):
     ) -> list[Step]:
         inside = site.inside_interface or "the inside interface (LAN)"
         outside = site.outside_interface or "the outside interface (Internet, WAN)"
-        steps = [self._outbound_step(rule, inside, outside) for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND)]
+        steps = [
+            self._outbound_step(rule, inside, outside)
+            for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+        ]
         snat = policy.of_kind(RuleKind.SOURCE_NAT)
         if snat:
             steps.append(self._transparency_step(snat, outside))
@@ -48,20 +51,22 @@ class GenericRenderer(Renderer):
         if host_rules:
             steps.append(self._host_firewall_step(host_rules))
         if site.multi_homed:
-            steps.append(Step(
-                kind=StepKind.CHECK,
-                title="Keep one default gateway on the backup host",
-                gui_path="",
-                config="",
-                config_language="text",
-                reason=(
-                    "The backup host has more than one network interface. Keep the default "
-                    "gateway only on the interface facing this firewall; the static routes cover "
-                    "the datacenter and monitoring networks."
-                ),
-                verify="On the backup host, list the routes (`route print`, `ip route`, `netstat -rn`): exactly one default route.",
-                guide_rules=(GuideRule.MULTI_HOMED_ROUTE,),
-            ))
+            steps.append(
+                Step(
+                    kind=StepKind.CHECK,
+                    title="Keep one default gateway on the backup host",
+                    gui_path="",
+                    config="",
+                    config_language="text",
+                    reason=(
+                        "The backup host has more than one network interface. Keep the default "
+                        "gateway only on the interface facing this firewall; the static routes cover "
+                        "the datacenter and monitoring networks."
+                    ),
+                    verify="On the backup host, list the routes (`route print`, `ip route`, `netstat -rn`): exactly one default route.",
+                    guide_rules=(GuideRule.MULTI_HOMED_ROUTE,),
+                )
+            )
         steps += verification_steps(
             policy,
             outbound_verify=(
@@ -80,15 +85,17 @@ class GenericRenderer(Renderer):
         return Step(
             title=f"Allow {rule.port_spec} from the backup host to the datacenter",
             gui_path="",
-            config="\n".join([
-                "Action: allow",
-                f"From: {inside}",
-                f"To: {outside}",
-                f"Protocol: {rule.required_protocol.upper()}",
-                f"Source: {_hosts(rule.required_hosts)}",
-                f"Destination: {_networks(rule.datacenter)} (the datacenter)",
-                f"Destination port: {rule.port}",
-            ]),
+            config="\n".join(
+                [
+                    "Action: allow",
+                    f"From: {inside}",
+                    f"To: {outside}",
+                    f"Protocol: {rule.required_protocol.upper()}",
+                    f"Source: {_hosts(rule.required_hosts)}",
+                    f"Destination: {_networks(rule.datacenter)} (the datacenter)",
+                    f"Destination port: {rule.port}",
+                ]
+            ),
             config_language="text",
             reason=str(rule.reason),
             verify="The rule is listed, enabled, and above any rule that blocks this traffic.",
@@ -134,8 +141,8 @@ class GenericRenderer(Renderer):
             config_language="text",
             reason=(
                 "The monitoring GUI connects from outside to the firewall, which passes the "
-                "connection on to the backup host (destination NAT, \"port forwarding\", "
-                "\"virtual IP\"). If your firewall takes one protocol per port forward, create "
+                'connection on to the backup host (destination NAT, "port forwarding", '
+                '"virtual IP"). If your firewall takes one protocol per port forward, create '
                 "one per line; if it accepts TCP and UDP together, you may combine them. "
                 + GuideRule.REMOTE_MONITORING.explanation
             ),
@@ -164,8 +171,11 @@ class GenericRenderer(Renderer):
             reason=(
                 "A port forward alone does not let the connection through: the firewall also "
                 "needs an allow rule (some create it together with the port forward). "
-                + ("Only the monitoring sources may connect." if rules[0].allowed_sources
-                   else "Any address may connect; restricting it to the monitoring computers is safer.")
+                + (
+                    "Only the monitoring sources may connect."
+                    if rules[0].allowed_sources
+                    else "Any address may connect; restricting it to the monitoring computers is safer."
+                )
             ),
             verify="The rules are listed, enabled, and above any rule that blocks this traffic.",
             guide_rules=guide_rules_of(rules),

@@ -54,20 +54,28 @@ class IptablesRenderer(Renderer):
                 config_language="iptables-restore",
                 reason=(
                     "Lets the backup host reach the datacenter"
-                    + (", lets the monitoring GUI reach the backup host,"
-                       if policy.of_kind(RuleKind.ALLOW_INBOUND) else "")
+                    + (
+                        ", lets the monitoring GUI reach the backup host,"
+                        if policy.of_kind(RuleKind.ALLOW_INBOUND)
+                        else ""
+                    )
                     + " and lets the replies of those connections back. "
                     f"Save the file and load it once with `{LOAD} FILE`: --noflush keeps your "
                     "other rules, and loading it twice adds the rules twice."
                 ),
                 verify=f"iptables -S FORWARD | grep -E -- 'ESTABLISHED|--dport ({grep})'",
-                guide_rules=guide_rules_of(policy.of_kind(RuleKind.ALLOW_OUTBOUND, RuleKind.ALLOW_INBOUND)),
+                guide_rules=guide_rules_of(
+                    policy.of_kind(RuleKind.ALLOW_OUTBOUND, RuleKind.ALLOW_INBOUND)
+                ),
             ),
             Step(
                 title=(
                     "Translate the backup connections"
-                    + (" and forward the monitoring ports"
-                       if policy.of_kind(RuleKind.DESTINATION_NAT) else "")
+                    + (
+                        " and forward the monitoring ports"
+                        if policy.of_kind(RuleKind.DESTINATION_NAT)
+                        else ""
+                    )
                     + " (nat table)"
                 ),
                 gui_path="Command line",
@@ -76,12 +84,18 @@ class IptablesRenderer(Renderer):
                 reason=(
                     "Masquerades the backup connections behind the firewall's outside address "
                     "(the guide's transparency)"
-                    + (", and forwards the monitoring ports from the public address to the "
-                       "backup host" if policy.of_kind(RuleKind.DESTINATION_NAT) else "")
+                    + (
+                        ", and forwards the monitoring ports from the public address to the "
+                        "backup host"
+                        if policy.of_kind(RuleKind.DESTINATION_NAT)
+                        else ""
+                    )
                     + f". Load it together with the filter table (`{LOAD} FILE`)."
                 ),
                 verify=f"iptables -t nat -S | grep -E -- '--dport ({grep})'",
-                guide_rules=guide_rules_of(policy.of_kind(RuleKind.SOURCE_NAT, RuleKind.DESTINATION_NAT)),
+                guide_rules=guide_rules_of(
+                    policy.of_kind(RuleKind.SOURCE_NAT, RuleKind.DESTINATION_NAT)
+                ),
             ),
         ]
         steps += verification_steps(
@@ -138,7 +152,9 @@ class IptablesRenderer(Renderer):
     def _nat_table(self, policy: Policy, site: SiteDescription, outside: str) -> str:
         lines = ["*nat"]
         for rule in policy.of_kind(RuleKind.SOURCE_NAT):
-            lines.append(f"# {rule.reason.label}: backup connections leave with the outside address.")
+            lines.append(
+                f"# {rule.reason.label}: backup connections leave with the outside address."
+            )
             for destination in rule.datacenter:
                 lines.append(
                     f"-A POSTROUTING -o {outside} {_source(rule.required_hosts)} -d {destination} "
@@ -147,7 +163,8 @@ class IptablesRenderer(Renderer):
         for rule in policy.of_kind(RuleKind.DESTINATION_NAT):
             # A dynamic public address: match "addressed to this firewall" instead of -d.
             to_firewall = (
-                f"-d {rule.public_address}/32" if rule.public_address
+                f"-d {rule.public_address}/32"
+                if rule.public_address
                 else "-m addrtype --dst-type LOCAL"
             )
             lines.append(f"# {rule.reason.label}: forward {rule.port_spec} to the backup host.")

@@ -38,7 +38,9 @@ from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
 from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
 from sites.vendors.sample_addresses import (
-    address_in, backup_host_address, monitoring_source_address,
+    address_in,
+    backup_host_address,
+    monitoring_source_address,
 )
 
 TRUST, UNTRUST = "trust", "untrust"
@@ -95,8 +97,12 @@ class JuniperSrxRenderer(Renderer):
                 config_language="junos",
                 reason=(
                     "A Junos application has one protocol"
-                    + (f"; the application-set {MONITORING_SET} groups TCP 4403, UDP 4403 and "
-                       "the backup port for the inbound policy." if inbound else ".")
+                    + (
+                        f"; the application-set {MONITORING_SET} groups TCP 4403, UDP 4403 and "
+                        "the backup port for the inbound policy."
+                        if inbound
+                        else "."
+                    )
                 ),
                 verify="show applications",
                 guide_rules=guide_rules_of(outbound + inbound),
@@ -105,7 +111,9 @@ class JuniperSrxRenderer(Renderer):
                 title="Allow the backup connection out (security policy trust → untrust)",
                 gui_path="Security Policies & Objects › Security Policies › Add",
                 config=_policy(
-                    TRUST, UNTRUST, OUTBOUND_POLICY,
+                    TRUST,
+                    UNTRUST,
+                    OUTBOUND_POLICY,
                     [hosts_object_name(outbound[0].required_hosts)],
                     numbered_names("obm-dc", outbound[0].datacenter),
                     [port_object_name(r) for r in outbound],
@@ -137,87 +145,113 @@ class JuniperSrxRenderer(Renderer):
         ]
         if forwards:
             public = forwards[0].public_address
-            steps.append(Step(
-                title="Forward the monitoring ports (destination NAT, one rule per protocol)",
-                gui_path="Network › NAT › Destination NAT › Pools and › Rule Sets › Add",
-                config=self._destination_nat(forwards),
-                config_language="junos",
-                reason=(
-                    f"The pool {POOL} holds the backup host's private address; one rule per "
-                    "protocol and port sends the monitoring connections there"
-                    + (" from the monitoring computers only." if forwards[0].allowed_sources else ".")
-                    + (f" If {public} is not the address of {outside} itself but another address "
-                       f"of its subnet, the SRX must also answer ARP for it: `set security nat "
-                       f"proxy-arp interface <outside-interface.unit> address {public}/32`."
-                       if public else
-                       " The public address is dynamic, so the rules match any destination "
-                       "address arriving from untrust (the address the outside interface has), "
-                       "on these protocols and ports only.")
-                    + f" If a destination NAT rule-set from zone {UNTRUST} already exists, add the "
-                    "rules to it (commit check reports the clash)."
-                ),
-                verify="show security nat destination",
-                guide_rules=guide_rules_of(forwards),
-            ))
+            steps.append(
+                Step(
+                    title="Forward the monitoring ports (destination NAT, one rule per protocol)",
+                    gui_path="Network › NAT › Destination NAT › Pools and › Rule Sets › Add",
+                    config=self._destination_nat(forwards),
+                    config_language="junos",
+                    reason=(
+                        f"The pool {POOL} holds the backup host's private address; one rule per "
+                        "protocol and port sends the monitoring connections there"
+                        + (
+                            " from the monitoring computers only."
+                            if forwards[0].allowed_sources
+                            else "."
+                        )
+                        + (
+                            f" If {public} is not the address of {outside} itself but another address "
+                            f"of its subnet, the SRX must also answer ARP for it: `set security nat "
+                            f"proxy-arp interface <outside-interface.unit> address {public}/32`."
+                            if public
+                            else " The public address is dynamic, so the rules match any destination "
+                            "address arriving from untrust (the address the outside interface has), "
+                            "on these protocols and ports only."
+                        )
+                        + f" If a destination NAT rule-set from zone {UNTRUST} already exists, add the "
+                        "rules to it (commit check reports the clash)."
+                    ),
+                    verify="show security nat destination",
+                    guide_rules=guide_rules_of(forwards),
+                )
+            )
         if inbound:
-            steps.append(Step(
-                title="Allow the monitoring GUI in (security policy untrust → trust, private address)",
-                gui_path="Security Policies & Objects › Security Policies › Add",
-                config=_policy(
-                    UNTRUST, TRUST, INBOUND_POLICY,
-                    numbered_names("obm-mon", inbound[0].allowed_sources) or ["any"],
-                    ["obm-host"], [MONITORING_SET],
-                ),
+            steps.append(
+                Step(
+                    title="Allow the monitoring GUI in (security policy untrust → trust, private address)",
+                    gui_path="Security Policies & Objects › Security Policies › Add",
+                    config=_policy(
+                        UNTRUST,
+                        TRUST,
+                        INBOUND_POLICY,
+                        numbered_names("obm-mon", inbound[0].allowed_sources) or ["any"],
+                        ["obm-host"],
+                        [MONITORING_SET],
+                    ),
+                    config_language="junos",
+                    reason=(
+                        "The SRX translates the destination before it looks up the security policy, "
+                        f"so the policy names the backup host's private address {inbound[0].required_hosts.start} "
+                        "(obm-host), not the public one. "
+                        + (
+                            "Only the monitoring computers may connect."
+                            if inbound[0].allowed_sources
+                            else "Any address may connect; give the monitoring computers' addresses to "
+                            "narrow it."
+                        )
+                    ),
+                    verify=f"show security policies from-zone {UNTRUST} to-zone {TRUST} policy {INBOUND_POLICY}",
+                    guide_rules=guide_rules_of(inbound),
+                )
+            )
+        steps.append(
+            Step(
+                title="Check and commit the configuration",
+                gui_path="Commit › Commit check, then Commit",
+                config="commit check\ncommit\n",
                 config_language="junos",
                 reason=(
-                    "The SRX translates the destination before it looks up the security policy, "
-                    f"so the policy names the backup host's private address {inbound[0].required_hosts.start} "
-                    "(obm-host), not the public one. "
-                    + ("Only the monitoring computers may connect." if inbound[0].allowed_sources
-                       else "Any address may connect; give the monitoring computers' addresses to "
-                       "narrow it.")
+                    "`commit check` validates the candidate configuration without applying it; "
+                    "`commit` applies it. Leave configuration mode (`exit`) for the checks below."
                 ),
-                verify=f"show security policies from-zone {UNTRUST} to-zone {TRUST} policy {INBOUND_POLICY}",
-                guide_rules=guide_rules_of(inbound),
-            ))
-        steps.append(Step(
-            title="Check and commit the configuration",
-            gui_path="Commit › Commit check, then Commit",
-            config="commit check\ncommit\n",
-            config_language="junos",
-            reason=(
-                "`commit check` validates the candidate configuration without applying it; "
-                "`commit` applies it. Leave configuration mode (`exit`) for the checks below."
-            ),
-            verify="run show system commit",
-            guide_rules=guide_rules_of(all_rules),
-        ))
+                verify="run show system commit",
+                guide_rules=guide_rules_of(all_rules),
+            )
+        )
 
         host = backup_host_address(outbound[0].required_hosts)
         dc = address_in(outbound[0].datacenter[0])
-        outbound_verify = [
-            f"show security match-policies from-zone {TRUST} to-zone {UNTRUST} source-ip {host} "
-            f"destination-ip {dc} source-port 50000 destination-port {r.port} protocol {r.protocol}"
-            for r in outbound
-        ] + [
-            "show security nat source rule all",
-            "# while the probe runs on the backup host (the reverse flow shows the outside address):",
-        ] + [f"show security flow session destination-port {r.port}" for r in outbound]
+        outbound_verify = (
+            [
+                f"show security match-policies from-zone {TRUST} to-zone {UNTRUST} source-ip {host} "
+                f"destination-ip {dc} source-port 50000 destination-port {r.port} protocol {r.protocol}"
+                for r in outbound
+            ]
+            + [
+                "show security nat source rule all",
+                "# while the probe runs on the backup host (the reverse flow shows the outside address):",
+            ]
+            + [f"show security flow session destination-port {r.port}" for r in outbound]
+        )
         inbound_verify: list[str] = []
         if inbound:
             source = monitoring_source_address(inbound[0].allowed_sources)
-            inbound_verify = [
-                f"show security match-policies from-zone {UNTRUST} to-zone {TRUST} "
-                f"source-ip {source} destination-ip {r.required_hosts.start} source-port 50000 "
-                f"destination-port {r.port} protocol {r.protocol}"
-                for r in inbound
-            ] + [
-                "show security nat destination rule all",
-                "# while the portal checks (the hit counters and sessions rise):",
-            ] + [
-                f"show security flow session destination-port {p}"
-                for p in sorted({r.required_port for r in inbound})
-            ]
+            inbound_verify = (
+                [
+                    f"show security match-policies from-zone {UNTRUST} to-zone {TRUST} "
+                    f"source-ip {source} destination-ip {r.required_hosts.start} source-port 50000 "
+                    f"destination-port {r.port} protocol {r.protocol}"
+                    for r in inbound
+                ]
+                + [
+                    "show security nat destination rule all",
+                    "# while the portal checks (the hit counters and sessions rise):",
+                ]
+                + [
+                    f"show security flow session destination-port {p}"
+                    for p in sorted({r.required_port for r in inbound})
+                ]
+            )
         steps += verification_steps(
             policy,
             gui_path="Monitor › Security Events › Policy; Monitor › NAT",
@@ -230,12 +264,14 @@ class JuniperSrxRenderer(Renderer):
         entries: dict[str, str] = {}
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
             entries[hosts_object_name(rule.required_hosts)] = _host_value(rule.required_hosts)
-            for name, network in zip(numbered_names("obm-dc", rule.datacenter), rule.datacenter):
+            for name, network in zip(
+                numbered_names("obm-dc", rule.datacenter), rule.datacenter, strict=True
+            ):
                 entries[name] = str(network)
         for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
             entries.setdefault("obm-host", f"{rule.required_hosts.start}/32")
             sources = rule.allowed_sources
-            for name, network in zip(numbered_names("obm-mon", sources), sources):
+            for name, network in zip(numbered_names("obm-mon", sources), sources, strict=True):
                 entries[name] = str(network)
         return "".join(
             f"set security address-book global address {name} {value}\n"
@@ -287,7 +323,11 @@ class JuniperSrxRenderer(Renderer):
 
 
 def _policy(
-    from_zone: str, to_zone: str, name: str, sources: list[str], destinations: list[str],
+    from_zone: str,
+    to_zone: str,
+    name: str,
+    sources: list[str],
+    destinations: list[str],
     applications: list[str],
 ) -> str:
     base = f"set security policies from-zone {from_zone} to-zone {to_zone} policy {name}"
@@ -302,5 +342,3 @@ def _host_value(hosts: HostMatch) -> str:
     if hosts.kind == "range":
         return f"range-address {hosts.start} to {hosts.end}"
     return str(hosts.networks()[0])
-
-

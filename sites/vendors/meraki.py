@@ -90,7 +90,7 @@ class MerakiRenderer(Renderer):
 
     def _outbound_step(self, rules: tuple[Rule, ...], l3: list[dict]) -> Step:
         lines = []
-        for rule, body in zip(rules, l3):
+        for rule, body in zip(rules, l3, strict=True):
             lines += [
                 "Add a rule (Outbound rules):",
                 "  Policy: Allow",
@@ -151,7 +151,7 @@ class MerakiRenderer(Renderer):
             f"the uplink address {site.public_address}"
             if site.public_address
             else "the uplink's address, which changes (use the appliance's dynamic DNS name, "
-                 "shown under Security & SD-WAN › Monitor › Appliance status, in the monitoring GUI)"
+            "shown under Security & SD-WAN › Monitor › Appliance status, in the monitoring GUI)"
         )
         sources = rules[0].allowed_sources
         return Step(
@@ -163,11 +163,17 @@ class MerakiRenderer(Renderer):
                 "A port forward takes one protocol, so TCP and UDP 4403 are separate rules. "
                 f"Connections to {public} are forwarded to the backup host's LAN address. The "
                 "forward also lets the connection in: "
-                + ("its Allowed remote IPs restrict it to the monitoring sources."
-                   if sources else "Allowed remote IPs is Any; the monitoring computers' addresses would be safer.")
-                + (f" If {site.public_address} is not the uplink's own address but an extra "
-                   "address routed to the MX, use 1:Many NAT on the same page instead."
-                   if site.public_address else "")
+                + (
+                    "its Allowed remote IPs restrict it to the monitoring sources."
+                    if sources
+                    else "Allowed remote IPs is Any; the monitoring computers' addresses would be safer."
+                )
+                + (
+                    f" If {site.public_address} is not the uplink's own address but an extra "
+                    "address routed to the MX, use 1:Many NAT on the same page instead."
+                    if site.public_address
+                    else ""
+                )
             ),
             verify="The port forwarding rules are listed, one per protocol, and Save was clicked.",
             guide_rules=guide_rules_of(rules),
@@ -187,7 +193,7 @@ class MerakiRenderer(Renderer):
             f"OURS_L3='{_json(l3)}'",
             'curl -sS --fail -H "$AUTH" "$API/l3FirewallRules" > l3FirewallRules.before.json',
             "# Drop the read-only default rule the GET appends, and our earlier copies; ours first.",
-            "jq --argjson ours \"$OURS_L3\" '{rules: ($ours + [.rules[]",
+            'jq --argjson ours "$OURS_L3" \'{rules: ($ours + [.rules[]',
             '    | select(.comment != "Default rule")',
             "    | select(.comment as $c | ($ours | map(.comment) | index($c)) | not)])}' \\",
             "  l3FirewallRules.before.json > l3FirewallRules.after.json",
@@ -201,11 +207,11 @@ class MerakiRenderer(Renderer):
                 f"OURS_PF='{_json(pf)}'",
                 'curl -sS --fail -H "$AUTH" "$API/portForwardingRules" > portForwardingRules.before.json',
                 "# Stop if someone else's forward already uses one of our protocol/public ports.",
-                "jq -e --argjson ours \"$OURS_PF\" '[.rules[] | select(. as $r | $ours | any(",
+                'jq -e --argjson ours "$OURS_PF" \'[.rules[] | select(. as $r | $ours | any(',
                 "    .name != $r.name and .protocol == $r.protocol and .publicPort == $r.publicPort))]",
                 "  | length == 0' portForwardingRules.before.json > /dev/null \\",
                 '  || { echo "A port forward for the same protocol and public port exists; resolve it first." >&2; exit 1; }',
-                "jq --argjson ours \"$OURS_PF\" '{rules: ([.rules[]",
+                'jq --argjson ours "$OURS_PF" \'{rules: ([.rules[]',
                 "    | select(.name as $n | ($ours | map(.name) | index($n)) | not)] + $ours)}' \\",
                 "  portForwardingRules.before.json > portForwardingRules.after.json",
                 'curl -sS --fail -X PUT -H "$AUTH" -H "Content-Type: application/json" \\',
@@ -214,7 +220,7 @@ class MerakiRenderer(Renderer):
         lines += [
             "",
             "# The *.before.json files are your previous lists. To roll back, PUT them again",
-            "# (for l3FirewallRules, without its \"Default rule\" entry).",
+            '# (for l3FirewallRules, without its "Default rule" entry).',
         ]
         endpoints = ["l3FirewallRules"] + (["portForwardingRules"] if pf else [])
         return Step(
@@ -232,7 +238,7 @@ class MerakiRenderer(Renderer):
             verify="\n".join(
                 'curl -sS -H "Authorization: Bearer $MERAKI_API_KEY" '
                 f'"{API.replace("{networkId}", "$NETWORK_ID")}/{e}" '
-                f"| jq '.rules[] | select({_selector(e)} // \"\" | startswith(\"{COMMENT}\"))'"
+                f'| jq \'.rules[] | select({_selector(e)} // "" | startswith("{COMMENT}"))\''
                 for e in endpoints
             ),
             guide_rules=guide_rules_of(rules),

@@ -87,9 +87,11 @@ class MikrotikRenderer(Renderer):
                 + ['/ip firewall filter print stats where comment~"^obm:"']
             ),
             inbound_verify="\n".join(
-                ["# while the portal checks, the counters of the obm rules rise:",
-                 '/ip firewall nat print stats where comment~"^obm:"',
-                 '/ip firewall filter print stats where comment~"^obm:"']
+                [
+                    "# while the portal checks, the counters of the obm rules rise:",
+                    '/ip firewall nat print stats where comment~"^obm:"',
+                    '/ip firewall filter print stats where comment~"^obm:"',
+                ]
             ),
         )
         return steps
@@ -131,7 +133,7 @@ class MikrotikRenderer(Renderer):
         fallback = [
             f"# /ip firewall nat add chain=srcnat action=masquerade {_interface('out', outside)} "
             f"protocol={rule.protocol} src-address={_hosts(rule.required_hosts)} "
-            f'dst-address-list={DATACENTER} dst-port={rule.port} '
+            f"dst-address-list={DATACENTER} dst-port={rule.port} "
             f'comment="obm: backup transparency {rule.port_spec}"'
             for rule in rules
         ]
@@ -139,11 +141,13 @@ class MikrotikRenderer(Renderer):
             kind=StepKind.CHECK,
             title="Check that the LAN is masqueraded (transparency)",
             gui_path=f"{TERMINAL}; {NAT_GUI}",
-            config="\n".join([
-                f"# Only if the print shows no masquerade or src-nat rule for {outside}, "
-                "remove the leading # and paste:",
-                *fallback,
-            ]),
+            config="\n".join(
+                [
+                    f"# Only if the print shows no masquerade or src-nat rule for {outside}, "
+                    "remove the leading # and paste:",
+                    *fallback,
+                ]
+            ),
             config_language=LANGUAGE,
             reason=(
                 "The default configuration masquerades everything that leaves through the WAN "
@@ -176,9 +180,10 @@ class MikrotikRenderer(Renderer):
                 f'comment="obm: monitoring {rule.port_spec}"'
             )
         where = (
-            f"addressed to the public address {public}" if public
+            f"addressed to the public address {public}"
+            if public
             else "addressed to the router itself (`dst-address-type=local`), whatever address "
-                 "the provider gives it"
+            "the provider gives it"
         )
         return Step(
             title="Forward the monitoring ports to the backup host (dst-nat, one rule per protocol)",
@@ -189,8 +194,11 @@ class MikrotikRenderer(Renderer):
                 f"The monitoring GUI connects to the router; connections {where} on these ports "
                 "are passed on to the backup host. A rule takes one protocol, so TCP 4403 and "
                 "UDP 4403 are two rules. "
-                + (f"Only the addresses in {MONITORING} are forwarded." if sources
-                   else "Any address is forwarded; listing the monitoring computers would restrict it.")
+                + (
+                    f"Only the addresses in {MONITORING} are forwarded."
+                    if sources
+                    else "Any address is forwarded; listing the monitoring computers would restrict it."
+                )
             ),
             verify='/ip firewall nat print where comment~"^obm: monitoring"',
             guide_rules=guide_rules_of(rules),

@@ -52,8 +52,11 @@ class NftablesRenderer(Renderer):
                 config_language="nft",
                 reason=(
                     "Lets the backup host reach the datacenter"
-                    + (", lets the monitoring GUI reach the backup host,"
-                       if policy.of_kind(RuleKind.ALLOW_INBOUND) else "")
+                    + (
+                        ", lets the monitoring GUI reach the backup host,"
+                        if policy.of_kind(RuleKind.ALLOW_INBOUND)
+                        else ""
+                    )
                     + " and lets the replies of those connections back. "
                     "Save the file, check it with `nft -c -f FILE`, then load it once with "
                     "`nft -f FILE` (loading twice adds the rules twice). If your forward rules "
@@ -61,13 +64,18 @@ class NftablesRenderer(Renderer):
                     "accept in one table does not override a drop in another."
                 ),
                 verify=f"nft list chain inet filter {CHAIN}\nnft list chain inet filter forward",
-                guide_rules=guide_rules_of(policy.of_kind(RuleKind.ALLOW_OUTBOUND, RuleKind.ALLOW_INBOUND)),
+                guide_rules=guide_rules_of(
+                    policy.of_kind(RuleKind.ALLOW_OUTBOUND, RuleKind.ALLOW_INBOUND)
+                ),
             ),
             Step(
                 title=(
                     "Translate the backup connections"
-                    + (" and forward the monitoring ports"
-                       if policy.of_kind(RuleKind.DESTINATION_NAT) else "")
+                    + (
+                        " and forward the monitoring ports"
+                        if policy.of_kind(RuleKind.DESTINATION_NAT)
+                        else ""
+                    )
                     + " (ip nat table)"
                 ),
                 gui_path="Command line",
@@ -76,12 +84,18 @@ class NftablesRenderer(Renderer):
                 reason=(
                     "Masquerades the backup connections behind the firewall's outside address "
                     "(the guide's transparency)"
-                    + (", and forwards the monitoring ports from the public address to the "
-                       "backup host" if policy.of_kind(RuleKind.DESTINATION_NAT) else "")
+                    + (
+                        ", and forwards the monitoring ports from the public address to the "
+                        "backup host"
+                        if policy.of_kind(RuleKind.DESTINATION_NAT)
+                        else ""
+                    )
                     + ". Load it with the filter table (`nft -f FILE`)."
                 ),
                 verify="nft list table ip nat",
-                guide_rules=guide_rules_of(policy.of_kind(RuleKind.SOURCE_NAT, RuleKind.DESTINATION_NAT)),
+                guide_rules=guide_rules_of(
+                    policy.of_kind(RuleKind.SOURCE_NAT, RuleKind.DESTINATION_NAT)
+                ),
             ),
         ]
         steps += verification_steps(
@@ -148,7 +162,8 @@ class NftablesRenderer(Renderer):
             for rule in forwards:
                 # A dynamic public address: match "addressed to this firewall" instead.
                 to_firewall = (
-                    f"ip daddr {rule.public_address}" if rule.public_address
+                    f"ip daddr {rule.public_address}"
+                    if rule.public_address
                     else "fib daddr type local"
                 )
                 lines.append(f"# {rule.reason.label}: forward {rule.port_spec} to the backup host.")
@@ -159,7 +174,9 @@ class NftablesRenderer(Renderer):
             chains.append(_nat_chain("prerouting", "dstnat", lines))
         lines = []
         for rule in policy.of_kind(RuleKind.SOURCE_NAT):
-            lines.append(f"# {rule.reason.label}: backup connections leave with the outside address.")
+            lines.append(
+                f"# {rule.reason.label}: backup connections leave with the outside address."
+            )
             lines.append(
                 f'oifname "{outside}" ip saddr {_hosts(rule.required_hosts)} '
                 f"ip daddr {_set(rule.datacenter)} {_port(rule)} masquerade"
@@ -170,12 +187,7 @@ class NftablesRenderer(Renderer):
 
 def _nat_chain(hook: str, priority: str, lines: list[str]) -> str:
     body = "\n".join(f"\t\t{line}" for line in lines)
-    return (
-        f"\tchain {hook} {{\n"
-        f"\t\ttype nat hook {hook} priority {priority};\n"
-        f"{body}\n"
-        "\t}\n"
-    )
+    return f"\tchain {hook} {{\n\t\ttype nat hook {hook} priority {priority};\n{body}\n\t}}\n"
 
 
 def _hosts(hosts: HostMatch) -> str:

@@ -38,7 +38,9 @@ from sites.vendors.pfsense import HOSTS_ALIAS, MONITOR_ALIAS, PfsenseRenderer
 class OpnsenseRenderer(PfsenseRenderer):
     slug = "opnsense"
     name = "OPNsense"
-    versions = "OPNsense 24.1, 24.7 and 25.1 (web GUI; 25.7+ renames Port Forward to Destination NAT)"
+    versions = (
+        "OPNsense 24.1, 24.7 and 25.1 (web GUI; 25.7+ renames Port Forward to Destination NAT)"
+    )
     renderer_version = 1
     supports_ranges = True  # a Host(s) alias accepts a.b.c.d-a.b.c.e
     hides_lan_by_default = True  # automatic outbound NAT
@@ -73,7 +75,7 @@ class OpnsenseRenderer(PfsenseRenderer):
     rule_order = (
         "Rules on the {inside} tab filter what enters the firewall from the {inside}; quick rules "
         "are evaluated top down, first match wins: move this rule above any block rule there. "
-        "If the \"Default allow LAN to any rule\" is still in place the traffic already passes;"
+        'If the "Default allow LAN to any rule" is still in place the traffic already passes;'
     )
     rule_counters = "its state and packet counters rise while the backup runs (inspect toggle)."
 
@@ -117,7 +119,7 @@ class OpnsenseRenderer(PfsenseRenderer):
         "  Filter rule association: Add associated filter rule"
     )
     a_port_forward = "An OPNsense port forward"
-    associated_rule = "\"Add associated filter rule\" (25.7 and later: \"Register rule\")"
+    associated_rule = '"Add associated filter rule" (25.7 and later: "Register rule")'
     port_forward_check = "Firewall › NAT › Port Forward lists the port forwards, enabled."
 
     inbound_order = "They must sit above any block rule on {outside}."
@@ -132,7 +134,7 @@ class OpnsenseRenderer(PfsenseRenderer):
             + f": while the probe runs, a state on {outside} shows the backup host translated "
             f"to the {outside} address, to a datacenter address on the backup port.",
             "Firewall › Log Files › Live View: the logged pass rule "
-            f"\"{profile.name}: …\" shows each new backup connection.",
+            f'"{profile.name}: …" shows each new backup connection.',
         ]
 
     def _inbound_states_check(self, host: str) -> str:
@@ -162,10 +164,12 @@ class OpnsenseRenderer(PfsenseRenderer):
         return str(network)
 
     def _alias_block(self, name: str, kind: str, entries: list[str], description: str) -> str:
-        return "\n".join([
-            "Enabled: checked",
-            f"Name: {name}",
-            f"Type: {kind}",
-            "Content: " + " ".join(entries),
-            f"Description: {description}",
-        ])
+        return "\n".join(
+            [
+                "Enabled: checked",
+                f"Name: {name}",
+                f"Type: {kind}",
+                "Content: " + " ".join(entries),
+                f"Description: {description}",
+            ]
+        )

@@ -37,7 +37,9 @@ from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
 from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
 from sites.vendors.sample_addresses import (
-    address_in, backup_host_address, monitoring_source_address,
+    address_in,
+    backup_host_address,
+    monitoring_source_address,
 )
 
 TRUST, UNTRUST = "trust", "untrust"
@@ -76,15 +78,26 @@ class PaloAltoRenderer(Renderer):
                 config_language="panos",
                 reason=(
                     "Enter configure mode and create the objects the rules name: "
-                    + and_list([
-                        {"address": "the backup host", "range": "the backup hosts (an IP range)",
-                         "network": "the LAN (the backup host's address comes from DHCP)"}[
-                            outbound[0].required_hosts.kind],
-                        "the datacenter networks",
-                        *(["the monitoring computers"]
-                          if inbound and inbound[0].allowed_sources else []),
-                        *(["the public address"] if inbound and inbound[0].public_address else []),
-                    ])
+                    + and_list(
+                        [
+                            {
+                                "address": "the backup host",
+                                "range": "the backup hosts (an IP range)",
+                                "network": "the LAN (the backup host's address comes from DHCP)",
+                            }[outbound[0].required_hosts.kind],
+                            "the datacenter networks",
+                            *(
+                                ["the monitoring computers"]
+                                if inbound and inbound[0].allowed_sources
+                                else []
+                            ),
+                            *(
+                                ["the public address"]
+                                if inbound and inbound[0].public_address
+                                else []
+                            ),
+                        ]
+                    )
                     + "."
                 ),
                 verify="show address",
@@ -96,7 +109,8 @@ class PaloAltoRenderer(Renderer):
                 config="\n".join(
                     f"set service {port_object_name(r)} protocol {r.protocol} port {r.port}"
                     for r in _unique_ports(all_rules)
-                ) + "\n",
+                )
+                + "\n",
                 config_language="panos",
                 reason=(
                     "A PAN-OS service object has a single protocol"
@@ -109,7 +123,10 @@ class PaloAltoRenderer(Renderer):
                 title="Allow the backup connection out (security rule)",
                 gui_path=f"Policies › Security › Add (Source zone {TRUST}, Destination zone {UNTRUST})",
                 config=_security_rule(
-                    OUTBOUND_RULE, TRUST, UNTRUST, [hosts_object_name(outbound[0].required_hosts)],
+                    OUTBOUND_RULE,
+                    TRUST,
+                    UNTRUST,
+                    [hosts_object_name(outbound[0].required_hosts)],
                     numbered_names("obm-dc", outbound[0].datacenter),
                     [port_object_name(r) for r in outbound],
                 ),
@@ -126,9 +143,12 @@ class PaloAltoRenderer(Renderer):
                 ),
                 config="".join(
                     _nat_rule(
-                        f"obm-snat-{r.protocol}-{r.port}", TRUST, UNTRUST,
+                        f"obm-snat-{r.protocol}-{r.port}",
+                        TRUST,
+                        UNTRUST,
                         [hosts_object_name(r.required_hosts)],
-                        numbered_names("obm-dc", r.datacenter), port_object_name(r),
+                        numbered_names("obm-dc", r.datacenter),
+                        port_object_name(r),
                         "source-translation dynamic-ip-and-port interface-address "
                         f"interface {outside}",
                     )
@@ -141,79 +161,104 @@ class PaloAltoRenderer(Renderer):
                     "If a broader source NAT rule for the LAN already exists, this one changes "
                     "nothing for other traffic."
                 ),
-                verify="\n".join(f"show rulebase nat rules obm-snat-{r.protocol}-{r.port}" for r in snat),
+                verify="\n".join(
+                    f"show rulebase nat rules obm-snat-{r.protocol}-{r.port}" for r in snat
+                ),
                 guide_rules=guide_rules_of(snat),
             ),
         ]
         if forwards:
             public = forwards[0].public_address
-            steps.append(Step(
-                title="Forward the monitoring ports (destination NAT, one rule per protocol)",
-                gui_path=(
-                    f"Policies › NAT › Add (Source zone {UNTRUST}, Destination zone {UNTRUST}, "
-                    "Translated Packet: Destination Address Translation, Static IP)"
-                ),
-                config="".join(
-                    _nat_rule(
-                        f"obm-dnat-{r.protocol}-{r.port}", UNTRUST, UNTRUST,
-                        numbered_names("obm-mon", r.allowed_sources) or ["any"],
-                        ["obm-public" if r.public_address else "any"], port_object_name(r),
-                        f"destination-translation translated-address {r.required_hosts.start}",
-                    )
-                    for r in forwards
-                ),
-                config_language="panos",
-                reason=(
-                    "A NAT rule takes one service, so every protocol and port has its own rule. "
-                    f"Both zones are {UNTRUST}: before translation the destination is the "
-                    "firewall's public address, which lives in that zone. "
-                    + (f"The rules match the public address {public}." if public else
-                       "The public address is dynamic, so the rules match any destination in "
-                       f"{UNTRUST} on these ports (that is the firewall's own address).")
-                ),
-                verify="\n".join(f"show rulebase nat rules obm-dnat-{r.protocol}-{r.port}" for r in forwards),
-                guide_rules=guide_rules_of(forwards),
-            ))
+            steps.append(
+                Step(
+                    title="Forward the monitoring ports (destination NAT, one rule per protocol)",
+                    gui_path=(
+                        f"Policies › NAT › Add (Source zone {UNTRUST}, Destination zone {UNTRUST}, "
+                        "Translated Packet: Destination Address Translation, Static IP)"
+                    ),
+                    config="".join(
+                        _nat_rule(
+                            f"obm-dnat-{r.protocol}-{r.port}",
+                            UNTRUST,
+                            UNTRUST,
+                            numbered_names("obm-mon", r.allowed_sources) or ["any"],
+                            ["obm-public" if r.public_address else "any"],
+                            port_object_name(r),
+                            f"destination-translation translated-address {r.required_hosts.start}",
+                        )
+                        for r in forwards
+                    ),
+                    config_language="panos",
+                    reason=(
+                        "A NAT rule takes one service, so every protocol and port has its own rule. "
+                        f"Both zones are {UNTRUST}: before translation the destination is the "
+                        "firewall's public address, which lives in that zone. "
+                        + (
+                            f"The rules match the public address {public}."
+                            if public
+                            else "The public address is dynamic, so the rules match any destination in "
+                            f"{UNTRUST} on these ports (that is the firewall's own address)."
+                        )
+                    ),
+                    verify="\n".join(
+                        f"show rulebase nat rules obm-dnat-{r.protocol}-{r.port}" for r in forwards
+                    ),
+                    guide_rules=guide_rules_of(forwards),
+                )
+            )
         if inbound:
             public = inbound[0].public_address
-            steps.append(Step(
-                title="Allow the monitoring GUI in (security rule on the public address)",
-                gui_path=(
-                    f"Policies › Security › Add (Source zone {UNTRUST}, Destination zone {TRUST}, "
-                    "Destination Address: the public address)"
-                ),
-                config=_security_rule(
-                    INBOUND_RULE, UNTRUST, TRUST,
-                    numbered_names("obm-mon", inbound[0].allowed_sources) or ["any"],
-                    ["obm-public" if public else "any"], [port_object_name(r) for r in inbound],
-                ),
+            steps.append(
+                Step(
+                    title="Allow the monitoring GUI in (security rule on the public address)",
+                    gui_path=(
+                        f"Policies › Security › Add (Source zone {UNTRUST}, Destination zone {TRUST}, "
+                        "Destination Address: the public address)"
+                    ),
+                    config=_security_rule(
+                        INBOUND_RULE,
+                        UNTRUST,
+                        TRUST,
+                        numbered_names("obm-mon", inbound[0].allowed_sources) or ["any"],
+                        ["obm-public" if public else "any"],
+                        [port_object_name(r) for r in inbound],
+                    ),
+                    config_language="panos",
+                    reason=(
+                        "PAN-OS matches security rules on the destination address *before* NAT and "
+                        f"the zone *after* NAT: the rule goes to {TRUST}, where the backup host is, "
+                        "but names the "
+                        + (
+                            f"public address {public}"
+                            if public
+                            else "public address, here any because it is dynamic"
+                        )
+                        + f", not the host's private address {inbound[0].required_hosts.start}. "
+                        + (
+                            "Only the monitoring computers may connect."
+                            if inbound[0].allowed_sources
+                            else "Any address may connect; give the monitoring computers' addresses "
+                            "to narrow it."
+                        )
+                    ),
+                    verify=f"show rulebase security rules {INBOUND_RULE}",
+                    guide_rules=guide_rules_of(inbound),
+                )
+            )
+        steps.append(
+            Step(
+                title="Commit the configuration",
+                gui_path="Commit › Commit",
+                config="commit\n",
                 config_language="panos",
                 reason=(
-                    "PAN-OS matches security rules on the destination address *before* NAT and "
-                    f"the zone *after* NAT: the rule goes to {TRUST}, where the backup host is, "
-                    "but names the "
-                    + (f"public address {public}" if public else
-                       "public address, here any because it is dynamic")
-                    + f", not the host's private address {inbound[0].required_hosts.start}. "
-                    + ("Only the monitoring computers may connect." if inbound[0].allowed_sources
-                       else "Any address may connect; give the monitoring computers' addresses "
-                       "to narrow it.")
+                    "Nothing takes effect before the commit. Leave configure mode (`exit`) for the "
+                    "checks below."
                 ),
-                verify=f"show rulebase security rules {INBOUND_RULE}",
-                guide_rules=guide_rules_of(inbound),
-            ))
-        steps.append(Step(
-            title="Commit the configuration",
-            gui_path="Commit › Commit",
-            config="commit\n",
-            config_language="panos",
-            reason=(
-                "Nothing takes effect before the commit. Leave configure mode (`exit`) for the "
-                "checks below."
-            ),
-            verify="show jobs processed",
-            guide_rules=guide_rules_of(all_rules),
-        ))
+                verify="show jobs processed",
+                guide_rules=guide_rules_of(all_rules),
+            )
+        )
 
         dc_probe = address_in(outbound[0].datacenter[0])
         host = backup_host_address(outbound[0].required_hosts)
@@ -231,7 +276,9 @@ class PaloAltoRenderer(Renderer):
             source = monitoring_source_address(inbound[0].allowed_sources)
             destination = str(inbound[0].public_address) if inbound[0].public_address else "PUBLIC"
             if not inbound[0].public_address:
-                in_checks.append(f"# PUBLIC: the current address of {outside} (show interface {outside})")
+                in_checks.append(
+                    f"# PUBLIC: the current address of {outside} (show interface {outside})"
+                )
             for r in forwards:
                 in_checks.append(
                     f"test nat-policy-match from {UNTRUST} to {UNTRUST} source {source} "
@@ -263,11 +310,13 @@ class PaloAltoRenderer(Renderer):
         lines: dict[str, str] = {}
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
             lines[hosts_object_name(rule.required_hosts)] = _host_value(rule.required_hosts)
-            for name, network in zip(numbered_names("obm-dc", rule.datacenter), rule.datacenter):
+            for name, network in zip(
+                numbered_names("obm-dc", rule.datacenter), rule.datacenter, strict=True
+            ):
                 lines[name] = f"ip-netmask {network}"
         for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
             sources = rule.allowed_sources
-            for name, network in zip(numbered_names("obm-mon", sources), sources):
+            for name, network in zip(numbered_names("obm-mon", sources), sources, strict=True):
                 lines[name] = f"ip-netmask {network}"
             if rule.public_address is not None:
                 lines["obm-public"] = f"ip-netmask {rule.public_address}/32"
@@ -275,7 +324,11 @@ class PaloAltoRenderer(Renderer):
 
 
 def _security_rule(
-    name: str, src_zone: str, dst_zone: str, sources: list[str], destinations: list[str],
+    name: str,
+    src_zone: str,
+    dst_zone: str,
+    sources: list[str],
+    destinations: list[str],
     services: list[str],
 ) -> str:
     base = f"set rulebase security rules {name}"
@@ -288,8 +341,13 @@ def _security_rule(
 
 
 def _nat_rule(
-    name: str, src_zone: str, dst_zone: str, sources: list[str], destinations: list[str],
-    service: str, translation: str,
+    name: str,
+    src_zone: str,
+    dst_zone: str,
+    sources: list[str],
+    destinations: list[str],
+    service: str,
+    translation: str,
 ) -> str:
     return (
         f"set rulebase nat rules {name} from {src_zone} to {dst_zone} source {_members(sources)} "
@@ -319,5 +377,3 @@ def _unique_ports(rules: Iterable[Rule]) -> list[Rule]:
 
 def _proto(rule: Rule) -> int:
     return {"tcp": 6, "udp": 17}[rule.required_protocol]
-
-

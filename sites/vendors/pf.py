@@ -41,7 +41,11 @@ from ipaddress import IPv4Network
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import (
-    Renderer, Step, guide_rules_of, monitoring_sources, verification_steps,
+    Renderer,
+    Step,
+    guide_rules_of,
+    monitoring_sources,
+    verification_steps,
 )
 from sites.vendors.port_groups import by_port, ports_regex, protocols_label
 
@@ -76,9 +80,9 @@ class PfRenderer(Renderer):
         system = "FreeBSD" if freebsd else "OpenBSD"
         other = (
             "This is the FreeBSD syntax (nat/rdr rules)."
-            if freebsd else
-            "This is the OpenBSD syntax (match … nat-to / rdr-to); for FreeBSD, enter its "
-            "version (e.g. \"FreeBSD 14.1\") in the site's firmware field to get nat/rdr rules."
+            if freebsd
+            else "This is the OpenBSD syntax (match … nat-to / rdr-to); for FreeBSD, enter its "
+            'version (e.g. "FreeBSD 14.1") in the site\'s firmware field to get nat/rdr rules.'
         )
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
@@ -92,8 +96,7 @@ class PfRenderer(Renderer):
                 reason=(
                     "The rules of the next steps name these macros and tables; set the two "
                     "interface macros to your inside and outside interfaces (`ifconfig`). "
-                    "Macros and tables must be defined before the rules that use them. "
-                    + other
+                    "Macros and tables must be defined before the rules that use them. " + other
                 ),
                 verify=(
                     f"pfctl -nf {PF_CONF}\n"
@@ -112,27 +115,33 @@ class PfRenderer(Renderer):
                 gui_path=(
                     f"{PF_CONF}, with your other nat and rdr rules, before the first filter "
                     "rule (pass, block, antispoof)"
-                    if freebsd else
-                    f"{PF_CONF}, after the tables and before your pass rules"
+                    if freebsd
+                    else f"{PF_CONF}, after the tables and before your pass rules"
                 ),
                 config=self._translation(policy, freebsd),
                 config_language="pf",
                 reason=(
                     "pf translates nothing by default: this makes the backup connections leave "
                     "with the firewall's outside address (the guide's transparency)"
-                    + (", and sends the monitoring ports arriving on the outside to the backup "
-                       "host" if forwards else "")
+                    + (
+                        ", and sends the monitoring ports arriving on the outside to the backup "
+                        "host"
+                        if forwards
+                        else ""
+                    )
                     + ". "
-                    + ("FreeBSD's pfctl requires translation rules before filter rules, and the "
-                       "first matching nat or rdr rule applies."
-                       if freebsd else
-                       "Match rules apply in order, and the rules after them see the translated "
-                       "addresses, so these must come before the pass rules of step 3.")
+                    + (
+                        "FreeBSD's pfctl requires translation rules before filter rules, and the "
+                        "first matching nat or rdr rule applies."
+                        if freebsd
+                        else "Match rules apply in order, and the rules after them see the translated "
+                        "addresses, so these must come before the pass rules of step 3."
+                    )
                 ),
                 verify=(
                     "pfctl -sn  # the nat and rdr rules"
-                    if freebsd else
-                    "pfctl -sr | grep -E 'nat-to|rdr-to'"
+                    if freebsd
+                    else "pfctl -sr | grep -E 'nat-to|rdr-to'"
                 ),
                 guide_rules=guide_rules_of(
                     policy.of_kind(RuleKind.SOURCE_NAT, RuleKind.DESTINATION_NAT)
@@ -152,12 +161,19 @@ class PfRenderer(Renderer):
                     "blocks this traffic). A forwarded packet is filtered entering and leaving "
                     "the firewall, hence a pass in and a pass out rule; pass keeps state, so the "
                     "replies return. "
-                    + ("After the redirection pf sees the private address of the backup host, "
-                       "so the rules for the monitoring ports name it. " if inbound else "")
+                    + (
+                        "After the redirection pf sees the private address of the backup host, "
+                        "so the rules for the monitoring ports name it. "
+                        if inbound
+                        else ""
+                    )
                     + CHECK_AND_LOAD
-                    + (" pf must be enabled: `sysrc pf_enable=YES pflog_enable=YES`, "
-                       "`service pf start`, `service pflog start`."
-                       if freebsd else " pf is enabled by default (`pfctl -e` if not).")
+                    + (
+                        " pf must be enabled: `sysrc pf_enable=YES pflog_enable=YES`, "
+                        "`service pf start`, `service pflog start`."
+                        if freebsd
+                        else " pf is enabled by default (`pfctl -e` if not)."
+                    )
                 ),
                 verify="pfctl -sr | grep -E 'port = (" + ports_regex(outbound + inbound) + ")'",
                 guide_rules=guide_rules_of(
@@ -182,12 +198,15 @@ class PfRenderer(Renderer):
                     "# let the portal's checks in while you verify (PORTAL_ADDRESS: the "
                     "portal's address); reloading pf.conf removes it again:\n"
                     f"pfctl -t {MONITOR_TABLE.strip('<>')} -T add PORTAL_ADDRESS\n"
-                    if inbound[0].allowed_sources else ""
+                    if inbound[0].allowed_sources
+                    else ""
                 )
                 + "# while the portal checks:\n"
                 f"pfctl -ss | grep -E '{target}:({ports_regex(inbound)})'\n"
                 "tcpdump -n -e -ttt -i pflog0 " + _tcpdump_ports(inbound)
-            ) if inbound else "",
+            )
+            if inbound
+            else "",
         )
         return steps
 
@@ -195,7 +214,8 @@ class PfRenderer(Renderer):
         inside, outside = self.interfaces(site)
         egress = (
             "  # OpenBSD: the group of the interface with the default route"
-            if outside == "egress" else ""
+            if outside == "egress"
+            else ""
         )
         lines = [
             f"# {profile.name}: interfaces"
@@ -217,7 +237,9 @@ class PfRenderer(Renderer):
         lines = []
         for group in by_port(policy.of_kind(RuleKind.SOURCE_NAT)):
             rule = group[0]
-            lines.append(f"# {rule.reason.label}: backup connections leave with the outside address.")
+            lines.append(
+                f"# {rule.reason.label}: backup connections leave with the outside address."
+            )
             match = (
                 f"on {EXT} inet {_proto(group)} from {_hosts(rule.required_hosts)} "
                 f"to {DC_TABLE} port {rule.port}"
@@ -297,9 +319,7 @@ def _tables(policy: Policy) -> list[str]:
 
 
 def _list(networks: tuple[IPv4Network, ...]) -> str:
-    return ", ".join(
-        str(n.network_address) if n.prefixlen == 32 else str(n) for n in networks
-    )
+    return ", ".join(str(n.network_address) if n.prefixlen == 32 else str(n) for n in networks)
 
 
 def _tcpdump_ports(rules: tuple[Rule, ...]) -> str:

@@ -37,7 +37,13 @@ from typing import ClassVar
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import (
-    Renderer, Step, StepKind, and_list, guide_rules_of, monitoring_sources, verification_steps,
+    Renderer,
+    Step,
+    StepKind,
+    and_list,
+    guide_rules_of,
+    monitoring_sources,
+    verification_steps,
 )
 from sites.vendors.port_groups import by_port, ports_regex, protocols_label
 
@@ -85,15 +91,15 @@ class PfsenseRenderer(Renderer):
     )
     rule_order: ClassVar[str] = (
         "Rules on the {inside} tab filter what enters the firewall from the {inside}, top down, "
-        "first match wins: keep this rule above any block rule there. If the default \"allow "
-        "{inside} to any\" rule is still in place the traffic already passes;"
+        'first match wins: keep this rule above any block rule there. If the default "allow '
+        '{inside} to any" rule is still in place the traffic already passes;'
     )
     rule_counters: ClassVar[str] = "its States column counts connections while the backup runs."
 
     nat_mode_fields: ClassVar[str] = (
         "Outbound NAT Mode: Automatic outbound NAT rule generation (the default), or Hybrid.\n"
         "Automatic Rules: a rule on interface {outside} whose Source includes {lan} (the "
-        "{inside} subnets) with Translation \"{outside} address\".\n"
+        '{inside} subnets) with Translation "{outside} address".\n'
         "\n"
         "Only if the mode is Manual, or Hybrid without such a rule: Mappings › Add (arrow up), "
         "then Save and Apply Changes:"
@@ -128,7 +134,7 @@ class PfsenseRenderer(Renderer):
         "  Filter rule association: Add associated filter rule"
     )
     a_port_forward: ClassVar[str] = "A pfSense port forward"
-    associated_rule: ClassVar[str] = "\"Add associated filter rule\""
+    associated_rule: ClassVar[str] = '"Add associated filter rule"'
     port_forward_check: ClassVar[str] = (
         "Firewall › NAT › Port Forward lists the port forwards, enabled, each with a link icon "
         "to its filter rule."
@@ -159,12 +165,17 @@ class PfsenseRenderer(Renderer):
         if inbound:
             host = inbound[0].required_hosts.start
             inbound_verify = (
-                self._inbound_states_check(str(host)) + "\n"
-                + self.shell + "\n"
+                self._inbound_states_check(str(host))
+                + "\n"
+                + self.shell
+                + "\n"
                 + f"pfctl -ss | grep -E '{host}:({ports_regex(inbound)})'"
-                + (f"\nWhile you verify, add the portal's address to the alias {MONITOR_ALIAS} "
-                   "(Firewall › Aliases), and remove it afterwards."
-                   if inbound[0].allowed_sources else "")
+                + (
+                    f"\nWhile you verify, add the portal's address to the alias {MONITOR_ALIAS} "
+                    "(Firewall › Aliases), and remove it afterwards."
+                    if inbound[0].allowed_sources
+                    else ""
+                )
             )
         steps += verification_steps(
             policy,
@@ -203,23 +214,35 @@ class PfsenseRenderer(Renderer):
     def _alias_step(self, policy: Policy, profile: ProfileSpec) -> Step:
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         sources = monitoring_sources(policy)
-        blocks = [self._alias_block(
-            DC_ALIAS, "Network(s)", [self._network_entry(n) for n in profile.datacenter_networks],
-            f"{profile.name}: datacenter networks",
-        )]
+        blocks = [
+            self._alias_block(
+                DC_ALIAS,
+                "Network(s)",
+                [self._network_entry(n) for n in profile.datacenter_networks],
+                f"{profile.name}: datacenter networks",
+            )
+        ]
         names = [DC_ALIAS]
         if outbound and outbound[0].required_hosts.kind == "range":
             hosts = outbound[0].required_hosts
-            blocks.append(self._alias_block(
-                HOSTS_ALIAS, "Host(s)", [f"{hosts.start}-{hosts.end}"],
-                f"{profile.name}: backup hosts",
-            ))
+            blocks.append(
+                self._alias_block(
+                    HOSTS_ALIAS,
+                    "Host(s)",
+                    [f"{hosts.start}-{hosts.end}"],
+                    f"{profile.name}: backup hosts",
+                )
+            )
             names.append(HOSTS_ALIAS)
         if sources:
-            blocks.append(self._alias_block(
-                MONITOR_ALIAS, "Network(s)", [self._network_entry(n) for n in sources],
-                f"{profile.name}: monitoring computers",
-            ))
+            blocks.append(
+                self._alias_block(
+                    MONITOR_ALIAS,
+                    "Network(s)",
+                    [self._network_entry(n) for n in sources],
+                    f"{profile.name}: monitoring computers",
+                )
+            )
             names.append(MONITOR_ALIAS)
         return Step(
             title=("Create the aliases for " if len(names) > 1 else "Create the alias for ")
@@ -232,9 +255,7 @@ class PfsenseRenderer(Renderer):
                 f"here. {self.alias_howto} Alias names may contain only letters, digits and _."
                 + (self.range_alias_note if HOSTS_ALIAS in names else "")
             ),
-            verify="\n".join(
-                [self.alias_check] + [f"pfctl -t {name} -T show" for name in names]
-            ),
+            verify="\n".join([self.alias_check] + [f"pfctl -t {name} -T show" for name in names]),
             guide_rules=guide_rules_of(
                 policy.of_kind(RuleKind.ALLOW_OUTBOUND, RuleKind.ALLOW_INBOUND)
             ),
@@ -244,8 +265,7 @@ class PfsenseRenderer(Renderer):
         rule = rules[0]
         return Step(
             title=(
-                f"Allow {protocols_label(rules)} from {_who(rule.required_hosts)} "
-                "to the datacenter"
+                f"Allow {protocols_label(rules)} from {_who(rule.required_hosts)} to the datacenter"
             ),
             gui_path=self.rule_path.format(inside=inside),
             config=self.rule_fields.format(
@@ -270,20 +290,26 @@ class PfsenseRenderer(Renderer):
         )
 
     def _outbound_nat_check(
-        self, rules: tuple[Rule, ...], site: SiteDescription, inside: str, outside: str,
+        self,
+        rules: tuple[Rule, ...],
+        site: SiteDescription,
+        inside: str,
+        outside: str,
         profile: ProfileSpec,
     ) -> Step:
         blocks = [self.nat_mode_fields.format(inside=inside, outside=outside, lan=site.lan_network)]
         for group in by_port(rules):
             rule = group[0]
-            blocks.append(self.nat_mapping_fields.format(
-                outside=outside,
-                protocol=_protocol(group),
-                source=self._nat_source(rule.required_hosts),
-                datacenter=DC_ALIAS,
-                port=rule.port,
-                description=f"{profile.name}: {protocols_label(group)} to the datacenter",
-            ))
+            blocks.append(
+                self.nat_mapping_fields.format(
+                    outside=outside,
+                    protocol=_protocol(group),
+                    source=self._nat_source(rule.required_hosts),
+                    datacenter=DC_ALIAS,
+                    port=rule.port,
+                    description=f"{profile.name}: {protocols_label(group)} to the datacenter",
+                )
+            )
         return Step(
             kind=StepKind.CHECK,
             title="Check that outbound NAT translates the backup connections (transparency)",
@@ -294,7 +320,8 @@ class PfsenseRenderer(Renderer):
                 f"{self.product}'s automatic outbound NAT translates everything the LAN sends "
                 f"out to the {outside} address, which is the transparency the guide asks for; "
                 "nothing changes unless outbound NAT was switched to Manual. If you add the rule: "
-                + rules[0].reason.detail[0].lower() + rules[0].reason.detail[1:]
+                + rules[0].reason.detail[0].lower()
+                + rules[0].reason.detail[1:]
             ),
             verify=f"{self.nat_check}\npfctl -sn | grep -E '^nat on'",
             guide_rules=guide_rules_of(rules),
@@ -308,7 +335,8 @@ class PfsenseRenderer(Renderer):
         destination = (
             f"{outside} address ({public}; if {public} is an extra address of the firewall, "
             "a Virtual IP, choose it instead)"
-            if public else f"{outside} address (follows the address the provider assigns)"
+            if public
+            else f"{outside} address (follows the address the provider assigns)"
         )
         blocks = [
             self.port_forward_fields.format(
@@ -337,9 +365,12 @@ class PfsenseRenderer(Renderer):
                 "may take TCP and UDP together (Protocol TCP/UDP), so one port forward covers "
                 f"both protocols of a port. {self.associated_rule} creates the matching pass rule "
                 f"on {outside} and keeps it in step with the port forward. "
-                + ("" if public else
-                   "The public address is dynamic: \"WAN address\" follows it, and a name under "
-                   "Services › Dynamic DNS lets the monitoring GUI find it. ")
+                + (
+                    ""
+                    if public
+                    else 'The public address is dynamic: "WAN address" follows it, and a name under '
+                    "Services › Dynamic DNS lets the monitoring GUI find it. "
+                )
                 + self.apply
             ),
             verify=f"{self.port_forward_check}\npfctl -sn | grep {rules[0].required_hosts.start}",
@@ -347,7 +378,7 @@ class PfsenseRenderer(Renderer):
         )
 
     def _inbound_check(self, rules: tuple[Rule, ...], outside: str) -> Step:
-        lines = [f"Pass rules on {outside} created by the port forwards (description \"NAT …\"):"]
+        lines = [f'Pass rules on {outside} created by the port forwards (description "NAT …"):']
         for group in by_port(rules):
             rule = group[0]
             lines.append(
@@ -368,9 +399,12 @@ class PfsenseRenderer(Renderer):
             reason=(
                 "A port forward alone does not let the connection in; the associated filter "
                 f"rules do. {self.inbound_order.format(outside=outside)} "
-                + ("Only the monitoring sources may connect." if rules[0].allowed_sources
-                   else "Any address may connect; an OBM_MONITOR alias with the monitoring "
-                        "computers' addresses as Source would be safer.")
+                + (
+                    "Only the monitoring sources may connect."
+                    if rules[0].allowed_sources
+                    else "Any address may connect; an OBM_MONITOR alias with the monitoring "
+                    "computers' addresses as Source would be safer."
+                )
             ),
             verify=(
                 f"Firewall › Rules › {outside}: the rules above are listed and enabled.\n"
@@ -389,8 +423,7 @@ class PfsenseRenderer(Renderer):
         if hosts.kind == "range":
             return f"Single host or alias — {HOSTS_ALIAS} ({hosts})"
         return (
-            f"Network — {hosts.network} (the whole LAN, because the host's address comes from "
-            "DHCP)"
+            f"Network — {hosts.network} (the whole LAN, because the host's address comes from DHCP)"
         )
 
     def _nat_source(self, hosts: HostMatch) -> str:

@@ -67,7 +67,9 @@ class SonicwallRenderer(Renderer):
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
         source = hosts_object_name(outbound[0].required_hosts)
-        public = PUBLIC if site.public_address else _interface_object(outside, "IP", "WAN Primary IP")
+        public = (
+            PUBLIC if site.public_address else _interface_object(outside, "IP", "WAN Primary IP")
+        )
 
         steps = [
             self._address_step(policy, site, outbound[0], public),
@@ -114,7 +116,10 @@ class SonicwallRenderer(Renderer):
         source = hosts_object_name(outbound.required_hosts)
         lines.append(_address_object(source, outbound.required_hosts, "LAN"))
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
-        if forwards and (outbound.required_hosts.kind != "address" or outbound.required_hosts.start != forwards[0].required_hosts.start):
+        if forwards and (
+            outbound.required_hosts.kind != "address"
+            or outbound.required_hosts.start != forwards[0].required_hosts.start
+        ):
             lines.append(_address_object(HOST, forwards[0].required_hosts, "LAN"))
         lines += _object_or_group(DATACENTER, outbound.datacenter, "WAN")
         if forwards:
@@ -124,14 +129,17 @@ class SonicwallRenderer(Renderer):
                 lines += _object_or_group(MONITORING, forwards[0].allowed_sources, "WAN")
         lines += ["commit", "end"]
         reason = (
-            ("Names for the backup host, the datacenter and the monitoring side"
-             if forwards else "Names for the backup host and the datacenter")
+            (
+                "Names for the backup host, the datacenter and the monitoring side"
+                if forwards
+                else "Names for the backup host and the datacenter"
+            )
             + ", used by the rules below. In the GUI: Add, then Name, Zone Assignment, Type "
             "(Host, Range or Network) and the address; groups on the Address Groups tab."
         )
         if forwards and not site.public_address:
             reason += (
-                f" No fixed public address: the rules name the default object \"{public}\", "
+                f' No fixed public address: the rules name the default object "{public}", '
                 "which follows the address the WAN interface gets."
             )
         return Step(
@@ -168,7 +176,9 @@ class SonicwallRenderer(Renderer):
                 "twice)."
             ),
             verify="The objects are listed on the Service Objects tab with their protocol and port.",
-            guide_rules=guide_rules_of(policy.of_kind(RuleKind.ALLOW_OUTBOUND, RuleKind.ALLOW_INBOUND)),
+            guide_rules=guide_rules_of(
+                policy.of_kind(RuleKind.ALLOW_OUTBOUND, RuleKind.ALLOW_INBOUND)
+            ),
         )
 
     def _outbound_step(self, rules: tuple[Rule, ...], source: str) -> Step:
@@ -206,20 +216,22 @@ class SonicwallRenderer(Renderer):
             kind=StepKind.CHECK,
             title=f"Check that the LAN is translated to the {outside} address (default NAT rule)",
             gui_path=NAT_GUI,
-            config="\n".join([
-                "The default rule for the LAN (Class: Default) is listed and enabled:",
-                f"  Original Source: {lan}, Translated Source: {wan},",
-                "  Original Destination: Any, Translated Destination: Original,",
-                "  Original Service: Any, Translated Service: Original,",
-                f"  Inbound Interface: {inside}, Outbound Interface: {outside}.",
-                "If it is missing or disabled, add a NAT rule for the backup traffic instead:",
-                f"  Original Source: {source}, Translated Source: {wan},",
-                f"  Original Destination: {DATACENTER}, Translated Destination: Original,",
-                "  Original Service: "
-                + ", ".join(port_object_name(r) for r in rules)
-                + ", Translated Service: Original,",
-                f"  Inbound Interface: {inside}, Outbound Interface: {outside}.",
-            ]),
+            config="\n".join(
+                [
+                    "The default rule for the LAN (Class: Default) is listed and enabled:",
+                    f"  Original Source: {lan}, Translated Source: {wan},",
+                    "  Original Destination: Any, Translated Destination: Original,",
+                    "  Original Service: Any, Translated Service: Original,",
+                    f"  Inbound Interface: {inside}, Outbound Interface: {outside}.",
+                    "If it is missing or disabled, add a NAT rule for the backup traffic instead:",
+                    f"  Original Source: {source}, Translated Source: {wan},",
+                    f"  Original Destination: {DATACENTER}, Translated Destination: Original,",
+                    "  Original Service: "
+                    + ", ".join(port_object_name(r) for r in rules)
+                    + ", Translated Service: Original,",
+                    f"  Inbound Interface: {inside}, Outbound Interface: {outside}.",
+                ]
+            ),
             config_language="text",
             reason=(
                 "SonicOS adds this NAT rule for the LAN when the WAN interface is set up, so the "
@@ -238,10 +250,12 @@ class SonicwallRenderer(Renderer):
         return Step(
             title="Group the forwarded services",
             gui_path=GROUPS_GUI,
-            config="\n".join([
-                f"Name: {MONITORING_SERVICES}",
-                "Members (move to the right-hand list): " + ", ".join(members),
-            ]),
+            config="\n".join(
+                [
+                    f"Name: {MONITORING_SERVICES}",
+                    "Members (move to the right-hand list): " + ", ".join(members),
+                ]
+            ),
             config_language="text",
             reason=(
                 "The NAT rule and the access rule take one service each; a group lets one rule "
@@ -257,20 +271,22 @@ class SonicwallRenderer(Renderer):
         return Step(
             title="Forward the monitoring ports to the backup host (inbound NAT rule)",
             gui_path=f"{NAT_GUI} › Add",
-            config="\n".join([
-                "Name: obm-monitoring-in",
-                f"Original Source: {sources}    Translated Source: Original",
-                f"Original Destination: {public}    Translated Destination: {HOST}",
-                f"Original Service: {MONITORING_SERVICES}    Translated Service: Original",
-                f"Inbound Interface: {outside}    Outbound Interface: Any",
-                "Enable NAT Rule: on    Create a reflexive policy: off",
-            ]),
+            config="\n".join(
+                [
+                    "Name: obm-monitoring-in",
+                    f"Original Source: {sources}    Translated Source: Original",
+                    f"Original Destination: {public}    Translated Destination: {HOST}",
+                    f"Original Service: {MONITORING_SERVICES}    Translated Service: Original",
+                    f"Inbound Interface: {outside}    Outbound Interface: Any",
+                    "Enable NAT Rule: on    Create a reflexive policy: off",
+                ]
+            ),
             config_language="text",
             reason=(
                 f"Destination NAT: connections to {public} on "
                 + ", ".join(str(r.port_spec) for r in rules)
                 + f" go to the backup host {rules[0].required_hosts.start}. The Public Server "
-                  "wizard "
+                "wizard "
                 "(Quick Configuration › Public Server Guide) creates such a NAT rule with its "
                 "access rule and objects; if you use it, check its rules against these values. "
                 "GUI only: the SonicOS CLI for NAT rules is not given here."
@@ -284,21 +300,25 @@ class SonicwallRenderer(Renderer):
         return Step(
             title="Allow the monitoring connections in (access rule WAN → LAN, naming the public address)",
             gui_path=ACCESS_GUI.format(zones="WAN → LAN"),
-            config="\n".join([
-                "Action: Allow",
-                "From: WAN    To: LAN",
-                "Source Port: Any",
-                f"Service: {MONITORING_SERVICES}",
-                f"Source: {sources}",
-                f"Destination: {public}    (the public object, not {HOST})",
-            ]),
+            config="\n".join(
+                [
+                    "Action: Allow",
+                    "From: WAN    To: LAN",
+                    "Source Port: Any",
+                    f"Service: {MONITORING_SERVICES}",
+                    f"Source: {sources}",
+                    f"Destination: {public}    (the public object, not {HOST})",
+                ]
+            ),
             config_language="text",
             reason=(
                 "SonicOS checks inbound access rules against the original, public destination: "
                 f"a rule naming the private address {rules[0].required_hosts.start} never matches. "
-                + ("Only the monitoring sources may connect."
-                   if rules[0].allowed_sources
-                   else "Any address may connect; restricting Source to the monitoring computers is safer.")
+                + (
+                    "Only the monitoring sources may connect."
+                    if rules[0].allowed_sources
+                    else "Any address may connect; restricting Source to the monitoring computers is safer."
+                )
             ),
             verify="The rule is listed under Access Rules, WAN → LAN, enabled, above any rule that denies this traffic; its Destination is the public object.",
             guide_rules=guide_rules_of(rules),
@@ -338,7 +358,7 @@ def _object_or_group(name: str, networks: tuple[IPv4Network, ...], zone: str) ->
     if len(networks) == 1:
         return [_network_object(name, networks[0], zone)]
     members = [f"{name}-{n}" for n in range(1, len(networks) + 1)]
-    lines = [_network_object(m, net, zone) for m, net in zip(members, networks)]
+    lines = [_network_object(m, net, zone) for m, net in zip(members, networks, strict=True)]
     lines.append(f'address-group ipv4 "{name}"')
     lines += [f'    address-object ipv4 "{m}"' for m in members]
     lines.append("    exit")

@@ -79,7 +79,7 @@ class SophosRenderer(Renderer):
             gui_path="Diagnostics › Packet capture; Log viewer (Firewall)",
             outbound_verify=(
                 "While the probe runs on the backup host: Log viewer, module Firewall, shows the "
-                "connection allowed by \"OBM backup out\" with the NAT rule \"Default SNAT IPv4\". "
+                'connection allowed by "OBM backup out" with the NAT rule "Default SNAT IPv4". '
                 "On the device console (SSH, menu 4. Device console):\n"
                 f"tcpdump -n '{outbound_filter}'\n"
                 "# packets leave the WAN port with its public address as source; if none pass:\n"
@@ -87,10 +87,14 @@ class SophosRenderer(Renderer):
             ),
             inbound_verify=(
                 "While the portal checks: Log viewer, module Firewall, shows the connections "
-                "allowed by \"OBM monitoring in\" with the NAT rule \"OBM monitoring DNAT\". "
+                'allowed by "OBM monitoring in" with the NAT rule "OBM monitoring DNAT". '
                 "On the device console:\n"
-                + (f"tcpdump -n 'host {inbound[0].required_hosts.start} and ({inbound_ports})'\n"
-                   f"drop-packet-capture '{inbound_ports}'" if inbound else "")
+                + (
+                    f"tcpdump -n 'host {inbound[0].required_hosts.start} and ({inbound_ports})'\n"
+                    f"drop-packet-capture '{inbound_ports}'"
+                    if inbound
+                    else ""
+                )
             ),
         )
         return steps
@@ -98,11 +102,16 @@ class SophosRenderer(Renderer):
     def _hosts_step(self, policy: Policy, site: SiteDescription, outbound: Rule) -> Step:
         lines = [_host_entry(_source_name(outbound.required_hosts), outbound.required_hosts)]
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
-        if forwards and (outbound.required_hosts.kind != "address" or outbound.required_hosts.start != forwards[0].required_hosts.start):
+        if forwards and (
+            outbound.required_hosts.kind != "address"
+            or outbound.required_hosts.start != forwards[0].required_hosts.start
+        ):
             lines.append(_host_entry(HOST, forwards[0].required_hosts))
         lines += _networks_entries(DATACENTER, outbound.datacenter)
         if forwards and site.public_address:
-            lines.append(f"Name: {PUBLIC} | IP version: IPv4 | Type: IP | IP address: {site.public_address}")
+            lines.append(
+                f"Name: {PUBLIC} | IP version: IPv4 | Type: IP | IP address: {site.public_address}"
+            )
         if forwards and forwards[0].allowed_sources:
             lines += _networks_entries(MONITORING, forwards[0].allowed_sources)
         return Step(
@@ -111,13 +120,24 @@ class SophosRenderer(Renderer):
             config="\n".join(lines),
             config_language="text",
             reason=(
-                ("Names for the backup host, the datacenter and the monitoring side"
-                 if forwards else "Names for the backup host and the datacenter")
+                (
+                    "Names for the backup host, the datacenter and the monitoring side"
+                    if forwards
+                    else "Names for the backup host and the datacenter"
+                )
                 + ", used by the rules below. "
-                + ("Several networks go into an IP host group (Hosts and services › IP host "
-                   "group › Add) named as shown. " if any("group" in line for line in lines) else "")
-                + ("No fixed public address: the DNAT rule uses the WAN port's own interface "
-                   "object instead." if forwards and not site.public_address else "")
+                + (
+                    "Several networks go into an IP host group (Hosts and services › IP host "
+                    "group › Add) named as shown. "
+                    if any("group" in line for line in lines)
+                    else ""
+                )
+                + (
+                    "No fixed public address: the DNAT rule uses the WAN port's own interface "
+                    "object instead."
+                    if forwards and not site.public_address
+                    else ""
+                )
             ).rstrip(),
             verify="Hosts and services › IP host lists the hosts with these addresses.",
             guide_rules=(GuideRule.SOURCE_RESTRICTION,),
@@ -130,7 +150,9 @@ class SophosRenderer(Renderer):
             for r in outbound
         ]
         if forwards:
-            lines.append(f"Name: {MONITORING_SERVICE} | Type: TCP/UDP | one row per protocol and port (Add):")
+            lines.append(
+                f"Name: {MONITORING_SERVICE} | Type: TCP/UDP | one row per protocol and port (Add):"
+            )
             lines += [
                 f"  Protocol: {r.required_protocol.upper()} | Source port: 1:65535 | Destination port: {r.port}"
                 for r in forwards
@@ -142,9 +164,13 @@ class SophosRenderer(Renderer):
             config_language="text",
             reason=(
                 "The backup port"
-                + (", and one service holding every forwarded port: an SFOS service of type "
-                   "TCP/UDP may list TCP and UDP rows together, so one DNAT rule and one firewall "
-                   "rule cover them all." if forwards else ".")
+                + (
+                    ", and one service holding every forwarded port: an SFOS service of type "
+                    "TCP/UDP may list TCP and UDP rows together, so one DNAT rule and one firewall "
+                    "rule cover them all."
+                    if forwards
+                    else "."
+                )
             ),
             verify="Hosts and services › Services lists the services with these protocols and ports.",
             guide_rules=guide_rules_of(outbound + forwards),
@@ -154,21 +180,23 @@ class SophosRenderer(Renderer):
         return Step(
             title="Allow the backup connection out (firewall rule LAN → WAN)",
             gui_path=FIREWALL_GUI,
-            config="\n".join([
-                "Rule name: OBM backup out",
-                "Action: Accept    Log firewall traffic: on",
-                "Rule position: Top",
-                "Source zones: LAN",
-                f"Source networks and devices: {source}",
-                "Destination zones: WAN",
-                f"Destination networks: {DATACENTER}",
-                "Services: " + ", ".join(_service_name(r) for r in rules),
-                "Create linked NAT rule: off (the default SNAT rule translates it, see next step)",
-            ]),
+            config="\n".join(
+                [
+                    "Rule name: OBM backup out",
+                    "Action: Accept    Log firewall traffic: on",
+                    "Rule position: Top",
+                    "Source zones: LAN",
+                    f"Source networks and devices: {source}",
+                    "Destination zones: WAN",
+                    f"Destination networks: {DATACENTER}",
+                    "Services: " + ", ".join(_service_name(r) for r in rules),
+                    "Create linked NAT rule: off (the default SNAT rule translates it, see next step)",
+                ]
+            ),
             config_language="text",
             reason=str(rules[0].reason)
             + " Rule position Top keeps it above any rule that drops LAN → WAN traffic.",
-            verify="Rules and policies › Firewall rules lists \"OBM backup out\" enabled, above any drop rule for LAN → WAN.",
+            verify='Rules and policies › Firewall rules lists "OBM backup out" enabled, above any drop rule for LAN → WAN.',
             guide_rules=guide_rules_of(rules),
         )
 
@@ -177,22 +205,24 @@ class SophosRenderer(Renderer):
             kind=StepKind.CHECK,
             title="Check that the backup connection is masqueraded (Default SNAT IPv4)",
             gui_path=NAT_GUI,
-            config="\n".join([
-                "The rule \"Default SNAT IPv4\" is turned on, with:",
-                "  Original source: Any    Translated source (SNAT): MASQ",
-                "  Original destination: Any    Original service: Any",
-                f"  Outbound interface: Any (or {outside})",
-                "and no NAT rule above it matches the backup host with Translated source: Original.",
-                "If it is missing: edit \"OBM backup out\" and turn on Create linked NAT rule with",
-                f"  Translated source: MASQ (for {source} to {DATACENTER}).",
-            ]),
+            config="\n".join(
+                [
+                    'The rule "Default SNAT IPv4" is turned on, with:',
+                    "  Original source: Any    Translated source (SNAT): MASQ",
+                    "  Original destination: Any    Original service: Any",
+                    f"  Outbound interface: Any (or {outside})",
+                    "and no NAT rule above it matches the backup host with Translated source: Original.",
+                    'If it is missing: edit "OBM backup out" and turn on Create linked NAT rule with',
+                    f"  Translated source: MASQ (for {source} to {DATACENTER}).",
+                ]
+            ),
             config_language="text",
             reason=(
                 "SFOS masquerades traffic leaving through a WAN port with the default SNAT rule, "
                 "so the backup connection already leaves with the firewall's public address. "
                 + rules[0].reason.detail
             ),
-            verify="Log viewer, module Firewall: the backup connection shows NAT rule \"Default SNAT IPv4\" (or the linked rule).",
+            verify='Log viewer, module Firewall: the backup connection shows NAT rule "Default SNAT IPv4" (or the linked rule).',
             guide_rules=guide_rules_of(rules),
         )
 
@@ -201,25 +231,27 @@ class SophosRenderer(Renderer):
         return Step(
             title="Forward the monitoring ports to the backup host (DNAT rule)",
             gui_path=f"{NAT_GUI} › Add NAT rule › New NAT rule",
-            config="\n".join([
-                "Rule name: OBM monitoring DNAT",
-                f"Original source: {sources}    Translated source (SNAT): Original",
-                f"Original destination: {public}    Translated destination (DNAT): {HOST}",
-                f"Original service: {MONITORING_SERVICE}    Translated service (PAT): Original",
-                f"Inbound interface: {outside}    Outbound interface: Any",
-                "Create loopback rule: off    Create reflexive rule: off",
-            ]),
+            config="\n".join(
+                [
+                    "Rule name: OBM monitoring DNAT",
+                    f"Original source: {sources}    Translated source (SNAT): Original",
+                    f"Original destination: {public}    Translated destination (DNAT): {HOST}",
+                    f"Original service: {MONITORING_SERVICE}    Translated service (PAT): Original",
+                    f"Inbound interface: {outside}    Outbound interface: Any",
+                    "Create loopback rule: off    Create reflexive rule: off",
+                ]
+            ),
             config_language="text",
             reason=(
                 f"Connections to {'the public address' if public == PUBLIC else 'the WAN port address ' + public} on "
                 + ", ".join(str(r.port_spec) for r in rules)
                 + f" go to the backup host {rules[0].required_hosts.start}. The Server access "
-                  "assistant "
+                "assistant "
                 "(Add NAT rule › Server access assistant (DNAT)) creates this rule together with "
                 "the firewall rule of the next step, plus reflexive and loopback rules you do not "
                 "need here; if you use it, check its rules against these values."
             ),
-            verify="Rules and policies › NAT rules lists \"OBM monitoring DNAT\" enabled, above any other rule for the same destination and services.",
+            verify='Rules and policies › NAT rules lists "OBM monitoring DNAT" enabled, above any other rule for the same destination and services.',
             guide_rules=guide_rules_of(rules),
         )
 
@@ -228,26 +260,30 @@ class SophosRenderer(Renderer):
         return Step(
             title="Allow the monitoring connections in (firewall rule WAN → LAN, naming the private host)",
             gui_path=FIREWALL_GUI,
-            config="\n".join([
-                "Rule name: OBM monitoring in",
-                "Action: Accept    Log firewall traffic: on",
-                "Rule position: Top",
-                "Source zones: WAN",
-                f"Source networks and devices: {sources}",
-                "Destination zones: LAN",
-                f"Destination networks: {HOST}    (the translated, private address)",
-                f"Services: {MONITORING_SERVICE}",
-            ]),
+            config="\n".join(
+                [
+                    "Rule name: OBM monitoring in",
+                    "Action: Accept    Log firewall traffic: on",
+                    "Rule position: Top",
+                    "Source zones: WAN",
+                    f"Source networks and devices: {sources}",
+                    "Destination zones: LAN",
+                    f"Destination networks: {HOST}    (the translated, private address)",
+                    f"Services: {MONITORING_SERVICE}",
+                ]
+            ),
             config_language="text",
             reason=(
                 "SFOS applies the DNAT rule before it matches firewall rules, so this rule names "
                 f"the backup host's private address {rules[0].required_hosts.start} and the zone "
                 "it is in. "
-                + ("Only the monitoring sources may connect."
-                   if rules[0].allowed_sources
-                   else "Any address may connect; restricting it to the monitoring computers is safer.")
+                + (
+                    "Only the monitoring sources may connect."
+                    if rules[0].allowed_sources
+                    else "Any address may connect; restricting it to the monitoring computers is safer."
+                )
             ),
-            verify="Rules and policies › Firewall rules lists \"OBM monitoring in\" enabled, above any drop rule for WAN → LAN.",
+            verify='Rules and policies › Firewall rules lists "OBM monitoring in" enabled, above any drop rule for WAN → LAN.',
             guide_rules=guide_rules_of(rules),
         )
 
@@ -282,6 +318,6 @@ def _networks_entries(name: str, networks: tuple[IPv4Network, ...]) -> list[str]
     if len(networks) == 1:
         return [_network_entry(name, networks[0])]
     members = [f"{name} {n}" for n in range(1, len(networks) + 1)]
-    lines = [_network_entry(m, net) for m, net in zip(members, networks)]
+    lines = [_network_entry(m, net) for m, net in zip(members, networks, strict=True)]
     lines.append(f"IP host group: {name} | members: " + ", ".join(members))
     return lines

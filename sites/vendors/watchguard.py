@@ -76,15 +76,15 @@ class WatchguardRenderer(Renderer):
             outbound_verify=(
                 "While the probe runs on the backup host: Traffic Monitor, filtered on "
                 + ", ".join(str(r.port) for r in outbound)
-                + ", shows \"Allow\" entries of policy OBM-Backup-Out from the backup host to the "
+                + ', shows "Allow" entries of policy OBM-Backup-Out from the backup host to the '
                 f"datacenter with the {outside} address as translated source. Diagnostics › "
                 f"Network › TCP Dump on interface {outside} with filter "
                 + " or ".join(f"'{r.protocol} port {r.port}'" for r in outbound)
                 + " shows the packets leaving with that address."
             ),
             inbound_verify=(
-                "While the portal checks: Traffic Monitor shows \"Allow\" entries of policy "
-                "OBM-Monitoring-In, translated to the backup host; a \"Deny\" entry names the "
+                'While the portal checks: Traffic Monitor shows "Allow" entries of policy '
+                'OBM-Monitoring-In, translated to the backup host; a "Deny" entry names the '
                 "rule that blocks them."
             ),
         )
@@ -93,12 +93,18 @@ class WatchguardRenderer(Renderer):
     def _templates_step(self, outbound: tuple[Rule, ...], forwards: tuple[Rule, ...]) -> Step:
         lines = [
             f"Name: {OUT_TEMPLATE} | Type: Packet Filter | Protocols (Add):",
-            *[f"  Type: Single Port | Protocol: {r.required_protocol.upper()} | Server Port: {r.port}" for r in outbound],
+            *[
+                f"  Type: Single Port | Protocol: {r.required_protocol.upper()} | Server Port: {r.port}"
+                for r in outbound
+            ],
         ]
         if forwards:
             lines += [
                 f"Name: {IN_TEMPLATE} | Type: Packet Filter | Protocols (Add, one entry each):",
-                *[f"  Type: Single Port | Protocol: {r.required_protocol.upper()} | Server Port: {r.port}" for r in forwards],
+                *[
+                    f"  Type: Single Port | Protocol: {r.required_protocol.upper()} | Server Port: {r.port}"
+                    for r in forwards
+                ],
             ]
         return Step(
             title="Create the custom policy templates",
@@ -107,8 +113,12 @@ class WatchguardRenderer(Renderer):
             config_language="text",
             reason=(
                 "A custom packet-filter template names the backup port"
-                + (", and one template holds every forwarded port: a template may list TCP and "
-                   "UDP entries together, so one policy covers them all." if forwards else ".")
+                + (
+                    ", and one template holds every forwarded port: a template may list TCP and "
+                    "UDP entries together, so one policy covers them all."
+                    if forwards
+                    else "."
+                )
             ),
             verify="The templates are listed under Custom when you add a policy.",
             guide_rules=guide_rules_of(outbound + forwards),
@@ -118,15 +128,17 @@ class WatchguardRenderer(Renderer):
         return Step(
             title="Allow the backup connection out (policy from the backup host to the datacenter)",
             gui_path=f"{POLICIES_GUI} › Custom › {OUT_TEMPLATE} › Add Policy",
-            config="\n".join([
-                "Name: OBM-Backup-Out    Connections are: Allowed",
-                "From: remove Any-Trusted, Add Other › " + _member(rules[0].required_hosts),
-                "To: remove Any-External, "
-                + "; ".join(f"Add Other › Network IP {n}" for n in rules[0].datacenter),
-                "Settings › Logging: Send a log message: on",
-                "Advanced › NAT: Dynamic NAT: Use Network NAT Settings (the default)",
-                "Save.",
-            ]),
+            config="\n".join(
+                [
+                    "Name: OBM-Backup-Out    Connections are: Allowed",
+                    "From: remove Any-Trusted, Add Other › " + _member(rules[0].required_hosts),
+                    "To: remove Any-External, "
+                    + "; ".join(f"Add Other › Network IP {n}" for n in rules[0].datacenter),
+                    "Settings › Logging: Send a log message: on",
+                    "Advanced › NAT: Dynamic NAT: Use Network NAT Settings (the default)",
+                    "Save.",
+                ]
+            ),
             config_language="text",
             reason=(
                 str(rules[0].reason)
@@ -138,12 +150,12 @@ class WatchguardRenderer(Renderer):
             guide_rules=guide_rules_of(rules),
         )
 
-    def _transparency_step(self, rules: tuple[Rule, ...], site: SiteDescription, outside: str) -> Step:
+    def _transparency_step(
+        self, rules: tuple[Rule, ...], site: SiteDescription, outside: str
+    ) -> Step:
         covering = next((n for n in DEFAULT_DYNAMIC_NAT if site.lan_network.subnet_of(n)), None)
         if covering:
-            found = (
-                f"Your LAN {site.lan_network} is inside the default entry {covering} - Any-External."
-            )
+            found = f"Your LAN {site.lan_network} is inside the default entry {covering} - Any-External."
         else:
             found = (
                 f"Your LAN {site.lan_network} is not inside the default entries: Add an entry "
@@ -153,15 +165,17 @@ class WatchguardRenderer(Renderer):
             kind=StepKind.CHECK,
             title="Check that dynamic NAT covers the backup connection",
             gui_path=DYNAMIC_NAT_GUI,
-            config="\n".join([
-                "Dynamic NAT entries (the defaults):",
-                *[f"  {n} - Any-External" for n in DEFAULT_DYNAMIC_NAT],
-                found,
-            ]),
+            config="\n".join(
+                [
+                    "Dynamic NAT entries (the defaults):",
+                    *[f"  {n} - Any-External" for n in DEFAULT_DYNAMIC_NAT],
+                    found,
+                ]
+            ),
             config_language="text",
             reason=(
                 f"Fireware translates traffic from these networks to the {outside} address for "
-                "every policy that keeps \"Use Network NAT Settings\" on its Advanced tab, as OBM-Backup-Out does. "
+                'every policy that keeps "Use Network NAT Settings" on its Advanced tab, as OBM-Backup-Out does. '
                 + rules[0].reason.detail
             ),
             verify="Network › NAT › Dynamic NAT lists an entry covering the LAN, to Any-External.",
@@ -171,22 +185,28 @@ class WatchguardRenderer(Renderer):
     def _snat_step(self, rules: tuple[Rule, ...], site: SiteDescription, outside: str) -> Step:
         if site.public_address:
             external = f"Interface: {outside} | External IP address: {site.public_address}"
-            note = (f"If {site.public_address} is a secondary address of {outside}, it must be "
-                    "listed on the interface's Secondary tab first.")
+            note = (
+                f"If {site.public_address} is a secondary address of {outside}, it must be "
+                "listed on the interface's Secondary tab first."
+            )
         else:
             external = f"Interface: {outside} (its own address; no fixed IP)"
-            note = (f"The public address is dynamic: the member names {outside} itself, so the "
-                    "forward follows the address the interface gets.")
+            note = (
+                f"The public address is dynamic: the member names {outside} itself, so the "
+                "forward follows the address the interface gets."
+            )
         return Step(
             title="Create the static NAT action for the backup host",
             gui_path=SNAT_GUI,
-            config="\n".join([
-                f"Name: {SNAT_NAME}    Type: Static NAT",
-                "Add member:",
-                f"  {external}",
-                f"  Internal IP address: {rules[0].required_hosts.start}",
-                "  Set internal port to a different port: off",
-            ]),
+            config="\n".join(
+                [
+                    f"Name: {SNAT_NAME}    Type: Static NAT",
+                    "Add member:",
+                    f"  {external}",
+                    f"  Internal IP address: {rules[0].required_hosts.start}",
+                    "  Set internal port to a different port: off",
+                ]
+            ),
             config_language="text",
             reason=(
                 "Fireware forwards ports with a static NAT (SNAT) action used in a policy's To "
@@ -200,27 +220,34 @@ class WatchguardRenderer(Renderer):
     def _inbound_step(self, rules: tuple[Rule, ...], outside: str) -> Step:
         sources = rules[0].allowed_sources
         source_line = (
-            "From: remove Any-External, " + "; ".join(f"Add Other › {_network_member(n)}" for n in sources)
-            if sources else "From: Any-External"
+            "From: remove Any-External, "
+            + "; ".join(f"Add Other › {_network_member(n)}" for n in sources)
+            if sources
+            else "From: Any-External"
         )
         return Step(
             title="Allow the monitoring connections in (policy with the static NAT action)",
             gui_path=f"{POLICIES_GUI} › Custom › {IN_TEMPLATE} › Add Policy",
-            config="\n".join([
-                "Name: OBM-Monitoring-In    Connections are: Allowed",
-                source_line,
-                f"To: remove Any-Trusted, Add SNAT › {SNAT_NAME}",
-                "Settings › Logging: Send a log message: on",
-                "Save.",
-            ]),
+            config="\n".join(
+                [
+                    "Name: OBM-Monitoring-In    Connections are: Allowed",
+                    source_line,
+                    f"To: remove Any-Trusted, Add SNAT › {SNAT_NAME}",
+                    "Settings › Logging: Send a log message: on",
+                    "Save.",
+                ]
+            ),
             config_language="text",
             reason=(
                 f"The policy's To list names the static NAT action (the {outside} address mapped "
                 f"to {rules[0].required_hosts.start}), not the private address alone: that is what "
                 "makes "
                 "Fireware forward the connection. "
-                + ("Only the monitoring sources may connect."
-                   if sources else "Any address may connect; restricting From to the monitoring computers is safer.")
+                + (
+                    "Only the monitoring sources may connect."
+                    if sources
+                    else "Any address may connect; restricting From to the monitoring computers is safer."
+                )
             ),
             verify="Firewall › Firewall Policies lists OBM-Monitoring-In enabled with the SNAT action in its To list.",
             guide_rules=guide_rules_of(rules),

@@ -44,19 +44,21 @@ class WindowsRenderer(Renderer):
         self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         if site.host_os != "windows":
-            return [Step(
-                kind=StepKind.CHECK,
-                title="Nothing to change on the backup host",
-                gui_path="",
-                config="",
-                config_language="text",
-                reason=(
-                    "These instructions are for a Windows backup host; this site's host runs "
-                    f"{_OS_NAMES.get(site.host_os, site.host_os)}. Make sure its own firewall, "
-                    "if any, allows the same connections as the site's firewall."
-                ),
-                verify="",
-            )]
+            return [
+                Step(
+                    kind=StepKind.CHECK,
+                    title="Nothing to change on the backup host",
+                    gui_path="",
+                    config="",
+                    config_language="text",
+                    reason=(
+                        "These instructions are for a Windows backup host; this site's host runs "
+                        f"{_OS_NAMES.get(site.host_os, site.host_os)}. Make sure its own firewall, "
+                        "if any, allows the same connections as the site's firewall."
+                    ),
+                    verify="",
+                )
+            ]
         steps = []
         outbound = policy.of_kind(RuleKind.HOST_FIREWALL_OUTBOUND)
         if outbound:
@@ -88,10 +90,13 @@ class WindowsRenderer(Renderer):
                 "profile=any",
             ]
         target = _test_target(profile)
-        target_note = "the datacenter" if profile.datacenter_fqdns else "an address of the datacenter network"
+        target_note = (
+            "the datacenter" if profile.datacenter_fqdns else "an address of the datacenter network"
+        )
         tests = [
             f"Test-NetConnection -ComputerName {target} -Port {r.port}  # {target_note}"
-            for r in rules if r.protocol == "tcp"
+            for r in rules
+            if r.protocol == "tcp"
         ]
         return Step(
             title="Allow the backup connection out in Windows Defender Firewall",
@@ -104,7 +109,10 @@ class WindowsRenderer(Renderer):
                 "connections. Run in PowerShell as administrator."
             ),
             verify="\n".join(
-                [f"Get-NetFirewallRule -DisplayName {_ps(n)} | Get-NetFirewallPortFilter" for n in names]
+                [
+                    f"Get-NetFirewallRule -DisplayName {_ps(n)} | Get-NetFirewallPortFilter"
+                    for n in names
+                ]
                 + tests
             ),
             guide_rules=(GuideRule.HOST_FIREWALL,),
@@ -115,8 +123,14 @@ class WindowsRenderer(Renderer):
         for rule in rules:
             name = _rule_name(profile, "in", rule)
             names.append(name)
-            remote_ps = f" -RemoteAddress {_addresses(rule.allowed_sources)}" if rule.allowed_sources else ""
-            remote_netsh = f" remoteip={_addresses(rule.allowed_sources)}" if rule.allowed_sources else ""
+            remote_ps = (
+                f" -RemoteAddress {_addresses(rule.allowed_sources)}"
+                if rule.allowed_sources
+                else ""
+            )
+            remote_netsh = (
+                f" remoteip={_addresses(rule.allowed_sources)}" if rule.allowed_sources else ""
+            )
             lines += [
                 f"New-NetFirewallRule -DisplayName {_ps(name)} -Direction Inbound -Action Allow "
                 f"-Protocol {rule.required_protocol.upper()} -LocalPort {rule.port}{remote_ps} "
@@ -151,7 +165,9 @@ class WindowsRenderer(Renderer):
             f"-InterfaceIndex {r.interface_index} -NextHop {r.next_hop}"
             for r in rules
         ]
-        lines.append("# Or with the classic command (cmd.exe or PowerShell); -p makes it persistent:")
+        lines.append(
+            "# Or with the classic command (cmd.exe or PowerShell); -p makes it persistent:"
+        )
         lines += [
             f"# route -p ADD {r.required_route_destination.network_address} MASK {r.required_route_destination.netmask} "
             f"{r.next_hop} IF {r.interface_index}"
@@ -170,7 +186,10 @@ class WindowsRenderer(Renderer):
                 "on. New-NetRoute keeps the route after a restart."
             ),
             verify="\n".join(
-                [f"Find-NetRoute -RemoteIPAddress {_probe_address(r.required_route_destination)}" for r in rules]
+                [
+                    f"Find-NetRoute -RemoteIPAddress {_probe_address(r.required_route_destination)}"
+                    for r in rules
+                ]
                 + ["route print -4"]
             ),
             guide_rules=(GuideRule.MULTI_HOMED_ROUTE,),

@@ -1,4 +1,5 @@
 """The probe agent: its key on the site's page, and the endpoint the agent calls every hour."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
@@ -49,7 +50,9 @@ class AgentKeyView(SiteMixin, TemplateView):
         action = request.POST.get("action", "")
         if action == "revoke":
             agent_services.revoke_agent_key(site=self.site)
-            messages.success(request, "The agent key is revoked: the agent can no longer probe this site.")
+            messages.success(
+                request, "The agent key is revoked: the agent can no longer probe this site."
+            )
         elif action == "issue":
             key = agent_services.issue_agent_key(site=self.site)
             request.session[self.SESSION_KEY] = {"site": self.site.pk, "key": key}
@@ -73,7 +76,7 @@ class AgentPollView(View):
 
     def post(self, request, *args, **kwargs):
         header = request.headers.get("Authorization", "")
-        key = header[len(_BEARER):].strip() if header.startswith(_BEARER) else ""
+        key = header[len(_BEARER) :].strip() if header.startswith(_BEARER) else ""
         try:
             site = agent_services.site_for_agent_key(key)
         except ServiceError as error:
@@ -101,4 +104,3 @@ class AgentPollView(View):
             },
             status=201,
         )
-

@@ -3,6 +3,7 @@ and the page that follows a bulk job.
 
 The list itself is ``sites.views.sites.SiteListView``, built on ``SiteDashboardMixin`` here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from sites.vendors import vendor_choices, vendor_display_name
 
 
 def _age(then, now) -> str:
-    """"3 days ago": the largest unit only (``timesince`` translates every part: slow for 50 rows)."""
+    """ "3 days ago": the largest unit only (``timesince`` translates every part: slow for 50 rows)."""
     seconds = max(0, int((now - then).total_seconds()))
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
@@ -100,27 +101,35 @@ def dashboard_rows(sites, *, now) -> list[DashboardRow]:
     rows = []
     for site in sites:
         slug, flag, probe_at = site.organisation_slug, proof_flag(site, now=now), site.last_probe_at
-        rollout_state, total, finished = site.rollout_state or "", site.steps_total or 0, site.steps_finished or 0
-        rows.append(DashboardRow(
-            pk=str(site.pk),
-            name=site.name,
-            url=detail(slug, site.pk),
-            organisation=site.organisation_name,
-            organisation_query=urlencode({"organisation": slug}),
-            vendor=vendor_display_name(site.vendor),
-            steps_total=total,
-            steps_label=f"{finished} of {total} steps · {rollout_state.replace('_', ' ').capitalize()}",
-            progress=str(100 * finished // total if total else 0),
-            rollout_state=rollout_state,
-            flag=flag,
-            flag_label=PROOF_LABELS[flag],
-            waiting_url=probe_run(slug, site.pk, site.waiting_run_id) if site.waiting_run_id else "",
-            probe_state=site.last_probe_state or "",
-            probe_label=(site.last_probe_state or "").replace("_", " ").capitalize(),
-            probe_age=_age(probe_at, now) if probe_at else "",
-            probe_at=probe_at.isoformat() if probe_at else "",
-            updated=timezone.localtime(site.updated_at).strftime("%Y-%m-%d"),
-        ))
+        rollout_state, total, finished = (
+            site.rollout_state or "",
+            site.steps_total or 0,
+            site.steps_finished or 0,
+        )
+        rows.append(
+            DashboardRow(
+                pk=str(site.pk),
+                name=site.name,
+                url=detail(slug, site.pk),
+                organisation=site.organisation_name,
+                organisation_query=urlencode({"organisation": slug}),
+                vendor=vendor_display_name(site.vendor),
+                steps_total=total,
+                steps_label=f"{finished} of {total} steps · {rollout_state.replace('_', ' ').capitalize()}",
+                progress=str(100 * finished // total if total else 0),
+                rollout_state=rollout_state,
+                flag=flag,
+                flag_label=PROOF_LABELS[flag],
+                waiting_url=probe_run(slug, site.pk, site.waiting_run_id)
+                if site.waiting_run_id
+                else "",
+                probe_state=site.last_probe_state or "",
+                probe_label=(site.last_probe_state or "").replace("_", " ").capitalize(),
+                probe_age=_age(probe_at, now) if probe_at else "",
+                probe_at=probe_at.isoformat() if probe_at else "",
+                updated=timezone.localtime(site.updated_at).strftime("%Y-%m-%d"),
+            )
+        )
     return rows
 
 
@@ -152,7 +161,10 @@ class SiteDashboardMixin:
                 filterset.filters["organisation"].queryset.values_list("slug", "name")
             ),
             # The filter form's selects, as plain choices (see organisation_options).
-            "chosen": {name: form[name].value() or "" for name in ("organisation", "vendor", "rollout", "flag")},
+            "chosen": {
+                name: form[name].value() or ""
+                for name in ("organisation", "vendor", "rollout", "flag")
+            },
             "vendor_options": vendor_choices(),
             "rollout_options": ROLLOUT_CHOICES,
             "flag_options": FLAG_CHOICES,
@@ -179,8 +191,9 @@ class BulkActionForm(forms.Form):
         "export_json": "json",
     }
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
-    scope = forms.ChoiceField(choices=[("selected", "Selected sites"), ("filter", "All matching")],
-                              required=False)
+    scope = forms.ChoiceField(
+        choices=[("selected", "Selected sites"), ("filter", "All matching")], required=False
+    )
     site = forms.Field(required=False, widget=forms.MultipleHiddenInput)
 
     def clean_site(self):
@@ -193,7 +206,9 @@ class BulkActionForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("scope") != "filter" and not data.get("site"):
-            self.add_error("site", "Select at least one site, or choose all sites matching the filter.")
+            self.add_error(
+                "site", "Select at least one site, or choose all sites matching the filter."
+            )
         return data
 
 
@@ -211,14 +226,19 @@ class SiteBulkView(SiteDashboardMixin, OrganisationMixin, ContextMixin, View):
         if action.startswith("export"):
             from sites.views.transfer import export_response
 
-            return export_response(self.selected_sites(form), BulkActionForm.ACTIONS[action], self.organisation)
+            return export_response(
+                self.selected_sites(form), BulkActionForm.ACTIONS[action], self.organisation
+            )
         if not permissions.can_edit_sites_below(request.actor, self.organisation):
             raise PermissionDenied("can_edit_sites_below refused")
         site_ids = list(self.selected_sites(form).values_list("pk", flat=True))
         try:
             job = bulk.start_bulk_job(
-                kind=BulkActionForm.ACTIONS[action], actor=request.actor, organisation=self.organisation,
-                site_ids=site_ids, back=filter_query(request.POST).urlencode(),
+                kind=BulkActionForm.ACTIONS[action],
+                actor=request.actor,
+                organisation=self.organisation,
+                site_ids=site_ids,
+                back=filter_query(request.POST).urlencode(),
             )
         except ServiceError as error:
             add_service_error(form, error)
@@ -257,4 +277,3 @@ class SiteJobView(OrganisationMixin, TemplateView):
         response = render(request, template, context, status=status)
         patch_vary_headers(response, ("HX-Request",))
         return response
-

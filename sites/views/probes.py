@@ -1,4 +1,5 @@
 """Probe pages: start a probe run, follow it live, download the client."""
+
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -84,7 +85,9 @@ class ProbeRunCreateView(ProbeRunContextMixin, SiteMixin, ContextMixin, View):
         direction = request.POST.get("direction", "")
         purpose = request.POST.get("purpose", ProbePurpose.VERIFY)
         try:
-            run = start_probe_run(site=self.site, direction=direction, purpose=purpose, by=request.user)
+            run = start_probe_run(
+                site=self.site, direction=direction, purpose=purpose, by=request.user
+            )
         except ServiceError as error:
             if request.htmx:
                 context = self.get_context_data(error=error.message)
@@ -94,7 +97,9 @@ class ProbeRunCreateView(ProbeRunContextMixin, SiteMixin, ContextMixin, View):
         if request.htmx:
             response = _partial(request, "run", self.get_context_data(**self.run_context(run)))
             return _with_runs_table(request, response, self.site, self.get_context_data())
-        return redirect("probe-run", org_slug=self.organisation.slug, site_pk=self.site.pk, run_pk=run.pk)
+        return redirect(
+            "probe-run", org_slug=self.organisation.slug, site_pk=self.site.pk, run_pk=run.pk
+        )
 
 
 def _partial(request, name, context, status=200):
@@ -118,7 +123,9 @@ def _with_runs_table(request, response, site, context):
 def _from_site_page(request, site) -> bool:
     """Whether this htmx request comes from the site's page (its panel), not the run's own."""
     current = urlsplit(request.htmx.current_url or "").path
-    return current == reverse("site-detail", kwargs={"org_slug": site.organisation.slug, "site_pk": site.pk})
+    return current == reverse(
+        "site-detail", kwargs={"org_slug": site.organisation.slug, "site_pk": site.pk}
+    )
 
 
 class ProbeRunMixin(SiteMixin):
@@ -138,7 +145,9 @@ class ProbeRunDetailView(ProbeRunContextMixin, ProbeRunMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         context = self.get_context_data(**kwargs)
         status = HTMX_STOP_POLLING if request.htmx and not self.run.is_open else 200
-        response = render_page_or_partial(request, self.template_name, "status", context, status=status)
+        response = render_page_or_partial(
+            request, self.template_name, "status", context, status=status
+        )
         if status == HTMX_STOP_POLLING and _from_site_page(request, self.site):
             return _with_runs_table(request, response, self.site, context)  # its final state
         return response
@@ -157,7 +166,9 @@ class ProbeRunCheckView(ProbeRunMixin, View):
             launch_inbound_check(run=self.run, by=request.user)
         except ServiceError as error:
             if request.htmx:
-                return _partial(request, "start-error", {"error": error.message}, status=UNPROCESSABLE)
+                return _partial(
+                    request, "start-error", {"error": error.message}, status=UNPROCESSABLE
+                )
             messages.error(request, error.message)
         else:
             if request.htmx:
@@ -172,6 +183,8 @@ class ProbeClientDownloadView(OrganisationMixin, View):
 
     def get(self, request, *args, **kwargs):
         return FileResponse(
-            SCRIPT_PATH.open("rb"), as_attachment=True, filename="obm_probe.py",
+            SCRIPT_PATH.open("rb"),
+            as_attachment=True,
+            filename="obm_probe.py",
             content_type="text/x-python",
         )

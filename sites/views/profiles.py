@@ -1,4 +1,5 @@
 """Service profiles: the provider's operators edit the ports and datacenter networks."""
+
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.views.generic import FormView, ListView
@@ -33,12 +34,16 @@ class ServiceProfileUpdateView(UnprocessableOnInvalidMixin, OrganisationMixin, F
         return ServiceProfileForm.initial_from(self.profile.as_data())
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(profile=self.profile, affected=self.profile.site_count, **kwargs)
+        return super().get_context_data(
+            profile=self.profile, affected=self.profile.site_count, **kwargs
+        )
 
     def form_valid(self, form):
         try:
             job = update_service_profile(
-                profile=self.profile, data=form.to_data(), by=self.request.user,
+                profile=self.profile,
+                data=form.to_data(),
+                by=self.request.user,
                 organisation=self.organisation,
             )
         except ServiceError as error:
@@ -48,6 +53,7 @@ class ServiceProfileUpdateView(UnprocessableOnInvalidMixin, OrganisationMixin, F
             messages.info(self.request, "Nothing changed.")
             return redirect("profile-list", org_slug=self.organisation.slug)
         messages.success(
-            self.request, f"Profile saved: re-deriving the instructions of {job.progress_total} sites."
+            self.request,
+            f"Profile saved: re-deriving the instructions of {job.progress_total} sites.",
         )
         return redirect("job-detail", org_slug=self.organisation.slug, job_pk=job.pk)

@@ -1,4 +1,5 @@
 """Following a rollout: marking a step done, failed or skipped (htmx swaps the step in place)."""
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.generic import View
@@ -31,8 +32,13 @@ class StepStateView(OrganisationMixin, View):
         else:
             error = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in form.errors.items())
         if request.htmx:
-            context = {"organisation": self.organisation, "site": site, "step": step, "error": error,
-                       "can_edit": True}
+            context = {
+                "organisation": self.organisation,
+                "site": site,
+                "step": step,
+                "error": error,
+                "can_edit": True,
+            }
             status = UNPROCESSABLE if error else 200
             response = render(request, "sites/_step_state.html", context, status=status)
             response["HX-Trigger"] = "rollout-changed"

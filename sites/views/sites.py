@@ -1,4 +1,5 @@
 """Listing, describing and reading sites; downloading their instructions."""
+
 import hashlib
 
 from django.contrib import messages
@@ -97,7 +98,9 @@ class SiteCreateView(SiteFormMixin, OrganisationMixin, TemplateView):
             site = site_services.create_site(
                 organisation=self.organisation, data=data, reverify=reverify
             )
-            messages.success(request, f"Site “{site.name}” saved; its instructions are being prepared.")
+            messages.success(
+                request, f"Site “{site.name}” saved; its instructions are being prepared."
+            )
             return site
 
         return self.submit(save)
@@ -156,8 +159,13 @@ class SiteDetailView(SiteMixin, TemplateView):
         (``self.progress``), and otherwise answered with what was rendered last time, from the
         cache. The key holds everything the partial shows (beside what never changes for an
         instruction set: its warnings and what changed since the version before)."""
-        shown = (self.organisation.slug, kwargs["site_pk"], self.progress,
-                 get_current_timezone_name(), get_language())
+        shown = (
+            self.organisation.slug,
+            kwargs["site_pk"],
+            self.progress,
+            get_current_timezone_name(),
+            get_language(),
+        )
         key = "site-live:" + hashlib.sha256(repr(shown).encode()).hexdigest()
         cached = cache.get(key)
         if cached is not None:
@@ -169,8 +177,9 @@ class SiteDetailView(SiteMixin, TemplateView):
         context = self.get_live_context_data(**kwargs)
         rollout = context.get("rollout")
         status = HTMX_STOP_POLLING if rollout and rollout.state == RolloutState.DONE else 200
-        response = render_page_or_partial(self.request, self.template_name, "live", context,
-                                          status=status)
+        response = render_page_or_partial(
+            self.request, self.template_name, "live", context, status=status
+        )
         # Kept only if nothing changed while it was rendered, so the key matches the content.
         if site_progress_key(self.organisation, self.site.pk) == self.progress:
             cache.set(key, (response.content, status), LIVE_CACHE_SECONDS)
@@ -186,7 +195,9 @@ class SiteDetailView(SiteMixin, TemplateView):
         )
         if current is not None:
             context["diagram"] = render_diagram(
-                current.description, current.rules, vendor_name=vendor_display_name(self.site.vendor)
+                current.description,
+                current.rules,
+                vendor_name=vendor_display_name(self.site.vendor),
             )
         return context
 
@@ -228,7 +239,9 @@ class SiteRegenerateView(SiteMixin, View):
         if instruction_set is None:
             messages.error(request, "This site has no description yet.")
         elif is_new:
-            messages.success(request, f"Version {instruction_set.version} of the instructions is ready.")
+            messages.success(
+                request, f"Version {instruction_set.version} of the instructions is ready."
+            )
         else:
             messages.info(request, "Nothing changed: the instructions are up to date.")
         return redirect("site-detail", org_slug=self.organisation.slug, site_pk=self.site.pk)
@@ -236,7 +249,10 @@ class SiteRegenerateView(SiteMixin, View):
 
 class InstructionDownloadView(SiteMixin, TemplateView):
     permission = permissions.can_view_organisation
-    formats = {"md": ("text/markdown", instructions_markdown), "txt": ("text/plain", instructions_text)}
+    formats = {
+        "md": ("text/markdown", instructions_markdown),
+        "txt": ("text/plain", instructions_text),
+    }
 
     def get(self, request, *args, **kwargs):
         current = self.site.current_instruction_set

@@ -1,4 +1,5 @@
 """Importing sites from a CSV or JSON file (with a dry run), and exporting them in the same formats."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -28,17 +29,21 @@ class SiteImportForm(forms.Form):
     """The file (or, after a clean dry run, its content carried in the page) and where it goes."""
 
     organisation = forms.ModelChoiceField(
-        queryset=Organisation.objects.none(), to_field_name="slug", label="Client organisation",
+        queryset=Organisation.objects.none(),
+        to_field_name="slug",
+        label="Client organisation",
         empty_label="Choose the organisation the sites belong to",
     )
     file = forms.FileField(
-        required=False, label="Site file",
+        required=False,
+        label="Site file",
         help_text=f"CSV or JSON, at most {transfer.MAX_IMPORT_ROWS:,} sites.",
     )
     format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False, label="Format")
     content = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
-    action = forms.ChoiceField(choices=[("check", "Check"), ("import", "Import")], required=False,
-                               widget=forms.HiddenInput)  # the pressed button; a check by default
+    action = forms.ChoiceField(
+        choices=[("check", "Check"), ("import", "Import")], required=False, widget=forms.HiddenInput
+    )  # the pressed button; a check by default
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,7 +57,10 @@ class SiteImportForm(forms.Form):
             return data
         if upload is not None:
             if upload.size > transfer.MAX_IMPORT_BYTES:
-                self.add_error("file", f"The file is larger than {transfer.MAX_IMPORT_BYTES // 1_000_000} MB: split it.")
+                self.add_error(
+                    "file",
+                    f"The file is larger than {transfer.MAX_IMPORT_BYTES // 1_000_000} MB: split it.",
+                )
                 return data
             try:
                 data["text"] = transfer.decode(upload.read())
@@ -117,11 +125,21 @@ class SiteImportView(OrganisationMixin, TemplateView):
 
     def dry_run(self, form, organisation, text, fmt):
         check = transfer.check_import(organisation=organisation, text=text, fmt=fmt)
-        context = {"form": form, "checked": organisation, "problems": check.problems, "check": check}
+        context = {
+            "form": form,
+            "checked": organisation,
+            "problems": check.problems,
+            "check": check,
+        }
         if check.ok:
             context["confirm_form"] = SiteImportForm(
                 organisations=self.organisations(),
-                initial={"organisation": organisation.slug, "content": text, "format": fmt, "action": "import"},
+                initial={
+                    "organisation": organisation.slug,
+                    "content": text,
+                    "format": fmt,
+                    "action": "import",
+                },
             )
         status = 200 if check.ok else UNPROCESSABLE
         return self.render_to_response(self.get_context_data(**context), status=status)
@@ -136,7 +154,9 @@ def export_response(sites, fmt: str, organisation: Organisation):
         body, content_type = transfer.export_csv(rows), "text/csv"
     response = StreamingHttpResponse(body, content_type=f"{content_type}; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="{organisation.slug}-sites-{stamp}.{fmt}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="{organisation.slug}-sites-{stamp}.{fmt}"'
+    )
     return response
 
 
@@ -149,7 +169,9 @@ class SiteExportView(OrganisationMixin, View):
     def get(self, request, *args, **kwargs):
         fmt = request.GET.get("format", "csv")
         if fmt not in transfer.FORMATS:
-            return HttpResponse("Unknown format: use csv or json.", status=400, content_type="text/plain")
+            return HttpResponse(
+                "Unknown format: use csv or json.", status=400, content_type="text/plain"
+            )
         selected = [int(v) for v in request.GET.getlist("site") if v.isdigit()]
         sites = filtered_sites(request.actor, self.organisation, request.GET, site_ids=selected)
         return export_response(sites, fmt, self.organisation)

@@ -1,4 +1,5 @@
 """Each demo role logs in through real headless Chromium and lands on its own home page."""
+
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
@@ -38,7 +39,9 @@ def test_each_demo_role_sees_its_home_page(live_server, page, username):
     # Real figures, not a placeholder: the site count is the organisation's.
     expect(page.locator(".card .figure")).to_have_count(2 if username.startswith("acme") else 3)
     site_card = page.locator(".card", has=page.locator(".label", has_text="Sites"))
-    expect(site_card.locator(".figure")).to_have_text(str(Site.objects.filter(**SCOPES[username]).count()))
+    expect(site_card.locator(".figure")).to_have_text(
+        str(Site.objects.filter(**SCOPES[username]).count())
+    )
     assert page.title().endswith("Rollout portal")
     screenshot(page, name)
 

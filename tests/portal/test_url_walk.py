@@ -5,6 +5,7 @@ the scoped selectors' rule (an organisation one may not see is a 404). A view th
 answers 200 or 403 where 404 is due, and fails here. A new pattern outside /o/ must be listed in
 ``PUBLIC_AND_PERSONAL`` with what each caller gets, or this test fails.
 """
+
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -45,7 +46,10 @@ PUBLIC_AND_PERSONAL = {
     "api/docs/": (200, 200),
     "api/tokens/": (302, 200),
     "api/tokens/<int:token_pk>/revoke/": (302, 405),  # revoking is a POST
-    "probe-agent/runs/": (405, 405),  # the probe agent POSTs, with its key (tests/sites/probes/test_agent.py)
+    "probe-agent/runs/": (
+        405,
+        405,
+    ),  # the probe agent POSTs, with its key (tests/sites/probes/test_agent.py)
 }
 
 
@@ -146,8 +150,12 @@ def test_public_and_personal_urls(world, route):
 @pytest.mark.parametrize(("route", "entry"), list(organisation_cases()))
 def test_organisation_urls_follow_the_permission_module(world, route, entry):
     view_class = getattr(entry.callback, "view_class", None)
-    assert view_class is not None, f"{route}: organisation pages are class-based OrganisationMixin views"
-    assert getattr(view_class, "permission", None), f"{route}: {view_class.__name__} declares no permission"
+    assert view_class is not None, (
+        f"{route}: organisation pages are class-based OrganisationMixin views"
+    )
+    assert getattr(view_class, "permission", None), (
+        f"{route}: {view_class.__name__} declares no permission"
+    )
     params = [p for p in entry.pattern.converters if p != "org_slug"]
     failures = []
     for caller in CALLERS:

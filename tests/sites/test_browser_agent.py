@@ -1,4 +1,5 @@
 """A customer admin sets up the probe agent from the site page, in real Chromium."""
+
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect

@@ -1,6 +1,7 @@
 """A reseller, in real Chromium with a real worker: imports a CSV with a bad row, reads the error by
 line and field, fixes the file, imports it, re-verifies and regenerates in bulk while the progress
 bar fills, and looks at the dashboard."""
+
 from datetime import timedelta
 
 import pytest
@@ -25,13 +26,24 @@ FIXED = ROWS[1].replace("192.168.61.0/33", "192.168.61.0/24")
 
 
 def csv_file(rows) -> dict:
-    return {"name": "birch-sites.csv", "mimeType": "text/csv", "buffer": ("\n".join([HEADER, *rows]) + "\n").encode()}
+    return {
+        "name": "birch-sites.csv",
+        "mimeType": "text/csv",
+        "buffer": ("\n".join([HEADER, *rows]) + "\n").encode(),
+    }
 
 
 def give_the_demo_a_probe_history():
     """Proofs of various ages on the demo sites, so the dashboard shows every kind of flag."""
     now = timezone.now()
-    ages = {"Main office": 1, "Head office": 2, "Warehouse": 12, "Depot north": 3, "Studio": 1, "Campus": 20}
+    ages = {
+        "Main office": 1,
+        "Head office": 2,
+        "Warehouse": 12,
+        "Depot north": 3,
+        "Studio": 1,
+        "Campus": 20,
+    }
     for site in Site.objects.filter(current_instruction_set__isnull=False):
         days = ages.get(site.name)
         if days is None:
@@ -39,7 +51,12 @@ def give_the_demo_a_probe_history():
         at = now - timedelta(days=days)
         ProbeRunFactory(site=site, state=ProbeRunState.PROVEN, created_at=at, finished_at=at)
     at = now - timedelta(hours=5)
-    ProbeRunFactory(site=Site.objects.get(name="Depot north"), state=ProbeRunState.FAILED, created_at=at, finished_at=at)
+    ProbeRunFactory(
+        site=Site.objects.get(name="Depot north"),
+        state=ProbeRunState.FAILED,
+        created_at=at,
+        finished_at=at,
+    )
 
 
 @pytest.mark.browser
@@ -62,7 +79,9 @@ def test_reseller_imports_sites_then_acts_on_them_in_bulk(live_server, celery_wo
     expect(problems.first).to_contain_text("Line 3")
     expect(problems.first).to_contain_text("lan_network")
     expect(problems.first).to_contain_text("Branch Quayside")
-    expect(page.get_by_role("heading", name="1 problem in the file — nothing was imported")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="1 problem in the file — nothing was imported")
+    ).to_be_visible()
     assert not Site.objects.filter(name__in=["Branch Mill Lane", "Archive room"]).exists()
     page.set_viewport_size({"width": 1280, "height": 900})
     screenshot(page, "reseller-import", full_page=False)
@@ -71,23 +90,34 @@ def test_reseller_imports_sites_then_acts_on_them_in_bulk(live_server, celery_wo
     page.get_by_label("Client organisation").select_option(label="Birch & Co Accountants")
     page.get_by_label("Site file").set_input_files(csv_file([ROWS[0], FIXED, ROWS[2]]))
     page.get_by_role("button", name="Check the file").click()
-    expect(page.get_by_role("heading", name="The file is clean: 3 sites ready for Birch & Co Accountants")).to_be_visible()
+    expect(
+        page.get_by_role(
+            "heading", name="The file is clean: 3 sites ready for Birch & Co Accountants"
+        )
+    ).to_be_visible()
     assert not Site.objects.filter(name="Branch Mill Lane").exists()
     page.get_by_role("button", name="Import 3 sites into Birch & Co Accountants").click()
-    expect(page.locator(".message.success")).to_contain_text("3 sites imported into Birch & Co Accountants")
+    expect(page.locator(".message.success")).to_contain_text(
+        "3 sites imported into Birch & Co Accountants"
+    )
     expect(page.locator("#site-table")).to_contain_text("Branch Quayside")
     imported = Site.objects.filter(name__in=["Branch Mill Lane", "Branch Quayside", "Archive room"])
     assert imported.count() == 3
     # The worker prepares their instructions.
-    wait_for(lambda: not imported.filter(current_instruction_set__isnull=True).exists(), timeout=120,
-             process=celery_worker_process)
+    wait_for(
+        lambda: not imported.filter(current_instruction_set__isnull=True).exists(),
+        timeout=120,
+        process=celery_worker_process,
+    )
 
     # Re-verify the imported sites (ticked): a probe run each, then "waiting on customer".
     page.reload()
     for name in ("Branch Mill Lane", "Branch Quayside", "Archive room"):
         page.get_by_label(f"Select {name}").check()
     page.get_by_role("button", name="Re-verify").click()
-    expect(page.get_by_role("heading", name="Re-verify sites: 3 sites")).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("heading", name="Re-verify sites: 3 sites")).to_be_visible(
+        timeout=20_000
+    )
     status = page.locator("#job-status [data-state]")
     expect(status).to_have_attribute("data-state", "succeeded", timeout=90_000)  # polled: no reload
     expect(page.locator("#job-status")).to_contain_text("3 of 3 sites done")
@@ -100,7 +130,9 @@ def test_reseller_imports_sites_then_acts_on_them_in_bulk(live_server, celery_wo
     expect(page.locator("#site-table .results-head")).to_contain_text("5 sites match the filter")
     page.get_by_label("all 5 sites matching the filter").check()
     page.get_by_role("button", name="Regenerate instructions").click()
-    expect(page.get_by_role("heading", name="Regenerate instructions: 5 sites")).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("heading", name="Regenerate instructions: 5 sites")).to_be_visible(
+        timeout=20_000
+    )
     expect(status).to_have_attribute("data-state", "succeeded", timeout=90_000)
     expect(page.locator("#job-status")).to_contain_text("5 of 5 sites done")
     expect(page.locator("#job-status .progress")).to_have_attribute("aria-valuenow", "100")
@@ -115,9 +147,15 @@ def test_reseller_imports_sites_then_acts_on_them_in_bulk(live_server, celery_wo
     expect(page.locator("#site-table tbody tr")).to_have_count(3)
     assert page.url.endswith("/o/northwind/sites/?flag=waiting")  # pushed, without the empty fields
     page.get_by_role("link", name="Clear").click()
-    expect(page.locator("#site-table tbody tr")).to_have_count(12)  # 9 demo sites of 3 clients, 3 imported
-    page.get_by_role("columnheader", name="Last probe").get_by_role("link").click()  # sort, in place
-    expect(page.locator("#site-table tbody tr").first).to_contain_text("Warehouse")  # the oldest proof
+    expect(page.locator("#site-table tbody tr")).to_have_count(
+        12
+    )  # 9 demo sites of 3 clients, 3 imported
+    page.get_by_role("columnheader", name="Last probe").get_by_role(
+        "link"
+    ).click()  # sort, in place
+    expect(page.locator("#site-table tbody tr").first).to_contain_text(
+        "Warehouse"
+    )  # the oldest proof
     assert page.url.endswith("/o/northwind/sites/?sort=probe")
     page.get_by_label("Select every site on this page").check()
     expect(page.locator("#site-table tbody input[name=site]:checked")).to_have_count(12)

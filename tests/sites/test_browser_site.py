@@ -6,6 +6,7 @@ The responder is `manage.py probe_responder` as a process on free loopback ports
 live server's test database (tests/fixtures/probe_responder.py); the client is the obm_probe.py the
 page offers for download, run as the page says.
 """
+
 import re
 import shlex
 import subprocess
@@ -76,7 +77,10 @@ def run_as_shown(command: str, script_dir) -> subprocess.CompletedProcess:
 
 @pytest.mark.browser
 def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
-    live_server, page, probe_responder, tmp_path  # noqa: F811
+    live_server,
+    page,
+    probe_responder,
+    tmp_path,
 ):
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     log_in(page, live_server.url, "acme-admin")
@@ -125,8 +129,15 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
     # Server, the port the responder really answers on (the lab's map of TCP 4401) and the token.
     tcp_port = probe_responder.ports["tcp/4401"]
     assert shlex.split(command) == [
-        "python3", "obm_probe.py", "check", "--server", "127.0.0.1", "--token", run.token,
-        "--tcp", str(tcp_port),
+        "python3",
+        "obm_probe.py",
+        "check",
+        "--server",
+        "127.0.0.1",
+        "--token",
+        run.token,
+        "--tcp",
+        str(tcp_port),
     ], command
     for snippet in ("#client-ps", "#client-sh"):
         expect(panel.locator(snippet)).to_contain_text(run.token)
@@ -144,7 +155,9 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
 
     # The responder records it, the run settles and the verification step completes: the open
     # page shows all of it by its own polling.
-    expect(verify_item.locator("[data-state]")).to_have_attribute("data-state", "done", timeout=10_000)
+    expect(verify_item.locator("[data-state]")).to_have_attribute(
+        "data-state", "done", timeout=10_000
+    )
     expect(verify_item.locator(".note")).to_contain_text(f"Proven by probe run #{run.pk}")
     expect(panel.locator("#probe-status [data-state]")).to_have_attribute(
         "data-state", "proven", timeout=10_000
@@ -152,7 +165,9 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
     expect(panel.locator("#probe-status table")).to_contain_text("TCP 4401")
     expect(panel.locator("#probe-status table")).to_contain_text("127.0.0.1:")
     # The site declares 192.0.2.77; on loopback the probe arrives from 127.0.0.1, which it says.
-    expect(panel.locator("#probe-status")).to_contain_text("not from the site's public address 192.0.2.77")
+    expect(panel.locator("#probe-status")).to_contain_text(
+        "not from the site's public address 192.0.2.77"
+    )
     expect(page.locator("#rollout-summary")).to_contain_text("3 of 5 steps finished")
     expect(panel.locator("#client-python")).to_have_count(0)  # the spent token's commands go
     # The page's list of recent runs shows the run and its outcome too.
@@ -162,7 +177,11 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
     run.refresh_from_db()
     assert run.state == ProbeRunState.PROVEN
     observation = run.observations.get(outcome="ok")
-    assert (observation.protocol, observation.port, observation.observed_ip) == ("tcp", 4401, "127.0.0.1")
+    assert (observation.protocol, observation.port, observation.observed_ip) == (
+        "tcp",
+        4401,
+        "127.0.0.1",
+    )
     verify.refresh_from_db()
     assert verify.state == StepState.DONE
 

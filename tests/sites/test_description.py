@@ -31,10 +31,20 @@ VALID = {
 }
 
 INTERFACES = [
-    {"name": "Ethernet", "index": 12, "address": "192.168.1.10",
-     "network": "192.168.1.0/24", "gateway": "192.168.1.1"},
-    {"name": "Ethernet 2", "index": 15, "address": "192.168.2.10",
-     "network": "192.168.2.0/24", "gateway": "192.168.2.1"},
+    {
+        "name": "Ethernet",
+        "index": 12,
+        "address": "192.168.1.10",
+        "network": "192.168.1.0/24",
+        "gateway": "192.168.1.1",
+    },
+    {
+        "name": "Ethernet 2",
+        "index": 15,
+        "address": "192.168.2.10",
+        "network": "192.168.2.0/24",
+        "gateway": "192.168.2.1",
+    },
 ]
 
 
@@ -70,15 +80,26 @@ def test_examples_are_valid_and_round_trip(path):
 
 def test_all_five_examples_exist():
     assert {p.stem for p in EXAMPLES} >= {
-        "static-host", "dhcp-host", "range-hosts", "monitoring", "multihomed-windows"
+        "static-host",
+        "dhcp-host",
+        "range-hosts",
+        "monitoring",
+        "multihomed-windows",
     }
 
 
 def test_to_dict_is_json_friendly():
     site = SiteDescription.from_dict(
-        {**VALID, "monitoring_enabled": True, "monitoring_sources": ["198.51.100.7"],
-         "public_address": "192.0.2.1", "multi_homed": True, "host_interfaces": INTERFACES,
-         "firewall_interface": "Ethernet", "host_os": "windows"}
+        {
+            **VALID,
+            "monitoring_enabled": True,
+            "monitoring_sources": ["198.51.100.7"],
+            "public_address": "192.0.2.1",
+            "multi_homed": True,
+            "host_interfaces": INTERFACES,
+            "firewall_interface": "Ethernet",
+            "host_os": "windows",
+        }
     )
     data = site.to_dict()
     assert json.loads(json.dumps(data)) == data
@@ -95,7 +116,7 @@ def test_unknown_vendor():
 def test_accepted_vendors_are_the_firewall_renderers():
     from sites.vendors import vendor_choices
 
-    assert FIREWALL_VENDORS == {slug for slug, _ in vendor_choices()}
+    assert {slug for slug, _ in vendor_choices()} == FIREWALL_VENDORS
 
 
 def test_the_description_imports_no_renderer_nor_django():
@@ -104,7 +125,9 @@ def test_the_description_imports_no_renderer_nor_django():
         "import sys, sites.description, sites.site_fields; "
         "print(sorted(m for m in sys.modules if m.startswith(('sites.vendors', 'django'))))"
     )
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert loaded.stdout.strip() == "[]"
 
 
@@ -112,7 +135,9 @@ def test_windows_is_a_host_renderer_not_a_firewall_vendor():
     assert "vendor" in site_errors(vendor="windows")
 
 
-@pytest.mark.parametrize("value", ["192.168.1.0/33", "192.168.1.0/abc", "not a network", "192.168.1.0"])
+@pytest.mark.parametrize(
+    "value", ["192.168.1.0/33", "192.168.1.0/abc", "not a network", "192.168.1.0"]
+)
 def test_bad_cidr(value):
     assert "lan_network" in site_errors(lan_network=value)
 
@@ -196,7 +221,9 @@ def test_public_address_inside_lan():
     assert "public_address" in site_errors(public_address="192.168.1.50")
 
 
-@pytest.mark.parametrize("field", ["name", "vendor", "lan_network", "lan_gateway", "host_addressing"])
+@pytest.mark.parametrize(
+    "field", ["name", "vendor", "lan_network", "lan_gateway", "host_addressing"]
+)
 def test_missing_required_field(field):
     errors = site_errors(**{field: None})
     assert errors[field] == ["This field is required."]
@@ -204,8 +231,15 @@ def test_missing_required_field(field):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("name", 5), ("monitoring_enabled", "yes"), ("multi_homed", 1), ("lan_network", 24),
-     ("host_address", 3232235786), ("host_interfaces", {"name": "x"}), ("host_os", ["windows"])],
+    [
+        ("name", 5),
+        ("monitoring_enabled", "yes"),
+        ("multi_homed", 1),
+        ("lan_network", 24),
+        ("host_address", 3232235786),
+        ("host_interfaces", {"name": "x"}),
+        ("host_os", ["windows"]),
+    ],
 )
 def test_wrong_type(field, value):
     assert field in site_errors(**{field: value})
@@ -227,16 +261,27 @@ def test_not_an_object():
 
 def test_all_errors_are_collected():
     errors = site_errors(
-        name=None, vendor="acme", lan_gateway="10.0.0.1", host_address="10.0.0.2",
-        monitoring_enabled="yes", monitoring_sources=["bad"],
+        name=None,
+        vendor="acme",
+        lan_gateway="10.0.0.1",
+        host_address="10.0.0.2",
+        monitoring_enabled="yes",
+        monitoring_sources=["bad"],
     )
-    assert {"name", "vendor", "lan_gateway", "host_address", "monitoring_enabled",
-            "monitoring_sources.0"} <= errors.keys()
+    assert {
+        "name",
+        "vendor",
+        "lan_gateway",
+        "host_address",
+        "monitoring_enabled",
+        "monitoring_sources.0",
+    } <= errors.keys()
 
 
 def multi_homed(interfaces, facing="Ethernet"):
-    return site_errors(multi_homed=True, host_os="windows", host_interfaces=interfaces,
-                       firewall_interface=facing)
+    return site_errors(
+        multi_homed=True, host_os="windows", host_interfaces=interfaces, firewall_interface=facing
+    )
 
 
 def test_interface_gateway_outside_its_network():
@@ -313,12 +358,15 @@ def test_profile_port_out_of_range(port):
 
 @pytest.mark.parametrize("port", ["4401", 4401.0, True])
 def test_profile_port_must_be_a_whole_number(port):
-    assert "outbound_ports.0.port" in profile_errors(outbound_ports=[{"protocol": "tcp", "port": port}])
+    assert "outbound_ports.0.port" in profile_errors(
+        outbound_ports=[{"protocol": "tcp", "port": port}]
+    )
 
 
 def test_profile_unknown_protocol():
-    errors = profile_errors(monitoring_ports=[{"protocol": "tcp", "port": 4403},
-                                              {"protocol": "icmp", "port": 4403}])
+    errors = profile_errors(
+        monitoring_ports=[{"protocol": "tcp", "port": 4403}, {"protocol": "icmp", "port": 4403}]
+    )
     assert list(errors) == ["monitoring_ports.1.protocol"]
 
 
@@ -333,8 +381,10 @@ def test_profile_requires_networks_and_outbound_ports():
 
 
 def test_profile_bad_network_and_fqdn_collected():
-    errors = profile_errors(datacenter_networks=["203.0.113.0/24", "203.0.113.7/24"],
-                            datacenter_fqdns=["backup example.net"])
+    errors = profile_errors(
+        datacenter_networks=["203.0.113.0/24", "203.0.113.7/24"],
+        datacenter_fqdns=["backup example.net"],
+    )
     assert {"datacenter_networks.1", "datacenter_fqdns.0"} <= errors.keys()
 
 
@@ -352,8 +402,14 @@ def test_the_site_fields_table_has_one_row_per_description_field_in_site_file_or
     from sites.policy import GuideRule
     from sites.site_fields import INTERFACE_FIELDS, REVERIFY, SECTIONS, SITE_FIELDS
 
-    site = SiteDescription.from_dict({**VALID, "multi_homed": True, "host_interfaces": INTERFACES,
-                                      "firewall_interface": "Ethernet"})
+    site = SiteDescription.from_dict(
+        {
+            **VALID,
+            "multi_homed": True,
+            "host_interfaces": INTERFACES,
+            "firewall_interface": "Ethernet",
+        }
+    )
     assert [f.name for f in SITE_FIELDS] == list(site.to_dict())
     assert [f.name for f in INTERFACE_FIELDS] == list(site.host_interfaces[0].to_dict())
     asked = [name for section in SECTIONS for name in section.names]

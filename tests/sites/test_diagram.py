@@ -1,11 +1,11 @@
 """The network diagram is well-formed SVG naming the site's addresses and ports, and escapes text."""
+
 import xml.etree.ElementTree as ET
 
-from sites.description import GUIDE_PROFILE
+from sites.description import GUIDE_PROFILE, SiteDescription
 from sites.diagram import render_diagram
 from sites.instructions import build_instructions
 from tests.factories import site_description
-from sites.description import SiteDescription
 
 
 def diagram(**overrides) -> str:
@@ -30,7 +30,11 @@ def test_outbound_only_site_shows_host_nat_and_datacenter():
 def test_monitoring_adds_the_monitor_and_the_forwarded_ports():
     words = texts(diagram(monitoring_enabled=True, monitoring_sources=["198.51.100.7"]))
     assert "Monitoring GUI" in words and "198.51.100.7/32" in words
-    assert "TCP 4403, UDP 4403, TCP 4401" in words and "to 192.0.2.1" in words and "port-forward" in words
+    assert (
+        "TCP 4403, UDP 4403, TCP 4401" in words
+        and "to 192.0.2.1" in words
+        and "port-forward" in words
+    )
 
 
 def test_customer_text_is_escaped():

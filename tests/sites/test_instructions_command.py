@@ -1,4 +1,5 @@
 """`manage.py instructions` and `manage.py vendors`: rendering from a site file, no database."""
+
 import json
 import shutil
 import subprocess
@@ -81,7 +82,11 @@ def test_a_bad_site_file_names_every_bad_field(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "expected"),
-    [(None, "no such file"), ("{not json", "not valid JSON (line 1"), ("[1, 2]", "site description")],
+    [
+        (None, "no such file"),
+        ("{not json", "not valid JSON (line 1"),
+        ("[1, 2]", "site description"),
+    ],
 )
 def test_unreadable_files_are_explained(tmp_path, content, expected):
     path = tmp_path / "site.json"

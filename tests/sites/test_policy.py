@@ -22,18 +22,37 @@ MONITOR = IPv4Network("198.51.100.7/32")
 PUBLIC = IPv4Address("192.0.2.1")
 
 BASE = {
-    "name": "Test site", "vendor": "generic", "lan_network": "192.168.1.0/24",
-    "lan_gateway": "192.168.1.1", "host_addressing": "static", "host_address": "192.168.1.10",
+    "name": "Test site",
+    "vendor": "generic",
+    "lan_network": "192.168.1.0/24",
+    "lan_gateway": "192.168.1.1",
+    "host_addressing": "static",
+    "host_address": "192.168.1.10",
 }
-MONITORING = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
-              "public_address": "192.0.2.1"}
+MONITORING = {
+    "monitoring_enabled": True,
+    "monitoring_sources": ["198.51.100.7/32"],
+    "public_address": "192.0.2.1",
+}
 MULTI_HOMED = {
-    "host_os": "windows", "multi_homed": True, "firewall_interface": "Ethernet",
+    "host_os": "windows",
+    "multi_homed": True,
+    "firewall_interface": "Ethernet",
     "host_interfaces": [
-        {"name": "Ethernet", "index": 12, "address": "192.168.1.10",
-         "network": "192.168.1.0/24", "gateway": "192.168.1.1"},
-        {"name": "Ethernet 2", "index": 15, "address": "192.168.2.10",
-         "network": "192.168.2.0/24", "gateway": "192.168.2.1"},
+        {
+            "name": "Ethernet",
+            "index": 12,
+            "address": "192.168.1.10",
+            "network": "192.168.1.0/24",
+            "gateway": "192.168.1.1",
+        },
+        {
+            "name": "Ethernet 2",
+            "index": 15,
+            "address": "192.168.2.10",
+            "network": "192.168.2.0/24",
+            "gateway": "192.168.2.1",
+        },
     ],
 }
 
@@ -69,8 +88,9 @@ def test_rule_1_outbound_4401_from_host_to_datacenter():
 
 def test_without_monitoring_nothing_is_opened_inbound():
     p = policy()
-    assert not p.of_kind(RuleKind.DESTINATION_NAT, RuleKind.ALLOW_INBOUND,
-                         RuleKind.HOST_FIREWALL_INBOUND)
+    assert not p.of_kind(
+        RuleKind.DESTINATION_NAT, RuleKind.ALLOW_INBOUND, RuleKind.HOST_FIREWALL_INBOUND
+    )
     assert [r.kind for r in p.rules] == [RuleKind.ALLOW_OUTBOUND, RuleKind.SOURCE_NAT]
 
 
@@ -81,7 +101,11 @@ def test_rule_2_source_nat_for_the_backup_traffic():
     (rule,) = policy().of_kind(RuleKind.SOURCE_NAT)
     assert rule.reason.rule is GuideRule.TRANSPARENCY
     assert (rule.protocol, rule.port, rule.hosts, rule.datacenter) == (
-        "tcp", 4401, HostMatch.address(HOST), DATACENTER)
+        "tcp",
+        4401,
+        HostMatch.address(HOST),
+        DATACENTER,
+    )
 
 
 # Rule 3: restriction
@@ -94,16 +118,24 @@ def test_rule_3_static_source_is_the_host():
 
 
 def test_rule_3_range_source_is_the_range():
-    p = policy(host_addressing="range", host_address=None,
-               host_range_start="192.168.1.10", host_range_end="192.168.1.20")
+    p = policy(
+        host_addressing="range",
+        host_address=None,
+        host_range_start="192.168.1.10",
+        host_range_end="192.168.1.20",
+    )
     (rule,) = p.of_kind(RuleKind.ALLOW_OUTBOUND)
     assert rule.hosts == HostMatch.range(HOST, IPv4Address("192.168.1.20"))
     assert str(rule.hosts) == "192.168.1.10-192.168.1.20"
     # The CIDR cover is exact: no address outside the range, none missing.
     cover = rule.hosts.networks()
     assert sum(n.num_addresses for n in cover) == 11
-    assert [str(n) for n in cover] == ["192.168.1.10/31", "192.168.1.12/30",
-                                       "192.168.1.16/30", "192.168.1.20/32"]
+    assert [str(n) for n in cover] == [
+        "192.168.1.10/31",
+        "192.168.1.12/30",
+        "192.168.1.16/30",
+        "192.168.1.20/32",
+    ]
 
 
 def test_rule_3_dhcp_source_is_the_lan_and_suggests_a_reservation():
@@ -154,7 +186,10 @@ def test_rule_4_inbound_4401_says_why():
 
 def test_inbound_ports_follow_the_profile():
     assert inbound_ports(GUIDE_PROFILE) == (
-        PortSpec("tcp", 4403), PortSpec("udp", 4403), PortSpec("tcp", 4401))
+        PortSpec("tcp", 4403),
+        PortSpec("udp", 4403),
+        PortSpec("tcp", 4401),
+    )
 
 
 def test_monitoring_with_dhcp_forwards_to_the_reserved_address():
@@ -243,8 +278,10 @@ def test_plain_static_site_has_no_warnings():
 
 def test_profile_is_data_not_code():
     other = ProfileSpec(
-        name="Other backup", datacenter_networks=(IPv4Network("198.18.0.0/15"),),
-        datacenter_fqdns=(), outbound_ports=(PortSpec("tcp", 443), PortSpec("tcp", 8443)),
+        name="Other backup",
+        datacenter_networks=(IPv4Network("198.18.0.0/15"),),
+        datacenter_fqdns=(),
+        outbound_ports=(PortSpec("tcp", 443), PortSpec("tcp", 8443)),
         monitoring_ports=(PortSpec("udp", 9000),),
     )
     p = policy(other, **MONITORING)

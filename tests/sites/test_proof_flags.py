@@ -1,4 +1,5 @@
 """Sites whose proof is missing, stale or failing are flagged for the customer and the reseller."""
+
 import importlib
 import time
 from datetime import timedelta
@@ -90,11 +91,21 @@ def described_site(**kwargs) -> Site:
 
 def observe(run, *, outcome="ok"):
     """What the responder reports for every port the run expects, settled by the probe service."""
-    probes.record_observations([
-        probes.Seen(run_id=run.pk, direction=run.direction, port=e["port"], protocol=e["protocol"],
-                    observed_ip="192.0.2.1", observed_port=50000, outcome=outcome, received_at=time.time())
-        for e in run.expected
-    ])
+    probes.record_observations(
+        [
+            probes.Seen(
+                run_id=run.pk,
+                direction=run.direction,
+                port=e["port"],
+                protocol=e["protocol"],
+                observed_ip="192.0.2.1",
+                observed_port=50000,
+                outcome=outcome,
+                received_at=time.time(),
+            )
+            for e in run.expected
+        ]
+    )
     run.refresh_from_db()
     return run
 
@@ -122,7 +133,9 @@ def test_the_stored_summary_follows_probe_outcomes():
     assert summary(site) == (first.finished_at, "expired", second.finished_at) and flag(site) == ""
 
     # Runs of other kinds are not the site's proof: a restriction check proven by its silence.
-    restriction = expire(probes.start_probe_run(site=site, direction="outbound", purpose="restriction"))
+    restriction = expire(
+        probes.start_probe_run(site=site, direction="outbound", purpose="restriction")
+    )
     assert restriction.state == ProbeRunState.PROVEN
     assert summary(site) == (first.finished_at, "expired", second.finished_at)
 
@@ -150,12 +163,18 @@ def _old_proof(site_id: int) -> tuple:
     runs): the definition the stored columns keep."""
     outbound = ProbeRun.objects.filter(site=OuterRef("pk"), direction="outbound", purpose="verify")
     proven_runs = outbound.filter(state=ProbeRunState.PROVEN).order_by("-finished_at")
-    latest = outbound.exclude(state__in=[ProbeRunState.WAITING, ProbeRunState.RUNNING]).order_by("-created_at")
-    return Site.objects.filter(pk=site_id).values_list(
-        Subquery(proven_runs.values("finished_at")[:1]),
-        Coalesce(Subquery(latest.values("state")[:1]), Value("")),
-        Subquery(latest.values("finished_at")[:1]),
-    ).get()
+    latest = outbound.exclude(state__in=[ProbeRunState.WAITING, ProbeRunState.RUNNING]).order_by(
+        "-created_at"
+    )
+    return (
+        Site.objects.filter(pk=site_id)
+        .values_list(
+            Subquery(proven_runs.values("finished_at")[:1]),
+            Coalesce(Subquery(latest.values("state")[:1]), Value("")),
+            Subquery(latest.values("finished_at")[:1]),
+        )
+        .get()
+    )
 
 
 def test_the_migration_fills_the_summaries_as_the_services_keep_them():
@@ -197,6 +216,11 @@ def test_the_migration_fills_the_summaries_as_the_services_keep_them():
     assert set(Rollout.objects.values_list(*rollout_columns)) == kept_rollouts
     flags = {site.name: proof_flag(site) for site in Site.objects.all()}
     assert flags == {
-        "Never probed": "unproven", "Proven": "", "Proven then failed": "failing",
-        "Proven long ago": "stale", "Waiting": "stale", "Expired": "unproven", "No instructions": "",
+        "Never probed": "unproven",
+        "Proven": "",
+        "Proven then failed": "failing",
+        "Proven long ago": "stale",
+        "Waiting": "stale",
+        "Expired": "unproven",
+        "No instructions": "",
     }

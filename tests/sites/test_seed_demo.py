@@ -1,4 +1,5 @@
 """The demo seed creates every role's person and is idempotent."""
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command

@@ -1,4 +1,5 @@
 """Operators edit a service profile; a real worker re-derives every affected site, with progress."""
+
 import pytest
 from django.test import Client
 

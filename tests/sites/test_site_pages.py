@@ -1,4 +1,5 @@
 """The site pages: the form answers bad input with 422 and saves nothing; steps change in place."""
+
 import pytest
 from django.test import Client
 
@@ -33,7 +34,11 @@ def admin_client(world) -> Client:
 
 
 def snapshot():
-    return Site.objects.count(), InstructionSet.objects.count(), AuditEvent.objects.filter(action__startswith="site").count()
+    return (
+        Site.objects.count(),
+        InstructionSet.objects.count(),
+        AuditEvent.objects.filter(action__startswith="site").count(),
+    )
 
 
 @pytest.mark.parametrize(
@@ -43,9 +48,19 @@ def snapshot():
         ({"host_address": "10.9.9.9"}, "host_address", "LAN"),
         ({"vendor": ""}, "vendor", "required"),
         ({"name": "Customer One HQ"}, "name", "already has a site"),
-        ({"multi_homed": "on", "firewall_interface": "LAN", "iface-0-name": "LAN", "iface-0-index": "12",
-          "iface-0-address": "192.168.5.10", "iface-0-network": "192.168.5.0/24", "iface-0-gateway": "10.0.0.1"},
-         "iface-0-gateway", "network"),
+        (
+            {
+                "multi_homed": "on",
+                "firewall_interface": "LAN",
+                "iface-0-name": "LAN",
+                "iface-0-index": "12",
+                "iface-0-address": "192.168.5.10",
+                "iface-0-network": "192.168.5.0/24",
+                "iface-0-gateway": "10.0.0.1",
+            },
+            "iface-0-gateway",
+            "network",
+        ),
     ],
 )
 def test_bad_input_is_answered_with_422_and_saves_nothing(world, changes, field, message):
@@ -56,13 +71,18 @@ def test_bad_input_is_answered_with_422_and_saves_nothing(world, changes, field,
     body = response.content.decode()
     assert f'id="id_{field}_errors"' in body or f"id_{field}" in body
     form, formset = response.context["form"], response.context["formset"]
-    errors = {**form.errors, **{f"iface-{n}-{k}": v for n, f in enumerate(formset.forms) for k, v in f.errors.items()}}
+    errors = {
+        **form.errors,
+        **{f"iface-{n}-{k}": v for n, f in enumerate(formset.forms) for k, v in f.errors.items()},
+    }
     assert field in errors, errors
     assert message.lower() in str(errors[field]).lower()
     assert snapshot() == before
 
 
-def test_a_valid_site_is_saved_and_its_page_shows_the_instructions(world, django_capture_on_commit_callbacks):
+def test_a_valid_site_is_saved_and_its_page_shows_the_instructions(
+    world, django_capture_on_commit_callbacks
+):
     client = admin_client(world)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(f"/o/{world.customer.slug}/sites/new/", VALID)
@@ -86,8 +106,13 @@ def test_the_edit_form_is_prefilled_and_saves_changes(world):
     client = admin_client(world)
     form = client.get(f"/o/{world.customer.slug}/sites/{site.pk}/edit/").context["form"]
     assert form.initial["lan_network"] == "192.168.1.0/24"
-    data = {**VALID, "name": site.name, "lan_network": "192.168.1.0/24", "lan_gateway": "192.168.1.1",
-            "host_address": "192.168.1.20"}
+    data = {
+        **VALID,
+        "name": site.name,
+        "lan_network": "192.168.1.0/24",
+        "lan_gateway": "192.168.1.1",
+        "host_address": "192.168.1.20",
+    }
     response = client.post(f"/o/{world.customer.slug}/sites/{site.pk}/edit/", data)
     assert response.status_code == 302
     site.refresh_from_db()
@@ -132,7 +157,9 @@ def test_instructions_download_as_markdown_and_text(world):
     assert b"## Step 1:" in markdown.content
     text = client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.txt")
     assert b"Step 1 [" in text.content
-    assert client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.pdf").status_code == 404
+    assert (
+        client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.pdf").status_code == 404
+    )
 
 
 def test_the_site_page_query_count_does_not_grow_with_steps(world, django_assert_max_num_queries):

@@ -1,5 +1,6 @@
 """The audit API's list filters (query parameters). Each narrows the events ``events_for``
 already scoped, so a filter can never widen what the caller sees; a bad value is a 400 naming it."""
+
 from datetime import date, datetime, time, timedelta
 
 import django_filters

@@ -1,4 +1,5 @@
 """What the audit API gives: each event as JSON."""
+
 from rest_framework import serializers
 
 from portal.audit.models import AuditEvent
@@ -15,7 +16,19 @@ class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = [
-            "id", "occurred_at", "actor_kind", "actor", "organisation", "action", "object_type",
-            "object_id", "object_repr", "before", "after", "source", "request_id", "ip_address",
+            "id",
+            "occurred_at",
+            "actor_kind",
+            "actor",
+            "organisation",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "before",
+            "after",
+            "source",
+            "request_id",
+            "ip_address",
         ]
         read_only_fields = fields

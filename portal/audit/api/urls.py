@@ -1,4 +1,5 @@
 """Audit API routes, below /api/o/<org_slug>/."""
+
 from django.urls import path
 
 from portal.audit.api import views

@@ -1,4 +1,5 @@
 """The audit API, below /api/o/<org_slug>/audit/: the organisation's audit trail."""
+
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
@@ -33,5 +34,3 @@ class AuditEventListView(mixins.ListModelMixin, OrganisationAPIView):
 
     def get(self, request, *args, **kwargs):
         return self.list(request, *args, **kwargs)
-
-

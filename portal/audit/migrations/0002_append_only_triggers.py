@@ -1,4 +1,5 @@
 """The database refuses UPDATE and DELETE of audit rows, on PostgreSQL and SQLite."""
+
 from django.db import migrations
 
 from portal.audit import triggers

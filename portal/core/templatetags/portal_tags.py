@@ -1,4 +1,5 @@
 """Small display filters used across templates."""
+
 from django import template
 
 register = template.Library()

@@ -4,20 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0001_initial'),
+        ("jobs", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='job',
-            name='params',
+            model_name="job",
+            name="params",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AlterField(
-            model_name='job',
-            name='kind',
-            field=models.CharField(choices=[('health_ping', 'Worker health ping'), ('rederive_profile', 'Re-derive sites after a profile change')], max_length=30),
+            model_name="job",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("health_ping", "Worker health ping"),
+                    ("rederive_profile", "Re-derive sites after a profile change"),
+                ],
+                max_length=30,
+            ),
         ),
     ]

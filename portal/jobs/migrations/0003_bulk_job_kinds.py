@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0002_job_params'),
+        ("jobs", "0002_job_params"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='job',
-            name='kind',
-            field=models.CharField(choices=[('health_ping', 'Worker health ping'), ('rederive_profile', 'Re-derive sites after a profile change'), ('bulk_regenerate', 'Regenerate instructions'), ('bulk_reverify', 'Re-verify sites')], max_length=30),
+            model_name="job",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("health_ping", "Worker health ping"),
+                    ("rederive_profile", "Re-derive sites after a profile change"),
+                    ("bulk_regenerate", "Regenerate instructions"),
+                    ("bulk_reverify", "Re-verify sites"),
+                ],
+                max_length=30,
+            ),
         ),
     ]

@@ -1,7 +1,8 @@
 """Render a site file's instructions on the command line, without touching the database.
 
-    python manage.py instructions docs/examples/monitoring.json --vendor all --format text
+python manage.py instructions docs/examples/monitoring.json --vendor all --format text
 """
+
 import json
 from pathlib import Path
 
@@ -53,7 +54,9 @@ class Command(BaseCommand):
             "iptables-restore loads, with --vendor nftables one nft -f loads)",
         )
         parser.add_argument(
-            "--profile", metavar="PROFILE_FILE", help="a service profile (JSON); default: the guide's"
+            "--profile",
+            metavar="PROFILE_FILE",
+            help="a service profile (JSON); default: the guide's",
         )
 
     def handle(self, *args, site_file, vendor, format, profile, **options):
@@ -90,6 +93,8 @@ class Command(BaseCommand):
             sections = [f"# ==== {r.vendor} ====\n{config_file(r)}" for r in rendered]
             self.stdout.write("\n".join(sections), ending="")
         elif format == "markdown":
-            self.stdout.write("\n".join(instructions_markdown(r, title=site.name) for r in rendered))
+            self.stdout.write(
+                "\n".join(instructions_markdown(r, title=site.name) for r in rendered)
+            )
         else:
             self.stdout.write("\n".join(instructions_text(r) for r in rendered), ending="")

@@ -7,6 +7,7 @@ observations written).
 Listens on every outbound and monitoring port of every service profile (TCP 4401, TCP 4403 and
 UDP 4403 for the guide's), or where PROBE_PORT_MAP moves them (labs and tests).
 """
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections

@@ -3,6 +3,7 @@
 Idempotent: running it again creates only what is missing. The demo passwords are documented in
 README.md and printed at the end.
 """
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -30,8 +31,20 @@ RESELLERS = {
     ],
 }
 VENDORS = [
-    "fortigate", "cisco-asa", "pfsense", "sonicwall", "meraki", "mikrotik", "iptables",
-    "paloalto", "sophos", "watchguard", "opnsense", "edgeos", "juniper-srx", "checkpoint",
+    "fortigate",
+    "cisco-asa",
+    "pfsense",
+    "sonicwall",
+    "meraki",
+    "mikrotik",
+    "iptables",
+    "paloalto",
+    "sophos",
+    "watchguard",
+    "opnsense",
+    "edgeos",
+    "juniper-srx",
+    "checkpoint",
 ]
 # How far each demo site's rollout has come: the number of steps marked done (-1: one failed).
 PROGRESS = [2, 0, 99, 1, -1, 3, 0]
@@ -79,9 +92,13 @@ class Command(BaseCommand):
         provider = organisation(*PROVIDER, OrganisationKind.PROVIDER, None)
         site_number = 0
         for (reseller_name, reseller_slug), customers in RESELLERS.items():
-            reseller = organisation(reseller_name, reseller_slug, OrganisationKind.RESELLER, provider)
+            reseller = organisation(
+                reseller_name, reseller_slug, OrganisationKind.RESELLER, provider
+            )
             for customer_name, customer_slug, site_names in customers:
-                customer = organisation(customer_name, customer_slug, OrganisationKind.CUSTOMER, reseller)
+                customer = organisation(
+                    customer_name, customer_slug, OrganisationKind.CUSTOMER, reseller
+                )
                 for site_name in site_names:
                     if Site.objects.filter(organisation=customer, name=site_name).exists():
                         continue
@@ -123,7 +140,9 @@ class Command(BaseCommand):
         if data["host_addressing"] == "static":
             data["host_address"] = f"{lan}.10"
         elif data["host_addressing"] == "range":
-            data.update(host_range_start=f"{lan}.10", host_range_end=f"{lan}.19", host_address=f"{lan}.10")
+            data.update(
+                host_range_start=f"{lan}.10", host_range_end=f"{lan}.19", host_address=f"{lan}.10"
+            )
         if n % 3 == 0 and data["host_addressing"] != "dhcp":
             data.update(monitoring_enabled=True, monitoring_sources=["198.51.100.7/32"])
         site = site_services.create_site(organisation=customer, data=data)
@@ -133,7 +152,9 @@ class Command(BaseCommand):
         if progress < 0:
             rollouts.mark_step(step=steps[0], state=StepState.DONE)
             rollouts.mark_step(
-                step=steps[1], state=StepState.FAILED, note="The GUI has no such menu on our firmware."
+                step=steps[1],
+                state=StepState.FAILED,
+                note="The GUI has no such menu on our firmware.",
             )
         for step in steps[: max(progress, 0)]:
             rollouts.mark_step(step=step, state=StepState.DONE)

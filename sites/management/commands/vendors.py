@@ -1,4 +1,5 @@
 """List the renderers: slug first, then name and the versions it targets, one per line."""
+
 from django.core.management.base import BaseCommand
 
 from sites.vendors import RENDERERS

@@ -79,7 +79,9 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9._-]{1,243}\Z")
 _PRINTABLE_RE = re.compile(r"[\x20-\x7e]*\Z")
 
 OK, FAIL, REFUSED = "OK", "FAIL", "REFUSED"
-AGENT_RUNS_PATH = "/probe-agent/runs/"  # where the agent asks for a new run (docs/probe-protocol.md)
+AGENT_RUNS_PATH = (
+    "/probe-agent/runs/"  # where the agent asks for a new run (docs/probe-protocol.md)
+)
 AGENT_KEY_RE = re.compile(r"obmk\.[0-9]{1,19}\.[0-9]{1,10}\.[A-Za-z0-9_-]{22}\Z")
 
 
@@ -136,9 +138,15 @@ def fetch_agent_run(portal, agent_key, timeout):
     """
     url = portal.rstrip("/") + AGENT_RUNS_PATH
     request = urllib.request.Request(
-        url, data=b"", method="POST",
-        headers={"Authorization": "Bearer " + agent_key, "Accept": "application/json",
-                 "User-Agent": "obm_probe/" + __version__})
+        url,
+        data=b"",
+        method="POST",
+        headers={
+            "Authorization": "Bearer " + agent_key,
+            "Accept": "application/json",
+            "User-Agent": "obm_probe/" + __version__,
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read(65536)
@@ -149,8 +157,9 @@ def fetch_agent_run(portal, agent_key, timeout):
             detail = ""
         raise AgentError("the portal refused (HTTP %s): %s" % (exc.code, detail or exc.reason))
     except (urllib.error.URLError, OSError) as exc:
-        raise AgentError("cannot reach the portal at %s: %s"
-                         % (url, getattr(exc, "reason", None) or exc))
+        raise AgentError(
+            "cannot reach the portal at %s: %s" % (url, getattr(exc, "reason", None) or exc)
+        )
     try:
         run = json.loads(body.decode("utf-8"))
         if run.get("due") is False:
@@ -203,7 +212,7 @@ def parse_reply(data):
 # check: this host -> the portal's probe responder
 
 
-class Result(object):
+class Result:
     """The outcome of checking one port: status OK, FAIL or REFUSED, and a message."""
 
     def __init__(self, proto, port, status, message):
@@ -244,8 +253,9 @@ def check_tcp(server, port, token, timeout, real_port=None):
     except socket.gaierror as exc:
         return Result("tcp", port, FAIL, "cannot resolve %s: %s" % (server, exc.strerror or exc))
     except socket.timeout:
-        return Result("tcp", port, FAIL, "no connection within %s s, timed out %s"
-                      % (_seconds(timeout), hint))
+        return Result(
+            "tcp", port, FAIL, "no connection within %s s, timed out %s" % (_seconds(timeout), hint)
+        )
     except ConnectionRefusedError:
         return Result("tcp", port, FAIL, "connection refused %s" % hint)
     except OSError as exc:
@@ -266,20 +276,38 @@ def check_tcp(server, port, token, timeout, real_port=None):
                 data += chunk
         except socket.timeout:
             if not data:
-                return Result("tcp", port, FAIL, "connected, but no answer within %s s "
-                              "(is something else listening, or is TLS inspection in the way?)"
-                              % _seconds(timeout))
+                return Result(
+                    "tcp",
+                    port,
+                    FAIL,
+                    "connected, but no answer within %s s "
+                    "(is something else listening, or is TLS inspection in the way?)"
+                    % _seconds(timeout),
+                )
         except OSError as exc:
             if not data:
-                return Result("tcp", port, FAIL, "connected, then the connection failed: %s"
-                              % (exc.strerror or exc))
+                return Result(
+                    "tcp",
+                    port,
+                    FAIL,
+                    "connected, then the connection failed: %s" % (exc.strerror or exc),
+                )
         if not data:
-            return Result("tcp", port, FAIL, "connected, but the other side closed without an "
-                          "answer (a proxy or another service on this port?)")
+            return Result(
+                "tcp",
+                port,
+                FAIL,
+                "connected, but the other side closed without an "
+                "answer (a proxy or another service on this port?)",
+            )
         result = _judge("tcp", port, data, real_port, real_port)
         if result is None:
-            return Result("tcp", port, FAIL, "unexpected answer %s (is this the portal's probe "
-                          "server?)" % _shown(data))
+            return Result(
+                "tcp",
+                port,
+                FAIL,
+                "unexpected answer %s (is this the portal's probe server?)" % _shown(data),
+            )
         return result
     finally:
         sock.close()
@@ -301,12 +329,18 @@ def check_udp(server, port, token, timeout, real_port=None, attempts=UDP_ATTEMPT
         if address in seen:
             continue
         seen.append(address)
-        result = _check_udp_address(family, kind, proto, address, port, token, timeout,
-                                    real_port, attempts)
+        result = _check_udp_address(
+            family, kind, proto, address, port, token, timeout, real_port, attempts
+        )
         if result is not _UNREACHABLE:
             return result
-    return Result("udp", port, FAIL, "port unreachable: nothing answers on UDP %s at the server "
-                  "(or a firewall rejected it)" % port)
+    return Result(
+        "udp",
+        port,
+        FAIL,
+        "port unreachable: nothing answers on UDP %s at the server "
+        "(or a firewall rejected it)" % port,
+    )
 
 
 _UNREACHABLE = object()
@@ -360,14 +394,28 @@ def _check_udp_address(family, kind, proto, address, port, token, timeout, real_
                 continue
             return result
         if replayed is not None:
-            return Result("udp", port, FAIL, "an earlier datagram reached the portal (it called a "
-                          "retry REPLAYED), but its answer never came back: are UDP replies "
-                          "let back in? The rollout page shows what the portal recorded")
+            return Result(
+                "udp",
+                port,
+                FAIL,
+                "an earlier datagram reached the portal (it called a "
+                "retry REPLAYED), but its answer never came back: are UDP replies "
+                "let back in? The rollout page shows what the portal recorded",
+            )
         if unexpected is not None:
-            return Result("udp", port, FAIL, "unexpected answer %s (is this the portal's probe "
-                          "server?)" % _shown(unexpected))
-        return Result("udp", port, FAIL, "no answer within %s s (UDP blocked, or the port is not "
-                      "forwarded; is outbound UDP %s allowed?)" % (_seconds(timeout), port))
+            return Result(
+                "udp",
+                port,
+                FAIL,
+                "unexpected answer %s (is this the portal's probe server?)" % _shown(unexpected),
+            )
+        return Result(
+            "udp",
+            port,
+            FAIL,
+            "no answer within %s s (UDP blocked, or the port is not "
+            "forwarded; is outbound UDP %s allowed?)" % (_seconds(timeout), port),
+        )
     finally:
         sock.close()
 
@@ -379,17 +427,21 @@ def run_check(args):
     tcp_ports = tcp_ports or []
     udp_ports = udp_ports or []
     port_map = args.port_map or {}
-    _say("Checking %s: sending only the probe token (timeout %s s per port)"
-         % (args.server, _seconds(args.timeout)))
+    _say(
+        "Checking %s: sending only the probe token (timeout %s s per port)"
+        % (args.server, _seconds(args.timeout))
+    )
     results = []
     for port in tcp_ports:
-        result = check_tcp(args.server, port, args.token, args.timeout,
-                           port_map.get(("tcp", port), port))
+        result = check_tcp(
+            args.server, port, args.token, args.timeout, port_map.get(("tcp", port), port)
+        )
         _say(result.line())
         results.append(result)
     for port in udp_ports:
-        result = check_udp(args.server, port, args.token, args.timeout,
-                           port_map.get(("udp", port), port))
+        result = check_udp(
+            args.server, port, args.token, args.timeout, port_map.get(("udp", port), port)
+        )
         _say(result.line())
         results.append(result)
     failed = [r for r in results if r.status != OK]
@@ -404,7 +456,7 @@ def run_check(args):
 # listen: the portal -> this host (through the firewall's port-forward)
 
 
-class _Listener(object):
+class _Listener:
     def __init__(self, token):
         self.token = token
         self.expected = ("%s %s %s" % (VERB, VERSION, token)).encode("ascii")
@@ -456,12 +508,16 @@ class _Listener(object):
         stamp = time.strftime("%H:%M:%S")
         source = _endpoint(peer[0], peer[1])
         if matched:
-            _say("%s  %-3s %-5s OK        probe from %s carried this token (answered OK)"
-                 % (stamp, proto.upper(), port, source))
+            _say(
+                "%s  %-3s %-5s OK        probe from %s carried this token (answered OK)"
+                % (stamp, proto.upper(), port, source)
+            )
         else:
-            _say("%s  %-3s %-5s MISMATCH  from %s: %s is not this probe's token line "
-                 "(answered ERR MISMATCH)" % (stamp, proto.upper(), port, source,
-                                             _shown(_strip_line(data), 60)))
+            _say(
+                "%s  %-3s %-5s MISMATCH  from %s: %s is not this probe's token line "
+                "(answered ERR MISMATCH)"
+                % (stamp, proto.upper(), port, source, _shown(_strip_line(data), 60))
+            )
 
     def _answer(self, data):
         """(answer bytes, matched) for one received line (with or without its ending)."""
@@ -568,13 +624,17 @@ def run_listen(args):
                 try:
                     host, bound = listener.bind(args.bind, port, kind)
                 except OSError as exc:
-                    _say("cannot listen on %s %s at %s: %s (is the backup software's own service "
-                         "using this port? stop it while you check; ports below 1024 need "
-                         "administrator rights)" % (name, port, args.bind, exc.strerror or exc))
+                    _say(
+                        "cannot listen on %s %s at %s: %s (is the backup software's own service "
+                        "using this port? stop it while you check; ports below 1024 need "
+                        "administrator rights)" % (name, port, args.bind, exc.strerror or exc)
+                    )
                     return 1
                 _say("listening on %s %s" % (name, _endpoint(host, bound)))
-        _say("waiting up to %s s for the portal's probes; only this token gets an OK answer "
-             "(Ctrl-C to stop)" % _seconds(args.duration))
+        _say(
+            "waiting up to %s s for the portal's probes; only this token gets an OK answer "
+            "(Ctrl-C to stop)" % _seconds(args.duration)
+        )
         try:
             listener.serve(args.duration)
             _say("stopped: %s s are over" % _seconds(args.duration))
@@ -585,8 +645,10 @@ def run_listen(args):
     if listener.proven:
         _say("Result: answered %d valid probe(s)." % listener.proven)
         return 0
-    _say("Result: no valid probe arrived (is the port-forward to this host in place, and does "
-         "this host's own firewall allow the ports?)")
+    _say(
+        "Result: no valid probe arrived (is the port-forward to this host in place, and does "
+        "this host's own firewall allow the ports?)"
+    )
     return 1
 
 
@@ -598,7 +660,8 @@ def _token(value):
     if not TOKEN_RE.match(value):
         raise argparse.ArgumentTypeError(
             "a token is 1-243 characters of letters, digits, '.', '_' and '-'; copy it again "
-            "from the rollout page")
+            "from the rollout page"
+        )
     return value
 
 
@@ -606,7 +669,8 @@ def _agent_key(value):
     if not AGENT_KEY_RE.match(value.strip()):
         raise argparse.ArgumentTypeError(
             "an agent key looks like obmk.<site>.<version>.<22 characters>; copy it again from "
-            "the site page")
+            "the site page"
+        )
     return value.strip()
 
 
@@ -629,6 +693,7 @@ def _port_list(allow_zero):
                 if port not in ports:
                     ports.append(port)
         return ports
+
     return parse
 
 
@@ -644,7 +709,8 @@ def _port_map_entry(value):
         proto = proto.strip().lower()
         if not eq or not slash or proto not in ("tcp", "udp"):
             raise argparse.ArgumentTypeError(
-                "expected PROTO/PORT=REAL_PORT such as tcp/4401=14401, not %r" % part)
+                "expected PROTO/PORT=REAL_PORT such as tcp/4401=14401, not %r" % part
+            )
         mapping[(proto, _port(port))] = _port(right)
     return mapping
 
@@ -670,47 +736,86 @@ def build_parser():
     parser = _Parser(
         prog="obm_probe.py",
         description="Prove that the online-backup ports are open through your firewall. Sends "
-                    "nothing but the one-time token from your rollout page.")
+        "nothing but the one-time token from your rollout page.",
+    )
     parser.add_argument("--version", action="version", version="obm_probe " + __version__)
     sub = parser.add_subparsers(dest="mode", metavar="{check,listen}")
     sub.required = True
 
     check = sub.add_parser(
-        "check", help="outbound: connect to the portal's probe service on each port",
+        "check",
+        help="outbound: connect to the portal's probe service on each port",
         description="Connect to the portal's probe service on each port and print what it saw. "
-                    "Without --tcp and --udp, checks TCP 4401.")
+        "Without --tcp and --udp, checks TCP 4401.",
+    )
     check.add_argument("--server", help="the probe server from the rollout page")
     check.add_argument("--token", type=_token, help="the one-time probe token")
-    check.add_argument("--agent-key", type=_agent_key, metavar="KEY",
-                       help="instead of --server and --token: the site's agent key; the portal "
-                            "(--portal) gives a new token, server and ports each time (scheduled "
-                            "re-verification)")
+    check.add_argument(
+        "--agent-key",
+        type=_agent_key,
+        metavar="KEY",
+        help="instead of --server and --token: the site's agent key; the portal "
+        "(--portal) gives a new token, server and ports each time (scheduled "
+        "re-verification)",
+    )
     check.add_argument("--portal", metavar="URL", help="the portal's address, with --agent-key")
-    check.add_argument("--tcp", type=_port_list(False), metavar="PORTS",
-                       help="TCP ports, comma separated (default 4401 when --udp is not given)")
-    check.add_argument("--udp", type=_port_list(False), metavar="PORTS",
-                       help="UDP ports, comma separated")
-    check.add_argument("--timeout", type=_positive, default=5.0, metavar="SECONDS",
-                       help="time to wait per port (default 5)")
-    check.add_argument("--port-map", type=_port_map_entry, action="append", metavar="MAP",
-                       help="labs and tests: send the probe for PROTO/PORT to REAL_PORT instead, "
-                            "e.g. tcp/4401=14401 (repeatable, or comma separated)")
+    check.add_argument(
+        "--tcp",
+        type=_port_list(False),
+        metavar="PORTS",
+        help="TCP ports, comma separated (default 4401 when --udp is not given)",
+    )
+    check.add_argument(
+        "--udp", type=_port_list(False), metavar="PORTS", help="UDP ports, comma separated"
+    )
+    check.add_argument(
+        "--timeout",
+        type=_positive,
+        default=5.0,
+        metavar="SECONDS",
+        help="time to wait per port (default 5)",
+    )
+    check.add_argument(
+        "--port-map",
+        type=_port_map_entry,
+        action="append",
+        metavar="MAP",
+        help="labs and tests: send the probe for PROTO/PORT to REAL_PORT instead, "
+        "e.g. tcp/4401=14401 (repeatable, or comma separated)",
+    )
 
     parser.check_parser = check
     listen = sub.add_parser(
-        "listen", help="inbound: answer the portal's probe on the forwarded monitoring ports",
+        "listen",
+        help="inbound: answer the portal's probe on the forwarded monitoring ports",
         description="Answer the portal's inbound probe on each port. Without --tcp and --udp, "
-                    "listens on TCP 4403 and UDP 4403.")
+        "listens on TCP 4403 and UDP 4403.",
+    )
     listen.add_argument("--token", required=True, type=_token, help="the one-time probe token")
-    listen.add_argument("--tcp", type=_port_list(True), metavar="PORTS",
-                        help="TCP ports, comma separated (0 picks a free port)")
-    listen.add_argument("--udp", type=_port_list(True), metavar="PORTS",
-                        help="UDP ports, comma separated (0 picks a free port)")
-    listen.add_argument("--bind", default="0.0.0.0",
-                        help="local address to listen on (default 0.0.0.0, all IPv4 addresses; "
-                             "use :: for IPv6)")
-    listen.add_argument("--duration", type=_positive, default=600.0, metavar="SECONDS",
-                        help="stop after this many seconds (default 600)")
+    listen.add_argument(
+        "--tcp",
+        type=_port_list(True),
+        metavar="PORTS",
+        help="TCP ports, comma separated (0 picks a free port)",
+    )
+    listen.add_argument(
+        "--udp",
+        type=_port_list(True),
+        metavar="PORTS",
+        help="UDP ports, comma separated (0 picks a free port)",
+    )
+    listen.add_argument(
+        "--bind",
+        default="0.0.0.0",
+        help="local address to listen on (default 0.0.0.0, all IPv4 addresses; use :: for IPv6)",
+    )
+    listen.add_argument(
+        "--duration",
+        type=_positive,
+        default=600.0,
+        metavar="SECONDS",
+        help="stop after this many seconds (default 600)",
+    )
     parser.listen_parser = listen
     return parser
 
@@ -727,15 +832,19 @@ def main(argv=None):
         args.port_map = merged
         if args.agent_key:
             if not args.portal or args.server or args.token:
-                parser.check_parser.error("--agent-key goes with --portal, without --server and --token")
+                parser.check_parser.error(
+                    "--agent-key goes with --portal, without --server and --token"
+                )
             try:
                 run = fetch_agent_run(args.portal, args.agent_key, args.timeout + 10)
             except AgentError as exc:
                 _say("FAIL  %s" % exc)
                 return 1
             if run.get("due") is False:
-                _say("Not due: the site's proof is fresh until %s (the portal decides, by the "
-                     "site's re-verification schedule)." % run.get("fresh_until", "?"))
+                _say(
+                    "Not due: the site's proof is fresh until %s (the portal decides, by the "
+                    "site's re-verification schedule)." % run.get("fresh_until", "?")
+                )
                 return 0
             args.server, args.token = run["server"], run["token"]
             if args.tcp is None and args.udp is None:

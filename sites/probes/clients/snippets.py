@@ -157,9 +157,7 @@ def _ps_array(ports: list[int]) -> str:
 def _exit_lines(indent: str = "") -> str:
     # Run as a file, exit sets the process status; pasted into a console, exit would close the
     # window, so there the status goes into $LASTEXITCODE instead.
-    return (
-        f"{indent}if ($PSCommandPath) {{ exit 1 }} else {{ $global:LASTEXITCODE = 1 }}"
-    )
+    return f"{indent}if ($PSCommandPath) {{ exit 1 }} else {{ $global:LASTEXITCODE = 1 }}"
 
 
 # --- Python script --------------------------------------------------------------------------
@@ -186,7 +184,11 @@ def python_command(
     _some_ports(tcp, udp)
     mapping = validate_port_map(port_map, tcp, udp)
     words = _interpreter(shell, script) + [
-        "check", "--server", _quote(server, shell), "--token", _quote(token, shell)
+        "check",
+        "--server",
+        _quote(server, shell),
+        "--token",
+        _quote(token, shell),
     ]
     if tcp:
         words += ["--tcp", ",".join(map(str, tcp))]
@@ -590,7 +592,9 @@ def powershell_listen(
 # --- the probe agent: the same script, run every hour, with the site's agent key ---------------
 
 _AGENT_KEY = re.compile(r"obmk\.[0-9]{1,19}\.[0-9]{1,10}\.[A-Za-z0-9_-]{22}", re.ASCII)
-_PORTAL_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/-]*)?", re.ASCII)
+_PORTAL_URL = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/-]*)?", re.ASCII
+)
 
 
 def validate_agent_key(key: object) -> str:
@@ -606,21 +610,34 @@ def validate_portal_url(url: object) -> str:
     return url
 
 
-def agent_cron_line(portal_url: str, key: str, *, script_path: str = "/opt/obm/obm_probe.py") -> str:
+def agent_cron_line(
+    portal_url: str, key: str, *, script_path: str = "/opt/obm/obm_probe.py"
+) -> str:
     """A crontab line that asks the portal every hour whether the site is due for a probe."""
-    words = ["python3", _sh(script_path), "check", "--portal", _sh(validate_portal_url(portal_url)),
-             "--agent-key", _sh(validate_agent_key(key))]
+    words = [
+        "python3",
+        _sh(script_path),
+        "check",
+        "--portal",
+        _sh(validate_portal_url(portal_url)),
+        "--agent-key",
+        _sh(validate_agent_key(key)),
+    ]
     return "17 * * * * " + " ".join(words) + " >> /var/log/obm_probe.log 2>&1"
 
 
-def agent_scheduled_task(portal_url: str, key: str, *, script_path: str = r"C:\OBM\obm_probe.py") -> str:
+def agent_scheduled_task(
+    portal_url: str, key: str, *, script_path: str = r"C:\OBM\obm_probe.py"
+) -> str:
     """A PowerShell command that registers the same hourly check as a Windows scheduled task."""
     portal_url, key = validate_portal_url(portal_url), validate_agent_key(key)
     arguments = f'"{script_path}" check --portal {portal_url} --agent-key {key}'
-    return "\n".join([
-        f"$action = New-ScheduledTaskAction -Execute 'py.exe' -Argument {_ps(arguments)}",
-        "$trigger = New-ScheduledTaskTrigger -Once -At (Get-Date) "
-        "-RepetitionInterval (New-TimeSpan -Hours 1)",
-        "Register-ScheduledTask -TaskName 'OBM firewall probe' -Action $action -Trigger $trigger "
-        "-User 'SYSTEM' -RunLevel Highest -Force",
-    ])
+    return "\n".join(
+        [
+            f"$action = New-ScheduledTaskAction -Execute 'py.exe' -Argument {_ps(arguments)}",
+            "$trigger = New-ScheduledTaskTrigger -Once -At (Get-Date) "
+            "-RepetitionInterval (New-TimeSpan -Hours 1)",
+            "Register-ScheduledTask -TaskName 'OBM firewall probe' -Action $action -Trigger $trigger "
+            "-User 'SYSTEM' -RunLevel Highest -Force",
+        ]
+    )

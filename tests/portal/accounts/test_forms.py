@@ -1,4 +1,5 @@
 """Bad input on every form gets field errors with status 422 and changes nothing."""
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -44,9 +45,22 @@ def test_login_rejects_bad_input(world, data, field, message):
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"old_password": "wrong", "new_password1": "Xq7!vLp92z", "new_password2": "Xq7!vLp92z"}, "old_password"),
-        ({"old_password": PASSWORD, "new_password1": "Xq7!vLp92z", "new_password2": "different9!"}, "new_password2"),
-        ({"old_password": PASSWORD, "new_password1": "123", "new_password2": "123"}, "new_password2"),
+        (
+            {"old_password": "wrong", "new_password1": "Xq7!vLp92z", "new_password2": "Xq7!vLp92z"},
+            "old_password",
+        ),
+        (
+            {
+                "old_password": PASSWORD,
+                "new_password1": "Xq7!vLp92z",
+                "new_password2": "different9!",
+            },
+            "new_password2",
+        ),
+        (
+            {"old_password": PASSWORD, "new_password1": "123", "new_password2": "123"},
+            "new_password2",
+        ),
     ],
 )
 def test_password_change_rejects_bad_input(world, data, field):
@@ -82,7 +96,9 @@ def test_password_reset_sends_a_working_link(world, mailoutbox):
     client = Client()
     page = client.get(link.strip().split("testserver", 1)[1], follow=True)
     assert page.status_code == 200 and page.context["validlink"]
-    response = client.post(page.redirect_chain[-1][0], {"new_password1": "Xq7!vLp92z", "new_password2": "Xq7!vLp92z"})
+    response = client.post(
+        page.redirect_chain[-1][0], {"new_password1": "Xq7!vLp92z", "new_password2": "Xq7!vLp92z"}
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("Xq7!vLp92z")
@@ -120,7 +136,10 @@ def test_organisation_settings_save(world):
     ("data", "field"),
     [
         ({"name": "", "contact_email": ""}, "name"),
-        ({"name": "Customer One", "contact_email": ""}, "name"),  # already a client of this reseller
+        (
+            {"name": "Customer One", "contact_email": ""},
+            "name",
+        ),  # already a client of this reseller
         ({"name": "New client", "contact_email": "@@"}, "contact_email"),
     ],
 )
@@ -135,16 +154,24 @@ def test_client_creation_rejects_bad_input(world, data, field):
 
 def test_client_creation_creates_a_customer_below_the_reseller(world):
     url = f"/o/{world.reseller.slug}/clients/new/"
-    response = signed_in(world.people["reseller_admin"]).post(url, {"name": "Fresh Client", "contact_email": ""})
+    response = signed_in(world.people["reseller_admin"]).post(
+        url, {"name": "Fresh Client", "contact_email": ""}
+    )
     assert response.status_code == 302
     client = Organisation.objects.get(name="Fresh Client")
     assert client.parent == world.reseller and client.kind == "customer"
     assert response["Location"] == f"/o/{client.slug}/"
-    assert AuditEvent.objects.filter(action="organisation.created", organisation_id=client.pk).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="organisation.created", organisation_id=client.pk).count()
+        == 1
+    )
 
 
 def test_switcher_refuses_an_unknown_or_foreign_organisation(world):
     client = signed_in(world.people["customer_admin"])
     assert client.get("/accounts/switch/", {"org": world.other_customer.slug}).status_code == 404
     assert client.get("/accounts/switch/", {"org": "no such org!"}).status_code == 302
-    assert client.get("/accounts/switch/", {"org": world.customer.slug})["Location"] == f"/o/{world.customer.slug}/"
+    assert (
+        client.get("/accounts/switch/", {"org": world.customer.slug})["Location"]
+        == f"/o/{world.customer.slug}/"
+    )

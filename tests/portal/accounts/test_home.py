@@ -1,4 +1,5 @@
 """The home page's figures: the accounts app's own, plus those the sites app registers."""
+
 import pytest
 
 from portal.accounts.home import home_summary, register_home_contributor

@@ -1,4 +1,5 @@
 """The permission module's decisions, role by role (the URL walk checks the views obey them)."""
+
 import pytest
 
 from portal.accounts import permissions

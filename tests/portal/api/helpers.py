@@ -1,4 +1,5 @@
 """Helpers shared by the API tests."""
+
 from django.urls import URLPattern
 from rest_framework.test import APIClient
 

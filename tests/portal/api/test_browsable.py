@@ -1,5 +1,6 @@
 """The browsable API (a signed-in browser's session) and OPTIONS: every route answers them as it
 answers a JSON GET, and offers a write form only to those who may write."""
+
 import pytest
 from rest_framework.test import APIClient
 

@@ -5,6 +5,7 @@ The last test is property-based (schemathesis on the Django WSGI application): a
 generated requests per operation, both conforming and not conforming to the schema, with a customer
 admin's token and the world's real objects in the path, none of which may answer 5xx.
 """
+
 import json
 import re
 from itertools import product

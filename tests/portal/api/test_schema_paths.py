@@ -2,6 +2,7 @@
 operation id and tag, is listed here as it was when the sites API moved to ``sites.api`` and the
 audit API to ``portal.audit.api``, so that moving code between apps cannot change what clients see.
 """
+
 import pytest
 from django.test import Client
 

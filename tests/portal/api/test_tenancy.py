@@ -1,5 +1,6 @@
 """Tenancy and permissions in the API: another tenant's object is a 404, a role that may read but
 not write gets 403 on writes, nobody authenticated gets 401; the permission module decides."""
+
 import pytest
 
 from portal.accounts import permissions

@@ -1,5 +1,6 @@
 """Personal API tokens: made on a page and shown once, kept only as a hash, revocable; the API
 answers a missing, unknown or revoked token with 401 and a message saying which."""
+
 import hashlib
 import re
 from datetime import timedelta
@@ -192,4 +193,3 @@ def test_the_session_works_for_the_api_with_its_csrf_check(world):
     )
     assert response.status_code == 200, response.content
     assert response.json()["reverify"] == "daily"
-

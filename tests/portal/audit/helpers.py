@@ -1,4 +1,5 @@
 """Making audit events for the search, history and export tests."""
+
 from contextlib import contextmanager
 from datetime import datetime
 from unittest import mock

@@ -1,5 +1,6 @@
 """The audit trail through the API: scoped like the page (``events_for``), readable only where
 ``can_read_audit`` says so, filtered by action, source and dates."""
+
 from datetime import timedelta
 
 import pytest

@@ -1,4 +1,5 @@
 """The database itself refuses to change or remove audit events, on SQLite and on PostgreSQL."""
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 

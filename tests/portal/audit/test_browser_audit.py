@@ -1,5 +1,6 @@
 """Support finds a customer's change in the audit trail, reads its diff, and exports the search,
 in real Chromium."""
+
 import csv
 import io
 import re
@@ -24,13 +25,20 @@ def acme_admin_renames_the_main_office() -> Site:
     admin = get_user_model().objects.get(username="acme-admin")
     site = Site.objects.get(organisation__slug="acme-dental", name="Main office")
     context.begin(
-        source="web", request_id="3f9c2a7d41e84b0c9d2e5a6b7c8d9e0f", ip_address="203.0.113.24",
-        user_id=admin.pk, actor_label=admin.username,
+        source="web",
+        request_id="3f9c2a7d41e84b0c9d2e5a6b7c8d9e0f",
+        ip_address="203.0.113.24",
+        user_id=admin.pk,
+        actor_label=admin.username,
     )
     try:
         return update_site(
             site=site,
-            data={**site.description, "name": "Main office (Harbour St)", "public_address": "192.0.2.99"},
+            data={
+                **site.description,
+                "name": "Main office (Harbour St)",
+                "public_address": "192.0.2.99",
+            },
         )
     finally:
         context.clear_context()
@@ -71,7 +79,9 @@ def test_support_finds_a_customers_change_reads_the_diff_and_exports(live_server
     expect(page).to_have_url(re.compile(rf"date_from={tomorrow}"))
     expect(results.locator("tbody tr")).to_have_count(0)
     search.get_by_label("To").fill((tomorrow - timedelta(days=7)).isoformat())
-    expect(page.locator("#id_date_to_errors")).to_contain_text("To: The end date is before the start date.")
+    expect(page.locator("#id_date_to_errors")).to_contain_text(
+        "To: The end date is before the start date."
+    )
     expect(page).not_to_have_url(re.compile(r"date_to=\d"))
     search.get_by_label("From").fill("")
     expect(page.locator("#id_date_to_errors")).to_be_empty()
@@ -92,7 +102,9 @@ def test_support_finds_a_customers_change_reads_the_diff_and_exports(live_server
     expect(newest).to_contain_text("acme-admin")
     expect(newest).to_contain_text("203.0.113.24")
     expect(newest).to_contain_text("3f9c2a7d41e84b0c9d2e5a6b7c8d9e0f")
-    name_row = newest.locator("tr.changed", has=page.locator("code", has_text=re.compile(r"^name$")))
+    name_row = newest.locator(
+        "tr.changed", has=page.locator("code", has_text=re.compile(r"^name$"))
+    )
     expect(name_row.locator("td.before")).to_have_text("Main office")
     expect(name_row.locator("td.after")).to_have_text("Main office (Harbour St)")
     expect(newest.locator("tr.changed", has_text="public_address")).to_contain_text("192.0.2.99")

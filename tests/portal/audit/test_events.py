@@ -1,4 +1,5 @@
 """Which changes of state leave an audit event, and what each event carries."""
+
 import pytest
 from django.test import Client
 

@@ -1,4 +1,5 @@
 """One object's history: every event of it within the scope, each with its before/after diff."""
+
 import pytest
 
 from portal.accounts.models import Role
@@ -29,10 +30,14 @@ def test_diff_names_added_removed_and_changed_keys():
 
 
 def test_diff_goes_into_nested_objects_and_same_length_lists():
-    before = {"monitoring": {"enabled": False, "sources": ["198.51.100.7/32"]},
-              "host_interfaces": [{"address": "192.168.1.10"}, {"address": "10.0.0.5"}]}
-    after = {"monitoring": {"enabled": True, "sources": ["198.51.100.7/32", "203.0.113.0/24"]},
-             "host_interfaces": [{"address": "192.168.1.10"}, {"address": "10.0.0.6"}]}
+    before = {
+        "monitoring": {"enabled": False, "sources": ["198.51.100.7/32"]},
+        "host_interfaces": [{"address": "192.168.1.10"}, {"address": "10.0.0.5"}],
+    }
+    after = {
+        "monitoring": {"enabled": True, "sources": ["198.51.100.7/32", "203.0.113.0/24"]},
+        "host_interfaces": [{"address": "192.168.1.10"}, {"address": "10.0.0.6"}],
+    }
     changes = {c.key: c for c in diff(before, after).changes}
     assert changes["monitoring.enabled"] == Change("monitoring.enabled", "changed", "false", "true")
     # Lists of another length are shown whole, compactly.
@@ -46,7 +51,8 @@ def test_diff_goes_into_nested_objects_and_same_length_lists():
 def test_diff_of_a_creation_and_of_a_deletion():
     created = diff(None, {"name": "HQ", "ports": [4401, 4403]})
     assert [(c.key, c.kind, c.after) for c in created.changes] == [
-        ("name", "added", "HQ"), ("ports", "added", "[4401, 4403]"),
+        ("name", "added", "HQ"),
+        ("ports", "added", "[4401, 4403]"),
     ]
     deleted = diff({"name": "HQ"}, None)
     assert [(c.key, c.kind, c.before) for c in deleted.changes] == [("name", "removed", "HQ")]
@@ -57,7 +63,9 @@ def test_diff_of_a_creation_and_of_a_deletion():
 def test_diff_tells_types_and_empty_strings_apart():
     changes = diff({"a": 1, "b": "", "c": None}, {"a": True, "b": None, "c": "x"}).changes
     assert [(c.key, c.before, c.after) for c in changes] == [
-        ("a", "1", "true"), ("b", '""', "null"), ("c", "null", "x"),
+        ("a", "1", "true"),
+        ("b", '""', "null"),
+        ("c", "null", "x"),
     ]
 
 
@@ -81,8 +89,11 @@ def changed_site(world):
     site = world.sites[world.customer.slug]
     admin = world.people[Role.CUSTOMER_ADMIN]
     context.begin(
-        source="web", request_id="req-rename-0001", ip_address="203.0.113.9",
-        user_id=admin.pk, actor_label=admin.username,
+        source="web",
+        request_id="req-rename-0001",
+        ip_address="203.0.113.9",
+        user_id=admin.pk,
+        actor_label=admin.username,
     )
     try:
         update_site(site=site, data={**site.description, "name": "Customer One Main office"})
@@ -95,8 +106,12 @@ def changed_site(world):
 @pytest.mark.django_db
 def test_the_history_shows_each_event_with_its_diff_and_who(world, changed_site):
     make_event(
-        organisation=world.customer, action="site.created", object_type="sites.site",
-        object_id=str(changed_site.pk), object_repr="Customer One HQ", after={"name": "Customer One HQ"},
+        organisation=world.customer,
+        action="site.created",
+        object_type="sites.site",
+        object_id=str(changed_site.pk),
+        object_repr="Customer One HQ",
+        after={"name": "Customer One HQ"},
         at=aware(2025, 1, 2, 9, 0),
     )
     client = client_for(world.people[Role.SUPPORT])
@@ -129,8 +144,14 @@ def test_the_history_is_scoped(world, changed_site):
     assert support.get(history_url(world.other_reseller, *path)).status_code == 404
     # Another reseller's client's object through one's own organisation: 404.
     theirs = world.sites[world.other_customer.slug].current_instruction_set
-    assert reseller.get(history_url(world.reseller, "sites.instructionset", theirs.pk)).status_code == 404
-    assert support.get(history_url(world.provider, "sites.instructionset", theirs.pk)).status_code == 200
+    assert (
+        reseller.get(history_url(world.reseller, "sites.instructionset", theirs.pk)).status_code
+        == 404
+    )
+    assert (
+        support.get(history_url(world.provider, "sites.instructionset", theirs.pk)).status_code
+        == 200
+    )
     viewer = client_for(world.people[Role.CUSTOMER_VIEWER])
     assert viewer.get(history_url(world.customer, *path)).status_code == 403
 
@@ -150,8 +171,12 @@ def test_history_query_count_does_not_grow_with_events(world, django_assert_max_
     site = world.sites[world.customer.slug]
     for n in range(count):
         make_event(
-            organisation=world.customer, action="site.updated", object_type="sites.site",
-            object_id=str(site.pk), before={"n": n}, after={"n": n + 1},
+            organisation=world.customer,
+            action="site.updated",
+            object_type="sites.site",
+            object_id=str(site.pk),
+            before={"n": n},
+            after={"n": n + 1},
         )
     client = client_for(world.people[Role.CUSTOMER_ADMIN])
     client.get(f"/o/{world.customer.slug}/audit/")

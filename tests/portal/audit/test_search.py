@@ -1,4 +1,5 @@
 """Searching the audit trail: each filter, the scope of each role, bad input, paging, htmx, queries."""
+
 import pytest
 
 from portal.accounts.models import Role
@@ -38,7 +39,9 @@ def reseller_admin(world):
 def test_organisation_filter_on_a_reseller_page(world, reseller_admin):
     own = make_event(organisation=world.customer, action="test.own")
     sibling = make_event(organisation=world.sibling_customer, action="test.sibling")
-    response = reseller_admin.get(url(world.reseller), {"organisation": world.sibling_customer.slug})
+    response = reseller_admin.get(
+        url(world.reseller), {"organisation": world.sibling_customer.slug}
+    )
     assert response.status_code == 200
     assert sibling.pk in listed_ids(response)
     assert own.pk not in listed_ids(response)
@@ -63,16 +66,23 @@ def test_site_filter_covers_the_site_and_what_belongs_to_it(world, support):
     site = world.sites[world.customer.slug]
     other = world.sites[world.sibling_customer.slug]
     updated = make_event(
-        organisation=world.customer, action="site.updated", object_type="sites.site",
-        object_id=str(site.pk), object_repr=site.name,
+        organisation=world.customer,
+        action="site.updated",
+        object_type="sites.site",
+        object_id=str(site.pk),
+        object_repr=site.name,
     )
     step = site.current_instruction_set.rollout.steps.first()
     step_event = make_event(
-        organisation=world.customer, action="rollout.step_changed", object_type="sites.rolloutstep",
+        organisation=world.customer,
+        action="rollout.step_changed",
+        object_type="sites.rolloutstep",
         object_id=str(step.pk),
     )
     elsewhere = make_event(
-        organisation=world.sibling_customer, action="site.updated", object_type="sites.site",
+        organisation=world.sibling_customer,
+        action="site.updated",
+        object_type="sites.site",
         object_id=str(other.pk),
     )
     for value in (site.name, "ONE hq", str(site.pk), f"#{site.pk}"):
@@ -95,15 +105,20 @@ def test_site_filter_finds_nothing_outside_the_scope(world, reseller_admin):
 def test_person_filter_matches_username_label_and_name(world, support):
     alice = UserFactory(username="alice.acme", first_name="Alice", last_name="Anders")
     by_alice = make_event(
-        organisation=world.customer, actor_kind=ActorKind.PERSON, actor_user=alice,
-        actor_label="alice.acme", action="test.alice",
+        organisation=world.customer,
+        actor_kind=ActorKind.PERSON,
+        actor_user=alice,
+        actor_label="alice.acme",
+        action="test.alice",
     )
     failed_login = make_event(
         actor_kind=ActorKind.ANONYMOUS, actor_label="mallory", action="auth.login_failed"
     )
     make_event(organisation=world.customer, actor_label="worker", actor_kind=ActorKind.WORKER)
     for value in ("alice", "ACME", "Anders"):
-        assert listed_ids(support.get(url(world.provider), {"person": value})) == {by_alice.pk}, value
+        assert listed_ids(support.get(url(world.provider), {"person": value})) == {by_alice.pk}, (
+            value
+        )
     assert listed_ids(support.get(url(world.provider), {"person": "mall"})) == {failed_login.pk}
 
 
@@ -142,11 +157,21 @@ def test_source_filter(world, support):
 
 
 def test_date_range_includes_both_ends(world, support):
-    before = make_event(organisation=world.customer, action="test.before", at=aware(2025, 3, 9, 23, 59))
-    first = make_event(organisation=world.customer, action="test.first", at=aware(2025, 3, 10, 0, 0))
-    last = make_event(organisation=world.customer, action="test.last", at=aware(2025, 3, 12, 23, 59))
-    after = make_event(organisation=world.customer, action="test.after", at=aware(2025, 3, 13, 0, 0))
-    response = support.get(url(world.provider), {"date_from": "2025-03-10", "date_to": "2025-03-12"})
+    before = make_event(
+        organisation=world.customer, action="test.before", at=aware(2025, 3, 9, 23, 59)
+    )
+    first = make_event(
+        organisation=world.customer, action="test.first", at=aware(2025, 3, 10, 0, 0)
+    )
+    last = make_event(
+        organisation=world.customer, action="test.last", at=aware(2025, 3, 12, 23, 59)
+    )
+    after = make_event(
+        organisation=world.customer, action="test.after", at=aware(2025, 3, 13, 0, 0)
+    )
+    response = support.get(
+        url(world.provider), {"date_from": "2025-03-10", "date_to": "2025-03-12"}
+    )
     ids = listed_ids(response)
     assert {first.pk, last.pk} <= ids
     assert not {before.pk, after.pk} & ids
@@ -159,16 +184,25 @@ def test_filters_combine(world, support):
         organisation=world.customer, action="site.updated", source="web", actor_label="acme"
     )
     make_event(organisation=world.customer, action="site.updated", source="api", actor_label="acme")
-    make_event(organisation=world.sibling_customer, action="site.updated", source="web", actor_label="acme")
+    make_event(
+        organisation=world.sibling_customer, action="site.updated", source="web", actor_label="acme"
+    )
     response = support.get(
         url(world.provider),
-        {"organisation": world.customer.slug, "action": "site.*", "source": "web", "person": "acme"},
+        {
+            "organisation": world.customer.slug,
+            "action": "site.*",
+            "source": "web",
+            "person": "acme",
+        },
     )
     assert listed_ids(response) == {wanted.pk}
 
 
 def test_extreme_dates_are_searched_without_error(world, support):
-    response = support.get(url(world.provider), {"date_from": "0001-01-01", "date_to": "9999-12-31"})
+    response = support.get(
+        url(world.provider), {"date_from": "0001-01-01", "date_to": "9999-12-31"}
+    )
     assert response.status_code == 200
 
 
@@ -237,7 +271,9 @@ def test_a_bad_date_is_a_422_naming_the_field(world, support):
 
 
 def test_an_end_before_the_start_is_a_422_on_the_end(world, support):
-    response = support.get(url(world.provider), {"date_from": "2025-03-10", "date_to": "2025-03-01"})
+    response = support.get(
+        url(world.provider), {"date_from": "2025-03-10", "date_to": "2025-03-01"}
+    )
     assert response.status_code == 422
     assert list(response.context["filter"].errors) == ["date_to"]
 
@@ -258,7 +294,9 @@ def test_other_bad_values_are_422_naming_the_field(world, support, params, field
 
 
 def test_a_bad_filter_over_htmx_swaps_only_the_field_errors(world, support):
-    response = support.get(url(world.provider), {"date_to": "yesterday"}, headers={"HX-Request": "true"})
+    response = support.get(
+        url(world.provider), {"date_to": "yesterday"}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 422
     assert response["HX-Reswap"] == "none"
     assert response["HX-Push-Url"] == "false"
@@ -294,7 +332,9 @@ def test_results_are_newest_first_and_paged_by_fifty(world, support):
 def test_htmx_gets_the_results_partial_with_vary(world, support):
     make_event(organisation=world.customer, action="site.updated")
     full = support.get(url(world.provider), {"action": "site.updated"})
-    partial = support.get(url(world.provider), {"action": "site.updated"}, headers={"HX-Request": "true"})
+    partial = support.get(
+        url(world.provider), {"action": "site.updated"}, headers={"HX-Request": "true"}
+    )
     assert full.status_code == partial.status_code == 200
     assert "HX-Request" in full["Vary"] and "HX-Request" in partial["Vary"]
     body = partial.content.decode()
@@ -312,8 +352,11 @@ def test_htmx_gets_the_results_partial_with_vary(world, support):
 def test_rows_link_to_the_object_history(world, support):
     site = world.sites[world.customer.slug]
     make_event(
-        organisation=world.customer, action="site.updated", object_type="sites.site",
-        object_id=str(site.pk), object_repr=site.name,
+        organisation=world.customer,
+        action="site.updated",
+        object_type="sites.site",
+        object_id=str(site.pk),
+        object_repr=site.name,
     )
     html = support.get(url(world.provider), {"action": "site.updated"}).content.decode()
     assert f'href="/o/{world.provider.slug}/audit/object/sites.site/{site.pk}/"' in html
@@ -368,7 +411,9 @@ def test_search_query_count_does_not_grow_with_events(
     _events([world.customer, world.sibling_customer], count)
     client = client_for(world.people[role])
     client.get(url(organisation))  # the session's active organisation is stored once
-    params = {k: (world.customer.slug if v == "__customer__" else v) for k, v in SEARCHES[search].items()}
+    params = {
+        k: (world.customer.slug if v == "__customer__" else v) for k, v in SEARCHES[search].items()
+    }
     headers = {"HX-Request": "true"} if htmx else {}
     with django_assert_max_num_queries(MAX_QUERIES):
         response = client.get(url(organisation), params, headers=headers)

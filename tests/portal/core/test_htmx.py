@@ -1,5 +1,6 @@
 """Page or partial: an htmx request gets the partial, anything else the whole page, including
 htmx's history restore (it re-fetches a page it kept no snapshot of, and swaps in the body)."""
+
 import pytest
 from django.test import Client
 

@@ -1,4 +1,5 @@
 """Site-wide behaviour: error pages with a request id, the landing redirect, security headers."""
+
 import subprocess
 import sys
 from pathlib import Path

@@ -1,4 +1,5 @@
 """A real worker process picks up work from the configured broker (embedded or Redis)."""
+
 from datetime import timedelta
 
 import pytest
@@ -36,7 +37,11 @@ def test_a_real_worker_answers_a_health_ping_queued_from_the_page(celery_worker_
         .order_by("id")
         .values_list("action", "source")
     )
-    assert actions == [("job.queued", "web"), ("job.started", "worker"), ("job.succeeded", "worker")]
+    assert actions == [
+        ("job.queued", "web"),
+        ("job.started", "worker"),
+        ("job.succeeded", "worker"),
+    ]
 
     # The page's polled partial stops polling (286) once the job is finished.
     partial = client.get(f"/o/{world.provider.slug}/jobs/{job.pk}/", headers={"HX-Request": "true"})

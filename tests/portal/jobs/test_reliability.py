@@ -5,6 +5,7 @@ queued, a job or an inbound check still running) is found by the sweepers and se
 tasks' conditional claims make a second delivery harmless. The first tests check the sweepers' rules
 in process; the last two restart a real Redis and SIGKILL a real worker's pool process.
 """
+
 import os
 import re
 import selectors
@@ -20,9 +21,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from portal.audit.models import AuditEvent
+from portal.core.errors import ServiceError
 from portal.jobs import services
 from portal.jobs.models import Job, JobState
-from portal.core.errors import ServiceError
 from sites.models import AttemptOutcome, ProbeRun, ProbeRunState, StepState
 from sites.models.probe import OPEN_STATES
 from sites.services import probes
@@ -137,10 +138,15 @@ def test_jobs_left_running_past_the_time_limit_go_back_to_the_queue(
 @pytest.fixture
 def monitored_site(world):
     site = world.sites[world.customer.slug]
-    site = update_site(site=site, data=site_description(
-        name=site.name, public_address="127.0.0.1", monitoring_enabled=True,
-        monitoring_sources=["198.51.100.7"],
-    ))
+    site = update_site(
+        site=site,
+        data=site_description(
+            name=site.name,
+            public_address="127.0.0.1",
+            monitoring_enabled=True,
+            monitoring_sources=["198.51.100.7"],
+        ),
+    )
     regenerate_site(site_id=site.pk)
     site.refresh_from_db()
     return site
@@ -170,9 +176,11 @@ def test_inbound_checks_left_running_past_the_time_limit_are_sent_again(
     with django_capture_on_commit_callbacks() as sends:
         assert probes.requeue_stuck_inbound_runs() == 1
     assert len(sends) == 1  # run_inbound_check.delay(stuck)
-    states = dict(ProbeRun.objects.filter(
-        pk__in=[stuck.pk, busy.pk, expired.pk, hopeless.pk]
-    ).values_list("pk", "state"))
+    states = dict(
+        ProbeRun.objects.filter(pk__in=[stuck.pk, busy.pk, expired.pk, hopeless.pk]).values_list(
+            "pk", "state"
+        )
+    )
     assert states == {
         stuck.pk: ProbeRunState.WAITING,
         busy.pk: ProbeRunState.RUNNING,
@@ -201,7 +209,9 @@ def test_a_check_whose_message_was_lost_is_sent_again_once(
         probes.launch_inbound_check(run=asked)
 
     sent = []
-    with patch("sites.services.queue.enqueue", side_effect=lambda _task, run_id: sent.append(run_id)):
+    with patch(
+        "sites.services.queue.enqueue", side_effect=lambda _task, run_id: sent.append(run_id)
+    ):
         assert probes.requeue_stuck_inbound_runs() == 0  # within JOB_REQUEUE_AFTER: in flight
         past = timezone.now() - timedelta(seconds=settings.JOB_REQUEUE_AFTER + 1)
         ProbeRun.objects.filter(pk=asked.pk).update(check_requested_at=past)
@@ -217,6 +227,7 @@ def test_a_check_whose_message_was_lost_is_sent_again_once(
 def test_beat_runs_the_sweepers_every_minute():
     from portal.celery import app
 
+    app.autodiscover_tasks(force=True)  # as a worker or beat does at start: every app's tasks
     schedule = {e["task"]: e["schedule"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
     for task in (
         "portal.jobs.tasks.requeue_lost_jobs",
@@ -269,8 +280,11 @@ class HeldListener:
     def __init__(self):
         self.selector = selectors.DefaultSelector()
         self.ports = {}
-        for name, kind in (("tcp/4401", socket.SOCK_STREAM), ("tcp/4403", socket.SOCK_STREAM),
-                           ("udp/4403", socket.SOCK_DGRAM)):
+        for name, kind in (
+            ("tcp/4401", socket.SOCK_STREAM),
+            ("tcp/4403", socket.SOCK_STREAM),
+            ("udp/4403", socket.SOCK_DGRAM),
+        ):
             sock = socket.socket(socket.AF_INET, kind)
             sock.bind(("127.0.0.1", 0))
             if kind == socket.SOCK_STREAM:
@@ -385,7 +399,8 @@ def test_a_worker_killed_mid_check_loses_no_check_and_duplicates_no_result(
     assert run.state == ProbeRunState.PROVEN, run.outcome
     assert run.attempts == 2
     assert list(run.attempt_rows.values_list("number", "outcome")) == [
-        (1, AttemptOutcome.LOST), (2, AttemptOutcome.FINISHED)
+        (1, AttemptOutcome.LOST),
+        (2, AttemptOutcome.FINISHED),
     ]
     assert held_listener.answered == set(held_listener.ports)
     closed = [f"probe.{state}" for state in ProbeRunState.values if state not in OPEN_STATES]

@@ -1,5 +1,6 @@
 """Probe runs through the API: started by ``start_probe_run`` (token, expected ports, audit event),
 listed, read with what the responder observed; refusals name their field."""
+
 import pytest
 
 from portal.audit.models import AuditEvent
@@ -74,8 +75,13 @@ def test_list_and_read_a_run_with_its_observations(world):
     assert detail["id"] == run.pk
     assert detail["observations"] == [
         {
-            "direction": "outbound", "protocol": "tcp", "port": 4401, "observed_ip": "192.0.2.1",
-            "observed_port": 50123, "outcome": "ok", "detail": "",
+            "direction": "outbound",
+            "protocol": "tcp",
+            "port": 4401,
+            "observed_ip": "192.0.2.1",
+            "observed_port": 50123,
+            "outcome": "ok",
+            "detail": "",
             "received_at": detail["observations"][0]["received_at"],
         }
     ]

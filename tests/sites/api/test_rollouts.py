@@ -1,5 +1,6 @@
 """Instruction sets and rollout steps through the API: read every version, follow the current
 rollout, mark a step through ``mark_step`` (one audit event, source "api")."""
+
 import pytest
 
 from portal.audit.models import AuditEvent

@@ -1,5 +1,6 @@
 """Sites through the API: created and changed from the site file by the services, every bad field
 named at once with nothing saved, the audit trail saying "api" and who; lists filtered and paged."""
+
 import json
 
 import pytest

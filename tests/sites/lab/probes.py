@@ -60,9 +60,17 @@ class Listener:
 
     def __enter__(self) -> Listener:
         self.process = subprocess.Popen(
-            _in_namespace(self.namespace, "serve", self.protocol, str(self.port),
-                          "--seconds", str(LISTEN_SECONDS)),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            _in_namespace(
+                self.namespace,
+                "serve",
+                self.protocol,
+                str(self.port),
+                "--seconds",
+                str(LISTEN_SECONDS),
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         ready, _, _ = select.select([self.process.stdout], [], [], READY_TIMEOUT)
         line = self.process.stdout.readline() if ready else ""
@@ -94,8 +102,16 @@ class Listener:
         return self.observations
 
 
-def connect(namespace: str, protocol: str, address: str, port: int, token: str, *,
-            source: str | None = None, timeout: float = 3.0) -> Outcome:
+def connect(
+    namespace: str,
+    protocol: str,
+    address: str,
+    port: int,
+    token: str,
+    *,
+    source: str | None = None,
+    timeout: float = 3.0,
+) -> Outcome:
     """Send ``token`` from ``namespace`` to ``address:port``; wait ``timeout`` s for the answer."""
     args = ["connect", protocol, address, str(port), token, "--timeout", str(timeout)]
     if source:
@@ -148,8 +164,9 @@ def _serve(protocol: str, port: int, seconds: float) -> None:
             conn.sendall(f"{token} {peer}\n".encode())
 
 
-def _connect(protocol: str, address: str, port: int, token: str, timeout: float,
-             source: str | None) -> dict:
+def _connect(
+    protocol: str, address: str, port: int, token: str, timeout: float, source: str | None
+) -> dict:
     kind = socket.SOCK_STREAM if protocol == "tcp" else socket.SOCK_DGRAM
     with socket.socket(socket.AF_INET, kind) as sock:
         sock.settimeout(timeout)
@@ -197,8 +214,13 @@ def main(argv: list[str]) -> None:
     if args.command == "serve":
         _serve(args.protocol, args.port, args.seconds)
     else:
-        print(json.dumps(_connect(args.protocol, args.address, args.port, args.token,
-                                  args.timeout, args.source)))
+        print(
+            json.dumps(
+                _connect(
+                    args.protocol, args.address, args.port, args.token, args.timeout, args.source
+                )
+            )
+        )
 
 
 if __name__ == "__main__":

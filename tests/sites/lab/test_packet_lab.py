@@ -36,20 +36,22 @@ FORWARDED = [(p.protocol, p.port) for p in (*PROFILE.monitoring_ports, *PROFILE.
 
 
 def lab_site(vendor: str) -> SiteDescription:
-    return SiteDescription.from_dict({
-        "name": "Packet lab",
-        "vendor": vendor,
-        "inside_interface": t.FW_INSIDE,
-        "outside_interface": t.FW_OUTSIDE,
-        "public_address": t.PUBLIC_ADDRESS,
-        "lan_network": t.LAN_NETWORK,
-        "lan_gateway": t.LAN_GATEWAY,
-        "host_addressing": "static",
-        "host_address": t.HOST_ADDRESS,
-        "monitoring_enabled": True,
-        "monitoring_sources": [f"{t.MONITOR_ADDRESS}/32"],
-        "host_os": "linux",
-    })
+    return SiteDescription.from_dict(
+        {
+            "name": "Packet lab",
+            "vendor": vendor,
+            "inside_interface": t.FW_INSIDE,
+            "outside_interface": t.FW_OUTSIDE,
+            "public_address": t.PUBLIC_ADDRESS,
+            "lan_network": t.LAN_NETWORK,
+            "lan_gateway": t.LAN_GATEWAY,
+            "host_addressing": "static",
+            "host_address": t.HOST_ADDRESS,
+            "monitoring_enabled": True,
+            "monitoring_sources": [f"{t.MONITOR_ADDRESS}/32"],
+            "host_os": "linux",
+        }
+    )
 
 
 def generated_file(vendor: str) -> str:
@@ -139,8 +141,14 @@ def test_baseline_alone_blocks_the_backup(baseline_only):
     """Without the generated rules the same probe fails: what the tests below see is the rules."""
     fw = baseline_only
     with Listener(fw.ns(t.DC), "tcp", BACKUP_PORT) as listener:
-        outcome = connect(fw.ns(t.HOST), "tcp", t.DATACENTER_ADDRESS, BACKUP_PORT, token(),
-                          timeout=BLOCKED_TIMEOUT)
+        outcome = connect(
+            fw.ns(t.HOST),
+            "tcp",
+            t.DATACENTER_ADDRESS,
+            BACKUP_PORT,
+            token(),
+            timeout=BLOCKED_TIMEOUT,
+        )
     assert not outcome.ok and not listener.observations, fw.explain(outcome, listener.observations)
 
 
@@ -156,8 +164,14 @@ def test_backup_host_reaches_the_datacenter_behind_the_public_address(firewall):
     """Guide rules 1 and 2: outbound TCP 4401 passes, masqueraded to the outside address."""
     sent = token()
     with Listener(firewall.ns(t.DC), "tcp", BACKUP_PORT) as listener:
-        outcome = connect(firewall.ns(t.HOST), "tcp", t.DATACENTER_ADDRESS, BACKUP_PORT, sent,
-                          timeout=OPEN_TIMEOUT)
+        outcome = connect(
+            firewall.ns(t.HOST),
+            "tcp",
+            t.DATACENTER_ADDRESS,
+            BACKUP_PORT,
+            sent,
+            timeout=OPEN_TIMEOUT,
+        )
     seen = listener.observations
     assert outcome.ok, firewall.explain(outcome, seen)
     assert seen == [{"peer": t.PUBLIC_ADDRESS, "token": sent}], firewall.explain(outcome, seen)
@@ -166,8 +180,14 @@ def test_backup_host_reaches_the_datacenter_behind_the_public_address(firewall):
 def test_other_lan_machine_cannot_reach_the_datacenter(firewall):
     """Guide rule 3: the static host's address is the only source allowed out on 4401."""
     with Listener(firewall.ns(t.DC), "tcp", BACKUP_PORT) as listener:
-        outcome = connect(firewall.ns(t.OTHER), "tcp", t.DATACENTER_ADDRESS, BACKUP_PORT, token(),
-                          timeout=BLOCKED_TIMEOUT)
+        outcome = connect(
+            firewall.ns(t.OTHER),
+            "tcp",
+            t.DATACENTER_ADDRESS,
+            BACKUP_PORT,
+            token(),
+            timeout=BLOCKED_TIMEOUT,
+        )
     seen = listener.observations
     assert not outcome.ok and not seen, firewall.explain(outcome, seen)
 
@@ -175,8 +195,14 @@ def test_other_lan_machine_cannot_reach_the_datacenter(firewall):
 def test_backup_host_reaches_only_the_datacenter(firewall):
     """Guide rule 1: 4401 is opened to the datacenter networks, not to any address."""
     with Listener(firewall.ns(t.MONITOR), "tcp", BACKUP_PORT) as listener:
-        outcome = connect(firewall.ns(t.HOST), "tcp", t.MONITOR_ADDRESS, BACKUP_PORT, token(),
-                          timeout=BLOCKED_TIMEOUT)
+        outcome = connect(
+            firewall.ns(t.HOST),
+            "tcp",
+            t.MONITOR_ADDRESS,
+            BACKUP_PORT,
+            token(),
+            timeout=BLOCKED_TIMEOUT,
+        )
     seen = listener.observations
     assert not outcome.ok and not seen, firewall.explain(outcome, seen)
 
@@ -187,8 +213,15 @@ def test_monitoring_reaches_the_host_through_the_port_forward(firewall, protocol
     address (destination NAT only), and the answer comes back from the public address."""
     sent = token()
     with Listener(firewall.ns(t.HOST), protocol, port) as listener:
-        outcome = connect(firewall.ns(t.MONITOR), protocol, t.PUBLIC_ADDRESS, port, sent,
-                          source=t.MONITOR_ADDRESS, timeout=OPEN_TIMEOUT)
+        outcome = connect(
+            firewall.ns(t.MONITOR),
+            protocol,
+            t.PUBLIC_ADDRESS,
+            port,
+            sent,
+            source=t.MONITOR_ADDRESS,
+            timeout=OPEN_TIMEOUT,
+        )
     seen = listener.observations
     assert outcome.ok, firewall.explain(outcome, seen)
     assert outcome.reply_from == t.PUBLIC_ADDRESS, firewall.explain(outcome, seen)
@@ -199,8 +232,15 @@ def test_monitoring_reaches_the_host_through_the_port_forward(firewall, protocol
 def test_monitoring_from_an_unlisted_address_is_kept_out(firewall, protocol):
     """Guide rule 4: only the monitoring sources are forwarded (same machine, other address)."""
     with Listener(firewall.ns(t.HOST), protocol, MONITORING_PORT) as listener:
-        outcome = connect(firewall.ns(t.MONITOR), protocol, t.PUBLIC_ADDRESS, MONITORING_PORT,
-                          token(), source=t.STRANGER_ADDRESS, timeout=BLOCKED_TIMEOUT)
+        outcome = connect(
+            firewall.ns(t.MONITOR),
+            protocol,
+            t.PUBLIC_ADDRESS,
+            MONITORING_PORT,
+            token(),
+            source=t.STRANGER_ADDRESS,
+            timeout=BLOCKED_TIMEOUT,
+        )
     seen = listener.observations
     assert not outcome.ok and not seen, firewall.explain(outcome, seen)
 
@@ -210,7 +250,14 @@ def test_monitoring_cannot_bypass_the_port_forward(firewall, protocol):
     """The inbound accepts hold only for connections that came through the port-forward: a
     listed monitoring source addressing the host's private address directly stays outside."""
     with Listener(firewall.ns(t.HOST), protocol, MONITORING_PORT) as listener:
-        outcome = connect(firewall.ns(t.MONITOR), protocol, t.HOST_ADDRESS, MONITORING_PORT,
-                          token(), source=t.MONITOR_ADDRESS, timeout=BLOCKED_TIMEOUT)
+        outcome = connect(
+            firewall.ns(t.MONITOR),
+            protocol,
+            t.HOST_ADDRESS,
+            MONITORING_PORT,
+            token(),
+            source=t.MONITOR_ADDRESS,
+            timeout=BLOCKED_TIMEOUT,
+        )
     seen = listener.observations
     assert not outcome.ok and not seen, firewall.explain(outcome, seen)

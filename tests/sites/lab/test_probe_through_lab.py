@@ -47,17 +47,28 @@ class Responder:
 
     def __enter__(self) -> Responder:
         self.process = subprocess.Popen(
-            ["ip", "netns", "exec", self.namespace, sys.executable, RESPONDER_SCRIPT,
-             t.DATACENTER_ADDRESS, str(BACKUP_PORT)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.namespace,
+                sys.executable,
+                RESPONDER_SCRIPT,
+                t.DATACENTER_ADDRESS,
+                str(BACKUP_PORT),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env={**os.environ, "LAB_PROBE_KEY": self.key.hex()},
         )
         ready, _, _ = select.select([self.process.stdout], [], [], READY_TIMEOUT)
         line = self.process.stdout.readline() if ready else ""
         if not line.startswith("{") or json.loads(line).get("ready") is not True:
             self.stop()
-            raise RuntimeError(f"the responder in {self.namespace} did not start: {line!r}\n"
-                               f"{self.output}")
+            raise RuntimeError(
+                f"the responder in {self.namespace} did not start: {line!r}\n{self.output}"
+            )
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -85,10 +96,26 @@ class Responder:
 def probe(namespace: str, token: str, timeout: float) -> subprocess.CompletedProcess:
     """The customer's client, ``obm_probe.py check`` against the datacenter, from ``namespace``."""
     return subprocess.run(
-        ["ip", "netns", "exec", namespace, sys.executable, CLIENT_SCRIPT, "check",
-         "--server", t.DATACENTER_ADDRESS, "--token", token, "--tcp", str(BACKUP_PORT),
-         "--timeout", str(timeout)],
-        capture_output=True, text=True, timeout=timeout + 15,
+        [
+            "ip",
+            "netns",
+            "exec",
+            namespace,
+            sys.executable,
+            CLIENT_SCRIPT,
+            "check",
+            "--server",
+            t.DATACENTER_ADDRESS,
+            "--token",
+            token,
+            "--tcp",
+            str(BACKUP_PORT),
+            "--timeout",
+            str(timeout),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout + 15,
     )
 
 
@@ -98,8 +125,10 @@ def new_token(key: bytes) -> str:
 
 def explain(firewall, result, responder: Responder) -> str:
     client = f"exit {result.returncode}\n{result.stdout}{result.stderr}" if result else "(none)"
-    return (f"\n--- client ---\n{client}--- responder ---\nobservations: "
-            f"{responder.observations}\n{responder.output}" + firewall.explain())
+    return (
+        f"\n--- client ---\n{client}--- responder ---\nobservations: "
+        f"{responder.observations}\n{responder.output}" + firewall.explain()
+    )
 
 
 def test_backup_host_probe_is_recorded_behind_the_public_address(firewall):

@@ -108,7 +108,7 @@ def sweep_leftovers(*, include_own: bool = False) -> list[str]:
     removed = []
     for name in lab_namespaces():
         try:
-            pid = int(name[len(PREFIX):].split("-")[0])
+            pid = int(name[len(PREFIX) :].split("-")[0])
         except ValueError:
             continue
         if (pid == os.getpid() and include_own) or (pid != os.getpid() and not _alive(pid)):
@@ -230,8 +230,19 @@ class Lab:
     def _plug(self, role: str, interface: str, switch: str, address: str) -> None:
         """A veth from ``role`` (named ``interface``) to a port of ``switch``'s bridge."""
         port = f"to-{role}"  # the two fw ports are in different switches: no clash
-        self.ip(role, "link", "add", interface, "type", "veth", "peer", "name", port,
-                "netns", self.ns(switch))
+        self.ip(
+            role,
+            "link",
+            "add",
+            interface,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            port,
+            "netns",
+            self.ns(switch),
+        )
         self.ip(switch, "link", "set", port, "master", BRIDGE, "up")
         self.ip(role, "addr", "add", address, "dev", interface)
         self.ip(role, "link", "set", interface, "up")

@@ -92,12 +92,14 @@ ALWAYS_FORBIDDEN = [
     pytest.param("2002:c0a8:101::1", "192.168.1.1, which is private", id="6to4-private"),
     pytest.param("2002:808:808::1", "6to4", id="6to4-public-deprecated"),
     pytest.param(
-        "2001:0:7f00:1:8000:f227:f5ff:fffe", "127.0.0.1, which is loopback",
+        "2001:0:7f00:1:8000:f227:f5ff:fffe",
+        "127.0.0.1, which is loopback",
         id="teredo-loopback-server",
     ),
     pytest.param(
         # client 10.0.0.1 is stored obfuscated (xor 0xffffffff) as f5ff:fffe
-        "2001:0:808:808:8000:f227:f5ff:fffe", "10.0.0.1, which is private",
+        "2001:0:808:808:8000:f227:f5ff:fffe",
+        "10.0.0.1, which is private",
         id="teredo-private-client",
     ),
     pytest.param("64:ff9b::7f00:1", "127.0.0.1, which is loopback", id="nat64-loopback"),
@@ -263,8 +265,13 @@ def test_absolute_name_with_trailing_dot():
         ["2606:4700:4700::1111", "fe80::1%eth0"],
         ["1.1.1.1", "169.254.169.254"],
     ],
-    ids=["public-then-loopback", "loopback-first", "mapped-private", "scoped-link-local",
-         "metadata"],
+    ids=[
+        "public-then-loopback",
+        "loopback-first",
+        "mapped-private",
+        "scoped-link-local",
+        "metadata",
+    ],
 )
 def test_name_refused_when_any_address_is_forbidden(answers):
     resolver = FakeResolver({"rebind.example.net": answers})
@@ -285,12 +292,42 @@ def test_lab_setting_applies_to_resolved_addresses():
 
 @pytest.mark.parametrize(
     "host",
-    ["127.1", "0x7f.1", "2130706433", "017700000001", "127.000.000.001", "1.2.3.4:80",
-     "fe80::1%eth0", "[::1]", " fw.example.com", "fw.example.com\n", "fw..example.com",
-     "-fw.example.com", "fw_example.com", "fw.exämple.com", "a" * 64 + ".com", ""],
-    ids=["shorthand", "hex-shorthand", "integer", "octal", "leading-zeros", "port", "zone",
-         "brackets", "space", "newline", "empty-label", "leading-hyphen", "underscore",
-         "non-ascii", "label-too-long", "empty"],
+    [
+        "127.1",
+        "0x7f.1",
+        "2130706433",
+        "017700000001",
+        "127.000.000.001",
+        "1.2.3.4:80",
+        "fe80::1%eth0",
+        "[::1]",
+        " fw.example.com",
+        "fw.example.com\n",
+        "fw..example.com",
+        "-fw.example.com",
+        "fw_example.com",
+        "fw.exämple.com",
+        "a" * 64 + ".com",
+        "",
+    ],
+    ids=[
+        "shorthand",
+        "hex-shorthand",
+        "integer",
+        "octal",
+        "leading-zeros",
+        "port",
+        "zone",
+        "brackets",
+        "space",
+        "newline",
+        "empty-label",
+        "leading-hyphen",
+        "underscore",
+        "non-ascii",
+        "label-too-long",
+        "empty",
+    ],
 )
 def test_bad_hosts_refused_before_any_lookup(host):
     resolver = FakeResolver({host: ["8.8.8.8"]})
@@ -325,8 +362,11 @@ def test_port_specs_match_the_protocol():
         check_port(4401, specs, protocol="udp")
 
 
-@pytest.mark.parametrize("port", [0, -1, 65536, True, "4403", 4403.0, None],
-                         ids=["zero", "negative", "too-big", "bool", "str", "float", "none"])
+@pytest.mark.parametrize(
+    "port",
+    [0, -1, 65536, True, "4403", 4403.0, None],
+    ids=["zero", "negative", "too-big", "bool", "str", "float", "none"],
+)
 def test_not_a_port(port):
     with pytest.raises(ForbiddenPort):
         check_port(port, [4403, 0, 1, 65536])

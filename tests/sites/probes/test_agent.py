@@ -1,4 +1,5 @@
 """The probe agent: a key per site, the hourly question "am I due?", and the real client using it."""
+
 import subprocess
 import sys
 from datetime import timedelta
@@ -47,8 +48,16 @@ def test_a_key_names_its_site_and_version_and_nothing_else_reads_as_one():
         f"obmk.42.4.{mac}",  # another version
         key[:-1] + ("A" if key[-1] != "A" else "B"),  # altered MAC
         agent_key(b"another portal's key" * 2, 42, 3),
-        key + "x", "obmk.42.3", "", "   ", None, 42, f"obmk.042.3.{mac}", f"obmk.42.0.{mac}",
-        key.replace("obmk", "OBMK"), key + "\n" + key,
+        key + "x",
+        "obmk.42.3",
+        "",
+        "   ",
+        None,
+        42,
+        f"obmk.042.3.{mac}",
+        f"obmk.42.0.{mac}",
+        key.replace("obmk", "OBMK"),
+        key + "\n" + key,
     ]
     for candidate in forged:
         assert read_agent_key(SECRET, candidate) is None, candidate
@@ -73,9 +82,12 @@ def test_a_new_key_revokes_the_old_one_and_a_revoked_key_never_comes_back(world)
     assert third not in (first, second)  # the version goes on: an old key stays dead
     actions = list(
         AuditEvent.objects.filter(object_type="sites.site", object_id=str(site.pk))
-        .filter(action__startswith="site.agent_key").values_list("action", flat=True)
+        .filter(action__startswith="site.agent_key")
+        .values_list("action", flat=True)
     )
-    assert actions.count("site.agent_key_issued") == 3 and actions.count("site.agent_key_revoked") == 1
+    assert (
+        actions.count("site.agent_key_issued") == 3 and actions.count("site.agent_key_revoked") == 1
+    )
 
 
 # --- the hourly question --------------------------------------------------------------------
@@ -98,7 +110,9 @@ def test_the_agent_gets_a_run_only_when_its_site_is_due(world, settings):
     prove(site, days_ago=1)  # proven yesterday, weekly schedule: fresh for six more days
     response = poll(key)
     assert response.status_code == 200 and response.json()["due"] is False
-    assert response.json()["fresh_until"].startswith(str((timezone.now() + timedelta(days=6)).date()))
+    assert response.json()["fresh_until"].startswith(
+        str((timezone.now() + timedelta(days=6)).date())
+    )
 
     Site.objects.filter(pk=site.pk).update(reverify="daily")  # the schedule decides
     prove(site, days_ago=1.5)
@@ -187,16 +201,29 @@ def test_the_schedule_lines_quote_nothing_unsafe():
 
 
 @pytest.mark.worker
-def test_the_scheduled_client_proves_the_site_with_its_agent_key(probe_responder, live_server, world):
+def test_the_scheduled_client_proves_the_site_with_its_agent_key(
+    probe_responder, live_server, world
+):
     responder = probe_responder
     site = world.sites[world.customer.slug]
     key = agent.issue_agent_key(site=site)
 
     def run_agent():
         return subprocess.run(
-            [sys.executable, str(SCRIPT_PATH), "check", "--portal", live_server.url,
-             "--agent-key", key, "--timeout", "3"],
-            capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                str(SCRIPT_PATH),
+                "check",
+                "--portal",
+                live_server.url,
+                "--agent-key",
+                key,
+                "--timeout",
+                "3",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
 
     first = run_agent()

@@ -111,8 +111,10 @@ def responder():
 def port_map(responder):
     """Profile ports (TCP 4401 and 4403, UDP 4403) -> the responder's ephemeral ports."""
     return [
-        "--port-map", f"tcp/4401={responder.port('tcp', 0)},tcp/4403={responder.port('tcp', 1)}",
-        "--port-map", f"udp/4403={responder.port('udp')}",
+        "--port-map",
+        f"tcp/4401={responder.port('tcp', 0)},tcp/4403={responder.port('tcp', 1)}",
+        "--port-map",
+        f"udp/4403={responder.port('udp')}",
     ]
 
 
@@ -128,8 +130,7 @@ def _python38():
     candidates += sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.8*/bin/python3.8")))
     for candidate in filter(None, candidates):
         check = "import sys; assert sys.version_info[:2] == (3, 8)"
-        probe = subprocess.run([candidate, "-c", check],
-                               capture_output=True, env=clean_env())
+        probe = subprocess.run([candidate, "-c", check], capture_output=True, env=clean_env())
         if probe.returncode == 0:
             return candidate
     return None
@@ -141,29 +142,60 @@ def test_check_proves_tcp_and_udp_with_a_valid_token(responder, interpreter):
     if python is None:
         pytest.skip("no Python 3.8 interpreter here to prove the script's 3.8 compatibility")
     tok = token()
-    result = run_script("check", "--server", HOST, "--token", tok, "--tcp", "4401,4403",
-                        "--udp", "4403", *port_map(responder), python=python)
+    result = run_script(
+        "check",
+        "--server",
+        HOST,
+        "--token",
+        tok,
+        "--tcp",
+        "4401,4403",
+        "--udp",
+        "4403",
+        *port_map(responder),
+        python=python,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result_lines(result.stdout)
-    assert [line[:16] for line in lines] == ["TCP 4401  OK    ", "TCP 4403  OK    ",
-                                             "UDP 4403  OK    "]
+    assert [line[:16] for line in lines] == [
+        "TCP 4401  OK    ",
+        "TCP 4403  OK    ",
+        "UDP 4403  OK    ",
+    ]
     assert "Result: all 3 ports OK." in result.stdout
     seen = {(o.protocol, o.port): o for o in responder.observations(tok)}
     assert {o.outcome for o in seen.values()} == {"ok"}
-    for line, (proto, index) in zip(lines, [("tcp", 0), ("tcp", 1), ("udp", 0)]):
+    for line, (proto, index) in zip(lines, [("tcp", 0), ("tcp", 1), ("udp", 0)], strict=True):
         observation = seen[(proto, responder.port(proto, index))]
         # The line shows what the responder recorded, and the receipt it signed for it.
         assert f"the portal saw you as 127.0.0.1:{observation.observed_port} " in line
         assert f"(receipt {observation.receipt})" in line
-        assert verify_receipt(KEY, observation.receipt, tok, "127.0.0.1",
-                              observation.observed_port, observation.port, proto,
-                              int(observation.received_at))
+        assert verify_receipt(
+            KEY,
+            observation.receipt,
+            tok,
+            "127.0.0.1",
+            observation.observed_port,
+            observation.port,
+            proto,
+            int(observation.received_at),
+        )
 
 
 def test_check_reports_refused_for_expired_unknown_and_replayed_tokens(responder):
     expired = token(lifetime=-60)
-    result = run_script("check", "--server", HOST, "--token", expired, "--tcp", "4401",
-                        "--udp", "4403", *port_map(responder))
+    result = run_script(
+        "check",
+        "--server",
+        HOST,
+        "--token",
+        expired,
+        "--tcp",
+        "4401",
+        "--udp",
+        "4403",
+        *port_map(responder),
+    )
     assert result.returncode == 1
     assert result_lines(result.stdout) == [
         "TCP 4401  REFUSED EXPIRED token expired; start a new probe run",
@@ -172,11 +204,13 @@ def test_check_reports_refused_for_expired_unknown_and_replayed_tokens(responder
     assert {o.outcome for o in responder.observations(expired)} == {"EXPIRED"}
 
     unknown = token(key=b"another portal's key")
-    result = run_script("check", "--server", HOST, "--token", unknown, "--udp", "4403",
-                        *port_map(responder)[2:])
+    result = run_script(
+        "check", "--server", HOST, "--token", unknown, "--udp", "4403", *port_map(responder)[2:]
+    )
     assert result.returncode == 1
     assert result_lines(result.stdout) == [
-        "UDP 4403  REFUSED UNKNOWN token not issued by this portal, or altered"]
+        "UDP 4403  REFUSED UNKNOWN token not issued by this portal, or altered"
+    ]
 
     used = token()
     args = ["check", "--server", HOST, "--token", used, "--tcp", "4401", *port_map(responder)[:2]]
@@ -184,7 +218,8 @@ def test_check_reports_refused_for_expired_unknown_and_replayed_tokens(responder
     again = run_script(*args)
     assert again.returncode == 1
     assert result_lines(again.stdout) == [
-        "TCP 4401  REFUSED REPLAYED token already used on this port and protocol"]
+        "TCP 4401  REFUSED REPLAYED token already used on this port and protocol"
+    ]
 
 
 def test_check_reports_fail_for_closed_and_silent_ports():
@@ -202,11 +237,23 @@ def test_check_reports_fail_for_closed_and_silent_ports():
     try:
         started = time.monotonic()
         result = run_script(
-            "check", "--server", HOST, "--token", token(), "--tcp", "4401,4403",
-            "--udp", "4403,4404", "--timeout", "0.6",
-            "--port-map", f"tcp/4401={refusing.getsockname()[1]}",
-            "--port-map", f"tcp/4403={silent_tcp.getsockname()[1]}",
-            "--port-map", f"udp/4403={closed_udp},udp/4404={silent_udp.getsockname()[1]}",
+            "check",
+            "--server",
+            HOST,
+            "--token",
+            token(),
+            "--tcp",
+            "4401,4403",
+            "--udp",
+            "4403,4404",
+            "--timeout",
+            "0.6",
+            "--port-map",
+            f"tcp/4401={refusing.getsockname()[1]}",
+            "--port-map",
+            f"tcp/4403={silent_tcp.getsockname()[1]}",
+            "--port-map",
+            f"udp/4403={closed_udp},udp/4404={silent_udp.getsockname()[1]}",
         )
         elapsed = time.monotonic() - started
     finally:
@@ -222,17 +269,20 @@ def test_check_reports_fail_for_closed_and_silent_ports():
     assert elapsed < 5
 
 
-@pytest.mark.parametrize("args, complaint", [
-    (["check", "--server", HOST, "--token", "1.2;reboot"], "argument --token"),
-    (["check", "--server", HOST, "--token", "a" * 244], "argument --token"),
-    (["check", "--server", HOST, "--token", "tok", "--tcp", "70000"], "port out of range"),
-    (["check", "--server", HOST, "--token", "tok", "--udp", "x"], "not a port number"),
-    (["check", "--server", HOST, "--token", "tok", "--port-map", "udp/4403=0"], "out of range"),
-    (["check", "--server", HOST, "--token", "tok", "--port-map", "4401=1"], "PROTO/PORT"),
-    (["check", "--token", "tok"], "--server"),
-    (["listen", "--token", "tok", "--duration", "0"], "more than 0"),
-    ([], "required"),
-])
+@pytest.mark.parametrize(
+    "args, complaint",
+    [
+        (["check", "--server", HOST, "--token", "1.2;reboot"], "argument --token"),
+        (["check", "--server", HOST, "--token", "a" * 244], "argument --token"),
+        (["check", "--server", HOST, "--token", "tok", "--tcp", "70000"], "port out of range"),
+        (["check", "--server", HOST, "--token", "tok", "--udp", "x"], "not a port number"),
+        (["check", "--server", HOST, "--token", "tok", "--port-map", "udp/4403=0"], "out of range"),
+        (["check", "--server", HOST, "--token", "tok", "--port-map", "4401=1"], "PROTO/PORT"),
+        (["check", "--token", "tok"], "--server"),
+        (["listen", "--token", "tok", "--duration", "0"], "more than 0"),
+        ([], "required"),
+    ],
+)
 def test_bad_usage_exits_2(args, complaint):
     result = run_script(*args)
     assert result.returncode == 2
@@ -260,8 +310,9 @@ def test_script_is_one_python38_stdlib_file():
 
 
 def run_shell(shell, text, env=None, timeout=20):
-    return subprocess.run([shell, "-c", text], capture_output=True, text=True, timeout=timeout,
-                          env=env or clean_env())
+    return subprocess.run(
+        [shell, "-c", text], capture_output=True, text=True, timeout=timeout, env=env or clean_env()
+    )
 
 
 def test_posix_snippet_passes_tcp_with_bash_dev_tcp(responder):
@@ -272,16 +323,19 @@ def test_posix_snippet_passes_tcp_with_bash_dev_tcp(responder):
     result = run_shell(bash, snippets.posix_check(HOST, tok, [tcp_port], [], timeout=3))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result_lines(result.stdout)[0].startswith(
-        f"TCP {tcp_port} OK    the portal saw you as 127.0.0.1:")
+        f"TCP {tcp_port} OK    the portal saw you as 127.0.0.1:"
+    )
     assert [(o.port, o.protocol, o.outcome) for o in responder.observations(tok)] == [
-        (tcp_port, "tcp", "ok")]
+        (tcp_port, "tcp", "ok")
+    ]
 
     # Closed port: fails, non-zero.
     closed = socket.socket()
     closed.bind((HOST, 0))
     try:
-        result = run_shell(bash, snippets.posix_check(HOST, token(), [closed.getsockname()[1]],
-                                                      [], timeout=2))
+        result = run_shell(
+            bash, snippets.posix_check(HOST, token(), [closed.getsockname()[1]], [], timeout=2)
+        )
     finally:
         closed.close()
     assert result.returncode == 1
@@ -311,7 +365,9 @@ def test_posix_snippet_passes_tcp_and_udp_with_sh_and_nc(responder):
     assert lines[0].startswith(f"TCP {tcp_port} OK    the portal saw you as 127.0.0.1:")
     assert lines[1].startswith(f"UDP {udp_port} OK    the portal saw you as 127.0.0.1:")
     assert {(o.protocol, o.outcome) for o in responder.observations(tok)} == {
-        ("tcp", "ok"), ("udp", "ok")}
+        ("tcp", "ok"),
+        ("udp", "ok"),
+    }
 
 
 def test_posix_snippet_says_what_to_do_without_bash_or_nc(tmp_path):
@@ -322,8 +378,9 @@ def test_posix_snippet_says_what_to_do_without_bash_or_nc(tmp_path):
         if shutil.which(tool):
             (tmp_path / tool).symlink_to(shutil.which(tool))
     tok = token()
-    result = run_shell(sh, snippets.posix_check(HOST, tok, [4401], [4403]),
-                       env=clean_env(PATH=str(tmp_path)))
+    result = run_shell(
+        sh, snippets.posix_check(HOST, tok, [4401], [4403]), env=clean_env(PATH=str(tmp_path))
+    )
     assert result.returncode == 1
     assert "TCP 4401  FAIL  cannot check TCP from this shell: neither bash nor nc" in result.stdout
     assert "UDP 4403  FAIL  UDP cannot be checked from this shell" in result.stdout
@@ -333,17 +390,29 @@ def test_posix_snippet_says_what_to_do_without_bash_or_nc(tmp_path):
 def test_python_command_runs_the_downloaded_script(responder):
     tok = token()
     command = snippets.python_command(
-        HOST, tok, [4401], [4403],
+        HOST,
+        tok,
+        [4401],
+        [4403],
         port_map={("tcp", 4401): responder.port("tcp"), "udp/4403": responder.port("udp")},
     )
-    assert command.startswith(f"python3 obm_probe.py check --server '{HOST}' --token '{tok}' "
-                              "--tcp 4401 --udp 4403 --port-map 'tcp/4401=")
+    assert command.startswith(
+        f"python3 obm_probe.py check --server '{HOST}' --token '{tok}' "
+        "--tcp 4401 --udp 4403 --port-map 'tcp/4401="
+    )
     words = shlex.split(command)
-    result = subprocess.run([sys.executable, SCRIPT, *words[2:]], capture_output=True, text=True,
-                            timeout=20, env=clean_env())
+    result = subprocess.run(
+        [sys.executable, SCRIPT, *words[2:]],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env=clean_env(),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert [line[:16] for line in result_lines(result.stdout)] == [
-        "TCP 4401  OK    ", "UDP 4403  OK    "]
+        "TCP 4401  OK    ",
+        "UDP 4403  OK    ",
+    ]
 
 
 # --- obm_probe.py listen ----------------------------------------------------------------------
@@ -354,9 +423,22 @@ class Listening:
 
     def __init__(self, tok, *args, duration="15"):
         self.proc = subprocess.Popen(
-            [sys.executable, SCRIPT, "listen", "--token", tok, "--bind", HOST,
-             "--duration", duration, *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_env(),
+            [
+                sys.executable,
+                SCRIPT,
+                "listen",
+                "--token",
+                tok,
+                "--bind",
+                HOST,
+                "--duration",
+                duration,
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=clean_env(),
         )
         self.lines = queue.Queue()
         self.seen = []
@@ -462,14 +544,25 @@ def test_listen_is_proven_by_the_portals_inbound_check():
     try:
         tcp_port, udp_port = listening.ready()
         address = IPv4Address(HOST)
-        results = asyncio.run(check_inbound([
-            InboundTarget(address, tcp_port, "tcp", tok),
-            InboundTarget(address, udp_port, "udp", tok),
-            InboundTarget(address, tcp_port, "tcp", token()),
-            InboundTarget(address, udp_port, "udp", token()),
-        ], connect_timeout=2.0, udp_timeout=1.0, udp_retries=1))
+        results = asyncio.run(
+            check_inbound(
+                [
+                    InboundTarget(address, tcp_port, "tcp", tok),
+                    InboundTarget(address, udp_port, "udp", tok),
+                    InboundTarget(address, tcp_port, "tcp", token()),
+                    InboundTarget(address, udp_port, "udp", token()),
+                ],
+                connect_timeout=2.0,
+                udp_timeout=1.0,
+                udp_retries=1,
+            )
+        )
         assert [r.outcome for r in results] == [
-            Outcome.PROVEN, Outcome.PROVEN, Outcome.MISMATCH, Outcome.MISMATCH]
+            Outcome.PROVEN,
+            Outcome.PROVEN,
+            Outcome.MISMATCH,
+            Outcome.MISMATCH,
+        ]
         assert listening.finish() == 0
     finally:
         listening.kill()
@@ -488,8 +581,17 @@ def test_listen_exits_1_without_a_valid_probe_or_when_the_port_is_taken():
     with socket.socket() as taken:
         taken.bind((HOST, 0))
         taken.listen()
-        result = run_script("listen", "--token", token(), "--bind", HOST,
-                            "--tcp", str(taken.getsockname()[1]), "--duration", "5")
+        result = run_script(
+            "listen",
+            "--token",
+            token(),
+            "--bind",
+            HOST,
+            "--tcp",
+            str(taken.getsockname()[1]),
+            "--duration",
+            "5",
+        )
     assert result.returncode == 1
     assert "cannot listen on TCP" in result.stdout
 
@@ -511,30 +613,73 @@ def every_snippet(server=SERVER, tok=TOKEN, tcp=(4401, 4403), udp=(4403,)):
     ]
 
 
-@pytest.mark.parametrize("bad", [
-    "", "a b", "a;b", "$(id)", "`id`", "a'b", 'a"b', "a\nb", "a|b", "a&b", "a>b", "a\\b",
-    "${IFS}", "tok\u2019", "t\u00f6k", "x" * 244, None, 123,
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "a b",
+        "a;b",
+        "$(id)",
+        "`id`",
+        "a'b",
+        'a"b',
+        "a\nb",
+        "a|b",
+        "a&b",
+        "a>b",
+        "a\\b",
+        "${IFS}",
+        "tok\u2019",
+        "t\u00f6k",
+        "x" * 244,
+        None,
+        123,
+    ],
+)
 def test_snippets_refuse_unsafe_tokens(bad):
     for make in every_snippet(tok=bad):
         with pytest.raises(ValueError):
             make()
 
 
-@pytest.mark.parametrize("bad", [
-    "", "host;id", "$(id)", "`id`", "-oProxyCommand=x", "a b", "host\n", "a'b", "a\"b",
-    "fe80::1%eth0", "b\u00fccher.de", "host_name.example", "1.2.3.4;", None,
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "host;id",
+        "$(id)",
+        "`id`",
+        "-oProxyCommand=x",
+        "a b",
+        "host\n",
+        "a'b",
+        'a"b',
+        "fe80::1%eth0",
+        "b\u00fccher.de",
+        "host_name.example",
+        "1.2.3.4;",
+        None,
+    ],
+)
 def test_snippets_refuse_unsafe_servers(bad):
     for make in every_snippet(server=bad)[:3]:
         with pytest.raises(ValueError):
             make()
 
 
-@pytest.mark.parametrize("tcp, udp", [
-    ("4401", ()), ([True], ()), ([0], ()), ([70000], ()), (["4401"], ()), ([], []), (None, None),
-    ([4401], [4403.0]),
-])
+@pytest.mark.parametrize(
+    "tcp, udp",
+    [
+        ("4401", ()),
+        ([True], ()),
+        ([0], ()),
+        ([70000], ()),
+        (["4401"], ()),
+        ([], []),
+        (None, None),
+        ([4401], [4403.0]),
+    ],
+)
 def test_snippets_refuse_bad_ports(tcp, udp):
     for make in every_snippet(tcp=tcp, udp=udp):
         with pytest.raises(ValueError):
@@ -555,13 +700,26 @@ def test_snippets_accept_ip_literals_and_refuse_bad_port_maps():
 def test_powershell_snippets_fill_in_token_and_ports():
     # pwsh is not installed on these machines: the text is checked, not run.
     check = snippets.powershell_check(SERVER, TOKEN, [4401, 4403], [4403])
-    for needle in (f"$Server = '{SERVER}'", f"$Token = '{TOKEN}'", "$TcpPorts = @(4401, 4403)",
-                   "$UdpPorts = @(4403)", "System.Net.Sockets.TcpClient",
-                   "System.Net.Sockets.UdpClient", "exit 1", "$TimeoutMs = 5000"):
+    for needle in (
+        f"$Server = '{SERVER}'",
+        f"$Token = '{TOKEN}'",
+        "$TcpPorts = @(4401, 4403)",
+        "$UdpPorts = @(4403)",
+        "System.Net.Sockets.TcpClient",
+        "System.Net.Sockets.UdpClient",
+        "exit 1",
+        "$TimeoutMs = 5000",
+    ):
         assert needle in check
     listen = snippets.powershell_listen(TOKEN, [4403], [4403], duration=300)
-    for needle in (f"$Token = '{TOKEN}'", "System.Net.Sockets.TcpListener",
-                   "System.Net.Sockets.UdpClient", "exit 1", "$Seconds = 300", "ERR MISMATCH"):
+    for needle in (
+        f"$Token = '{TOKEN}'",
+        "System.Net.Sockets.TcpListener",
+        "System.Net.Sockets.UdpClient",
+        "exit 1",
+        "$Seconds = 300",
+        "ERR MISMATCH",
+    ):
         assert needle in listen
     for text in (check, listen):
         assert "{{" not in text and "}}" not in text  # the template was filled in completely
@@ -570,6 +728,8 @@ def test_powershell_snippets_fill_in_token_and_ports():
 
 def test_posix_listen_recommends_the_script():
     text = snippets.posix_listen(TOKEN, [4403], [4403])
-    assert f"python3 obm_probe.py listen --token '{TOKEN}' --tcp 4403 --udp 4403 " \
-           "--duration 600" in text
+    assert (
+        f"python3 obm_probe.py listen --token '{TOKEN}' --tcp 4403 --udp 4403 "
+        "--duration 600" in text
+    )
     assert "cannot answer a UDP" in text

@@ -132,8 +132,15 @@ def test_wrong_token_is_a_mismatch():
         (b"SSH-2.0-OpenSSH_9.6\r\n", Outcome.MISMATCH),
         (b"x" * 10_000, Outcome.MISMATCH),  # too long: read stops at 257 bytes
     ],
-    ids=["crlf", "trailing-space", "no-newline", "lower-case", "truncated-token", "other-service",
-         "too-long"],
+    ids=[
+        "crlf",
+        "trailing-space",
+        "no-newline",
+        "lower-case",
+        "truncated-token",
+        "other-service",
+        "too-long",
+    ],
 )
 def test_only_exactly_ok_token_proves(answer, outcome):
     async def scenario():
@@ -203,8 +210,9 @@ def test_udp_with_nobody_answering_is_not_proven():
     holder = bound_but_not_listening(socket.SOCK_DGRAM)  # datagrams arrive, nobody answers
     try:
         started = time.perf_counter()
-        [result] = run(check_inbound([udp(holder.getsockname()[1])], udp_timeout=0.1,
-                                     udp_retries=2))
+        [result] = run(
+            check_inbound([udp(holder.getsockname()[1])], udp_timeout=0.1, udp_retries=2)
+        )
         took = time.perf_counter() - started
     finally:
         holder.close()
@@ -301,9 +309,14 @@ def test_every_socket_is_closed():
                 try:
                     before = open_fds()
                     await check_inbound(
-                        [tcp(listener.tcp_ports[0]), udp(listener.udp_ports[0]),
-                         tcp(port_of(silent)), tcp(holder.getsockname()[1]),
-                         tcp(listener.tcp_ports[0], token="wrong")] * 20,
+                        [
+                            tcp(listener.tcp_ports[0]),
+                            udp(listener.udp_ports[0]),
+                            tcp(port_of(silent)),
+                            tcp(holder.getsockname()[1]),
+                            tcp(listener.tcp_ports[0], token="wrong"),
+                        ]
+                        * 20,
                         connect_timeout=0.2,
                     )
                     await asyncio.sleep(0.05)
@@ -345,8 +358,18 @@ def test_no_targets():
         lambda: InboundTarget(HOST, 4403, "tcp", "x" * 244),
         lambda: InboundTarget(HOST, 4403, "tcp", "tökén"),
     ],
-    ids=["name", "shorthand", "zone-id", "port-0", "port-too-big", "port-bool", "protocol",
-         "token-space", "token-too-long", "token-non-ascii"],
+    ids=[
+        "name",
+        "shorthand",
+        "zone-id",
+        "port-0",
+        "port-too-big",
+        "port-bool",
+        "protocol",
+        "token-space",
+        "token-too-long",
+        "token-non-ascii",
+    ],
 )
 def test_invalid_targets_refused_at_construction(make):
     with pytest.raises(ValueError):
@@ -355,10 +378,22 @@ def test_invalid_targets_refused_at_construction(make):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"concurrency": 0}, {"concurrency": 2.5}, {"connect_timeout": 0}, {"udp_timeout": -1},
-     {"udp_retries": -1}, {"answer_timeout": 0}],
-    ids=["concurrency-0", "concurrency-float", "connect-timeout", "udp-timeout", "udp-retries",
-         "answer-timeout"],
+    [
+        {"concurrency": 0},
+        {"concurrency": 2.5},
+        {"connect_timeout": 0},
+        {"udp_timeout": -1},
+        {"udp_retries": -1},
+        {"answer_timeout": 0},
+    ],
+    ids=[
+        "concurrency-0",
+        "concurrency-float",
+        "connect-timeout",
+        "udp-timeout",
+        "udp-retries",
+        "answer-timeout",
+    ],
 )
 def test_invalid_arguments_raise_before_connecting(kwargs):
     with pytest.raises(ValueError):
@@ -386,9 +421,14 @@ def test_works_without_epoll(monkeypatch):
         async with await serve_listener(HOST, [0], [0], TOKEN) as listener:
             async with await silent_tcp_server(peak) as silent:
                 return await check_inbound(
-                    [tcp(listener.tcp_ports[0]), udp(listener.udp_ports[0]),
-                     tcp(listener.tcp_ports[0], token="other"), tcp(holder.getsockname()[1]),
-                     tcp(port_of(silent))] * 3,
+                    [
+                        tcp(listener.tcp_ports[0]),
+                        udp(listener.udp_ports[0]),
+                        tcp(listener.tcp_ports[0], token="other"),
+                        tcp(holder.getsockname()[1]),
+                        tcp(port_of(silent)),
+                    ]
+                    * 3,
                     connect_timeout=0.2,
                 )
 
@@ -397,7 +437,11 @@ def test_works_without_epoll(monkeypatch):
     finally:
         holder.close()
     assert [r.outcome for r in results] == [
-        Outcome.PROVEN, Outcome.PROVEN, Outcome.MISMATCH, Outcome.REFUSED, Outcome.TIMEOUT
+        Outcome.PROVEN,
+        Outcome.PROVEN,
+        Outcome.MISMATCH,
+        Outcome.REFUSED,
+        Outcome.TIMEOUT,
     ] * 3
 
 

@@ -1,5 +1,6 @@
 """The rollout page's probe panel (htmx): a run starts, is checked and ends in place, and the
 page's list of recent runs follows it out of band."""
+
 import pytest
 from django.test import Client
 
@@ -53,10 +54,15 @@ def test_the_final_poll_updates_the_list_only_on_the_site_page(world, admin):
 
 def test_the_inbound_check_is_asked_in_place_and_only_once(world, admin):
     site = world.sites[world.customer.slug]
-    site = update_site(site=site, data=site_description(
-        name=site.name, public_address="192.0.2.1", monitoring_enabled=True,
-        monitoring_sources=["198.51.100.7"],
-    ))
+    site = update_site(
+        site=site,
+        data=site_description(
+            name=site.name,
+            public_address="192.0.2.1",
+            monitoring_enabled=True,
+            monitoring_sources=["198.51.100.7"],
+        ),
+    )
     from sites.services.instructions import regenerate_site
 
     regenerate_site(site_id=site.pk)

@@ -4,6 +4,7 @@ The responder runs as `manage.py probe_responder` against the test database, on 
 (PROBE_PORT_MAP); the client is the downloadable obm_probe.py; the inbound check connects to the
 client's listen mode on loopback (PROBE_ALLOW_PRIVATE, as in a lab).
 """
+
 import socket
 import subprocess
 import sys
@@ -17,8 +18,8 @@ from portal.core.errors import ServiceError
 from sites.models import ProbeObservation, ProbeRun, ProbeRunState, StepState
 from sites.probes.clients import SCRIPT_PATH
 from sites.services import probes
-from sites.services.sites import update_site
 from sites.services.instructions import regenerate_site
+from sites.services.sites import update_site
 from sites.tasks import run_inbound_check
 from tests.factories import site_description
 from tests.fixtures.ports import free_port
@@ -32,8 +33,17 @@ def responder(probe_responder):
 
 
 def client_check(token: str, ports: dict, *, tcp=(4401,), udp=()) -> subprocess.CompletedProcess:
-    args = [sys.executable, str(SCRIPT_PATH), "check", "--server", "127.0.0.1", "--token", token,
-            "--timeout", "3"]
+    args = [
+        sys.executable,
+        str(SCRIPT_PATH),
+        "check",
+        "--server",
+        "127.0.0.1",
+        "--token",
+        token,
+        "--timeout",
+        "3",
+    ]
     if tcp:
         args += ["--tcp", ",".join(map(str, tcp))]
     if udp:
@@ -46,6 +56,7 @@ def settled(run):
     def check():
         run.refresh_from_db()
         return not run.is_open
+
     return check
 
 
@@ -60,16 +71,24 @@ def test_the_backup_host_probe_proves_4401_and_completes_the_verify_step(respond
     wait_for(settled(run), timeout=30, process=responder)
     assert run.state == ProbeRunState.PROVEN
     observation = run.observations.get(outcome="ok")
-    assert (observation.protocol, observation.port, observation.observed_ip) == ("tcp", 4401, "127.0.0.1")
+    assert (observation.protocol, observation.port, observation.observed_ip) == (
+        "tcp",
+        4401,
+        "127.0.0.1",
+    )
     # The site declares 192.0.2.1 as its public address: the portal says the NAT differs.
     assert "not from the site's public address 192.0.2.1" in run.outcome["nat_warning"]
-    verify = site.current_instruction_set.rollout.steps.get(title="Prove the backup connection gets out")
+    verify = site.current_instruction_set.rollout.steps.get(
+        title="Prove the backup connection gets out"
+    )
     assert verify.state == StepState.DONE and f"#{run.pk}" in verify.note
 
     # The same token again on the same port is a replay: refused, recorded, nothing duplicated.
     again = client_check(run.token, responder.ports)
     assert again.returncode == 1 and "REFUSED" in again.stdout and "REPLAYED" in again.stdout
-    wait_for(lambda: ProbeObservation.objects.filter(run=run, outcome="REPLAYED").exists(), timeout=30)
+    wait_for(
+        lambda: ProbeObservation.objects.filter(run=run, outcome="REPLAYED").exists(), timeout=30
+    )
     assert ProbeObservation.objects.filter(run=run, outcome="ok").count() == 1
 
     page = Client()
@@ -88,7 +107,10 @@ def test_unknown_and_expired_tokens_are_refused_and_recorded(responder, world):
     expired = issue_token(probes.probe_key(), 999, int(time.time()) - 1)
     result = client_check(expired, responder.ports)
     assert result.returncode == 1 and "EXPIRED" in result.stdout
-    wait_for(lambda: ProbeObservation.objects.filter(outcome__in=["UNKNOWN", "EXPIRED"]).count() == 2, timeout=30)
+    wait_for(
+        lambda: ProbeObservation.objects.filter(outcome__in=["UNKNOWN", "EXPIRED"]).count() == 2,
+        timeout=30,
+    )
     assert not ProbeObservation.objects.filter(run__isnull=False).exists()
 
 
@@ -115,27 +137,56 @@ def test_a_silent_restriction_run_is_proof_once_it_expires(world):
 @pytest.fixture
 def monitored_site(world):
     site = world.sites[world.customer.slug]
-    site = update_site(site=site, data=site_description(
-        name=site.name, public_address="127.0.0.1", monitoring_enabled=True,
-        monitoring_sources=["198.51.100.7"],
-    ))
+    site = update_site(
+        site=site,
+        data=site_description(
+            name=site.name,
+            public_address="127.0.0.1",
+            monitoring_enabled=True,
+            monitoring_sources=["198.51.100.7"],
+        ),
+    )
     regenerate_site(site_id=site.pk)
     site.refresh_from_db()
     return site
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_inbound_check_proves_the_forwarded_ports_through_the_listener(monitored_site, settings, tmp_path):
-    ports = {"tcp/4403": free_port(), "udp/4403": free_port(socket.SOCK_DGRAM), "tcp/4401": free_port()}
+def test_the_inbound_check_proves_the_forwarded_ports_through_the_listener(
+    monitored_site, settings, tmp_path
+):
+    ports = {
+        "tcp/4403": free_port(),
+        "udp/4403": free_port(socket.SOCK_DGRAM),
+        "tcp/4401": free_port(),
+    }
     settings.PROBE_ALLOW_PRIVATE = True  # a lab: the "public" address is loopback
     settings.PROBE_INBOUND_PORT_MAP = ports
     run = probes.start_probe_run(site=monitored_site, direction="inbound")
-    assert {(e["protocol"], e["port"]) for e in run.expected} == {("tcp", 4403), ("udp", 4403), ("tcp", 4401)}
+    assert {(e["protocol"], e["port"]) for e in run.expected} == {
+        ("tcp", 4403),
+        ("udp", 4403),
+        ("tcp", 4401),
+    }
     listener = subprocess.Popen(
-        [sys.executable, str(SCRIPT_PATH), "listen", "--token", run.token, "--bind", "127.0.0.1",
-         "--tcp", f"{ports['tcp/4403']},{ports['tcp/4401']}", "--udp", str(ports["udp/4403"]),
-         "--duration", "30"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            str(SCRIPT_PATH),
+            "listen",
+            "--token",
+            run.token,
+            "--bind",
+            "127.0.0.1",
+            "--tcp",
+            f"{ports['tcp/4403']},{ports['tcp/4401']}",
+            "--udp",
+            str(ports["udp/4403"]),
+            "--duration",
+            "30",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         time.sleep(0.5)  # let it bind

@@ -140,8 +140,9 @@ def padded_request(total: int, terminator: bytes = b"\n") -> bytes:
     return head + b"A" * (total - len(head) - len(terminator)) + terminator
 
 
-@pytest.mark.parametrize("line", [b"OBM-PROBE 1 abc.DEF-_9\n", b"OBM-PROBE 1 abc.DEF-_9\r\n",
-                                  b"OBM-PROBE 1 abc.DEF-_9"])
+@pytest.mark.parametrize(
+    "line", [b"OBM-PROBE 1 abc.DEF-_9\n", b"OBM-PROBE 1 abc.DEF-_9\r\n", b"OBM-PROBE 1 abc.DEF-_9"]
+)
 def test_request_line_terminators(line):
     assert parse_request(line) == "abc.DEF-_9"
 
@@ -281,13 +282,19 @@ async def test_tcp_probe_is_answered_with_a_receipt_and_recorded():
     reply = parse_reply(answer)
     assert isinstance(reply, OkReply), answer
     assert (reply.observed_ip, reply.observed_port, reply.port, reply.proto) == (
-        LOCAL, source_port, port, "tcp")
+        LOCAL,
+        source_port,
+        port,
+        "tcp",
+    )
     assert abs(reply.unix_time - time.time()) < 5
-    assert verify_receipt(KEY, reply.receipt, the_token, LOCAL, source_port, port, "tcp",
-                          reply.unix_time)
+    assert verify_receipt(
+        KEY, reply.receipt, the_token, LOCAL, source_port, port, "tcp", reply.unix_time
+    )
     [seen] = sink.observations
-    assert seen == Observation(41, port, "tcp", LOCAL, source_port, seen.received_at, OK,
-                               reply.receipt)
+    assert seen == Observation(
+        41, port, "tcp", LOCAL, source_port, seen.received_at, OK, reply.receipt
+    )
     assert int(seen.received_at) == reply.unix_time
 
 
@@ -301,9 +308,14 @@ async def test_udp_probe_is_answered_with_a_receipt_and_recorded():
     reply = parse_reply(answer)
     assert isinstance(reply, OkReply), answer
     assert (reply.observed_ip, reply.observed_port, reply.port, reply.proto) == (
-        LOCAL, source_port, port, "udp")
-    assert verify_receipt(KEY, reply.receipt, the_token, LOCAL, source_port, port, "udp",
-                          reply.unix_time)
+        LOCAL,
+        source_port,
+        port,
+        "udp",
+    )
+    assert verify_receipt(
+        KEY, reply.receipt, the_token, LOCAL, source_port, port, "udp", reply.unix_time
+    )
     assert [(o.run_id, o.protocol, o.outcome) for o in sink.observations] == [(42, "udp", OK)]
 
 
@@ -336,9 +348,13 @@ async def test_ipv6_probes():
         writer.close()
         done = loop.create_future()
         transport, _ = await loop.create_datagram_endpoint(
-            lambda: type("P", (asyncio.DatagramProtocol,), {
-                "datagram_received": lambda self, data, addr: done.set_result(data)})(),
-            remote_addr=("::1", responder.endpoint("udp").port))
+            lambda: type(
+                "P",
+                (asyncio.DatagramProtocol,),
+                {"datagram_received": lambda self, data, addr: done.set_result(data)},
+            )(),
+            remote_addr=("::1", responder.endpoint("udp").port),
+        )
         transport.sendto(format_request(token(62)))
         over_udp = parse_reply(await asyncio.wait_for(done, 2))
         transport.close()
@@ -352,8 +368,10 @@ async def test_ipv6_probes():
 def _free_port_for_both() -> int:
     """A port number free for TCP and UDP on 127.0.0.1, so one responder can listen on both."""
     for _ in range(20):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe_tcp, \
-                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe_udp:
+        with (
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe_tcp,
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe_udp,
+        ):
             probe_tcp.bind((LOCAL, 0))
             port = probe_tcp.getsockname()[1]
             try:
@@ -379,13 +397,19 @@ async def test_a_token_proves_each_port_and_protocol_once():
         same_port_udp, _ = await udp_probe(shared, line)
         udp_again, _ = await udp_probe(shared, line)
         fresh, _ = await tcp_probe(shared, format_request(token(7)))  # a new token for the run
-    assert [code(a) for a in (first, again, other_port, other_port_again, same_port_udp,
-                              udp_again, fresh)] == [
-        "ok", "REPLAYED", "ok", "REPLAYED", "ok", "REPLAYED", "ok"]
+    assert [
+        code(a)
+        for a in (first, again, other_port, other_port_again, same_port_udp, udp_again, fresh)
+    ] == ["ok", "REPLAYED", "ok", "REPLAYED", "ok", "REPLAYED", "ok"]
     assert [(o.run_id, o.port, o.protocol, o.outcome) for o in sink.observations] == [
-        (7, shared, "tcp", OK), (7, shared, "tcp", "REPLAYED"), (7, other, "tcp", OK),
-        (7, other, "tcp", "REPLAYED"), (7, shared, "udp", OK), (7, shared, "udp", "REPLAYED"),
-        (7, shared, "tcp", OK)]
+        (7, shared, "tcp", OK),
+        (7, shared, "tcp", "REPLAYED"),
+        (7, other, "tcp", OK),
+        (7, other, "tcp", "REPLAYED"),
+        (7, shared, "udp", OK),
+        (7, shared, "udp", "REPLAYED"),
+        (7, shared, "tcp", OK),
+    ]
     assert sink.observations[1].receipt == ""
 
 
@@ -403,11 +427,13 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize("name, make_line, expected, run_id", REFUSALS,
-                         ids=[r[0] for r in REFUSALS])
+@pytest.mark.parametrize(
+    "name, make_line, expected, run_id", REFUSALS, ids=[r[0] for r in REFUSALS]
+)
 @async_test
-async def test_refusals_are_answered_with_their_code_and_recorded(name, make_line, expected,
-                                                                  run_id):
+async def test_refusals_are_answered_with_their_code_and_recorded(
+    name, make_line, expected, run_id
+):
     sink = MemorySink()
     async with responding([(LOCAL, 0, "tcp"), (LOCAL, 0, "udp")], sink) as responder:
         line = make_line()
@@ -415,9 +441,9 @@ async def test_refusals_are_answered_with_their_code_and_recorded(name, make_lin
         over_udp, udp_source = await udp_probe(responder.endpoint("udp").port, line)
     assert code(over_tcp) == code(over_udp) == expected
     assert len(over_tcp) <= 256 and over_tcp.endswith(b"\n")
-    assert [(o.run_id, o.protocol, o.observed_port, o.outcome, o.receipt)
-            for o in sink.observations] == [
-        (run_id, "tcp", tcp_source, expected, ""), (run_id, "udp", udp_source, expected, "")]
+    assert [
+        (o.run_id, o.protocol, o.observed_port, o.outcome, o.receipt) for o in sink.observations
+    ] == [(run_id, "tcp", tcp_source, expected, ""), (run_id, "udp", udp_source, expected, "")]
 
 
 @async_test
@@ -473,7 +499,8 @@ async def test_slow_clients_are_cut_after_read_timeout_without_blocking_others()
             return timings
 
         (silent_answer, silent_time), (drip_answer, drip_time), honest = await asyncio.gather(
-            silent(), drip(), honest_clients())
+            silent(), drip(), honest_clients()
+        )
     assert all(outcome == "ok" and took < 0.3 for outcome, took in honest), honest
     for answer, took in ((silent_answer, silent_time), (drip_answer, drip_time)):
         assert 0.5 < took < 1.5, took
@@ -526,6 +553,7 @@ async def test_a_line_that_arrives_with_its_connection_needs_no_slot():
         for _, writer in held:
             writer.close()
 
+
 async def _flood(port: int, tokens: list[str], *, source: str, concurrency: int) -> list[str]:
     gate = asyncio.Semaphore(concurrency)
 
@@ -563,8 +591,9 @@ async def test_many_sources_and_tokens_stay_within_the_caps():
     async with responding(max_sources=50, replay_capacity=20) as responder:
         port = responder.endpoint("tcp").port
         for index in range(120):
-            answer, _ = await tcp_probe(port, format_request(token(index + 1)),
-                                        source=f"127.0.1.{index + 1}")
+            answer, _ = await tcp_probe(
+                port, format_request(token(index + 1)), source=f"127.0.1.{index + 1}"
+            )
             assert code(answer) == "ok"
         assert len(responder.rate_limiter) == 50
         assert responder.rate_limiter.evicted == 70
@@ -619,8 +648,9 @@ async def test_a_slow_batching_sink_does_not_slow_handshakes_and_is_flushed_on_s
     async with responding(sink=sink, rate_per_source=(1000, 1000)) as responder:
         port = responder.endpoint("tcp").port
         started = time.monotonic()
-        outcomes = await _flood(port, [token(i) for i in range(1, 121)], source=LOCAL,
-                                concurrency=20)
+        outcomes = await _flood(
+            port, [token(i) for i in range(1, 121)], source=LOCAL, concurrency=20
+        )
         took = time.monotonic() - started
         written_meanwhile = sink.written
         assert outcomes == ["ok"] * 120
@@ -716,8 +746,12 @@ print(json.dumps({"stopped": True}), flush=True)
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_run_stops_cleanly_on_a_signal(signum):
     process = subprocess.Popen(
-        [sys.executable, "-c", RUN_SCRIPT, KEY.decode()], cwd=REPO, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+        [sys.executable, "-c", RUN_SCRIPT, KEY.decode()],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     try:
         port = json.loads(process.stdout.readline())["port"]
@@ -731,4 +765,6 @@ def test_run_stops_cleanly_on_a_signal(signum):
     assert process.returncode == 0, err
     # The observation was still queued (max_delay=30): stopping flushed it.
     assert [json.loads(line) for line in out.splitlines()] == [
-        {"outcome": "ok", "run_id": 21}, {"stopped": True}]
+        {"outcome": "ok", "run_id": 21},
+        {"stopped": True},
+    ]

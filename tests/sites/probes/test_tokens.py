@@ -72,7 +72,7 @@ def test_every_single_character_change_is_refused():
     for index, char in enumerate(token):
         for other in "0A_":
             if other != char:
-                changed = token[:index] + other + token[index + 1:]
+                changed = token[:index] + other + token[index + 1 :]
                 assert code_of(changed) in (ErrorCode.UNKNOWN, ErrorCode.MALFORMED), changed
 
 
@@ -145,8 +145,15 @@ def test_largest_ids_round_trip():
 
 @pytest.mark.parametrize(
     "run_id, expires, nonce",
-    [(-1, EXPIRES, None), (True, EXPIRES, None), (1.0, EXPIRES, None), (1, 2**63, None),
-     (1, "1", None), (1, EXPIRES, b"short"), (1, EXPIRES, "12345678")],
+    [
+        (-1, EXPIRES, None),
+        (True, EXPIRES, None),
+        (1.0, EXPIRES, None),
+        (1, 2**63, None),
+        (1, "1", None),
+        (1, EXPIRES, b"short"),
+        (1, EXPIRES, "12345678"),
+    ],
 )
 def test_issue_refuses_bad_claims(run_id, expires, nonce):
     with pytest.raises(ValueError):

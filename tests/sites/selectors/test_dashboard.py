@@ -1,5 +1,6 @@
 """The site dashboard (/o/<slug>/sites/): filters, search, sorting, pages, a fixed number of queries,
 tenancy, and the bulk actions (regenerate, re-verify, export) with their jobs."""
+
 import time
 from datetime import timedelta
 
@@ -39,7 +40,9 @@ def names(response) -> list[str]:
 def probe(site, state, *, days_ago=0.0, open_minutes=None):
     """A settled outbound verify run that ended ``days_ago`` (or an open one)."""
     if open_minutes is not None:
-        return ProbeRunFactory(site=site, state=state, expires_at=timezone.now() + timedelta(minutes=open_minutes))
+        return ProbeRunFactory(
+            site=site, state=state, expires_at=timezone.now() + timedelta(minutes=open_minutes)
+        )
     finished = timezone.now() - timedelta(days=days_ago)
     return ProbeRunFactory(site=site, state=state, finished_at=finished, created_at=finished)
 
@@ -74,21 +77,32 @@ def test_filters_by_organisation_vendor_rollout_and_search(quiet_world):
     everything = dashboard(client, world.reseller)
     assert everything.status_code == 200
     assert names(everything) == [  # organisation, then name
-        "Alpha office", "Beta office", "Customer One HQ", "Customer Sibling HQ", "Gamma depot",
+        "Alpha office",
+        "Beta office",
+        "Customer One HQ",
+        "Customer Sibling HQ",
+        "Gamma depot",
     ]
     assert names(dashboard(client, world.reseller, organisation=world.sibling_customer.slug)) == [
-        "Customer Sibling HQ", "Gamma depot",
+        "Customer Sibling HQ",
+        "Gamma depot",
     ]
     assert names(dashboard(client, world.reseller, vendor="iptables")) == ["Alpha office"]
-    assert names(dashboard(client, world.reseller, q="  OFFICE ")) == ["Alpha office", "Beta office"]
+    assert names(dashboard(client, world.reseller, q="  OFFICE ")) == [
+        "Alpha office",
+        "Beta office",
+    ]
     assert names(dashboard(client, world.reseller, rollout="none")) == ["Gamma depot"]
     assert names(dashboard(client, world.reseller, rollout="in_progress")) == ["Alpha office"]
     assert names(dashboard(client, world.reseller, rollout="not_started", q="HQ")) == [
-        "Customer One HQ", "Customer Sibling HQ",
+        "Customer One HQ",
+        "Customer Sibling HQ",
     ]
     row = dashboard(client, world.reseller, vendor="iptables").context["rows"][0]
     total = alpha.current_instruction_set.rollout.steps.count()
-    assert row.steps_total == total and row.steps_label.startswith(f"1 of {total} steps · In progress")
+    assert row.steps_total == total and row.steps_label.startswith(
+        f"1 of {total} steps · In progress"
+    )
     assert row.progress == str(100 // total)
 
 
@@ -103,12 +117,16 @@ def test_the_flag_filter_agrees_with_proof_flag(quiet_world):
         "failing": described(world.customer, "Failing"),
         "unproven": described(world.customer, "Unproven"),
         "waiting": described(world.sibling_customer, "Waiting"),
-        "never_reverify": described(world.sibling_customer, "Old but never re-verified", reverify="off"),
+        "never_reverify": described(
+            world.sibling_customer, "Old but never re-verified", reverify="off"
+        ),
     }
     probe(sites["fresh"], ProbeRunState.PROVEN, days_ago=2)
     probe(sites["stale_period"], ProbeRunState.PROVEN, days_ago=1.5)
     probe(sites["stale_address"], ProbeRunState.PROVEN, days_ago=1)
-    Site.objects.filter(pk=sites["stale_address"].pk).update(public_address_changed_at=now - timedelta(hours=2))
+    Site.objects.filter(pk=sites["stale_address"].pk).update(
+        public_address_changed_at=now - timedelta(hours=2)
+    )
     probe(sites["failing"], ProbeRunState.PROVEN, days_ago=3)
     probe(sites["failing"], ProbeRunState.FAILED, days_ago=1)
     probe(sites["waiting"], ProbeRunState.PROVEN, days_ago=20)
@@ -117,11 +135,19 @@ def test_the_flag_filter_agrees_with_proof_flag(quiet_world):
     probe(sites["unproven"], ProbeRunState.EXPIRED, days_ago=1)
     client = client_for(world, "reseller_admin")
 
-    truth = {s.name: proof_flag(s, now=now) for s in Site.objects.filter(organisation__parent=world.reseller)}
+    truth = {
+        s.name: proof_flag(s, now=now)
+        for s in Site.objects.filter(organisation__parent=world.reseller)
+    }
     assert truth["Fresh"] == "" and truth["Old but never re-verified"] == ""
     assert truth["Stale by period"] == truth["Stale by address"] == truth["Waiting"] == "stale"
     assert truth["Failing"] == "failing" and truth["Unproven"] == "unproven"
-    for flag, expected in (("failing", "failing"), ("stale", "stale"), ("unproven", "unproven"), ("fresh", "")):
+    for flag, expected in (
+        ("failing", "failing"),
+        ("stale", "stale"),
+        ("unproven", "unproven"),
+        ("fresh", ""),
+    ):
         listed = set(names(dashboard(client, world.reseller, flag=flag)))
         assert listed == {name for name, f in truth.items() if f == expected}, flag
     assert names(dashboard(client, world.reseller, flag="waiting")) == ["Waiting"]
@@ -130,7 +156,9 @@ def test_the_flag_filter_agrees_with_proof_flag(quiet_world):
     # What each row shows is the same flag, plus the open run for the waiting one.
     rows = {row.name: row for row in dashboard(client, world.reseller).context["rows"]}
     assert {name: row.flag for name, row in rows.items()} == truth
-    assert rows["Waiting"].waiting_url.endswith(f"/probes/{ProbeRun.objects.get(state='waiting').pk}/")
+    assert rows["Waiting"].waiting_url.endswith(
+        f"/probes/{ProbeRun.objects.get(state='waiting').pk}/"
+    )
     assert rows["Failing"].probe_state == "failed" and rows["Failing"].probe_age == "1 day ago"
     assert rows["Unproven"].probe_state == "expired"
 
@@ -144,14 +172,29 @@ def test_sorting_by_whitelisted_columns_only(quiet_world):
     probe(zulu, ProbeRunState.PROVEN, days_ago=3)
     client = client_for(world, "customer_admin")
 
-    assert names(dashboard(client, world.customer, sort="name")) == ["alpha", "Customer One HQ", "Zulu"] or \
-        names(dashboard(client, world.customer, sort="name")) == ["Customer One HQ", "Zulu", "alpha"]
+    assert names(dashboard(client, world.customer, sort="name")) == [
+        "alpha",
+        "Customer One HQ",
+        "Zulu",
+    ] or names(dashboard(client, world.customer, sort="name")) == [
+        "Customer One HQ",
+        "Zulu",
+        "alpha",
+    ]
     by_name = names(dashboard(client, world.customer, sort="name"))
     assert names(dashboard(client, world.customer, sort="-name")) == by_name[::-1]
     assert names(dashboard(client, world.customer, sort="-rollout"))[0] == "Zulu"
     # Never-probed sites come last in both directions.
-    assert names(dashboard(client, world.customer, sort="-probe")) == ["alpha", "Zulu", "Customer One HQ"]
-    assert names(dashboard(client, world.customer, sort="probe")) == ["Zulu", "alpha", "Customer One HQ"]
+    assert names(dashboard(client, world.customer, sort="-probe")) == [
+        "alpha",
+        "Zulu",
+        "Customer One HQ",
+    ]
+    assert names(dashboard(client, world.customer, sort="probe")) == [
+        "Zulu",
+        "alpha",
+        "Customer One HQ",
+    ]
     page = dashboard(client, world.customer, sort="-probe")
     assert page.context["columns"]["probe"]["state"] == "descending"
     assert "sort=probe" in page.context["columns"]["probe"]["query"]  # the heading flips it
@@ -165,7 +208,8 @@ def test_sorting_by_whitelisted_columns_only(quiet_world):
 def test_pages_of_fifty(quiet_world):
     world = quiet_world
     Site.objects.bulk_create(
-        SiteFactory.build(organisation=world.sibling_customer, name=f"Branch {n:02d}") for n in range(60)
+        SiteFactory.build(organisation=world.sibling_customer, name=f"Branch {n:02d}")
+        for n in range(60)
     )
     client = client_for(world, "reseller_admin")
     first = dashboard(client, world.reseller, organisation=world.sibling_customer.slug)
@@ -173,8 +217,12 @@ def test_pages_of_fifty(quiet_world):
     second = dashboard(client, world.reseller, organisation=world.sibling_customer.slug, page=2)
     assert names(second) == [f"Branch {n:02d}" for n in range(50, 60)] + ["Customer Sibling HQ"]
     body = first.content.decode()
-    assert "page=2" in body and f"organisation={world.sibling_customer.slug}" in body  # links keep the filter
-    assert names(dashboard(client, world.reseller, organisation=world.sibling_customer.slug, page=99)) == names(second)
+    assert (
+        "page=2" in body and f"organisation={world.sibling_customer.slug}" in body
+    )  # links keep the filter
+    assert names(
+        dashboard(client, world.reseller, organisation=world.sibling_customer.slug, page=99)
+    ) == names(second)
     assert dashboard(client, world.reseller, page="x").status_code == 200
 
 
@@ -211,18 +259,31 @@ def test_the_stored_rollout_progress_follows_step_changes_probes_and_new_version
 
     # A probe proving the outbound path completes the verification steps it covers.
     run = probes.start_probe_run(site=site, direction="outbound")
-    probes.record_observations([
-        probes.Seen(run_id=run.pk, direction="outbound", port=e["port"], protocol=e["protocol"],
-                    observed_ip="192.0.2.1", observed_port=50000, outcome="ok", received_at=time.time())
-        for e in run.expected
-    ])
+    probes.record_observations(
+        [
+            probes.Seen(
+                run_id=run.pk,
+                direction="outbound",
+                port=e["port"],
+                protocol=e["protocol"],
+                observed_ip="192.0.2.1",
+                observed_port=50000,
+                outcome="ok",
+                received_at=time.time(),
+            )
+            for e in run.expected
+        ]
+    )
     _, by_probe, _ = stored(rollout)
     assert by_probe > 1 and shown() == f"{by_probe} of {total} steps · In progress"
 
     # A new version opens a new rollout: its own total, and the states carried over counted.
-    update_site(site=site, data=site_description(
-        name=site.name, monitoring_enabled=True, monitoring_sources=["198.51.100.7"]
-    ))
+    update_site(
+        site=site,
+        data=site_description(
+            name=site.name, monitoring_enabled=True, monitoring_sources=["198.51.100.7"]
+        ),
+    )
     new_set, is_new = regenerate_site(site_id=site.pk)
     assert is_new
     new_total, carried, _ = stored(new_set.rollout)
@@ -284,13 +345,21 @@ def test_an_htmx_request_gets_the_table_alone(world):
     client = client_for(world, "reseller_admin")
     page = dashboard(client, world.reseller, vendor="fortigate")
     assert "<html" in page.content.decode() and "HX-Request" in page["Vary"]
-    partial = client.get(f"/o/{world.reseller.slug}/sites/", {"vendor": "fortigate"}, headers={"HX-Request": "true"})
+    partial = client.get(
+        f"/o/{world.reseller.slug}/sites/", {"vendor": "fortigate"}, headers={"HX-Request": "true"}
+    )
     body = partial.content.decode()
     assert partial.status_code == 200 and "<html" not in body and 'id="site-table"' in body
     assert "HX-Request" in partial["Vary"]
     assert 'hx-swap-oob="true"' in body  # the filter form's sort follows the table
-    assert 'hx-push-url="true"' in body and 'href="/o/reseller-one/sites/?vendor=fortigate&amp;sort=name"' in body
-    restore = client.get(f"/o/{world.reseller.slug}/sites/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert (
+        'hx-push-url="true"' in body
+        and 'href="/o/reseller-one/sites/?vendor=fortigate&amp;sort=name"' in body
+    )
+    restore = client.get(
+        f"/o/{world.reseller.slug}/sites/",
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
     assert "<html" in restore.content.decode()  # back button after a cache miss: the whole page
 
 
@@ -311,13 +380,23 @@ def test_a_resellers_dashboard_never_lists_another_resellers_clients(world):
     assert world.other_customer.name not in refused.content.decode()
     assert dashboard(client, world.other_reseller).status_code == 404
     # Naming the other tenant's site in a bulk action or an export selects nothing.
-    bulk_post = client.post(f"/o/{world.reseller.slug}/sites/bulk/", {"action": "regenerate", "site": [other_site.pk]})
-    assert bulk_post.status_code == 422 and not Job.objects.filter(kind=JobKind.BULK_REGENERATE).exists()
-    export = client.get(f"/o/{world.reseller.slug}/sites/export/", {"format": "csv", "site": other_site.pk})
+    bulk_post = client.post(
+        f"/o/{world.reseller.slug}/sites/bulk/", {"action": "regenerate", "site": [other_site.pk]}
+    )
+    assert (
+        bulk_post.status_code == 422
+        and not Job.objects.filter(kind=JobKind.BULK_REGENERATE).exists()
+    )
+    export = client.get(
+        f"/o/{world.reseller.slug}/sites/export/", {"format": "csv", "site": other_site.pk}
+    )
     assert other_site.name not in b"".join(export.streaming_content).decode()
     # A customer sees its own sites only, without an organisation column or filter.
     customer_page = dashboard(client_for(world, "customer_viewer"), world.customer)
-    assert names(customer_page) == ["Customer One HQ"] and not customer_page.context["show_organisation"]
+    assert (
+        names(customer_page) == ["Customer One HQ"]
+        and not customer_page.context["show_organisation"]
+    )
 
 
 @pytest.mark.django_db
@@ -341,7 +420,9 @@ def run_job_inline(job: Job) -> Job:
 
 
 @pytest.mark.django_db
-def test_bulk_regenerate_counts_each_site_once_and_finishes(quiet_world, django_capture_on_commit_callbacks):
+def test_bulk_regenerate_counts_each_site_once_and_finishes(
+    quiet_world, django_capture_on_commit_callbacks
+):
     world = quiet_world
     for n in range(bulk.CHUNK_SIZE + 5):  # two chunks
         SiteFactory(organisation=world.sibling_customer, name=f"Branch {n}")
@@ -349,10 +430,17 @@ def test_bulk_regenerate_counts_each_site_once_and_finishes(quiet_world, django_
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(
             f"/o/{world.reseller.slug}/sites/bulk/",
-            {"action": "regenerate", "scope": "filter", "organisation": world.sibling_customer.slug},
+            {
+                "action": "regenerate",
+                "scope": "filter",
+                "organisation": world.sibling_customer.slug,
+            },
         )
     job = Job.objects.get(kind=JobKind.BULK_REGENERATE)
-    assert response.status_code == 302 and response["Location"] == f"/o/{world.reseller.slug}/sites/jobs/{job.pk}/"
+    assert (
+        response.status_code == 302
+        and response["Location"] == f"/o/{world.reseller.slug}/sites/jobs/{job.pk}/"
+    )
     assert len(callbacks) == 1  # the fan-out task, after the commit
     assert job.progress_total == bulk.CHUNK_SIZE + 6 and job.organisation == world.reseller
     assert job.params["back"] == f"organisation={world.sibling_customer.slug}"
@@ -361,7 +449,10 @@ def test_bulk_regenerate_counts_each_site_once_and_finishes(quiet_world, django_
     job = run_job_inline(job)
     assert job.state == JobState.SUCCEEDED and job.progress_done == job.progress_total
     assert job.result == {"sites": bulk.CHUNK_SIZE + 6, "new": bulk.CHUNK_SIZE + 5, "unchanged": 1}
-    assert InstructionSet.objects.filter(site__organisation=world.sibling_customer).count() == bulk.CHUNK_SIZE + 6
+    assert (
+        InstructionSet.objects.filter(site__organisation=world.sibling_customer).count()
+        == bulk.CHUNK_SIZE + 6
+    )
     partial = client.get(response["Location"], headers={"HX-Request": "true"})
     assert partial.status_code == 286 and b"56 of 56 sites done" in partial.content
     page = client.get(response["Location"]).content.decode()
@@ -372,15 +463,22 @@ def test_bulk_regenerate_counts_each_site_once_and_finishes(quiet_world, django_
 def test_bulk_reverify_opens_probe_runs_only_where_proof_is_missing_stale_or_failing(quiet_world):
     world = quiet_world
     fresh, stale = described(world.customer, "Fresh"), described(world.customer, "Stale")
-    waiting, undescribed = described(world.sibling_customer, "Waiting"), SiteFactory(organisation=world.customer, name="New")
+    waiting, undescribed = (
+        described(world.sibling_customer, "Waiting"),
+        SiteFactory(organisation=world.customer, name="New"),
+    )
     probe(fresh, ProbeRunState.PROVEN, days_ago=1)
     probe(stale, ProbeRunState.PROVEN, days_ago=30)
     open_run = probe(waiting, ProbeRunState.WAITING, open_minutes=10)
     hq = world.sites[world.customer.slug]  # never proven
     client = client_for(world, "reseller_admin")
-    response = client.post(f"/o/{world.reseller.slug}/sites/bulk/", {
-        "action": "reverify", "site": [fresh.pk, stale.pk, waiting.pk, undescribed.pk, hq.pk],
-    })
+    response = client.post(
+        f"/o/{world.reseller.slug}/sites/bulk/",
+        {
+            "action": "reverify",
+            "site": [fresh.pk, stale.pk, waiting.pk, undescribed.pk, hq.pk],
+        },
+    )
     assert response.status_code == 302
     job = run_job_inline(Job.objects.get(kind=JobKind.BULK_REVERIFY))
     assert job.state == JobState.SUCCEEDED
@@ -388,7 +486,11 @@ def test_bulk_reverify_opens_probe_runs_only_where_proof_is_missing_stale_or_fai
     opened = ProbeRun.objects.filter(state=ProbeRunState.WAITING).exclude(pk=open_run.pk)
     assert {run.site.name for run in opened} == {"Stale", hq.name}
     assert all(run.created_by == world.people["reseller_admin"] for run in opened)
-    assert set(names(dashboard(client, world.reseller, flag="waiting"))) == {"Stale", hq.name, "Waiting"}
+    assert set(names(dashboard(client, world.reseller, flag="waiting"))) == {
+        "Stale",
+        hq.name,
+        "Waiting",
+    }
     page = client.get(response["Location"]).content.decode()
     assert "Probe runs opened" in page and "?flag=waiting" in page
 
@@ -418,11 +520,18 @@ def test_bulk_actions_ask_the_permission_module(world):
 @pytest.mark.django_db
 def test_a_bulk_action_without_a_selection_is_answered_with_422(world):
     client = client_for(world, "reseller_admin")
-    response = client.post(f"/o/{world.reseller.slug}/sites/bulk/", {"action": "regenerate", "vendor": "fortigate"})
+    response = client.post(
+        f"/o/{world.reseller.slug}/sites/bulk/", {"action": "regenerate", "vendor": "fortigate"}
+    )
     assert response.status_code == 422
     assert "Select at least one site" in response.content.decode()
     assert response.context["filter_query"]["vendor"] == "fortigate"  # the page keeps its filter
-    assert client.post(f"/o/{world.reseller.slug}/sites/bulk/", {"action": "explode", "site": [1]}).status_code == 422
+    assert (
+        client.post(
+            f"/o/{world.reseller.slug}/sites/bulk/", {"action": "explode", "site": [1]}
+        ).status_code
+        == 422
+    )
     assert not Job.objects.filter(kind__startswith="bulk").exists()
 
 
@@ -430,8 +539,12 @@ def test_a_bulk_action_without_a_selection_is_answered_with_422(world):
 def test_a_chunk_delivered_after_the_job_finished_changes_nothing(quiet_world):
     world = quiet_world
     site = world.sites[world.customer.slug]
-    job = bulk.start_bulk_job(kind=JobKind.BULK_REGENERATE, actor=_actor(world), organisation=world.reseller,
-                              site_ids=[site.pk])
+    job = bulk.start_bulk_job(
+        kind=JobKind.BULK_REGENERATE,
+        actor=_actor(world),
+        organisation=world.reseller,
+        site_ids=[site.pk],
+    )
     job = run_job_inline(job)
     finished = (job.state, job.progress_done, job.finished_at, dict(job.params))
     bulk.run_chunk(job_id=job.pk, chunk=0)
@@ -452,8 +565,12 @@ def test_the_bulk_service_refuses_sites_the_actor_may_not_change(world):
 
     other = world.sites[world.other_customer.slug]
     with pytest.raises(ServiceError, match="may not change the sites of Customer Other"):
-        bulk.start_bulk_job(kind=JobKind.BULK_REGENERATE, actor=_actor(world), organisation=world.reseller,
-                            site_ids=[other.pk])
+        bulk.start_bulk_job(
+            kind=JobKind.BULK_REGENERATE,
+            actor=_actor(world),
+            organisation=world.reseller,
+            site_ids=[other.pk],
+        )
     assert not Job.objects.filter(kind=JobKind.BULK_REGENERATE).exists()
 
 
@@ -480,13 +597,19 @@ def test_bulk_regenerate_through_a_real_worker_reaches_its_total(celery_worker_p
     assert job.state == JobState.SUCCEEDED, job.error
     assert job.progress_done == job.progress_total == bulk.CHUNK_SIZE + 10
     assert job.result["new"] == bulk.CHUNK_SIZE + 10
-    assert Site.objects.filter(organisation=client_org, current_instruction_set__isnull=True).count() == 0
+    assert (
+        Site.objects.filter(organisation=client_org, current_instruction_set__isnull=True).count()
+        == 0
+    )
     assert seen <= {0, bulk.CHUNK_SIZE, bulk.CHUNK_SIZE + 10}  # progress moves chunk by chunk
     generated = AuditEvent.objects.filter(action="instructions.generated", organisation=client_org)
     assert generated.count() == job.progress_total
     assert set(generated.values_list("source", "actor_user_id")) == {("worker", None)}
     partial = client.get(response["Location"], headers={"HX-Request": "true"})
-    assert partial.status_code == 286 and f"{job.progress_total} of {job.progress_total} sites done".encode() in partial.content
+    assert (
+        partial.status_code == 286
+        and f"{job.progress_total} of {job.progress_total} sites done".encode() in partial.content
+    )
 
 
 def test_a_lost_bulk_job_can_be_sent_again():

@@ -1,5 +1,6 @@
 """The selectors views read through: each keeps to the actor's tenancy and the URL's organisation,
 so another tenant's id selects nothing (or is a 404)."""
+
 import pytest
 from django.http import Http404, QueryDict
 
@@ -31,17 +32,22 @@ def test_a_selection_keeps_only_the_sites_the_page_covers(world):
 def test_an_invalid_filter_selects_nothing(world):
     reseller = actor(world, Role.RESELLER_ADMIN)
     assert filtered_sites(reseller, world.reseller, QueryDict("vendor=fortigate")).count() == 2
-    assert not filtered_sites(reseller, world.reseller, QueryDict("organisation=customer-other")).exists()
+    assert not filtered_sites(
+        reseller, world.reseller, QueryDict("organisation=customer-other")
+    ).exists()
 
 
 def test_an_import_goes_only_to_customers_the_actor_may_edit(world):
     assert list(editable_customers(actor(world, Role.RESELLER_ADMIN), world.reseller)) == [
-        world.customer, world.sibling_customer,
+        world.customer,
+        world.sibling_customer,
     ]
     assert not editable_customers(actor(world, Role.CUSTOMER_VIEWER), world.customer).exists()
 
 
-def test_an_export_streams_the_given_sites_by_organisation_and_name(world, django_assert_num_queries):
+def test_an_export_streams_the_given_sites_by_organisation_and_name(
+    world, django_assert_num_queries
+):
     sites = filtered_sites(actor(world, Role.SUPPORT), world.provider, QueryDict())
     expected = sorted((s.organisation.name, s.name) for s in world.sites.values())
     with django_assert_num_queries(1):
@@ -50,7 +56,9 @@ def test_an_export_streams_the_given_sites_by_organisation_and_name(world, djang
 
 def test_a_probe_run_of_another_site_is_a_404(world):
     site, other = world.sites["customer-one"], world.sites["customer-other"]
-    assert probe_run_for(site, world.probe_runs["customer-one"].pk) == world.probe_runs["customer-one"]
+    assert (
+        probe_run_for(site, world.probe_runs["customer-one"].pk) == world.probe_runs["customer-one"]
+    )
     with pytest.raises(Http404):
         probe_run_for(site, world.probe_runs["customer-other"].pk)
     assert list(recent_probe_runs(other)) == [world.probe_runs["customer-other"]]
@@ -75,6 +83,9 @@ def test_the_default_profile_is_only_read(db, django_assert_num_queries):
     with django_assert_num_queries(1):
         ServiceProfile.objects.default()
     ServiceProfile.objects.update(is_default=False)
-    with django_assert_num_queries(1), pytest.raises(ServiceProfile.DoesNotExist, match="0003_guide"):
+    with (
+        django_assert_num_queries(1),
+        pytest.raises(ServiceProfile.DoesNotExist, match="0003_guide"),
+    ):
         ServiceProfile.objects.default()
     assert not ServiceProfile.objects.filter(is_default=True).exists()

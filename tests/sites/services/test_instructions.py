@@ -1,4 +1,5 @@
 """Instruction sets are versioned by content: same input, same version; a change, a new one."""
+
 import pytest
 
 from portal.audit.models import AuditEvent
@@ -41,14 +42,22 @@ def test_a_changed_description_makes_a_new_version_and_keeps_unchanged_steps_don
     for step in done_steps:
         rollouts.mark_step(step=step, state=StepState.DONE)
 
-    update_site(site=site, data=site_description(name=site.name, monitoring_enabled=True,
-                                                 monitoring_sources=["198.51.100.7"]))
+    update_site(
+        site=site,
+        data=site_description(
+            name=site.name, monitoring_enabled=True, monitoring_sources=["198.51.100.7"]
+        ),
+    )
     second, is_new = regenerate_site(site_id=site.pk)
     assert is_new and second.version == 2 and second.content_hash != first.content_hash
     site.refresh_from_db()
     assert site.current_instruction_set_id == second.pk
     carried = second.rollout.steps.filter(state=StepState.DONE)
-    unchanged = {s.key for s in done_steps if second.rollout.steps.filter(key=s.key, fingerprint=s.fingerprint).exists()}
+    unchanged = {
+        s.key
+        for s in done_steps
+        if second.rollout.steps.filter(key=s.key, fingerprint=s.fingerprint).exists()
+    }
     assert {s.key for s in carried} == unchanged
     assert all("Carried over from version 1" in s.note for s in carried)
 
@@ -107,9 +116,15 @@ def test_many_sites_at_once_give_each_the_outcome_of_one_at_a_time():
     unchanged, changed, fresh = SiteFactory(), SiteFactory(), SiteFactory()
     first_unchanged, _ = regenerate_site(site_id=unchanged.pk)
     first_changed, _ = regenerate_site(site_id=changed.pk)
-    rollouts.mark_step(step=first_changed.rollout.steps.order_by("position").first(), state=StepState.DONE)
-    update_site(site=changed, data=site_description(name=changed.name, monitoring_enabled=True,
-                                                    monitoring_sources=["198.51.100.7"]))
+    rollouts.mark_step(
+        step=first_changed.rollout.steps.order_by("position").first(), state=StepState.DONE
+    )
+    update_site(
+        site=changed,
+        data=site_description(
+            name=changed.name, monitoring_enabled=True, monitoring_sources=["198.51.100.7"]
+        ),
+    )
     events_before = AuditEvent.objects.filter(action="instructions.generated").count()
 
     missing = max(unchanged.pk, changed.pk, fresh.pk) + 1000

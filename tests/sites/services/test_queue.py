@@ -1,4 +1,5 @@
 """Services send the sites' tasks by name (sites.services.queue), never by importing sites.tasks."""
+
 import ast
 from pathlib import Path
 
@@ -11,8 +12,12 @@ SERVICES = Path(sites.services.__file__).parent
 
 
 def test_every_task_name_the_services_send_is_a_registered_task():
-    for name in (queue.REGENERATE_SITE, queue.REDERIVE_PROFILE, queue.RUN_INBOUND_CHECK,
-                 queue.RUN_SITE_BULK_JOB):
+    for name in (
+        queue.REGENERATE_SITE,
+        queue.REDERIVE_PROFILE,
+        queue.RUN_INBOUND_CHECK,
+        queue.RUN_SITE_BULK_JOB,
+    ):
         assert name in app.tasks, name
 
 
@@ -28,7 +33,9 @@ def test_no_service_imports_the_tasks():
             assert not any(name.startswith("sites.tasks") for name in names), path.name
 
 
-def test_a_task_is_sent_once_the_transaction_commits(monkeypatch, django_capture_on_commit_callbacks, db):
+def test_a_task_is_sent_once_the_transaction_commits(
+    monkeypatch, django_capture_on_commit_callbacks, db
+):
     sent = []
     monkeypatch.setattr(queue, "enqueue", lambda name, *args: sent.append((name, args)))
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,5 +1,6 @@
 """A lost ``regenerate_site_instructions`` message (sent after a site is created or edited; it has
 no job row) is sent again by the beat sweeper, so the site does not stay on old instructions."""
+
 from datetime import timedelta
 
 import pytest
@@ -120,7 +121,10 @@ def test_a_site_sent_twice_is_regenerated_once(queue):
 
 
 def test_beat_runs_the_sweeper_every_minute():
-    entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values()
-               if e["task"] == "sites.tasks.requeue_lost_regenerations"]
+    entries = [
+        e
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "sites.tasks.requeue_lost_regenerations"
+    ]
     assert entries and entries[0]["schedule"] <= 60
     assert "sites.tasks.requeue_lost_regenerations" in app.tasks

@@ -1,4 +1,5 @@
 """The hourly re-verification sweep: stale and failing proofs are flagged and mailed once."""
+
 from datetime import timedelta
 
 import pytest
@@ -25,9 +26,11 @@ def probe(site: Site, state: str, *, days_ago: float) -> ProbeRun:
 @pytest.fixture
 def sweep(django_capture_on_commit_callbacks):
     """The hourly sweep; it mails once its transaction commits, so run those callbacks too."""
+
     def run():
         with django_capture_on_commit_callbacks(execute=True):
             return flag_sites()
+
     return run
 
 
@@ -40,7 +43,9 @@ def site(world):
 
 
 @pytest.mark.django_db
-def test_a_stale_proof_is_flagged_and_mailed_to_the_customer_and_reseller_once(world, site, mailoutbox, sweep):
+def test_a_stale_proof_is_flagged_and_mailed_to_the_customer_and_reseller_once(
+    world, site, mailoutbox, sweep
+):
     probe(site, ProbeRunState.PROVEN, days_ago=2)
     assert sweep() == {"stale": 0, "failing": 0, "recovered": 0}
 
@@ -95,4 +100,3 @@ def test_beat_flags_sites_every_hour():
     schedule = {e["task"]: e["schedule"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
     assert schedule["sites.tasks.flag_sites"] == 3600.0
     assert "sites.tasks.flag_sites" in app.tasks
-

@@ -1,4 +1,5 @@
 """Creating and editing sites: every bad field is named, and nothing is saved."""
+
 import pytest
 
 from portal.audit.models import AuditEvent
@@ -26,8 +27,18 @@ def test_create_site_stores_the_description_and_one_event():
         ({"host_address": "10.0.0.5"}, {"host_address"}),
         ({"vendor": "acme"}, {"vendor"}),
         ({"name": ""}, {"name"}),
-        ({"host_addressing": "range", "host_range_start": "192.168.1.20", "host_range_end": "192.168.1.10"}, {"host_range_end"}),
-        ({"monitoring_enabled": True, "monitoring_sources": ["not-an-address"]}, {"monitoring_sources.0"}),
+        (
+            {
+                "host_addressing": "range",
+                "host_range_start": "192.168.1.20",
+                "host_range_end": "192.168.1.10",
+            },
+            {"host_range_end"},
+        ),
+        (
+            {"monitoring_enabled": True, "monitoring_sources": ["not-an-address"]},
+            {"monitoring_sources.0"},
+        ),
     ],
 )
 def test_bad_descriptions_name_their_fields_and_save_nothing(overrides, fields):
@@ -45,7 +56,9 @@ def test_site_names_are_unique_within_an_organisation():
     with pytest.raises(ServiceError) as error:
         create_site(organisation=customer, data=site_description(name="hq"))
     assert "name" in error.value.errors
-    create_site(organisation=CustomerFactory(), data=site_description(name="HQ"))  # another org: fine
+    create_site(
+        organisation=CustomerFactory(), data=site_description(name="HQ")
+    )  # another org: fine
 
 
 def test_sites_belong_to_customers_only():

@@ -28,12 +28,15 @@ BASE_SITE: dict[str, Any] = {
 
 # Variations of BASE_SITE, for make_site(**…) and render_for(slug, **…).
 MONITORING: dict[str, Any] = {
-    "monitoring_enabled": True, "monitoring_sources": ["198.51.100.7/32"],
+    "monitoring_enabled": True,
+    "monitoring_sources": ["198.51.100.7/32"],
     "public_address": "192.0.2.1",
 }
 RANGE: dict[str, Any] = {
-    "host_addressing": "range", "host_address": None,
-    "host_range_start": "192.168.1.10", "host_range_end": "192.168.1.20",
+    "host_addressing": "range",
+    "host_address": None,
+    "host_range_start": "192.168.1.10",
+    "host_range_end": "192.168.1.20",
 }
 DHCP: dict[str, Any] = {"host_addressing": "dhcp", "host_address": None}
 

@@ -24,17 +24,47 @@ class NoRangesRenderer(Renderer):
 
     def build_steps(self, policy, site, profile):
         return [
-            Step(title=f"Allow from {r.hosts.networks()}", gui_path="", config="x",
-                 config_language="text", reason="r", verify="v")
+            Step(
+                title=f"Allow from {r.hosts.networks()}",
+                gui_path="",
+                config="x",
+                config_language="text",
+                reason="r",
+                verify="v",
+            )
             for r in policy.of_kind(RuleKind.ALLOW_OUTBOUND)
-        ] + [Step(title="check", gui_path="", config="", config_language="text", reason="r",
-                  verify="v", kind=StepKind.CHECK)]
+        ] + [
+            Step(
+                title="check",
+                gui_path="",
+                config="",
+                config_language="text",
+                reason="r",
+                verify="v",
+                kind=StepKind.CHECK,
+            )
+        ]
 
 
 FIREWALLS = {
-    "checkpoint", "cisco-asa", "cisco-ios", "edgeos", "fortigate", "generic", "iptables",
-    "juniper-srx", "meraki", "mikrotik", "nftables", "opnsense", "paloalto", "pf", "pfsense",
-    "sonicwall", "sophos", "watchguard",
+    "checkpoint",
+    "cisco-asa",
+    "cisco-ios",
+    "edgeos",
+    "fortigate",
+    "generic",
+    "iptables",
+    "juniper-srx",
+    "meraki",
+    "mikrotik",
+    "nftables",
+    "opnsense",
+    "paloalto",
+    "pf",
+    "pfsense",
+    "sonicwall",
+    "sophos",
+    "watchguard",
 }
 
 
@@ -56,7 +86,9 @@ def test_renderers_for_site_adds_the_windows_host():
     assert [r.slug for r in renderers_for_site(site)] == ["iptables", "windows"]
     # generic explains host rules itself
     assert [r.slug for r in renderers_for_site(make_site(host_os="windows"))] == ["generic"]
-    assert [r.slug for r in renderers_for_site(make_site(vendor="nftables", host_os="linux"))] == ["nftables"]
+    assert [r.slug for r in renderers_for_site(make_site(vendor="nftables", host_os="linux"))] == [
+        "nftables"
+    ]
 
 
 def test_every_renderer_declares_its_targets():
@@ -72,7 +104,11 @@ def test_range_on_a_vendor_without_ranges_warns():
     assert WarningCode.RANGE_UNSUPPORTED in {w.code for w in rendered.warnings}
     assert "192.168.1.10/31" in rendered.steps[0].title  # the exact CIDR cover
     for slug in ("iptables", "nftables", "generic"):
-        warnings = get_renderer(slug).render(derive_rules(site, GUIDE_PROFILE), site, GUIDE_PROFILE).warnings
+        warnings = (
+            get_renderer(slug)
+            .render(derive_rules(site, GUIDE_PROFILE), site, GUIDE_PROFILE)
+            .warnings
+        )
         assert WarningCode.RANGE_UNSUPPORTED not in {w.code for w in warnings}
 
 
@@ -100,8 +136,14 @@ def test_config_file_joins_configs_and_skips_empty_ones():
 
 
 def test_rendering_is_deterministic():
-    site = make_site(monitoring_enabled=True, monitoring_sources=["198.51.100.7"],
-                     public_address="192.0.2.1", host_os="windows")
+    site = make_site(
+        monitoring_enabled=True,
+        monitoring_sources=["198.51.100.7"],
+        public_address="192.0.2.1",
+        host_os="windows",
+    )
     policy = derive_rules(site, GUIDE_PROFILE)
     for renderer in RENDERERS.values():
-        assert renderer.render(policy, site, GUIDE_PROFILE) == renderer.render(policy, site, GUIDE_PROFILE)
+        assert renderer.render(policy, site, GUIDE_PROFILE) == renderer.render(
+            policy, site, GUIDE_PROFILE
+        )

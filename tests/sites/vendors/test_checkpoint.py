@@ -48,7 +48,7 @@ def test_transparency_is_automatic_hide_nat_on_the_host_as_a_change():
 def test_one_static_nat_rule_per_service_to_the_real_host():
     nat = commands(script(**MONITORING), "add nat-rule")
     assert len(nat) == 3
-    for line, service in zip(nat, ("obm-tcp-4403", "obm-udp-4403", "obm-tcp-4401")):
+    for line, service in zip(nat, ("obm-tcp-4403", "obm-udp-4403", "obm-tcp-4401"), strict=True):
         assert "method static" in line
         assert f'original-service "{service}"' in line
         assert 'original-destination "obm-public"' in line
@@ -69,10 +69,16 @@ def test_no_automatic_static_nat_on_the_host():
 
 
 def test_range_is_an_address_range_with_hide_nat():
-    text = script(host_addressing="range", host_address=None,
-                  host_range_start="192.168.1.10", host_range_end="192.168.1.20")
-    assert (f'add address-range name "obm-hosts" ip-address-first "192.168.1.10" '
-            f'ip-address-last "192.168.1.20" {HIDE}') in text
+    text = script(
+        host_addressing="range",
+        host_address=None,
+        host_range_start="192.168.1.10",
+        host_range_end="192.168.1.20",
+    )
+    assert (
+        f'add address-range name "obm-hosts" ip-address-first "192.168.1.10" '
+        f'ip-address-last "192.168.1.20" {HIDE}'
+    ) in text
     assert 'source "obm-hosts"' in text
 
 
@@ -88,7 +94,9 @@ def test_several_sources_become_a_group_and_any_source_is_omitted():
     assert all('original-source "obm-monitors"' in line for line in commands(text, "add nat-rule"))
     anywhere = script(**{**MONITORING, "monitoring_sources": []})
     assert "original-source" not in anywhere
-    inbound = [line for line in commands(anywhere, "add access-rule") if "obm-monitoring-in" in line][0]
+    inbound = [
+        line for line in commands(anywhere, "add access-rule") if "obm-monitoring-in" in line
+    ][0]
     assert "source" not in inbound.replace("original-source", "")
 
 
@@ -99,7 +107,11 @@ def test_dynamic_public_address_uses_the_gateway_object():
 
 
 def test_monitoring_target_is_its_own_host_with_dhcp():
-    text = script(**MONITORING, host_addressing="dhcp", host_address="192.168.1.50",
-                  dhcp_reservation_planned=False)
+    text = script(
+        **MONITORING,
+        host_addressing="dhcp",
+        host_address="192.168.1.50",
+        dhcp_reservation_planned=False,
+    )
     assert 'mgmt_cli add host name "obm-host" ip-address "192.168.1.50" -s id.txt' in text
     assert 'translated-destination "obm-host"' in text

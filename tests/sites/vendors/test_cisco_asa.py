@@ -8,7 +8,13 @@ from sites.policy import WarningCode
 from sites.vendors.base import StepKind
 from sites.vendors.formats import config_file
 from tests.sites.vendors.example_sites import (
-    DHCP, MONITORING, RANGE, config_for, lines_starting, render_for, step_titled,
+    DHCP,
+    MONITORING,
+    RANGE,
+    config_for,
+    lines_starting,
+    render_for,
+    step_titled,
 )
 
 
@@ -32,8 +38,11 @@ def test_static_pat_is_one_object_per_protocol_and_port():
         "nat (inside,outside) static interface service tcp 4401 4401",
     ]
     objects = lines(text, "object network obm-host-")
-    assert objects == ["object network obm-host-tcp-4403", "object network obm-host-udp-4403",
-                       "object network obm-host-tcp-4401"]
+    assert objects == [
+        "object network obm-host-tcp-4403",
+        "object network obm-host-udp-4403",
+        "object network obm-host-tcp-4401",
+    ]
     for name in objects:  # each object holds the host and exactly one NAT rule
         block = text.split(name + "\n", 1)[1].splitlines()
         assert block[0].strip() == "host 192.168.1.10"
@@ -68,8 +77,11 @@ def test_inside_acl_inserts_at_the_top_and_keeps_other_outbound_traffic():
         "access-group inside_access_in in interface inside",
     ]
     # The catch-all is appended after the inserted permit, and only bound afterwards.
-    assert text.index("line 2 extended permit tcp") < text.index("permit ip any any") < text.index(
-        "access-group inside_access_in")
+    assert (
+        text.index("line 2 extended permit tcp")
+        < text.index("permit ip any any")
+        < text.index("access-group inside_access_in")
+    )
     check = result.steps[0]
     assert check.kind is StepKind.CHECK and check.verify == "show running-config access-group"
 
@@ -78,7 +90,10 @@ def test_transparency_is_a_change_with_interface_pat_in_the_host_object():
     result = rendered()
     nat = step_titled(result, "Translate the backup connections")
     assert nat.kind is StepKind.CHANGE
-    assert nat.config.splitlines()[1:3] == ["object network obm-host", " nat (inside,outside) dynamic interface"]
+    assert nat.config.splitlines()[1:3] == [
+        "object network obm-host",
+        " nat (inside,outside) dynamic interface",
+    ]
 
 
 def test_no_inbound_configuration_without_monitoring():
@@ -103,7 +118,10 @@ def test_dhcp_uses_the_lan_subnet():
     assert "object obm-lan object-group obm-dc eq 4401" in text
     assert WarningCode.DHCP_WITHOUT_RESERVATION in {w.code for w in result.warnings}
     # packet-tracer needs one address: a LAN address that is not the firewall's
-    assert "packet-tracer input inside tcp 192.168.1.2 50000 203.0.113.1 4401" in result.steps[-1].verify
+    assert (
+        "packet-tracer input inside tcp 192.168.1.2 50000 203.0.113.1 4401"
+        in result.steps[-1].verify
+    )
 
 
 def test_monitoring_from_any_source():
@@ -114,7 +132,9 @@ def test_monitoring_from_any_source():
 
 def test_several_monitoring_sources_use_netmasks():
     text = config(**{**MONITORING, "monitoring_sources": ["198.51.100.7", "198.51.100.16/28"]})
-    assert " network-object host 198.51.100.7\n network-object 198.51.100.16 255.255.255.240" in text
+    assert (
+        " network-object host 198.51.100.7\n network-object 198.51.100.16 255.255.255.240" in text
+    )
 
 
 def test_dynamic_public_address_uses_the_interface_address():
@@ -123,7 +143,9 @@ def test_dynamic_public_address_uses_the_interface_address():
     assert len(lines(text, "nat (inside,outside) static interface service")) == 3
     inbound_verify = result.steps[-1].verify
     assert "show ip address outside" in inbound_verify
-    assert "packet-tracer input outside udp 198.51.100.7 50000 OUTSIDE-ADDRESS 4403" in inbound_verify
+    assert (
+        "packet-tracer input outside udp 198.51.100.7 50000 OUTSIDE-ADDRESS 4403" in inbound_verify
+    )
     assert WarningCode.DYNAMIC_PUBLIC_ADDRESS in {w.code for w in result.warnings}
 
 
@@ -145,7 +167,9 @@ def test_configuration_mode_is_entered_and_left_and_saved():
     assert config_file(result).rstrip().endswith("write memory")
 
 
-@pytest.mark.parametrize("changes", [{}, MONITORING, RANGE, DHCP, {**MONITORING, "public_address": None}])
+@pytest.mark.parametrize(
+    "changes", [{}, MONITORING, RANGE, DHCP, {**MONITORING, "public_address": None}]
+)
 def test_no_placeholder_leaks_into_configuration(changes):
     text = config(**changes)
     assert "None" not in text and "{" not in text

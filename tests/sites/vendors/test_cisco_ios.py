@@ -10,7 +10,13 @@ from sites.policy import WarningCode
 from sites.vendors.base import StepKind
 from sites.vendors.formats import config_file
 from tests.sites.vendors.example_sites import (
-    DHCP, MONITORING, RANGE, config_for, lines_starting, render_for, step_titled,
+    DHCP,
+    MONITORING,
+    RANGE,
+    config_for,
+    lines_starting,
+    render_for,
+    step_titled,
 )
 
 
@@ -33,10 +39,15 @@ def test_access_lists_use_wildcard_masks_not_netmasks():
 
 
 def test_static_host_outbound_entry_and_nat_overload():
-    result = rendered(inside_interface="GigabitEthernet0/0/1", outside_interface="GigabitEthernet0/0/0")
+    result = rendered(
+        inside_interface="GigabitEthernet0/0/1", outside_interface="GigabitEthernet0/0/0"
+    )
     text = config_file(result)
     assert " 1 permit tcp host 192.168.1.10 203.0.113.0 0.0.0.255 eq 4401" in text
-    assert "interface GigabitEthernet0/0/1\n ip nat inside\ninterface GigabitEthernet0/0/0\n ip nat outside" in text
+    assert (
+        "interface GigabitEthernet0/0/1\n ip nat inside\ninterface GigabitEthernet0/0/0\n ip nat outside"
+        in text
+    )
     assert "ip nat inside source list OBM-NAT interface GigabitEthernet0/0/0 overload" in text
     assert step_titled(result, "Translate the backup connections").kind is StepKind.CHANGE
 
@@ -99,7 +110,9 @@ def test_dynamic_public_address_uses_the_interface_and_any():
 def test_range_becomes_the_exact_cidr_cover_and_warns():
     result = rendered(**RANGE)
     text = config_file(result)
-    assert lines(text, "1 permit") + lines(text, "2 permit") + lines(text, "3 permit") + lines(text, "4 permit") == [
+    assert lines(text, "1 permit") + lines(text, "2 permit") + lines(text, "3 permit") + lines(
+        text, "4 permit"
+    ) == [
         "1 permit tcp 192.168.1.10 0.0.0.1 203.0.113.0 0.0.0.255 eq 4401",
         "2 permit tcp 192.168.1.12 0.0.0.3 203.0.113.0 0.0.0.255 eq 4401",
         "3 permit tcp 192.168.1.16 0.0.0.3 203.0.113.0 0.0.0.255 eq 4401",
@@ -118,7 +131,9 @@ def test_no_inbound_configuration_without_monitoring():
     assert "source static" not in text and "OUTSIDE-IN" not in text
 
 
-@pytest.mark.parametrize("changes", [{}, MONITORING, RANGE, DHCP, {**MONITORING, "public_address": None}])
+@pytest.mark.parametrize(
+    "changes", [{}, MONITORING, RANGE, DHCP, {**MONITORING, "public_address": None}]
+)
 def test_blocks_enter_and_leave_configuration_mode(changes):
     result = rendered(**changes)
     for s in result.steps:

@@ -20,7 +20,7 @@ def config(**changes) -> str:
 
 def rule(text: str, prefix: str) -> list[str]:
     """The attributes set on one rule, e.g. ``rule(text, "set service nat rule 4401")``."""
-    return [line[len(prefix) + 1:] for line in text.splitlines() if line.startswith(prefix + " ")]
+    return [line[len(prefix) + 1 :] for line in text.splitlines() if line.startswith(prefix + " ")]
 
 
 def test_outbound_rule_with_the_datacenter_group():
@@ -40,7 +40,10 @@ def test_tcp_and_udp_4403_share_one_tcp_udp_rule():
     text = config(**MONITORING)
     nat = rule(text, "set service nat rule 4401")
     assert "protocol tcp_udp" in nat and "destination port 4403" in nat
-    assert rule(text, "set service nat rule 4402")[7:9] == ["protocol tcp", "source group address-group obm-monitoring"]
+    assert rule(text, "set service nat rule 4402")[7:9] == [
+        "protocol tcp",
+        "source group address-group obm-monitoring",
+    ]
     assert "destination port 4401" in rule(text, "set service nat rule 4402")
     assert not rule(text, "set service nat rule 4403")
     assert "protocol tcp_udp" in rule(text, "set firewall name WAN_IN rule 4401")
@@ -83,7 +86,8 @@ def test_masquerade_is_a_check_with_a_commented_fallback():
 
 def test_nat_rule_numbers_keep_to_their_ranges():
     text = config(**MONITORING) + "\n".join(
-        line[2:] for line in rendered().steps[2].config.splitlines() if line.startswith("# set"))
+        line[2:] for line in rendered().steps[2].config.splitlines() if line.startswith("# set")
+    )
     for line in text.splitlines():
         if line.startswith("set service nat rule "):
             number = int(line.split()[4])
@@ -100,8 +104,11 @@ def test_every_change_is_committed_and_saved():
 
 
 def test_dynamic_public_address_matches_the_inbound_interface_only():
-    result = rendered(**{**MONITORING, "public_address": None}, outside_interface="pppoe0",
-                      inside_interface="switch0")
+    result = rendered(
+        **{**MONITORING, "public_address": None},
+        outside_interface="pppoe0",
+        inside_interface="switch0",
+    )
     nat = rule(config_file(result), "set service nat rule 4401")
     assert "inbound-interface pppoe0" in nat
     assert not any(a.startswith("destination address") for a in nat)
@@ -116,7 +123,10 @@ def test_monitoring_from_any_source():
 def test_network_sources_become_address_ranges():
     text = config(**{**MONITORING, "monitoring_sources": ["198.51.100.7", "198.51.100.16/28"]})
     assert "set firewall group address-group obm-monitoring address 198.51.100.7" in text
-    assert "set firewall group address-group obm-monitoring address 198.51.100.16-198.51.100.31" in text
+    assert (
+        "set firewall group address-group obm-monitoring address 198.51.100.16-198.51.100.31"
+        in text
+    )
 
 
 def test_range_is_native():
@@ -136,7 +146,9 @@ def test_unifi_paths_are_given():
     assert "Settings › Security › Firewall Rules" in result.steps[0].gui_path
 
 
-@pytest.mark.parametrize("changes", [{}, MONITORING, RANGE, DHCP, {**MONITORING, "public_address": None}])
+@pytest.mark.parametrize(
+    "changes", [{}, MONITORING, RANGE, DHCP, {**MONITORING, "public_address": None}]
+)
 def test_commands_are_edgeos_commands(changes):
     text = config(**changes)
     assert "None" not in text

@@ -6,7 +6,11 @@ from __future__ import annotations
 from sites.vendors import get_renderer
 from sites.vendors.formats import config_file
 from tests.sites.vendors.example_sites import (
-    MONITORING, config_for, load_example, make_site, render,
+    MONITORING,
+    config_for,
+    load_example,
+    make_site,
+    render,
 )
 
 
@@ -62,8 +66,12 @@ def test_static_host_is_one_address():
 
 
 def test_range_is_an_iprange_address():
-    text = cli(host_addressing="range", host_address=None,
-               host_range_start="192.168.1.10", host_range_end="192.168.1.20")
+    text = cli(
+        host_addressing="range",
+        host_address=None,
+        host_range_start="192.168.1.10",
+        host_range_end="192.168.1.20",
+    )
     assert "set type iprange\n" in text.replace("        ", "")
     assert "set start-ip 192.168.1.10" in text and "set end-ip 192.168.1.20" in text
     assert 'set srcaddr "obm-hosts"' in text

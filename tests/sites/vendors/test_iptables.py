@@ -6,7 +6,12 @@ import pytest
 
 from sites.vendors.formats import config_file
 from tests.sites.vendors.example_sites import (
-    EXAMPLE_NAMES, MONITORING, config_for, lines_starting, load_example, render,
+    EXAMPLE_NAMES,
+    MONITORING,
+    config_for,
+    lines_starting,
+    load_example,
+    render,
 )
 from tests.sites.vendors.loader import check_with_loader
 
@@ -26,10 +31,18 @@ def test_loader_accepts_every_example(example, tmp_path):
 
 @pytest.mark.parametrize(
     "changes",
-    [{"monitoring_enabled": True}, {**MONITORING, "public_address": None},
-     {"host_addressing": "dhcp", "host_address": None},
-     {**MONITORING, "host_addressing": "range", "host_range_start": "192.168.1.10",
-      "host_range_end": "192.168.1.20", "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"]}],
+    [
+        {"monitoring_enabled": True},
+        {**MONITORING, "public_address": None},
+        {"host_addressing": "dhcp", "host_address": None},
+        {
+            **MONITORING,
+            "host_addressing": "range",
+            "host_range_start": "192.168.1.10",
+            "host_range_end": "192.168.1.20",
+            "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"],
+        },
+    ],
     ids=["any-source", "dynamic-public", "dhcp", "range-two-sources"],
 )
 def test_loader_accepts_variants(changes, tmp_path):
@@ -48,12 +61,15 @@ def test_one_commit_per_table_and_conntrack_first():
     assert lines_starting(text, "*") == ["*filter", "*nat"]
     assert text.count("COMMIT") == 2
     assert lines_starting(text, "-I FORWARD")[0] == (
-        "-I FORWARD 1 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT")
+        "-I FORWARD 1 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"
+    )
     assert ":FORWARD" not in text  # no chain policy is set or assumed
 
 
 def test_rules_are_inserted_in_order():
-    numbers = [int(line.split()[2]) for line in lines_starting(rules_file(**MONITORING), "-I FORWARD")]
+    numbers = [
+        int(line.split()[2]) for line in lines_starting(rules_file(**MONITORING), "-I FORWARD")
+    ]
     assert numbers == list(range(1, len(numbers) + 1))
 
 
@@ -61,10 +77,12 @@ def test_static_host_outbound_and_masquerade():
     text = rules_file(inside_interface="eth1", outside_interface="eth0")
     assert lines_starting(text, "-I FORWARD 2") == [
         "-I FORWARD 2 -i eth1 -o eth0 -s 192.168.1.10/32 -d 203.0.113.0/24 "
-        "-p tcp -m tcp --dport 4401 -j ACCEPT"]
+        "-p tcp -m tcp --dport 4401 -j ACCEPT"
+    ]
     assert lines_starting(text, "-A POSTROUTING") == [
         "-A POSTROUTING -o eth0 -s 192.168.1.10/32 -d 203.0.113.0/24 "
-        "-p tcp -m tcp --dport 4401 -j MASQUERADE"]
+        "-p tcp -m tcp --dport 4401 -j MASQUERADE"
+    ]
 
 
 def test_no_inbound_rules_without_monitoring():
@@ -79,8 +97,12 @@ def test_dhcp_source_is_the_lan():
 
 
 def test_range_uses_iprange():
-    text = rules_file(host_addressing="range", host_address=None,
-                      host_range_start="192.168.1.10", host_range_end="192.168.1.20")
+    text = rules_file(
+        host_addressing="range",
+        host_address=None,
+        host_range_start="192.168.1.10",
+        host_range_end="192.168.1.20",
+    )
     assert text.count("-m iprange --src-range 192.168.1.10-192.168.1.20") == 2  # FORWARD + nat
 
 
@@ -103,4 +125,6 @@ def test_monitoring_from_any_source_has_no_source_match():
 
 def test_dynamic_public_address_matches_local_destination():
     text = rules_file(**{**MONITORING, "public_address": None})
-    assert all("-m addrtype --dst-type LOCAL" in line for line in lines_starting(text, "-A PREROUTING"))
+    assert all(
+        "-m addrtype --dst-type LOCAL" in line for line in lines_starting(text, "-A PREROUTING")
+    )

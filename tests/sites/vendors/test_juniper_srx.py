@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from sites.vendors import get_renderer
 from tests.sites.vendors.example_sites import (
-    MONITORING, config_for, lines_starting, make_site, render,
+    MONITORING,
+    config_for,
+    lines_starting,
+    make_site,
+    render,
 )
 
 DNAT = "set security nat destination rule-set obm-dnat"
@@ -39,7 +43,8 @@ def test_applications_per_protocol_and_a_monitoring_set():
     assert "set applications application obm-udp-4403 protocol udp destination-port 4403" in text
     assert lines_starting(text, "set applications application-set obm-monitoring") == [
         f"set applications application-set obm-monitoring application obm-{p}"
-        for p in ("tcp-4403", "udp-4403", "tcp-4401")]
+        for p in ("tcp-4403", "udp-4403", "tcp-4401")
+    ]
 
 
 def test_inbound_policy_names_the_private_address():
@@ -55,8 +60,11 @@ def test_inbound_policy_names_the_private_address():
 def test_destination_nat_pool_and_one_rule_per_protocol():
     text = cli(**MONITORING)
     assert "set security nat destination pool obm-host address 192.168.1.10/32" in text
-    for rule, protocol, port in (("obm-tcp-4403", "tcp", 4403), ("obm-udp-4403", "udp", 4403),
-                                 ("obm-tcp-4401", "tcp", 4401)):
+    for rule, protocol, port in (
+        ("obm-tcp-4403", "tcp", 4403),
+        ("obm-udp-4403", "udp", 4403),
+        ("obm-tcp-4401", "tcp", 4401),
+    ):
         assert lines_starting(text, f"{DNAT} rule {rule} ") == [
             f"{DNAT} rule {rule} match source-address 198.51.100.7/32",
             f"{DNAT} rule {rule} match destination-address 192.0.2.1/32",
@@ -76,12 +84,24 @@ def test_source_nat_is_interface_nat_change():
 
 
 def test_range_uses_range_address_and_cidr_cover_for_nat():
-    text = cli(host_addressing="range", host_address=None,
-               host_range_start="192.168.1.10", host_range_end="192.168.1.20")
+    text = cli(
+        host_addressing="range",
+        host_address=None,
+        host_range_start="192.168.1.10",
+        host_range_end="192.168.1.20",
+    )
     assert "address obm-hosts range-address 192.168.1.10 to 192.168.1.20" in text
-    nat_sources = [line.split()[-1] for line in lines_starting(text, "set security nat source")
-                   if "match source-address" in line]
-    assert nat_sources == ["192.168.1.10/31", "192.168.1.12/30", "192.168.1.16/30", "192.168.1.20/32"]
+    nat_sources = [
+        line.split()[-1]
+        for line in lines_starting(text, "set security nat source")
+        if "match source-address" in line
+    ]
+    assert nat_sources == [
+        "192.168.1.10/31",
+        "192.168.1.12/30",
+        "192.168.1.16/30",
+        "192.168.1.20/32",
+    ]
 
 
 def test_dhcp_source_is_the_lan():
@@ -94,11 +114,25 @@ def test_monitoring_from_anywhere_and_dynamic_public_address():
     text = cli(**{**MONITORING, "monitoring_sources": [], "public_address": None})
     assert f"{INBOUND} match source-address any" in text
     assert not any("match source-address" in line for line in lines_starting(text, DNAT))
-    assert len([line for line in lines_starting(text, DNAT) if line.endswith("destination-address 0.0.0.0/0")]) == 3
+    assert (
+        len(
+            [
+                line
+                for line in lines_starting(text, DNAT)
+                if line.endswith("destination-address 0.0.0.0/0")
+            ]
+        )
+        == 3
+    )
 
 
 def test_range_with_monitoring_keeps_a_single_host_target():
-    text = cli(**MONITORING, host_addressing="range", host_address="192.168.1.12",
-               host_range_start="192.168.1.10", host_range_end="192.168.1.20")
+    text = cli(
+        **MONITORING,
+        host_addressing="range",
+        host_address="192.168.1.12",
+        host_range_start="192.168.1.10",
+        host_range_end="192.168.1.20",
+    )
     assert "set security address-book global address obm-host 192.168.1.12/32" in text
     assert "set security nat destination pool obm-host address 192.168.1.12/32" in text

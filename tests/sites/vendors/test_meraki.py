@@ -11,7 +11,11 @@ import pytest
 
 from sites.vendors import get_renderer
 from tests.sites.vendors.example_sites import (
-    MONITORING, load_example, make_site, render, step_titled,
+    MONITORING,
+    load_example,
+    make_site,
+    render,
+    step_titled,
 )
 
 
@@ -27,8 +31,13 @@ def test_one_port_forward_per_protocol_with_allowed_remote_ips():
     rendered = render("meraki", load_example("monitoring"))
     forwards = embedded(api_script(rendered), "OURS_PF")
     assert [(f["protocol"], f["publicPort"]) for f in forwards] == [
-        ("tcp", "4403"), ("udp", "4403"), ("tcp", "4401")]
-    assert all(f["lanIp"] == "192.168.1.10" and f["allowedIps"] == ["198.51.100.7/32"] for f in forwards)
+        ("tcp", "4403"),
+        ("udp", "4403"),
+        ("tcp", "4401"),
+    ]
+    assert all(
+        f["lanIp"] == "192.168.1.10" and f["allowedIps"] == ["198.51.100.7/32"] for f in forwards
+    )
     gui = step_titled(rendered, "Forward the monitoring ports").config
     assert gui.count("Add a port forwarding rule:") == 3
     assert "Protocol: UDP" in gui and "Allowed remote IPs: 198.51.100.7/32" in gui
@@ -58,21 +67,62 @@ def test_api_merge_keeps_existing_rules(tmp_path):
         'if [ "$method" = PUT ]; then cat "${data#@}" > "put.$ep.json"; else cat "fixture.$ep.json"; fi\n'
     )
     (tmp_path / "curl").chmod(0o755)
-    (tmp_path / "fixture.l3FirewallRules.json").write_text(json.dumps({"rules": [
-        {"comment": "Block guests", "policy": "deny", "protocol": "any", "srcCidr": "10.9.0.0/16",
-         "srcPort": "Any", "destCidr": "Any", "destPort": "Any", "syslogEnabled": False},
-        {"comment": "Default rule", "policy": "allow", "protocol": "Any", "srcCidr": "Any",
-         "srcPort": "Any", "destCidr": "Any", "destPort": "Any", "syslogEnabled": False}]}))
-    (tmp_path / "fixture.portForwardingRules.json").write_text(json.dumps({"rules": [
-        {"name": "Web", "lanIp": "192.168.1.20", "uplink": "both", "publicPort": "443",
-         "localPort": "443", "allowedIps": ["any"], "protocol": "tcp"}]}))
+    (tmp_path / "fixture.l3FirewallRules.json").write_text(
+        json.dumps(
+            {
+                "rules": [
+                    {
+                        "comment": "Block guests",
+                        "policy": "deny",
+                        "protocol": "any",
+                        "srcCidr": "10.9.0.0/16",
+                        "srcPort": "Any",
+                        "destCidr": "Any",
+                        "destPort": "Any",
+                        "syslogEnabled": False,
+                    },
+                    {
+                        "comment": "Default rule",
+                        "policy": "allow",
+                        "protocol": "Any",
+                        "srcCidr": "Any",
+                        "srcPort": "Any",
+                        "destCidr": "Any",
+                        "destPort": "Any",
+                        "syslogEnabled": False,
+                    },
+                ]
+            }
+        )
+    )
+    (tmp_path / "fixture.portForwardingRules.json").write_text(
+        json.dumps(
+            {
+                "rules": [
+                    {
+                        "name": "Web",
+                        "lanIp": "192.168.1.20",
+                        "uplink": "both",
+                        "publicPort": "443",
+                        "localPort": "443",
+                        "allowedIps": ["any"],
+                        "protocol": "tcp",
+                    }
+                ]
+            }
+        )
+    )
     (tmp_path / "run.sh").write_text(script)
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "MERAKI_API_KEY": "k", "NETWORK_ID": "L_1"}
     for _ in range(2):  # running it twice changes nothing
-        result = subprocess.run(["bash", "run.sh"], cwd=tmp_path, env=env, capture_output=True, text=True)
+        result = subprocess.run(
+            ["bash", "run.sh"], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stderr
         for endpoint in ("l3FirewallRules", "portForwardingRules"):
-            (tmp_path / f"fixture.{endpoint}.json").write_text((tmp_path / f"put.{endpoint}.json").read_text())
+            (tmp_path / f"fixture.{endpoint}.json").write_text(
+                (tmp_path / f"put.{endpoint}.json").read_text()
+            )
     l3 = json.loads((tmp_path / "put.l3FirewallRules.json").read_text())["rules"]
     assert [r["comment"] for r in l3] == ["Online backup TCP 4401 to datacenter", "Block guests"]
     forwards = json.loads((tmp_path / "put.portForwardingRules.json").read_text())["rules"]
@@ -86,8 +136,15 @@ def test_nat_is_a_check_of_routed_mode():
 
 
 def test_range_becomes_its_cidr_cover_and_dhcp_the_lan():
-    ranged = render("meraki", make_site(host_addressing="range", host_address=None,
-                                        host_range_start="192.168.1.10", host_range_end="192.168.1.20"))
+    ranged = render(
+        "meraki",
+        make_site(
+            host_addressing="range",
+            host_address=None,
+            host_range_start="192.168.1.10",
+            host_range_end="192.168.1.20",
+        ),
+    )
     assert "range_unsupported" in {w.code for w in ranged.warnings}
     rule = embedded(api_script(ranged), "OURS_L3")[0]
     assert rule["srcCidr"] == "192.168.1.10/31,192.168.1.12/30,192.168.1.16/30,192.168.1.20/32"
@@ -101,7 +158,9 @@ def test_without_monitoring_no_port_forwards():
 
 
 def test_monitoring_from_any_and_dynamic_address():
-    rendered = render("meraki", make_site(**{**MONITORING, "monitoring_sources": [], "public_address": None}))
+    rendered = render(
+        "meraki", make_site(**{**MONITORING, "monitoring_sources": [], "public_address": None})
+    )
     assert all(f["allowedIps"] == ["any"] for f in embedded(api_script(rendered), "OURS_PF"))
     assert "dynamic DNS name" in step_titled(rendered, "Forward the monitoring ports").reason
 
@@ -109,4 +168,7 @@ def test_monitoring_from_any_and_dynamic_address():
 def test_uplink_from_the_outside_interface():
     rendered = render("meraki", make_site(**MONITORING, outside_interface="internet2"))
     assert {f["uplink"] for f in embedded(api_script(rendered), "OURS_PF")} == {"internet2"}
-    assert {f["uplink"] for f in embedded(api_script(render("meraki", make_site(**MONITORING))), "OURS_PF")} == {"both"}
+    assert {
+        f["uplink"]
+        for f in embedded(api_script(render("meraki", make_site(**MONITORING))), "OURS_PF")
+    } == {"both"}

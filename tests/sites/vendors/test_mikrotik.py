@@ -8,7 +8,12 @@ from sites.policy import WarningCode
 from sites.vendors.base import StepKind
 from sites.vendors.formats import config_file
 from tests.sites.vendors.example_sites import (
-    DHCP, MONITORING, RANGE, config_for, lines_starting, render_for,
+    DHCP,
+    MONITORING,
+    RANGE,
+    config_for,
+    lines_starting,
+    render_for,
 )
 
 
@@ -22,7 +27,10 @@ def config(**changes) -> str:
 
 def test_datacenter_address_list_and_forward_accept_at_the_top():
     text = config()
-    assert 'add list=obm-dc address=203.0.113.0/24 comment="obm: SecuriData Online Backup datacenter"' in text
+    assert (
+        'add list=obm-dc address=203.0.113.0/24 comment="obm: SecuriData Online Backup datacenter"'
+        in text
+    )
     accepts = lines_starting(text, "add chain=forward")
     assert accepts == [
         "add chain=forward action=accept protocol=tcp src-address=192.168.1.10 "
@@ -40,7 +48,8 @@ def test_masquerade_is_a_check_with_a_commented_fallback():
     assert all(line.startswith("#") for line in check.config.splitlines())
     assert "action=masquerade out-interface-list=WAN" in check.config
     assert "chain=srcnat" not in "\n".join(
-        line for line in config_file(result).splitlines() if not line.startswith("#"))
+        line for line in config_file(result).splitlines() if not line.startswith("#")
+    )
 
 
 def test_dst_nat_is_one_rule_per_protocol():
@@ -94,7 +103,8 @@ def test_dhcp_allows_the_lan():
 def test_named_interfaces_are_interfaces_default_names_are_lists():
     text = config(**MONITORING, inside_interface="bridge", outside_interface="ether1")
     assert "in-interface=ether1 " in text and "interface-list" not in text.replace(
-        "# /ip firewall nat add", "")
+        "# /ip firewall nat add", ""
+    )
     assert "in-interface-list=WAN" in config(**MONITORING)
 
 
@@ -103,7 +113,9 @@ def test_no_inbound_configuration_without_monitoring():
     assert "dstnat" not in text and "obm-monitoring" not in text
 
 
-@pytest.mark.parametrize("changes", [{}, MONITORING, RANGE, DHCP, {**MONITORING, "public_address": None}])
+@pytest.mark.parametrize(
+    "changes", [{}, MONITORING, RANGE, DHCP, {**MONITORING, "public_address": None}]
+)
 def test_commands_are_in_their_menus_and_complete(changes):
     text = config(**changes)
     assert "None" not in text

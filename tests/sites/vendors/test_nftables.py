@@ -6,7 +6,11 @@ import pytest
 
 from sites.vendors.formats import config_file
 from tests.sites.vendors.example_sites import (
-    EXAMPLE_NAMES, MONITORING, config_for, load_example, render,
+    EXAMPLE_NAMES,
+    MONITORING,
+    config_for,
+    load_example,
+    render,
 )
 from tests.sites.vendors.loader import check_with_loader
 
@@ -18,7 +22,11 @@ def ruleset(**changes) -> str:
 
 
 def rule_lines(text: str, needle: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if needle in line and not line.strip().startswith("#")]
+    return [
+        line.strip()
+        for line in text.splitlines()
+        if needle in line and not line.strip().startswith("#")
+    ]
 
 
 @pytest.mark.parametrize("example", EXAMPLE_NAMES)
@@ -30,10 +38,18 @@ def test_loader_accepts_every_example(example, tmp_path):
 
 @pytest.mark.parametrize(
     "changes",
-    [{"monitoring_enabled": True}, {**MONITORING, "public_address": None},
-     {"host_addressing": "dhcp", "host_address": None},
-     {**MONITORING, "host_addressing": "range", "host_range_start": "192.168.1.10",
-      "host_range_end": "192.168.1.20", "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"]}],
+    [
+        {"monitoring_enabled": True},
+        {**MONITORING, "public_address": None},
+        {"host_addressing": "dhcp", "host_address": None},
+        {
+            **MONITORING,
+            "host_addressing": "range",
+            "host_range_start": "192.168.1.10",
+            "host_range_end": "192.168.1.20",
+            "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"],
+        },
+    ],
     ids=["any-source", "dynamic-public", "dhcp", "range-two-sources"],
 )
 def test_loader_accepts_variants(changes, tmp_path):
@@ -51,8 +67,11 @@ def test_filter_table_shape():
     assert "table inet filter {" in text
     assert "policy accept" not in text and "policy drop" not in text  # never sets a chain policy
     chain = text.split("chain backup_forward {")[1]
-    first_rule = [line.strip() for line in chain.splitlines()
-                  if line.strip() and not line.strip().startswith("#")][0]
+    first_rule = [
+        line.strip()
+        for line in chain.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ][0]
     assert first_rule == "ct state established,related accept"
     assert "insert rule inet filter forward jump backup_forward" in text
 
@@ -60,9 +79,11 @@ def test_filter_table_shape():
 def test_static_host_outbound_and_masquerade():
     text = ruleset()
     assert rule_lines(text, "tcp dport 4401 accept") == [
-        'iifname "lan0" oifname "wan0" ip saddr 192.168.1.10 ip daddr 203.0.113.0/24 tcp dport 4401 accept']
+        'iifname "lan0" oifname "wan0" ip saddr 192.168.1.10 ip daddr 203.0.113.0/24 tcp dport 4401 accept'
+    ]
     assert rule_lines(text, "masquerade") == [
-        'oifname "wan0" ip saddr 192.168.1.10 ip daddr 203.0.113.0/24 tcp dport 4401 masquerade']
+        'oifname "wan0" ip saddr 192.168.1.10 ip daddr 203.0.113.0/24 tcp dport 4401 masquerade'
+    ]
 
 
 def test_no_inbound_rules_without_monitoring():
@@ -71,12 +92,18 @@ def test_no_inbound_rules_without_monitoring():
 
 
 def test_dhcp_source_is_the_lan():
-    assert "ip saddr 192.168.1.0/24 ip daddr 203.0.113.0/24" in ruleset(host_addressing="dhcp", host_address=None)
+    assert "ip saddr 192.168.1.0/24 ip daddr 203.0.113.0/24" in ruleset(
+        host_addressing="dhcp", host_address=None
+    )
 
 
 def test_range_source():
-    text = ruleset(host_addressing="range", host_address=None,
-                   host_range_start="192.168.1.10", host_range_end="192.168.1.20")
+    text = ruleset(
+        host_addressing="range",
+        host_address=None,
+        host_range_start="192.168.1.10",
+        host_range_end="192.168.1.20",
+    )
     assert text.count("ip saddr 192.168.1.10-192.168.1.20") == 2
 
 

@@ -31,10 +31,16 @@ def test_datacenter_alias_and_lan_rule():
     aliases = step("Create the alias").config
     assert "Name: OBM_DC\nType: Network(s)\nContent: 203.0.113.0/24" in aliases
     rule = step("Allow TCP 4401").config.splitlines()
-    for line in ("Action: Pass", "Interface: LAN", "Direction: in", "TCP/IP Version: IPv4",
-                 "Protocol: TCP", "Source: Single host or Network — 192.168.1.10/32",
-                 "Destination: OBM_DC",
-                 "Destination port range: from (other) 4401 to (other) 4401"):
+    for line in (
+        "Action: Pass",
+        "Interface: LAN",
+        "Direction: in",
+        "TCP/IP Version: IPv4",
+        "Protocol: TCP",
+        "Source: Single host or Network — 192.168.1.10/32",
+        "Destination: OBM_DC",
+        "Destination port range: from (other) 4401 to (other) 4401",
+    ):
         assert line in rule
 
 
@@ -83,14 +89,19 @@ def test_inbound_rules_name_the_private_address():
 
 
 def test_monitoring_from_any_source():
-    forward = step("Forward the monitoring ports", monitoring_enabled=True, public_address="192.0.2.1")
+    forward = step(
+        "Forward the monitoring ports", monitoring_enabled=True, public_address="192.0.2.1"
+    )
     assert "Source (Advanced): any" in forward.config
 
 
-@pytest.mark.parametrize("public, expected", [
-    ("192.0.2.1", "Destination: WAN address (192.0.2.1;"),
-    (None, "Destination: WAN address (follows the address the provider assigns)"),
-])
+@pytest.mark.parametrize(
+    "public, expected",
+    [
+        ("192.0.2.1", "Destination: WAN address (192.0.2.1;"),
+        (None, "Destination: WAN address (follows the address the provider assigns)"),
+    ],
+)
 def test_public_address_static_or_dynamic(public, expected):
     forward = step("Forward the monitoring ports", **{**MONITORING, "public_address": public})
     assert expected in forward.config

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from sites.vendors import get_renderer
 from tests.sites.vendors.example_sites import (
-    MONITORING, config_for, lines_starting, load_example, make_site, render,
+    MONITORING,
+    config_for,
+    lines_starting,
+    load_example,
+    make_site,
+    render,
 )
 
 
@@ -35,7 +40,10 @@ def test_one_service_per_protocol():
 def test_one_destination_nat_rule_per_protocol():
     dnat = lines_starting(cli(**MONITORING), "set rulebase nat rules obm-dnat-")
     assert [line.split()[4] for line in dnat] == [
-        "obm-dnat-tcp-4403", "obm-dnat-udp-4403", "obm-dnat-tcp-4401"]
+        "obm-dnat-tcp-4403",
+        "obm-dnat-udp-4403",
+        "obm-dnat-tcp-4401",
+    ]
     for line in dnat:
         assert "from untrust to untrust" in line
         assert "destination obm-public" in line
@@ -54,23 +62,31 @@ def test_source_nat_is_a_change_on_the_outside_interface():
     rendered = render("paloalto", make_site(vendor="paloalto"))
     step = [s for s in rendered.steps if "source NAT" in s.title][0]
     assert step.kind == "change"
-    assert ("set rulebase nat rules obm-snat-tcp-4401 from trust to untrust source obm-host "
-            "destination obm-dc-1 service obm-tcp-4401 source-translation dynamic-ip-and-port "
-            "interface-address interface ethernet1/1") in step.config
+    assert (
+        "set rulebase nat rules obm-snat-tcp-4401 from trust to untrust source obm-host "
+        "destination obm-dc-1 service obm-tcp-4401 source-translation dynamic-ip-and-port "
+        "interface-address interface ethernet1/1"
+    ) in step.config
 
 
 def test_outbound_rule_and_moves_to_top():
     text = cli(outside_interface="ethernet1/3", inside_interface="ethernet1/4")
-    assert ("set rulebase security rules obm-backup-out from trust to untrust source obm-host "
-            "destination obm-dc-1 application any service obm-tcp-4401 action allow") in text
+    assert (
+        "set rulebase security rules obm-backup-out from trust to untrust source obm-host "
+        "destination obm-dc-1 application any service obm-tcp-4401 action allow"
+    ) in text
     assert "move rulebase security rules obm-backup-out top" in text
     assert "interface ethernet1/3" in text
     assert "obm-dnat" not in text and "obm-monitoring-in" not in text
 
 
 def test_range_is_an_ip_range_object():
-    text = cli(host_addressing="range", host_address=None,
-               host_range_start="192.168.1.10", host_range_end="192.168.1.20")
+    text = cli(
+        host_addressing="range",
+        host_address=None,
+        host_range_start="192.168.1.10",
+        host_range_end="192.168.1.20",
+    )
     assert "set address obm-hosts ip-range 192.168.1.10-192.168.1.20" in text
     assert "source obm-hosts" in text
 
@@ -84,7 +100,16 @@ def test_dhcp_source_is_the_lan():
 def test_several_monitoring_sources_are_listed():
     text = cli(**{**MONITORING, "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"]})
     assert "set address obm-mon-2 ip-netmask 198.51.100.0/28" in text
-    assert len([line for line in lines_starting(text, "set rulebase") if "source [ obm-mon-1 obm-mon-2 ]" in line]) == 4
+    assert (
+        len(
+            [
+                line
+                for line in lines_starting(text, "set rulebase")
+                if "source [ obm-mon-1 obm-mon-2 ]" in line
+            ]
+        )
+        == 4
+    )
 
 
 def test_dynamic_public_address_matches_any_destination():
@@ -92,11 +117,16 @@ def test_dynamic_public_address_matches_any_destination():
     assert "obm-public" not in text
     for line in lines_starting(text, "set rulebase nat rules obm-dnat-"):
         assert "source any destination any" in line
-    assert "source any destination any" in lines_starting(text, "set rulebase security rules obm-monitoring-in")[0]
+    assert (
+        "source any destination any"
+        in lines_starting(text, "set rulebase security rules obm-monitoring-in")[0]
+    )
 
 
 def test_verification_uses_policy_match_tests():
     rendered = render("paloalto", load_example("monitoring"))
     inbound = rendered.steps[-1]
-    assert ("test security-policy-match from untrust to trust source 198.51.100.7 "
-            "destination 192.0.2.1 destination-port 4403 protocol 17") in inbound.verify
+    assert (
+        "test security-policy-match from untrust to trust source 198.51.100.7 "
+        "destination 192.0.2.1 destination-port 4403 protocol 17"
+    ) in inbound.verify

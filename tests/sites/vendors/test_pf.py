@@ -15,17 +15,33 @@ from sites.vendors import get_renderer
 from sites.vendors.base import StepKind
 from sites.vendors.formats import config_file
 from tests.sites.vendors.example_sites import (
-    EXAMPLE_NAMES, MONITORING, RANGE, config_for, load_example, make_site, render,
+    EXAMPLE_NAMES,
+    MONITORING,
+    RANGE,
+    config_for,
+    load_example,
+    make_site,
+    render,
 )
 
 FREEBSD = {"firmware": "FreeBSD 14.1"}
 
-STATEMENT = re.compile(r"^(\w+ = \"[^\"]+\"|table <\w+> (const )?\{ [^}]+ \}|match (in|out) |pass (in|out) |nat on |rdr on )")
+STATEMENT = re.compile(
+    r"^(\w+ = \"[^\"]+\"|table <\w+> (const )?\{ [^}]+ \}|match (in|out) |pass (in|out) |nat on |rdr on )"
+)
 VARIANTS = [
-    {}, MONITORING, {**MONITORING, "public_address": None}, {"monitoring_enabled": True},
-    {"host_addressing": "dhcp", "host_address": None}, RANGE,
-    {**MONITORING, **RANGE, "host_address": "192.168.1.12",
-     "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"]},
+    {},
+    MONITORING,
+    {**MONITORING, "public_address": None},
+    {"monitoring_enabled": True},
+    {"host_addressing": "dhcp", "host_address": None},
+    RANGE,
+    {
+        **MONITORING,
+        **RANGE,
+        "host_address": "192.168.1.12",
+        "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"],
+    },
 ]
 
 
@@ -35,8 +51,11 @@ def pf_conf(**changes) -> str:
 
 def rules(text: str) -> list[str]:
     """The statements of a pf.conf text: no comments, no blank lines."""
-    return [re.sub(r"\s+#.*$", "", line).strip() for line in text.splitlines()
-            if line.strip() and not line.strip().startswith("#")]
+    return [
+        re.sub(r"\s+#.*$", "", line).strip()
+        for line in text.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
 
 
 def check_fragment(text: str, freebsd: bool) -> None:
@@ -208,12 +227,14 @@ def test_range_source_is_native():
 
 def test_several_datacenter_networks():
     from dataclasses import replace
-
-    from sites.description import GUIDE_PROFILE
     from ipaddress import IPv4Network
 
-    profile = replace(GUIDE_PROFILE, datacenter_networks=(
-        IPv4Network("203.0.113.0/24"), IPv4Network("198.18.0.0/15")))
+    from sites.description import GUIDE_PROFILE
+
+    profile = replace(
+        GUIDE_PROFILE,
+        datacenter_networks=(IPv4Network("203.0.113.0/24"), IPv4Network("198.18.0.0/15")),
+    )
     text = config_file(render("pf", make_site(vendor="pf"), profile))
     assert "table <obm_dc> const { 203.0.113.0/24, 198.18.0.0/15 }" in text
 

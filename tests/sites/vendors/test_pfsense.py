@@ -32,10 +32,14 @@ def test_datacenter_alias_and_lan_rule():
     assert "Name: OBM_DC" in aliases and "Type: Network(s)" in aliases
     assert "Entry: 203.0.113.0 / 24" in aliases
     rule = step("Allow TCP 4401").config.splitlines()
-    for line in ("Action: Pass", "Interface: LAN", "Protocol: TCP",
-                 "Source: Single host or alias — 192.168.1.10",
-                 "Destination: Single host or alias — OBM_DC",
-                 "Destination Port Range: From (other) 4401 — To (other) 4401"):
+    for line in (
+        "Action: Pass",
+        "Interface: LAN",
+        "Protocol: TCP",
+        "Source: Single host or alias — 192.168.1.10",
+        "Destination: Single host or alias — OBM_DC",
+        "Destination Port Range: From (other) 4401 — To (other) 4401",
+    ):
         assert line in rule
 
 
@@ -92,22 +96,33 @@ def test_inbound_rules_name_the_private_address():
 
 
 def test_monitoring_alias_holds_the_sources():
-    aliases = step("Create the alias", **{**MONITORING, "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"]})
+    aliases = step(
+        "Create the alias",
+        **{**MONITORING, "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"]},
+    )
     assert aliases.title == "Create the aliases for the datacenter and the monitoring computers"
     assert "Name: OBM_MONITOR" in aliases.config
-    assert "Entry: 198.51.100.7 / 32" in aliases.config and "Entry: 198.51.100.0 / 28" in aliases.config
+    assert (
+        "Entry: 198.51.100.7 / 32" in aliases.config
+        and "Entry: 198.51.100.0 / 28" in aliases.config
+    )
 
 
 def test_monitoring_from_any_source():
-    forward = step("Forward the monitoring ports", monitoring_enabled=True, public_address="192.0.2.1")
+    forward = step(
+        "Forward the monitoring ports", monitoring_enabled=True, public_address="192.0.2.1"
+    )
     assert "Source (Display Advanced): any" in forward.config
     assert "OBM_MONITOR" not in step("Create the alias", monitoring_enabled=True).config
 
 
-@pytest.mark.parametrize("public, expected", [
-    ("192.0.2.1", "Destination: WAN address (192.0.2.1;"),
-    (None, "Destination: WAN address (follows the address the provider assigns)"),
-])
+@pytest.mark.parametrize(
+    "public, expected",
+    [
+        ("192.0.2.1", "Destination: WAN address (192.0.2.1;"),
+        (None, "Destination: WAN address (follows the address the provider assigns)"),
+    ],
+)
 def test_public_address_static_or_dynamic(public, expected):
     forward = step("Forward the monitoring ports", **{**MONITORING, "public_address": public})
     assert expected in forward.config
@@ -116,9 +131,18 @@ def test_public_address_static_or_dynamic(public, expected):
 
 def test_interface_names_from_the_site():
     all_steps = steps(**MONITORING, inside_interface="OFFICE", outside_interface="FIBER")
-    assert "Firewall › Rules › OFFICE › Add (arrow up: add to the top)" in [s.gui_path for s in all_steps]
-    assert "Interface: FIBER" in step("Forward the monitoring ports", **MONITORING,
-                                      inside_interface="OFFICE", outside_interface="FIBER").config
+    assert "Firewall › Rules › OFFICE › Add (arrow up: add to the top)" in [
+        s.gui_path for s in all_steps
+    ]
+    assert (
+        "Interface: FIBER"
+        in step(
+            "Forward the monitoring ports",
+            **MONITORING,
+            inside_interface="OFFICE",
+            outside_interface="FIBER",
+        ).config
+    )
 
 
 def test_verification_uses_states_and_pfctl():

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from sites.vendors import get_renderer
 from tests.sites.vendors.example_sites import (
-    MONITORING, load_example, make_site, render, step_titled,
+    MONITORING,
+    load_example,
+    make_site,
+    render,
+    step_titled,
 )
 
 
 def test_one_template_lists_tcp_and_udp_4403():
-    config = step_titled(render("watchguard", load_example("monitoring")), "Create the custom policy templates").config
+    config = step_titled(
+        render("watchguard", load_example("monitoring")), "Create the custom policy templates"
+    ).config
     assert "Name: OBM-Monitoring | Type: Packet Filter" in config
-    assert "Protocol: TCP | Server Port: 4403" in config and "Protocol: UDP | Server Port: 4403" in config
+    assert (
+        "Protocol: TCP | Server Port: 4403" in config
+        and "Protocol: UDP | Server Port: 4403" in config
+    )
 
 
 def test_inbound_policy_names_the_snat_action():
@@ -29,20 +38,40 @@ def test_transparency_is_a_check_of_dynamic_nat():
     check = step_titled(render("watchguard", make_site()), "Check that dynamic NAT covers")
     assert check.kind == "check"
     assert "inside the default entry 192.168.0.0/16 - Any-External" in check.config
-    public_lan = render("watchguard", make_site(lan_network="100.64.1.0/24", lan_gateway="100.64.1.1",
-                                                host_address="100.64.1.10"))
-    assert "Add an entry From: Network IP 100.64.1.0/24, To: Any-External" in step_titled(
-        public_lan, "Check that dynamic NAT covers").config
+    public_lan = render(
+        "watchguard",
+        make_site(
+            lan_network="100.64.1.0/24", lan_gateway="100.64.1.1", host_address="100.64.1.10"
+        ),
+    )
+    assert (
+        "Add an entry From: Network IP 100.64.1.0/24, To: Any-External"
+        in step_titled(public_lan, "Check that dynamic NAT covers").config
+    )
 
 
 def test_outbound_policy_sources():
-    assert "From: remove Any-Trusted, Add Other › Host IP 192.168.1.10" in step_titled(
-        render("watchguard", make_site()), "Allow the backup connection out").config
-    ranged = render("watchguard", make_site(host_addressing="range", host_address=None,
-                                            host_range_start="192.168.1.10", host_range_end="192.168.1.20"))
-    assert "Host Range 192.168.1.10 - 192.168.1.20" in step_titled(ranged, "Allow the backup connection out").config
+    assert (
+        "From: remove Any-Trusted, Add Other › Host IP 192.168.1.10"
+        in step_titled(render("watchguard", make_site()), "Allow the backup connection out").config
+    )
+    ranged = render(
+        "watchguard",
+        make_site(
+            host_addressing="range",
+            host_address=None,
+            host_range_start="192.168.1.10",
+            host_range_end="192.168.1.20",
+        ),
+    )
+    assert (
+        "Host Range 192.168.1.10 - 192.168.1.20"
+        in step_titled(ranged, "Allow the backup connection out").config
+    )
     dhcp = render("watchguard", make_site(host_addressing="dhcp", host_address=None))
-    assert "Network IP 192.168.1.0/24" in step_titled(dhcp, "Allow the backup connection out").config
+    assert (
+        "Network IP 192.168.1.0/24" in step_titled(dhcp, "Allow the backup connection out").config
+    )
 
 
 def test_dynamic_public_address_uses_the_interface():
@@ -53,4 +82,6 @@ def test_dynamic_public_address_uses_the_interface():
 
 def test_monitoring_from_any_source():
     rendered = render("watchguard", make_site(**{**MONITORING, "monitoring_sources": []}))
-    assert "From: Any-External" in step_titled(rendered, "Allow the monitoring connections in").config
+    assert (
+        "From: Any-External" in step_titled(rendered, "Allow the monitoring connections in").config
+    )

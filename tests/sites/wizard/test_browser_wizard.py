@@ -1,6 +1,7 @@
 """A customer adds a site with the wizard in real Chromium: a bad LAN network is flagged while it is
 typed (no submit), the fix clears it, the review shows the derived rules, and confirming lands on
 the new site's page."""
+
 import io
 import re
 
@@ -36,7 +37,9 @@ def test_customer_adds_a_site_with_the_wizard(live_server, page):
 
     # Step 1: the site and its firewall; each question says why it is asked.
     expect(page.get_by_role("heading", name="Site and firewall")).to_be_visible()
-    expect(page.locator("#question-vendor .why")).to_contain_text("This will depend on the type of firewall")
+    expect(page.locator("#question-vendor .why")).to_contain_text(
+        "This will depend on the type of firewall"
+    )
     page.get_by_label("Name", exact=True).fill("Dental lab")
     page.get_by_label("Firewall", exact=True).select_option("fortigate")
     expect(page.locator("#id_vendor_errors")).to_contain_text("FortiOS")  # the live check's note
@@ -61,7 +64,9 @@ def test_customer_adds_a_site_with_the_wizard(live_server, page):
     # Fixing the network clears its error; the host address outside it is flagged on its own field.
     page.get_by_label("LAN network").fill("192.168.50.0/24")
     expect(errors).to_be_empty()
-    expect(page.locator("#id_host_address_errors")).to_contain_text("is not inside the LAN 192.168.50.0/24")
+    expect(page.locator("#id_host_address_errors")).to_contain_text(
+        "is not inside the LAN 192.168.50.0/24"
+    )
     page.get_by_label("Backup host address").fill("192.168.50.10")
     expect(page.locator("#id_host_address_errors")).to_be_empty()
     # The rules follow the answers live, beside the questions.
@@ -73,7 +78,9 @@ def test_customer_adds_a_site_with_the_wizard(live_server, page):
     page.get_by_role("button", name="Continue →").click()
 
     # Step 3: remote monitoring from one office; the sources question appears when ticked.
-    expect(page.get_by_role("heading", name="Remote monitoring and multi-homed host")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Remote monitoring and multi-homed host")
+    ).to_be_visible()
     sources = page.get_by_label("Monitoring from")
     expect(sources).to_be_hidden()
     page.get_by_label("Monitor the backup with the Java GUI from outside").check()
@@ -133,13 +140,19 @@ def test_an_answer_on_step_3_that_breaks_step_2_is_flagged_at_once(live_server, 
     page.get_by_label("Interface 1 address").fill("10.1.0.9")
     page.get_by_label("Interface 1 network").fill("10.1.0.0/24")
     page.get_by_label("Interface 1 gateway").fill("10.2.0.1")
-    expect(page.locator("#id_iface-0-gateway_errors")).to_contain_text("Interface 1 gateway: The gateway 10.2.0.1")
+    expect(page.locator("#id_iface-0-gateway_errors")).to_contain_text(
+        "Interface 1 gateway: The gateway 10.2.0.1"
+    )
     page.get_by_label("Host interface facing this firewall").fill("LAN")
     page.get_by_label("Monitor the backup with the Java GUI from outside").check()
-    expect(page.locator("#wizard-earlier")).to_contain_text("Step 2, Network and backup host: Backup host address")
+    expect(page.locator("#wizard-earlier")).to_contain_text(
+        "Step 2, Network and backup host: Backup host address"
+    )
     top_screenshot(page, "wizard-multi-homed")
 
     page.get_by_role("button", name="Take me there").click()
     expect(page.get_by_role("heading", name="Network and backup host")).to_be_visible()
-    expect(page.locator("#id_host_address_errors")).to_contain_text("Remote monitoring forwards ports")
+    expect(page.locator("#id_host_address_errors")).to_contain_text(
+        "Remote monitoring forwards ports"
+    )
     assert not Site.objects.filter(name="Depot").exists()

@@ -1,6 +1,7 @@
 """The site wizard: each step validates its own answers (422, nothing saved), the live checks answer
 one question at a time, the review shows the derived rules, and only the confirmation creates the
 site, after validating every answer again."""
+
 import re
 
 import pytest
@@ -91,7 +92,11 @@ def shown_step(response) -> str:
 def slot(response, key: str) -> str:
     """The content of one question's error area on a page."""
     body = response.content.decode()
-    match = re.search(rf'<div class="field-errors" id="{steps.slot_dom_id(key)}"[^>]*>(.*?)</div>', body, re.DOTALL)
+    match = re.search(
+        rf'<div class="field-errors" id="{steps.slot_dom_id(key)}"[^>]*>(.*?)</div>',
+        body,
+        re.DOTALL,
+    )
     assert match, f"no error area for {key}"
     return match.group(1)
 
@@ -136,17 +141,47 @@ def test_the_first_step_explains_every_question_and_checks_it_live(world):
         ("network", {"lan_network": "192.168.5.7/24"}, "lan_network", "host bits"),
         ("network", {"host_address": "10.9.9.9"}, "host_address", "not inside the LAN"),
         ("network", {"lan_gateway": "192.168.6.1"}, "lan_gateway", "not inside the LAN"),
-        ("network", {"host_addressing": "range", "host_range_start": "192.168.5.50",
-                     "host_range_end": "192.168.5.40"}, "host_range_end", "before it starts"),
+        (
+            "network",
+            {
+                "host_addressing": "range",
+                "host_range_start": "192.168.5.50",
+                "host_range_end": "192.168.5.40",
+            },
+            "host_range_end",
+            "before it starts",
+        ),
         ("network", {"host_os": "plan9"}, "host_os", "valid choice"),
-        ("monitoring", {"monitoring_sources": "198.51.100.7\nthe office"}, "monitoring_sources", "not a network"),
+        (
+            "monitoring",
+            {"monitoring_sources": "198.51.100.7\nthe office"},
+            "monitoring_sources",
+            "not a network",
+        ),
         ("monitoring", {"reverify": "hourly"}, "reverify", "valid choice"),
-        ("monitoring", {**MULTI_HOMED, "firewall_interface": "Wi-Fi"}, "firewall_interface", "No host interface"),
-        ("monitoring", {**MULTI_HOMED, "iface-0-gateway": "10.0.0.1"}, "host_interfaces.0.gateway", "not inside"),
-        ("monitoring", {**MULTI_HOMED, "iface-1-name": "LAN"}, "host_interfaces.1.name", "repeated"),
+        (
+            "monitoring",
+            {**MULTI_HOMED, "firewall_interface": "Wi-Fi"},
+            "firewall_interface",
+            "No host interface",
+        ),
+        (
+            "monitoring",
+            {**MULTI_HOMED, "iface-0-gateway": "10.0.0.1"},
+            "host_interfaces.0.gateway",
+            "not inside",
+        ),
+        (
+            "monitoring",
+            {**MULTI_HOMED, "iface-1-name": "LAN"},
+            "host_interfaces.1.name",
+            "repeated",
+        ),
     ],
 )
-def test_each_step_answers_its_own_bad_input_with_422_and_saves_nothing(world, here, changes, key, message):
+def test_each_step_answers_its_own_bad_input_with_422_and_saves_nothing(
+    world, here, changes, key, message
+):
     before = snapshot()
     response = admin_client(world).post(urls(world)[0], step({**ALL, **changes}, here))
     assert response.status_code == 422
@@ -160,7 +195,9 @@ def test_each_step_answers_its_own_bad_input_with_422_and_saves_nothing(world, h
 
 def test_a_step_shows_only_its_own_errors(world):
     """Step 1 is fine on its own: the network questions, still blank, do not stop it."""
-    response = admin_client(world).post(urls(world)[0], step({**MANAGEMENT, **FIREWALL}, "firewall"))
+    response = admin_client(world).post(
+        urls(world)[0], step({**MANAGEMENT, **FIREWALL}, "firewall")
+    )
     assert response.status_code == 200
     assert shown_step(response) == "network"
     assert slot(response, "lan_network") == ""  # required, but not asked yet
@@ -204,7 +241,9 @@ def test_a_tampered_earlier_step_is_caught_when_moving_on(world):
 
 
 def test_the_host_can_get_another_network_card(world):
-    response = admin_client(world).post(urls(world)[0], step({**ALL, **MULTI_HOMED}, "monitoring", go="add-interface"))
+    response = admin_client(world).post(
+        urls(world)[0], step({**ALL, **MULTI_HOMED}, "monitoring", go="add-interface")
+    )
     assert response.status_code == 200 and shown_step(response) == "monitoring"
     body = response.content.decode()
     assert 'name="iface-2-name"' in body and 'value="Storage"' in body
@@ -218,7 +257,13 @@ def test_junk_navigation_never_fails(world):
         {"wizard_step": "nowhere", "go": "somewhere"},
         {"wizard_step": "review", "go": "confirm"},
         {**ALL, "wizard_step": "monitoring", "iface-TOTAL_FORMS": "many"},
-        {**ALL, "wizard_step": "review", "go": "confirm", "iface-TOTAL_FORMS": "5000", "multi_homed": "on"},
+        {
+            **ALL,
+            "wizard_step": "review",
+            "go": "confirm",
+            "iface-TOTAL_FORMS": "5000",
+            "multi_homed": "on",
+        },
     ):
         response = client.post(base, data)
         assert response.status_code in (200, 422), (data, response.status_code)
@@ -248,8 +293,17 @@ def test_the_review_shows_the_answers_and_the_rules_with_their_reasons(world):
 @pytest.mark.parametrize(
     "addressing",
     [
-        {"host_addressing": "range", "host_range_start": "192.168.5.20", "host_range_end": "192.168.5.29"},
-        {"host_addressing": "dhcp", "host_address": "", "monitoring_enabled": "", "host_os": "linux"},
+        {
+            "host_addressing": "range",
+            "host_range_start": "192.168.5.20",
+            "host_range_end": "192.168.5.29",
+        },
+        {
+            "host_addressing": "dhcp",
+            "host_address": "",
+            "monitoring_enabled": "",
+            "host_os": "linux",
+        },
     ],
     ids=["range-multi-homed-monitoring", "dhcp"],
 )
@@ -272,14 +326,19 @@ def test_the_review_shows_the_policy_warnings(world):
     assert "192.168.5.0/24" in body  # the whole LAN is the rule's source
 
 
-def test_confirming_creates_exactly_one_site_with_one_audit_event(world, django_capture_on_commit_callbacks):
+def test_confirming_creates_exactly_one_site_with_one_audit_event(
+    world, django_capture_on_commit_callbacks
+):
     client = admin_client(world)
     base = urls(world)[0]
     before = snapshot()
     # Walk the steps as a browser does: each answers with the next step.
     assert shown_step(client.get(base)) == "firewall"
     assert shown_step(client.post(base, step({**MANAGEMENT, **FIREWALL}, "firewall"))) == "network"
-    assert shown_step(client.post(base, step({**MANAGEMENT, **FIREWALL, **NETWORK}, "network"))) == "monitoring"
+    assert (
+        shown_step(client.post(base, step({**MANAGEMENT, **FIREWALL, **NETWORK}, "network")))
+        == "monitoring"
+    )
     assert shown_step(client.post(base, step(ALL, "monitoring"))) == "review"
     assert snapshot() == before
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -299,7 +358,9 @@ def test_confirming_creates_exactly_one_site_with_one_audit_event(world, django_
 
 
 def test_a_multi_homed_site_keeps_its_interfaces(world):
-    response = admin_client(world).post(urls(world)[0], step({**ALL, **MULTI_HOMED}, "review", go="confirm"))
+    response = admin_client(world).post(
+        urls(world)[0], step({**ALL, **MULTI_HOMED}, "review", go="confirm")
+    )
     assert response.status_code == 302
     site = Site.objects.get(name="Branch office")
     assert [i["name"] for i in site.description["host_interfaces"]] == ["LAN", "Storage"]
@@ -322,7 +383,9 @@ def test_a_multi_homed_site_keeps_its_interfaces(world):
 def test_confirm_validates_every_hidden_answer_again(world, changes, back_to, key):
     """The review's hidden inputs are only what the browser sends: never trusted."""
     before = snapshot()
-    response = admin_client(world).post(urls(world)[0], step({**ALL, **changes}, "review", go="confirm"))
+    response = admin_client(world).post(
+        urls(world)[0], step({**ALL, **changes}, "review", go="confirm")
+    )
     if back_to is None:  # an extra input is ignored, as the one-page form ignores it
         assert response.status_code == 302
         return
@@ -339,7 +402,9 @@ def test_a_service_refusal_on_confirm_is_shown_and_saves_nothing(world, monkeypa
     from sites.services import sites as site_services
 
     def refuse(**kwargs):
-        raise ServiceError(errors={"lan_network": ["Changed meanwhile."], "organisation": ["Closed."]})
+        raise ServiceError(
+            errors={"lan_network": ["Changed meanwhile."], "organisation": ["Closed."]}
+        )
 
     monkeypatch.setattr(site_services, "create_site", refuse)
     before = snapshot()
@@ -354,7 +419,9 @@ def test_a_service_refusal_on_confirm_is_shown_and_saves_nothing(world, monkeypa
 
 
 def check(client, world, key, data, here="network"):
-    return client.post(f"{urls(world)[1]}?field={key}", {**data, "wizard_step": here}, HTTP_HX_REQUEST="true")
+    return client.post(
+        f"{urls(world)[1]}?field={key}", {**data, "wizard_step": here}, HTTP_HX_REQUEST="true"
+    )
 
 
 def test_a_live_check_answers_422_with_the_fields_error_and_200_when_right(world):
@@ -364,7 +431,9 @@ def test_a_live_check_answers_422_with_the_fields_error_and_200_when_right(world
     assert bad.content.decode().startswith('<ul class="errorlist"><li>LAN network: ')
     good = check(client, world, "lan_network", ALL)
     assert good.status_code == 200
-    assert good.content.decode().startswith('<div class="field-errors"')  # empty own slot, then others
+    assert good.content.decode().startswith(
+        '<div class="field-errors"'
+    )  # empty own slot, then others
     assert Site.objects.filter(name="Branch office").count() == 0
 
 
@@ -375,14 +444,29 @@ def test_a_live_check_shows_cross_field_errors_on_the_field_they_concern(world):
     assert response.status_code == 422
     assert "is not inside the LAN 192.168.5.0/24" in response.content.decode()
     # Without a LAN yet, the gateway alone is fine.
-    response = check(client, world, "lan_gateway", {**ALL, "lan_network": "", "lan_gateway": "10.0.0.1"})
+    response = check(
+        client, world, "lan_gateway", {**ALL, "lan_network": "", "lan_gateway": "10.0.0.1"}
+    )
     assert response.status_code == 200
     # Typing the LAN re-checks the answered host address out of band: it is the one in error.
-    response = check(client, world, "lan_network", {**ALL, "lan_network": "10.0.0.0/24", "lan_gateway": "10.0.0.1"})
+    response = check(
+        client,
+        world,
+        "lan_network",
+        {**ALL, "lan_network": "10.0.0.0/24", "lan_gateway": "10.0.0.1"},
+    )
     assert response.status_code == 200
     body = response.content.decode()
-    host = re.search(r'<div class="field-errors" id="id_host_address_errors"[^>]*hx-swap-oob="innerHTML">(.*?)</div>', body, re.DOTALL)
-    assert host and "Backup host address: The backup host's address 192.168.5.10 is not inside the LAN" in host.group(1).replace("&#x27;", "'")
+    host = re.search(
+        r'<div class="field-errors" id="id_host_address_errors"[^>]*hx-swap-oob="innerHTML">(.*?)</div>',
+        body,
+        re.DOTALL,
+    )
+    assert (
+        host
+        and "Backup host address: The backup host's address 192.168.5.10 is not inside the LAN"
+        in host.group(1).replace("&#x27;", "'")
+    )
     # A blank question is left alone: no "required" before it is answered.
     assert 'id="id_host_range_start_errors"' not in body
 
@@ -423,7 +507,9 @@ def test_the_live_preview_follows_the_answers(world):
     body = response.content.decode()
     assert "Allow out <strong>TCP 4401</strong>" in body
     assert "Forward in (port-forward) <strong>TCP 4403, UDP 4403, TCP 4401</strong>" in body
-    response = client.post(preview_url, {**ALL, "lan_network": "", "wizard_step": "network"}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        preview_url, {**ALL, "lan_network": "", "wizard_step": "network"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 422
     assert "LAN network" in response.content.decode()
     assert snapshot()[0] == Site.objects.count()
@@ -453,7 +539,10 @@ def test_a_reseller_admin_adds_a_site_for_a_client(world):
 
 def test_the_one_page_form_stays_available(world):
     client = admin_client(world)
-    assert "Save and get instructions" in client.get(f"/o/{world.customer.slug}/sites/new/form/").content.decode()
+    assert (
+        "Save and get instructions"
+        in client.get(f"/o/{world.customer.slug}/sites/new/form/").content.decode()
+    )
     assert "All questions on one page" in client.get(urls(world)[0]).content.decode()
     # A post of the one-page form to the old address is still the one-page form's.
     data = {**ALL, "monitoring_enabled": "", "monitoring_sources": ""}
