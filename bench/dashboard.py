@@ -199,7 +199,7 @@ def seed(clients: int, per_client: int) -> dict:
             result[label] = (user, reseller_slug, customers[0].slug)
             sites = []
             for customer in customers:
-                for s in range(sites_each):
+                for _s in range(sites_each):
                     data = SiteDescription.from_dict(description(n, f"Site {n:05d}")).to_dict()
                     sites.append(
                         Site(
@@ -287,9 +287,9 @@ def seed(clients: int, per_client: int) -> dict:
                 k = instruction_set.site_id
                 kind = k % 10
 
-                def run(state, days_ago, *, open_for=None, _k=k, _set=instruction_set):
+                def run(state, days_ago, *, open_for=None, _k=k, _set=instruction_set, _runs=runs):
                     finished = now - timedelta(days=days_ago, hours=_k % 20)
-                    runs.append(
+                    _runs.append(
                         ProbeRun(
                             site_id=_k,
                             instruction_set=_set,
@@ -297,7 +297,7 @@ def seed(clients: int, per_client: int) -> dict:
                             purpose="verify",
                             state=state,
                             expected=[{"protocol": "tcp", "port": 4401}],
-                            token=f"bench.{_k}.{len(runs)}",
+                            token=f"bench.{_k}.{len(_runs)}",
                             expires_at=now + open_for
                             if open_for
                             else finished + timedelta(minutes=30),
@@ -412,7 +412,7 @@ def main() -> int:
         ALLOWED_HOSTS=["testserver", "localhost"],
     ):
         clients = {}
-        for label, (user, slug, _) in people.items():
+        for label, (user, _slug, _) in people.items():
             client = Client()
             client.force_login(user)
             clients[label] = client
@@ -446,7 +446,7 @@ def main() -> int:
             )
 
         # Timing: the mix, over and over, as the big reseller.
-        for name, query, htmx in mixes["big"]:
+        for _name, query, htmx in mixes["big"]:
             get("big", query, htmx)
         timings = {}
         for i in range(args.requests):

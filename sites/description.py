@@ -302,9 +302,13 @@ def _check_site(v: dict[str, Any], p: _Parser) -> None:
             "Remote monitoring forwards ports to one fixed address: give the backup host's "
             "address (with DHCP, the reserved address).",
         )
-    if inside_lan("host_address", host, "The backup host's address") and host is not None:
-        if gateway is not None and host == gateway:
-            p.error("host_address", "The backup host cannot have the firewall's own address.")
+    if (
+        inside_lan("host_address", host, "The backup host's address")
+        and host is not None
+        and gateway is not None
+        and host == gateway
+    ):
+        p.error("host_address", "The backup host cannot have the firewall's own address.")
 
     if addressing == "range":
         start, end = v["host_range_start"], v["host_range_end"]

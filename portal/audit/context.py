@@ -34,7 +34,11 @@ class AuditContext:
     actor_label: str = ""
 
 
-_current: ContextVar[AuditContext] = ContextVar("audit_context", default=AuditContext())
+# AuditContext is frozen, so one shared default cannot be changed through the variable.
+_current: ContextVar[AuditContext] = ContextVar(
+    "audit_context",
+    default=AuditContext(),  # noqa: B039
+)
 
 
 def current() -> AuditContext:

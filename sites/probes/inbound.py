@@ -34,6 +34,7 @@ on Linux and macOS, not Windows' proactor loop), e.g. from synchronous code with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import re
@@ -408,10 +409,8 @@ class _Run:
             # Close with a reset, as nmap -sT does: the outcome is known and the exchange over,
             # and neither end keeps a TIME_WAIT entry for it, which matters when one worker
             # probes thousands of ports (without it, 10,000 probes leave 10,000 behind).
-            try:
+            with contextlib.suppress(OSError):  # the socket is closed below either way
                 probe.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _ABORT_ON_CLOSE)
-            except OSError:
-                pass  # the socket is closed below either way
         probe.sock.close()
         probe.sock = None
 

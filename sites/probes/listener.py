@@ -137,10 +137,8 @@ class RunningListener:
             return
         if 0 <= end < MAX_LINE:  # a whole line of at most 256 bytes: answer it
             self.answered += 1
-            try:
+            with contextlib.suppress(OSError):  # the prober went away; nothing to tell it
                 conn.send(self._answer(buffer[: end + 1]), _DONTWAIT)
-            except OSError:
-                pass  # the prober went away; nothing to tell it
         self._drop(conn)
 
     def _answer(self, line: bytes) -> bytes:

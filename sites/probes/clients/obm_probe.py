@@ -155,11 +155,13 @@ def fetch_agent_run(portal, agent_key, timeout):
             detail = json.loads(exc.read(65536).decode("utf-8")).get("detail", "")
         except (ValueError, AttributeError, OSError):
             detail = ""
-        raise AgentError("the portal refused (HTTP %s): %s" % (exc.code, detail or exc.reason))
+        raise AgentError(
+            "the portal refused (HTTP %s): %s" % (exc.code, detail or exc.reason)
+        ) from None
     except (urllib.error.URLError, OSError) as exc:
         raise AgentError(
             "cannot reach the portal at %s: %s" % (url, getattr(exc, "reason", None) or exc)
-        )
+        ) from None
     try:
         run = json.loads(body.decode("utf-8"))
         if run.get("due") is False:
@@ -169,7 +171,7 @@ def fetch_agent_run(portal, agent_key, timeout):
         run["tcp"] = [int(p) for p in run.get("tcp", [])]
         run["udp"] = [int(p) for p in run.get("udp", [])]
     except (ValueError, TypeError, AttributeError) as exc:
-        raise AgentError("unexpected answer from the portal (%s)" % exc)
+        raise AgentError("unexpected answer from the portal (%s)" % exc) from None
     return run
 
 
@@ -719,7 +721,7 @@ def _positive(value):
     try:
         number = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError("not a number: %r" % value)
+        raise argparse.ArgumentTypeError("not a number: %r" % value) from None
     if not number > 0 or number > 86400:
         raise argparse.ArgumentTypeError("must be more than 0 and at most 86400 seconds")
     return number

@@ -39,7 +39,7 @@ __all__ = [
 
 SCRIPT_NAME = "obm_probe.py"
 MAX_TOKEN = 243  # "OBM-PROBE 1 " + token + "\n" fits the protocol's 256 bytes
-_TOKEN = re.compile(r"[A-Za-z0-9._-]{1,%d}" % MAX_TOKEN, re.ASCII)
+_TOKEN = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_TOKEN}}}", re.ASCII)
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(?:\.{_LABEL})*", re.ASCII)
 _SHELLS = ("posix", "powershell", "cmd")
