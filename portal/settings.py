@@ -8,6 +8,7 @@ to the production shape: PostgreSQL and Redis. Defaults are production-safe; ``m
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",  # sign-in throttling (see "Sign-in throttling" below)
     "portal.core",
     "portal.accounts",
     "portal.audit",
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that it turns the response of a request that hit the limit into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -132,6 +136,30 @@ LOGOUT_REDIRECT_URL = "login"
 if TESTING:
     # Hashing with the default work factor dominates the suite's run time.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# --- Sign-in throttling (django-axes; portal/accounts/throttling.py, docs/security.md) -----------
+# Failed sign-ins, password-reset requests and bad API tokens are counted in the database; after
+# LOGIN_FAILURE_LIMIT within LOGIN_LOCKOUT_MINUTES, the username and the IP address are each locked
+# out (429) until that long after their last failure, or until support clears them.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out request before any hashing
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = "portal.accounts.throttling.lockout_parameters"
+AXES_LOCKOUT_CALLABLE = "portal.accounts.throttling.lockout_response"
+# A success does not wipe the count: it would wipe the IP's too, so an attacker with one account
+# of their own could sign in between guesses and never be locked out.
+AXES_RESET_ON_SUCCESS = False
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are audit events already
+# A refused attempt during a lockout does not restart it, so the time we announce stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+# The address counted is REMOTE_ADDR, as in the audit trail (django-ipware is not installed).
 
 # Django 6.1 mailers. Password-reset mail goes to the console unless SMTP is configured.
 if smtp_host := env.str("SMTP_HOST", default=""):
@@ -304,7 +332,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # 403s are audit events and 404s are normal; only server errors need a traceback in the log.
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # axes logs each counted failure at INFO; a lockout is a WARNING (and an audit event).
+    "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
 }
 
 from importlib.metadata import version as _package_version  # noqa: E402

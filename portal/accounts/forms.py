@@ -1,6 +1,7 @@
-"""Forms for organisations. Services do the writing; forms only validate input."""
+"""Forms for organisations and sign-in lockouts. Services do the writing; forms only validate input."""
 
 from django import forms
+from django.core.validators import validate_ipv46_address
 
 
 class OrganisationForm(forms.Form):
@@ -25,3 +26,19 @@ class OrganisationForm(forms.Form):
 
 class SwitchOrganisationForm(forms.Form):
     org = forms.SlugField()
+
+
+class ClearLockoutForm(forms.Form):
+    """Which lockout to clear: the page posts the kind ("username" or "ip_address") and value."""
+
+    kind = forms.ChoiceField(choices=[("username", "Username"), ("ip_address", "IP address")])
+    value = forms.CharField(max_length=255)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == "ip_address" and cleaned.get("value"):
+            try:
+                validate_ipv46_address(cleaned["value"])
+            except forms.ValidationError:
+                self.add_error("value", "Give a valid IPv4 or IPv6 address.")
+        return cleaned

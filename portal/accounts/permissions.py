@@ -7,8 +7,9 @@ The rules:
 - customer admin: reads and changes its own organisation and its sites;
 - customer viewer: reads its own organisation;
 - reseller admin: reads and changes its reseller organisation and every client organisation of it;
-- support (provider): reads every organisation, changes nothing;
-- operator (provider): reads every organisation, edits service profiles, runs system checks.
+- support (provider): reads every organisation, changes nothing but sign-in lockouts;
+- operator (provider): reads every organisation, edits service profiles, runs system checks;
+- support and operators both see and clear sign-in lockouts (from the provider organisation).
 """
 
 from __future__ import annotations
@@ -174,6 +175,11 @@ def can_edit_service_profiles(actor: Actor, organisation: Organisation) -> bool:
 def can_run_system_checks(actor: Actor, organisation: Organisation) -> bool:
     """Health pings of the worker fleet: provider operators, from the provider organisation."""
     return organisation.kind == OrganisationKind.PROVIDER and actor.is_operator
+
+
+def can_manage_lockouts(actor: Actor, organisation: Organisation) -> bool:
+    """See and clear sign-in lockouts: provider support and operators, from the provider."""
+    return organisation.kind == OrganisationKind.PROVIDER and actor.is_provider_staff
 
 
 def is_read_only(actor: Actor, organisation: Organisation) -> bool:

@@ -3,8 +3,15 @@
 Fetching through these makes another tenant's object a 404 by construction.
 """
 
-from django.db.models import Count, Q, QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+
+from axes.helpers import get_cool_off
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from portal.accounts.models import Membership, Organisation
 from portal.accounts.permissions import Actor
@@ -67,3 +74,35 @@ def default_organisation(actor: Actor) -> Organisation | None:
         actor.grants, key=lambda g: (g.organisation_kind != "provider", g.organisation_name)
     )
     return Organisation.objects.filter(pk=first[0].organisation_id).first()
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """One current lockout: of an account (``kind`` "username") or of an address ("ip_address")."""
+
+    kind: str
+    value: str
+    failures: int
+    since: datetime
+    until: datetime
+
+
+def current_lockouts() -> list[Lockout]:
+    """Every username and IP address locked out now, latest first. A lockout starts at the failure
+    that reached the limit (later refused attempts are not counted) and lasts the cool-off."""
+    cool_off = get_cool_off()
+    recent = AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - cool_off)
+    lockouts = []
+    for kind in ("username", "ip_address"):
+        # An attempt without a username (a bad API token) counts toward its address only.
+        groups = (
+            recent.exclude(**{f"{kind}__isnull": True})
+            .exclude(**{f"{kind}__exact": ""} if kind == "username" else {})
+            .values(kind)
+            .annotate(failures=Sum("failures_since_start"), since=Max("attempt_time"))
+            .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+        )
+        lockouts += [
+            Lockout(kind, g[kind], g["failures"], g["since"], g["since"] + cool_off) for g in groups
+        ]
+    return sorted(lockouts, key=lambda lockout: lockout.since, reverse=True)

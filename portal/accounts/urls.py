@@ -1,4 +1,4 @@
-"""Organisation pages, below /o/<org_slug>/: home, clients, settings, members."""
+"""Organisation pages, below /o/<org_slug>/: home, clients, settings, members, lockouts."""
 
 from django.urls import path
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("clients/new/", views.ClientCreateView.as_view(), name="client-create"),
     path("settings/", views.OrganisationSettingsView.as_view(), name="organisation-settings"),
     path("members/", views.MemberListView.as_view(), name="member-list"),
+    path("lockouts/", views.LockoutListView.as_view(), name="lockout-list"),
 ]

@@ -1,4 +1,5 @@
-"""Organisation pages: home, clients, settings, members, and the organisation switcher."""
+"""Organisation pages: home, clients, settings, members, lockouts, the organisation switcher;
+and the sign-in pages (login, password change and reset)."""
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -6,14 +7,19 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.views.generic import FormView, TemplateView
 
-from portal.accounts import permissions, services
-from portal.accounts.forms import OrganisationForm, SwitchOrganisationForm
+from portal.accounts import permissions, services, throttling
+from portal.accounts.forms import ClearLockoutForm, OrganisationForm, SwitchOrganisationForm
 from portal.accounts.home import home_summary
 from portal.accounts.models import Organisation
-from portal.accounts.selectors import client_organisations, members_of, organisation_for
+from portal.accounts.selectors import (
+    client_organisations,
+    current_lockouts,
+    members_of,
+    organisation_for,
+)
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
-from portal.core.forms import UnprocessableOnInvalidMixin, add_service_error
+from portal.core.forms import UNPROCESSABLE, UnprocessableOnInvalidMixin, add_service_error
 from portal.core.tenancy import OrganisationMixin
 
 
@@ -96,6 +102,30 @@ class MemberListView(OrganisationMixin, TemplateView):
         return context
 
 
+class LockoutListView(OrganisationMixin, TemplateView):
+    """Current sign-in lockouts, for the provider's support and operators; each can be cleared."""
+
+    permission = permissions.can_manage_lockouts
+    template_name = "accounts/lockout_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["lockouts"] = current_lockouts()
+        context["read_only"] = False  # support, read-only elsewhere, clears lockouts here
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = ClearLockoutForm(request.POST)
+        if not form.is_valid():
+            context = self.get_context_data(form=form)
+            return self.render_to_response(context, status=UNPROCESSABLE)
+        kind, value = form.cleaned_data["kind"], form.cleaned_data["value"]
+        services.clear_lockout(**{kind: value}, by=request.user)
+        label = "account" if kind == "username" else "address"
+        messages.success(request, f"Lockout of {label} “{value}” cleared: it may sign in now.")
+        return redirect("lockout-list", org_slug=self.organisation.slug)
+
+
 @login_required
 def switch_organisation(request):
     """The switcher: a plain GET form, so it works without JavaScript."""
@@ -120,7 +150,18 @@ class PasswordChangeView(UnprocessableOnInvalidMixin, auth_views.PasswordChangeV
 
 
 class PasswordResetView(UnprocessableOnInvalidMixin, auth_views.PasswordResetView):
-    """Django's reset request, answering a bad e-mail address with 422."""
+    """Django's reset request, answering a bad e-mail address with 422. Each request counts
+    toward the lockout of its address and its IP (throttling), so it cannot be used to flood a
+    mailbox or to probe addresses at speed; the one that reaches the limit sends nothing."""
+
+    def post(self, request, *args, **kwargs):
+        credentials = throttling.password_reset_credentials(request.POST.get("email", ""))
+        if throttling.is_locked_out(request, credentials):
+            return throttling.lockout_response(request, credentials=credentials)
+        throttling.count_failure(request, credentials, sender=type(self))
+        if request.axes_locked_out:  # this request reached the limit
+            return throttling.lockout_response(request, credentials=credentials)
+        return super().post(request, *args, **kwargs)
 
 
 class PasswordResetConfirmView(UnprocessableOnInvalidMixin, auth_views.PasswordResetConfirmView):

@@ -5,10 +5,14 @@ both are listed in ``REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]``, the tok
 A token authenticates as its person; from then on the permission module decides as it does for
 the pages. Whoever authenticates is put into the audit context, so that events written during an
 API request name the person (the request middleware already marked the source "api").
+
+Each failed token counts toward the lockout of the caller's IP address (portal.accounts.throttling),
+so tokens cannot be guessed at speed; a locked-out address gets 429 JSON with ``retry_after``.
 """
 
 from rest_framework import authentication, exceptions
 
+from portal.accounts import throttling
 from portal.api.selectors import token_for_secret
 from portal.api.services import mark_token_used
 from portal.audit import context
@@ -18,12 +22,24 @@ KEYWORD = "Bearer"
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     """``Authorization: Bearer frp_…``. No header: not this scheme (the session may apply). A bad,
-    unknown or revoked token: 401 with a message saying which."""
+    unknown or revoked token: 401 with a message saying which, counted against the caller's IP."""
 
     def authenticate(self, request):
         parts = authentication.get_authorization_header(request).split()
         if not parts or parts[0].lower() != KEYWORD.lower().encode():
             return None
+        # axes works on Django's request; its middleware turns a locked-out one into the 429.
+        django_request, credentials = request._request, throttling.api_token_credentials()
+        if throttling.is_locked_out(django_request, credentials):
+            django_request.axes_locked_out = True
+            raise exceptions.AuthenticationFailed("Too many failed sign-ins from this address.")
+        try:
+            return self._authenticate_token(parts)
+        except exceptions.AuthenticationFailed:
+            throttling.count_failure(django_request, credentials, sender=type(self))
+            raise
+
+    def _authenticate_token(self, parts: list[bytes]):
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(
                 "Malformed Authorization header: expected “Bearer <token>”, "
