@@ -7,6 +7,7 @@ live server's test database (tests/fixtures/probe_responder.py); the client is t
 page offers for download, run as the page says.
 """
 
+import io
 import re
 import shlex
 import subprocess
@@ -82,7 +83,7 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
     probe_responder,
     tmp_path,
 ):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     log_in(page, live_server.url, "acme-admin")
 
     # --- Creating the site ------------------------------------------------------------------
