@@ -36,7 +36,7 @@ def log_in(page, base_url: str, username: str) -> None:
 def describe_site_with_one_bad_field(page, base_url: str) -> Site:
     """Creating the site with the wizard: the LAN network is flagged as it is typed, the customer
     fixes it, confirms on the review, and lands on the new site's rollout. Returns the site (its
-    instructions made, as the worker would). tests/sites/test_browser_wizard.py covers the
+    instructions made, as the worker would). tests/sites/views/test_browser_wizard.py covers the
     wizard's pages in detail."""
     page.goto(f"{base_url}/o/acme-dental/sites/")
     page.get_by_role("link", name="New site").click()
