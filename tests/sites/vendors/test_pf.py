@@ -136,7 +136,6 @@ def test_freebsd_static_host_outbound_and_nat():
 
 
 def test_transparency_is_a_change_not_a_check():
-    assert not get_renderer("pf").hides_lan_by_default
     step = render("pf", make_site(vendor="pf")).steps[1]
     assert step.kind is StepKind.CHANGE and "nat-to" in step.config
 
