@@ -291,3 +291,35 @@ TCP_AND_UDP_4403 = [
 @by_slug(TCP_AND_UDP_4403)
 def test_tcp_and_udp_4403_are_both_written(expect):
     expect.check(**MONITORING)
+
+
+# -- pf-based firewalls: verification reads pf's state table, outbound first, then inbound --------
+
+PF_VERIFICATION: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "opnsense": (
+        (
+            "Firewall › Diagnostics › States",
+            "Firewall › Log Files › Live View",
+            "pfctl -ss | grep 4401",
+        ),
+        ("pfctl -ss | grep -E '192.168.1.10:(4403|4401)'",),
+    ),
+    "pf": (
+        ("pfctl -ss | grep 4401", "tcpdump -n -e -ttt -i pflog0 'port 4401'"),
+        ("pfctl -t obm_monitor -T add", "pfctl -ss | grep -E '192.168.1.10:(4403|4401)'"),
+    ),
+    "pfsense": (
+        ("pfctl -ss | grep 4401",),
+        # OBM_MONITOR: let the portal in while verifying
+        ("pfctl -ss | grep -E '192.168.1.10:(4403|4401)'", "OBM_MONITOR"),
+    ),
+}
+
+
+@pytest.mark.parametrize("slug", sorted(PF_VERIFICATION))
+def test_pf_verification_reads_the_state_table(slug):
+    verify = [s for s in render_for(slug, **MONITORING).steps if s.kind is StepKind.VERIFY]
+    for step, needles in zip(verify, PF_VERIFICATION[slug], strict=False):
+        for needle in needles:
+            assert needle in step.verify, f"{slug}: {needle!r} missing from\n{step.verify}"
+    assert len(verify) >= len(PF_VERIFICATION[slug])

@@ -84,11 +84,3 @@ def test_public_address_static_or_dynamic(public, expected):
     forward = step("Forward the monitoring ports", **{**MONITORING, "public_address": public})
     assert expected in forward.config
     assert ("Dynamic DNS" in forward.reason) == (public is None)
-
-
-def test_verification_uses_states_live_view_and_pfctl():
-    verify = [s for s in steps(**MONITORING) if s.kind is StepKind.VERIFY]
-    assert "Firewall › Diagnostics › States" in verify[0].verify
-    assert "Firewall › Log Files › Live View" in verify[0].verify
-    assert "pfctl -ss | grep 4401" in verify[0].verify
-    assert "pfctl -ss | grep -E '192.168.1.10:(4403|4401)'" in verify[1].verify
