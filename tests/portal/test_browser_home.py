@@ -1,5 +1,7 @@
 """Each demo role logs in through real headless Chromium and lands on its own home page."""
 
+import io
+
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
@@ -28,7 +30,7 @@ HOMES = {
 @pytest.mark.browser
 @pytest.mark.parametrize("username", list(HOMES))
 def test_each_demo_role_sees_its_home_page(live_server, page, username):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     expected_text, name = HOMES[username]
     page.goto(f"{live_server.url}/")
     page.get_by_label("Username").fill(username)
@@ -48,7 +50,7 @@ def test_each_demo_role_sees_its_home_page(live_server, page, username):
 
 @pytest.mark.browser
 def test_wrong_password_shows_a_field_error_in_the_browser(live_server, page):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill("acme-admin")
     page.get_by_label("Password").fill("not the password")

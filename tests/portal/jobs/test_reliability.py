@@ -320,7 +320,9 @@ class HeldListener:
                         self.selector.register(connection, selectors.EVENT_READ, ("conn", name))
                     elif role == "listen":
                         line, peer = sock.recvfrom(512)
-                        self.answer(name, line, lambda data: sock.sendto(data, peer))
+                        self.answer(
+                            name, line, lambda data, sock=sock, peer=peer: sock.sendto(data, peer)
+                        )
                     else:
                         line = sock.recv(512)
                         if not line:  # the prober closed it (or was killed)

@@ -1,137 +1,31 @@
 """The generated iptables and nftables rules, loaded into a real (namespaced) firewall on top of a
 customer baseline that drops forwarded traffic, let exactly the guide's traffic through.
 
-Topology and what each test proves: docs/packet-lab.md. Needs root (it creates network
+Topology and what each test proves: docs/packet-lab.md; the lab's fixtures: ``conftest.py``. Needs root (it creates network
 namespaces); skipped, with the kernel's answer as the reason, where namespaces are refused.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
-from dataclasses import dataclass
-from ipaddress import IPv4Network
-from pathlib import Path
 
 import pytest
 
-from sites.description import GUIDE_PROFILE, SiteDescription
-from sites.policy import derive_rules
-from sites.vendors import get_renderer
-from sites.vendors.formats import config_file
 from tests.sites.lab import topology as t
-from tests.sites.lab.probes import Listener, Outcome, connect
+from tests.sites.lab.firewall import PROFILE
+from tests.sites.lab.probes import Listener, connect
 
 BACKUP_PORT = 4401
 MONITORING_PORT = 4403
 OPEN_TIMEOUT = 5.0  # an allowed path answers in milliseconds; this only bounds a failure
 BLOCKED_TIMEOUT = 1.0  # a dropped SYN or datagram: how long to wait before calling it blocked
 
-# The guide's profile, with the lab's datacenter network.
-PROFILE = dataclasses.replace(
-    GUIDE_PROFILE, name="Packet lab", datacenter_networks=(IPv4Network(t.DATACENTER_NETWORK),)
-)
 # Monitoring forwards the monitoring ports and the outbound ports (guide rule 4).
 FORWARDED = [(p.protocol, p.port) for p in (*PROFILE.monitoring_ports, *PROFILE.outbound_ports)]
 
 
-def lab_site(vendor: str) -> SiteDescription:
-    return SiteDescription.from_dict(
-        {
-            "name": "Packet lab",
-            "vendor": vendor,
-            "inside_interface": t.FW_INSIDE,
-            "outside_interface": t.FW_OUTSIDE,
-            "public_address": t.PUBLIC_ADDRESS,
-            "lan_network": t.LAN_NETWORK,
-            "lan_gateway": t.LAN_GATEWAY,
-            "host_addressing": "static",
-            "host_address": t.HOST_ADDRESS,
-            "monitoring_enabled": True,
-            "monitoring_sources": [f"{t.MONITOR_ADDRESS}/32"],
-            "host_os": "linux",
-        }
-    )
-
-
-def generated_file(vendor: str) -> str:
-    site = lab_site(vendor)
-    return config_file(get_renderer(vendor).render(derive_rules(site, PROFILE), site, PROFILE))
-
-
-@dataclass
-class Firewall:
-    """A built lab whose ``fw`` namespace runs ``backend`` (baseline, then maybe the rules)."""
-
-    lab: t.Lab
-    backend: t.Backend
-    config: str = ""  # the generated file, once loaded
-
-    def ns(self, role: str) -> str:
-        return self.lab.ns(role)
-
-    def explain(self, outcome: Outcome | None = None, seen: list | None = None) -> str:
-        """Everything needed to understand a failure: the probe, the file, the live ruleset."""
-        return (
-            f"\nprobe: {outcome}\nlistener saw: {seen}\n"
-            f"--- generated file ({self.backend.name}) ---\n{self.config or '(not loaded)'}"
-            f"--- live ruleset in {self.ns(t.FW)} ---\n{self.lab.ruleset(self.backend)}"
-        )
-
-
 def token() -> str:
     return secrets.token_hex(8)
-
-
-# -- fixtures ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _sweep_lab_leftovers():
-    """Remove namespaces of earlier runs that died before cleaning up; ours at the end too."""
-    t.sweep_leftovers()
-    yield
-    t.sweep_leftovers(include_own=True)
-
-
-@pytest.fixture(scope="session")
-def namespaces():
-    reason = t.namespaces_unavailable()
-    if reason:
-        pytest.skip(f"packet lab: {reason}")
-
-
-def _firewall(backend: t.Backend, rules: Path | None):
-    lab = t.Lab()
-    try:
-        lab.build()
-        try:
-            lab.load_baseline(backend)
-        except t.LabError as error:
-            if backend.name == "iptables-legacy":
-                pytest.skip(f"packet lab: the iptables legacy backend is unavailable here: {error}")
-            raise
-        firewall = Firewall(lab, backend)
-        if rules is not None:
-            firewall.config = generated_file(backend.vendor)
-            rules.write_text(firewall.config)
-            lab.load_rules(backend, rules)
-        yield firewall
-    finally:
-        lab.destroy()
-
-
-@pytest.fixture(scope="module", params=list(t.BACKENDS))
-def firewall(request, namespaces, tmp_path_factory):
-    """The lab with the baseline and the generated rules for the lab site, one per backend."""
-    rules = tmp_path_factory.mktemp(request.param) / "rules"
-    yield from _firewall(t.BACKENDS[request.param], rules)
-
-
-@pytest.fixture(params=list(t.BACKENDS))
-def baseline_only(request, namespaces):
-    """The lab with the customer baseline and nothing else."""
-    yield from _firewall(t.BACKENDS[request.param], None)
 
 
 # -- the control: the lab itself lets nothing through -----------------------------------------

@@ -2,7 +2,7 @@
 in the datacenter namespace records the NATed source address of the backup host's probe, sent by
 the customer's client (``sites/probes/clients/obm_probe.py check``).
 
-Same lab, fixtures and skip as ``test_packet_lab.py`` (docs/packet-lab.md, "The portal's own probe
+Same lab, fixtures (``conftest.py``) and skip as ``test_packet_lab.py`` (docs/packet-lab.md, "The portal's own probe
 through the lab"); one lab per firewall backend.
 """
 
@@ -19,11 +19,6 @@ from pathlib import Path
 
 from sites.probes.tokens import issue_token
 from tests.sites.lab import topology as t
-from tests.sites.lab.test_packet_lab import (  # noqa: F401  (fixtures, used by name)
-    _sweep_lab_leftovers,
-    firewall,
-    namespaces,
-)
 
 REPO = Path(__file__).resolve().parents[3]
 RESPONDER_SCRIPT = str(Path(__file__).with_name("run_responder.py"))

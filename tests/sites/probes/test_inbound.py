@@ -303,26 +303,28 @@ def test_every_socket_is_closed():
     peak = [0]
 
     async def scenario():
-        async with await serve_listener(HOST, [0], [0], TOKEN) as listener:
-            async with await silent_tcp_server(peak) as silent:
-                holder = bound_but_not_listening()
-                try:
-                    before = open_fds()
-                    await check_inbound(
-                        [
-                            tcp(listener.tcp_ports[0]),
-                            udp(listener.udp_ports[0]),
-                            tcp(port_of(silent)),
-                            tcp(holder.getsockname()[1]),
-                            tcp(listener.tcp_ports[0], token="wrong"),
-                        ]
-                        * 20,
-                        connect_timeout=0.2,
-                    )
-                    await asyncio.sleep(0.05)
-                    return before, open_fds()
-                finally:
-                    holder.close()
+        async with (
+            await serve_listener(HOST, [0], [0], TOKEN) as listener,
+            await silent_tcp_server(peak) as silent,
+        ):
+            holder = bound_but_not_listening()
+            try:
+                before = open_fds()
+                await check_inbound(
+                    [
+                        tcp(listener.tcp_ports[0]),
+                        udp(listener.udp_ports[0]),
+                        tcp(port_of(silent)),
+                        tcp(holder.getsockname()[1]),
+                        tcp(listener.tcp_ports[0], token="wrong"),
+                    ]
+                    * 20,
+                    connect_timeout=0.2,
+                )
+                await asyncio.sleep(0.05)
+                return before, open_fds()
+            finally:
+                holder.close()
 
     before, after = run(scenario())
     assert after <= before
@@ -418,19 +420,21 @@ def test_works_without_epoll(monkeypatch):
 
     async def scenario():
         peak = [0]
-        async with await serve_listener(HOST, [0], [0], TOKEN) as listener:
-            async with await silent_tcp_server(peak) as silent:
-                return await check_inbound(
-                    [
-                        tcp(listener.tcp_ports[0]),
-                        udp(listener.udp_ports[0]),
-                        tcp(listener.tcp_ports[0], token="other"),
-                        tcp(holder.getsockname()[1]),
-                        tcp(port_of(silent)),
-                    ]
-                    * 3,
-                    connect_timeout=0.2,
-                )
+        async with (
+            await serve_listener(HOST, [0], [0], TOKEN) as listener,
+            await silent_tcp_server(peak) as silent,
+        ):
+            return await check_inbound(
+                [
+                    tcp(listener.tcp_ports[0]),
+                    udp(listener.udp_ports[0]),
+                    tcp(listener.tcp_ports[0], token="other"),
+                    tcp(holder.getsockname()[1]),
+                    tcp(port_of(silent)),
+                ]
+                * 3,
+                connect_timeout=0.2,
+            )
 
     try:
         results = run(scenario())

@@ -606,15 +606,17 @@ async def test_udp_rate_limit_answers_a_source_once_then_stays_quiet():
     """Spoofed datagrams must not make the responder a reflector: one RATE_LIMITED answer, then
     silence until the source may probe again; every datagram is still recorded."""
     sink = MemorySink()
-    async with responding([(LOCAL, 0, "udp")], sink, rate_per_source=(2, 0.01)) as responder:
-        async with udp_client(responder.endpoint("udp").port) as (transport, client):
-            for run_id in range(1, 7):
-                transport.sendto(format_request(token(run_id)))
-            answers = []
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(0.5):
-                    while True:
-                        answers.append(code(await client.replies.get()))
+    async with (
+        responding([(LOCAL, 0, "udp")], sink, rate_per_source=(2, 0.01)) as responder,
+        udp_client(responder.endpoint("udp").port) as (transport, client),
+    ):
+        for run_id in range(1, 7):
+            transport.sendto(format_request(token(run_id)))
+        answers = []
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.5):
+                while True:
+                    answers.append(code(await client.replies.get()))
     assert answers == ["ok", "ok", "RATE_LIMITED"]
     assert [o.outcome for o in sink.observations] == [OK, OK] + ["RATE_LIMITED"] * 4
 

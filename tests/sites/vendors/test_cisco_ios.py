@@ -91,11 +91,6 @@ def test_several_sources_get_one_entry_each_with_wildcards():
     assert " 6 permit tcp 198.51.100.16 0.0.0.15 host 192.0.2.1 eq 4401" in text
 
 
-def test_monitoring_from_any_source():
-    text = config(**{**MONITORING, "monitoring_sources": []})
-    assert " 2 permit udp any host 192.0.2.1 eq 4403" in text
-
-
 def test_dynamic_public_address_uses_the_interface_and_any():
     result = rendered(**{**MONITORING, "public_address": None})
     text = config_file(result)
@@ -119,16 +114,6 @@ def test_range_becomes_the_exact_cidr_cover_and_warns():
         "4 permit tcp host 192.168.1.20 203.0.113.0 0.0.0.255 eq 4401",
     ]
     assert WarningCode.RANGE_UNSUPPORTED in {w.code for w in result.warnings}
-
-
-def test_dhcp_allows_the_lan():
-    text = config(**DHCP)
-    assert "permit tcp 192.168.1.0 0.0.0.255 203.0.113.0 0.0.0.255 eq 4401" in text
-
-
-def test_no_inbound_configuration_without_monitoring():
-    text = config()
-    assert "source static" not in text and "OUTSIDE-IN" not in text
 
 
 @pytest.mark.parametrize(

@@ -115,11 +115,6 @@ def test_dynamic_public_address_matches_the_inbound_interface_only():
     assert WarningCode.DYNAMIC_PUBLIC_ADDRESS in {w.code for w in result.warnings}
 
 
-def test_monitoring_from_any_source():
-    text = config(**{**MONITORING, "monitoring_sources": []})
-    assert "obm-monitoring" not in text and "source group" not in text
-
-
 def test_network_sources_become_address_ranges():
     text = config(**{**MONITORING, "monitoring_sources": ["198.51.100.7", "198.51.100.16/28"]})
     assert "set firewall group address-group obm-monitoring address 198.51.100.7" in text
@@ -133,10 +128,6 @@ def test_range_is_native():
     result = rendered(**RANGE)
     assert "source address 192.168.1.10-192.168.1.20" in config_file(result)
     assert WarningCode.RANGE_UNSUPPORTED not in {w.code for w in result.warnings}
-
-
-def test_dhcp_allows_the_lan():
-    assert "set firewall name LAN_IN rule 4401 source address 192.168.1.0/24" in config(**DHCP)
 
 
 def test_unifi_paths_are_given():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sites.description import GUIDE_PROFILE
 from sites.policy import RuleKind, derive_rules
-from sites.vendors import get_renderer
 from tests.sites.vendors.example_sites import load_example, make_site, render
 
 
@@ -23,12 +22,6 @@ def test_every_rule_kind_is_explained():
         "allow incoming UDP 4403",
     ):
         assert needle in text
-
-
-def test_transparency_is_a_check():
-    assert get_renderer("generic").hides_lan_by_default
-    step = [s for s in render("generic", make_site()).steps if "transparency" in s.title][0]
-    assert step.kind == "check"
 
 
 def test_dhcp_and_range_sources_in_words():

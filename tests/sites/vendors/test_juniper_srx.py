@@ -3,7 +3,6 @@ interface source NAT, destination NAT pool, ranges, DHCP, sources, dynamic addre
 
 from __future__ import annotations
 
-from sites.vendors import get_renderer
 from tests.sites.vendors.example_sites import (
     MONITORING,
     config_for,
@@ -18,12 +17,6 @@ INBOUND = "set security policies from-zone untrust to-zone trust policy obm-moni
 
 def cli(**changes) -> str:
     return config_for("juniper-srx", **changes)
-
-
-def test_renderer_declares_its_capabilities():
-    renderer = get_renderer("juniper-srx")
-    assert renderer.supports_ranges and not renderer.hides_lan_by_default
-    assert renderer.default_interfaces is None  # zones, not interfaces
 
 
 def test_configure_then_commit_check_then_commit():
@@ -102,12 +95,6 @@ def test_range_uses_range_address_and_cidr_cover_for_nat():
         "192.168.1.16/30",
         "192.168.1.20/32",
     ]
-
-
-def test_dhcp_source_is_the_lan():
-    text = cli(host_addressing="dhcp", host_address=None)
-    assert "set security address-book global address obm-lan 192.168.1.0/24" in text
-    assert "match source-address obm-lan" in text
 
 
 def test_monitoring_from_anywhere_and_dynamic_public_address():

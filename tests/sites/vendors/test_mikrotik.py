@@ -80,11 +80,6 @@ def test_dynamic_public_address_matches_local_addresses():
     assert WarningCode.DYNAMIC_PUBLIC_ADDRESS in {w.code for w in result.warnings}
 
 
-def test_monitoring_from_any_source_has_no_source_match():
-    text = config(**{**MONITORING, "monitoring_sources": []})
-    assert "obm-monitoring" not in text
-
-
 def test_network_sources_stay_networks():
     text = config(**{**MONITORING, "monitoring_sources": ["198.51.100.16/28"]})
     assert "add list=obm-monitoring address=198.51.100.16/28" in text
@@ -96,21 +91,12 @@ def test_range_is_native():
     assert WarningCode.RANGE_UNSUPPORTED not in {w.code for w in result.warnings}
 
 
-def test_dhcp_allows_the_lan():
-    assert "src-address=192.168.1.0/24 dst-address-list=obm-dc" in config(**DHCP)
-
-
 def test_named_interfaces_are_interfaces_default_names_are_lists():
     text = config(**MONITORING, inside_interface="bridge", outside_interface="ether1")
     assert "in-interface=ether1 " in text and "interface-list" not in text.replace(
         "# /ip firewall nat add", ""
     )
     assert "in-interface-list=WAN" in config(**MONITORING)
-
-
-def test_no_inbound_configuration_without_monitoring():
-    text = config()
-    assert "dstnat" not in text and "obm-monitoring" not in text
 
 
 @pytest.mark.parametrize(

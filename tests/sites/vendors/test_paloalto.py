@@ -3,7 +3,6 @@ with the post-NAT zone, source NAT as a change, ranges, DHCP, sources, dynamic a
 
 from __future__ import annotations
 
-from sites.vendors import get_renderer
 from tests.sites.vendors.example_sites import (
     MONITORING,
     config_for,
@@ -16,11 +15,6 @@ from tests.sites.vendors.example_sites import (
 
 def cli(**changes) -> str:
     return config_for("paloalto", **changes)
-
-
-def test_renderer_declares_its_capabilities():
-    renderer = get_renderer("paloalto")
-    assert renderer.supports_ranges and not renderer.hides_lan_by_default
 
 
 def test_script_enters_configure_mode_and_commits():
@@ -89,12 +83,6 @@ def test_range_is_an_ip_range_object():
     )
     assert "set address obm-hosts ip-range 192.168.1.10-192.168.1.20" in text
     assert "source obm-hosts" in text
-
-
-def test_dhcp_source_is_the_lan():
-    text = cli(host_addressing="dhcp", host_address=None)
-    assert "set address obm-lan ip-netmask 192.168.1.0/24" in text
-    assert "source obm-lan" in text
 
 
 def test_several_monitoring_sources_are_listed():

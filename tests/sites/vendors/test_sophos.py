@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sites.vendors import get_renderer
 from tests.sites.vendors.example_sites import (
     MONITORING,
     load_example,
@@ -10,17 +9,6 @@ from tests.sites.vendors.example_sites import (
     render,
     step_titled,
 )
-
-
-def test_one_service_lists_tcp_and_udp():
-    config = step_titled(render("sophos", load_example("monitoring")), "Create the services").config
-    assert "Name: OBM monitoring | Type: TCP/UDP" in config
-    for row in (
-        "Protocol: TCP | Source port: 1:65535 | Destination port: 4403",
-        "Protocol: UDP | Source port: 1:65535 | Destination port: 4403",
-        "Protocol: TCP | Source port: 1:65535 | Destination port: 4401",
-    ):
-        assert row in config
 
 
 def test_dnat_uses_public_address_and_inbound_rule_the_private_host():
@@ -36,14 +24,6 @@ def test_dnat_uses_public_address_and_inbound_rule_the_private_host():
     assert "OBM public address" not in rule
     hosts = step_titled(rendered, "Create the IP hosts").config
     assert "Name: OBM public address | IP version: IPv4 | Type: IP | IP address: 192.0.2.1" in hosts
-
-
-def test_transparency_is_a_check_of_default_snat():
-    assert get_renderer("sophos").hides_lan_by_default
-    check = step_titled(
-        render("sophos", make_site()), "Check that the backup connection is masqueraded"
-    )
-    assert check.kind == "check" and "Default SNAT IPv4" in check.config and "MASQ" in check.config
 
 
 def test_outbound_rule():

@@ -7,6 +7,7 @@ live server's test database (tests/fixtures/probe_responder.py); the client is t
 page offers for download, run as the page says.
 """
 
+import io
 import re
 import shlex
 import subprocess
@@ -35,7 +36,7 @@ def log_in(page, base_url: str, username: str) -> None:
 def describe_site_with_one_bad_field(page, base_url: str) -> Site:
     """Creating the site with the wizard: the LAN network is flagged as it is typed, the customer
     fixes it, confirms on the review, and lands on the new site's rollout. Returns the site (its
-    instructions made, as the worker would). tests/sites/test_browser_wizard.py covers the
+    instructions made, as the worker would). tests/sites/views/test_browser_wizard.py covers the
     wizard's pages in detail."""
     page.goto(f"{base_url}/o/acme-dental/sites/")
     page.get_by_role("link", name="New site").click()
@@ -82,7 +83,7 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
     probe_responder,
     tmp_path,
 ):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     log_in(page, live_server.url, "acme-admin")
 
     # --- Creating the site ------------------------------------------------------------------

@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -40,7 +41,7 @@ def test_all_vendors_mention_every_port_and_protocol_with_monitoring_on():
 
 def test_default_is_the_sites_firewall_plus_its_windows_host():
     text = run(f"{EXAMPLES}/multihomed-windows.json")
-    site = json.load(open(f"{EXAMPLES}/multihomed-windows.json"))
+    site = json.loads(Path(f"{EXAMPLES}/multihomed-windows.json").read_text())
     assert text.startswith(f"vendor: {site['vendor']} ")
     assert "vendor: windows" in text
 

@@ -1,0 +1,325 @@
+"""What several renderers promise alike, one parametrized test per promise over a table of what each
+vendor writes for it. A vendor's own traps (line order, block shapes, counts) stay in its module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from sites.policy import GuideRule
+from sites.vendors import RENDERERS, get_renderer
+from sites.vendors.base import Rendered, Step, StepKind
+from sites.vendors.formats import config_file
+from tests.sites.vendors.example_sites import DHCP, MONITORING, load_example, render, render_for
+
+ANY_SOURCE: dict[str, Any] = {**MONITORING, "monitoring_sources": []}
+CHECKPOINT_HIDE = (
+    'nat-settings.auto-rule true nat-settings.method "hide" nat-settings.hide-behind "gateway"'
+)
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What one vendor writes for one promise: text that must be there and text that must not, in
+    the whole configuration file or, with ``step``, in the first step whose title contains it."""
+
+    slug: str
+    present: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
+    step: str | None = None
+    kind: StepKind | None = None
+    example: str | None = None  # render this docs/examples site instead of the variation
+
+    def rendered(self, **changes: Any) -> Rendered:
+        if self.example:
+            return render(self.slug, load_example(self.example))
+        return render_for(self.slug, **changes)
+
+    def step_of(self, rendered: Rendered) -> Step:
+        return next(s for s in rendered.steps if self.step and self.step in s.title)
+
+    def check(self, **changes: Any) -> None:
+        rendered = self.rendered(**changes)
+        text = self.step_of(rendered).config if self.step else config_file(rendered)
+        for needle in self.present:
+            assert needle in text, f"{self.slug}: {needle!r} missing from\n{text}"
+        for needle in self.absent:
+            assert needle not in text, f"{self.slug}: {needle!r} must not be in\n{text}"
+
+
+def by_slug(table: list[Expect]):
+    return pytest.mark.parametrize("expect", table, ids=[e.slug for e in table])
+
+
+# -- Capabilities: ranges, whether the LAN is hidden by default, the interfaces assumed ----------
+
+CAPABILITIES: dict[str, tuple[bool, bool, tuple[str, str] | None]] = {
+    "checkpoint": (True, False, None),
+    "cisco-asa": (True, False, ("inside", "outside")),
+    "cisco-ios": (False, False, ("GigabitEthernet0/1", "GigabitEthernet0/0")),
+    "edgeos": (True, True, ("eth1", "eth0")),
+    "fortigate": (True, False, ("internal", "wan1")),
+    "generic": (True, True, None),
+    "iptables": (True, False, ("lan0", "wan0")),
+    "juniper-srx": (True, False, None),  # zones, not interfaces
+    "meraki": (False, True, None),
+    "mikrotik": (True, True, ("LAN", "WAN")),
+    "nftables": (True, False, ("lan0", "wan0")),
+    "opnsense": (True, True, ("LAN", "WAN")),
+    "paloalto": (True, False, ("ethernet1/2", "ethernet1/1")),
+    "pf": (True, False, ("em1", "em0")),
+    "pfsense": (True, True, ("LAN", "WAN")),
+    "sonicwall": (True, True, ("X0", "X1")),
+    "sophos": (True, True, ("Port1", "Port2")),
+    "watchguard": (True, True, ("Trusted", "External")),
+    "windows": (True, False, None),
+}
+
+
+def test_every_renderer_has_its_capabilities_listed():
+    assert set(CAPABILITIES) == set(RENDERERS)
+
+
+@pytest.mark.parametrize("slug", sorted(CAPABILITIES))
+def test_renderer_declares_its_capabilities(slug):
+    renderer = get_renderer(slug)
+    supports_ranges, hides_lan, interfaces = CAPABILITIES[slug]
+    assert renderer.supports_ranges is supports_ranges
+    assert renderer.hides_lan_by_default is hides_lan
+    assert renderer.default_interfaces == interfaces
+
+
+# -- Transparency (guide rule 2): a change where the LAN is not hidden by default, else a check --
+
+TRANSPARENCY = [
+    Expect(
+        "checkpoint",
+        step="transparency",
+        kind=StepKind.CHANGE,
+        present=(f'add host name "obm-host" ip-address "192.168.1.10" {CHECKPOINT_HIDE}',),
+    ),
+    Expect(
+        "fortigate",
+        step="transparency",
+        kind=StepKind.CHANGE,
+        present=("set nat enable", 'set service "obm-tcp-4401"'),
+    ),
+    Expect("generic", step="transparency", kind=StepKind.CHECK),
+    Expect(
+        "opnsense",
+        step="outbound NAT",
+        kind=StepKind.CHECK,
+        present=(
+            "Automatic outbound NAT rule generation",
+            "Only if the mode is Manual",
+            "Translation / target: Interface address",
+            "Destination address: OBM_DC, Destination port: (other) 4401",
+        ),
+    ),
+    Expect(
+        "pfsense",
+        step="outbound NAT",
+        kind=StepKind.CHECK,
+        present=(
+            "Automatic outbound NAT rule generation",
+            "Only if the mode is Manual",
+            "Source: Network — 192.168.1.10 / 32, Port: any",
+            "Destination: Network — OBM_DC, Port: 4401",
+            "Translation Address: Interface Address",
+        ),
+    ),
+    Expect(
+        "sonicwall",
+        step="Check that the LAN is translated",
+        kind=StepKind.CHECK,
+        present=("Original Source: X0 Subnet, Translated Source: X1 IP",),
+    ),
+    Expect(
+        "sophos",
+        step="Check that the backup connection is masqueraded",
+        kind=StepKind.CHECK,
+        present=("Default SNAT IPv4", "MASQ"),
+    ),
+    Expect(
+        "watchguard",
+        step="Check that dynamic NAT covers",
+        kind=StepKind.CHECK,
+        present=("inside the default entry 192.168.0.0/16 - Any-External",),
+    ),
+]
+
+
+@by_slug(TRANSPARENCY)
+def test_transparency_step(expect):
+    step = expect.step_of(render_for(expect.slug))
+    assert step.kind is expect.kind
+    assert GuideRule.TRANSPARENCY in step.guide_rules
+    assert (step.kind is StepKind.CHECK) is get_renderer(expect.slug).hides_lan_by_default
+    expect.check()
+
+
+# -- A DHCP host: the whole LAN is the source -----------------------------------------------------
+
+DHCP_SOURCE = [
+    Expect(
+        "checkpoint",
+        present=(
+            f'add network name "obm-lan" subnet "192.168.1.0" mask-length 24 {CHECKPOINT_HIDE}',
+            'source "obm-lan"',
+        ),
+    ),
+    Expect(
+        "cisco-ios", present=("permit tcp 192.168.1.0 0.0.0.255 203.0.113.0 0.0.0.255 eq 4401",)
+    ),
+    Expect("edgeos", present=("set firewall name LAN_IN rule 4401 source address 192.168.1.0/24",)),
+    Expect("fortigate", present=("set subnet 192.168.1.0 255.255.255.0", 'set srcaddr "obm-lan"')),
+    Expect("iptables", present=("-s 192.168.1.0/24 -d 203.0.113.0/24",)),
+    Expect(
+        "juniper-srx",
+        present=(
+            "set security address-book global address obm-lan 192.168.1.0/24",
+            "match source-address obm-lan",
+        ),
+    ),
+    Expect("mikrotik", present=("src-address=192.168.1.0/24 dst-address-list=obm-dc",)),
+    Expect("nftables", present=("ip saddr 192.168.1.0/24 ip daddr 203.0.113.0/24",)),
+    Expect(
+        "opnsense",
+        step="Allow TCP 4401",
+        present=("Source: Single host or Network — 192.168.1.0/24 (the whole LAN",),
+    ),
+    Expect(
+        "paloalto",
+        present=("set address obm-lan ip-netmask 192.168.1.0/24", "source obm-lan"),
+    ),
+    Expect(
+        "pfsense",
+        step="Allow TCP 4401",
+        present=("Source: Network — 192.168.1.0/24 (the whole LAN",),
+    ),
+]
+
+
+@by_slug(DHCP_SOURCE)
+def test_dhcp_source_is_the_lan(expect):
+    expect.check(**DHCP)
+
+
+# -- Monitoring from any source: no source object, "any" where a source is named -----------------
+
+ANY_MONITORING_SOURCE = [
+    Expect("checkpoint", absent=("original-source",)),
+    Expect(
+        "cisco-asa",
+        present=("extended permit udp any host 192.168.1.10 eq 4403",),
+        absent=("object-group network obm-monitoring",),
+    ),
+    Expect("cisco-ios", present=(" 2 permit udp any host 192.0.2.1 eq 4403",)),
+    Expect("edgeos", absent=("obm-monitoring", "source group")),
+    Expect("fortigate", present=('set srcaddr "all"',), absent=("src-filter",)),
+    Expect("mikrotik", absent=("obm-monitoring",)),
+    Expect("opnsense", step="Forward the monitoring ports", present=("Source (Advanced): any",)),
+    Expect(
+        "pfsense",
+        step="Forward the monitoring ports",
+        present=("Source (Display Advanced): any",),
+    ),
+    Expect("sonicwall", step="Allow the monitoring connections in", present=("Source: Any",)),
+    Expect(
+        "watchguard", step="Allow the monitoring connections in", present=("From: Any-External",)
+    ),
+]
+
+
+@by_slug(ANY_MONITORING_SOURCE)
+def test_monitoring_from_any_source(expect):
+    expect.check(**ANY_SOURCE)
+
+
+# -- Without monitoring: nothing inbound at all ----------------------------------------------------
+
+NO_INBOUND = [
+    Expect("cisco-asa", absent=("static interface", "outside_access_in", "obm-monitoring")),
+    Expect("cisco-ios", absent=("source static", "OUTSIDE-IN")),
+    Expect("iptables", absent=("DNAT", "PREROUTING", "-i wan0 -o lan0")),
+    Expect("mikrotik", absent=("dstnat", "obm-monitoring")),
+    Expect("nftables", absent=("dnat", "prerouting")),
+]
+
+
+@by_slug(NO_INBOUND)
+def test_no_inbound_configuration_without_monitoring(expect):
+    expect.check()
+
+
+# -- TCP and UDP 4403 are two services (one object per protocol, or one listing both) --------------
+
+TCP_AND_UDP_4403 = [
+    Expect(
+        "checkpoint",
+        present=(
+            'mgmt_cli add service-tcp name "obm-tcp-4403" port 4403 -s id.txt',
+            'mgmt_cli add service-udp name "obm-udp-4403" port 4403 -s id.txt',
+        ),
+    ),
+    Expect(
+        "sophos",
+        example="monitoring",
+        step="Create the services",
+        present=(
+            "Name: OBM monitoring | Type: TCP/UDP",
+            "Protocol: TCP | Source port: 1:65535 | Destination port: 4403",
+            "Protocol: UDP | Source port: 1:65535 | Destination port: 4403",
+            "Protocol: TCP | Source port: 1:65535 | Destination port: 4401",
+        ),
+    ),
+    Expect(
+        "watchguard",
+        example="monitoring",
+        step="Create the custom policy templates",
+        present=(
+            "Name: OBM-Monitoring | Type: Packet Filter",
+            "Protocol: TCP | Server Port: 4403",
+            "Protocol: UDP | Server Port: 4403",
+        ),
+    ),
+]
+
+
+@by_slug(TCP_AND_UDP_4403)
+def test_tcp_and_udp_4403_are_both_written(expect):
+    expect.check(**MONITORING)
+
+
+# -- pf-based firewalls: verification reads pf's state table, outbound first, then inbound --------
+
+PF_VERIFICATION: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "opnsense": (
+        (
+            "Firewall › Diagnostics › States",
+            "Firewall › Log Files › Live View",
+            "pfctl -ss | grep 4401",
+        ),
+        ("pfctl -ss | grep -E '192.168.1.10:(4403|4401)'",),
+    ),
+    "pf": (
+        ("pfctl -ss | grep 4401", "tcpdump -n -e -ttt -i pflog0 'port 4401'"),
+        ("pfctl -t obm_monitor -T add", "pfctl -ss | grep -E '192.168.1.10:(4403|4401)'"),
+    ),
+    "pfsense": (
+        ("pfctl -ss | grep 4401",),
+        # OBM_MONITOR: let the portal in while verifying
+        ("pfctl -ss | grep -E '192.168.1.10:(4403|4401)'", "OBM_MONITOR"),
+    ),
+}
+
+
+@pytest.mark.parametrize("slug", sorted(PF_VERIFICATION))
+def test_pf_verification_reads_the_state_table(slug):
+    verify = [s for s in render_for(slug, **MONITORING).steps if s.kind is StepKind.VERIFY]
+    for step, needles in zip(verify, PF_VERIFICATION[slug], strict=False):
+        for needle in needles:
+            assert needle in step.verify, f"{slug}: {needle!r} missing from\n{step.verify}"
+    assert len(verify) >= len(PF_VERIFICATION[slug])
