@@ -14,11 +14,13 @@ PYTEST_ARGS ?=
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install run test bench system-packages clean
+.PHONY: help install run test lint bench system-packages clean
 
 help:
 	@echo "make run    - the portal with demo data, a Celery worker and beat, on SQLite"
-	@echo "make test   - the whole test suite (installs Chromium, iptables, nftables if missing)"
+	@echo "make test   - the guard rails (make lint), then the whole test suite (installs Chromium,"
+	@echo "              iptables, nftables if missing)"
+	@echo "make lint   - ruff, ruff format --check, import-linter's layers, mypy on the pure core"
 	@echo "make bench  - the benchmarks in bench/, with their peers (figures: docs/benchmarks.md)"
 	@echo "make clean  - remove the virtualenv and local data (var/)"
 
@@ -42,7 +44,14 @@ run: $(STAMP)
 	@echo
 	DEBUG=true HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
-test: $(STAMP) system-packages
+# The layers and style first: a broken layer fails in seconds, before the suite's minutes.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+test: lint system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
