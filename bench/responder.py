@@ -8,8 +8,8 @@ client and server never share an event loop. Two servers are timed in the same r
 - **responder**: ``sites.probes.responder.ProbeResponder`` as the portal runs it, through
   ``run()``: TCP and UDP listeners on 127.0.0.1, a ``BatchingSink`` whose ``write_batch`` does
   nothing (batching and the worker thread are included, the database is not), default limits
-  except a per-source rate limit raised out of the way (every probe comes from 127.0.0.1; the
-  limiter still runs for each one). Every handshake carries a distinct valid token, which is
+  except the per-source rate limit and connection cap raised out of the way (every probe comes
+  from 127.0.0.1; the limiter still runs for each one). Every handshake carries a distinct valid token, which is
   verified, checked against and added to the replay cache, answered ``OK`` with a receipt and
   recorded.
 - **bare asyncio** (the peer): a plain asyncio Protocol server doing nothing but the exchange:
@@ -83,6 +83,7 @@ def serve_responder() -> None:
         [(HOST, 0, "tcp"), (HOST, 0, "udp")],
         sink,
         rate_per_source=(10**9, 1e9),
+        max_connections_per_source=1024,
     )
     run(responder, on_started=lambda r: _announce(r.endpoint("tcp").port, r.endpoint("udp").port))
     print(

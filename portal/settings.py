@@ -297,6 +297,10 @@ PROBE_TOKEN_TTL = env.int("PROBE_TOKEN_TTL", default=30 * 60)  # seconds a probe
 # Where probe clients connect (shown in their snippets) and where the responder listens.
 PROBE_RESPONDER_HOST = env.str("PROBE_RESPONDER_HOST", default="127.0.0.1")
 PROBE_RESPONDER_BIND = env.str("PROBE_RESPONDER_BIND", default="127.0.0.1")
+# Probe responder: TCP connections one source may hold while waiting for their line (#14).
+PROBE_RESPONDER_MAX_CONNECTIONS_PER_SOURCE = env.int(
+    "PROBE_RESPONDER_MAX_CONNECTIONS_PER_SOURCE", default=32
+)
 
 
 # Profile port -> port the responder really listens on, e.g. "tcp/4401=14401,udp/4403=14403"

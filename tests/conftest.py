@@ -33,13 +33,14 @@ def _database_fixture(request) -> str | None:
 
 @pytest.fixture(autouse=True)
 def _append_only_audit_on_sqlite(request):
-    """Keep the audit triggers in place for every database test on SQLite.
+    """Keep the audit triggers in place for every database test.
 
-    SQLite flushes a transactional test database with DELETE, which the triggers refuse; they are
-    dropped just before that flush and put back at the start of the next database test.
+    A transactional test database is flushed with DELETE (SQLite) or TRUNCATE (PostgreSQL), which
+    the triggers refuse; they are dropped just before that flush and put back at the start of the
+    next database test.
     """
     database = _database_fixture(request)
-    if database is None or connection.vendor != "sqlite":
+    if database is None:
         yield
         return
     request.getfixturevalue(database)

@@ -147,6 +147,12 @@ def can_edit_sites(actor: Actor, organisation: Organisation) -> bool:
     )
 
 
+def can_run_probes(actor: Actor, organisation: Organisation) -> bool:
+    """Start probe runs and see their live tokens. A token proves steps done, so it is for those
+    who may change the sites: viewers and provider staff see runs without it."""
+    return can_edit_sites(actor, organisation)
+
+
 def can_edit_sites_below(actor: Actor, organisation: Organisation) -> bool:
     """Bulk actions and imports over the sites an organisation's dashboard lists: a customer admin
     on their organisation, a reseller admin on their reseller organisation or one of its clients."""

@@ -1,8 +1,14 @@
 """Database triggers that make audit rows append-only, on PostgreSQL and on SQLite.
 
-The migration installs them. The test suite on SQLite drops them just before Django flushes a
-transactional test database (SQLite has no TRUNCATE, so the flush is a DELETE) and reinstalls them
-before the next test; PostgreSQL's flush is a TRUNCATE, which row triggers do not see.
+Two groups. The row guards refuse UPDATE and DELETE (and so upserts and MERGE, which fire them).
+The overwrite guards refuse what rewrites rows without firing those: SQLite's REPLACE deletes the
+old row without its DELETE triggers (they fire only with recursive_triggers on), so a BEFORE
+INSERT refuses an id that is already taken; PostgreSQL's TRUNCATE fires no row trigger, so a
+statement trigger refuses it.
+
+The migrations install them. The test suite drops them just before Django flushes a transactional
+test database (a DELETE on SQLite, a TRUNCATE on PostgreSQL) and reinstalls them before the next
+test.
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -10,44 +16,96 @@ from django.core.exceptions import ImproperlyConfigured
 TABLE = "audit_auditevent"
 MESSAGE = "audit events are append-only"
 
-_SQLITE_INSTALL = [
-    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE}
-        BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
-        BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
-]
-_SQLITE_DROP = [
-    f"DROP TRIGGER IF EXISTS {TABLE}_no_update",
-    f"DROP TRIGGER IF EXISTS {TABLE}_no_delete",
-]
-_POSTGRES_INSTALL = [
-    f"""CREATE OR REPLACE FUNCTION {TABLE}_refuse_change() RETURNS trigger AS $$
-        BEGIN RAISE EXCEPTION '{MESSAGE}'; END; $$ LANGUAGE plpgsql""",
-    f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
-    f"""CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE}
-        FOR EACH ROW EXECUTE FUNCTION {TABLE}_refuse_change()""",
-]
-_POSTGRES_DROP = [
-    f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
-    f"DROP FUNCTION IF EXISTS {TABLE}_refuse_change()",
-]
+_ROW_GUARDS = {
+    "sqlite": (
+        [
+            f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE}
+                BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
+            f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
+                BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
+        ],
+        [
+            f"DROP TRIGGER IF EXISTS {TABLE}_no_update",
+            f"DROP TRIGGER IF EXISTS {TABLE}_no_delete",
+        ],
+    ),
+    "postgresql": (
+        [
+            f"""CREATE OR REPLACE FUNCTION {TABLE}_refuse_change() RETURNS trigger AS $$
+                BEGIN RAISE EXCEPTION '{MESSAGE}'; END; $$ LANGUAGE plpgsql""",
+            f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
+            f"""CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE}
+                FOR EACH ROW EXECUTE FUNCTION {TABLE}_refuse_change()""",
+        ],
+        [
+            f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
+            f"DROP FUNCTION IF EXISTS {TABLE}_refuse_change()",
+        ],
+    ),
+}
+# Installed after the row guards (the PostgreSQL one reuses their function), dropped before them.
+_OVERWRITE_GUARDS = {
+    "sqlite": (
+        [
+            f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_replace BEFORE INSERT ON {TABLE}
+                WHEN EXISTS (SELECT 1 FROM {TABLE} WHERE id = NEW.id)
+                BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
+        ],
+        [f"DROP TRIGGER IF EXISTS {TABLE}_no_replace"],
+    ),
+    "postgresql": (
+        [
+            f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}",
+            f"""CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE}
+                FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_refuse_change()""",
+        ],
+        [f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}"],
+    ),
+}
 
 
-def _statements(vendor: str, install: bool) -> list[str]:
-    if vendor == "sqlite":
-        return _SQLITE_INSTALL if install else _SQLITE_DROP
-    if vendor == "postgresql":
-        return _POSTGRES_INSTALL if install else _POSTGRES_DROP
-    raise ImproperlyConfigured(f"no append-only audit triggers for the {vendor} database backend")
+def _statements(guards: dict, vendor: str, install: bool) -> list[str]:
+    if vendor not in guards:
+        raise ImproperlyConfigured(f"no append-only audit triggers for the {vendor} database")
+    install_sql, drop_sql = guards[vendor]
+    return install_sql if install else drop_sql
+
+
+def _execute(connection, statements: list[str]) -> None:
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def _installed_on_postgresql(connection) -> bool:
+    """Whether both PostgreSQL triggers are there: CREATE TRIGGER locks the table, skip it then."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname IN (%s, %s)",
+            [TABLE, f"{TABLE}_append_only", f"{TABLE}_no_truncate"],
+        )
+        return cursor.fetchone()[0] == 2
 
 
 def install(connection) -> None:
-    with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, install=True):
-            cursor.execute(sql)
+    """Install every guard that is missing; safe to run again."""
+    if connection.vendor == "postgresql" and _installed_on_postgresql(connection):
+        return
+    _execute(
+        connection,
+        _statements(_ROW_GUARDS, connection.vendor, install=True)
+        + _statements(_OVERWRITE_GUARDS, connection.vendor, install=True),
+    )
 
 
 def drop(connection) -> None:
-    with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, install=False):
-            cursor.execute(sql)
+    _execute(
+        connection,
+        _statements(_OVERWRITE_GUARDS, connection.vendor, install=False)
+        + _statements(_ROW_GUARDS, connection.vendor, install=False),
+    )
+
+
+def drop_overwrite_guards(connection) -> None:
+    """Undo the migration that added the overwrite guards, leaving the row guards in place."""
+    _execute(connection, _statements(_OVERWRITE_GUARDS, connection.vendor, install=False))

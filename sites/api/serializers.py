@@ -414,10 +414,16 @@ class ProbeRunSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
+    @extend_schema_field(
+        serializers.CharField(
+            allow_null=True,
+            help_text="The one-time token the probe client sends: null once the run is closed, "
+            "and for anyone who may not run probes here (only those who may run probes see it).",
+        )
+    )
     def get_token(self, run) -> str | None:
-        """The one-time token the probe client sends, while the run is open (else null)."""
-        return run.token if run.is_open else None
+        """The views say who may see it (``show_token``); absent, nobody does."""
+        return run.token if run.is_open and self.context.get("show_token") else None
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_instruction_set(self, run) -> int | None:

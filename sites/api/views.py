@@ -309,6 +309,9 @@ class ProbeRunListView(SiteObjectMixin, mixins.ListModelMixin, OrganisationAPIVi
             return ProbeRun.objects.none()
         return probe_runs_of(self.site)
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **_token_context(self)}
+
     def get(self, request, *args, **kwargs):
         return self.list(request, *args, **kwargs)
 
@@ -316,7 +319,13 @@ class ProbeRunListView(SiteObjectMixin, mixins.ListModelMixin, OrganisationAPIVi
         body = api.ProbeRunCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         run = start_probe_run(site=self.site, by=request.user, **body.validated_data)
-        return Response(api.ProbeRunDetailSerializer(run).data, status=status.HTTP_201_CREATED)
+        data = api.ProbeRunDetailSerializer(run, context=_token_context(self)).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+def _token_context(view: OrganisationAPIView) -> dict:
+    """A live token proves steps done: shown only to those who may run probes."""
+    return {"show_token": permissions.can_run_probes(view.actor, view.organisation)}
 
 
 @extend_schema(tags=["probes"])
@@ -337,4 +346,4 @@ class ProbeRunDetailView(SiteObjectMixin, OrganisationAPIView):
         return self.run
 
     def get(self, request, *args, **kwargs):
-        return Response(api.ProbeRunDetailSerializer(self.run).data)
+        return Response(api.ProbeRunDetailSerializer(self.run, context=_token_context(self)).data)

@@ -11,8 +11,11 @@ What it promises:
   handed to the sink; the sink is called from the event loop and must not block;
 - nothing a client does grows memory without bound or holds a slot for ever: lines are at most
   ``line_limit`` bytes, a line must be complete within ``read_timeout`` seconds of connecting,
-  at most ``max_connections`` TCP connections are open (more are reset at once), the per-source
-  rate limiter and the replay cache have hard caps, and :class:`BatchingSink` drops (and counts)
+  at most ``max_connections`` TCP connections are open and at most ``max_connections_per_source``
+  from one source (see :func:`rate_key`); when every slot is taken, a newcomer takes the oldest
+  idle connection of the source holding the most, if that source holds more than the newcomer's
+  would after; otherwise it is reset at once. The per-source rate limiter and the replay cache
+  have hard caps, and :class:`BatchingSink` drops (and counts)
   rather than queue without end;
 - :meth:`ProbeResponder.stop` stops accepting, lets the connections in flight finish, then
   flushes the sink.
@@ -59,7 +62,7 @@ log = logging.getLogger(__name__)
 # Outcomes of an Observation besides the ErrorCode values. OK is an accepted probe. The other two
 # are recorded but are not wire codes: NO_LINE is a connection that ended (client closed, or
 # read_timeout) before a complete line (it is answered ERR MALFORMED if still open); BUSY is a
-# connection reset on arrival because max_connections were open (it gets no answer).
+# connection reset for want of a slot, on arrival or shed later for a fairer newcomer (no answer).
 OK = "ok"
 NO_LINE = "NO_LINE"
 BUSY = "BUSY"
@@ -345,7 +348,8 @@ class ProbeResponder:
 
     ``key`` is the probe key the tokens were issued with; ``clock`` gives Unix time (token expiry,
     receipts, observations); ``rate_per_source`` is (burst, per second) per source address
-    (see :func:`rate_key`), shared by all ports and both protocols.
+    (see :func:`rate_key`), shared by all ports and both protocols; ``max_connections`` and
+    ``max_connections_per_source`` bound the TCP connections waiting for their line.
     """
 
     def __init__(
@@ -358,6 +362,7 @@ class ProbeResponder:
         line_limit: int = MAX_LINE_BYTES,
         read_timeout: float = 5.0,
         max_connections: int = 1024,
+        max_connections_per_source: int = 32,
         rate_per_source: tuple[int, float] = (60, 1.0),
         max_sources: int = 65_536,
         replay_capacity: int = 100_000,
@@ -373,12 +378,15 @@ class ProbeResponder:
                 raise ValueError(f"listener protocol must be 'tcp' or 'udp', not {proto!r}")
         if line_limit < 16 or read_timeout <= 0 or max_connections < 1:
             raise ValueError("line_limit >= 16, read_timeout > 0, max_connections >= 1")
+        if max_connections_per_source < 1:
+            raise ValueError("max_connections_per_source must be >= 1")
         self._key = bytes(key)
         self._sink = sink
         self._clock = clock
         self.line_limit = line_limit
         self.read_timeout = read_timeout
         self.max_connections = max_connections
+        self.max_connections_per_source = max_connections_per_source
         self._backlog = backlog
         burst, per_second = rate_per_source
         self.rate_limiter = RateLimiter(burst, per_second, max_sources=max_sources)
@@ -387,7 +395,9 @@ class ProbeResponder:
         self.endpoints: list[Endpoint] = []
         self._tcp_listeners: list[_TcpListener] = []
         self._datagram_transports: list[asyncio.DatagramTransport] = []
-        self._connections: set[_TcpConnection] = set()
+        # Slots held, oldest first: all of them, and per source (rate_key of the address).
+        self._connections: dict[_TcpConnection, None] = {}
+        self._connections_by_source: dict[str, dict[_TcpConnection, None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
         self._drained = asyncio.Event()
@@ -566,8 +576,7 @@ class ProbeResponder:
     def _accepted(self, sock: socket.socket, peer: tuple, port: int) -> None:
         """A new TCP connection on our ``port``. Its line is usually here already (clients send
         right after connecting): then it is answered at once and needs no slot. Otherwise it
-        takes one of ``max_connections`` slots until its line is complete, or is reset if none
-        is free."""
+        takes a slot until its line is complete, or is reset if :meth:`_free_slot` finds none."""
         ip, source_port = observed_address(peer[0]), peer[1]
         try:
             # The accepted socket is blocking; MSG_DONTWAIT spares a syscall to change that.
@@ -586,19 +595,44 @@ class ProbeResponder:
             if not data:  # end of stream before any byte
                 _send_and_close(sock, self._no_line(ip, source_port, port, timed_out=False))
                 return
-        full = self._closing or len(self._connections) >= self.max_connections
+        source = rate_key(ip)
         if data and len(data) >= self.line_limit:  # no newline within the limit
             reply = self.answer(data, ip, source_port, port, "tcp")
-            if full:
+            if self._free_slot(source, shed=False):
+                # Linger, so that what the client still sends does not reset the answer.
+                connection = _TcpConnection(self, sock, ip, source, source_port, port, b"")
+                connection.finish(reply, linger=True)
+            else:
                 _send_and_close(sock, reply)
-            else:  # linger, so that what the client still sends does not reset the answer
-                _TcpConnection(self, sock, ip, source_port, port, b"").finish(reply, linger=True)
-        elif full:
+        elif self._free_slot(source, shed=True):
+            _TcpConnection(self, sock, ip, source, source_port, port, data or b"")
+        else:
             # Refuse quickly: a reset costs nothing and the client learns at once.
             self._record(Observation(None, port, "tcp", ip, source_port, self._clock(), BUSY))
             _reset(sock)
-        else:
-            _TcpConnection(self, sock, ip, source_port, port, data or b"")
+
+    def _free_slot(self, source: str, *, shed: bool) -> bool:
+        """Whether a connection from ``source`` may take a slot now. With every slot taken and
+        ``shed``, make one free by resetting the oldest idle connection of the source holding
+        the most, if it holds at least two more than ``source``: sources even out, and no
+        source can push out another to hold more than it."""
+        if self._closing:
+            return False
+        held = len(self._connections_by_source.get(source, ()))
+        if held >= self.max_connections_per_source:
+            return False
+        if len(self._connections) < self.max_connections:
+            return True
+        if not shed:
+            return False
+        heaviest = max(self._connections_by_source.values(), key=len)
+        if len(heaviest) < held + 2:
+            return False
+        for connection in heaviest:  # oldest first
+            if connection.idle:
+                connection.shed()
+                return True
+        return False
 
 
 _READ_SIZE = 4096  # more than a line, so a client's extra bytes are read rather than reset
@@ -706,6 +740,7 @@ class _TcpConnection:
         "_sock",
         "_fd",
         "_ip",
+        "_source",
         "_source_port",
         "_port",
         "_buffer",
@@ -718,6 +753,7 @@ class _TcpConnection:
         responder: ProbeResponder,
         sock: socket.socket,
         ip: str,
+        source: str,
         source_port: int,
         port: int,
         buffer: bytes,
@@ -725,11 +761,12 @@ class _TcpConnection:
         self._responder = responder
         self._sock = sock
         self._fd = sock.fileno()
-        self._ip, self._source_port, self._port = ip, source_port, port
+        self._ip, self._source, self._source_port, self._port = ip, source, source_port, port
         self._buffer = buffer
         self._state = _READING
         sock.setblocking(False)
-        responder._connections.add(self)
+        responder._connections[self] = None
+        responder._connections_by_source.setdefault(source, {})[self] = None
         loop = responder._running_loop
         loop.add_reader(self._fd, self._readable)
         self._timer: asyncio.TimerHandle = loop.call_later(responder.read_timeout, self._timed_out)
@@ -789,6 +826,21 @@ class _TcpConnection:
             return
         self._timer = self._responder._running_loop.call_later(LINGER_SECONDS, self.close, True)
 
+    @property
+    def idle(self) -> bool:
+        """Still waiting for its line (not answered, not lingering after an answer)."""
+        return self._state == _READING
+
+    def shed(self) -> None:
+        """Give the slot up for a newcomer: reset, recorded as BUSY."""
+        responder = self._responder
+        responder._record(
+            Observation(
+                None, self._port, "tcp", self._ip, self._source_port, responder._clock(), BUSY
+            )
+        )
+        self.close(reset=True)
+
     def _timed_out(self) -> None:
         if self._state == _READING:
             reply = self._responder._no_line(
@@ -810,7 +862,12 @@ class _TcpConnection:
         else:
             self._sock.close()
         connections = responder._connections
-        connections.discard(self)
+        connections.pop(self, None)
+        of_source = responder._connections_by_source.get(self._source)
+        if of_source is not None:
+            of_source.pop(self, None)
+            if not of_source:
+                del responder._connections_by_source[self._source]
         if responder._closing and not connections:
             responder._drained.set()
 

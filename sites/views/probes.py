@@ -29,7 +29,8 @@ from sites.views.sites import SiteMixin
 
 class ProbeRunContextMixin:
     """What a probe run's page (and the rollout page's probe panel) shows: the commands to run on
-    the host while the run is open, then its state and observations."""
+    the host while the run is open (only to those who may run probes: they carry the token, which
+    proves steps done), then its state and observations."""
 
     def run_context(self, run: ProbeRun) -> dict:
         context = {
@@ -37,9 +38,13 @@ class ProbeRunContextMixin:
             "observations": run.observations.all()[:50],
             "attempts": run.attempt_rows.all() if run.direction == ProbeDirection.INBOUND else (),
         }
-        if run.direction == ProbeDirection.OUTBOUND and run.is_open:
+        has_clients = run.direction == ProbeDirection.OUTBOUND and run.is_open
+        has_listeners = run.direction == ProbeDirection.INBOUND and run.state == "waiting"
+        if not permissions.can_run_probes(self.request.actor, self.organisation):
+            context["commands_hidden"] = has_clients or has_listeners
+        elif has_clients:
             context["clients"] = self._client_snippets(run)
-        if run.direction == ProbeDirection.INBOUND and run.state == "waiting":
+        elif has_listeners:
             context["listeners"] = self._listen_snippets(run)
         if not run.is_open and run.state != "proven":
             context["recheck_steps"] = self._recheck_steps(run)
@@ -79,7 +84,7 @@ class ProbeRunCreateView(ProbeRunContextMixin, SiteMixin, ContextMixin, View):
     result come back into the panel, so the customer stays on the rollout and watches the
     verification steps complete; a plain form post goes to the run's own page."""
 
-    permission = permissions.can_edit_sites
+    permission = permissions.can_run_probes
 
     def post(self, request, *args, **kwargs):
         direction = request.POST.get("direction", "")
@@ -159,7 +164,7 @@ class ProbeRunDetailView(ProbeRunContextMixin, ProbeRunMixin, TemplateView):
 class ProbeRunCheckView(ProbeRunMixin, View):
     """The customer's listener runs: let a worker connect to the site from outside."""
 
-    permission = permissions.can_edit_sites
+    permission = permissions.can_run_probes
 
     def post(self, request, *args, **kwargs):
         try:

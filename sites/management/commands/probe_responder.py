@@ -37,7 +37,12 @@ class Command(BaseCommand):
             finally:
                 close_old_connections()
 
-        responder = ProbeResponder(probe_key(), ports.endpoints(bind), BatchingSink(write_batch))
+        responder = ProbeResponder(
+            probe_key(),
+            ports.endpoints(bind),
+            BatchingSink(write_batch),
+            max_connections_per_source=settings.PROBE_RESPONDER_MAX_CONNECTIONS_PER_SOURCE,
+        )
 
         def started(responder):
             endpoints = ", ".join(f"{e.host}:{e.port}/{e.protocol}" for e in responder.endpoints)

@@ -568,7 +568,9 @@ async def _flood(port: int, tokens: list[str], *, source: str, concurrency: int)
 @async_test
 async def test_a_flood_from_one_source_is_rate_limited_and_memory_stays_bounded():
     sink = MemorySink()
-    async with responding(sink=sink, rate_per_source=(50, 0.01)) as responder:
+    async with responding(
+        sink=sink, rate_per_source=(50, 0.01), max_connections_per_source=100
+    ) as responder:
         port = responder.endpoint("tcp").port
         tokens = [token(run_id) for run_id in range(1, 2001)]
         outcomes = await _flood(port, tokens, source=LOCAL, concurrency=100)
