@@ -31,7 +31,7 @@ from sites.models import (
     StepState,
 )
 from sites.models.site import Reverify
-from sites.selectors import proof_flag
+from sites.selectors import probe_observations, proof_flag
 from sites.services.rollouts import NOTE_LIMIT
 from sites.site_fields import INTERFACE_FIELDS, FieldInfo, site_field, site_file_names
 from sites.vendors import vendor_choices
@@ -461,7 +461,7 @@ class ProbeRunDetailSerializer(ProbeRunSerializer):
     @extend_schema_field(ProbeObservationSerializer(many=True))
     def get_observations(self, run) -> list:
         """What the receiving side saw, newest first (the latest 100)."""
-        observations = run.observations.all()[: self.OBSERVATION_LIMIT]
+        observations = probe_observations(run, count=self.OBSERVATION_LIMIT)
         return ProbeObservationSerializer(observations, many=True).data
 
 
