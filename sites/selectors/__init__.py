@@ -2,6 +2,7 @@
 in the URL, with their joins chosen here. One module per concept; the names other code imports
 from ``sites.selectors`` are the ones below."""
 
+from sites.selectors.dashboard import organisation_choices, site_ids
 from sites.selectors.probes import (
     probe_attempts,
     probe_observations,
@@ -43,6 +44,7 @@ __all__ = [
     "editable_customers",
     "instruction_history",
     "instruction_set_for",
+    "organisation_choices",
     "organisations_under",
     "previous_version",
     "probe_attempts",
@@ -58,6 +60,7 @@ __all__ = [
     "rollout_steps",
     "rollouts_in_progress",
     "site_for",
+    "site_ids",
     "site_progress_for",
     "site_progress_key",
     "sites_for",

@@ -25,6 +25,7 @@ from portal.core.forms import UNPROCESSABLE, add_service_error
 from portal.core.htmx import render_page_or_partial
 from portal.core.tenancy import OrganisationMixin
 from portal.jobs.models import JobKind
+from sites.selectors import organisation_choices, proof_flag, site_ids
 from sites.selectors.dashboard import (
     FLAG_CHOICES,
     ROLLOUT_CHOICES,
@@ -33,12 +34,9 @@ from sites.selectors.dashboard import (
     filter_query,
     filtered_sites,
     job_for,
-    organisation_choices,
     selected_sites,
-    site_ids,
     sort_columns,
 )
-from sites.selectors.proof import proof_flag
 from sites.services import bulk
 from sites.templatetags.site_tags import PROOF_LABELS
 from sites.vendors import vendor_choices, vendor_display_name
