@@ -7,14 +7,18 @@ its types); a ``ServiceError`` becomes a 400 naming each field at fault
 (``portal.api.errors.field_errors``).
 """
 
-from collections.abc import Mapping
+import dataclasses
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from ipaddress import IPv4Address
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from portal.api.errors import NON_FIELD_ERRORS
 from portal.api.parsers import strings_where
-from sites.description import HOST_ADDRESSING, HOST_OS
+from sites.description import HostInterface, SiteDescription
 from sites.models import (
     InstructionSet,
     ProbeDirection,
@@ -27,8 +31,9 @@ from sites.models import (
     StepState,
 )
 from sites.models.site import Reverify
-from sites.selectors import proof_flag
+from sites.selectors import probe_observations, proof_flag
 from sites.services.rollouts import NOTE_LIMIT
+from sites.site_fields import INTERFACE_FIELDS, FieldInfo, site_field, site_file_names
 from sites.vendors import vendor_choices
 
 SITE_NAME_LIMIT = Site._meta.get_field("name").max_length
@@ -54,69 +59,83 @@ class ProbeRunStateField(serializers.ChoiceField):
 # --- Sites -------------------------------------------------------------------------------------
 
 
+# A nested dataclass → the serializer of one item (a site's host interfaces).
+Nested = Mapping[type, type[serializers.Serializer]]
+
+
+def _field_for(
+    hint: object, *, required: bool, nested: Nested | None = None, **options
+) -> serializers.Field:
+    """The DRF field for a site-file value of type ``hint`` (the dataclass's), for the schema
+    and the browsable API: the values themselves are judged by the site-file validator."""
+    if type(hint) is types.UnionType:  # X | None
+        (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
+        return _field_for(hint, required=False, nested=nested, allow_null=True, **options)
+    options["required"] = required
+    if typing.get_origin(hint) is tuple:  # tuple[X, ...]
+        item = typing.get_args(hint)[0]
+        if nested and item in nested:
+            return nested[item](many=True, **options)
+        return serializers.ListField(child=_field_for(item, required=True), **options)
+    if "choices" in options:
+        return serializers.ChoiceField(**options)
+    if hint is bool:
+        return serializers.BooleanField(**options)
+    if hint is int:
+        return serializers.IntegerField(**options)
+    if hint is IPv4Address:
+        return serializers.IPAddressField(protocol="IPv4", **options)
+    return serializers.CharField(**options)  # text, and networks written as CIDR
+
+
+def _fields_of(
+    dataclass: type,
+    table: Iterable[FieldInfo],
+    *,
+    overrides: Mapping[str, dict] | None = None,
+    nested: Nested | None = None,
+) -> dict[str, serializers.Field]:
+    """One field per row of ``table`` (a ``site_fields`` table, in the site file's order), typed
+    as ``dataclass`` types it, required when it has no default and is not optional, described
+    by the row's ``schema_help`` and offering the row's ``choices``."""
+    hints = typing.get_type_hints(dataclass)
+    defaults = {f.name: f.default for f in dataclasses.fields(dataclass)}
+    fields = {}
+    for info in table:
+        options = {"help_text": info.schema_help}
+        if info.choices:
+            options["choices"] = info.choices
+        if defaults[info.name] == "":
+            options["allow_blank"] = True
+        options.update((overrides or {}).get(info.name, {}))
+        required = defaults[info.name] is dataclasses.MISSING
+        fields[info.name] = _field_for(
+            hints[info.name], required=required, nested=nested, **options
+        )
+    return fields
+
+
 class HostInterfaceSerializer(serializers.Serializer):
-    name = serializers.CharField(help_text="As the host shows it (`Ethernet 2`), unique.")
-    index = serializers.IntegerField(min_value=1, help_text="The interface index (`route print`).")
-    address = serializers.IPAddressField(protocol="IPv4", help_text="Inside `network`.")
-    network = serializers.CharField(help_text="CIDR, e.g. `192.168.2.0/24`.")
-    gateway = serializers.IPAddressField(
-        protocol="IPv4",
-        required=False,
-        allow_null=True,
-        help_text="Inside `network`; required for the interface facing the firewall.",
-    )
+    """One interface of a multi-homed backup host."""
+
+    def get_fields(self):  # the rows of site_fields.INTERFACE_FIELDS, typed by HostInterface
+        return _fields_of(HostInterface, INTERFACE_FIELDS, overrides={"index": {"min_value": 1}})
 
 
 class SiteFileSerializer(serializers.Serializer):
     """The site file (docs/site-file.md): one site's firewall, LAN, backup host and monitoring."""
 
-    name = serializers.CharField(
-        max_length=SITE_NAME_LIMIT, help_text="The site's name, unique in its organisation."
-    )
-    vendor = serializers.ChoiceField(
-        choices=vendor_choices(), help_text="The firewall's renderer slug."
-    )
-    firmware = serializers.CharField(required=False, allow_blank=True)
-    inside_interface = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        help_text="Blank: the vendor's usual name (with a warning).",
-    )
-    outside_interface = serializers.CharField(required=False, allow_blank=True)
-    public_address = serializers.IPAddressField(
-        protocol="IPv4",
-        required=False,
-        allow_null=True,
-        help_text="The firewall's outside address; null: dynamic. Not inside the LAN.",
-    )
-    lan_network = serializers.CharField(help_text="CIDR without host bits, e.g. `192.168.1.0/24`.")
-    lan_gateway = serializers.IPAddressField(
-        protocol="IPv4", help_text="The firewall's LAN address."
-    )
-    host_addressing = serializers.ChoiceField(choices=HOST_ADDRESSING)
-    host_address = serializers.IPAddressField(
-        protocol="IPv4",
-        required=False,
-        allow_null=True,
-        help_text="Required with `static`, and whenever monitoring is on.",
-    )
-    host_range_start = serializers.IPAddressField(protocol="IPv4", required=False, allow_null=True)
-    host_range_end = serializers.IPAddressField(protocol="IPv4", required=False, allow_null=True)
-    dhcp_reservation_planned = serializers.BooleanField(required=False)
-    monitoring_enabled = serializers.BooleanField(required=False)
-    monitoring_sources = serializers.ListField(
-        child=serializers.CharField(),
-        required=False,
-        help_text="Networks the monitoring GUI connects from; a bare address means /32.",
-    )
-    host_os = serializers.ChoiceField(choices=HOST_OS, required=False)
-    multi_homed = serializers.BooleanField(required=False)
-    host_interfaces = HostInterfaceSerializer(many=True, required=False)
-    firewall_interface = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        help_text="With `multi_homed`: the host interface facing this firewall.",
-    )
+    def get_fields(self):  # the site file's names (site_fields), typed by SiteDescription
+        site_file = _fields_of(
+            SiteDescription,
+            (site_field(name) for name in site_file_names()),
+            overrides={
+                "name": {"max_length": SITE_NAME_LIMIT},
+                "vendor": {"choices": vendor_choices()},
+            },
+            nested={HostInterface: HostInterfaceSerializer},
+        )
+        return {**site_file, **super().get_fields()}
 
 
 @extend_schema_serializer(
@@ -448,7 +467,7 @@ class ProbeRunDetailSerializer(ProbeRunSerializer):
     @extend_schema_field(ProbeObservationSerializer(many=True))
     def get_observations(self, run) -> list:
         """What the receiving side saw, newest first (the latest 100)."""
-        observations = run.observations.all()[: self.OBSERVATION_LIMIT]
+        observations = probe_observations(run, count=self.OBSERVATION_LIMIT)
         return ProbeObservationSerializer(observations, many=True).data
 
 

@@ -2,8 +2,16 @@
 in the URL, with their joins chosen here. One module per concept; the names other code imports
 from ``sites.selectors`` are the ones below."""
 
-from sites.selectors.probes import probe_run_for, probe_runs_of, recent_probe_runs, waiting_runs
-from sites.selectors.profiles import profile_for, profiles_with_site_counts
+from sites.selectors.dashboard import organisation_choices, site_ids
+from sites.selectors.probes import (
+    probe_attempts,
+    probe_observations,
+    probe_run_for,
+    probe_runs_of,
+    recent_probe_runs,
+    waiting_runs,
+)
+from sites.selectors.profiles import default_profile_spec, profile_for, profiles_with_site_counts
 from sites.selectors.proof import proof_flag, proof_flag_q
 from sites.selectors.rollouts import (
     content_of,
@@ -32,11 +40,15 @@ __all__ = [
     "covered_customers",
     "covered_sites",
     "current_rollout",
+    "default_profile_spec",
     "editable_customers",
     "instruction_history",
     "instruction_set_for",
+    "organisation_choices",
     "organisations_under",
     "previous_version",
+    "probe_attempts",
+    "probe_observations",
     "probe_run_for",
     "probe_runs_of",
     "profile_for",
@@ -48,6 +60,7 @@ __all__ = [
     "rollout_steps",
     "rollouts_in_progress",
     "site_for",
+    "site_ids",
     "site_progress_for",
     "site_progress_key",
     "sites_for",

@@ -5,7 +5,15 @@ from datetime import datetime
 from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 
-from sites.models import ProbeDirection, ProbePurpose, ProbeRun, ProbeRunState, Site
+from sites.models import (
+    ProbeAttempt,
+    ProbeDirection,
+    ProbeObservation,
+    ProbePurpose,
+    ProbeRun,
+    ProbeRunState,
+    Site,
+)
 
 
 def waiting_runs(now: datetime) -> QuerySet[ProbeRun]:
@@ -35,3 +43,13 @@ def probe_run_for(site: Site, pk: int) -> ProbeRun:
 def recent_probe_runs(site: Site, *, count: int = 5) -> QuerySet[ProbeRun]:
     """The site's latest probe runs, newest first (as ``ProbeRun``'s ordering)."""
     return site.probe_runs.all()[:count]
+
+
+def probe_observations(run: ProbeRun, *, count: int = 50) -> QuerySet[ProbeObservation]:
+    """The run's latest ``count`` observations, newest first: a page shows no more."""
+    return run.observations.all()[:count]
+
+
+def probe_attempts(run: ProbeRun) -> QuerySet[ProbeAttempt]:
+    """Every worker's try at the run's inbound check, in order."""
+    return run.attempt_rows.all()

@@ -3,6 +3,7 @@
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
+from sites.description import ProfileSpec
 from sites.models import ServiceProfile, Site
 
 
@@ -22,3 +23,8 @@ def profile_for(pk: int) -> ServiceProfile:
     """The service profile ``pk``, with ``site_count`` (the sites a change re-derives); else
     Http404."""
     return get_object_or_404(profiles_with_site_counts(), pk=pk)
+
+
+def default_profile_spec() -> ProfileSpec:
+    """The default profile (the one new sites get) as the policy reads it; only reads."""
+    return ServiceProfile.objects.default().as_spec()

@@ -12,10 +12,9 @@ from urllib.parse import urlencode
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.generic import TemplateView, View
 from django.views.generic.base import ContextMixin
 
@@ -23,9 +22,10 @@ from portal.accounts import permissions
 from portal.accounts.models import OrganisationKind
 from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE, add_service_error
-from portal.core.htmx import HTMX_STOP_POLLING
+from portal.core.htmx import render_page_or_partial
 from portal.core.tenancy import OrganisationMixin
 from portal.jobs.models import JobKind
+from sites.selectors import organisation_choices, proof_flag, site_ids
 from sites.selectors.dashboard import (
     FLAG_CHOICES,
     ROLLOUT_CHOICES,
@@ -37,7 +37,6 @@ from sites.selectors.dashboard import (
     selected_sites,
     sort_columns,
 )
-from sites.selectors.proof import proof_flag
 from sites.services import bulk
 from sites.templatetags.site_tags import PROOF_LABELS
 from sites.vendors import vendor_choices, vendor_display_name
@@ -155,11 +154,8 @@ class SiteDashboardMixin:
             "rows": dashboard_rows(result.rows, now=now),
             "page_obj": result.page,
             "show_organisation": self.organisation.kind != OrganisationKind.CUSTOMER,
-            # Plain (slug, name) pairs: a form widget renders each option through a template, too
-            # slow for a provider's thousands of customers. Lazy: the table partial needs none.
-            "organisation_options": lambda: list(
-                filterset.filters["organisation"].queryset.values_list("slug", "name")
-            ),
+            # Lazy: the table partial needs none.
+            "organisation_options": lambda: organisation_choices(filterset),
             # The filter form's selects, as plain choices (see organisation_options).
             "chosen": {
                 name: form[name].value() or ""
@@ -173,12 +169,9 @@ class SiteDashboardMixin:
 
     def render_dashboard(self, data, *, status=200, **extra):
         context = self.get_context_data(**self.dashboard_context(data), **extra)
-        htmx = getattr(self.request, "htmx", None)
-        partial = bool(htmx) and not htmx.history_restore_request
-        template = f"{self.template_name}#table" if partial else self.template_name
-        response = render(self.request, template, context, status=status)
-        patch_vary_headers(response, ("HX-Request",))
-        return response
+        return render_page_or_partial(
+            self.request, self.template_name, "table", context, status=status
+        )
 
 
 class BulkActionForm(forms.Form):
@@ -231,13 +224,12 @@ class SiteBulkView(SiteDashboardMixin, OrganisationMixin, ContextMixin, View):
             )
         if not permissions.can_edit_sites_below(request.actor, self.organisation):
             raise PermissionDenied("can_edit_sites_below refused")
-        site_ids = list(self.selected_sites(form).values_list("pk", flat=True))
         try:
             job = bulk.start_bulk_job(
                 kind=BulkActionForm.ACTIONS[action],
                 actor=request.actor,
                 organisation=self.organisation,
-                site_ids=site_ids,
+                site_ids=site_ids(self.selected_sites(form)),
                 back=filter_query(request.POST).urlencode(),
             )
         except ServiceError as error:
@@ -270,10 +262,6 @@ class SiteJobView(OrganisationMixin, TemplateView):
             back_url=reverse("site-list", args=[self.organisation.slug])
             + (f"?{filter_query(back).urlencode()}" if back else ""),
         )
-        htmx = getattr(request, "htmx", None)
-        partial = bool(htmx) and not htmx.history_restore_request
-        status = HTMX_STOP_POLLING if partial and job.is_finished else 200
-        template = f"{self.template_name}#status" if partial else self.template_name
-        response = render(request, template, context, status=status)
-        patch_vary_headers(response, ("HX-Request",))
-        return response
+        return render_page_or_partial(
+            request, self.template_name, "status", context, stop_polling=job.is_finished
+        )

@@ -15,12 +15,17 @@ from django.views.generic.base import ContextMixin
 from portal.accounts import permissions
 from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE
-from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial
+from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial, wants_partial
 from portal.core.tenancy import OrganisationMixin
 from sites.instructions import rollout_order
 from sites.models import ProbeDirection, ProbePurpose, ProbeRun
 from sites.probes.clients import SCRIPT_PATH, snippets
-from sites.selectors.probes import probe_run_for, recent_probe_runs
+from sites.selectors import (
+    probe_attempts,
+    probe_observations,
+    probe_run_for,
+    recent_probe_runs,
+)
 from sites.services.probe_ports import client_ports
 from sites.services.probes import launch_inbound_check, start_probe_run
 from sites.vendors.base import StepKind
@@ -35,8 +40,8 @@ class ProbeRunContextMixin:
     def run_context(self, run: ProbeRun) -> dict:
         context = {
             "run": run,
-            "observations": run.observations.all()[:50],
-            "attempts": run.attempt_rows.all() if run.direction == ProbeDirection.INBOUND else (),
+            "observations": probe_observations(run),
+            "attempts": probe_attempts(run) if run.direction == ProbeDirection.INBOUND else (),
         }
         has_clients = run.direction == ProbeDirection.OUTBOUND and run.is_open
         has_listeners = run.direction == ProbeDirection.INBOUND and run.state == "waiting"
@@ -94,12 +99,12 @@ class ProbeRunCreateView(ProbeRunContextMixin, SiteMixin, ContextMixin, View):
                 site=self.site, direction=direction, purpose=purpose, by=request.user
             )
         except ServiceError as error:
-            if request.htmx:
+            if wants_partial(request):
                 context = self.get_context_data(error=error.message)
                 return _partial(request, "start-error", context, status=UNPROCESSABLE)
             messages.error(request, error.message)
             return redirect("site-detail", org_slug=self.organisation.slug, site_pk=self.site.pk)
-        if request.htmx:
+        if wants_partial(request):
             response = _partial(request, "run", self.get_context_data(**self.run_context(run)))
             return _with_runs_table(request, response, self.site, self.get_context_data())
         return redirect(
@@ -108,6 +113,8 @@ class ProbeRunCreateView(ProbeRunContextMixin, SiteMixin, ContextMixin, View):
 
 
 def _partial(request, name, context, status=200):
+    """A partial of the run's page swapped into the page that posted (the site's probe panel),
+    not the page of the URL: so not ``render_page_or_partial``."""
     response = render(request, f"sites/probe_run.html#{name}", context, status=status)
     patch_vary_headers(response, ("HX-Request",))
     return response
@@ -149,11 +156,10 @@ class ProbeRunDetailView(ProbeRunContextMixin, ProbeRunMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         context = self.get_context_data(**kwargs)
-        status = HTMX_STOP_POLLING if request.htmx and not self.run.is_open else 200
         response = render_page_or_partial(
-            request, self.template_name, "status", context, status=status
+            request, self.template_name, "status", context, stop_polling=not self.run.is_open
         )
-        if status == HTMX_STOP_POLLING and _from_site_page(request, self.site):
+        if response.status_code == HTMX_STOP_POLLING and _from_site_page(request, self.site):
             return _with_runs_table(request, response, self.site, context)  # its final state
         return response
 
@@ -170,13 +176,13 @@ class ProbeRunCheckView(ProbeRunMixin, View):
         try:
             launch_inbound_check(run=self.run, by=request.user)
         except ServiceError as error:
-            if request.htmx:
+            if wants_partial(request):
                 return _partial(
                     request, "start-error", {"error": error.message}, status=UNPROCESSABLE
                 )
             messages.error(request, error.message)
         else:
-            if request.htmx:
+            if wants_partial(request):
                 return _partial(request, "check-requested", {"site": self.site})
         return redirect(
             "probe-run", org_slug=self.organisation.slug, site_pk=self.site.pk, run_pk=self.run.pk

@@ -2,11 +2,13 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.generic import View
 
 from portal.accounts import permissions
 from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE
+from portal.core.htmx import wants_partial
 from portal.core.tenancy import OrganisationMixin
 from sites.forms import StepStateForm
 from sites.selectors import rollout_step_for, site_for
@@ -31,7 +33,9 @@ class StepStateView(OrganisationMixin, View):
                 error = failure.message
         else:
             error = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in form.errors.items())
-        if request.htmx:
+        if wants_partial(request):
+            # The step's block, swapped in place (not a partial of this URL's page: there is
+            # none); the trigger has the rollout summary poll at once.
             context = {
                 "organisation": self.organisation,
                 "site": site,
@@ -42,6 +46,7 @@ class StepStateView(OrganisationMixin, View):
             status = UNPROCESSABLE if error else 200
             response = render(request, "sites/_step_state.html", context, status=status)
             response["HX-Trigger"] = "rollout-changed"
+            patch_vary_headers(response, ("HX-Request",))
             return response
         if error:
             messages.error(request, error)

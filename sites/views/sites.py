@@ -15,7 +15,7 @@ from django.views.generic import TemplateView, View
 from portal.accounts import permissions
 from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE
-from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial
+from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial, wants_partial
 from portal.core.tenancy import OrganisationMixin
 from sites.diagram import render_diagram
 from sites.forms import HostInterfaceFormSet, SiteForm, apply_errors, interfaces_of
@@ -24,6 +24,7 @@ from sites.models import RolloutState
 from sites.selectors import (
     instruction_history,
     previous_version,
+    recent_probe_runs,
     rollout_steps,
     site_for,
     site_progress_for,
@@ -39,7 +40,7 @@ from sites.views.dashboard import SiteDashboardMixin
 class SiteListView(SiteDashboardMixin, OrganisationMixin, TemplateView):
     """The site dashboard: one row per site the organisation covers (a reseller: its clients'),
     filtered, searched, sorted and paged in SQL with a fixed number of queries (see
-    ``sites.filtersets``). An htmx request gets the ``table`` partial; the page varies on HX-Request.
+    ``sites.selectors.dashboard``). A partial request gets the ``table`` partial.
     """
 
     permission = permissions.can_view_organisation
@@ -131,7 +132,7 @@ class SiteDetailView(SiteMixin, TemplateView):
     """The site's current instructions as numbered steps beside their rollout state.
 
     The page polls every 1.5 s (so that a change shows within 2 s, the request included) and right
-    after a step changes here: an htmx request gets the rollout summary and, out of band, every
+    after a step changes here: a partial request gets the rollout summary and, out of band, every
     step's state, so changes by others (a colleague, a probe) show without a reload; polling stops
     (286) once the rollout is done.
     """
@@ -140,7 +141,7 @@ class SiteDetailView(SiteMixin, TemplateView):
     template_name = "sites/site_detail.html"
 
     def load_objects(self, **kwargs) -> None:
-        if self.request.htmx:
+        if wants_partial(self.request):
             # The poll: what the live part shows, in one query (Http404 as for the page); the
             # site is loaded only when that changed (see ``live``).
             self.progress = site_progress_key(self.organisation, kwargs["site_pk"])
@@ -148,7 +149,7 @@ class SiteDetailView(SiteMixin, TemplateView):
             super().load_objects(**kwargs)
 
     def get(self, request, *args, **kwargs):
-        if request.htmx:
+        if wants_partial(request):
             return self.live(**kwargs)
         context = self.get_context_data(**kwargs)
         return render_page_or_partial(request, self.template_name, "live", context)
@@ -190,7 +191,7 @@ class SiteDetailView(SiteMixin, TemplateView):
         current = self.site.current_instruction_set
         context.update(
             history=list(instruction_history(self.site)[:10]),
-            probe_runs=self.site.probe_runs.all()[:5],
+            probe_runs=recent_probe_runs(self.site),
             **self._rollout_context(current, badges_only=False),
         )
         if current is not None:

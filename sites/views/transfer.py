@@ -29,7 +29,7 @@ class SiteImportForm(forms.Form):
     """The file (or, after a clean dry run, its content carried in the page) and where it goes."""
 
     organisation = forms.ModelChoiceField(
-        queryset=Organisation.objects.none(),
+        queryset=None,  # set per request: the organisations the person may import into
         to_field_name="slug",
         label="Client organisation",
         empty_label="Choose the organisation the sites belong to",

@@ -20,7 +20,7 @@ from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE
 from portal.core.tenancy import OrganisationMixin
 from sites.forms import HostInterfaceFormSet
-from sites.models import ServiceProfile
+from sites.selectors import default_profile_spec
 from sites.services import sites as site_services
 from sites.views.sites import SiteCreateView
 from sites.wizard import page, preview, review, steps
@@ -43,7 +43,7 @@ class WizardMixin(OrganisationMixin):
         """The preview panel; the default profile is read only when there is a site to preview."""
         profile = None
         if answers is not None and answers.description is not None:
-            profile = ServiceProfile.objects.default().as_spec()
+            profile = default_profile_spec()
         return preview.panel(answers, step, profile)
 
 
