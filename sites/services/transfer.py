@@ -12,7 +12,9 @@ naming the columns, then one row per site; the columns are the site-file fields:
 Both formats may also carry ``reverify`` (``off``, ``daily``, ``weekly``; default ``weekly``) and
 ``organisation`` (the slug of the organisation the site belongs to: when given it must be the one
 imported into, so a reseller's export of several clients cannot land in the wrong one). Exports
-write both, so an export imports again unchanged.
+write both, so an export imports again unchanged. Exported cells are formula-safe
+(``portal.core.spreadsheet``): the ``'`` the export puts before a cell a spreadsheet would run is
+removed again on import.
 
 An import is checked in full first (``check_import``: every row through ``SiteDescription.from_dict``,
 names unique within the file and against the organisation's sites) and every problem is reported
@@ -33,6 +35,7 @@ from django.db import transaction
 
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
+from portal.core.spreadsheet import csv_lines, read_cell
 from sites.description import HOST_ADDRESSING, DescriptionError, SiteDescription
 from sites.models import ServiceProfile, Site
 from sites.models.site import Reverify
@@ -56,8 +59,6 @@ INTERFACE_SEPARATOR = "|"
 INTERFACE_PARTS = interface_names()
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
-# Spreadsheets run a cell starting with one of these as a formula: exports quote it with "'".
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -142,18 +143,12 @@ def decode(content: bytes) -> str:
 # --- Reading ----------------------------------------------------------------------------------
 
 
-def _unquote(cell: str) -> str:
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in _FORMULA_START:
-        return cell[1:]
-    return cell
-
-
 def _csv_value(name: str, cell: str):
     """A CSV cell as the site file's JSON value; ``None`` when the cell is empty (absent field).
 
     Values that do not convert are passed on as text, so ``from_dict`` names the problem.
     """
-    cell = _unquote(cell.strip())
+    cell = read_cell(cell.strip())  # the export's formula guard
     if cell == "":
         return None
     if name in BOOLEAN_FIELDS:
@@ -485,10 +480,6 @@ def import_sites(*, organisation, text: str, fmt: str) -> list[Site]:
 # --- Exporting --------------------------------------------------------------------------------
 
 
-def _quote(cell: str) -> str:
-    return f"'{cell}" if cell.startswith(_FORMULA_START) else cell
-
-
 def _csv_cell(name: str, value) -> str:
     if value is None:
         return ""
@@ -503,7 +494,7 @@ def _csv_cell(name: str, value) -> str:
         )
     if isinstance(value, list):
         return LIST_SEPARATOR.join(str(v) for v in value)
-    return _quote(str(value))
+    return str(value)
 
 
 def export_record(site: Site) -> dict:
@@ -511,20 +502,16 @@ def export_record(site: Site) -> dict:
     return {**site.description, "reverify": site.reverify, "organisation": site.organisation.slug}
 
 
-class _Line:
-    """A file-like object that hands back what ``csv.writer`` writes (for streaming)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def export_csv(sites: Iterable[Site]) -> Iterator[str]:
-    """The sites as CSV, line by line (header first)."""
-    writer = csv.writer(_Line())
-    yield writer.writerow(CSV_COLUMNS)
+    """The sites as CSV, line by line (header first), every cell formula-safe (``csv_lines``)."""
+    yield from csv_lines(_export_rows(sites))
+
+
+def _export_rows(sites: Iterable[Site]) -> Iterator[list[str]]:
+    yield list(CSV_COLUMNS)
     for site in sites:
         record = export_record(site)
-        yield writer.writerow([_csv_cell(name, record.get(name)) for name in CSV_COLUMNS])
+        yield [_csv_cell(name, record.get(name)) for name in CSV_COLUMNS]
 
 
 def export_json(sites: Iterable[Site]) -> Iterator[str]:
