@@ -246,8 +246,9 @@ class _LineCounter:
         return self.line
 
 
-# A string (skipped whole, brackets inside it are text) or a bracket.
-_JSON_NESTING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+# A string (skipped whole: brackets inside it are text) or a bracket. An unterminated string runs
+# to the end of the text, so that each character is read once whatever the quotes and backslashes.
+_JSON_NESTING = re.compile(r'"(?:[^"\\]++|\\.?)*+(?:"|\Z)|[\[\]{}]', re.DOTALL)
 _JSON_WHITESPACE = re.compile(r"[ \t\r\n]*")
 
 

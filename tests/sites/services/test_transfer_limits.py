@@ -149,6 +149,14 @@ def test_nesting_deeper_than_a_site_file_is_refused_with_a_422(world, content, l
     assert snapshot() == before
 
 
+def test_an_unterminated_string_of_escaped_quotes_is_scanned_once(world):
+    text = '["' + '\\"' * 900_000  # 1.8 MB; a scan restarting at every quote is quadratic
+    check = finishes_within(
+        60, lambda: transfer.check_import(organisation=world.customer, text=text, fmt="json")
+    )
+    assert [(p.line, p.message[:15]) for p in check.problems] == [(1, "Not valid JSON:")]
+
+
 def test_a_site_file_nests_within_the_depth_limit(world):
     site = site_description(
         name="Two NICs",
