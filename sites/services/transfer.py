@@ -261,11 +261,11 @@ def _too_deep(text: str) -> int | None:
     depth = 0
     for token in _JSON_NESTING.finditer(text):
         bracket = token.group()
-        if bracket in "[{":
+        if bracket in ("[", "{"):
             depth += 1
             if depth > MAX_JSON_DEPTH:
                 return token.start()
-        elif bracket in "]}":
+        elif bracket in ("]", "}"):
             depth -= 1
     return None
 
