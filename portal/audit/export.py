@@ -6,8 +6,8 @@ stream is bounded by the newest event id counted, so the count and the file agre
 export's own event is not in it.
 """
 
-import csv
 import json
+from itertools import chain
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -18,6 +18,7 @@ from django.utils.cache import patch_cache_control
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import record_event
+from portal.core import spreadsheet
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -39,8 +40,6 @@ COLUMNS = [
     "after",
 ]
 CHUNK_SIZE = 2000
-# A spreadsheet would run a cell starting with one of these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_events(
@@ -99,28 +98,18 @@ def event_row(event: AuditEvent) -> dict:
     }
 
 
-class _Line:
-    """A file-like sink for ``csv.writer`` that hands back what it was given."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True, cls=DjangoJSONEncoder)
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return str(value)
 
 
 def csv_lines(events):
-    writer = csv.writer(_Line())
-    yield writer.writerow(COLUMNS)
-    for event in events:
-        row = event_row(event)
-        yield writer.writerow([_cell(row[column]) for column in COLUMNS])
+    """The events as CSV, header first, every cell formula-safe (``portal.core.spreadsheet``)."""
+    rows = ([_cell(row[column]) for column in COLUMNS] for row in map(event_row, events))
+    yield from spreadsheet.csv_lines(chain([COLUMNS], rows))
 
 
 def json_chunks(events, *, organisation, filters: dict, rows: int):

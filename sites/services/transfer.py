@@ -12,7 +12,9 @@ naming the columns, then one row per site; the columns are the site-file fields:
 Both formats may also carry ``reverify`` (``off``, ``daily``, ``weekly``; default ``weekly``) and
 ``organisation`` (the slug of the organisation the site belongs to: when given it must be the one
 imported into, so a reseller's export of several clients cannot land in the wrong one). Exports
-write both, so an export imports again unchanged.
+write both, so an export imports again unchanged. Exported cells are formula-safe
+(``portal.core.spreadsheet``): the ``'`` the export puts before a cell a spreadsheet would run is
+removed again on import.
 
 An import is checked in full first (``check_import``: every row through ``SiteDescription.from_dict``,
 names unique within the file and against the organisation's sites) and every problem is reported
@@ -25,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -32,6 +35,7 @@ from django.db import transaction
 
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
+from portal.core.spreadsheet import csv_lines, read_cell
 from sites.description import HOST_ADDRESSING, DescriptionError, SiteDescription
 from sites.models import ServiceProfile, Site
 from sites.models.site import Reverify
@@ -55,8 +59,6 @@ INTERFACE_SEPARATOR = "|"
 INTERFACE_PARTS = interface_names()
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
-# Spreadsheets run a cell starting with one of these as a formula: exports quote it with "'".
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class CsvFormat:
 # One import is one transaction and one request: keep it to what a request does in seconds.
 MAX_IMPORT_BYTES = 2_000_000
 MAX_IMPORT_ROWS = 2_000
+# A site file is a list of objects whose host_interfaces is a list of objects: four levels.
+MAX_JSON_DEPTH = 4
 
 
 @dataclass(frozen=True)
@@ -139,18 +143,12 @@ def decode(content: bytes) -> str:
 # --- Reading ----------------------------------------------------------------------------------
 
 
-def _unquote(cell: str) -> str:
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in _FORMULA_START:
-        return cell[1:]
-    return cell
-
-
 def _csv_value(name: str, cell: str):
     """A CSV cell as the site file's JSON value; ``None`` when the cell is empty (absent field).
 
     Values that do not convert are passed on as text, so ``from_dict`` names the problem.
     """
-    cell = _unquote(cell.strip())
+    cell = read_cell(cell.strip())  # the export's formula guard
     if cell == "":
         return None
     if name in BOOLEAN_FIELDS:
@@ -178,8 +176,10 @@ def _csv_value(name: str, cell: str):
     return cell
 
 
-def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+def read_csv(lines: Iterable[str]) -> tuple[list[tuple[int, dict]], list[Problem]]:
+    """(line, raw site) for the rows of a CSV file given as lines; stops at one row more than
+    ``MAX_IMPORT_ROWS``, so a long file costs no more than the limit (``check_import`` refuses it)."""
+    reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
@@ -203,7 +203,7 @@ def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
     if problems:
         return [], list(dict.fromkeys(problems))
     records, line = [], reader.line_num
-    while True:
+    while len(records) <= MAX_IMPORT_ROWS:
         start = line + 1
         try:
             cells = next(reader)
@@ -231,35 +231,81 @@ def _read_csv(text: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
     return records, problems
 
 
-def _read_json(text: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
-    """The list's items with the line each starts on (read one by one to know that line)."""
-    decoder = json.JSONDecoder()
+class _LineCounter:
+    """Line numbers of positions met in increasing order, counting each newline once (not from
+    the start of the text for every item: that made a long list quadratic)."""
 
-    def line_of(position: int) -> int:
-        return text.count("\n", 0, position) + 1
+    def __init__(self, text: str):
+        self.text, self.position, self.line = text, 0, 1
+
+    def line_of(self, position: int) -> int:
+        if position < self.position:
+            self.position, self.line = 0, 1
+        self.line += self.text.count("\n", self.position, position)
+        self.position = position
+        return self.line
+
+
+# A string (skipped whole: brackets inside it are text) or a bracket. An unterminated string runs
+# to the end of the text, so that each character is read once whatever the quotes and backslashes.
+_JSON_NESTING = re.compile(r'"(?:[^"\\]++|\\.?)*+(?:"|\Z)|[\[\]{}]', re.DOTALL)
+_JSON_WHITESPACE = re.compile(r"[ \t\r\n]*")
+
+
+def _too_deep(text: str) -> int | None:
+    """Where the text first nests lists and objects deeper than ``MAX_JSON_DEPTH``, or ``None``.
+
+    One linear scan before decoding: the decoder recurses once per level, so 100,000 ``[`` would
+    exhaust Python's stack (a 500) where a 422 naming the problem is due.
+    """
+    depth = 0
+    for token in _JSON_NESTING.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return token.start()
+        elif bracket in ("]", "}"):
+            depth -= 1
+    return None
+
+
+def _read_json(text: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
+    """The list's items with the line each starts on (read one by one to know that line), up to
+    one item more than ``MAX_IMPORT_ROWS``."""
+    decoder = json.JSONDecoder()
+    lines = _LineCounter(text)
 
     def skip(position: int) -> int:
-        while position < len(text) and text[position] in " \t\r\n":
-            position += 1
-        return position
+        return _JSON_WHITESPACE.match(text, position).end()
 
     def syntax(error: json.JSONDecodeError) -> Problem:
         return Problem(error.lineno, "", f"Not valid JSON: {error.msg} (column {error.colno}).")
 
+    deep = _too_deep(text)
+    if deep is not None:
+        return [], [
+            Problem(
+                lines.line_of(deep),
+                "",
+                f"Lists and objects are nested more than {MAX_JSON_DEPTH} levels deep here; "
+                "a site file needs no more (a list of sites, each with a list of interfaces).",
+            )
+        ]
     position = skip(0)
     if position >= len(text) or text[position] != "[":
         return [], [
-            Problem(line_of(position), "", "Expected a JSON list of site files: [{…}, {…}].")
+            Problem(lines.line_of(position), "", "Expected a JSON list of site files: [{…}, {…}].")
         ]
     records, position = [], skip(position + 1)
     if position < len(text) and text[position] == "]":
         return [], []
-    while True:
+    while len(records) <= MAX_IMPORT_ROWS:
         try:
             item, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
             return records, [syntax(error)]
-        records.append((line_of(position), item))
+        records.append((lines.line_of(position), item))
         position = skip(end)
         if position < len(text) and text[position] == ",":
             position = skip(position + 1)
@@ -267,20 +313,27 @@ def _read_json(text: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
         if position < len(text) and text[position] == "]":
             break
         return records, [
-            Problem(line_of(position), "", "Not valid JSON: expected ',' or ']' after a site.")
+            Problem(
+                lines.line_of(position), "", "Not valid JSON: expected ',' or ']' after a site."
+            )
         ]
+    else:
+        return records, []  # too many sites: ``check_import`` says so without reading the rest
     if skip(position + 1) < len(text):
         return records, [
-            Problem(line_of(skip(position + 1)), "", "Not valid JSON: text after the list.")
+            Problem(lines.line_of(skip(position + 1)), "", "Not valid JSON: text after the list.")
         ]
     return records, []
 
 
 def read_sites_file(text: str, fmt: str) -> tuple[list[tuple[int, dict]], list[Problem]]:
-    """(line, raw site) for every site in the file, and the problems that stop reading it."""
+    """(line, raw site) for every site in the file (up to one more than ``MAX_IMPORT_ROWS``), and
+    the problems that stop reading it."""
     if fmt not in FORMATS:
         raise ServiceError("format", f"Choose one of: {', '.join(FORMATS)}.")
-    return _read_csv(text) if fmt == "csv" else _read_json(text)
+    if fmt == "csv":
+        return read_csv(io.StringIO(text, newline=""))
+    return _read_json(text)
 
 
 # --- Checking and importing ------------------------------------------------------------------
@@ -304,13 +357,14 @@ def check_import(*, organisation, text: str, fmt: str) -> ImportCheck:
     if not records and not check.problems:
         check.problems.append(Problem(1, "", "The file lists no sites."))
     if len(records) > MAX_IMPORT_ROWS:
-        check.problems.append(
+        check.problems = [
             Problem(
                 0,
                 "",
-                f"The file lists {len(records)} sites; import at most {MAX_IMPORT_ROWS} at once.",
+                f"The file lists more than {MAX_IMPORT_ROWS:,} sites; "
+                f"import at most {MAX_IMPORT_ROWS:,} at once.",
             )
-        )
+        ]
         return check
     existing = {
         name.lower()
@@ -427,10 +481,6 @@ def import_sites(*, organisation, text: str, fmt: str) -> list[Site]:
 # --- Exporting --------------------------------------------------------------------------------
 
 
-def _quote(cell: str) -> str:
-    return f"'{cell}" if cell.startswith(_FORMULA_START) else cell
-
-
 def _csv_cell(name: str, value) -> str:
     if value is None:
         return ""
@@ -445,7 +495,7 @@ def _csv_cell(name: str, value) -> str:
         )
     if isinstance(value, list):
         return LIST_SEPARATOR.join(str(v) for v in value)
-    return _quote(str(value))
+    return str(value)
 
 
 def export_record(site: Site) -> dict:
@@ -453,20 +503,16 @@ def export_record(site: Site) -> dict:
     return {**site.description, "reverify": site.reverify, "organisation": site.organisation.slug}
 
 
-class _Line:
-    """A file-like object that hands back what ``csv.writer`` writes (for streaming)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def export_csv(sites: Iterable[Site]) -> Iterator[str]:
-    """The sites as CSV, line by line (header first)."""
-    writer = csv.writer(_Line())
-    yield writer.writerow(CSV_COLUMNS)
+    """The sites as CSV, line by line (header first), every cell formula-safe (``csv_lines``)."""
+    yield from csv_lines(_export_rows(sites))
+
+
+def _export_rows(sites: Iterable[Site]) -> Iterator[list[str]]:
+    yield list(CSV_COLUMNS)
     for site in sites:
         record = export_record(site)
-        yield writer.writerow([_csv_cell(name, record.get(name)) for name in CSV_COLUMNS])
+        yield [_csv_cell(name, record.get(name)) for name in CSV_COLUMNS]
 
 
 def export_json(sites: Iterable[Site]) -> Iterator[str]:
