@@ -22,6 +22,7 @@ from portal.api.parsers import JSONParser
 from portal.api.schema import PortalAutoSchema
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
+from portal.core.tenancy import acting_organisation
 
 WRITE_METHODS = ("POST", "PUT", "PATCH")
 
@@ -94,9 +95,11 @@ class OrganisationAPIView(generics.GenericAPIView):
             # Every 400 has one shape: fields with their messages.
             exc = exceptions.ValidationError({NON_FIELD_ERRORS: [str(exc.detail)]})
         elif isinstance(exc, exceptions.PermissionDenied) and self.request.user.is_authenticated:
+            actor = getattr(self, "actor", None) or Actor.for_user(self.request.user)
             record_event(
                 action="permission.denied",
-                organisation=getattr(self, "organisation", None),
+                organisation=getattr(self, "organisation", None)
+                or acting_organisation(self.request._request, actor),
                 after={"path": self.request.path[:300], "method": self.request.method},
             )
         return super().handle_exception(exc)
