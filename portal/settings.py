@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Innermost, so the JSON error it makes still gets the headers above (CSP, request id).
+    "portal.core.middleware.ApiErrorMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
