@@ -19,6 +19,7 @@ from portal.accounts.permissions import Actor
 from portal.accounts.selectors import organisation_for
 from portal.api.errors import NON_FIELD_ERRORS, field_errors
 from portal.api.parsers import JSONParser
+from portal.api.query import check_list_parameters
 from portal.api.schema import PortalAutoSchema
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
@@ -77,6 +78,11 @@ class OrganisationAPIView(generics.GenericAPIView):
 
     def load_objects(self, **kwargs) -> None:
         """Fetch the URL's other objects through scoped selectors (404: not the organisation's)."""
+
+    def filter_queryset(self, queryset):
+        """A list's query parameters are checked before any filter or page reads them."""
+        check_list_parameters(self, self.request.query_params)
+        return super().filter_queryset(queryset)
 
     def get_object(self):
         """The URL's object, fetched by ``load_objects`` (DRF's OPTIONS and browsable API ask)."""
