@@ -303,6 +303,12 @@ PROBE_PORT_MAP = _port_map("PROBE_PORT_MAP")
 PROBE_INBOUND_PORT_MAP = _port_map("PROBE_INBOUND_PORT_MAP")
 # Inbound probes go to loopback, private, documentation… addresses only in labs and tests.
 PROBE_ALLOW_PRIVATE = env.bool("PROBE_ALLOW_PRIVATE", default=False)
+# A site's public address is refused where an inbound probe would refuse it. Loopback, private,
+# shared and documentation addresses pass in labs (PROBE_ALLOW_PRIVATE), and in the demo and the
+# tests, whose example sites use documentation addresses (192.0.2.0/24); never in production.
+SITE_ALLOW_LAB_ADDRESSES = env.bool(
+    "SITE_ALLOW_LAB_ADDRESSES", default=PROBE_ALLOW_PRIVATE or DEBUG or TESTING
+)
 PROBE_RATE_WINDOW = env.int("PROBE_RATE_WINDOW", default=600)  # seconds
 PROBE_RUNS_PER_SITE = env.int("PROBE_RUNS_PER_SITE", default=10)
 PROBE_RUNS_PER_ORGANISATION = env.int("PROBE_RUNS_PER_ORGANISATION", default=100)
