@@ -212,6 +212,27 @@ SECURE_CSP = {
 
 # --- Celery ------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+
+# --- Caches and sessions (a request's session and the person's grants without a query) ----------
+# "default" stays in each process's memory (render caches keyed by what they show). With Redis,
+# sessions are cached_db (read from Redis, written to both) and "actors" keeps each person's
+# grants (portal.accounts.actor_cache); without it nothing is kept between processes, since one
+# process could not tell another of a change. The tests get a key prefix of their own per run.
+_LOCAL = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+if REDIS_URL:
+    _REDIS = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"portal-test-{os.getpid()}" if TESTING else "portal",
+    }
+    CACHES = {"default": _LOCAL, "sessions": _REDIS, "actors": _REDIS}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
+else:
+    CACHES = {
+        "default": _LOCAL,
+        "actors": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
 # Each test run gets its own embedded broker file, so neither a running `make run` nor another
 # run takes its tasks (tests/conftest.py removes it at the end).
 _EMBEDDED_BROKER = VAR_DIR / (
