@@ -522,6 +522,13 @@ def main() -> int:
         f"machine: nproc {os.cpu_count()}; load average {os.getloadavg()[0]:.2f} at start; "
         f"database {connection.vendor} ({database_url.split('@')[-1]})"
     )
+    from django.conf import settings
+
+    print(
+        f"sessions: {settings.SESSION_ENGINE.rsplit('.', 1)[-1]}; a person's grants: "
+        f"{settings.CACHES['actors']['BACKEND'].rsplit('.', 1)[-1]}"
+        + (" (REDIS_URL)" if settings.REDIS_URL else " (no REDIS_URL: kept nowhere)")
+    )
     print(
         f"seeded in {seeded:.1f} s: site {site_pk} '{site.name}' ({site.vendor}), instructions "
         f"v{current.version}, {step_count} steps, rollout {current.rollout.state}"

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -72,9 +73,12 @@ MIDDLEWARE = [
     "portal.core.middleware.ActorContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Last, so that it turns the response of a request that hit the limit into the 429 page.
+    # Near the end: it turns the response of a request that hit the limit into the 429 page.
     "axes.middleware.AxesMiddleware",
+    # Innermost, so the JSON error it makes still gets the headers above (CSP, request id).
+    "portal.core.middleware.ApiErrorMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -218,8 +222,45 @@ X_FRAME_OPTIONS = "DENY"
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Content-Security-Policy (every page; docs/security.md) -----------------------------------
+# Scripts, styles and images come from the portal itself: no inline script, handler or style
+# (templates use data attributes that static/js/portal.js reads). The Swagger UI shows its icons
+# as data: images.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
 # --- Celery ------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+
+# --- Caches and sessions (a request's session and the person's grants without a query) ----------
+# "default" stays in each process's memory (render caches keyed by what they show). With Redis,
+# sessions are cached_db (read from Redis, written to both) and "actors" keeps each person's
+# grants (portal.accounts.actor_cache); without it nothing is kept between processes, since one
+# process could not tell another of a change. The tests get a key prefix of their own per run.
+_LOCAL = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+if REDIS_URL:
+    _REDIS = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"portal-test-{os.getpid()}" if TESTING else "portal",
+    }
+    CACHES = {"default": _LOCAL, "sessions": _REDIS, "actors": _REDIS}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
+else:
+    CACHES = {
+        "default": _LOCAL,
+        "actors": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
 # Each test run gets its own embedded broker file, so neither a running `make run` nor another
 # run takes its tasks (tests/conftest.py removes it at the end).
 _EMBEDDED_BROKER = VAR_DIR / (
@@ -315,6 +356,12 @@ PROBE_PORT_MAP = _port_map("PROBE_PORT_MAP")
 PROBE_INBOUND_PORT_MAP = _port_map("PROBE_INBOUND_PORT_MAP")
 # Inbound probes go to loopback, private, documentation… addresses only in labs and tests.
 PROBE_ALLOW_PRIVATE = env.bool("PROBE_ALLOW_PRIVATE", default=False)
+# A site's public address is refused where an inbound probe would refuse it. Loopback, private,
+# shared and documentation addresses pass in labs (PROBE_ALLOW_PRIVATE), and in the demo and the
+# tests, whose example sites use documentation addresses (192.0.2.0/24); never in production.
+SITE_ALLOW_LAB_ADDRESSES = env.bool(
+    "SITE_ALLOW_LAB_ADDRESSES", default=PROBE_ALLOW_PRIVATE or DEBUG or TESTING
+)
 PROBE_RATE_WINDOW = env.int("PROBE_RATE_WINDOW", default=600)  # seconds
 PROBE_RUNS_PER_SITE = env.int("PROBE_RUNS_PER_SITE", default=10)
 PROBE_RUNS_PER_ORGANISATION = env.int("PROBE_RUNS_PER_ORGANISATION", default=100)

@@ -25,6 +25,8 @@ from dataclasses import dataclass, fields
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
+from sites.probes.addresses import forbidden_reason
+
 PROTOCOLS = ("tcp", "udp")
 TEXT_LIMIT = 120  # names and interface labels; the site's name column holds 120 characters
 HOST_ADDRESSING = ("static", "range", "dhcp")
@@ -207,10 +209,21 @@ class SiteDescription:
         return None
 
     @classmethod
-    def from_dict(cls, data: Any, *, vendors: frozenset[str] = FIREWALL_VENDORS) -> SiteDescription:
+    def from_dict(
+        cls,
+        data: Any,
+        *,
+        vendors: frozenset[str] = FIREWALL_VENDORS,
+        allow_private: bool | None = None,
+    ) -> SiteDescription:
         """Validate a site file; raise :class:`DescriptionError` with every problem found.
 
         ``vendors`` is the set of accepted vendor slugs (by default every firewall renderer's).
+        ``allow_private`` judges the public address as the inbound probe judges its target
+        (``sites.probes.addresses``): ``False`` refuses anything but a public unicast address,
+        ``True`` (the lab setting) also lets loopback, private, shared and documentation
+        addresses through. ``None`` does not judge it: a description read back from storage
+        or by an offline tool was judged when it was entered.
         """
         p = _Parser(data, known=_SITE_FIELDS)
         values: dict[str, Any] = {
@@ -235,6 +248,8 @@ class SiteDescription:
             "firewall_interface": p.text("firewall_interface", default=""),
         }
         _check_site(values, p)
+        if allow_private is not None and values["public_address"] is not None:
+            _check_public_address(values["public_address"], p, allow_private=allow_private)
         p.raise_if_errors()
         return cls(**values)
 
@@ -327,6 +342,18 @@ def _check_site(v: dict[str, Any], p: _Parser) -> None:
 
     if v["multi_homed"]:
         _check_interfaces(v, p)
+
+
+def _check_public_address(public: IPv4Address, p: _Parser, *, allow_private: bool) -> None:
+    """The firewall's outside address is where inbound probes go: one they would refuse
+    (loopback, private, link-local, shared, multicast, reserved, documentation…) is refused here,
+    with the probe guard's reason."""
+    reason = forbidden_reason(public, allow_private=allow_private)
+    if reason is not None:
+        p.error(
+            "public_address",
+            f"{public} is {reason}: give the firewall's public address on the Internet.",
+        )
 
 
 def _check_interfaces(v: dict[str, Any], p: _Parser) -> None:

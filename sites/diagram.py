@@ -92,13 +92,6 @@ def render_diagram(description: dict, rules: list[dict], *, vendor_name: str) ->
         'class="diagram">',
         '<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>',
-        "<style>.diagram text{font:13px system-ui,sans-serif;fill:#1b1f24}.diagram .title{font-weight:650}"
-        ".diagram rect{stroke:#5b6672;stroke-width:1.5;fill:#fff}.diagram .lan rect{fill:#eef6ff}"
-        ".diagram .firewall rect{fill:#fff4e5;stroke:#9a6700}.diagram .datacenter rect{fill:#eafbea}"
-        ".diagram .monitor rect{fill:#f4efff}.diagram .cloud{fill:#f6f7f9;stroke:#c9d1d9}"
-        ".diagram line{stroke-width:2.5}.diagram .out line{stroke:#1a7f37}.diagram .in line{stroke:#8250df}"
-        ".diagram marker path{fill:#5b6672}.diagram .arrow text{font-size:12px;font-weight:600;"
-        "paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}</style>",
         '<ellipse class="cloud" cx="605" cy="165" rx="60" ry="125"/>',
         '<text x="605" y="170" text-anchor="middle" fill="#5b6672">Internet</text>',
         _box(*LAN, "LAN", lan_lines, "lan"),

@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self):
-        from portal.accounts import signals  # noqa: F401  (login / failed-login audit events)
+        from portal.accounts import (
+            actor_cache,  # noqa: F401  (forgets grants on changes)
+            signals,  # noqa: F401  (login / failed-login audit events)
+        )

@@ -1,7 +1,8 @@
 """Who may do what: the one place that decides.
 
 Views, templates (through ``request.actor``) and the API ask these functions; nothing else decides.
-An ``Actor`` is built once per request from the person's memberships (one query).
+An ``Actor`` is built once per request from the person's memberships (one query, or none when
+the ``actors`` cache holds them: portal.accounts.actor_cache).
 
 The rules:
 - customer admin: reads and changes its own organisation and its sites;
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from portal.accounts.actor_cache import cached_grants
 from portal.accounts.models import Membership, Organisation, OrganisationKind, Role
 
 PROVIDER_STAFF_ROLES = frozenset({Role.SUPPORT, Role.OPERATOR})
@@ -28,6 +30,20 @@ class MembershipGrant:
     organisation_name: str
     organisation_kind: str
     role: str
+
+
+def _load_grants(user) -> tuple[MembershipGrant, ...]:
+    rows = Membership.objects.filter(user=user).select_related("organisation")
+    return tuple(
+        MembershipGrant(
+            organisation_id=m.organisation_id,
+            organisation_slug=m.organisation.slug,
+            organisation_name=m.organisation.name,
+            organisation_kind=m.organisation.kind,
+            role=m.role,
+        )
+        for m in rows
+    )
 
 
 @dataclass(frozen=True)
@@ -43,18 +59,7 @@ class Actor:
             return cls(user=None)
         if not user.is_active:
             return cls(user=user)
-        rows = Membership.objects.filter(user=user).select_related("organisation")
-        grants = tuple(
-            MembershipGrant(
-                organisation_id=m.organisation_id,
-                organisation_slug=m.organisation.slug,
-                organisation_name=m.organisation.name,
-                organisation_kind=m.organisation.kind,
-                role=m.role,
-            )
-            for m in rows
-        )
-        return cls(user=user, grants=grants)
+        return cls(user=user, grants=cached_grants(user.pk, lambda: _load_grants(user)))
 
     @property
     def is_authenticated(self) -> bool:

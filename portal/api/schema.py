@@ -30,6 +30,12 @@ DETAIL = build_object_type(
 
 ERRORS = {
     "400": ("Invalid input: every field at fault, with its messages.", FIELD_ERRORS),
+    "400-list": (
+        "Invalid query: every parameter at fault, with its messages. Each parameter is given "
+        "at most once and never empty (leave it out instead); its value keeps to its type, "
+        "format or enum.",
+        FIELD_ERRORS,
+    ),
     "401": ("No credentials, or a bad, unknown or revoked token.", DETAIL),
     "403": ("The permission module refused (e.g. a read-only role writing).", DETAIL),
     "404": ("No such organisation for this caller, or no such object in it.", DETAIL),
@@ -37,7 +43,7 @@ ERRORS = {
 
 
 class PortalAutoSchema(AutoSchema):
-    """Adds the error answers every organisation view can give (400 on writes and filtered lists),
+    """Adds the error answers every organisation view can give (400 on writes and on lists),
     and names operations without the /o/ of their path ("sites_list", not "o_sites_list")."""
 
     def get_operation_id(self):
@@ -46,13 +52,18 @@ class PortalAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         codes = ["401", "403", "404"]
-        if self.method in ("POST", "PUT", "PATCH") or self._has_filters():
+        if self.method in ("POST", "PUT", "PATCH"):
             codes.insert(0, "400")
+        elif self._is_a_list():
+            codes.insert(0, "400-list")
         for code in codes:
             description, schema = ERRORS[code]
             content = {"application/json": {"schema": schema}}
-            responses.setdefault(code, {"description": description, "content": content})
+            responses.setdefault(
+                code.removesuffix("-list"), {"description": description, "content": content}
+            )
         return responses
 
-    def _has_filters(self) -> bool:
-        return self.method == "GET" and getattr(self.view, "filterset_class", None) is not None
+    def _is_a_list(self) -> bool:
+        """A GET that takes query parameters (filters, a page): portal.api.query checks them."""
+        return self.method == "GET" and self._is_list_view()

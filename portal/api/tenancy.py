@@ -19,9 +19,11 @@ from portal.accounts.permissions import Actor
 from portal.accounts.selectors import organisation_for
 from portal.api.errors import NON_FIELD_ERRORS, field_errors
 from portal.api.parsers import JSONParser
+from portal.api.query import check_list_parameters
 from portal.api.schema import PortalAutoSchema
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
+from portal.core.tenancy import acting_organisation
 
 WRITE_METHODS = ("POST", "PUT", "PATCH")
 
@@ -77,6 +79,11 @@ class OrganisationAPIView(generics.GenericAPIView):
     def load_objects(self, **kwargs) -> None:
         """Fetch the URL's other objects through scoped selectors (404: not the organisation's)."""
 
+    def filter_queryset(self, queryset):
+        """A list's query parameters are checked before any filter or page reads them."""
+        check_list_parameters(self, self.request.query_params)
+        return super().filter_queryset(queryset)
+
     def get_object(self):
         """The URL's object, fetched by ``load_objects`` (DRF's OPTIONS and browsable API ask)."""
         return None
@@ -94,9 +101,11 @@ class OrganisationAPIView(generics.GenericAPIView):
             # Every 400 has one shape: fields with their messages.
             exc = exceptions.ValidationError({NON_FIELD_ERRORS: [str(exc.detail)]})
         elif isinstance(exc, exceptions.PermissionDenied) and self.request.user.is_authenticated:
+            actor = getattr(self, "actor", None) or Actor.for_user(self.request.user)
             record_event(
                 action="permission.denied",
-                organisation=getattr(self, "organisation", None),
+                organisation=getattr(self, "organisation", None)
+                or acting_organisation(self.request._request, actor),
                 after={"path": self.request.path[:300], "method": self.request.method},
             )
         return super().handle_exception(exc)

@@ -9,7 +9,13 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 
 from portal.accounts import permissions
-from portal.accounts.selectors import organisation_for
+from portal.accounts.models import Organisation
+from portal.accounts.permissions import Actor
+from portal.accounts.selectors import (
+    default_organisation,
+    organisation_for,
+    visible_organisations,
+)
 
 
 class OrganisationMixin(LoginRequiredMixin):
@@ -21,6 +27,7 @@ class OrganisationMixin(LoginRequiredMixin):
         if self.permission is None:
             raise ImproperlyConfigured(f"{type(self).__name__} declares no permission")
         self.organisation = organisation_for(request.actor, kwargs["org_slug"])
+        request.organisation = self.organisation  # for the 403 handler's audit event
         if not type(self).permission(request.actor, self.organisation):
             raise PermissionDenied(f"{type(self).permission.__name__} refused")
         self.load_objects(**kwargs)
@@ -55,3 +62,17 @@ class _Capabilities:
         if check is None:
             raise AttributeError(name)
         return check(self._actor, self._organisation)
+
+
+def acting_organisation(request, actor: Actor) -> Organisation | None:
+    """The organisation a request acts for: the one it resolved, else the one in its URL if the
+    person may see it, else their current one (the switcher's), else their first. A
+    ``permission.denied`` event names it, wherever the refusal came from."""
+    if resolved := getattr(request, "organisation", None):
+        return resolved
+    visible = visible_organisations(actor)
+    match = getattr(request, "resolver_match", None)
+    for slug in (match and match.kwargs.get("org_slug"), request.session.get("active_org")):
+        if slug and (found := visible.filter(slug=slug).first()):
+            return found
+    return default_organisation(actor)

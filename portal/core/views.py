@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 
 from portal.accounts.selectors import default_organisation, visible_organisations
 from portal.audit.services import record_event
+from portal.core.tenancy import acting_organisation
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,11 @@ def _error_page(request, template, status):
 
 def permission_denied(request, exception=None):
     if request.user.is_authenticated:
-        record_event(action="permission.denied", after={"path": request.path[:300]})
+        record_event(
+            action="permission.denied",
+            organisation=acting_organisation(request, request.actor),
+            after={"path": request.path[:300]},
+        )
     return _error_page(request, "403.html", 403)
 
 

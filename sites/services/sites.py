@@ -1,6 +1,7 @@
 """Creating and changing sites. The description is validated by ``SiteDescription``; every
 problem comes back at once, keyed by field, and nothing is saved."""
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,7 +16,9 @@ from sites.services import queue
 def validate_description(data: dict, *, organisation, site: Site | None = None) -> SiteDescription:
     """The validated description, or ``ServiceError`` naming every bad field."""
     try:
-        description = SiteDescription.from_dict(data)
+        description = SiteDescription.from_dict(
+            data, allow_private=settings.SITE_ALLOW_LAB_ADDRESSES
+        )
     except DescriptionError as error:
         raise ServiceError(errors=error.errors) from None
     if name_taken(organisation, description.name, site=site):

@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 
 from portal.audit.services import record_event
@@ -423,7 +424,10 @@ def _check_row(raw, line: int, name: str, organisation, fmt: str) -> list[Proble
             )
         )
     try:
-        SiteDescription.from_dict({k: v for k, v in raw.items() if k not in EXTRA_FIELDS})
+        SiteDescription.from_dict(
+            {k: v for k, v in raw.items() if k not in EXTRA_FIELDS},
+            allow_private=settings.SITE_ALLOW_LAB_ADDRESSES,
+        )
     except DescriptionError as error:
         for field_name, messages in error.errors.items():
             for message in messages:

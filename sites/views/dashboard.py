@@ -217,10 +217,13 @@ class SiteBulkView(SiteDashboardMixin, OrganisationMixin, ContextMixin, View):
             return self.render_dashboard(request.POST, status=UNPROCESSABLE, bulk_form=form)
         action = form.cleaned_data["action"]
         if action.startswith("export"):
-            from sites.views.transfer import export_response
+            from sites.views.transfer import export_filters, export_response
 
             return export_response(
-                self.selected_sites(form), BulkActionForm.ACTIONS[action], self.organisation
+                self.selected_sites(form),
+                BulkActionForm.ACTIONS[action],
+                self.organisation,
+                filters=export_filters(request.POST),
             )
         if not permissions.can_edit_sites_below(request.actor, self.organisation):
             raise PermissionDenied("can_edit_sites_below refused")

@@ -21,6 +21,7 @@ from portal.core.tenancy import OrganisationMixin
 from sites.selectors.dashboard import filtered_sites
 from sites.selectors.sites import editable_customers, sites_for_export
 from sites.services import transfer
+from sites.services.exports import record_sites_export
 
 FORMAT_CHOICES = [("", "From the file name"), ("csv", "CSV"), ("json", "JSON")]
 
@@ -145,8 +146,26 @@ class SiteImportView(OrganisationMixin, TemplateView):
         return self.render_to_response(self.get_context_data(**context), status=status)
 
 
-def export_response(sites, fmt: str, organisation: Organisation):
-    """Download ``sites`` (any queryset of sites, already scoped) as CSV or JSON, streamed."""
+# Request fields that say how to answer, not which sites: left out of the export's audit event.
+_NOT_FILTERS = {"csrfmiddlewaretoken", "action", "format", "page"}
+
+
+def export_filters(data) -> dict:
+    """The dashboard's filter and selection in ``data`` (a QueryDict), as the audit event keeps
+    them: one value per field, a list where several were given."""
+    return {
+        name: values if len(values) > 1 else values[0]
+        for name, values in data.lists()
+        if name not in _NOT_FILTERS and any(values)
+    }
+
+
+def export_response(sites, fmt: str, organisation: Organisation, *, filters: dict):
+    """Download ``sites`` (any queryset of sites, already scoped) as CSV or JSON, streamed, after
+    recording the export (``sites.exported``)."""
+    record_sites_export(
+        organisation=organisation, export_format=fmt, filters=filters, rows=sites.count()
+    )
     rows = sites_for_export(sites)
     if fmt == "json":
         body, content_type = transfer.export_json(rows), "application/json"
@@ -174,4 +193,4 @@ class SiteExportView(OrganisationMixin, View):
             )
         selected = [int(v) for v in request.GET.getlist("site") if v.isdigit()]
         sites = filtered_sites(request.actor, self.organisation, request.GET, site_ids=selected)
-        return export_response(sites, fmt, self.organisation)
+        return export_response(sites, fmt, self.organisation, filters=export_filters(request.GET))

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from sites.description import DescriptionError, SiteDescription
 from sites.forms import HostInterfaceFormSet, SiteForm, interfaces_of
 from sites.services.sites import NAME_TAKEN, name_taken
@@ -105,7 +107,9 @@ def read_answers(data, *, organisation) -> Answers:
 
     description = None
     try:
-        description = SiteDescription.from_dict(site_data)
+        description = SiteDescription.from_dict(
+            site_data, allow_private=settings.SITE_ALLOW_LAB_ADDRESSES
+        )
     except DescriptionError as error:
         for key, messages in error.errors.items():
             if key in errors or key.split(".")[0] in form.errors:
