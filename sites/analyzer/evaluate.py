@@ -34,7 +34,7 @@ from sites.description import SiteDescription
 
 ALLOWED, BLOCKED, UNKNOWN = "allowed", "blocked", "unknown"
 MAX_UNRECOGNISED_ON_PATH = 8  # each doubles the work; beyond this the answer is "unknown"
-MAX_STEPS = 200_000  # rules visited for one packet: bounds jump loops the kernel would refuse
+MAX_STEPS = 1_000_000  # rules visited in one walk: bounds goto loops the kernel would refuse
 DEFAULT_INTERFACES = ("lan0", "wan0")  # what the iptables and nftables instructions assume
 _VERB = {ActionKind.DROP: "drops", ActionKind.REJECT: "rejects"}
 
@@ -226,7 +226,6 @@ class _Connection:
     original_destination: _Endpoint | None = None
     dnat: _Endpoint | None = None  # where the first packet was sent to instead
     snat: _Endpoint | None = None  # the source it left with
-    steps: int = 0
 
     def run(self, flow: Flow) -> _Outcome:
         self.original_source = _Endpoint(flow.source, flow.source_port)
@@ -275,6 +274,9 @@ class _Connection:
             if effect not in entry[1]:
                 entry[1].append(effect)
         lines = [CitedLine(n, text, "; ".join(e)) for n, (text, e) in effects.items()]
+        if verdict == BLOCKED and self.cited:
+            deciding, effect = self.cited[-1]
+            reason += f" Line {deciding.line}: {effect}."
         return _Outcome(
             verdict,
             lines,
@@ -424,10 +426,7 @@ class _Connection:
         stack: list[tuple[Chain, int, int]] = []
         path: list[Rule] = []
         current, index = chain, 0
-        while True:
-            self.steps += 1
-            if self.steps > MAX_STEPS:
-                raise _Undecidable(None, "the chains loop")
+        for _ in range(MAX_STEPS):
             if index >= len(current.rules):
                 if not stack:
                     return None
@@ -460,6 +459,7 @@ class _Connection:
                 self.cited.extend((jump, f"passes {what} to {jump.action.chain}") for jump in path)
                 return rule
             raise _Undecidable(rule, rule.action.detail or f"{kind} is not analysed")
+        raise _Undecidable(None, "the chains loop")
 
     def matches(self, rule: Rule, packet: _Packet) -> bool:
         """Whether ``rule`` matches; asks for an assumption when only an unknown part could."""
