@@ -257,6 +257,15 @@ class _Connection:
         sent = self.hook("postrouting", replace(packet, in_interface=""), what)
         if sent is None:
             return self.outcome(BLOCKED, "The new connection is dropped on its way out.")
+        if out == first.in_interface and not (
+            self.snat and self.snat.address and self.topology.is_local(self.snat.address)
+        ):
+            return self.outcome(
+                BLOCKED,
+                f"The connection is sent back out of {out}, the side it came from, without "
+                "translating its source to the firewall: the replies go straight to the sender, "
+                "past the firewall, and the connection fails.",
+            )
         if not self.reply(sent, out, first.in_interface):
             return self.outcome(BLOCKED, "The connection is forwarded but its replies are not.")
         if flow.protocol == "tcp" and not self.later(first, out):

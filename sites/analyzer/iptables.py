@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network
 
 from sites.analyzer.limits import config_lines
@@ -297,7 +298,7 @@ def _option(
 ) -> str:
     """Record one option's meaning in ``values``; returns the comment if this was one."""
     if token in _ADDRESS_OPTIONS:
-        values[_ADDRESS_OPTIONS[token]] = Addresses(_networks(value.split(",")), negate)
+        values[_ADDRESS_OPTIONS[token]] = _addresses(value, negate)
     elif token in _INTERFACE_OPTIONS:
         values[_INTERFACE_OPTIONS[token]] = _interfaces(value, negate)
     elif token in ("-p", "--protocol"):
@@ -308,7 +309,7 @@ def _option(
         if value not in _PLAIN_MODULES and value != "set":
             unknown.append(f"-m {value}")
     elif token in _PORT_OPTIONS:
-        values[_PORT_OPTIONS[token]] = Ports(_ports(value), negate)
+        values[_PORT_OPTIONS[token]] = _ports(value, negate)
     elif token in ("--ctstate", "--state"):
         flags = frozenset(v.lower() for v in value.split(","))
         if not flags <= CT_FLAGS:
@@ -334,22 +335,24 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _networks(values: list[str]) -> tuple[IPv4Network, ...]:
+@lru_cache(maxsize=4096)
+def _addresses(value: str, negate: bool) -> Addresses:
+    """``-s``/``-d`` values (cached: a big ruleset repeats the same few hundred)."""
     try:
-        return tuple(IPv4Network(v, strict=False) for v in values)
+        return Addresses(tuple(IPv4Network(v, strict=False) for v in value.split(",")), negate)
     except ValueError:
-        raise _Unknown(
-            f"the address {','.join(values)!r} (names and IPv6 are not analysed)"
-        ) from None
+        raise _Unknown(f"the address {value!r} (names and IPv6 are not analysed)") from None
 
 
+@lru_cache(maxsize=1024)
 def _interfaces(value: str, negate: bool) -> Interfaces:
     if value.endswith("+"):
         return Interfaces(prefixes=(value[:-1],), negated=negate)
     return Interfaces(names=(value,), negated=negate)
 
 
-def _ports(value: str) -> tuple[tuple[int, int], ...]:
+@lru_cache(maxsize=4096)
+def _ports(value: str, negate: bool) -> Ports:
     ranges = []
     for part in value.split(","):
         low, colon, high = part.partition(":")
@@ -358,7 +361,7 @@ def _ports(value: str) -> tuple[tuple[int, int], ...]:
         first = int(low) if low else 0
         last = int(high) if colon and high else (65535 if colon else first)
         ranges.append((first, last))
-    return tuple(ranges)
+    return Ports(tuple(ranges), negate)
 
 
 def _resolve(key: int, pending: _PendingRule, chains: dict[str, Chain]) -> Rule:

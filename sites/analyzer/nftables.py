@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, summarize_address_range
 from typing import Any
 
@@ -637,10 +638,7 @@ class _RuleBuilder:
                 low, high = value.split("-", 1)
                 networks += summarize_address_range(IPv4Address(low), IPv4Address(high))
             else:
-                try:
-                    networks.append(IPv4Network(value, strict=False))
-                except ValueError:
-                    raise _Unknown(f"the address {value!r}") from None
+                networks.append(_network(value))
         return tuple(networks)
 
     def ports(self, values: list[str]) -> tuple[tuple[int, int], ...]:
@@ -662,6 +660,15 @@ class _RuleBuilder:
         if found.kind and found.kind != kind:
             raise _Unknown(f"the set @{name} of type {found.kind}")
         return list(convert(found.elements))
+
+
+@lru_cache(maxsize=4096)
+def _network(value: str) -> IPv4Network:
+    """One address or prefix (cached: a big ruleset repeats the same few hundred)."""
+    try:
+        return IPv4Network(value, strict=False)
+    except ValueError:
+        raise _Unknown(f"the address {value!r}") from None
 
 
 def _protocol(name: str) -> str:
