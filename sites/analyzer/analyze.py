@@ -33,8 +33,11 @@ SUPPORTED_VENDORS = tuple(sorted(PARSERS))
 
 @dataclass(frozen=True)
 class FlowResult:
+    """One flow's verdict; ``required`` says what the guide needs of it, for the guide's flows."""
+
     flow: Flow
     verdict: Verdict
+    required: GuideFlow | None = None
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,10 @@ def analyze(
     needed = guide_flows(site, profile)
     guide_verdicts = {g.flow: evaluate(ruleset, g.flow, topology) for g in needed}
     asked = list(flows) if flows is not None else [g.flow for g in needed]
+    required = {g.flow: g for g in needed}
     results = tuple(
-        FlowResult(f, guide_verdicts.get(f) or evaluate(ruleset, f, topology)) for f in asked
+        FlowResult(f, guide_verdicts.get(f) or evaluate(ruleset, f, topology), required.get(f))
+        for f in asked
     )
     failing = {rule for g in needed for rule in _failing_rules(g, guide_verdicts[g.flow], site)}
     return Analysis(
@@ -76,11 +81,6 @@ def analyze(
         unrecognised=tuple(ruleset.unrecognised),
         missing_steps=_missing_steps(site, profile, vendor, failing),
     )
-
-
-def as_required(guide_flow: GuideFlow, verdict: Verdict, site: SiteDescription) -> bool:
-    """Whether the flow does what the guide needs (allowed and translated, or refused)."""
-    return not _failing_rules(guide_flow, verdict, site)
 
 
 def _failing_rules(
@@ -139,6 +139,8 @@ def as_text(analysis: Analysis) -> str:
     for result in analysis.results:
         verdict = result.verdict
         out.append(f"\n{result.flow}  {verdict.verdict.upper()}")
+        if result.required is not None:
+            out.append(f"  must be {result.required.expected}: {result.required.purpose}")
         if verdict.translated_source:
             out.append(f"  source translated to {verdict.translated_source}")
         if verdict.translated_destination:

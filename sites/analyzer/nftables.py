@@ -370,28 +370,15 @@ def _strip_comment(line: str) -> str:
 def _tokens(text: str) -> list[str]:
     """Words, quoted strings (without quotes), and ``{`` ``}`` ``,`` ``;`` as their own words."""
     tokens: list[str] = []
-    word: list[str] = []
-    quoted = False
-    for char in text:
-        if quoted:
-            if char == '"':
-                tokens.append("".join(word))
-                word, quoted = [], False
-            else:
-                word.append(char)
-        elif char == '"':
-            quoted = True
-        elif char in " \t{},;":
-            if word:
-                tokens.append("".join(word))
-                word = []
-            if char not in " \t":
-                tokens.append(char)
+    for index, part in enumerate(text.split('"')):
+        if index % 2:
+            tokens.append(part)  # a quoted string, spaces and all
         else:
-            word.append(char)
-    if word or quoted:
-        tokens.append("".join(word))
+            tokens += part.translate(_PUNCTUATION).split()
     return tokens
+
+
+_PUNCTUATION = str.maketrans({c: f" {c} " for c in "{},;"})
 
 
 def _quoted(word: str) -> str:
@@ -555,7 +542,10 @@ class _RuleBuilder:
                 self.take()
                 self.take()
         elif word == "log":
-            while self.peek() and self.peek() not in KEYWORDS:
+            while self.peek() in ("prefix", "level", "group", "snaplen", "queue-threshold"):
+                self.take()
+                self.take()  # its value, even one that reads like a keyword ("accept")
+            while self.peek() and self.peek() not in KEYWORDS:  # flags …
                 self.take()
         elif word == "comment":
             self.comment = self.take()
@@ -568,9 +558,12 @@ class _RuleBuilder:
             self.set_action(Action(simple[word]))
         elif word == "reject":
             self.set_action(Action(ActionKind.REJECT))
-            if self.peek() == "with":
-                while self.peek() and self.peek() not in KEYWORDS:
+            if self.peek() == "with":  # with tcp reset | with icmp[x|v6] [type] CODE
+                self.take()
+                self.take()
+                if self.peek() == "type":
                     self.take()
+                self.take()
         elif word in ("jump", "goto"):
             kind = ActionKind.JUMP if word == "jump" else ActionKind.GOTO
             self.set_action(Action(kind, chain=self.take()))

@@ -53,6 +53,7 @@ def test_json_for_the_flows_asked_in_order(config):
 def test_text_for_the_guides_flows(config):
     out = run(config, "--vendor", "nftables", "--site", SITE)
     assert "tcp:192.168.1.10->203.0.113.1:4401  BLOCKED" in out
+    assert "must be allowed: backup host → datacenter" in out
     assert "line 15: type filter hook forward priority filter; policy drop;" in out
     assert "missing steps:" in out
 

@@ -172,6 +172,9 @@ table inet nat {
         ('oifname != "eth0" drop', "blocked"),  # the replies leave by eth1
         ('iifname "eth0" oifname != "eth1" drop', "allowed"),
         ("fib daddr type local drop", "allowed"),
+        ("tcp dport 4401 reject with tcp reset", "blocked"),
+        ("meta l4proto udp reject with icmpx type port-unreachable", "allowed"),
+        ('log prefix "accept" level info drop', "blocked"),
     ],
 )
 def test_matches(rule, expected):
