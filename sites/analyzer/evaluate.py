@@ -170,7 +170,7 @@ def evaluate(ruleset: Ruleset, flow: Flow, topology: Topology) -> Verdict:
             pending.append({**assumptions, need.rule.key: False})
             continue
         except _Undecidable as undecidable:
-            cited = [rules[k] for k in assumptions if assumptions[k]]
+            cited = [rules[k] for k in assumptions]
             return _unknown_verdict(
                 cited + ([undecidable.rule] if undecidable.rule else []), undecidable.reason
             )

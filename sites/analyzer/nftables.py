@@ -652,6 +652,8 @@ class _RuleBuilder:
             raise _Unknown(f"the set @{name}: its members are filled at run time")
         if found.kind and found.kind != kind:
             raise _Unknown(f"the set @{name} of type {found.kind}")
+        if any(element.startswith("@") for element in found.elements):
+            raise _Unknown(f"the set @{name} names another set")
         return list(convert(found.elements))
 
 

@@ -198,3 +198,13 @@ def test_not_understood_lines_are_listed():
     listed = {u.line: u for u in parse_nftables(text).unrecognised}
     assert set(listed) == {1, 5, 8}
     assert listed[5].could_affect == {"forward"} and listed[8].could_affect
+
+
+def test_malformed_input_gives_an_answer_not_a_crash():
+    text = (
+        "table inet filter {\n\tset loop {\n\t\ttype inet_service\n\t\telements = { @loop }\n\t}\n"
+        "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n"
+        "\t\ttcp dport @loop drop\n\t\t} } }\n\t\tjump nowhere\n"
+    )
+    result = verdict(text, FLOWS[0])
+    assert result.verdict == "unknown" and [c.line for c in result.lines] == [8, 10]
