@@ -380,7 +380,8 @@ class _Connection:
         endpoint = (self.original_destination if self.dnat else None) if packet.reply else self.snat
         if endpoint is None:
             return packet
-        return replace(packet, source=endpoint.address or packet.source, source_port=endpoint.port)
+        port = endpoint.port if endpoint.port is not None else packet.source_port
+        return replace(packet, source=endpoint.address or packet.source, source_port=port)
 
     def nat(
         self, hook: str, table: Table, chain: Chain, packet: _Packet, what: str

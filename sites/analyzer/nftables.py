@@ -430,9 +430,9 @@ class _RuleBuilder:
         return self.tokens[self.i] if self.i < len(self.tokens) else ""
 
     def take(self) -> str:
-        word = self.peek()
-        self.i += 1
-        return word
+        i = self.i
+        self.i = i + 1
+        return self.tokens[i] if i < len(self.tokens) else ""
 
     def operator(self) -> bool:
         """Reads an optional ``==`` / ``!=``; True when negated."""
