@@ -95,6 +95,7 @@ class R:
     dst: str = ""
     proto: str = ""
     ports: list[tuple[int, int]] = field(default_factory=list)
+    sports: list[tuple[int, int]] = field(default_factory=list)  # a single range or none
     state: list[str] = field(default_factory=list)  # conntrack states
     dnat: bool = False  # ctstate DNAT / ct status dnat
 
@@ -120,6 +121,23 @@ class Ruleset:
     postrouting: list[Nat]
     extra: list[R]  # nftables only: a second base chain at the forward hook
     extra_priority: int = 10
+    # Filter rules around the NAT points: (hook, rule). iptables puts them in the mangle table
+    # (priority -150, before both translations); nftables at the priorities below.
+    edge: list[tuple[str, R]] = field(default_factory=list)
+    edge_priority: dict[str, int] = field(default_factory=dict)
+
+
+# Drops that match a packet only before, or only after, a translation (or its undoing).
+EDGE_RULES = [
+    ("prerouting", R("drop", dst=f"{PUBLIC}/32", proto="udp", ports=[(4403, 4403)])),
+    ("prerouting", R("drop", dst=f"{HOST}/32", proto="tcp", ports=[(4403, 4403)])),
+    ("prerouting", R("drop", dst=f"{PUBLIC}/32", proto="tcp", sports=[(4401, 4401)])),
+    ("prerouting", R("drop", dst=f"{HOST}/32", proto="tcp", sports=[(4401, 4401)])),
+    ("prerouting", R("drop", proto="udp", ports=[(4403, 4403)], dnat=True)),
+    ("postrouting", R("drop", src=f"{PUBLIC}/32", proto="tcp", ports=[(4401, 4401)])),
+    ("postrouting", R("drop", src=f"{HOST}/32", proto="tcp", sports=[(4403, 4403)])),
+    ("postrouting", R("drop", src=f"{HOST}/32", proto="udp", sports=[(4403, 4403)])),
+]
 
 
 def random_ruleset(rng: random.Random, *, nft: bool) -> Ruleset:
@@ -218,7 +236,12 @@ def random_ruleset(rng: random.Random, *, nft: bool) -> Ruleset:
     extra: list[R] = []
     if nft and rng.random() < 0.3:
         extra = [pick([blocker, allow_out, stateful])() for _ in range(rng.randint(1, 2))]
+    edge: list[tuple[str, R]] = []
+    if rng.random() < 0.35:
+        edge = [pick(EDGE_RULES) for _ in range(rng.randint(1, 2))]
     return Ruleset(
+        edge=edge,
+        edge_priority={"prerouting": pick([-200, -50]), "postrouting": pick([50, 150])},
         policy=pick(["accept", "drop", "drop", "drop"]),
         forward=forward,
         chains=chains,
@@ -244,13 +267,15 @@ def iptables_rule(chain: str, rule: R) -> str:
             words.append(f"{bang + ' ' if bang else ''}{option} {name}")
     if rule.proto:
         words.append(f"-p {rule.proto}")
-    if rule.ports:
-        if len(rule.ports) == 1:
-            low, high = rule.ports[0]
-            words.append(f"-m {rule.proto} --dport {low}" + (f":{high}" if high != low else ""))
-        else:
-            listed = ",".join(f"{a}" if a == b else f"{a}:{b}" for a, b in rule.ports)
-            words.append(f"-m multiport --dports {listed}")
+    if len(rule.ports) > 1:
+        listed = ",".join(f"{a}" if a == b else f"{a}:{b}" for a, b in rule.ports)
+        words.append(f"-m multiport --dports {listed}")
+    elif rule.ports or rule.sports:
+        words.append(f"-m {rule.proto}")
+        for option, ports in (("--sport", rule.sports), ("--dport", rule.ports)):
+            if ports:
+                low, high = ports[0]
+                words.append(f"{option} {low}" + (f":{high}" if high != low else ""))
     if rule.state:
         words.append("-m conntrack --ctstate " + ",".join(s.upper() for s in rule.state))
     if rule.dnat:
@@ -285,6 +310,8 @@ def render_iptables(rules: Ruleset) -> str:
     lines += [iptables_rule("FORWARD", r) for r in rules.forward]
     for name, body in rules.chains.items():
         lines += [iptables_rule(name, r) for r in body]
+    lines += ["COMMIT", "*mangle", ":PREROUTING ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]"]
+    lines += [iptables_rule(hook.upper(), r) for hook, r in rules.edge]
     lines += ["COMMIT", "*nat", ":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]"]
     lines += [":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]"]
     lines += [iptables_nat("PREROUTING", n) for n in rules.prerouting]
@@ -313,11 +340,14 @@ def nft_rule(rule: R) -> str:
         words.append(_nft_address("saddr", rule.src))
     if rule.dst:
         words.append(_nft_address("daddr", rule.dst))
+    if rule.proto and rule.sports:
+        low, high = rule.sports[0]
+        words.append(f"{rule.proto} sport {low}" + (f"-{high}" if high != low else ""))
     if rule.proto and rule.ports:
         listed = [f"{a}" if a == b else f"{a}-{b}" for a, b in rule.ports]
         ports = listed[0] if len(listed) == 1 else "{ " + ", ".join(listed) + " }"
         words.append(f"{rule.proto} dport {ports}")
-    elif rule.proto:
+    elif rule.proto and not rule.sports:
         words.append(f"meta l4proto {rule.proto}")
     if rule.state:
         words.append("ct state " + ",".join(rule.state))
@@ -360,6 +390,13 @@ def render_nft(rules: Ruleset) -> str:
     lines += [f"\t\t{nft_nat(n)}" for n in rules.prerouting] + ["\t}", "\tchain postrouting {"]
     lines += ["\t\ttype nat hook postrouting priority srcnat; policy accept;"]
     lines += [f"\t\t{nft_nat(n)}" for n in rules.postrouting] + ["\t}", "}"]
+    if rules.edge:
+        lines += ["table inet edge {"]
+        for hook in ("prerouting", "postrouting"):
+            lines += [f"\tchain {hook} {{", f"\t\ttype filter hook {hook} priority "]
+            lines[-1] += f"{rules.edge_priority[hook]}; policy accept;"
+            lines += [f"\t\t{nft_rule(r)}" for h, r in rules.edge if h == hook] + ["\t}"]
+        lines += ["}"]
     if rules.extra:
         lines += ["table ip extra {", "\tchain forward {"]
         lines += [f"\t\ttype filter hook forward priority {rules.extra_priority}; policy accept;"]
