@@ -20,6 +20,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from sites.analyzer.flows import Flow
 from sites.analyzer.model import (
+    CONNTRACK_PRIORITY,
     DSTNAT_PRIORITY,
     NAT_ACTIONS,
     SRCNAT_PRIORITY,
@@ -106,7 +107,7 @@ class _Packet:
     destination_port: int | None
     in_interface: str  # "" where the kernel has none (postrouting)
     out_interface: str  # "" where the kernel has none yet (prerouting)
-    state: str  # "new" or "established"
+    state: str  # "new", "established", or "invalid" before conntrack has seen it
     reply: bool = False  # the direction of an established packet
     status: frozenset[str] = frozenset()  # the connection's "dnat" / "snat"
 
@@ -340,6 +341,12 @@ class _Connection:
         for table, chain in self.ruleset.base_chains(hook):
             if pending_manip and chain.priority > manip_priority:
                 packet, pending_manip = self.translate(hook, packet), False
+            if hook == "prerouting" and chain.priority < CONNTRACK_PRIORITY:
+                # Not tracked yet: conntrack matches see an "invalid" packet without status.
+                untracked = replace(packet, state="invalid", status=frozenset())
+                if self.traverse_filter(table, chain, untracked, what) is None:
+                    return None
+                continue
             if chain.type == "nat":
                 if packet.state == "new" and hook in ("prerouting", "postrouting"):
                     translated = self.nat(hook, table, chain, packet, what)
@@ -347,22 +354,30 @@ class _Connection:
                         return None
                     packet = translated
                 continue
-            rule = self.traverse(table, chain, packet, what)
-            if rule is None:
-                if chain.policy == "drop":
-                    self.cited.append((chain, f"the chain's policy drops {what}"))
-                    return None
-                if _cite_accept_policy(table, chain):
-                    self.cited.append((chain, f"the chain's policy accepts {what}"))
-            elif rule.action.kind is ActionKind.ACCEPT:
-                self.cited.append((rule, f"accepts {what}"))
-            elif rule.action.kind in (ActionKind.DROP, ActionKind.REJECT):
-                self.cited.append((rule, f"{_VERB[rule.action.kind]} {what}"))
+            if self.traverse_filter(table, chain, packet, what) is None:
                 return None
-            else:
-                raise _Undecidable(rule, f"{rule.action.kind} in a filter chain is not analysed")
         if pending_manip:
             packet = self.translate(hook, packet)
+        return packet
+
+    def traverse_filter(
+        self, table: Table, chain: Chain, packet: _Packet, what: str
+    ) -> _Packet | None:
+        """``packet`` if the filter chain lets it on, ``None`` if it drops it."""
+        rule = self.traverse(table, chain, packet, what)
+        if rule is None:
+            if chain.policy == "drop":
+                self.cited.append((chain, f"the chain's policy drops {what}"))
+                return None
+            if _cite_accept_policy(table, chain):
+                self.cited.append((chain, f"the chain's policy accepts {what}"))
+        elif rule.action.kind is ActionKind.ACCEPT:
+            self.cited.append((rule, f"accepts {what}"))
+        elif rule.action.kind in (ActionKind.DROP, ActionKind.REJECT):
+            self.cited.append((rule, f"{_VERB[rule.action.kind]} {what}"))
+            return None
+        else:
+            raise _Undecidable(rule, f"{rule.action.kind} in a filter chain is not analysed")
         return packet
 
     def translate(self, hook: str, packet: _Packet) -> _Packet:
@@ -503,9 +518,9 @@ class _Connection:
         flags = packet.status | {packet.state}
         if match.ct_state is not None and bool(flags & match.ct_state) == match.ct_state_negated:
             return False
-        if (
-            match.ct_status is not None
-            and bool(packet.status & match.ct_status) == match.ct_status_negated
+        if match.ct_status is not None and (
+            packet.state == "invalid"  # not tracked yet: nft's ct status never matches
+            or bool(packet.status & match.ct_status) == match.ct_status_negated
         ):
             return False
         if match.local_destination is not None and (

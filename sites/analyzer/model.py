@@ -21,6 +21,7 @@ from ipaddress import IPv4Address, IPv4Network
 HOOKS = ("prerouting", "input", "forward", "output", "postrouting")
 # Where the kernel applies the address translation already bound to a connection (conntrack's
 # NAT hooks): chains before it see the packet's addresses untranslated, chains after translated.
+CONNTRACK_PRIORITY = -200  # chains before it (the raw table) see packets not yet tracked
 DSTNAT_PRIORITY = -100
 SRCNAT_PRIORITY = 100
 # Source ports clients pick (Linux 32768-60999, Windows and macOS 49152-65535): a rule on ports

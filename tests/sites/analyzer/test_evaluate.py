@@ -239,3 +239,16 @@ def test_mangle_drop_counts_and_mangle_marks_do_not():
     )
     verdict = evaluate(parse_iptables(text), Flow.parse(OUT), Topology.of_site(site()))
     assert verdict.verdict == "blocked" and cited(verdict) == [4]
+
+
+def test_before_conntrack_every_packet_is_invalid():
+    """In the raw table conntrack has not run: no state NEW, no DNAT status."""
+    base = "*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n*raw\n:PREROUTING ACCEPT [0:0]\n{}\nCOMMIT\n"
+    topology = Topology.of_site(site())
+    for rule, expected in (
+        ("-A PREROUTING -m conntrack --ctstate INVALID -j DROP", "blocked"),
+        ("-A PREROUTING -m conntrack --ctstate NEW -j DROP", "allowed"),
+        ("-A PREROUTING -m conntrack ! --ctstate DNAT -j DROP", "blocked"),
+    ):
+        ruleset = parse_iptables(base.format(rule))
+        assert evaluate(ruleset, Flow.parse(OUT), topology).verdict == expected, rule

@@ -137,6 +137,10 @@ EDGE_RULES = [
     ("postrouting", R("drop", src=f"{PUBLIC}/32", proto="tcp", ports=[(4401, 4401)])),
     ("postrouting", R("drop", src=f"{HOST}/32", proto="tcp", sports=[(4403, 4403)])),
     ("postrouting", R("drop", src=f"{HOST}/32", proto="udp", sports=[(4403, 4403)])),
+    # Before conntrack (the raw table): every packet is "invalid", none has a NAT status.
+    ("raw", R("drop", proto="udp", ports=[(4403, 4403)], state=["invalid"])),
+    ("raw", R("drop", proto="tcp", ports=[(4401, 4401)], dst=f"{PUBLIC}/32")),
+    ("raw", R("drop", proto="tcp", ports=[(4403, 4403)], state=["new"])),
 ]
 
 
@@ -310,8 +314,10 @@ def render_iptables(rules: Ruleset) -> str:
     lines += [iptables_rule("FORWARD", r) for r in rules.forward]
     for name, body in rules.chains.items():
         lines += [iptables_rule(name, r) for r in body]
+    lines += ["COMMIT", "*raw", ":PREROUTING ACCEPT [0:0]"]
+    lines += [iptables_rule("PREROUTING", r) for hook, r in rules.edge if hook == "raw"]
     lines += ["COMMIT", "*mangle", ":PREROUTING ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]"]
-    lines += [iptables_rule(hook.upper(), r) for hook, r in rules.edge]
+    lines += [iptables_rule(hook.upper(), r) for hook, r in rules.edge if hook != "raw"]
     lines += ["COMMIT", "*nat", ":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]"]
     lines += [":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]"]
     lines += [iptables_nat("PREROUTING", n) for n in rules.prerouting]
@@ -392,9 +398,10 @@ def render_nft(rules: Ruleset) -> str:
     lines += [f"\t\t{nft_nat(n)}" for n in rules.postrouting] + ["\t}", "}"]
     if rules.edge:
         lines += ["table inet edge {"]
-        for hook in ("prerouting", "postrouting"):
-            lines += [f"\tchain {hook} {{", f"\t\ttype filter hook {hook} priority "]
-            lines[-1] += f"{rules.edge_priority[hook]}; policy accept;"
+        for hook in ("raw", "prerouting", "postrouting"):
+            base = "prerouting" if hook == "raw" else hook
+            lines += [f"\tchain {hook} {{", f"\t\ttype filter hook {base} priority "]
+            lines[-1] += f"{rules.edge_priority.get(hook, -300)}; policy accept;"
             lines += [f"\t\t{nft_rule(r)}" for h, r in rules.edge if h == hook] + ["\t}"]
         lines += ["}"]
     if rules.extra:
