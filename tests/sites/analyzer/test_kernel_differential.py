@@ -19,6 +19,7 @@ import queue
 import random
 import secrets
 import select
+import shutil
 import subprocess
 import sys
 import threading
@@ -552,12 +553,15 @@ BACKENDS = {
 
 @pytest.fixture(scope="module", params=sorted(BACKENDS))
 def lab(request, namespaces):  # noqa: F811  (the lab's fixture, by name)
+    backend = BACKENDS[request.param]
+    if shutil.which(backend.load[0]) is None:
+        pytest.skip(f"{backend.load[0]} is not installed (`make system-packages` installs it)")
     lab = t.Lab()
     try:
         lab.build()
         listeners, clients = Listeners(lab), Clients(lab)
         try:
-            yield lab, BACKENDS[request.param], listeners, clients
+            yield lab, backend, listeners, clients
         finally:
             clients.stop()
             listeners.stop()
