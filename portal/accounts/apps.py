@@ -6,4 +6,7 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self):
-        from portal.accounts import signals  # noqa: F401  (login / failed-login audit events)
+        from portal.accounts import (
+            session_records,  # noqa: F401  (a record per session)
+            signals,  # noqa: F401  (login / failed-login audit events)
+        )
