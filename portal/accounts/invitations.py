@@ -24,7 +24,7 @@ from django.utils import timezone
 from portal.accounts import permissions
 from portal.accounts.models import Invitation, Membership, Organisation, Role
 from portal.accounts.permissions import Actor
-from portal.accounts.services import create_person
+from portal.accounts.services import create_client_organisation, create_person
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 
@@ -90,6 +90,32 @@ def send_invitation(
         )
     _mail(invitation, token, base_url)
     return invitation
+
+
+def create_client_inviting_its_admin(
+    *,
+    reseller: Organisation,
+    name: str,
+    contact_email: str,
+    first_admin_email: str,
+    by,
+    base_url: str = "",
+) -> Organisation:
+    """A reseller's new client and, with an address, the invitation of its first admin; both or
+    neither."""
+    with transaction.atomic():
+        client = create_client_organisation(
+            reseller=reseller, name=name, contact_email=contact_email
+        )
+        if first_admin_email:
+            send_invitation(
+                organisation=client,
+                email=first_admin_email,
+                role=Role.CUSTOMER_ADMIN,
+                by=by,
+                base_url=base_url,
+            )
+    return client
 
 
 def _check_may_handle(invitation: Invitation, by) -> None:

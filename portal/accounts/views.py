@@ -7,7 +7,6 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views import View
@@ -77,23 +76,17 @@ class ClientCreateView(UnprocessableOnInvalidMixin, OrganisationMixin, FormView)
         return {**super().get_form_kwargs(), "siblings": self.organisation.clients.all()}
 
     def form_valid(self, form):
-        first_admin_email = form.cleaned_data.pop("first_admin_email")
         try:
-            with transaction.atomic():
-                client = services.create_client_organisation(
-                    reseller=self.organisation, **form.cleaned_data
-                )
-                if first_admin_email:
-                    invitations.send_invitation(
-                        organisation=client,
-                        email=first_admin_email,
-                        role=Role.CUSTOMER_ADMIN,
-                        by=self.request.user,
-                        base_url=self.request.build_absolute_uri("/"),
-                    )
+            client = invitations.create_client_inviting_its_admin(
+                reseller=self.organisation,
+                by=self.request.user,
+                base_url=self.request.build_absolute_uri("/"),
+                **form.cleaned_data,
+            )
         except ServiceError as error:
             add_service_error(form, error)
             return self.form_invalid(form)
+        first_admin_email = form.cleaned_data["first_admin_email"]
         note = f" An invitation went to {first_admin_email}." if first_admin_email else ""
         messages.success(self.request, f"Client organisation “{client.name}” created.{note}")
         return redirect("org-home", org_slug=client.slug)
