@@ -71,6 +71,15 @@ def send_invitation(
     email = email.strip().lower()
     if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
         raise ServiceError("email", "This person is already a member of this organisation.")
+    pending = Invitation.objects.filter(
+        organisation=organisation,
+        email=email,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    )
+    if pending.exists():
+        raise ServiceError("email", "An invitation to this address is pending: resend it instead.")
     token, token_hash = _new_token()
     with transaction.atomic():
         invitation = Invitation.objects.create(

@@ -110,6 +110,13 @@ def test_a_member_is_not_invited_again(world):
     assert b"already a member" in response.content
 
 
+def test_a_pending_invitation_is_resent_not_sent_twice(world):
+    invite(world)
+    response = invite(world)
+    assert response.status_code == 422 and b"resend it instead" in response.content
+    assert Invitation.objects.count() == 1
+
+
 def test_a_reseller_invites_the_first_admin_when_creating_a_client(world):
     client = signed_in(world.people[Role.RESELLER_ADMIN])
     response = client.post(

@@ -1,6 +1,10 @@
 """Members: changing roles, removing members, the last-admin rule, and that a removed person
 loses the organisation at once, on pages and through API tokens."""
 
+import re
+import sys
+import types
+
 import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
@@ -131,3 +135,17 @@ def test_support_sees_no_members_page_and_an_operator_manages_resellers(world):
     operator = signed_in(world.people[Role.OPERATOR])
     assert operator.get(f"/o/{world.reseller.slug}/members/").status_code == 200
     assert operator.get(f"/o/{world.customer.slug}/members/").status_code == 403
+
+
+def test_the_mfa_column_asks_the_mfa_app_when_it_is_installed(world, monkeypatch):
+    enrolled = {world.people[Role.CUSTOMER_ADMIN].pk}
+    status = types.ModuleType("portal.mfa.status")
+    status.is_enrolled = lambda user: user.pk in enrolled
+    monkeypatch.setitem(sys.modules, "portal.mfa", types.ModuleType("portal.mfa"))
+    monkeypatch.setitem(sys.modules, "portal.mfa.status", status)
+    monkeypatch.setattr(
+        "portal.accounts.selectors.apps.is_installed", lambda name: name == "portal.mfa"
+    )
+    page = signed_in(world.people[Role.CUSTOMER_ADMIN]).get(f"/o/{world.customer.slug}/members/")
+    cells = re.findall(r"<td>(On|Off|—)</td>", page.content.decode())
+    assert sorted(cells) == ["Off", "On"]
