@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.core.middleware.ActorContextMiddleware",
+    "portal.accounts.session_records.SessionActivityMiddleware",  # sessions' last use (#16)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -164,6 +165,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False
 # The address counted is REMOTE_ADDR, as in the audit trail (django-ipware is not installed).
+
+# Days an invitation link stays valid (portal/accounts/invitations.py, docs/people.md).
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 
 # Django 6.1 mailers. Password-reset mail goes to the console unless SMTP is configured.
 if smtp_host := env.str("SMTP_HOST", default=""):

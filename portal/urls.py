@@ -33,6 +33,7 @@ auth_patterns = [
         name="password_reset_complete",
     ),
     path("switch/", accounts.switch_organisation, name="switch-organisation"),
+    path("sessions/", accounts.SessionListView.as_view(), name="session-list"),
 ]
 
 organisation_patterns = [
@@ -47,6 +48,11 @@ urlpatterns = [
     path("healthz", core.healthz, name="healthz"),
     path("", include("sites.agent_urls")),
     path("accounts/", include(auth_patterns)),
+    path(
+        "invitations/<str:token>/",
+        accounts.InvitationAcceptView.as_view(),
+        name="invitation-accept",
+    ),
     path("api/", include("portal.api.urls")),
     path("o/<slug:org_slug>/", include(organisation_patterns)),
 ]

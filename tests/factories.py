@@ -8,7 +8,14 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from portal.accounts.models import Membership, Organisation, OrganisationKind, Role
+from portal.accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Role,
+    SessionRecord,
+)
 from portal.audit.context import Source
 from portal.audit.models import ActorKind, AuditEvent
 from portal.jobs.models import Job, JobKind
@@ -84,6 +91,28 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     organisation = factory.SubFactory(CustomerFactory)
     role = Role.CUSTOMER_ADMIN
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    organisation = factory.SubFactory(CustomerFactory)
+    email = factory.Sequence(lambda n: f"invited{n}@example.test")
+    role = Role.CUSTOMER_VIEWER
+    token_hash = factory.Sequence(lambda n: f"{n:064x}")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+class SessionRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SessionRecord
+
+    session_key = factory.Sequence(lambda n: f"session{n:033d}")
+    user = factory.SubFactory(UserFactory)
+    ip_address = "192.0.2.10"
+    user_agent = "Firefox/140"
+    last_seen_at = factory.LazyFunction(timezone.now)
 
 
 def site_description(**overrides) -> dict:

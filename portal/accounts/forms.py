@@ -1,7 +1,11 @@
-"""Forms for organisations and sign-in lockouts. Services do the writing; forms only validate input."""
+"""Forms for organisations, members, invitations and sign-in lockouts. Services do the writing;
+forms only validate input."""
 
 from django import forms
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.validators import validate_ipv46_address
+
+from portal.accounts.models import Role
 
 
 class OrganisationForm(forms.Form):
@@ -42,3 +46,34 @@ class ClearLockoutForm(forms.Form):
             except forms.ValidationError:
                 self.add_error("value", "Give a valid IPv4 or IPv6 address.")
         return cleaned
+
+
+class ClientForm(OrganisationForm):
+    """A new client organisation, and optionally who administers it (they get an invitation)."""
+
+    first_admin_email = forms.EmailField(
+        required=False,
+        label="First administrator's e-mail",
+        help_text="They receive an invitation to become the client's admin.",
+    )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="E-mail")
+    role = forms.ChoiceField()
+
+    def __init__(self, *args, roles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(role, Role(role).label) for role in roles]
+
+
+class RoleChangeForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class NewPersonForm(SetPasswordForm):
+    """Accepting an invitation without an account: a name and a password (Django's validators)."""
+
+    first_name = forms.CharField(max_length=150, label="First name")
+    last_name = forms.CharField(max_length=150, label="Last name", required=False)
+    field_order = ["first_name", "last_name", "new_password1", "new_password2"]

@@ -83,3 +83,72 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.organisation}"
+
+
+# The role that administers each kind of organisation: an organisation keeps at least one.
+ADMIN_ROLE_BY_KIND = {
+    OrganisationKind.CUSTOMER: Role.CUSTOMER_ADMIN,
+    OrganisationKind.RESELLER: Role.RESELLER_ADMIN,
+    OrganisationKind.PROVIDER: Role.OPERATOR,
+}
+
+
+class Invitation(models.Model):
+    """An e-mailed offer of a role in an organisation. The link's token is random and only its
+    SHA-256 is stored; resending replaces it, so an older link dies. Single use: accepting stamps
+    ``accepted_at``."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accepted_invitations",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.email} · {self.get_role_display()} · {self.organisation}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+
+class SessionRecord(models.Model):
+    """Where and when a person's session began and was last seen, so they (and their admins) can
+    see and end it. Keyed by the session key, independent of the session engine."""
+
+    session_key = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_records"
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.ip_address or '?'} · {self.user_agent[:40]}"

@@ -11,6 +11,15 @@ The rules:
 - support (provider): reads every organisation, changes nothing but sign-in lockouts;
 - operator (provider): reads every organisation, edits service profiles, runs system checks;
 - support and operators both see and clear sign-in lockouts (from the provider organisation).
+
+Who may invite whom (and change or remove members, or force their logout) — ``grantable_roles``:
+- a customer admin: customer admins and viewers of its own organisation;
+- a reseller admin: reseller admins of its reseller; customer admins and viewers of its clients
+  (the first admin is invited when the client is created);
+- an operator (the provider's administrator): operators and support of the provider, and
+  reseller admins of any reseller; support changes nothing, so it invites nobody.
+Nobody grants a role that does not exist in the organisation's kind (``ROLES_BY_KIND``), nor
+touches a member whose role they could not grant.
 """
 
 from __future__ import annotations
@@ -18,7 +27,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from portal.accounts.actor_cache import cached_grants
-from portal.accounts.models import Membership, Organisation, OrganisationKind, Role
+from portal.accounts.models import (
+    ROLES_BY_KIND,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Role,
+)
 
 PROVIDER_STAFF_ROLES = frozenset({Role.SUPPORT, Role.OPERATOR})
 
@@ -191,6 +206,38 @@ def can_run_system_checks(actor: Actor, organisation: Organisation) -> bool:
 def can_manage_lockouts(actor: Actor, organisation: Organisation) -> bool:
     """See and clear sign-in lockouts: provider support and operators, from the provider."""
     return organisation.kind == OrganisationKind.PROVIDER and actor.is_provider_staff
+
+
+def grantable_roles(actor: Actor, organisation: Organisation) -> tuple[str, ...]:
+    """The roles ``actor`` may give (by invitation or role change) in ``organisation``."""
+    if not actor.is_authenticated:
+        return ()
+    kind = organisation.kind
+    if kind == OrganisationKind.CUSTOMER:
+        administers = organisation.pk in actor.customer_admin_org_ids or _is_reseller_of(
+            actor, organisation
+        )
+    elif kind == OrganisationKind.RESELLER:
+        administers = organisation.pk in actor.reseller_org_ids or actor.is_operator
+    else:
+        administers = actor.is_operator
+    return tuple(ROLES_BY_KIND[OrganisationKind(kind)]) if administers else ()
+
+
+def can_invite(actor: Actor, organisation: Organisation, role: str) -> bool:
+    return role in grantable_roles(actor, organisation)
+
+
+def can_manage_members(actor: Actor, organisation: Organisation) -> bool:
+    """See the Members page: invite, change roles, remove, force logouts."""
+    return bool(grantable_roles(actor, organisation))
+
+
+def can_change_member(actor: Actor, membership: Membership, role: str | None = None) -> bool:
+    """Change ``membership`` (to ``role`` when given), remove it or end its person's sessions:
+    only where the actor could grant both the member's present role and the new one."""
+    granted = grantable_roles(actor, membership.organisation)
+    return membership.role in granted and (role is None or role in granted)
 
 
 def is_read_only(actor: Actor, organisation: Organisation) -> bool:

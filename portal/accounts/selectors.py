@@ -8,12 +8,13 @@ from datetime import datetime
 
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
+from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from portal.accounts.models import Membership, Organisation
+from portal.accounts.models import Invitation, Membership, Organisation
 from portal.accounts.permissions import Actor
 
 
@@ -47,9 +48,29 @@ def client_organisations(actor: Actor, organisation: Organisation) -> QuerySet[O
 def members_of(organisation: Organisation) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(organisation=organisation)
-        .select_related("user")
+        .select_related("user", "organisation")
         .order_by("user__username")
     )
+
+
+def pending_invitations(organisation: Organisation) -> QuerySet[Invitation]:
+    """Invitations neither accepted nor revoked (expired ones too: they can be resent)."""
+    return (
+        Invitation.objects.filter(
+            organisation=organisation, accepted_at__isnull=True, revoked_at__isnull=True
+        )
+        .select_related("invited_by")
+        .order_by("email")
+    )
+
+
+def mfa_status(user) -> bool | None:
+    """Whether the person has a second factor; None while the MFA app is not installed."""
+    if not apps.is_installed("portal.mfa"):
+        return None
+    from portal.mfa.status import is_enrolled
+
+    return is_enrolled(user)
 
 
 def switcher_organisations(actor: Actor, limit: int = 50) -> list[dict]:

@@ -7,7 +7,15 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
 
-from portal.accounts.models import ROLES_BY_KIND, Membership, Organisation, OrganisationKind
+from portal.accounts import permissions
+from portal.accounts.models import (
+    ADMIN_ROLE_BY_KIND,
+    ROLES_BY_KIND,
+    Membership,
+    Organisation,
+    OrganisationKind,
+)
+from portal.accounts.permissions import Actor
 from portal.audit.services import record_event, snapshot
 from portal.core.errors import ServiceError
 
@@ -112,6 +120,77 @@ def add_membership(*, organisation: Organisation, user, role: str) -> Membership
             after={"user": user.get_username(), "role": role},
         )
     return membership
+
+
+def _refuse_losing_last_admin(membership: Membership, new_role: str | None) -> None:
+    """An organisation keeps at least one administrator: its last one cannot leave or step down."""
+    admin_role = ADMIN_ROLE_BY_KIND[OrganisationKind(membership.organisation.kind)]
+    if membership.role != admin_role or new_role == admin_role:
+        return
+    others = (
+        Membership.objects.select_for_update()
+        .filter(organisation_id=membership.organisation_id, role=admin_role)
+        .exclude(pk=membership.pk)
+    )
+    if not others.exists():
+        raise ServiceError(
+            "role",
+            f"{membership.user.get_username()} is the last {admin_role.label.lower()} of "
+            f"{membership.organisation.name}: make someone else one first.",
+        )
+
+
+def change_member_role(*, membership: Membership, role: str, by) -> Membership:
+    """Give a member another role of the organisation's kind, within ``by``'s rights.
+    Audited as ``membership.role_changed`` with before and after."""
+    with transaction.atomic():
+        locked = (
+            Membership.objects.select_for_update()
+            .select_related("organisation", "user")
+            .get(pk=membership.pk)
+        )
+        if not permissions.can_change_member(Actor.for_user(by), locked, role):
+            raise ServiceError("role", "You may not give this role here.")
+        if locked.role == role:
+            return locked
+        _refuse_losing_last_admin(locked, role)
+        before = {"user": locked.user.get_username(), "role": locked.role}
+        locked.role = role
+        locked.save(update_fields=["role"])
+        record_event(
+            action="membership.role_changed",
+            by=by,
+            organisation=locked.organisation,
+            target=locked,
+            before=before,
+            after={"user": locked.user.get_username(), "role": role},
+        )
+    return locked
+
+
+def remove_member(*, membership: Membership, by) -> None:
+    """Take a person out of an organisation. They keep their account and sessions, but every page
+    and API call of this organisation refuses them from the next request (memberships are read per
+    request). Audited as ``membership.removed``."""
+    with transaction.atomic():
+        locked = (
+            Membership.objects.select_for_update()
+            .select_related("organisation", "user")
+            .get(pk=membership.pk)
+        )
+        if not permissions.can_change_member(Actor.for_user(by), locked):
+            raise ServiceError("", "You may not remove this member.")
+        _refuse_losing_last_admin(locked, None)
+        before = {"user": locked.user.get_username(), "role": locked.role}
+        organisation = locked.organisation
+        locked.delete()
+        record_event(
+            action="membership.removed",
+            by=by,
+            organisation=organisation,
+            target=locked.user,
+            before=before,
+        )
 
 
 def create_person(

@@ -1,21 +1,36 @@
-"""Organisation pages: home, clients, settings, members, lockouts, the organisation switcher;
-and the sign-in pages (login, password change and reset)."""
+"""Organisation pages: home, clients, settings, members and invitations, lockouts, the
+organisation switcher; and the personal pages (login, password change and reset, accepting an
+invitation, one's sessions)."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from portal.accounts import permissions, services, throttling
-from portal.accounts.forms import ClearLockoutForm, OrganisationForm, SwitchOrganisationForm
+from portal.accounts import invitations, permissions, services, session_records, throttling
+from portal.accounts.forms import (
+    ClearLockoutForm,
+    ClientForm,
+    InvitationForm,
+    NewPersonForm,
+    OrganisationForm,
+    RoleChangeForm,
+    SwitchOrganisationForm,
+)
 from portal.accounts.home import home_summary
-from portal.accounts.models import Organisation
+from portal.accounts.models import Invitation, Membership, Organisation, Role
 from portal.accounts.selectors import (
     client_organisations,
     current_lockouts,
     members_of,
+    mfa_status,
     organisation_for,
+    pending_invitations,
 )
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
@@ -51,8 +66,10 @@ class ClientListView(OrganisationMixin, TemplateView):
 
 
 class ClientCreateView(UnprocessableOnInvalidMixin, OrganisationMixin, FormView):
+    """A new client organisation; with an e-mail, its first admin is invited at once."""
+
     permission = permissions.can_create_client_organisation
-    form_class = OrganisationForm
+    form_class = ClientForm
     template_name = "accounts/client_form.html"
 
     def get_form_kwargs(self):
@@ -60,13 +77,18 @@ class ClientCreateView(UnprocessableOnInvalidMixin, OrganisationMixin, FormView)
 
     def form_valid(self, form):
         try:
-            client = services.create_client_organisation(
-                reseller=self.organisation, **form.cleaned_data
+            client = invitations.create_client_inviting_its_admin(
+                reseller=self.organisation,
+                by=self.request.user,
+                base_url=self.request.build_absolute_uri("/"),
+                **form.cleaned_data,
             )
         except ServiceError as error:
             add_service_error(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Client organisation “{client.name}” created.")
+        first_admin_email = form.cleaned_data["first_admin_email"]
+        note = f" An invitation went to {first_admin_email}." if first_admin_email else ""
+        messages.success(self.request, f"Client organisation “{client.name}” created.{note}")
         return redirect("org-home", org_slug=client.slug)
 
 
@@ -93,13 +115,131 @@ class OrganisationSettingsView(UnprocessableOnInvalidMixin, OrganisationMixin, F
 
 
 class MemberListView(OrganisationMixin, TemplateView):
-    permission = permissions.can_manage_organisation
+    """Members with their role, last login and MFA; pending invitations; the invitation form."""
+
+    permission = permissions.can_manage_members
     template_name = "accounts/member_list.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["members"] = members_of(self.organisation)
+        actor = self.request.actor
+        roles = permissions.grantable_roles(actor, self.organisation)
+        members = list(members_of(self.organisation))
+        for membership in members:
+            membership.mfa = mfa_status(membership.user)
+            membership.changeable = permissions.can_change_member(actor, membership)
+        context.update(
+            members=members,
+            invitations=pending_invitations(self.organisation),
+            role_choices=[(role, Role(role).label) for role in roles],
+            form=kwargs.get("form") or InvitationForm(roles=roles),
+            read_only=False,  # an operator, read-only elsewhere, manages people here
+            now=timezone.now(),
+        )
         return context
+
+
+class InvitationCreateView(UnprocessableOnInvalidMixin, OrganisationMixin, FormView):
+    """Invite someone by e-mail, with a role the inviter may grant here."""
+
+    permission = permissions.can_manage_members
+    form_class = InvitationForm
+    template_name = "accounts/invitation_form.html"
+
+    def get_form_kwargs(self):
+        roles = permissions.grantable_roles(self.request.actor, self.organisation)
+        return {**super().get_form_kwargs(), "roles": roles}
+
+    def form_valid(self, form):
+        try:
+            invitation = invitations.send_invitation(
+                organisation=self.organisation,
+                by=self.request.user,
+                base_url=self.request.build_absolute_uri("/"),
+                **form.cleaned_data,
+            )
+        except ServiceError as error:
+            add_service_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Invitation sent to {invitation.email}.")
+        return redirect("member-list", org_slug=self.organisation.slug)
+
+
+class _MemberActionView(OrganisationMixin, View):
+    """A POST on one member or invitation of the organisation; refusals come back as messages."""
+
+    permission = permissions.can_manage_members
+
+    def back(self):
+        return redirect("member-list", org_slug=self.organisation.slug)
+
+    def post(self, request, *args, **kwargs):
+        try:
+            note = self.act(request)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, note)
+        return self.back()
+
+
+class _OneMemberView(_MemberActionView):
+    def load_objects(self, membership_pk, **kwargs):
+        self.membership = get_object_or_404(
+            Membership.objects.select_related("user", "organisation"),
+            pk=membership_pk,
+            organisation=self.organisation,
+        )
+
+
+class MemberRoleView(_OneMemberView):
+    def act(self, request) -> str:
+        form = RoleChangeForm(request.POST)
+        if not form.is_valid():
+            raise ServiceError("role", "Choose a role.")
+        membership = services.change_member_role(
+            membership=self.membership, role=form.cleaned_data["role"], by=request.user
+        )
+        return f"{membership.user.get_username()} is now {membership.get_role_display()}."
+
+
+class MemberRemoveView(_OneMemberView):
+    def act(self, request) -> str:
+        services.remove_member(membership=self.membership, by=request.user)
+        return f"{self.membership.user.get_username()} is no longer a member."
+
+
+class MemberLogoutView(_OneMemberView):
+    def act(self, request) -> str:
+        ended = session_records.force_logout(membership=self.membership, by=request.user)
+        return f"{self.membership.user.get_username()} was logged out ({ended} sessions ended)."
+
+
+class _OneInvitationView(_MemberActionView):
+    def load_objects(self, invitation_pk, **kwargs):
+        self.invitation = get_object_or_404(
+            Invitation.objects.select_related("organisation"),
+            pk=invitation_pk,
+            organisation=self.organisation,
+        )
+
+
+class InvitationResendView(_OneInvitationView):
+    def act(self, request) -> str:
+        invitations.resend_invitation(
+            invitation=self.invitation,
+            by=request.user,
+            base_url=request.build_absolute_uri("/"),
+        )
+        return (
+            f"Invitation sent again to {self.invitation.email}; the earlier link no longer works."
+        )
+
+
+class InvitationRevokeView(_OneInvitationView):
+    def act(self, request) -> str:
+        invitations.revoke_invitation(invitation=self.invitation, by=request.user)
+        return f"Invitation of {self.invitation.email} revoked."
 
 
 class LockoutListView(OrganisationMixin, TemplateView):
@@ -169,3 +309,104 @@ class PasswordResetConfirmView(UnprocessableOnInvalidMixin, auth_views.PasswordR
         response = super().form_valid(form)
         record_event(action="auth.password_reset", by=form.user, target=form.user)
         return response
+
+
+class InvitationAcceptView(View):
+    """``/invitations/<token>/``: the organisation and role on offer. A signed-in person joins
+    with one click; a newcomer sets a name and password; someone whose account holds the invited
+    address logs in first. A link that cannot be used says why (400 or 410), never a 500."""
+
+    template_name = "accounts/invitation_accept.html"
+
+    def dispatch(self, request, token):
+        try:
+            self.opened = invitations.open_invitation(token)
+        except invitations.InvitationRefused as refused:
+            return self.refused(refused)
+        self.token = token
+        return super().dispatch(request, token)
+
+    def refused(self, refused):
+        return render(
+            self.request,
+            "accounts/invitation_refused.html",
+            {"title": refused.title, "explanation": refused.explanation},
+            status=refused.status,
+        )
+
+    def render_page(self, form=None, status=200):
+        user = self.request.user
+        context = {
+            "invitation": self.opened.invitation,
+            "role_label": Role(self.opened.invitation.role).label,
+            "signed_in": user.is_authenticated,
+            "must_log_in": not user.is_authenticated and self.opened.existing_account is not None,
+            "form": form,
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def new_person_form(self, data=None):
+        email = self.opened.invitation.email
+        return NewPersonForm(get_user_model()(username=email, email=email), data)
+
+    def get(self, request, token):
+        show_form = not request.user.is_authenticated and self.opened.existing_account is None
+        return self.render_page(form=self.new_person_form() if show_form else None)
+
+    def post(self, request, token):
+        try:
+            if request.user.is_authenticated:
+                person = invitations.accept_invitation(token=token, user=request.user)
+            elif self.opened.existing_account is not None:
+                return self.render_page(status=UNPROCESSABLE)
+            else:
+                form = self.new_person_form(request.POST)
+                if not form.is_valid():
+                    return self.render_page(form=form, status=UNPROCESSABLE)
+                person = invitations.accept_invitation(
+                    token=token,
+                    first_name=form.cleaned_data["first_name"],
+                    last_name=form.cleaned_data["last_name"],
+                    password=form.cleaned_data["new_password1"],
+                )
+                login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+        except invitations.InvitationRefused as refused:
+            return self.refused(refused)
+        organisation = self.opened.invitation.organisation
+        messages.success(request, f"Welcome to {organisation.name}.")
+        return redirect("org-home", org_slug=organisation.slug)
+
+
+class SessionListView(LoginRequiredMixin, TemplateView):
+    """Account › Sessions: where one is signed in; end one session or all the others."""
+
+    template_name = "accounts/session_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["sessions"] = session_records.active_sessions(self.request.user)
+        context["current_key"] = self.request.session.session_key
+        return context
+
+    def post(self, request):
+        current = request.session.session_key
+        try:
+            if request.POST.get("scope") == "others":
+                ended = session_records.end_other_sessions(
+                    user=request.user, keep_session_key=current, by=request.user
+                )
+                messages.success(request, f"Logged out everywhere else ({ended} sessions ended).")
+            else:
+                record_pk = request.POST.get("session", "")
+                if not record_pk.isdigit():
+                    raise ServiceError("session", "Choose a session to end.")
+                session_records.end_session(
+                    user=request.user,
+                    record_pk=int(record_pk),
+                    keep_session_key=current,
+                    by=request.user,
+                )
+                messages.success(request, "Session ended.")
+        except ServiceError as error:
+            messages.error(request, error.message)
+        return redirect("session-list")

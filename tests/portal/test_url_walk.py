@@ -6,11 +6,15 @@ answers 200 or 403 where 404 is due, and fails here. A new pattern outside /o/ m
 ``PUBLIC_AND_PERSONAL`` with what each caller gets, or this test fails.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from portal.accounts import permissions
+from portal.accounts.models import ROLES_BY_KIND, Invitation
 from portal.accounts.permissions import Actor
 from tests.world import ROLES
 
@@ -42,6 +46,8 @@ PUBLIC_AND_PERSONAL = {
     "accounts/password/reset/<uidb64>/<token>/": (200, 200),  # an invalid link explains itself
     "accounts/password/reset/complete/": (200, 200),
     "accounts/switch/": (302, 302),
+    "accounts/sessions/": (302, 200),
+    "invitations/<str:token>/": (400, 400),  # an unknown link explains itself
     "api/schema/": (200, 200),
     "api/docs/": (200, 200),
     "api/tokens/": (302, 200),
@@ -111,6 +117,21 @@ def related_object(world, organisation, name):
         return world.profile.pk, True  # profiles are the provider's; the permission decides
     if name == "fmt":
         return "md", True
+    if name == "membership_pk":
+        # Organisations without members of their own are given another tenant's membership.
+        membership = organisation.memberships.first() or world.customer.memberships.first()
+        return membership.pk, membership.organisation_id == organisation.pk
+    if name == "invitation_pk":
+        invitation = Invitation.objects.get_or_create(
+            organisation=organisation,
+            email=f"invited@{organisation.slug}.test",
+            defaults={
+                "role": ROLES_BY_KIND[organisation.kind][0],
+                "token_hash": organisation.slug,
+                "expires_at": timezone.now() + timedelta(days=1),
+            },
+        )[0]
+        return invitation.pk, True
     raise AssertionError(f"the URL walk does not know the parameter {name!r}: teach it")
 
 
