@@ -47,6 +47,7 @@ urlpatterns = [
     path("healthz", core.healthz, name="healthz"),
     path("", include("sites.agent_urls")),
     path("accounts/", include(auth_patterns)),
+    path("", include("portal.mfa.urls")),  # /accounts/mfa/… and /o/<org_slug>/security/
     path("api/", include("portal.api.urls")),
     path("o/<slug:org_slug>/", include(organisation_patterns)),
 ]

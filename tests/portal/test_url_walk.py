@@ -42,6 +42,10 @@ PUBLIC_AND_PERSONAL = {
     "accounts/password/reset/<uidb64>/<token>/": (200, 200),  # an invalid link explains itself
     "accounts/password/reset/complete/": (200, 200),
     "accounts/switch/": (302, 302),
+    "accounts/mfa/": (302, 200),
+    "accounts/mfa/verify/": (302, 302),  # nobody here has two-factor on: back to where they were
+    "accounts/mfa/disable/": (302, 405),  # a POST
+    "accounts/mfa/recovery-codes/": (302, 405),  # a POST
     "api/schema/": (200, 200),
     "api/docs/": (200, 200),
     "api/tokens/": (302, 200),
