@@ -36,5 +36,5 @@ class MfaPolicyForm(forms.Form):
     required = forms.BooleanField(
         label="Require two-factor authentication of every member",
         required=False,
-        help_text="Members without it are asked to turn it on at their next page.",
+        help_text="Members without it are sent to turn it on (within five minutes) before any page.",
     )
