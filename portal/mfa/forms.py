@@ -38,3 +38,19 @@ class MfaPolicyForm(forms.Form):
         required=False,
         help_text="Members without it are sent to turn it on (within five minutes) before any page.",
     )
+
+
+class ResetMfaForm(forms.Form):
+    member = forms.ModelChoiceField(
+        label="Member",
+        queryset=None,
+        empty_label="Choose a member",
+        help_text="Their authenticator and recovery codes stop working; they enrol again.",
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = members
+        self.fields["member"].label_from_instance = lambda m: (
+            f"{m.user.get_full_name() or m.user.get_username()} ({m.user.get_username()})"
+        )

@@ -139,9 +139,10 @@ def regenerate_recovery_codes(*, user, confirmation: str) -> list[str]:
     return codes
 
 
-def reset_mfa(*, user, by=None) -> bool:
+def reset_mfa(*, user, by=None, organisation: Organisation | None = None) -> bool:
     """Remove a person's second factor for them (a lost phone): they enrol again at their next
-    sign-in if their role or organisation requires it. False when there was none."""
+    sign-in if their role or organisation requires it. False when there was none. The event is
+    filed under ``organisation`` (whose admin or support acts), else the person's own."""
     with transaction.atomic():
         deleted, _ = TotpDevice.objects.filter(user=user).delete()
         RecoveryCode.objects.filter(user=user).delete()
@@ -149,7 +150,7 @@ def reset_mfa(*, user, by=None) -> bool:
             return False
         record_event(
             action="mfa.reset",
-            organisation=_home_organisation(user),
+            organisation=organisation or _home_organisation(user),
             target=user,
             by=by,
             after={"username": user.get_username()},

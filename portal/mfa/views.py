@@ -1,8 +1,10 @@
 """Two-factor pages: enrol and manage (/accounts/mfa/), the sign-in's second step
-(/accounts/mfa/verify/), and an organisation's policy (/o/<org_slug>/security/)."""
+(/accounts/mfa/verify/), and an organisation's security page (/o/<org_slug>/security/: its
+policy, and resetting a member's second factor)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -13,11 +15,12 @@ from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE, UnprocessableOnInvalidMixin, add_service_error
 from portal.core.tenancy import OrganisationMixin
 from portal.mfa import services, totp
-from portal.mfa.forms import CodeForm, ConfirmationForm, MfaPolicyForm, VerifyForm
+from portal.mfa.forms import CodeForm, ConfirmationForm, MfaPolicyForm, ResetMfaForm, VerifyForm
 from portal.mfa.middleware import SESSION_VERIFIED, forget_second_factor_state
 from portal.mfa.models import OrganisationMfaPolicy, RecoveryCode
-from portal.mfa.permissions import can_set_mfa_policy
+from portal.mfa.permissions import can_reset_mfa, can_see_security, can_set_mfa_policy
 from portal.mfa.policy import mfa_required
+from portal.mfa.selectors import members_with_mfa
 from portal.mfa.status import is_enrolled
 
 SETUP_TEMPLATE = "mfa/setup.html"
@@ -138,16 +141,51 @@ def verify(request):
     return render(request, "mfa/verify.html", {**context, "form": form}, status=UNPROCESSABLE)
 
 
-class OrganisationSecurityView(UnprocessableOnInvalidMixin, OrganisationMixin, FormView):
-    """A customer organisation's security settings: require two-factor authentication."""
+SECURITY_TEMPLATE = "mfa/organisation_security.html"
 
-    permission = can_set_mfa_policy
+
+class OrganisationSecurityView(UnprocessableOnInvalidMixin, OrganisationMixin, FormView):
+    """An organisation's security page: require two-factor authentication of every member (a
+    customer's), and reset a member's second factor (a lost phone)."""
+
+    permission = can_see_security
     form_class = MfaPolicyForm
-    template_name = "mfa/organisation_security.html"
+    template_name = SECURITY_TEMPLATE
 
     def get_initial(self):
         policy = OrganisationMfaPolicy.objects.filter(organisation=self.organisation).first()
         return {"required": bool(policy and policy.required)}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        actor = self.request.actor
+        context["can_set_policy"] = can_set_mfa_policy(actor, self.organisation)
+        if can_reset_mfa(actor, self.organisation) and "reset_form" not in context:
+            context["reset_form"] = ResetMfaForm(members=members_with_mfa(self.organisation))
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if request.POST.get("action") == "reset":
+            return self.reset_member()
+        if not can_set_mfa_policy(request.actor, self.organisation):
+            raise PermissionDenied("can_set_mfa_policy refused")
+        return super().post(request, *args, **kwargs)
+
+    def reset_member(self):
+        if not can_reset_mfa(self.request.actor, self.organisation):
+            raise PermissionDenied("can_reset_mfa refused")
+        form = ResetMfaForm(self.request.POST, members=members_with_mfa(self.organisation))
+        if not form.is_valid():
+            policy_form = self.form_class(initial=self.get_initial())
+            context = self.get_context_data(form=policy_form, reset_form=form)
+            return self.render_to_response(context, status=UNPROCESSABLE)
+        user = form.cleaned_data["member"].user
+        services.reset_mfa(user=user, by=self.request.user, organisation=self.organisation)
+        messages.success(
+            self.request,
+            f"Two-factor authentication of {user.get_username()} reset: they enrol again.",
+        )
+        return redirect("organisation-security", org_slug=self.organisation.slug)
 
     def form_valid(self, form):
         services.set_mfa_policy(

@@ -37,7 +37,7 @@ def test_a_customer_admin_turns_on_totp_and_signs_in_with_it(live_server, page):
     log_in(page, live_server.url)
     page.wait_for_url(f"{live_server.url}/o/**")
 
-    page.get_by_role("link", name="Two-factor").click()
+    page.get_by_role("link", name="2FA").click()
     expect(page.get_by_role("heading", name="Turn on two-factor authentication")).to_be_visible()
     expect(page.locator(".qr-code svg")).to_be_visible()
     screenshots(page, "mfa-enrol")
