@@ -123,3 +123,11 @@ def test_switching_off_a_required_second_factor_sends_to_enrolment_again(world):
     assert client.get(f"/o/{world.customer.slug}/").status_code == 200
     assert client.post("/accounts/mfa/disable/", {"confirmation": PASSWORD}).status_code == 302
     assert client.get(f"/o/{world.customer.slug}/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_reset_command_names_an_unknown_person():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No person with the username 'nobody'"):
+        call_command("mfa_reset", "nobody")

@@ -99,3 +99,10 @@ def test_a_person_without_two_factor_is_not_asked(db):
     client = log_in("bob")
     assert client.get("/accounts/password/change/").status_code == 200
     assert client.get(VERIFY).status_code == 302
+
+
+def test_an_htmx_request_moves_the_whole_page_to_the_code(alice):
+    client = log_in("alice")
+    response = client.get("/accounts/password/change/", headers={"HX-Request": "true"})
+    assert response.status_code == 302
+    assert response["HX-Redirect"].startswith(VERIFY)
