@@ -169,6 +169,18 @@ AXES_VERBOSE = False
 # Days an invitation link stays valid (portal/accounts/invitations.py, docs/people.md).
 INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 
+# --- Two-factor authentication (portal/mfa, docs/people.md) ----------------------------------------
+# TOTP with recovery codes. After the password, a person who has it on enters a code once per
+# session (the middleware sends every page to the verify page; wrong codes count toward the lockout
+# above); a person whose role is in MFA_REQUIRED_ROLES, or whose organisation requires it, is sent
+# to enrol first. The middleware comes after authentication and axes.
+INSTALLED_APPS += ["portal.mfa"]
+MIDDLEWARE += ["portal.mfa.middleware.SecondFactorMiddleware"]
+MFA_ISSUER = env.str("MFA_ISSUER", default="Firewall rollout portal")  # the name apps show
+MFA_REQUIRED_ROLES = env.list(
+    "MFA_REQUIRED_ROLES", default=["reseller_admin", "support", "operator"]
+)
+
 # Django 6.1 mailers. Password-reset mail goes to the console unless SMTP is configured.
 if smtp_host := env.str("SMTP_HOST", default=""):
     MAILERS = {

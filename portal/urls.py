@@ -53,6 +53,7 @@ urlpatterns = [
         accounts.InvitationAcceptView.as_view(),
         name="invitation-accept",
     ),
+    path("", include("portal.mfa.urls")),  # /accounts/mfa/… and /o/<org_slug>/security/
     path("api/", include("portal.api.urls")),
     path("o/<slug:org_slug>/", include(organisation_patterns)),
 ]

@@ -75,6 +75,14 @@ def _no_server_errors(request):
         pytest.fail(f"requests ended in a server error: {failures}")
 
 
+@pytest.fixture(autouse=True)
+def _mfa_required_only_where_tested(request, settings):
+    """Roles that must use two-factor authentication would send the many journeys of other tests
+    to enrolment; only tests marked ``mfa`` keep ``MFA_REQUIRED_ROLES``."""
+    if not request.node.get_closest_marker("mfa"):
+        settings.MFA_REQUIRED_ROLES = []
+
+
 @pytest.fixture
 def world(db) -> World:
     return build_world()

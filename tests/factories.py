@@ -16,9 +16,11 @@ from portal.accounts.models import (
     Role,
     SessionRecord,
 )
+from portal.api.models import ApiToken
 from portal.audit.context import Source
 from portal.audit.models import ActorKind, AuditEvent
 from portal.jobs.models import Job, JobKind
+from portal.mfa.models import OrganisationMfaPolicy, RecoveryCode, TotpDevice
 from sites.description import GUIDE_PROFILE
 from sites.instructions import build_instructions
 from sites.models import (
@@ -113,6 +115,42 @@ class SessionRecordFactory(factory.django.DjangoModelFactory):
     ip_address = "192.0.2.10"
     user_agent = "Firefox/140"
     last_seen_at = factory.LazyFunction(timezone.now)
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ApiToken
+
+    person = factory.SubFactory(UserFactory)
+    name = "Monitoring script"
+    prefix = factory.Sequence(lambda n: f"{n:08x}")
+    key_hash = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class TotpDeviceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TotpDevice
+
+    user = factory.SubFactory(UserFactory)
+    secret = "JBSWY3DPEHPK3PXP"
+    confirmed_at = factory.LazyFunction(timezone.now)
+
+
+class RecoveryCodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RecoveryCode
+
+    user = factory.SubFactory(UserFactory)
+    salt = factory.Sequence(lambda n: f"{n:032x}")
+    code_hash = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class OrganisationMfaPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrganisationMfaPolicy
+
+    organisation = factory.SubFactory(CustomerFactory)
+    required = True
 
 
 def site_description(**overrides) -> dict:

@@ -7,7 +7,12 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = {"accounts", "audit", "jobs", "sites"}
+# Every app of this repository (portal.* and sites), not Django's or a library's.
+PROJECT_APPS = {
+    config.label
+    for config in apps.get_app_configs()
+    if config.name == "sites" or config.name.startswith("portal.")
+}
 
 
 def factory_models():

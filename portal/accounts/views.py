@@ -28,7 +28,7 @@ from portal.accounts.selectors import (
     client_organisations,
     current_lockouts,
     members_of,
-    mfa_status,
+    mfa_statuses,
     organisation_for,
     pending_invitations,
 )
@@ -125,8 +125,9 @@ class MemberListView(OrganisationMixin, TemplateView):
         actor = self.request.actor
         roles = permissions.grantable_roles(actor, self.organisation)
         members = list(members_of(self.organisation))
+        mfa = mfa_statuses([membership.user_id for membership in members])
         for membership in members:
-            membership.mfa = mfa_status(membership.user)
+            membership.mfa = mfa[membership.user_id]
             membership.changeable = permissions.can_change_member(actor, membership)
         context.update(
             members=members,

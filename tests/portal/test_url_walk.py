@@ -48,6 +48,10 @@ PUBLIC_AND_PERSONAL = {
     "accounts/switch/": (302, 302),
     "accounts/sessions/": (302, 200),
     "invitations/<str:token>/": (400, 400),  # an unknown link explains itself
+    "accounts/mfa/": (302, 200),
+    "accounts/mfa/verify/": (302, 302),  # nobody here has two-factor on: back to where they were
+    "accounts/mfa/disable/": (302, 405),  # a POST
+    "accounts/mfa/recovery-codes/": (302, 405),  # a POST
     "api/schema/": (200, 200),
     "api/docs/": (200, 200),
     "api/tokens/": (302, 200),

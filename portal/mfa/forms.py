@@ -1,0 +1,56 @@
+"""The forms of two-factor authentication: a code, a confirmation, an organisation's policy."""
+
+from django import forms
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        help_text="The six digits your authenticator app shows now.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class VerifyForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        help_text="Six digits from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+
+class ConfirmationForm(forms.Form):
+    confirmation = forms.CharField(
+        label="Code from your app, or your password",
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class MfaPolicyForm(forms.Form):
+    required = forms.BooleanField(
+        label="Require two-factor authentication of every member",
+        required=False,
+        help_text="Members without it are sent to turn it on (within five minutes) before any page.",
+    )
+
+
+class ResetMfaForm(forms.Form):
+    member = forms.ModelChoiceField(
+        label="Member",
+        queryset=None,
+        empty_label="Choose a member",
+        help_text="Their authenticator and recovery codes stop working; they enrol again.",
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = members
+        self.fields["member"].label_from_instance = lambda m: (
+            f"{m.user.get_full_name() or m.user.get_username()} ({m.user.get_username()})"
+        )

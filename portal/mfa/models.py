@@ -1,0 +1,57 @@
+"""A person's TOTP authenticator, their single-use recovery codes, and an organisation's choice to
+require two-factor authentication of its members."""
+
+from django.conf import settings
+from django.db import models
+
+
+class TotpDevice(models.Model):
+    """The shared secret of a person's authenticator app (RFC 6238). Unconfirmed until the person
+    has typed one code from it; ``last_used_step`` refuses a code seen before (replay)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device"
+    )
+    secret = models.CharField(max_length=64)  # base32
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Authenticator of {self.user}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class RecoveryCode(models.Model):
+    """One recovery code, kept as a salted SHA-256 only: shown once, usable once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Recovery code of {self.user}"
+
+
+class OrganisationMfaPolicy(models.Model):
+    """A customer organisation's choice: every member must use two-factor authentication."""
+
+    organisation = models.OneToOneField(
+        "accounts.Organisation", on_delete=models.CASCADE, related_name="mfa_policy"
+    )
+    required = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "organisation MFA policies"
+
+    def __str__(self) -> str:
+        state = "required" if self.required else "optional"
+        return f"MFA {state} in {self.organisation}"
