@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.redis",
     "tests.fixtures.probe_responder",
+    "tests.fixtures.lab",
 ]
 
 

@@ -35,11 +35,7 @@ from sites.analyzer.iptables import parse_iptables
 from sites.analyzer.nftables import parse_nftables
 from tests.sites.lab import probes
 from tests.sites.lab import topology as t
-from tests.sites.lab.test_packet_lab import (  # noqa: F401  (fixtures, used by name)
-    _sweep_lab_leftovers,
-    lab_site,
-    namespaces,
-)
+from tests.sites.lab.firewall import lab_site
 
 RULESETS = int(os.environ.get("ANALYZER_DIFFERENTIAL_RULESETS", "100"))
 SEED = 4401
@@ -552,7 +548,7 @@ BACKENDS = {
 
 
 @pytest.fixture(scope="module", params=sorted(BACKENDS))
-def lab(request, namespaces):  # noqa: F811  (the lab's fixture, by name)
+def lab(request, namespaces):
     backend = BACKENDS[request.param]
     if shutil.which(backend.load[0]) is None:
         pytest.skip(f"{backend.load[0]} is not installed (`make system-packages` installs it)")

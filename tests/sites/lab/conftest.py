@@ -1,4 +1,5 @@
-"""The packet lab's fixtures: one lab per firewall backend, skipped where namespaces are refused."""
+"""The packet lab's fixtures: one lab per firewall backend (the namespaces fixture is
+tests/fixtures/lab.py, shared with the analyzer's kernel differential test)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,6 @@ import pytest
 
 from tests.sites.lab import topology as t
 from tests.sites.lab.firewall import Firewall, generated_file
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _sweep_lab_leftovers():
-    """Remove namespaces of earlier runs that died before cleaning up; ours at the end too."""
-    t.sweep_leftovers()
-    yield
-    t.sweep_leftovers(include_own=True)
-
-
-@pytest.fixture(scope="session")
-def namespaces():
-    reason = t.namespaces_unavailable()
-    if reason:
-        pytest.skip(f"packet lab: {reason}")
 
 
 def _firewall(backend: t.Backend, rules: Path | None):
