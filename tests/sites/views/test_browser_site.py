@@ -110,6 +110,8 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
         "data-state", "done", timeout=6_000
     )
     expect(page.locator("#rollout-summary")).to_contain_text("2 of 5 steps finished")
+    # Folded, step 2 shows its state beside its title: that follows too.
+    expect(page.locator(f"#step-heading-state-{second.pk}")).to_contain_text("Done")
     page.set_viewport_size({"width": 1280, "height": 1400})
     screenshot(page, "site-rollout", full_page=False)
 
@@ -256,9 +258,9 @@ def test_the_demo_site_page_is_short_and_points_to_the_next_step(live_server, pa
     expect(target.locator("details")).to_have_count(0)  # the next step is open
     done = page.locator("li.step.done details").first  # a done step is folded, and opens
     expect(done.locator(".step-state")).to_be_hidden()
-    done.locator("summary").click()
-    expect(done.locator(".step-state")).to_be_visible()
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "site-page")
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "site-page-390")
+    done.locator("summary").click()
+    expect(done.locator(".step-state")).to_be_visible()

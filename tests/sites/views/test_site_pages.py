@@ -179,7 +179,8 @@ def test_the_live_partial_carries_every_step_state_and_stops_when_done(world):
     assert live.status_code == 200 and "HX-Request" in live["Vary"]
     body = live.content.decode()
     steps = list(site.current_instruction_set.rollout.steps.all())
-    assert body.count('hx-swap-oob="true"') == len(steps)
+    # Each step's badge and the state beside its title (shown when the step is folded).
+    assert body.count('hx-swap-oob="true"') == 2 * len(steps)
     assert "<html" not in body and 'id="rollout-summary"' in body
     for step in steps:
         mark_step(step=step, state=StepState.DONE)
