@@ -32,7 +32,7 @@ def rollout_steps(
     steps = instruction_set.rollout.steps.select_related("changed_by").order_by("position")
     if badges_only:
         steps = steps.only(
-            "state", "note", "changed_at", "changed_by__username", "vendor", "number"
+            "state", "note", "changed_at", "changed_by__username", "vendor", "number", "position"
         )
     return [(step, contents[step.vendor, step.number]) for step in steps]
 

@@ -58,16 +58,19 @@ class ProbeRunContextMixin:
     def _client_snippets(self, run):
         server = settings.PROBE_RESPONDER_HOST
         tcp, udp = client_ports(run)
+        where = snippets.where_it_runs(run.purpose)
         return {
+            "where": where,
             "python": snippets.python_command(server, run.token, tcp, udp),
-            "powershell": snippets.powershell_check(server, run.token, tcp, udp),
-            "posix": snippets.posix_check(server, run.token, tcp, udp),
+            "powershell": snippets.powershell_check(server, run.token, tcp, udp, where=where),
+            "posix": snippets.posix_check(server, run.token, tcp, udp, where=where),
         }
 
     def _listen_snippets(self, run):
         tcp = [e["port"] for e in run.expected if e["protocol"] == "tcp"]
         udp = [e["port"] for e in run.expected if e["protocol"] == "udp"]
         return {
+            "where": snippets.BACKUP_HOST,
             "python": snippets.python_listen_command(run.token, tcp, udp),
             "powershell": snippets.powershell_listen(run.token, tcp, udp),
         }

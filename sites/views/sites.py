@@ -124,12 +124,21 @@ class SiteUpdateView(SiteFormMixin, SiteMixin, TemplateView):
         return self.submit(save)
 
 
+# A step in one of these states counts as finished.
+FINISHED_STATES = ("done", "skipped")
+
+# The id of the site page's panel shown until the first instructions exist; it polls the page.
+PENDING_PANEL = "instructions-pending"
+
 # How long a rendered live partial is kept (it is also replaced as soon as what it shows changes).
 LIVE_CACHE_SECONDS = 600
 
 
 class SiteDetailView(SiteMixin, TemplateView):
     """The site's current instructions as numbered steps beside their rollout state.
+
+    Until a worker has prepared the first instructions, a panel polls every 2 s and is replaced
+    by the steps when they arrive (``pending``).
 
     The page polls every 1.5 s (so that a change shows within 2 s, the request included) and right
     after a step changes here: a partial request gets the rollout summary and, out of band, every
@@ -150,9 +159,26 @@ class SiteDetailView(SiteMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         if wants_partial(request):
+            if request.htmx.trigger == PENDING_PANEL:
+                return self.pending(**kwargs)
             return self.live(**kwargs)
         context = self.get_context_data(**kwargs)
         return render_page_or_partial(request, self.template_name, "live", context)
+
+    def pending(self, **kwargs) -> HttpResponse:
+        """The answer to the panel shown while a worker prepares the first instructions: the
+        same panel (200, so it asks again) until they exist, then everything the page shows of
+        them (the steps, the diagram, the probes), which replaces it, with 286 to stop asking."""
+        self.site = site_for(self.request.actor, self.organisation, kwargs["site_pk"])
+        context = self.get_context_data(**kwargs)
+        ready = context["instruction_set"] is not None
+        return render_page_or_partial(
+            self.request,
+            self.template_name,
+            "instructions" if ready else "pending",
+            context,
+            stop_polling=ready,
+        )
 
     def live(self, **kwargs):
         """The ``live`` partial, 286 once the rollout is done. Every open page asks for it every
@@ -220,7 +246,8 @@ class SiteDetailView(SiteMixin, TemplateView):
         context = {
             "instruction_set": current,
             "steps": steps,
-            "finished": sum(s.state in ("done", "skipped") for s, _ in steps),
+            "next_step": next((s for s, _ in steps if s.state == "pending"), None),
+            "finished": sum(s.state in FINISHED_STATES for s, _ in steps),
             "rollout": current.rollout,
         }
         previous = previous_version(current)

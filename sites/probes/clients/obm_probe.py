@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """OBM firewall probe: proves that the backup ports are open through your firewall.
 
-Run it on the backup host (the computer that runs the online-backup client). It needs Python 3.8
-or newer and nothing else: it is one file, using the Python standard library only.
+Run it on the backup host (the computer that runs the online-backup client), except for the
+proof that other machines are kept out: that ``check`` runs on another computer of the LAN (not
+the backup host), as the rollout page says. It needs Python 3.8 or newer and nothing else: it is
+one file, using the Python standard library only.
 
 It sends nothing but the probe token: the line ``OBM-PROBE 1 <token>``, where <token> is the
 one-time token shown on your rollout page. No file, host name, user name or other information
@@ -748,7 +750,8 @@ def build_parser():
         "check",
         help="outbound: connect to the portal's probe service on each port",
         description="Connect to the portal's probe service on each port and print what it saw. "
-        "Without --tcp and --udp, checks TCP 4401.",
+        "Without --tcp and --udp, checks TCP 4401. Run it on the backup host; to prove other "
+        "machines are kept out, on another computer of the LAN (not the backup host).",
     )
     check.add_argument("--server", help="the probe server from the rollout page")
     check.add_argument("--token", type=_token, help="the one-time probe token")
@@ -791,7 +794,7 @@ def build_parser():
         "listen",
         help="inbound: answer the portal's probe on the forwarded monitoring ports",
         description="Answer the portal's inbound probe on each port. Without --tcp and --udp, "
-        "listens on TCP 4403 and UDP 4403.",
+        "listens on TCP 4403 and UDP 4403. Run it on the backup host.",
     )
     listen.add_argument("--token", required=True, type=_token, help="the one-time probe token")
     listen.add_argument(

@@ -24,6 +24,8 @@ from collections.abc import Iterable, Mapping
 from ipaddress import ip_address
 
 __all__ = [
+    "BACKUP_HOST",
+    "OTHER_LAN_COMPUTER",
     "SCRIPT_NAME",
     "posix_check",
     "posix_listen",
@@ -35,7 +37,20 @@ __all__ = [
     "validate_ports",
     "validate_server",
     "validate_token",
+    "where_it_runs",
 ]
+
+# Where a probe runs, in the same words in every snippet and on the page: the outbound check and
+# the inbound listener on the backup host; the restriction proof on any other LAN computer, which
+# the firewall must keep out.
+BACKUP_HOST = "on the backup host"
+OTHER_LAN_COMPUTER = "on another computer of the LAN (not the backup host)"
+
+
+def where_it_runs(purpose: str) -> str:
+    """Where the probe of ``purpose`` ("verify" or "restriction") runs, in words."""
+    return OTHER_LAN_COMPUTER if purpose == "restriction" else BACKUP_HOST
+
 
 SCRIPT_NAME = "obm_probe.py"
 MAX_TOKEN = 243  # "OBM-PROBE 1 " + token + "\n" fits the protocol's 256 bytes
@@ -234,7 +249,7 @@ def _interpreter(shell: str, script: str) -> list[str]:
 # --- POSIX shell ------------------------------------------------------------------------------
 
 _POSIX_CHECK = r"""# OBM probe: outbound check to {server_text}. It sends nothing but the probe token.
-# Paste into a terminal on the backup host (bash, zsh or sh). Uses bash's /dev/tcp, or nc.
+# Paste into a terminal {where} (bash, zsh or sh). Uses bash's /dev/tcp, or nc.
 (
 server={server}
 token={token}
@@ -314,6 +329,7 @@ def posix_check(
     udp_ports: Iterable[int] | None,
     *,
     timeout: int = 5,
+    where: str = BACKUP_HOST,
 ) -> str:
     """POSIX sh text for the outbound check: prints one line per port, exits non-zero on failure.
 
@@ -326,6 +342,7 @@ def posix_check(
     _some_ports(tcp, udp)
     timeout = _timeout(timeout)
     return _POSIX_CHECK.format(
+        where=where,
         server_text=server,
         server=_sh(server),
         token=_sh(token),
@@ -348,7 +365,7 @@ def posix_listen(
     """POSIX text for the inbound check's listening side: the Python script, and why."""
     command = python_listen_command(token, tcp_ports, udp_ports, duration=duration)
     return (
-        "# OBM probe: inbound check (remote monitoring) on the backup host.\n"
+        f"# OBM probe: inbound check (remote monitoring), {BACKUP_HOST}.\n"
         "# Listen with the Python script, not with the shell: a shell cannot answer a UDP\n"
         "# datagram back to its sender, nc's listen options differ between netcat variants\n"
         "# (-l -p PORT or -l PORT), and nc would answer any line, while the script answers only\n"
@@ -382,7 +399,7 @@ function Read-Line($Stream) {{
 """
 
 _PS_CHECK = r"""# OBM probe: outbound check to {server_text}. It sends nothing but the probe token.
-# Paste into PowerShell on the backup host, or save as obm-check.ps1 and run:
+# Paste into PowerShell {where}, or save as obm-check.ps1 and run:
 #   powershell -NoProfile -ExecutionPolicy Bypass -File .\obm-check.ps1
 $Server = {server}
 $Token = {token}
@@ -471,6 +488,7 @@ def powershell_check(
     udp_ports: Iterable[int] | None,
     *,
     timeout: int = 5,
+    where: str = BACKUP_HOST,
 ) -> str:
     """PowerShell (5.1 and 7) text for the outbound check: TcpClient/UdpClient with timeouts,
     one line per port, ``exit 1`` on any failure (when run as a .ps1 file; pasted into a console
@@ -479,6 +497,7 @@ def powershell_check(
     tcp, udp = validate_ports(tcp_ports, "tcp_ports"), validate_ports(udp_ports, "udp_ports")
     _some_ports(tcp, udp)
     return _PS_CHECK.format(
+        where=where,
         server_text=server,
         server=_ps(server),
         token=_ps(token),
@@ -490,8 +509,9 @@ def powershell_check(
     )
 
 
-_PS_LISTEN = r"""# OBM probe: inbound check (remote monitoring). Answers the portal's probe on the ports your
-# firewall forwards to this host; only a probe carrying this token gets an OK answer.
+_PS_LISTEN = r"""# OBM probe: inbound check (remote monitoring), {where}.
+# Answers the portal's probe on the ports your firewall forwards to this host; only a probe
+# carrying this token gets an OK answer.
 # Windows Defender Firewall must allow these ports inbound (for PowerShell, or add the rule
 # from the instructions first), or the probe never arrives. Stop after {duration} s or Ctrl-C.
 $Token = {token}
@@ -580,6 +600,7 @@ def powershell_listen(
     tcp, udp = validate_ports(tcp_ports, "tcp_ports"), validate_ports(udp_ports, "udp_ports")
     _some_ports(tcp, udp)
     return _PS_LISTEN.format(
+        where=BACKUP_HOST,
         token=_ps(token),
         tcp=_ps_array(tcp),
         udp=_ps_array(udp),

@@ -733,3 +733,36 @@ def test_posix_listen_recommends_the_script():
         "--duration 600" in text
     )
     assert "cannot answer a UDP" in text
+
+
+@pytest.mark.parametrize("purpose", ["verify", "restriction", "inbound"])
+def test_every_snippet_says_where_it_runs_as_its_purpose_needs(purpose):
+    """Issue #13 (6): the restriction proof runs on another LAN computer, the outbound check and
+    the inbound listener on the backup host; every snippet's opening comment says so, and the
+    script's own help names both."""
+    tok = token()
+    if purpose == "inbound":
+        where = snippets.BACKUP_HOST
+        texts = [
+            snippets.posix_listen(tok, [4403], [4403]),
+            snippets.powershell_listen(tok, [4403], [4403]),
+        ]
+    else:
+        where = snippets.where_it_runs(purpose)
+        texts = [
+            snippets.posix_check(HOST, tok, [4401], [], where=where),
+            snippets.powershell_check(HOST, tok, [4401], [], where=where),
+        ]
+    expected = {
+        "verify": snippets.BACKUP_HOST,
+        "restriction": snippets.OTHER_LAN_COMPUTER,
+        "inbound": snippets.BACKUP_HOST,
+    }[purpose]
+    assert where == expected
+    other = snippets.OTHER_LAN_COMPUTER if where == snippets.BACKUP_HOST else snippets.BACKUP_HOST
+    for text in texts:
+        header = "\n".join(line for line in text.splitlines()[:3] if line.startswith("#"))
+        assert where in header, text[:300]
+        assert other not in text, text[:300]
+    source = SCRIPT_PATH.read_text()
+    assert "on another computer of the LAN (not the backup host)" in source

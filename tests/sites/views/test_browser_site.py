@@ -110,6 +110,8 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
         "data-state", "done", timeout=6_000
     )
     expect(page.locator("#rollout-summary")).to_contain_text("2 of 5 steps finished")
+    # Folded, step 2 shows its state beside its title: that follows too.
+    expect(page.locator(f"#step-heading-state-{second.pk}")).to_contain_text("Done")
     page.set_viewport_size({"width": 1280, "height": 1400})
     screenshot(page, "site-rollout", full_page=False)
 
@@ -187,3 +189,78 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
     assert verify.state == StepState.DONE
 
     screenshot(page, "site-probe-proven")
+
+
+@pytest.mark.browser
+def test_a_new_sites_steps_appear_when_the_worker_has_made_them(
+    live_server, page, celery_worker_process, monkeypatch
+):
+    """Issue #13 (4): the page opened right after the site is saved says the instructions are
+    being prepared, then shows the steps the real worker made, without a reload."""
+    from sites.services import queue
+    from sites.services.sites import create_site
+    from tests.factories import site_description
+    from tests.fixtures.worker import wait_for
+
+    call_command("seed_demo", stdout=io.StringIO())
+    held = []  # the worker gets the site only once the page shows it pending
+    monkeypatch.setattr(queue, "enqueue_after_commit", lambda name, *args: held.append(args))
+    organisation = Site.objects.get(name="Main office").organisation
+    site = create_site(organisation=organisation, data=site_description(name="New branch"))
+    assert held and site.current_instruction_set is None
+    log_in(page, live_server.url, "acme-admin")
+    page.goto(f"{live_server.url}/o/{organisation.slug}/sites/{site.pk}/")
+    expect(page.locator("#instructions-pending")).to_contain_text("being prepared")
+    page.evaluate("window.__sameDocument = true")
+    screenshot(page, "site-page-pending", full_page=False)
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "site-page-pending-390", full_page=False)
+
+    queue.enqueue(queue.REGENERATE_SITE, site.pk)
+    wait_for(
+        lambda: Site.objects.get(pk=site.pk).current_instruction_set_id,
+        timeout=120,
+        process=celery_worker_process,
+    )
+    expect(page.locator("li.step").first).to_be_visible(timeout=10_000)
+    expect(page.locator("#instructions-pending")).to_have_count(0)
+    expect(page.locator("#rollout-summary")).to_contain_text("Next: step 1")
+    assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
+
+
+@pytest.mark.browser
+def test_the_demo_site_page_is_short_and_points_to_the_next_step(live_server, page):
+    """Issue #13 (5): done steps fold, the probe scripts fold behind the one-line command, and a
+    "Next: step N" pointer leads to the first pending step. The demo's Main office was ~10,800 px
+    tall at 1280 px with a probe open."""
+    call_command("seed_demo", stdout=io.StringIO())
+    site = Site.objects.get(name="Main office")
+    steps = site.current_instruction_set.rollout.steps.order_by("position")
+    first_pending = steps.filter(state=StepState.PENDING).first()
+    if first_pending.position == 1:  # one done step to fold, the pointer then on step 2
+        mark_step(step=first_pending, state=StepState.DONE, note="done in the demo")
+        first_pending = steps.filter(state=StepState.PENDING).first()
+    log_in(page, live_server.url, "acme-admin")
+    page.goto(f"{live_server.url}/o/{site.organisation.slug}/sites/{site.pk}/")
+    panel = page.locator("section.probes")
+    panel.get_by_role("button", name="Check the backup connection").click()
+    expect(panel.locator("#client-python")).to_contain_text("obm_probe.py check")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    print(f"site page height at 1280 px: {height}")
+    assert height < 5_000, height
+
+    pointer = page.locator("#rollout-summary").get_by_role("link", name="Next: step")
+    expect(pointer).to_have_text(f"Next: step {first_pending.position}")
+    pointer.click()
+    expect(page).to_have_url(re.compile(rf"#step-{first_pending.position}$"))
+    target = page.locator(f"#step-{first_pending.position}")
+    expect(target.locator("h3")).to_be_visible()
+    expect(target.locator("details")).to_have_count(0)  # the next step is open
+    done = page.locator("li.step.done details").first  # a done step is folded, and opens
+    expect(done.locator(".step-state")).to_be_hidden()
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "site-page")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "site-page-390")
+    done.locator("summary").click()
+    expect(done.locator(".step-state")).to_be_visible()

@@ -179,8 +179,101 @@ def test_the_live_partial_carries_every_step_state_and_stops_when_done(world):
     assert live.status_code == 200 and "HX-Request" in live["Vary"]
     body = live.content.decode()
     steps = list(site.current_instruction_set.rollout.steps.all())
-    assert body.count('hx-swap-oob="true"') == len(steps)
+    # Each step's badge and the state beside its title (shown when the step is folded).
+    assert body.count('hx-swap-oob="true"') == 2 * len(steps)
     assert "<html" not in body and 'id="rollout-summary"' in body
     for step in steps:
         mark_step(step=step, state=StepState.DONE)
     assert client.get(url, headers={"HX-Request": "true"}).status_code == 286
+
+
+def test_a_new_sites_page_asks_until_the_instructions_arrive_then_swaps_in_the_steps(world):
+    """Issue #13 (4): no "Reload in a moment" dead end. The pending panel polls the page; the
+    answer is the panel again (200) until the worker made the instructions, then the steps (286,
+    which stops the polling)."""
+    from sites.services.instructions import regenerate_site
+    from sites.services.sites import create_site
+    from tests.factories import site_description
+
+    site = create_site(organisation=world.customer, data=site_description(name="New branch"))
+    assert site.current_instruction_set is None  # the worker has not run yet
+    client = admin_client(world)
+    url = f"/o/{world.customer.slug}/sites/{site.pk}/"
+    page = client.get(url).content.decode()
+    assert 'id="instructions-pending"' in page and f'hx-get="{url}"' in page
+    asking = {"HX-Request": "true", "HX-Trigger": "instructions-pending"}
+
+    pending = client.get(url, headers=asking)
+    assert pending.status_code == 200 and "HX-Request" in pending["Vary"]
+    assert 'id="instructions-pending"' in pending.content.decode()
+    assert "<html" not in pending.content.decode()
+
+    regenerate_site(site_id=site.pk)
+    ready = client.get(url, headers=asking)
+    assert ready.status_code == 286
+    body = ready.content.decode()
+    assert "<html" not in body and 'id="instructions-pending"' not in body
+    assert 'class="steps"' in body and 'id="rollout-summary"' in body and 'id="step-1"' in body
+
+
+def test_done_steps_fold_and_the_next_pointer_leads_to_the_first_pending_step(world):
+    """Issue #13 (5): a done step folds to its title, state and who/when; the summary (the live
+    part too) points to the first pending step, which is open."""
+    site = world.sites[world.customer.slug]
+    steps = list(site.current_instruction_set.rollout.steps.order_by("position"))
+    mark_step(step=steps[0], state=StepState.DONE, note="in the GUI")
+    client = admin_client(world)
+    url = f"/o/{world.customer.slug}/sites/{site.pk}/"
+    page = client.get(url).content.decode()
+    pointer = f'<a href="#step-{steps[1].position}">Next: step {steps[1].position}</a>'
+    assert pointer in page
+    first = page[page.index(f'id="step-{steps[0].position}"') :]
+    first = first[: first.index("</li>")]
+    assert first.index("<details") < first.index("<summary>") < first.index("Done")
+    second = page[page.index(f'id="step-{steps[1].position}"') :]
+    assert "<details" not in second[: second.index("</li>")]
+    live = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert pointer in live
+
+
+@pytest.mark.parametrize(
+    ("direction", "purpose", "where", "not_where"),
+    [
+        ("outbound", "verify", "on the backup host", "another computer"),
+        ("outbound", "restriction", "on another computer of the LAN", "on the backup host"),
+        ("inbound", "verify", "on the backup host", "another computer"),
+    ],
+)
+def test_each_probe_panel_and_its_snippets_say_where_they_run(
+    world, direction, purpose, where, not_where
+):
+    """Issue #13 (6): the heading and every snippet of a probe say where it runs, the same way:
+    the restriction proof on another LAN computer, the others on the backup host."""
+    from sites.services.instructions import regenerate_site
+    from sites.services.probes import start_probe_run
+    from sites.services.sites import update_site
+    from tests.factories import site_description
+
+    site = world.sites[world.customer.slug]
+    if direction == "inbound":
+        site = update_site(
+            site=site,
+            data=site_description(
+                name=site.name,
+                public_address="192.0.2.1",
+                monitoring_enabled=True,
+                monitoring_sources=["198.51.100.7"],
+            ),
+        )
+        regenerate_site(site_id=site.pk)
+    run = start_probe_run(site=site, direction=direction, purpose=purpose)
+    body = admin_client(world).get(f"/o/{world.customer.slug}/sites/{site.pk}/probes/{run.pk}/")
+    html = body.content.decode()
+    heading = html[html.index("<h2>", html.index('id="probe-commands"')) :]
+    heading = heading[: heading.index("</h2>")]
+    assert where in heading and not_where not in heading
+    blocks = ["client-ps", "client-sh"] if direction == "outbound" else ["listen-ps"]
+    for block in blocks:
+        text = html[html.index(f'id="{block}"') :]
+        text = text[: text.index("</pre>")]
+        assert where in text and not_where not in text, block
