@@ -19,6 +19,7 @@ from sites.analyzer.iptables import parse_iptables
 from sites.analyzer.mikrotik import parse_mikrotik
 from sites.analyzer.model import ConfigError, Ruleset, Unrecognised
 from sites.analyzer.nftables import parse_nftables
+from sites.analyzer.pfsense import parse_opnsense, parse_pfsense
 from sites.description import ProfileSpec, SiteDescription
 from sites.instructions import render_site
 from sites.policy import GuideRule
@@ -29,6 +30,8 @@ PARSERS: dict[str, Callable[[str | bytes], Ruleset]] = {
     "iptables": parse_iptables,
     "mikrotik": parse_mikrotik,
     "nftables": parse_nftables,
+    "opnsense": parse_opnsense,
+    "pfsense": parse_pfsense,
 }
 SUPPORTED_VENDORS = tuple(sorted(PARSERS))
 
