@@ -8,9 +8,6 @@ chain whose rules match their interface as the input interface, first match wins
 rule passes is blocked (pfSense's default deny). pf keeps state: a passed connection's replies
 and later packets pass, which is a first rule citing no line. A port forward with the filter
 rule association "pass" (pf's ``rdr pass``) lets its connections through without a filter rule.
-
-The XML is parsed with defusedxml only: entity declarations (billion laughs), external entities
-and DTDs are refused with a clear error.
 """
 
 from __future__ import annotations
@@ -18,12 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Network, summarize_address_range
-from xml.etree.ElementTree import Element, ParseError, TreeBuilder
+from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser
-
-from sites.analyzer.limits import config_lines
 from sites.analyzer.model import (
     DSTNAT_PRIORITY,
     SRCNAT_PRIORITY,
@@ -40,6 +33,7 @@ from sites.analyzer.model import (
     Table,
     Unrecognised,
 )
+from sites.analyzer.xmlconfig import parse_config_xml
 
 PRIVATE = tuple(IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 MAX_ALIAS_DEPTH = 8
@@ -51,43 +45,6 @@ _PROTOCOLS = {"tcp/udp": frozenset({"tcp", "udp"})}
 
 class _Unknown(Exception):
     """A part of a rule the reader does not understand."""
-
-
-class _LineBuilder(TreeBuilder):
-    """An ElementTree builder that remembers the line each element starts on."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: dict[int, int] = {}
-        self.parser: DefusedXMLParser | None = None
-
-    def start(self, tag: str, attrs: dict[str, str]) -> Element:
-        element = super().start(tag, attrs)
-        if self.parser is not None:
-            self.lines[id(element)] = self.parser.parser.CurrentLineNumber
-        return element
-
-
-def parse_config_xml(data: str | bytes, vendor: str = "pfsense") -> tuple[Element, dict[int, int]]:
-    """The root element and each element's line, or ``ConfigError`` for hostile or broken XML."""
-    text = "\n".join(config_lines(data))
-    builder = _LineBuilder()
-    parser = DefusedXMLParser(
-        target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True
-    )
-    builder.parser = parser
-    try:
-        parser.feed(text.encode("utf-8"))
-        root = parser.close()
-    except DefusedXmlException as error:
-        raise ConfigError(
-            f"the XML declares a DTD or entities ({type(error).__name__}), which a {vendor} "
-            "config.xml never does: refused (entity expansion and external entities are how "
-            "hostile XML attacks a reader)"
-        ) from None
-    except ParseError as error:
-        raise ConfigError(f"the file is not well-formed XML: {error}") from None
-    return root, builder.lines
 
 
 def parse_pfsense(data: str | bytes) -> Ruleset:
