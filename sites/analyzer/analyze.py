@@ -19,6 +19,7 @@ from sites.analyzer.iptables import parse_iptables
 from sites.analyzer.mikrotik import parse_mikrotik
 from sites.analyzer.model import ConfigError, Ruleset, Unrecognised
 from sites.analyzer.nftables import parse_nftables
+from sites.analyzer.paloalto import parse_paloalto
 from sites.analyzer.pfsense import parse_opnsense, parse_pfsense
 from sites.description import ProfileSpec, SiteDescription
 from sites.instructions import render_site
@@ -31,6 +32,7 @@ PARSERS: dict[str, Callable[[str | bytes], Ruleset]] = {
     "mikrotik": parse_mikrotik,
     "nftables": parse_nftables,
     "opnsense": parse_opnsense,
+    "paloalto": parse_paloalto,
     "pfsense": parse_pfsense,
 }
 SUPPORTED_VENDORS = tuple(sorted(PARSERS))
