@@ -4,10 +4,12 @@ the round trip through the portal's own pasteable commands."""
 from __future__ import annotations
 
 import json
+from io import StringIO
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from sites.analyzer.analyze import analyze
 from sites.analyzer.evaluate import Topology, evaluate
@@ -238,3 +240,22 @@ def test_nat_ranges_are_not_guessed():
 def test_hostile_or_wrong_input_is_a_clear_error(data, message):
     with pytest.raises(ConfigError, match=message):
         parse_mikrotik(data)
+
+
+def test_the_command_reads_an_export_with_the_default_lists():
+    """`manage.py analyze --vendor mikrotik` with a site that leaves the interfaces blank."""
+    out = StringIO()
+    call_command(
+        "analyze",
+        str(DATA / "defconf.rsc"),
+        "--vendor",
+        "mikrotik",
+        "--site",
+        "docs/examples/monitoring.json",
+        "--format",
+        "json",
+        stdout=out,
+    )
+    payload = json.loads(out.getvalue())
+    assert payload["vendor"] == "mikrotik"
+    assert payload["flows"][0]["translated_source"] == "192.0.2.1"

@@ -5,12 +5,14 @@ disabled rules, and the round trip through the portal's own `set` commands."""
 from __future__ import annotations
 
 import json
+from io import StringIO
 from ipaddress import IPv4Address
 from pathlib import Path
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 import pytest
 from defusedxml.ElementTree import fromstring
+from django.core.management import call_command
 
 from sites.analyzer.analyze import analyze
 from sites.analyzer.evaluate import Topology, evaluate
@@ -228,3 +230,21 @@ def test_the_baseline_alone_needs_every_step(path):
 def test_hostile_or_wrong_xml_is_a_clear_error(data, message):
     with pytest.raises(ConfigError, match=message):
         parse_paloalto(data)
+
+
+def test_the_command_reads_a_running_config(tmp_path):
+    path = tmp_path / "running-config.xml"
+    path.write_text(BASELINE)
+    out = StringIO()
+    call_command(
+        "analyze",
+        str(path),
+        "--vendor",
+        "paloalto",
+        "--site",
+        "docs/examples/dhcp-host.json",
+        "--flow",
+        "tcp:192.168.1.10->203.0.113.1:443",
+        stdout=out,
+    )
+    assert "ALLOWED" in out.getvalue() and 'security rule "web out"' in out.getvalue()

@@ -4,10 +4,12 @@ forward traps, the round trip through the portal's rendered GUI steps, and hosti
 from __future__ import annotations
 
 import json
+from io import StringIO
 from ipaddress import IPv4Address
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from sites.analyzer.analyze import analyze
 from sites.analyzer.evaluate import Topology, evaluate
@@ -303,3 +305,28 @@ EXTERNAL = """<?xml version="1.0"?>
 def test_hostile_or_wrong_xml_is_a_clear_error(data, message):
     with pytest.raises(ConfigError, match=message):
         parse_pfsense(data)
+
+
+@pytest.mark.parametrize("vendor", ["pfsense", "opnsense"])
+def test_the_command_reads_a_config_xml(vendor, tmp_path):
+    path = tmp_path / "config.xml"
+    path.write_text(FACTORY if vendor == "pfsense" else opnsense(FACTORY))
+    out = StringIO()
+    call_command(
+        "analyze",
+        str(path),
+        "--vendor",
+        vendor,
+        "--site",
+        "docs/examples/monitoring.json",
+        "--inside-interface",
+        "LAN",
+        "--outside-interface",
+        "WAN",
+        "--flow",
+        "tcp:192.168.1.10->203.0.113.1:4401",
+        "--format",
+        "json",
+        stdout=out,
+    )
+    assert json.loads(out.getvalue())["flows"][0]["verdict"] == "allowed"
