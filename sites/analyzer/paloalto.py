@@ -78,6 +78,10 @@ class _Reader:
     lines: dict[int, int]
     unrecognised: list[Unrecognised] = field(default_factory=list)
     keys: Iterator[int] = field(default_factory=lambda: iter(range(1_000_000_000)))
+    resolved: dict[str, tuple[IPv4Network, ...]] = field(default_factory=dict)  # group → networks
+    resolved_services: dict[str, list[tuple[str, tuple[tuple[int, int], ...]]]] = field(
+        default_factory=dict
+    )
 
     def entries(self, path: str) -> dict[str, Element]:
         found: dict[str, Element] = {}
@@ -154,10 +158,14 @@ class _Reader:
                 group = self.groups[name]
                 if group.find("dynamic") is not None:
                     raise _Unknown(f"the dynamic address group {name} is not analysed")
-                found += self.networks(self.members(group, "static"), depth + 1) or ()
+                if name not in self.resolved:
+                    self.resolved[name] = (
+                        self.networks(self.members(group, "static"), depth + 1) or ()
+                    )
+                found += self.resolved[name]
             else:
                 found += _literal(name)
-        return tuple(found)
+        return tuple(dict.fromkeys(found))  # nested groups: no blow-up
 
     def address_object(self, entry: Element) -> list[IPv4Network]:
         netmask, address_range = entry.findtext("ip-netmask"), entry.findtext("ip-range")
@@ -185,13 +193,17 @@ class _Reader:
                     if ports:
                         found.append((protocol, _port_ranges(ports)))
             elif name in self.service_groups and depth < MAX_DEPTH:
-                found += (
-                    self.service(self.members(self.service_groups[name], "members"), depth + 1)
-                    or []
-                )
+                found += self.service_group(name, depth)
             else:
                 raise _Unknown(f"the service {name!r} is not defined")
-        return found
+        return list(dict.fromkeys(found))
+
+    def service_group(self, name: str, depth: int) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
+        """A service group's services, resolved once (nested groups cannot blow up)."""
+        if name not in self.resolved_services:
+            members = self.members(self.service_groups[name], "members")
+            self.resolved_services[name] = self.service(members, depth + 1) or []
+        return self.resolved_services[name]
 
     # -- rules -------------------------------------------------------------------------------
 
@@ -199,7 +211,7 @@ class _Reader:
         return self.lines.get(id(element), 0)
 
     def base_match(self, entry: Element, unknown: list[str], *, pre_nat: bool) -> Match:
-        """Zones, addresses (the destination pre-NAT when ``pre_nat``) and the first service."""
+        """Zones and addresses (the destination pre-NAT when ``pre_nat``)."""
         values: dict[str, object] = {}
         negate_source = entry.findtext("negate-source") == "yes"
         negate_destination = entry.findtext("negate-destination") == "yes"

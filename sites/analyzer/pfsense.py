@@ -72,6 +72,8 @@ class _Reader:
     vendor: str
     unrecognised: list[Unrecognised] = field(default_factory=list)
     keys: Iterator[int] = field(default_factory=lambda: iter(range(1_000_000_000)))
+    resolved: dict[str, tuple[IPv4Network, ...]] = field(default_factory=dict)  # alias → networks
+    resolved_ports: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
     def line(self, element: Element) -> int:
         return self.lines.get(id(element), 0)
@@ -161,7 +163,10 @@ class _Reader:
             if alias is not None and depth < MAX_ALIAS_DEPTH:
                 if (alias.findtext("type") or "") not in ("host", "network"):
                     raise _Unknown(f"the alias {item} is of type {alias.findtext('type')}")
-                networks += self.alias_networks(alias.findtext("address") or "", depth + 1)
+                if item not in self.resolved:
+                    address = alias.findtext("address") or ""
+                    self.resolved[item] = self.alias_networks(address, depth + 1)
+                networks += self.resolved[item]
                 continue
             try:
                 if "-" in item:
@@ -171,20 +176,23 @@ class _Reader:
                     networks.append(IPv4Network(item, strict=False))
             except ValueError:
                 raise _Unknown(f"{item!r} is not an IPv4 address, network or alias") from None
-        return tuple(networks)
+        return tuple(dict.fromkeys(networks))  # nested aliases: no blow-up
 
     def alias_ports(self, text: str, depth: int) -> tuple[tuple[int, int], ...]:
         ranges: list[tuple[int, int]] = []
         for item in text.split():
             alias = self.aliases.get(item)
             if alias is not None and depth < MAX_ALIAS_DEPTH:
-                ranges += self.alias_ports(alias.findtext("address") or "", depth + 1)
+                if item not in self.resolved_ports:
+                    address = alias.findtext("address") or ""
+                    self.resolved_ports[item] = self.alias_ports(address, depth + 1)
+                ranges += self.resolved_ports[item]
                 continue
             low, _, high = item.replace(":", "-").partition("-")
             if not low.isdigit() or not (high or low).isdigit():
                 raise _Unknown(f"the port {item!r} is not a number, range or port alias")
             ranges.append((int(low), int(high or low)))
-        return tuple(ranges)
+        return tuple(dict.fromkeys(ranges))
 
     # -- rules -------------------------------------------------------------------------------
 
