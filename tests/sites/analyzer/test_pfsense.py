@@ -330,3 +330,23 @@ def test_the_command_reads_a_config_xml(vendor, tmp_path):
         stdout=out,
     )
     assert json.loads(out.getvalue())["flows"][0]["verdict"] == "allowed"
+
+
+def test_nested_aliases_resolve_once():
+    """8 levels of aliases each naming the next 50 times: linear, not 50**8."""
+    aliases = "".join(
+        f"<alias><name>A{i}</name><type>network</type>"
+        f"<address>{' '.join([f'A{i + 1}'] * 50 if i < 7 else [])} 10.0.{i}.0/24</address>"
+        "</alias>"
+        for i in range(8)
+    )
+    rule = """		<rule>
+			<type>block</type>
+			<interface>lan</interface>
+			<source><address>A0</address></source>
+			<destination><any></any></destination>
+		</rule>
+"""
+    ruleset = parse_pfsense(with_sections(filter_rules=rule, aliases=aliases))
+    block = ruleset.table("ip", "filter").chains["forward"].rules[2]  # after state, blockpriv
+    assert len(block.match.source.networks) == 8 and not block.match.unknown
