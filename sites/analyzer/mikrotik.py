@@ -243,6 +243,8 @@ class _Builder:
                 unknown.append(str(error) or f"{key}={raw}")
             except ValueError:
                 unknown.append(f"{key}={raw} is not understood")
+        if values.pop("ipsec", False):
+            values["source"] = Addresses(())  # no address: the rule never matches
         return Match(**values)  # type: ignore[arg-type]
 
     def option(self, key: str, value: str, negated: bool, values: dict[str, object]) -> None:
@@ -279,7 +281,7 @@ class _Builder:
         elif key == "ipsec-policy":
             if value.endswith(",ipsec") != negated:
                 # The flows checked are plain IP, never carried by an IPsec policy.
-                values["source"] = Addresses(())
+                values["ipsec"] = True
         else:
             raise _Unknown(f"{key}= is not analysed")
 

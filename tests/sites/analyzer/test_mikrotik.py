@@ -259,3 +259,12 @@ def test_the_command_reads_an_export_with_the_default_lists():
     payload = json.loads(out.getvalue())
     assert payload["vendor"] == "mikrotik"
     assert payload["flows"][0]["translated_source"] == "192.0.2.1"
+
+
+def test_ipsec_policy_rules_never_match_plain_flows_whatever_the_order():
+    text = DEFCONF.replace(
+        "ipsec-policy=in,ipsec", "ipsec-policy=in,ipsec src-address=192.168.1.0/24 action=drop", 1
+    )
+    rule = parse_mikrotik(text).table("ip", "filter").chains["forward"].rules[0]
+    assert rule.match.source.networks == ()
+    assert evaluate(parse_mikrotik(text), BACKUP, topology()).verdict == "allowed"
