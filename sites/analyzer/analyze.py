@@ -16,8 +16,11 @@ from typing import Any
 from sites.analyzer.evaluate import ALLOWED, BLOCKED, Topology, Verdict, evaluate
 from sites.analyzer.flows import REFUSED, Flow, GuideFlow, guide_flows
 from sites.analyzer.iptables import parse_iptables
+from sites.analyzer.mikrotik import parse_mikrotik
 from sites.analyzer.model import ConfigError, Ruleset, Unrecognised
 from sites.analyzer.nftables import parse_nftables
+from sites.analyzer.paloalto import parse_paloalto
+from sites.analyzer.pfsense import parse_opnsense, parse_pfsense
 from sites.description import ProfileSpec, SiteDescription
 from sites.instructions import render_site
 from sites.policy import GuideRule
@@ -26,7 +29,11 @@ from sites.vendors.base import StepKind
 
 PARSERS: dict[str, Callable[[str | bytes], Ruleset]] = {
     "iptables": parse_iptables,
+    "mikrotik": parse_mikrotik,
     "nftables": parse_nftables,
+    "opnsense": parse_opnsense,
+    "paloalto": parse_paloalto,
+    "pfsense": parse_pfsense,
 }
 SUPPORTED_VENDORS = tuple(sorted(PARSERS))
 
@@ -65,7 +72,8 @@ def analyze(
             f"the vendor {vendor!r} is not analysed yet; supported: {', '.join(SUPPORTED_VENDORS)}"
         )
     ruleset = PARSERS[vendor](text)
-    topology = topology or Topology.of_site(site)
+    inside, outside = get_renderer(vendor).interfaces(site)  # the vendor's defaults if blank
+    topology = topology or Topology.of_site(site, inside=inside, outside=outside)
     needed = guide_flows(site, profile)
     guide_verdicts = {g.flow: evaluate(ruleset, g.flow, topology) for g in needed}
     asked = list(flows) if flows is not None else [g.flow for g in needed]

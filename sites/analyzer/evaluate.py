@@ -225,19 +225,21 @@ class _Connection:
     cited: list[tuple[Rule | Chain, str]] = field(default_factory=list)
     original_source: _Endpoint | None = None
     original_destination: _Endpoint | None = None
+    arrived_on: str = ""  # the interface the first packet came in by
     dnat: _Endpoint | None = None  # where the first packet was sent to instead
     snat: _Endpoint | None = None  # the source it left with
 
     def run(self, flow: Flow) -> _Outcome:
         self.original_source = _Endpoint(flow.source, flow.source_port)
         self.original_destination = _Endpoint(flow.destination, flow.destination_port)
+        self.arrived_on = self.topology.route(flow.source) or self.topology.inside
         first = _Packet(
             flow.protocol,
             flow.source,
             flow.destination,
             flow.source_port,
             flow.destination_port,
-            self.topology.route(flow.source) or self.topology.inside,
+            self.arrived_on,
             "",
             "new",
         )
@@ -502,6 +504,18 @@ class _Connection:
             if interfaces is not None and (not name or not interfaces.matches(name)):
                 return False
         if match.source is not None and not match.source.matches(packet.source):
+            return False
+        original = self.original_destination
+        if original is not None and original.address is not None:
+            if match.original_destination is not None and not match.original_destination.matches(
+                original.address
+            ):
+                return False
+            if match.original_destination_ports is not None and (
+                match.original_destination_ports.matches(original.port) is False
+            ):
+                return False
+        if match.arrived_on is not None and not match.arrived_on.matches(self.arrived_on):
             return False
         if match.destination is not None and not match.destination.matches(packet.destination):
             return False

@@ -106,6 +106,12 @@ class Match:
     local_destination: bool | None = None
     local_source: bool | None = None
     ipv6_only: bool = False  # an IPv6 match in an inet table: never an IPv4 packet
+    # The connection's original direction, as its first packet had it before any translation
+    # (conntrack's ``--ctorigdst``/``--ctorigdstport``, PAN-OS's pre-NAT addresses), and the
+    # interface that first packet arrived on (PAN-OS's source zone, also at postrouting).
+    original_destination: Addresses | None = None
+    original_destination_ports: Ports | None = None
+    arrived_on: Interfaces | None = None
     unknown: str = ""  # the part not understood; the rule then *might* match
 
 

@@ -162,7 +162,9 @@ def test_hostile_input_is_a_clear_error(data, message):
 
 
 def test_unsupported_vendor_lists_the_supported_ones():
-    with pytest.raises(ConfigError, match="supported: iptables, nftables"):
+    with pytest.raises(
+        ConfigError, match="supported: iptables, mikrotik, nftables, opnsense, paloalto, pfsense"
+    ):
         analyze("", "fortigate", site(), GUIDE_PROFILE)
 
 
