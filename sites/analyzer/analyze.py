@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sites.analyzer.cisco_asa import parse_cisco_asa
 from sites.analyzer.evaluate import ALLOWED, BLOCKED, Topology, Verdict, evaluate
 from sites.analyzer.flows import REFUSED, Flow, GuideFlow, guide_flows
 from sites.analyzer.iptables import parse_iptables
@@ -25,6 +26,7 @@ from sites.vendors import get_renderer
 from sites.vendors.base import StepKind
 
 PARSERS: dict[str, Callable[[str | bytes], Ruleset]] = {
+    "cisco-asa": parse_cisco_asa,
     "iptables": parse_iptables,
     "nftables": parse_nftables,
 }
@@ -65,7 +67,7 @@ def analyze(
             f"the vendor {vendor!r} is not analysed yet; supported: {', '.join(SUPPORTED_VENDORS)}"
         )
     ruleset = PARSERS[vendor](text)
-    topology = topology or Topology.of_site(site)
+    topology = topology or _topology(site, vendor)
     needed = guide_flows(site, profile)
     guide_verdicts = {g.flow: evaluate(ruleset, g.flow, topology) for g in needed}
     asked = list(flows) if flows is not None else [g.flow for g in needed]
@@ -80,6 +82,16 @@ def analyze(
         results=results,
         unrecognised=tuple(ruleset.unrecognised),
         missing_steps=_missing_steps(site, profile, vendor, failing),
+    )
+
+
+def _topology(site: SiteDescription, vendor: str) -> Topology:
+    """The site's interfaces, blanks being the names the vendor's instructions assume."""
+    inside, outside = get_renderer(vendor).default_interfaces or ("", "")
+    return Topology.of_site(
+        site,
+        inside=site.inside_interface or inside,
+        outside=site.outside_interface or outside,
     )
 
 

@@ -15,6 +15,7 @@ from sites.analyzer.limits import MAX_BYTES
 from sites.analyzer.model import ConfigError
 from sites.description import GUIDE_PROFILE, DescriptionError, ProfileSpec, SiteDescription
 from sites.management.commands.instructions import describe_errors, read_json
+from sites.vendors import get_renderer
 
 
 class Command(BaseCommand):
@@ -65,10 +66,11 @@ class Command(BaseCommand):
         except FlowError as error:
             raise CommandError(f"--flow {error}", returncode=2) from None
         data = _read_config(config_file)
+        inside, outside = get_renderer(vendor).interfaces(site_obj)  # the vendor's defaults
         topology = Topology.of_site(
             site_obj,
-            inside=options["inside_interface"],
-            outside=options["outside_interface"],
+            inside=options["inside_interface"] or inside,
+            outside=options["outside_interface"] or outside,
         )
         try:
             analysis = analyze(data, vendor, site_obj, profile_obj, flows, topology=topology)
