@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sites.analyzer.cisco_asa import parse_cisco_asa
+from sites.analyzer.cisco_ios import parse_cisco_ios
 from sites.analyzer.evaluate import ALLOWED, BLOCKED, Topology, Verdict, evaluate
 from sites.analyzer.flows import REFUSED, Flow, GuideFlow, guide_flows
 from sites.analyzer.iptables import parse_iptables
@@ -27,6 +28,7 @@ from sites.vendors.base import StepKind
 
 PARSERS: dict[str, Callable[[str | bytes], Ruleset]] = {
     "cisco-asa": parse_cisco_asa,
+    "cisco-ios": parse_cisco_ios,
     "iptables": parse_iptables,
     "nftables": parse_nftables,
 }

@@ -5,9 +5,11 @@ rendered commands on top of a factory-default configuration."""
 from __future__ import annotations
 
 import json
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from sites.analyzer.analyze import analyze
 from sites.analyzer.cisco_asa import parse_cisco_asa
@@ -146,7 +148,9 @@ nat (inside,outside) source static server server-public destination static cloud
 
 
 def example(path: Path) -> SiteDescription:
-    return SiteDescription.from_dict(json.loads(path.read_text()) | {"vendor": "cisco-asa"})
+    """The example site on this vendor, its interfaces left blank: the vendor's default names."""
+    blank = {"inside_interface": "", "outside_interface": ""}
+    return SiteDescription.from_dict(json.loads(path.read_text()) | {"vendor": "cisco-asa"} | blank)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
@@ -200,3 +204,18 @@ def test_large_config_parses():
     config = FACTORY + acl + "access-list big extended permit ip any any\n"
     config += "access-group big in interface inside\n"
     assert verdict(config, OUT).verdict == "allowed"
+
+
+def test_command_line_uses_the_asa_interface_names_by_default(tmp_path):
+    """monitoring.json names no interfaces: the command uses the ASA's inside and outside."""
+    path = tmp_path / "running-config.txt"
+    path.write_text(FACTORY)
+    out = StringIO()
+    call_command(
+        "analyze", str(path), "--vendor", "cisco-asa", "--site", "docs/examples/monitoring.json",
+        "--format", "json", stdout=out,
+    )  # fmt: skip
+    payload = json.loads(out.getvalue())
+    assert payload["vendor"] == "cisco-asa"
+    assert payload["flows"][0]["verdict"] == "allowed"
+    assert payload["flows"][0]["lines"][0]["text"] == "security-level 100"
