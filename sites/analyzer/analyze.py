@@ -17,6 +17,7 @@ from sites.analyzer.cisco_asa import parse_cisco_asa
 from sites.analyzer.cisco_ios import parse_cisco_ios
 from sites.analyzer.evaluate import ALLOWED, BLOCKED, Topology, Verdict, evaluate
 from sites.analyzer.flows import REFUSED, Flow, GuideFlow, guide_flows
+from sites.analyzer.fortigate import parse_fortigate
 from sites.analyzer.iptables import parse_iptables
 from sites.analyzer.model import ConfigError, Ruleset, Unrecognised
 from sites.analyzer.nftables import parse_nftables
@@ -29,6 +30,7 @@ from sites.vendors.base import StepKind
 PARSERS: dict[str, Callable[[str | bytes], Ruleset]] = {
     "cisco-asa": parse_cisco_asa,
     "cisco-ios": parse_cisco_ios,
+    "fortigate": parse_fortigate,
     "iptables": parse_iptables,
     "nftables": parse_nftables,
 }

@@ -163,7 +163,7 @@ def test_hostile_input_is_a_clear_error(data, message):
 
 def test_unsupported_vendor_lists_the_supported_ones():
     with pytest.raises(ConfigError, match="supported: .*iptables, .*nftables"):
-        analyze("", "fortigate", site(), GUIDE_PROFILE)
+        analyze("", "no-such-vendor", site(), GUIDE_PROFILE)
 
 
 def test_broken_json_is_a_clear_error():
