@@ -168,7 +168,7 @@ class _Parser:
                 if "source" in words:
                     raise _Unknown("a service object with a source port")
                 self.services[name] = (protocols, ports)
-        except (_Unknown, ValueError, IndexError) as error:
+        except (_Unknown, ValueError, LookupError) as error:
             if kind in ("object network", "group network"):
                 self.networks[name] = None
             hooks = frozenset() if kind == "interface" else _FORWARD | _NAT_HOOKS
@@ -317,7 +317,7 @@ class _Parser:
             if "inactive" in words:
                 return None
             match, action = self.ace_match(words)
-        except (_Unknown, ValueError, IndexError) as error:
+        except (_Unknown, ValueError, LookupError) as error:
             reason = str(error) or "not understood"
             self.unrecognised(entry.line, entry.text, reason, _FORWARD)
             match, action = Match(unknown=reason), Action(ActionKind.UNKNOWN, detail=reason)
@@ -409,7 +409,7 @@ class _Parser:
         for nat in statics + dynamics:
             try:
                 self.nat_rules(table, nat)
-            except (_Unknown, ValueError, IndexError) as error:
+            except (_Unknown, ValueError, LookupError) as error:
                 reason = str(error) or "not understood"
                 self.unrecognised(nat.line, nat.text, reason, _NAT_HOOKS)
                 unknown = Match(unknown=reason)

@@ -152,7 +152,7 @@ class _Parser:
             try:
                 match, kind = self.entry_match(entry)
                 action = Action(kind)
-            except (_Unknown, ValueError, IndexError) as error:
+            except (_Unknown, ValueError, LookupError) as error:
                 reason = str(error) or "not understood"
                 self.unrecognised(entry.line, entry.text, reason, _ALL)
                 match, action = Match(unknown=reason), Action(ActionKind.UNKNOWN, detail=reason)
@@ -252,7 +252,7 @@ class _Parser:
                     self.dynamic_nat(chains, words[1:])
                 else:
                     raise _Unknown("this NAT form (pools, route maps) is not analysed")
-            except (_Unknown, ValueError, IndexError) as error:
+            except (_Unknown, ValueError, LookupError) as error:
                 reason = str(error) or "not understood"
                 self.unrecognised(number, text, reason, _ALL)
                 rule = self.rule(number, text, Match(unknown=reason),

@@ -134,7 +134,7 @@ class _Parser:
         the policy still counts)."""
         try:
             return Addresses(tuple(self.addresses(names))), ""
-        except (_Unknown, ValueError) as error:
+        except (_Unknown, ValueError, LookupError) as error:
             self.unrecognised(policy.line, policy.text, str(error), frozenset({"forward"}))
             return None, str(error)
 
@@ -177,7 +177,7 @@ class _Parser:
         for vip in vips.values():
             try:
                 prerouting.rules.append(self.vip_rule(vip))
-            except (_Unknown, ValueError, IndexError) as error:
+            except (_Unknown, ValueError, LookupError) as error:
                 prerouting.rules.append(self.unknown_rule(vip.line, vip.text, error))
         stateful = Match(ct_state=frozenset({"established", "related"}))
         forward.rules.append(self.rule(0, _STATEFUL, stateful, Action(ActionKind.ACCEPT)))
@@ -187,7 +187,7 @@ class _Parser:
             try:
                 for match in self.policy_matches(policy, vips):
                     self.add_policy(policy, match, forward, postrouting)
-            except (_Unknown, ValueError, IndexError) as error:
+            except (_Unknown, ValueError, LookupError) as error:
                 forward.rules.append(self.unknown_rule(policy.line, policy.text, error))
         forward.rules.append(self.rule(0, _IMPLICIT_DENY, Match(), Action(ActionKind.DROP)))
         self.ruleset.tables.append(table)
