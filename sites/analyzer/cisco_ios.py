@@ -71,8 +71,9 @@ class _Entry:
 class _Parser:
     lines: list[str]
     ruleset: Ruleset = field(default_factory=lambda: Ruleset("cisco-ios"))
-    acls: dict[str, list[_Entry]] = field(default_factory=dict)
+    acls: dict[str, dict[int, _Entry]] = field(default_factory=dict)  # by sequence number
     groups: list[tuple[str, str, str, int, str]] = field(default_factory=list)  # if acl dir
+    last_sequence: dict[str, int] = field(default_factory=dict)
     nat_outside: list[str] = field(default_factory=list)
     nat_rules: list[tuple[int, str, list[str]]] = field(default_factory=list)
     inspect: list[tuple[int, str]] = field(default_factory=list)
@@ -98,7 +99,7 @@ class _Parser:
             elif words[:2] == ["ip", "access-list"] and len(words) == 4:
                 if words[2] in ("extended", "standard"):
                     context, name = words[2], words[3]
-                    self.acls.setdefault(name, [])
+                    self.acls.setdefault(name, {})
             elif words[0] == "access-list" and len(words) > 2 and words[1].isdigit():
                 self.numbered(number, text, words)
             elif words[:4] == ["ip", "nat", "inside", "source"]:
@@ -115,9 +116,7 @@ class _Parser:
         if words[2] == "remark":
             return
         standard = acl < 100 or 1300 <= acl <= 1999
-        entries = self.acls.setdefault(words[1], [])
-        sequence = (entries[-1].sequence if entries else 0) + 10
-        entries.append(_Entry(sequence, number, text, words[2:], standard))
+        self.add_entry(words[1], _Entry(0, number, text, words[2:], standard))
 
     def sub_line(self, context: str, name: str, number: int, text: str, words: list[str]) -> None:
         if context == "interface":
@@ -132,13 +131,18 @@ class _Parser:
             return
         if words[0] == "remark":
             return
-        entries = self.acls[name]
-        sequence = (entries[-1].sequence if entries else 0) + 10
+        sequence = 0
         if words[0].isdigit():
             sequence, words = int(words[0]), words[1:]
-        entry = _Entry(sequence, number, text, words, context == "standard")
-        entries[:] = [e for e in entries if e.sequence != sequence] + [entry]
-        entries.sort(key=lambda e: e.sequence)
+        self.add_entry(name, _Entry(sequence, number, text, words, context == "standard"))
+
+    def add_entry(self, acl: str, entry: _Entry) -> None:
+        """An entry at its sequence number (replacing one there), or 10 after the last one."""
+        entries = self.acls.setdefault(acl, {})
+        if not entry.sequence:
+            entry.sequence = self.last_sequence.get(acl, 0) + 10
+        entries[entry.sequence] = entry
+        self.last_sequence[acl] = max(self.last_sequence.get(acl, 0), entry.sequence)
 
     # -- building --------------------------------------------------------------------------
 
@@ -148,7 +152,8 @@ class _Parser:
 
     def entry_rules(self, acl: str, base: Match) -> list[Rule]:
         rules = []
-        for entry in self.acls.get(acl, []):
+        entries = self.acls.get(acl, {})
+        for entry in (entries[sequence] for sequence in sorted(entries)):
             try:
                 match, kind = self.entry_match(entry)
                 action = Action(kind)
