@@ -58,6 +58,16 @@ def interface_name(name: str) -> str:
     return full + name[len(head) :] if full else name
 
 
+def interface_names(full: str) -> Interfaces:
+    """An interface under its full name and the short ones a site file may use (``Gi0/0``)."""
+    names = [full]
+    for short, long in _ABBREVIATIONS.items():
+        if full.startswith(long) and full[len(long) :][:1].isdigit():
+            rest = full[len(long) :]
+            names += [short + rest, short.capitalize() + rest]
+    return Interfaces(tuple(dict.fromkeys(names)))
+
+
 @dataclass
 class _Entry:
     sequence: int
@@ -216,7 +226,7 @@ class _Parser:
         self.build_state(chains)
         self.build_nat(chains)
         for interface, acl, direction, number, text in self.groups:
-            names = Interfaces((interface,))
+            names = interface_names(interface)
             if direction == "in":
                 chain, base = chains["inbound"], Match(in_interface=names)
             elif interface in self.nat_outside:
@@ -247,7 +257,7 @@ class _Parser:
                 )
 
     def build_nat(self, chains: dict[str, Chain]) -> None:
-        outside = Interfaces(tuple(self.nat_outside))
+        outside = Interfaces(tuple(n for i in self.nat_outside for n in interface_names(i).names))
         ordered = sorted(self.nat_rules, key=lambda n: n[2][0] != "static")
         for number, text, words in ordered:
             try:
@@ -306,7 +316,7 @@ class _Parser:
         acl, rest = words[0], words[1:]
         if rest[0] != "interface" or rest[2:] != ["overload"]:
             raise _Unknown("only `list ACL interface IF overload` is analysed")
-        out = Interfaces((interface_name(rest[1]),))
+        out = interface_names(interface_name(rest[1]))
         # The list's permits are translated, its denies and the rest are not.
         for rule in self.entry_rules(acl, Match(out_interface=out)):
             if rule.action.kind is ActionKind.ACCEPT:

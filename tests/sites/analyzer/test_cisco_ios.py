@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sites.analyzer.analyze import analyze
-from sites.analyzer.cisco_ios import interface_name, parse_cisco_ios
+from sites.analyzer.cisco_ios import interface_name, interface_names, parse_cisco_ios
 from sites.analyzer.evaluate import Topology, evaluate
 from sites.analyzer.flows import ALLOWED, Flow, guide_flows
 from sites.analyzer.model import ConfigError
@@ -44,6 +44,22 @@ def test_interface_abbreviations():
     assert interface_name("Gi0/0") == "GigabitEthernet0/0"
     assert interface_name("fa0/1.10") == "FastEthernet0/1.10"
     assert interface_name("Dialer1") == "Dialer1"
+    assert interface_names("GigabitEthernet0/0").matches("Gi0/0")
+    shorts = Topology.of_site(site(), inside="Gi0/1", outside="gi0/0")
+    assert evaluate(parse_cisco_ios(ROUTER), WEB_OUT, shorts).verdict == "allowed"
+
+
+WEB_OUT = Flow.parse("tcp:192.168.1.20->203.0.113.80:443")
+
+
+def test_a_long_list_is_parsed_in_linear_time():
+    """10,000 entries given in reverse sequence order, each placed by its number."""
+    entries = "".join(
+        f" {i} deny tcp host 10.{i // 250}.{i % 250}.1 any eq 22\n" for i in range(10_100, 100, -1)
+    )
+    config = ROUTER.replace(" 40 deny   ip any any log\n", entries, 1)
+    assert verdict(config, WEB_OUT).verdict == "allowed"
+    assert verdict(config, OUT).lines[-1].text == "ip access-group INSIDE-IN in"
 
 
 def test_a_router_without_lists_forwards_and_translates():
