@@ -71,6 +71,7 @@ class _Parser:
     lines: list[str]
     ruleset: Ruleset = field(default_factory=lambda: Ruleset("fortigate"))
     edits: dict[str, list[_Edit]] = field(default_factory=dict)
+    central_nat: list[tuple[int, str]] = field(default_factory=list)
     keys: int = 0
 
     def unrecognised(self, number: int, text: str, reason: str, hooks: frozenset[str]) -> None:
@@ -90,6 +91,8 @@ class _Parser:
                 self.unrecognised(number, text, "unbalanced quotes", frozenset())
                 continue
             head = words[0]
+            if words == ["set", "central-nat", "enable"]:
+                self.central_nat.append((number, text))
             if head == "config":
                 stack.append(" ".join(words[1:]))
             elif head == "end" and stack:
@@ -179,6 +182,9 @@ class _Parser:
                 prerouting.rules.append(self.vip_rule(vip))
             except (_Unknown, ValueError, LookupError) as error:
                 prerouting.rules.append(self.unknown_rule(vip.line, vip.text, error))
+        for number, text in self.central_nat:
+            central = _Unknown("central NAT (central SNAT and DNAT tables) is not analysed")
+            postrouting.rules.append(self.unknown_rule(number, text, central))
         stateful = Match(ct_state=frozenset({"established", "related"}))
         forward.rules.append(self.rule(0, _STATEFUL, stateful, Action(ActionKind.ACCEPT)))
         for policy in self.edits.get("firewall policy", []):

@@ -119,6 +119,15 @@ def test_top_down_a_deny_above_wins_and_unknown_objects_decide_only_where_they_m
     assert verdict(fqdn, OUT).verdict == "blocked"  # its services never match 4401
 
 
+def test_central_nat_is_not_analysed_and_makes_translated_flows_unknown():
+    central = BASE.replace(
+        "config system interface",
+        "config system settings\n    set central-nat enable\nend\nconfig system interface",
+    )
+    assert verdict(central, WEB).verdict == "unknown"
+    assert any("central NAT" in u.reason for u in parse_fortigate(central).unrecognised)
+
+
 def example(path: Path) -> SiteDescription:
     """The example site on this vendor, its interfaces left blank: the vendor's default names."""
     blank = {"inside_interface": "", "outside_interface": ""}
