@@ -136,14 +136,19 @@ class _Parser:
             elif head == "access-group" and len(words) == 5 and words[2:4] == ["in", "interface"]:
                 self.groups.append((words[1], words[4], number, stripped))
             elif head == "access-group":
-                self.unrecognised(number, stripped, "only `access-group NAME in interface IF` "
-                                  "is analysed", _FORWARD)  # fmt: skip
+                self.unrecognised(
+                    number,
+                    stripped,
+                    "only `access-group NAME in interface IF` is analysed",
+                    _FORWARD,
+                )
             elif stripped == "same-security-traffic permit inter-interface":
                 self.same_security = True
             elif head == "nat":
                 self.twice_nats.append((number, stripped, words))
-                self.unrecognised(number, stripped, "twice NAT (manual NAT) is not analysed",
-                                  _NAT_HOOKS)  # fmt: skip
+                self.unrecognised(
+                    number, stripped, "twice NAT (manual NAT) is not analysed", _NAT_HOOKS
+                )
             # Every other command (hostname, passwords, logging, routes, inspection …) leaves
             # the filtering of forwarded IPv4 alone; so do the sub-lines of its block.
 
@@ -259,10 +264,12 @@ class _Parser:
 
     def build(self) -> Ruleset:
         table = Table("ip", "asa")
-        table.chains["prerouting"] = Chain("prerouting", hook="prerouting", type="nat",
-                                           priority=DSTNAT_PRIORITY)  # fmt: skip
-        table.chains["postrouting"] = Chain("postrouting", hook="postrouting", type="nat",
-                                            priority=SRCNAT_PRIORITY)  # fmt: skip
+        table.chains["prerouting"] = Chain(
+            "prerouting", hook="prerouting", type="nat", priority=DSTNAT_PRIORITY
+        )
+        table.chains["postrouting"] = Chain(
+            "postrouting", hook="postrouting", type="nat", priority=SRCNAT_PRIORITY
+        )
         forward = Chain("forward", hook="forward", policy="drop")
         table.chains["forward"] = forward
         self.build_nat(table)
@@ -292,17 +299,18 @@ class _Parser:
         return bound
 
     def build_security_levels(self, forward: Chain, bound: set[str]) -> None:
-        known = [i for i in self.interfaces if i.nameif and i.level is not None]
-        for source in known:
+        known = [(i, i.level) for i in self.interfaces if i.nameif and i.level is not None]
+        for source, source_level in known:
             if set(source.names) & bound:
                 continue
-            for target in known:
+            for target, target_level in known:
                 if target is source:
                     continue
-                higher = source.level > target.level  # type: ignore[operator]
-                equal = source.level == target.level and self.same_security
-                match = Match(in_interface=Interfaces(source.names),
-                              out_interface=Interfaces(target.names))  # fmt: skip
+                higher = source_level > target_level
+                equal = source_level == target_level and self.same_security
+                match = Match(
+                    in_interface=Interfaces(source.names), out_interface=Interfaces(target.names)
+                )
                 kind = ActionKind.ACCEPT if higher or equal else ActionKind.DROP
                 forward.rules.append(
                     self.rule(source.level_line, source.level_text, match, Action(kind))
@@ -340,8 +348,9 @@ class _Parser:
         while words:
             if words[0] == "log":
                 words = words[1:]
-                while words and (words[0].isdigit() or words[0] in ("interval", "disable",
-                                                                    "default")):  # fmt: skip
+                while words and (
+                    words[0].isdigit() or words[0] in ("interval", "disable", "default")
+                ):
                     words = words[1:]
             else:
                 unknown = "; ".join(filter(None, (unknown, " ".join(words))))
@@ -403,9 +412,10 @@ class _Parser:
         statics = [n for n in self.nats if n.kind == "static"]
         dynamics = sorted(
             (n for n in self.nats if n.kind == "dynamic"),
-            key=lambda n: -max((net.prefixlen for net in self.networks.get(n.object_name) or []),
-                               default=0),
-        )  # fmt: skip
+            key=lambda n: (
+                -max((net.prefixlen for net in self.networks.get(n.object_name) or []), default=0)
+            ),
+        )
         for nat in statics + dynamics:
             try:
                 self.nat_rules(table, nat)
@@ -427,8 +437,9 @@ class _Parser:
             if len(words) >= 6 and words[2] == "source":
                 real, mapped = self.networks.get(words[4]), self.networks.get(words[5])
             source = Match(source=Addresses(tuple(real)) if real else None, unknown=reason)
-            destination = Match(destination=Addresses(tuple(mapped)) if mapped else None,
-                                unknown=reason)  # fmt: skip
+            destination = Match(
+                destination=Addresses(tuple(mapped)) if mapped else None, unknown=reason
+            )
             table.chains["postrouting"].rules.insert(0, self.rule(number, text, source, action))
             if words[3:4] != ["dynamic"]:
                 rule = self.rule(number, text, destination, action)
@@ -449,8 +460,11 @@ class _Parser:
         if nat.kind == "dynamic":
             if extra:
                 raise _Unknown("dynamic NAT options are not analysed")
-            action = (Action(ActionKind.MASQUERADE) if mapped_interface
-                      else Action(ActionKind.SNAT, address=mapped_address))  # fmt: skip
+            action = (
+                Action(ActionKind.MASQUERADE)
+                if mapped_interface
+                else Action(ActionKind.SNAT, address=mapped_address)
+            )
             match = Match(out_interface=mapped_if, source=Addresses(tuple(real)))
             table.chains["postrouting"].rules.append(self.rule(nat.line, nat.text, match, action))
             return
@@ -479,8 +493,11 @@ class _Parser:
             protocols=protocols,
             source_ports=Ports(((real_port, real_port),)) if real_port else None,
         )
-        snat = (Action(ActionKind.MASQUERADE, port=mapped_port) if mapped_interface
-                else Action(ActionKind.SNAT, address=mapped_address, port=mapped_port))  # fmt: skip
+        snat = (
+            Action(ActionKind.MASQUERADE, port=mapped_port)
+            if mapped_interface
+            else Action(ActionKind.SNAT, address=mapped_address, port=mapped_port)
+        )
         table.chains["postrouting"].rules.append(self.rule(nat.line, nat.text, outbound, snat))
 
 

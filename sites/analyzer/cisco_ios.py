@@ -171,8 +171,7 @@ class _Parser:
                 reason = str(error) or "not understood"
                 self.unrecognised(entry.line, entry.text, reason, _ALL)
                 match, action = Match(unknown=reason), Action(ActionKind.UNKNOWN, detail=reason)
-            match = replace(match, in_interface=base.in_interface,
-                            out_interface=base.out_interface)  # fmt: skip
+            match = replace(match, in_interface=base.in_interface, out_interface=base.out_interface)
             rules.append(self.rule(entry.line, entry.text, match, action))
         return rules
 
@@ -244,8 +243,9 @@ class _Parser:
         for number, text in self.zones:
             reason = "the zone-based firewall is not analysed"
             self.unrecognised(number, text, reason, _ALL)
-            rule = self.rule(number, text, Match(unknown=reason),
-                             Action(ActionKind.UNKNOWN, detail=reason))  # fmt: skip
+            rule = self.rule(
+                number, text, Match(unknown=reason), Action(ActionKind.UNKNOWN, detail=reason)
+            )
             chains["forward"].rules.append(rule)
         for number, text in self.inspect:
             reason = "ip inspect lets replies through; which protocols is not analysed"
@@ -270,12 +270,19 @@ class _Parser:
             except (_Unknown, ValueError, LookupError) as error:
                 reason = str(error) or "not understood"
                 self.unrecognised(number, text, reason, _ALL)
-                rule = self.rule(number, text, Match(unknown=reason),
-                                 Action(ActionKind.UNKNOWN, detail=reason))  # fmt: skip
+                rule = self.rule(
+                    number, text, Match(unknown=reason), Action(ActionKind.UNKNOWN, detail=reason)
+                )
                 chains["postrouting"].rules.append(rule)
 
-    def static_nat(self, chains: dict[str, Chain], outside: Interfaces, number: int,
-                   text: str, words: list[str]) -> None:  # fmt: skip
+    def static_nat(
+        self,
+        chains: dict[str, Chain],
+        outside: Interfaces,
+        number: int,
+        text: str,
+        words: list[str],
+    ) -> None:
         protocols: frozenset[str] | None = None
         words = [w for w in words if w not in ("extendable", "no-alias", "no-payload")]
         if {"route-map", "redundancy", "vrf", "network"} & set(words):
@@ -308,8 +315,11 @@ class _Parser:
             protocols=protocols,
             source_ports=Ports(((local_port, local_port),)) if local_port else None,
         )
-        snat = (Action(ActionKind.MASQUERADE, port=global_port) if interface
-                else Action(ActionKind.SNAT, address=address, port=global_port))  # fmt: skip
+        snat = (
+            Action(ActionKind.MASQUERADE, port=global_port)
+            if interface
+            else Action(ActionKind.SNAT, address=address, port=global_port)
+        )
         chains["postrouting"].rules.append(self.rule(number, text, outbound, snat))
 
     def dynamic_nat(self, chains: dict[str, Chain], words: list[str]) -> None:
@@ -370,8 +380,11 @@ def _ports(words: list[str]) -> tuple[Ports | None, list[str]]:
             ports.append(_port(words.pop(0)))
         return Ports(tuple((p, p) for p in ports)), words
     port = _port(words[0])
-    ranges = {"lt": [(1, port - 1)], "gt": [(port + 1, 65535)],
-              "neq": [(1, port - 1), (port + 1, 65535)]}[operator]  # fmt: skip
+    ranges = {
+        "lt": [(1, port - 1)],
+        "gt": [(port + 1, 65535)],
+        "neq": [(1, port - 1), (port + 1, 65535)],
+    }[operator]
     return Ports(tuple(ranges)), words[1:]
 
 

@@ -159,8 +159,11 @@ class _Parser:
         if not names or "any" in names:
             return None
         zones = self.named("system zone")
-        expanded = [m for n in names for m in (zones[n].settings.get("interface", [n])
-                                                if n in zones else [n])]  # fmt: skip
+        expanded = [
+            m
+            for n in names
+            for m in (zones[n].settings.get("interface", [n]) if n in zones else [n])
+        ]
         return Interfaces(tuple(expanded + names))
 
     # -- building --------------------------------------------------------------------------
@@ -202,8 +205,9 @@ class _Parser:
     def unknown_rule(self, number: int, text: str, error: Exception) -> Rule:
         reason = str(error) or "not understood"
         self.unrecognised(number, text, reason, _ALL)
-        return self.rule(number, text, Match(unknown=reason),
-                         Action(ActionKind.UNKNOWN, detail=reason))  # fmt: skip
+        return self.rule(
+            number, text, Match(unknown=reason), Action(ActionKind.UNKNOWN, detail=reason)
+        )
 
     def vip_rule(self, vip: _Edit) -> Rule:
         settings = vip.settings
@@ -211,8 +215,10 @@ class _Parser:
             raise _Unknown(f"VIP type {settings['type'][0]} is not analysed")
         external = IPv4Address(settings["extip"][0].split("-")[0])
         mapped = IPv4Address(settings["mappedip"][0].split("-")[0])
-        match = Match(in_interface=self.interfaces(settings.get("extintf", ["any"])),
-                      destination=Addresses((IPv4Network(external),)))  # fmt: skip
+        match = Match(
+            in_interface=self.interfaces(settings.get("extintf", ["any"])),
+            destination=Addresses((IPv4Network(external),)),
+        )
         port = None
         if settings.get("portforward") == ["enable"]:
             protocol = settings.get("protocol", ["tcp"])[0]
@@ -223,8 +229,13 @@ class _Parser:
             if high != low:
                 raise _Unknown("a VIP port range is not analysed")
             port = mapped_low
-            match = Match(**{**match.__dict__, "protocols": frozenset({protocol}),
-                             "destination_ports": Ports(((low, high),))})  # fmt: skip
+            match = Match(
+                **{
+                    **match.__dict__,
+                    "protocols": frozenset({protocol}),
+                    "destination_ports": Ports(((low, high),)),
+                }
+            )
         number, text = vip.line, vip.text
         return self.rule(number, text, match, Action(ActionKind.DNAT, address=mapped, port=port))
 
@@ -250,13 +261,28 @@ class _Parser:
         targets: list[Match] = []
         if plain:
             destination, unknown = self.known_addresses(policy, plain)
-            targets.append(Match(**{**base.__dict__, "destination": destination,
-                                    "ct_status": frozenset({"dnat"}), "ct_status_negated": True,
-                                    "unknown": "; ".join(filter(None, (base.unknown, unknown)))}))  # fmt: skip
+            targets.append(
+                Match(
+                    **{
+                        **base.__dict__,
+                        "destination": destination,
+                        "ct_status": frozenset({"dnat"}),
+                        "ct_status_negated": True,
+                        "unknown": "; ".join(filter(None, (base.unknown, unknown))),
+                    }
+                )
+            )
         if vip_names:
             mapped = [IPv4Network(vips[v].settings["mappedip"][0].split("-")[0]) for v in vip_names]
-            targets.append(Match(**{**base.__dict__, "destination": Addresses(tuple(mapped)),
-                                    "ct_status": frozenset({"dnat"})}))  # fmt: skip
+            targets.append(
+                Match(
+                    **{
+                        **base.__dict__,
+                        "destination": Addresses(tuple(mapped)),
+                        "ct_status": frozenset({"dnat"}),
+                    }
+                )
+            )
         matches = []
         for target in targets:
             for service in self.service(settings.get("service", [])):
@@ -266,8 +292,15 @@ class _Parser:
                 for protocol in sorted(service.protocols):
                     ranges = service.ports.get(protocol, [])
                     ports = Ports(tuple(ranges)) if ranges else None
-                    matches.append(Match(**{**target.__dict__, "protocols": frozenset({protocol}),
-                                            "destination_ports": ports}))  # fmt: skip
+                    matches.append(
+                        Match(
+                            **{
+                                **target.__dict__,
+                                "protocols": frozenset({protocol}),
+                                "destination_ports": ports,
+                            }
+                        )
+                    )
         return matches
 
     def add_policy(self, policy: _Edit, match: Match, forward: Chain, postrouting: Chain) -> None:
