@@ -214,13 +214,15 @@ class _Parser:
         table = Table("ip", "ios")
         chains = {
             "inbound": Chain("inbound", hook="prerouting", priority=_INBOUND_FILTER_PRIORITY),
-            "prerouting": Chain("prerouting", hook="prerouting", type="nat",
-                                priority=DSTNAT_PRIORITY),
+            "prerouting": Chain(
+                "prerouting", hook="prerouting", type="nat", priority=DSTNAT_PRIORITY
+            ),
             "forward": Chain("forward", hook="forward"),
-            "postrouting": Chain("postrouting", hook="postrouting", type="nat",
-                                 priority=SRCNAT_PRIORITY),
+            "postrouting": Chain(
+                "postrouting", hook="postrouting", type="nat", priority=SRCNAT_PRIORITY
+            ),
             "outbound": Chain("outbound", hook="postrouting", priority=_OUTBOUND_FILTER_PRIORITY),
-        }  # fmt: skip
+        }
         table.chains.update(chains)
         self.build_state(chains)
         self.build_nat(chains)
