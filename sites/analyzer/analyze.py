@@ -71,7 +71,8 @@ def analyze(
             f"the vendor {vendor!r} is not analysed yet; supported: {', '.join(SUPPORTED_VENDORS)}"
         )
     ruleset = PARSERS[vendor](text)
-    topology = topology or _topology(site, vendor)
+    inside, outside = get_renderer(vendor).interfaces(site)  # the vendor's defaults if blank
+    topology = topology or Topology.of_site(site, inside=inside, outside=outside)
     needed = guide_flows(site, profile)
     guide_verdicts = {g.flow: evaluate(ruleset, g.flow, topology) for g in needed}
     asked = list(flows) if flows is not None else [g.flow for g in needed]
@@ -86,16 +87,6 @@ def analyze(
         results=results,
         unrecognised=tuple(ruleset.unrecognised),
         missing_steps=_missing_steps(site, profile, vendor, failing),
-    )
-
-
-def _topology(site: SiteDescription, vendor: str) -> Topology:
-    """The site's interfaces, blanks being the names the vendor's instructions assume."""
-    inside, outside = get_renderer(vendor).default_interfaces or ("", "")
-    return Topology.of_site(
-        site,
-        inside=site.inside_interface or inside,
-        outside=site.outside_interface or outside,
     )
 
 
