@@ -13,8 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sites.analyzer.cisco_asa import parse_cisco_asa
+from sites.analyzer.cisco_ios import parse_cisco_ios
 from sites.analyzer.evaluate import ALLOWED, BLOCKED, Topology, Verdict, evaluate
 from sites.analyzer.flows import REFUSED, Flow, GuideFlow, guide_flows
+from sites.analyzer.fortigate import parse_fortigate
 from sites.analyzer.iptables import parse_iptables
 from sites.analyzer.mikrotik import parse_mikrotik
 from sites.analyzer.model import ConfigError, Ruleset, Unrecognised
@@ -28,6 +31,9 @@ from sites.vendors import get_renderer
 from sites.vendors.base import StepKind
 
 PARSERS: dict[str, Callable[[str | bytes], Ruleset]] = {
+    "cisco-asa": parse_cisco_asa,
+    "cisco-ios": parse_cisco_ios,
+    "fortigate": parse_fortigate,
     "iptables": parse_iptables,
     "mikrotik": parse_mikrotik,
     "nftables": parse_nftables,

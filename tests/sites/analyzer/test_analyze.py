@@ -162,10 +162,8 @@ def test_hostile_input_is_a_clear_error(data, message):
 
 
 def test_unsupported_vendor_lists_the_supported_ones():
-    with pytest.raises(
-        ConfigError, match="supported: iptables, mikrotik, nftables, opnsense, paloalto, pfsense"
-    ):
-        analyze("", "fortigate", site(), GUIDE_PROFILE)
+    with pytest.raises(ConfigError, match="supported: .*iptables, .*nftables"):
+        analyze("", "no-such-vendor", site(), GUIDE_PROFILE)
 
 
 def test_broken_json_is_a_clear_error():

@@ -78,10 +78,8 @@ def test_interfaces_can_be_given(config, tmp_path):
 
 
 def test_unsupported_vendor_exits_2_listing_the_supported(config):
-    with pytest.raises(
-        CommandError, match="supported: iptables, mikrotik, nftables, opnsense, paloalto, pfsense"
-    ) as error:
-        run(config, "--vendor", "fortigate", "--site", SITE)
+    with pytest.raises(CommandError, match="supported: .*iptables, .*nftables") as error:
+        run(config, "--vendor", "no-such-vendor", "--site", SITE)
     assert error.value.returncode == 2
 
 
