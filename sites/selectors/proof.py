@@ -43,6 +43,10 @@ FLAG_LABELS = {
 }
 
 
+# A rollout that can stall: every state but done.
+STALLABLE_STATES = (RolloutState.NOT_STARTED, RolloutState.IN_PROGRESS, RolloutState.FAILED)
+
+
 def proof_warning_label(site: Site, *, now=None) -> str:
     """``proof_flag``, except that a fresh proof with a warning (``site.proof_warning``, the NAT
     warning of the proving run: see ``sites.selectors.dashboard``) is "warning": proven, but the
@@ -60,13 +64,13 @@ def waiting_on_customer(now: datetime) -> QuerySet[ProbeRun]:
 
 
 def stalled_instruction_sets(now: datetime) -> QuerySet[Rollout]:
-    """The instruction sets (``instruction_set_id``) of rollouts started or not, unfinished, and
-    unchanged for more than ``ROLLOUT_STALLED_DAYS``: no step marked since, and the instructions
+    """The instruction sets (``instruction_set_id``) of unfinished rollouts (not started, under
+    way, or with a failed step), unchanged for more than ``ROLLOUT_STALLED_DAYS``: no step marked since, and the instructions
     older than that (see ``sites.selectors.dashboard.state_since``)."""
     cutoff = now - timedelta(days=settings.ROLLOUT_STALLED_DAYS)
     return (
         Rollout.objects.filter(
-            state__in=[RolloutState.NOT_STARTED, RolloutState.IN_PROGRESS],
+            state__in=STALLABLE_STATES,
             instruction_set__isnull=False,
             created_at__lt=cutoff,
         )

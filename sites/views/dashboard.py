@@ -27,7 +27,6 @@ from portal.core.forms import UNPROCESSABLE, add_service_error
 from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial, wants_partial
 from portal.core.tenancy import OrganisationMixin
 from portal.jobs.models import JobKind
-from sites.models import RolloutState
 from sites.selectors import organisation_choices, site_ids
 from sites.selectors.dashboard import (
     ROLLOUT_CHOICES,
@@ -41,7 +40,7 @@ from sites.selectors.dashboard import (
     selected_sites,
     sort_columns,
 )
-from sites.selectors.proof import FLAG_LABELS, proof_warning_label
+from sites.selectors.proof import FLAG_LABELS, STALLABLE_STATES, proof_warning_label
 from sites.selectors.sites import covered_sites
 from sites.services import bulk
 from sites.vendors import vendor_choices, vendor_display_name
@@ -150,7 +149,6 @@ def dashboard_rows(sites, *, now) -> list[DashboardRow]:
     return rows
 
 
-STALLABLE_STATES = (RolloutState.NOT_STARTED, RolloutState.IN_PROGRESS)
 # How long a described site without instructions is taken to be waiting for the worker (after
 # that the row stops polling: a lost task is the regeneration sweeper's, not the browser's).
 PENDING_FOR = timedelta(minutes=10)
