@@ -48,11 +48,6 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 50
 BULK_KINDS = (JobKind.BULK_REGENERATE, JobKind.BULK_REVERIFY)
-# What people read for each action (buttons, the job's title, the audit trail).
-TITLES = {
-    JobKind.BULK_REGENERATE: "Regenerate instructions",
-    JobKind.BULK_REVERIFY: "Ask customers to prove again",
-}
 
 
 def start_bulk_job(
@@ -94,7 +89,7 @@ def start_bulk_job(
             action="sites.bulk_queued",
             organisation=organisation,
             target=job,
-            after={"kind": kind, "action": TITLES[kind], "sites": len(site_ids)},
+            after={"kind": kind, "action": JobKind(kind).label, "sites": len(site_ids)},
         )
         queue.enqueue_after_commit(queue.RUN_SITE_BULK_JOB, job.pk)
     return job
@@ -201,11 +196,6 @@ def settle_job(*, job_id: int) -> Job:
         finish_job(job_id=job_id, result=summary(job))
         job.refresh_from_db()
     return job
-
-
-def title(job: Job) -> str:
-    """The job's name as people read it ("Ask customers to prove again")."""
-    return TITLES.get(job.kind, job.get_kind_display())
 
 
 def proof_requests(job: Job) -> dict[str, int]:

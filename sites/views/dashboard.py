@@ -318,7 +318,6 @@ class SiteJobView(OrganisationMixin, TemplateView):
         awaiting_proofs = bool(requests and requests["proven"] < requests["sent"])
         context = self.get_context_data(
             job=job,
-            job_title=bulk.title(job),
             requests=requests,
             request_days=settings.PROOF_REQUEST_DAYS,
             poll_every=""
