@@ -7,7 +7,15 @@ from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from sites.models import ProbeRun, ProbeRunState, Rollout, RolloutState, Site
+from sites.models import (
+    ProbeDirection,
+    ProbePurpose,
+    ProbeRun,
+    ProbeRunState,
+    Rollout,
+    RolloutState,
+    Site,
+)
 from sites.models.site import REVERIFY_PERIOD_DAYS
 from sites.selectors.probes import waiting_runs
 
@@ -53,6 +61,24 @@ def proof_warning_label(site: Site, *, now=None) -> str:
     probe came from another address than the declared public one, which the customer should know."""
     flag = proof_flag(site, now=now)
     return "warning" if flag == "" and getattr(site, "proof_warning", None) else flag
+
+
+def latest_proof_warning(site: Site) -> str:
+    """The NAT warning of the site's latest proof ("" when none, or no proof): what the site page
+    shows beside "Proven with a warning" (the dashboard reads it in its one query)."""
+    run = (
+        ProbeRun.objects.filter(
+            site=site,
+            direction=ProbeDirection.OUTBOUND,
+            purpose=ProbePurpose.VERIFY,
+            state=ProbeRunState.PROVEN,
+            finished_at__isnull=False,
+        )
+        .order_by("-finished_at")
+        .values_list("outcome", flat=True)
+        .first()
+    )
+    return (run or {}).get("nat_warning", "")
 
 
 def waiting_on_customer(now: datetime) -> QuerySet[ProbeRun]:

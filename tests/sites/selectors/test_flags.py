@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from portal.audit.models import AuditEvent
 from sites.models import InstructionSet, ProbeRunState, Rollout, RolloutStep, Site
+from sites.selectors.proof import latest_proof_warning
 from sites.services import probes
 from sites.services.instructions import regenerate_site
 from tests.factories import SiteFactory
@@ -122,6 +123,7 @@ def test_a_proof_from_another_address_is_proven_with_a_warning(quiet_world):
     row = rows_of(client, world)["Behind NAT"]
     assert row.flag == "warning" and row.flag_label == "Proven with a warning"
     assert "198.51.100.7" in row.warning and "203.0.113.9" in row.warning
+    assert latest_proof_warning(site) == row.warning  # what the site page reads
     page = dashboard(client, world.reseller).content.decode()
     assert 'class="state proof-warning"' in page and "not from the site&#x27;s public" in page
 
