@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import django_filters
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest, NullIf
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
@@ -126,6 +126,17 @@ def flag_choices() -> list[tuple[str, str]]:
         ("waiting", "Waiting on customer"),
         ("fresh", "Proven"),
     ]
+
+
+HEADLINE_FLAGS = ("attention", "unproven", "failing", "stale", "stalled", "waiting")
+
+
+def flag_counts(actor: Actor, organisation: Organisation, *, now: datetime) -> dict[str, int]:
+    """How many of the covered sites carry each of the headline flags (``HEADLINE_FLAGS``), in
+    one query: the dashboard's headline, each count a link to its filter."""
+    return covered_sites(actor, organisation).aggregate(
+        **{flag: Count("pk", filter=proof_flag_q(flag, now=now)) for flag in HEADLINE_FLAGS}
+    )
 
 
 NO_ROLLOUT = "none"

@@ -36,6 +36,7 @@ from sites.selectors.dashboard import (
     filter_query,
     filtered_sites,
     flag_choices,
+    flag_counts,
     job_for,
     selected_sites,
     sort_columns,
@@ -163,6 +164,17 @@ def is_pending(site, *, now) -> bool:
     )
 
 
+def headline(actor, organisation, now) -> list[dict]:
+    """The headline counts, each with its label and its filter's query (zeroes left out)."""
+    counts = flag_counts(actor, organisation, now=now)
+    labels = dict(flag_choices())
+    return [
+        {"flag": flag, "label": labels[flag], "count": count, "query": urlencode({"flag": flag})}
+        for flag, count in counts.items()
+        if count
+    ]
+
+
 class SiteDashboardMixin:
     """Renders the dashboard for filter parameters in ``data`` (a GET, or a bulk form's POST)."""
 
@@ -187,6 +199,7 @@ class SiteDashboardMixin:
             "show_organisation": self.organisation.kind != OrganisationKind.CUSTOMER,
             # Lazy: the table partial needs none.
             "organisation_options": lambda: organisation_choices(filterset),
+            "headline": lambda: headline(actor, self.organisation, now),
             # The filter form's selects, as plain choices (see organisation_options).
             "chosen": {
                 name: form[name].value() or ""

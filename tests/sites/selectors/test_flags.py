@@ -78,6 +78,9 @@ def test_needs_attention_is_who_is_stuck_not_every_site_being_rolled_out(quiet_w
     page = dashboard(client, world.reseller).content.decode()
     assert "In this state" in page and "Rollout stalled" in page
     assert "Rollout stalled for more than 7 days" in page  # the filter's option
+    # The headline counts follow the same flags, each a link to its filter.
+    assert "<strong>2</strong> Needs attention" in page
+    assert "<strong>1</strong> Proof failing" in page and "?flag=stalled" in page
 
 
 @pytest.mark.django_db
