@@ -351,6 +351,11 @@ SPECTACULAR_SETTINGS = {
 # Signs probe tokens; derived from SECRET_KEY when unset (set it to rotate probe tokens alone).
 PROBE_TOKEN_KEY = env.str("PROBE_TOKEN_KEY", default="")
 PROBE_TOKEN_TTL = env.int("PROBE_TOKEN_TTL", default=30 * 60)  # seconds a probe token is valid
+# Proof requests (#13): days a run opened by "Ask customers to prove again" stays open (its token
+# too): the customer is mailed and needs time; and days without a rollout change before a site is
+# flagged "rollout stalled" on the dashboard.
+PROOF_REQUEST_DAYS = env.int("PROOF_REQUEST_DAYS", default=7)
+ROLLOUT_STALLED_DAYS = env.int("ROLLOUT_STALLED_DAYS", default=7)
 # Where probe clients connect (shown in their snippets) and where the responder listens.
 PROBE_RESPONDER_HOST = env.str("PROBE_RESPONDER_HOST", default="127.0.0.1")
 PROBE_RESPONDER_BIND = env.str("PROBE_RESPONDER_BIND", default="127.0.0.1")

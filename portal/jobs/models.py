@@ -22,7 +22,7 @@ class JobKind(models.TextChoices):
     HEALTH_PING = "health_ping", "Worker health ping"
     REDERIVE_PROFILE = "rederive_profile", "Re-derive sites after a profile change"
     BULK_REGENERATE = "bulk_regenerate", "Regenerate instructions"
-    BULK_REVERIFY = "bulk_reverify", "Re-verify sites"
+    BULK_REVERIFY = "bulk_reverify", "Ask customers to prove again"
 
 
 class Job(models.Model):

@@ -21,9 +21,10 @@ from datetime import datetime
 from types import SimpleNamespace
 
 import django_filters
+from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import F, OuterRef, QuerySet, Subquery
-from django.db.models.functions import NullIf
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest, NullIf
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -31,9 +32,17 @@ from django.utils import timezone
 from portal.accounts.models import Organisation
 from portal.accounts.permissions import Actor
 from portal.jobs.models import Job
-from sites.models import Rollout, RolloutState, Site
-from sites.selectors.probes import waiting_runs
-from sites.selectors.proof import proof_flag_q
+from sites.models import (
+    ProbeDirection,
+    ProbePurpose,
+    ProbeRun,
+    ProbeRunState,
+    Rollout,
+    RolloutState,
+    RolloutStep,
+    Site,
+)
+from sites.selectors.proof import proof_flag_q, waiting_on_customer
 from sites.selectors.sites import covered_customers, covered_sites, current_rollout, sites_for
 from sites.vendors import vendor_choices
 
@@ -48,9 +57,18 @@ def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, Simple
     ``updated_at``; the proof summary (``last_proven_at``, ``last_probe_state``,
     ``last_probe_at``: what ``sites.selectors.proof.proof_flag`` reads); ``rollout_state``, ``steps_total`` and
     ``steps_finished`` (done or skipped) of the current rollout; ``waiting_run_id``, an outbound
-    probe run still waiting for the customer's probe client.
+    probe run opened since the last proof and still waiting for the customer's probe client;
+    ``proof_warning``, the NAT warning of the latest proof ("" or null: none); ``state_since``,
+    when the rollout last changed (see ``state_since``).
     """
-    waiting = waiting_runs(now).filter(site=OuterRef("pk")).order_by("-created_at")
+    waiting = waiting_on_customer(now).filter(site=OuterRef("pk")).order_by("-created_at")
+    proofs = ProbeRun.objects.filter(
+        site=OuterRef("pk"),
+        direction=ProbeDirection.OUTBOUND,
+        purpose=ProbePurpose.VERIFY,
+        state=ProbeRunState.PROVEN,
+        finished_at__isnull=False,
+    ).order_by("-finished_at")
     rows = (
         Site.objects.filter(pk__in=site_ids)
         .order_by()
@@ -62,6 +80,8 @@ def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, Simple
             "reverify",
             "public_address_changed_at",
             "updated_at",
+            "profile_id",
+            "current_instruction_set_id",
             "last_proven_at",
             "last_probe_state",
             "last_probe_at",
@@ -71,19 +91,54 @@ def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, Simple
             steps_total=F("current_rollout__steps_total"),
             steps_finished=F("current_rollout__steps_finished"),
             waiting_run_id=Subquery(waiting.values("pk")[:1]),
+            proof_warning=Subquery(proofs.values("outcome__nat_warning")[:1]),
+            state_since=state_since(),
         )
     )
     return {row["pk"]: SimpleNamespace(**row) for row in rows}
 
 
-FLAG_CHOICES = [
-    ("attention", "Needs attention"),
-    ("failing", "Probe failed"),
-    ("stale", "Proof stale"),
-    ("unproven", "Not proven yet"),
-    ("waiting", "Waiting on customer"),
-    ("fresh", "Proven"),
-]
+def state_since() -> Greatest:
+    """When the site's current rollout last changed state: its latest marked step, or the
+    instructions' creation when no step was marked since (what "days in this state" counts from);
+    null without instructions."""
+    marked = (
+        RolloutStep.objects.filter(
+            rollout__instruction_set_id=OuterRef("current_instruction_set_id"),
+            changed_at__isnull=False,
+        )
+        .order_by("-changed_at")
+        .values("changed_at")[:1]
+    )
+    created = F("current_instruction_set__created_at")
+    return Greatest(Coalesce(Subquery(marked), created), created)
+
+
+def flag_choices() -> list[tuple[str, str]]:
+    """The flag filter's options: "needs attention" is failing, stale or stalled (see
+    ``proof_flag_q``); the stall's length comes from ``ROLLOUT_STALLED_DAYS``."""
+    return [
+        ("attention", "Needs attention"),
+        ("unproven", "Never proven"),
+        ("failing", "Proof failing"),
+        ("stale", "Proof stale"),
+        ("stalled", f"Rollout stalled for more than {settings.ROLLOUT_STALLED_DAYS} days"),
+        ("waiting", "Waiting on customer"),
+        ("fresh", "Proven"),
+    ]
+
+
+HEADLINE_FLAGS = ("attention", "unproven", "failing", "stale", "stalled", "waiting")
+
+
+def flag_counts(actor: Actor, organisation: Organisation, *, now: datetime) -> dict[str, int]:
+    """How many of the covered sites carry each of the headline flags (``HEADLINE_FLAGS``), in
+    one query: the dashboard's headline, each count a link to its filter."""
+    return covered_sites(actor, organisation).aggregate(
+        **{flag: Count("pk", filter=proof_flag_q(flag, now=now)) for flag in HEADLINE_FLAGS}
+    )
+
+
 NO_ROLLOUT = "none"
 ROLLOUT_CHOICES = [*RolloutState.choices, (NO_ROLLOUT, "No instructions yet")]
 
@@ -145,7 +200,7 @@ class SiteFilterSet(django_filters.FilterSet):
         choices=ROLLOUT_CHOICES, method="filter_rollout", label="Rollout", empty_label="Any rollout"
     )
     flag = django_filters.ChoiceFilter(
-        choices=FLAG_CHOICES, method="filter_flag", label="Flag", empty_label="Any flag"
+        choices=flag_choices, method="filter_flag", label="Flag", empty_label="Any flag"
     )
     sort = SortFilter(fields={field: key for key, (field, _) in SORTS.items()}, label="Sort")
 

@@ -3,10 +3,19 @@ for the dashboard's filters. Both read the proof summary ``sites.services.proof`
 
 from datetime import datetime, timedelta
 
-from django.db.models import F, Q
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from sites.models import ProbeRunState, Site
+from sites.models import (
+    ProbeDirection,
+    ProbePurpose,
+    ProbeRun,
+    ProbeRunState,
+    Rollout,
+    RolloutState,
+    Site,
+)
 from sites.models.site import REVERIFY_PERIOD_DAYS
 from sites.selectors.probes import waiting_runs
 
@@ -33,16 +42,81 @@ def proof_flag(site: Site, *, now=None) -> str:
     return ""
 
 
+FLAG_LABELS = {
+    "failing": "Proof failing",
+    "stale": "Proof stale",
+    "unproven": "Never proven",
+    "warning": "Proven with a warning",
+    "": "Proven",
+}
+
+
+# A rollout that can stall: every state but done.
+STALLABLE_STATES = (RolloutState.NOT_STARTED, RolloutState.IN_PROGRESS, RolloutState.FAILED)
+
+
+def proof_warning_label(site: Site, *, now=None) -> str:
+    """``proof_flag``, except that a fresh proof with a warning (``site.proof_warning``, the NAT
+    warning of the proving run: see ``sites.selectors.dashboard``) is "warning": proven, but the
+    probe came from another address than the declared public one, which the customer should know."""
+    flag = proof_flag(site, now=now)
+    return "warning" if flag == "" and getattr(site, "proof_warning", None) else flag
+
+
+def latest_proof_warning(site: Site) -> str:
+    """The NAT warning of the site's latest proof ("" when none, or no proof): what the site page
+    shows beside "Proven with a warning" (the dashboard reads it in its one query)."""
+    run = (
+        ProbeRun.objects.filter(
+            site=site,
+            direction=ProbeDirection.OUTBOUND,
+            purpose=ProbePurpose.VERIFY,
+            state=ProbeRunState.PROVEN,
+            finished_at__isnull=False,
+        )
+        .order_by("-finished_at")
+        .values_list("outcome", flat=True)
+        .first()
+    )
+    return (run or {}).get("nat_warning", "")
+
+
+def waiting_on_customer(now: datetime) -> QuerySet[ProbeRun]:
+    """Open outbound runs still worth waiting for: opened after the site's last proof (a proof
+    that settled since makes an older request moot, even while its token lasts)."""
+    return waiting_runs(now).filter(
+        Q(site__last_proven_at__isnull=True) | Q(created_at__gt=F("site__last_proven_at"))
+    )
+
+
+def stalled_instruction_sets(now: datetime) -> QuerySet[Rollout]:
+    """The instruction sets (``instruction_set_id``) of unfinished rollouts (not started, under
+    way, or with a failed step), unchanged for more than ``ROLLOUT_STALLED_DAYS``: no step marked since, and the instructions
+    older than that (see ``sites.selectors.dashboard.state_since``)."""
+    cutoff = now - timedelta(days=settings.ROLLOUT_STALLED_DAYS)
+    return (
+        Rollout.objects.filter(
+            state__in=STALLABLE_STATES,
+            instruction_set__isnull=False,
+            created_at__lt=cutoff,
+        )
+        .exclude(steps__changed_at__gte=cutoff)
+        .values("instruction_set_id")
+    )
+
+
 def proof_flag_q(flag: str, *, now: datetime) -> Q:
     """``proof_flag`` as a condition on the site's columns (no subquery per site),
-    and the dashboard's two other flags:
+    and the dashboard's other flags:
 
     - failing: the latest settled probe failed; else
     - unproven: never proven; stale: proven, but before the re-verification period began or
       before the public address last changed; fresh: proven, and neither;
-    - waiting: an outbound run waits for the customer's probe client (whatever the proof);
-    - attention: something for the reseller to act on: failing, unproven or stale, and nobody
-      asked the customer yet (not waiting).
+    - waiting: an outbound run opened since the last proof waits for the customer's probe client;
+    - stalled: the rollout has not changed for more than ``ROLLOUT_STALLED_DAYS``;
+    - attention: somebody is stuck: the proof fails or went stale and nobody asked the customer
+      yet, or the rollout stalled. A site never proven is not stuck by itself (it is being rolled
+      out: "stalled" says when that takes too long).
     """
     failing = Q(last_probe_state=ProbeRunState.FAILED)
     proven = Q(last_proven_at__isnull=False)
@@ -64,13 +138,15 @@ def proof_flag_q(flag: str, *, now: datetime) -> Q:
     same_address = Q(public_address_changed_at__isnull=True) | Q(
         public_address_changed_at__lte=F("last_proven_at")
     )
-    # Open runs are few at any time (they expire within PROBE_TOKEN_TTL): one list for the query.
-    waiting = Q(pk__in=waiting_runs(now).values("site_id"))
+    # Open runs are few at any time: one list for the query.
+    waiting = Q(pk__in=waiting_on_customer(now).values("site_id"))
+    stalled = Q(current_instruction_set_id__in=stalled_instruction_sets(now))
     return {
         "failing": failing,
         "unproven": ~failing & ~proven,
         "stale": ~failing & proven & (expired | moved),
         "fresh": ~failing & proven & within_period & same_address,
         "waiting": waiting,
-        "attention": ~waiting & (failing | ~proven | expired | moved),
+        "stalled": stalled,
+        "attention": (~waiting & (failing | (proven & (expired | moved)))) | stalled,
     }[flag]

@@ -8,19 +8,24 @@ chunk delivered twice (a worker killed mid-way, a re-sent message) does its work
 
 - **regenerate**: ``regenerate_site`` for each site: a new instruction-set version where the
   description, profile or renderers changed, nothing otherwise.
-- **re-verify**: the portal cannot prove a site's outbound path by itself: the proof is the probe
-  client run on the customer's backup host. So re-verify opens an outbound probe run (a fresh
-  token) for each selected site whose proof is stale, failing or missing, and the dashboard flags
-  the site "waiting on customer" until the probe arrives or the token expires (then the site is
-  flagged stale again). Sites with a fresh proof, or already waiting, are left alone; sites
-  without instructions, or over the probe rate limits, are counted as refused.
+- **re-verify**, shown as "Ask customers to prove again": the portal cannot prove a site's
+  outbound path by itself: the proof is the probe client run on the customer's backup host. So it
+  opens an outbound probe run lasting ``PROOF_REQUEST_DAYS`` for each selected site whose proof is
+  stale, failing or missing, and mails the customer's admins a link to the site's probe panel
+  (``sites.services.reverification.mail_proof_request``); the dashboard flags the site "waiting
+  on customer" until the probe arrives or the request expires. Sites with a fresh proof, or
+  already waiting, are left alone; sites without instructions, or over the probe rate limits, are
+  counted as refused. The job is done when the requests are sent: its page counts the proofs
+  that came since (``proof_requests``), never "succeeded".
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -37,6 +42,7 @@ from sites.selectors import proof_flag
 from sites.services import queue
 from sites.services.instructions import regenerate_site
 from sites.services.probes import start_probe_run
+from sites.services.reverification import mail_proof_request
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +89,7 @@ def start_bulk_job(
             action="sites.bulk_queued",
             organisation=organisation,
             target=job,
-            after={"kind": kind, "sites": len(site_ids)},
+            after={"kind": kind, "action": JobKind(kind).label, "sites": len(site_ids)},
         )
         queue.enqueue_after_commit(queue.RUN_SITE_BULK_JOB, job.pk)
     return job
@@ -152,11 +158,18 @@ def _reverify(site_ids: list[int], user) -> dict:
             outcome["fresh"] += 1
         else:
             try:
-                start_probe_run(site=site, direction=ProbeDirection.OUTBOUND, by=user)
-                outcome["opened"] += 1
+                run = start_probe_run(
+                    site=site,
+                    direction=ProbeDirection.OUTBOUND,
+                    by=user,
+                    lifetime=timedelta(days=settings.PROOF_REQUEST_DAYS),
+                )
             except ServiceError as error:
                 outcome["refused"] += 1
                 logger.info("bulk re-verify: site %s refused: %s", site.pk, error)
+                continue
+            outcome["opened"] += 1
+            mail_proof_request(site=site, run=run, by=user)
     outcome["gone"] += len(site_ids) - sum(outcome.values())
     return {k: v for k, v in outcome.items() if v}
 
@@ -183,6 +196,24 @@ def settle_job(*, job_id: int) -> Job:
         finish_job(job_id=job_id, result=summary(job))
         job.refresh_from_db()
     return job
+
+
+def proof_requests(job: Job) -> dict[str, int]:
+    """A re-verify job's requests as they stand now: how many were sent, and how many of their
+    sites have been proven since the job started (by the requested run or any later one: the
+    customer may start a new probe from the panel). Read at render time, so it counts proofs as
+    they arrive."""
+    sent = Site.objects.filter(
+        probe_runs__created_at__gte=job.created_at,
+        probe_runs__direction=ProbeDirection.OUTBOUND,
+        probe_runs__purpose=ProbePurpose.VERIFY,
+        pk__in=job.params["site_ids"],
+    ).distinct()
+    opened = summary(job).get("opened", 0)
+    return {
+        "sent": opened,
+        "proven": min(opened, sent.filter(last_proven_at__gte=job.created_at).count()),
+    }
 
 
 def summary(job: Job) -> dict:

@@ -83,9 +83,12 @@ def start_probe_run(
     purpose: str = ProbePurpose.VERIFY,
     by=None,
     source: str = ProbeSource.PERSON,
+    lifetime: timedelta | None = None,
 ) -> ProbeRun:
     """Open a probe run with its token. An outbound run waits for the client on the backup host;
-    an inbound run waits until the customer's listener runs (``launch_inbound_check``)."""
+    an inbound run waits until the customer's listener runs (``launch_inbound_check``).
+    ``lifetime``: how long the run and its token stay open (``PROBE_TOKEN_TTL`` by default; a
+    proof request mailed to the customer gets days)."""
     if direction not in ProbeDirection.values:
         raise ServiceError("direction", f"Choose one of: {', '.join(ProbeDirection.values)}.")
     if purpose not in ProbePurpose.values:
@@ -109,7 +112,7 @@ def start_probe_run(
     with transaction.atomic():
         Site.objects.select_for_update().get(pk=site.pk)  # one rate-limit check at a time per site
         _check_rate_limits(site)
-        expires_at = timezone.now() + timedelta(seconds=settings.PROBE_TOKEN_TTL)
+        expires_at = timezone.now() + (lifetime or timedelta(seconds=settings.PROBE_TOKEN_TTL))
         run = ProbeRun.objects.create(
             site=site,
             instruction_set_id=site.current_instruction_set_id,
@@ -270,6 +273,41 @@ def _close(run: ProbeRun, state: str, outcome: dict) -> None:
         before=before,
         after={"state": state, **outcome},
     )
+    if state in (ProbeRunState.PROVEN, ProbeRunState.FAILED):
+        _supersede_older_runs(run)
+
+
+def _supersede_older_runs(run: ProbeRun) -> None:
+    """Close the open runs of the same check (site, direction, purpose) opened before ``run``,
+    which just settled: a second click on a probe button must not leave a run open that keeps
+    the site "waiting on customer" after the proof came. Expired, with the reason, audited; the
+    proof summary does not change (they are older than ``run``)."""
+    older = (
+        ProbeRun.objects.select_for_update()
+        .filter(
+            site_id=run.site_id,
+            direction=run.direction,
+            purpose=run.purpose,
+            state=ProbeRunState.WAITING,  # a running inbound check finishes on its own
+            created_at__lte=run.created_at,
+        )
+        .exclude(pk=run.pk)
+    )
+    for other in older:
+        before = {"state": other.state}
+        other.state, other.finished_at = ProbeRunState.EXPIRED, timezone.now()
+        other.outcome = {
+            "superseded_by": run.pk,
+            "message": f"Superseded: probe run #{run.pk} of the same check settled first.",
+        }
+        other.save(update_fields=["state", "outcome", "finished_at"])
+        record_event(
+            action="probe.superseded",
+            organisation=run.site.organisation,
+            target=other,
+            before=before,
+            after={"state": other.state, **other.outcome},
+        )
 
 
 def _complete_verify_steps(run: ProbeRun, proven: set[tuple[str, int]]) -> None:

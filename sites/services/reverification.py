@@ -6,16 +6,20 @@ beat runs ``flag_sites`` every hour: a site whose proof went stale (older than i
 than its last change of public address) or failed is flagged — the flags show on the site page
 and the dashboards at once — and its customer's admins and its reseller's admins get one mail per
 change of flag, not one per hour.
+
+A reseller can also ask for a new proof at once ("Ask customers to prove again", ``sites.services.
+bulk``): ``mail_proof_request`` tells the customer's admins.
 """
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from portal.accounts.models import Membership, Role
 from portal.audit.services import record_event
-from sites.models import Site
+from sites.models import ProbeRun, Site
 from sites.models.site import Reverify
 from sites.selectors import proof_flag
 
@@ -119,3 +123,49 @@ def _mail(site: Site, flag: str) -> None:
         "url": url,
     }
     send_mail(subject.format(**values), body.format(**values), None, to)
+
+
+def customer_admins(site: Site) -> list[str]:
+    """The e-mail addresses of the site's customer admins: who can run the probe (not the
+    reseller, who asked)."""
+    return sorted(
+        set(
+            Membership.objects.filter(
+                organisation_id=site.organisation_id,
+                role=Role.CUSTOMER_ADMIN,
+                user__is_active=True,
+            )
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    )
+
+
+def mail_proof_request(*, site: Site, run: ProbeRun, by=None) -> int:
+    """Ask the site's customer admins to prove the firewall again (a run opened for them by
+    "Ask customers to prove again"): a link to the site's probe panel and until when the request
+    stands. Audited; returns how many people were mailed."""
+    to = customer_admins(site)
+    context = {
+        "site": site,
+        "organisation": site.organisation,
+        "asked_by": (by.get_full_name() or by.email) if by else "",
+        "url": settings.PORTAL_URL.rstrip("/")
+        + reverse("site-detail", kwargs={"org_slug": site.organisation.slug, "site_pk": site.pk})
+        + "#probe",
+        "expires_at": run.expires_at,
+    }
+    if to:
+        send_mail(
+            render_to_string("sites/mail/proof_request_subject.txt", context).strip(),
+            render_to_string("sites/mail/proof_request.txt", context),
+            None,
+            to,
+        )
+    record_event(
+        action="site.proof_requested",
+        organisation=site.organisation,
+        target=site,
+        after={"probe_run": run.pk, "mailed": len(to), "expires_at": run.expires_at.isoformat()},
+    )
+    return len(to)

@@ -7,11 +7,13 @@ The list itself is ``sites.views.sites.SiteListView``, built on ``SiteDashboardM
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -22,23 +24,26 @@ from portal.accounts import permissions
 from portal.accounts.models import OrganisationKind
 from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE, add_service_error
-from portal.core.htmx import render_page_or_partial
+from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial, wants_partial
 from portal.core.tenancy import OrganisationMixin
 from portal.jobs.models import JobKind
-from sites.selectors import organisation_choices, proof_flag, site_ids
+from sites.selectors import organisation_choices, site_ids
 from sites.selectors.dashboard import (
-    FLAG_CHOICES,
     ROLLOUT_CHOICES,
+    dashboard_columns,
     dashboard_filterset,
     dashboard_page,
     filter_query,
     filtered_sites,
+    flag_choices,
+    flag_counts,
     job_for,
     selected_sites,
     sort_columns,
 )
+from sites.selectors.proof import FLAG_LABELS, STALLABLE_STATES, proof_warning_label
+from sites.selectors.sites import covered_sites
 from sites.services import bulk
-from sites.templatetags.site_tags import PROOF_LABELS
 from sites.vendors import vendor_choices, vendor_display_name
 
 
@@ -84,9 +89,13 @@ class DashboardRow:
     steps_label: str
     progress: str
     rollout_state: str
-    flag: str  # proof_flag: "failing", "stale", "unproven" or "" (proven)
+    flag: str  # proof_warning_label: "failing", "stale", "unproven", "warning" or "" (proven)
     flag_label: str
+    warning: str  # why a proof is "warning" (the NAT warning), else ""
     waiting_url: str
+    stalled: bool  # an unfinished rollout unchanged for more than ROLLOUT_STALLED_DAYS
+    days_in_state: str  # "12 days" since the rollout last changed; "" without instructions
+    pending: bool  # instructions being generated: the row polls until they are there
     probe_state: str
     probe_label: str
     probe_age: str
@@ -97,9 +106,12 @@ class DashboardRow:
 def dashboard_rows(sites, *, now) -> list[DashboardRow]:
     """``sites``: rows of ``sites.selectors.dashboard.dashboard_columns``."""
     detail, probe_run = _UrlPattern("site-detail", 2), _UrlPattern("probe-run", 3)
+    stalled_before = now - timedelta(days=settings.ROLLOUT_STALLED_DAYS)
     rows = []
     for site in sites:
-        slug, flag, probe_at = site.organisation_slug, proof_flag(site, now=now), site.last_probe_at
+        slug, probe_at = site.organisation_slug, site.last_probe_at
+        flag, since = proof_warning_label(site, now=now), site.state_since
+        days = (now - since).days if since else None
         rollout_state, total, finished = (
             site.rollout_state or "",
             site.steps_total or 0,
@@ -118,7 +130,13 @@ def dashboard_rows(sites, *, now) -> list[DashboardRow]:
                 progress=str(100 * finished // total if total else 0),
                 rollout_state=rollout_state,
                 flag=flag,
-                flag_label=PROOF_LABELS[flag],
+                flag_label=FLAG_LABELS[flag],
+                warning=site.proof_warning if flag == "warning" else "",
+                stalled=bool(
+                    since and since < stalled_before and rollout_state in STALLABLE_STATES
+                ),
+                days_in_state="" if days is None else f"{days} day{'s' if days != 1 else ''}",
+                pending=is_pending(site, now=now),
                 waiting_url=probe_run(slug, site.pk, site.waiting_run_id)
                 if site.waiting_run_id
                 else "",
@@ -130,6 +148,31 @@ def dashboard_rows(sites, *, now) -> list[DashboardRow]:
             )
         )
     return rows
+
+
+# How long a described site without instructions is taken to be waiting for the worker (after
+# that the row stops polling: a lost task is the regeneration sweeper's, not the browser's).
+PENDING_FOR = timedelta(minutes=10)
+
+
+def is_pending(site, *, now) -> bool:
+    """Whether the row's instructions are being generated: described, none yet, changed lately."""
+    return bool(
+        site.profile_id
+        and site.current_instruction_set_id is None
+        and site.updated_at > now - PENDING_FOR
+    )
+
+
+def headline(actor, organisation, now) -> list[dict]:
+    """The headline counts, each with its label and its filter's query (zeroes left out)."""
+    counts = flag_counts(actor, organisation, now=now)
+    labels = dict(flag_choices())
+    return [
+        {"flag": flag, "label": labels[flag], "count": count, "query": urlencode({"flag": flag})}
+        for flag, count in counts.items()
+        if count
+    ]
 
 
 class SiteDashboardMixin:
@@ -156,6 +199,7 @@ class SiteDashboardMixin:
             "show_organisation": self.organisation.kind != OrganisationKind.CUSTOMER,
             # Lazy: the table partial needs none.
             "organisation_options": lambda: organisation_choices(filterset),
+            "headline": lambda: headline(actor, self.organisation, now),
             # The filter form's selects, as plain choices (see organisation_options).
             "chosen": {
                 name: form[name].value() or ""
@@ -163,14 +207,37 @@ class SiteDashboardMixin:
             },
             "vendor_options": vendor_choices(),
             "rollout_options": ROLLOUT_CHOICES,
-            "flag_options": FLAG_CHOICES,
+            "flag_options": flag_choices(),
             "can_bulk_edit": permissions.can_edit_sites_below(actor, self.organisation),
         }
 
     def render_dashboard(self, data, *, status=200, **extra):
+        if data.get("row") and wants_partial(self.request):
+            return self.render_row(data["row"])
         context = self.get_context_data(**self.dashboard_context(data), **extra)
         return render_page_or_partial(
             self.request, self.template_name, "table", context, status=status
+        )
+
+    def render_row(self, site_pk: str) -> HttpResponse:
+        """One row, polled while its instructions are being generated; 286 once they are (or
+        the site left the page's scope: nothing more to wait for)."""
+        now = timezone.now()
+        ids = list(
+            covered_sites(self.request.actor, self.organisation)
+            .filter(pk=int(site_pk) if site_pk.isdigit() else None)
+            .values_list("pk", flat=True)
+        )
+        rows = dashboard_rows(dashboard_columns(ids, now=now).values(), now=now) if ids else []
+        if not rows:
+            return HttpResponse(status=HTMX_STOP_POLLING)
+        context = {
+            "row": rows[0],
+            "list_url": reverse("site-list", args=[self.organisation.slug]),
+            "show_organisation": self.organisation.kind != OrganisationKind.CUSTOMER,
+        }
+        return render_page_or_partial(
+            self.request, self.template_name, "row", context, stop_polling=not rows[0].pending
         )
 
 
@@ -259,12 +326,26 @@ class SiteJobView(OrganisationMixin, TemplateView):
     def get(self, request, *args, **kwargs):
         job = self.job
         back = QueryDict(job.params.get("back", ""))
+        requests = bulk.proof_requests(job) if job.kind == JobKind.BULK_REVERIFY else None
+        # A finished request job still follows the proofs arriving, more slowly.
+        awaiting_proofs = bool(requests and requests["proven"] < requests["sent"])
         context = self.get_context_data(
             job=job,
+            requests=requests,
+            request_days=settings.PROOF_REQUEST_DAYS,
+            poll_every=""
+            if job.is_finished and not awaiting_proofs
+            else "10s"
+            if job.is_finished
+            else "1s",
             summary=bulk.summary(job) if job.kind in bulk.BULK_KINDS else job.result,
             back_url=reverse("site-list", args=[self.organisation.slug])
             + (f"?{filter_query(back).urlencode()}" if back else ""),
         )
         return render_page_or_partial(
-            request, self.template_name, "status", context, stop_polling=job.is_finished
+            request,
+            self.template_name,
+            "status",
+            context,
+            stop_polling=job.is_finished and not awaiting_proofs,
         )

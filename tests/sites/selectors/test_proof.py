@@ -48,7 +48,7 @@ def test_the_reseller_sees_the_flags_of_its_clients_sites(world, django_assert_m
     client.get(f"/o/{world.reseller.slug}/sites/")
     with django_assert_max_num_queries(12):
         body = client.get(f"/o/{world.reseller.slug}/sites/").content.decode()
-    assert "Proven" in body and "Not proven yet" in body
+    assert "Proven" in body and "Never proven" in body
     for n in range(20):  # more sites, same number of queries
         SiteFactory(organisation=world.sibling_customer, name=f"Branch {n}")
     with django_assert_max_num_queries(12):

@@ -1,13 +1,17 @@
 """The dashboard's bulk actions (sites.services.bulk: regenerate, re-verify, export) with their jobs,
 from the dashboard's form to a real worker."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from portal.audit.models import AuditEvent
 from portal.jobs.models import Job, JobKind, JobState
 from portal.jobs.services import claim_job
 from sites.models import InstructionSet, ProbeRun, ProbeRunState, Site
 from sites.services import bulk
+from sites.services.proof import refresh_proof_summary
 from tests.factories import CustomerFactory, SiteFactory
 from tests.fixtures.worker import wait_for
 from tests.sites.selectors.test_dashboard import client_for, dashboard, described, names, probe
@@ -65,8 +69,11 @@ def test_bulk_regenerate_counts_each_site_once_and_finishes(
 
 
 @pytest.mark.django_db
-def test_bulk_reverify_opens_probe_runs_only_where_proof_is_missing_stale_or_failing(quiet_world):
+def test_bulk_reverify_opens_probe_runs_only_where_proof_is_missing_stale_or_failing(
+    quiet_world, mailoutbox, settings
+):
     world = quiet_world
+    settings.PROOF_REQUEST_DAYS, settings.PORTAL_URL = 5, "http://portal.test/"
     fresh, stale = described(world.customer, "Fresh"), described(world.customer, "Stale")
     waiting, undescribed = (
         described(world.sibling_customer, "Waiting"),
@@ -96,8 +103,28 @@ def test_bulk_reverify_opens_probe_runs_only_where_proof_is_missing_stale_or_fai
         hq.name,
         "Waiting",
     }
+    # Requests that last days, not a 30-minute token nobody hears about (#13).
+    for run in opened:
+        lifetime = run.expires_at - run.created_at
+        assert timedelta(days=5) - timedelta(minutes=1) < lifetime <= timedelta(days=5)
+    # The customer's admins (only them) are mailed a link to each site's probe panel.
+    assert sorted(m.to for m in mailoutbox) == [["customer_admin@example.test"]] * 2
+    assert {m.body.split("\n")[5] for m in mailoutbox} == {
+        f"http://portal.test/o/{world.customer.slug}/sites/{site.pk}/#probe" for site in (stale, hq)
+    }
+    assert AuditEvent.objects.filter(action="site.proof_requested").count() == 2
     page = client.get(response["Location"]).content.decode()
-    assert "Probe runs opened" in page and "?flag=waiting" in page
+    assert "Ask customers to prove again" in page and "Re-verify" not in page
+    assert "2 requests sent, 0 proven yet" in page and "?flag=waiting" in page
+    assert "Succeeded" not in page and "Requests sent" in page
+    # Proofs are counted as they arrive; the finished job keeps following them.
+    proof = opened.get(site=stale)
+    ProbeRun.objects.filter(pk=proof.pk).update(
+        state=ProbeRunState.PROVEN, finished_at=timezone.now()
+    )
+    refresh_proof_summary(site_ids=[stale.pk])
+    partial = client.get(response["Location"], headers={"HX-Request": "true"})
+    assert partial.status_code == 200 and b"2 requests sent, 1 proven yet" in partial.content
 
 
 @pytest.mark.django_db

@@ -97,6 +97,7 @@ def test_a_site_that_asked_never_to_be_reverified_is_left_alone(site, mailoutbox
 def test_beat_flags_sites_every_hour():
     from portal.celery import app
 
+    app.autodiscover_tasks(force=True)  # as a worker or beat does at start: every app's tasks
     schedule = {e["task"]: e["schedule"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
     assert schedule["sites.tasks.flag_sites"] == 3600.0
     assert "sites.tasks.flag_sites" in app.tasks

@@ -111,18 +111,20 @@ def test_reseller_imports_sites_then_acts_on_them_in_bulk(live_server, celery_wo
         process=celery_worker_process,
     )
 
-    # Re-verify the imported sites (ticked): a probe run each, then "waiting on customer".
+    # Ask the customer to prove the imported sites (ticked): a mailed request each, then
+    # "waiting on customer"; the job says what it did, never "Succeeded".
     page.reload()
     for name in ("Branch Mill Lane", "Branch Quayside", "Archive room"):
         page.get_by_label(f"Select {name}").check()
-    page.get_by_role("button", name="Re-verify").click()
-    expect(page.get_by_role("heading", name="Re-verify sites: 3 sites")).to_be_visible(
+    page.get_by_role("button", name="Ask customers to prove again").click()
+    expect(page.get_by_role("heading", name="Ask customers to prove again: 3 sites")).to_be_visible(
         timeout=20_000
     )
     status = page.locator("#job-status [data-state]")
     expect(status).to_have_attribute("data-state", "succeeded", timeout=90_000)  # polled: no reload
     expect(page.locator("#job-status")).to_contain_text("3 of 3 sites done")
-    expect(page.locator(".job-summary")).to_contain_text("Probe runs opened")
+    expect(page.locator(".job-summary")).to_contain_text("3 requests sent, 0 proven yet")
+    expect(page.locator("#job-status [data-state]")).to_have_text("Requests sent")
     assert ProbeRun.objects.filter(site__in=imported, state=ProbeRunState.WAITING).count() == 3
 
     # Regenerate every site of the client (all matching the filter), watching the bar fill.
@@ -143,7 +145,7 @@ def test_reseller_imports_sites_then_acts_on_them_in_bulk(live_server, celery_wo
     # The whole dashboard: every client, the flags, the sites waiting on the customer.
     page.goto(f"{live_server.url}/o/northwind/sites/")
     expect(page.locator("#site-table")).to_contain_text("Waiting on customer")
-    expect(page.locator("#site-table")).to_contain_text("Probe failed")
+    expect(page.locator("#site-table")).to_contain_text("Proof failing")
     page.get_by_label("Flag").select_option(label="Waiting on customer")  # htmx swaps the table
     expect(page.locator("#site-table tbody tr")).to_have_count(3)
     assert page.url.endswith("/o/northwind/sites/?flag=waiting")  # pushed, without the empty fields
