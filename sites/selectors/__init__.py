@@ -12,7 +12,12 @@ from sites.selectors.probes import (
     waiting_runs,
 )
 from sites.selectors.profiles import default_profile_spec, profile_for, profiles_with_site_counts
-from sites.selectors.proof import proof_flag, proof_flag_q
+from sites.selectors.proof import (
+    latest_proof_warning,
+    proof_flag,
+    proof_flag_q,
+    waiting_on_customer,
+)
 from sites.selectors.rollouts import (
     content_of,
     instruction_history,
@@ -44,6 +49,7 @@ __all__ = [
     "editable_customers",
     "instruction_history",
     "instruction_set_for",
+    "latest_proof_warning",
     "organisation_choices",
     "organisations_under",
     "previous_version",
@@ -65,5 +71,6 @@ __all__ = [
     "site_progress_key",
     "sites_for",
     "sites_for_export",
+    "waiting_on_customer",
     "waiting_runs",
 ]

@@ -23,6 +23,7 @@ from sites.instructions import diff_documents
 from sites.models import RolloutState
 from sites.selectors import (
     instruction_history,
+    latest_proof_warning,
     previous_version,
     recent_probe_runs,
     rollout_steps,
@@ -218,6 +219,7 @@ class SiteDetailView(SiteMixin, TemplateView):
         context.update(
             history=list(instruction_history(self.site)[:10]),
             probe_runs=recent_probe_runs(self.site),
+            proof_warning=latest_proof_warning(self.site) if self.site.last_proven_at else "",
             **self._rollout_context(current, badges_only=False),
         )
         if current is not None:

@@ -129,6 +129,10 @@ def test_a_proof_from_another_address_is_proven_with_a_warning(quiet_world):
     assert latest_proof_warning(site) == row.warning  # what the site page reads
     page = dashboard(client, world.reseller).content.decode()
     assert 'class="state proof-warning"' in page and "not from the site&#x27;s public" in page
+    # The site page says the same, in the probe panel the proof request's mail links to (#probe).
+    site_page = client.get(f"/o/{world.customer.slug}/sites/{site.pk}/").content.decode()
+    assert 'id="probe"' in site_page and "Proven with a warning" in site_page
+    assert "198.51.100.7" in site_page
 
 
 @pytest.mark.django_db
