@@ -10,6 +10,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import ProbeRun, Site
@@ -111,3 +112,22 @@ def test_every_main_page_fits_a_phone(live_server, browser, username):
     context.close()
     assert "home" in visited and "sites" in visited
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_wide_screens_show_the_folded_header_open(live_server, page):
+    """At 1280 px the folds' summaries are hidden and their content always shows."""
+    call_command("seed_demo", stdout=io.StringIO())
+    page.goto(f"{live_server.url}/")
+    page.get_by_label("Username").fill("northwind")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/o/**")
+    expect(page.locator(".fold > summary").first).to_be_hidden()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_role("navigation").get_by_role("link", name="Audit trail")).to_be_visible()
+    screenshot(page, "home-reseller-admin")
+    page.goto(f"{live_server.url}/o/northwind/clients/")
+    screenshot(page, "clients-reseller-admin")
+    page.goto(f"{live_server.url}/o/northwind/audit/")
+    screenshot(page, "audit-reseller-admin")

@@ -10,13 +10,19 @@ from portal.audit.labels import ACTION_SENTENCES, action_sentence
 from portal.audit.models import ActorKind, Source
 from tests.portal.audit.helpers import client_for, make_event
 
-CODES = re.compile(r"\b(?:membership\.created|auth\.login|sites\.bulk_queued|command:seed_demo)\b")
+CODES = re.compile(
+    r"\b(?:accounts\.membership|membership\.created|auth\.login|sites\.bulk_queued"
+    r"|command:seed_demo)\b"
+)
 
 
 def seed_events(organisation) -> None:
     make_event(
         organisation=organisation,
         action="membership.created",
+        object_type="accounts.membership",
+        object_id="1",
+        object_repr="alice · Customer admin",
         actor_kind=ActorKind.COMMAND,
         actor_label="command:seed_demo",
         source=Source.COMMAND,
