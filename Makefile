@@ -10,6 +10,8 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell .ci/find-python)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in mails and the probe scripts name the portal: the address `make run` serves, unless set.
+PORTAL_URL ?= http://$(HOST):$(PORT)
 PYTEST_ARGS ?=
 
 export PATH := $(abspath $(BIN)):$(PATH)
@@ -38,11 +40,11 @@ system-packages:
 
 run: $(STAMP)
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
-	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true PORTAL_URL=$(PORTAL_URL) $(BIN)/python manage.py seed_demo
 	@echo
-	@echo "  Portal: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server, worker and beat)"
+	@echo "  Portal: $(PORTAL_URL)/   (Ctrl-C stops the web server, worker and beat)"
 	@echo
-	DEBUG=true HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	DEBUG=true HOST=$(HOST) PORT=$(PORT) PORTAL_URL=$(PORTAL_URL) $(BIN)/honcho start -f Procfile
 
 # The layers and style first: a broken layer fails in seconds, before the suite's minutes.
 lint: $(STAMP)

@@ -392,6 +392,11 @@ def _str_or_none(value: object | None) -> str | None:
     return None if value is None else str(value)
 
 
+# Examples in address errors: an outside address is public, so its example is a public-looking
+# documentation address (the one the probe address guard's own messages use), never a LAN one.
+_ADDRESS_EXAMPLES = {"public_address": "203.0.113.7"}
+
+
 class _Parser:
     """Reads fields from a JSON-shaped dict, recording one message per problem."""
 
@@ -484,13 +489,14 @@ class _Parser:
         return self._parse_address(field, value)
 
     def _parse_address(self, field: str, value: Any) -> IPv4Address | None:
+        example = _ADDRESS_EXAMPLES.get(field, "192.168.1.10")
         if not isinstance(value, str):
-            self.error(field, "Must be an IPv4 address written as text, e.g. 192.168.1.10.")
+            self.error(field, f"Must be an IPv4 address written as text, e.g. {example}.")
             return None
         try:
             address = ipaddress.ip_address(value.strip())
         except ValueError:
-            self.error(field, f"{value!r} is not an IP address (expected e.g. 192.168.1.10).")
+            self.error(field, f"{value!r} is not an IP address (expected e.g. {example}).")
             return None
         if not isinstance(address, IPv4Address):
             self.error(field, f"{value} is IPv6; only IPv4 addresses are supported.")

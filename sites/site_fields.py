@@ -45,6 +45,12 @@ class FieldInfo:
 
 
 _G = GuideRule
+# Where vendors' interface names are not what a customer would guess.
+_INTERFACE_NAMING = (
+    "On PAN-OS it is the interface's name, e.g. ethernet1/1; on pfSense and OPNsense it is the "
+    "interface's description as the Interfaces menu shows it (e.g. LAN, WAN, OPT1), not the "
+    "device name such as igb0."
+)
 
 # In the site file's order (``SiteDescription.to_dict``, the CSV columns, the form).
 SITE_FIELDS: tuple[FieldInfo, ...] = (
@@ -62,7 +68,7 @@ SITE_FIELDS: tuple[FieldInfo, ...] = (
         "Firewall",
         help="Your firewall's make; the instructions use its own menus and syntax.",
         why="The make of the firewall. The steps name its own menus and give configuration "
-        "to paste in its own syntax. Not listed? Choose “Generic firewall”.",
+        "to paste in its own syntax. Not listed? Choose “Other firewall (plain instructions)”.",
         guide="“This will depend on the type of firewall you are using.”",
         guide_rules=(_G.BACKUP_OUTBOUND, _G.TRANSPARENCY, _G.REMOTE_MONITORING),
         schema_help="The firewall's renderer slug.",
@@ -85,7 +91,8 @@ SITE_FIELDS: tuple[FieldInfo, ...] = (
         "usual name.",
         why="The firewall's name for the port your office network (LAN) is plugged into, "
         "e.g. port2, X0, inside. The backup rule is allowed on this side. Blank: the "
-        "vendor's usual name is assumed, and the instructions say so.",
+        "vendor's usual name is assumed, and the instructions say so. "
+        f"{_INTERFACE_NAMING}",
         guide="“You must allow port 4401 for the TCP protocol for the inside network interface.”",
         guide_rules=(_G.BACKUP_OUTBOUND,),
         optional=True,
@@ -97,7 +104,8 @@ SITE_FIELDS: tuple[FieldInfo, ...] = (
         "Outside (Internet) interface",
         help="The firewall's name for the Internet side, e.g. wan1, X1, outside.",
         why="The firewall's name for the port towards the Internet, e.g. wan1, X1, outside. "
-        "The backup connection leaves through it and takes its address on the way out.",
+        "The backup connection leaves through it and takes its address on the way out. "
+        f"{_INTERFACE_NAMING}",
         guide="“SecuriData’s Online Backup needs transparency for the connection with "
         "SecuriData’s datacenter.”",
         guide_rules=(_G.TRANSPARENCY,),

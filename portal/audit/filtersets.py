@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from portal.accounts.models import OrganisationKind
 from portal.audit.context import Source
+from portal.audit.labels import action_sentence, family_name
 from portal.audit.selectors import (
     actions_present,
     audit_organisations,
@@ -48,17 +49,24 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def action_choices(actions: list[str]) -> list:
-    """The actions, grouped by family ("site"), each family led by "site.*" when it has several."""
+def action_choices(actions: list[str], *, show_codes: bool = False) -> list:
+    """The actions in words, grouped by family ("site"), each family led by "site.*" when it has
+    several; ``show_codes`` (support) adds each code after its words."""
     families: dict[str, list[str]] = {}
     for action in actions:
         families.setdefault(action.split(".", 1)[0], []).append(action)
     choices = []
     for family, members in families.items():
-        options = [(a, a) for a in members]
+        options = [
+            (a, f"{action_sentence(a)} ({a})" if show_codes else action_sentence(a))
+            for a in members
+        ]
         if len(members) > 1:
-            options.insert(0, (f"{family}.*", f"{family}.* (all {len(members)})"))
-        choices.append((family, options))
+            every = (
+                f"{family}.* (all {len(members)})" if show_codes else f"All {len(members)} kinds"
+            )
+            options.insert(0, (f"{family}.*", every))
+        choices.append((family_name(family), options))
     return choices
 
 
@@ -110,7 +118,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
         wanted = (data or {}).get("action") or ""
         if ACTION_PATTERN.match(wanted) and wanted not in actions and not wanted.endswith(".*"):
             actions = sorted([*actions, wanted])  # a bookmarked action that has not happened yet
-        choices = action_choices(actions)
+        choices = action_choices(actions, show_codes=actor.is_provider_staff)
         if wanted.endswith(".*") and ACTION_PATTERN.match(wanted) and not _offered(choices, wanted):
             choices.insert(0, (wanted, wanted))
         self.filters["action"].extra["choices"] = choices

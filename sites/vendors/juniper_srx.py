@@ -60,7 +60,7 @@ class JuniperSrxRenderer(Renderer):
     slug = "juniper-srx"
     name = "Juniper SRX (Junos OS)"
     versions = "Junos OS 15.1X49 and later on SRX Series (SRX300/SRX1500 series, vSRX)"
-    renderer_version = 1
+    renderer_version = 2
     supports_ranges = True  # range-address in the address book; NAT rules get the CIDR cover
     hides_lan_by_default = False
     default_interfaces = None  # policies and NAT rule-sets name zones, not interfaces
@@ -148,7 +148,7 @@ class JuniperSrxRenderer(Renderer):
             steps.append(
                 Step(
                     title="Forward the monitoring ports (destination NAT, one rule per protocol)",
-                    gui_path="Network › NAT › Destination NAT › Pools and › Rule Sets › Add",
+                    gui_path="Network › NAT › Destination NAT › Pool › Add, then Rule Set › Add",
                     config=self._destination_nat(forwards),
                     config_language="junos",
                     reason=(

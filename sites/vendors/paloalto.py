@@ -45,6 +45,10 @@ from sites.vendors.sample_addresses import (
 TRUST, UNTRUST = "trust", "untrust"
 OUTBOUND_RULE = "obm-backup-out"
 INBOUND_RULE = "obm-monitoring-in"
+NAMING_NOTE = (
+    "PAN-OS names interfaces like ethernet1/1 (Network › Interfaces), and the zones the rules "
+    "name must already exist (Network › Zones): the commands create neither."
+)
 ZONE_NOTE = (
     "The rules use the factory zone names trust (inside) and untrust (outside); if your zones "
     "are named differently, replace them before pasting."
@@ -55,7 +59,7 @@ class PaloAltoRenderer(Renderer):
     slug = "paloalto"
     name = "Palo Alto Networks (PAN-OS)"
     versions = "PAN-OS 10.1, 10.2, 11.0, 11.1 (single vsys, managed locally)"
-    renderer_version = 1
+    renderer_version = 2
     supports_ranges = True  # address objects of type ip-range
     hides_lan_by_default = False
     default_interfaces = ("ethernet1/2", "ethernet1/1")
@@ -77,6 +81,7 @@ class PaloAltoRenderer(Renderer):
                 config="configure\n" + self._addresses(policy),
                 config_language="panos",
                 reason=(
+                    f"{NAMING_NOTE} "
                     "Enter configure mode and create the objects the rules name: "
                     + and_list(
                         [
