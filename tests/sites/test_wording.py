@@ -76,3 +76,18 @@ def test_make_run_derives_portal_url_from_host_and_port():
     assert "PORTAL_URL=https://portal.example " in dry_run(
         "PORT=9000", env={"PORTAL_URL": "https://portal.example"}
     )
+
+
+TEMPLATES = ROOT / "templates"
+
+
+@pytest.mark.parametrize(
+    ("template", "jargon"),
+    [
+        ("sites/profile_form.html", "re-derive"),
+        ("sites/profile_list.html", "re-derive"),
+        ("jobs/job_detail.html", "<dt>Attempts</dt>"),  # a first try is not news
+    ],
+)
+def test_operator_pages_use_plain_words(template, jargon):
+    assert jargon not in (TEMPLATES / template).read_text()

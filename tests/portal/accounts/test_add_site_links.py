@@ -24,6 +24,9 @@ def test_reseller_adds_a_site_by_choosing_the_client(world):
     clients_url = reverse("client-list", args=[world.reseller.slug])
     assert f'href="{clients_url}#add-site">Add a site<' in home
 
+    all_sites = client.get(f"/o/{world.reseller.slug}/sites/").content.decode()
+    assert f'href="{clients_url}#add-site">New site<' in all_sites  # beside Import
+
     listing = client.get(clients_url).content.decode()
     assert 'id="add-site"' in listing and "choose the client it belongs to" in listing
     create_url = reverse("site-create", args=[world.customer.slug])

@@ -49,7 +49,7 @@ def test_bad_profile_input_is_refused_with_422_and_changes_nothing(world, change
 def test_a_profile_change_rederives_every_site_through_the_worker(celery_worker_process, world):
     client = operator_client(world)
     page = client.get(f"/o/{world.provider.slug}/profiles/{world.profile.pk}/edit/")
-    assert b"re-derive 3 sites" in page.content
+    assert b"update 3 sites" in page.content
     response = client.post(f"/o/{world.provider.slug}/profiles/{world.profile.pk}/edit/", FORM)
     assert response.status_code == 302
     job = Job.objects.get(kind="rederive_profile")
