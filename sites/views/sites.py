@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.utils.timezone import get_current_timezone_name
@@ -20,6 +21,7 @@ from portal.core.tenancy import OrganisationMixin
 from sites.diagram import render_diagram
 from sites.forms import HostInterfaceFormSet, SiteForm, apply_errors, interfaces_of
 from sites.instructions import diff_documents
+from sites.instructions.handover import Handover, handover_markdown, handover_text
 from sites.models import RolloutState
 from sites.selectors import (
     instruction_history,
@@ -34,7 +36,6 @@ from sites.selectors import (
 from sites.services import sites as site_services
 from sites.services.instructions import regenerate_site
 from sites.vendors import vendor_display_name
-from sites.vendors.formats import instructions_markdown, instructions_text
 from sites.views.dashboard import SiteDashboardMixin
 
 
@@ -278,10 +279,13 @@ class SiteRegenerateView(SiteMixin, View):
 
 
 class InstructionDownloadView(SiteMixin, TemplateView):
+    """The current instructions as one file to hand over: the page's steps and numbering, under
+    a header naming the site, its organisation, the version and the day it was prepared."""
+
     permission = permissions.can_view_organisation
     formats = {
-        "md": ("text/markdown", instructions_markdown),
-        "txt": ("text/plain", instructions_text),
+        "md": ("text/markdown", handover_markdown),
+        "txt": ("text/plain", handover_text),
     }
 
     def get(self, request, *args, **kwargs):
@@ -289,11 +293,14 @@ class InstructionDownloadView(SiteMixin, TemplateView):
         if current is None or kwargs["fmt"] not in self.formats:
             return HttpResponse("No instructions yet.", status=404, content_type="text/plain")
         content_type, render = self.formats[kwargs["fmt"]]
-        if kwargs["fmt"] == "md":
-            parts = [render(document, title=self.site.name) for document in current.rendered]
-        else:
-            parts = [render(document) for document in current.rendered]
-        response = HttpResponse("\n".join(parts), content_type=f"{content_type}; charset=utf-8")
+        about = Handover(
+            site=self.site.name,
+            organisation=self.site.organisation.name,
+            version=current.version,
+            prepared_on=timezone.localdate(current.created_at),
+        )
+        body = render(current.rendered, about)
+        response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
         filename = f"{slugify(self.site.name)}-v{current.version}.{kwargs['fmt']}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -112,7 +112,7 @@ def test_the_downloads_of_a_site_named_like_html_escape_it(world):
     markdown = client.get(f"{base}.md")
     assert markdown.status_code == 200
     body = markdown.content.decode()
-    assert body.startswith("# &lt;img src=x onerror=alert(1)&gt; (generic)\n")
+    assert body.startswith("# Firewall instructions for &lt;img src=x onerror=alert(1)&gt;\n")
     page = html_of(body)
     assert "<img" not in page
     steps_with_code = sum(

@@ -1,7 +1,11 @@
 """The site pages: the form answers bad input with 422 and saves nothing; steps change in place."""
 
+import re
+
 import pytest
 from django.test import Client
+from django.utils import timezone
+from markdown_it import MarkdownIt
 
 from portal.audit.models import AuditEvent
 from sites.models import InstructionSet, Site, StepState
@@ -149,14 +153,27 @@ def test_a_bad_step_state_is_refused_with_422(world):
 
 
 def test_instructions_download_as_markdown_and_text(world):
+    """Ready to hand to a colleague (#13 point 9): one top-level heading, the site, organisation,
+    version and date, and the page's numbering across the firewall's and the host's steps."""
     site = world.sites[world.customer.slug]
+    current = site.current_instruction_set
+    assert len(current.rendered) == 2  # the firewall's steps, then the Windows host's
+    positions = list(current.rollout.steps.order_by("position").values_list("position", flat=True))
     client = admin_client(world)
     markdown = client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.md")
     assert markdown["Content-Type"].startswith("text/markdown")
     assert "attachment" in markdown["Content-Disposition"]
-    assert b"## Step 1:" in markdown.content
-    text = client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.txt")
-    assert b"Step 1 [" in text.content
+    body = markdown.content.decode()
+    headings = [t.tag for t in MarkdownIt().parse(body) if t.type == "heading_open"]
+    assert headings.count("h1") == 1 and headings[0] == "h1"  # (# in code blocks are comments)
+    assert f"**Organisation:** {world.customer.name}" in body
+    assert f"**Version:** {current.version}" in body
+    assert f"**Prepared on:** {timezone.localdate(current.created_at).isoformat()}" in body
+    assert [int(n) for n in re.findall(r"^### Step (\d+):", body, re.M)] == positions
+    text = client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.txt").content
+    lines = text.decode().splitlines()
+    assert lines[0] == f"Firewall instructions for {site.name}"
+    assert [int(n) for n in re.findall(r"^Step (\d+):", text.decode(), re.M)] == positions
     assert (
         client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.pdf").status_code == 404
     )
