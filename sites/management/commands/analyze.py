@@ -13,8 +13,7 @@ from sites.analyzer.evaluate import Topology
 from sites.analyzer.flows import Flow, FlowError
 from sites.analyzer.limits import MAX_BYTES
 from sites.analyzer.model import ConfigError
-from sites.description import GUIDE_PROFILE, DescriptionError, ProfileSpec, SiteDescription
-from sites.management.commands.instructions import describe_errors, read_json
+from sites.management.site_files import read_site_and_profile
 from sites.vendors import get_renderer
 
 
@@ -51,16 +50,7 @@ class Command(BaseCommand):
                 f"{', '.join(SUPPORTED_VENDORS)}",
                 returncode=2,
             )
-        profile_obj = GUIDE_PROFILE
-        if profile:
-            try:
-                profile_obj = ProfileSpec.from_dict(read_json(profile, "profile file"))
-            except DescriptionError as error:
-                raise CommandError(describe_errors(profile, error)) from None
-        try:
-            site_obj = SiteDescription.from_dict(read_json(site, "site file"))
-        except DescriptionError as error:
-            raise CommandError(describe_errors(site, error)) from None
+        site_obj, profile_obj = read_site_and_profile(site, profile)
         try:
             flows = [Flow.parse(text) for text in flow] or None
         except FlowError as error:

@@ -4,36 +4,15 @@ python manage.py instructions docs/examples/monitoring.json --vendor all --forma
 """
 
 import json
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sites.description import GUIDE_PROFILE, DescriptionError, ProfileSpec, SiteDescription
 from sites.instructions import render_site, rendered_as_dict
+from sites.management.site_files import read_site_and_profile
 from sites.vendors import RENDERERS, get_renderer
 from sites.vendors.formats import config_file, instructions_markdown, instructions_text
 
 FORMATS = ("text", "json", "markdown", "config")
-
-
-def read_json(path: str, what: str):
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise CommandError(f"{what} {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CommandError(f"{what} {path}: cannot read it ({error})") from None
-    except json.JSONDecodeError as error:
-        raise CommandError(
-            f"{what} {path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from None
-
-
-def describe_errors(path: str, error: DescriptionError) -> str:
-    lines = [f"{path}: the site description is not valid:"]
-    for field, messages in sorted(error.errors.items()):
-        lines += [f"  {field}: {message}" for message in messages]
-    return "\n".join(lines)
 
 
 class Command(BaseCommand):
@@ -60,16 +39,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, site_file, vendor, format, profile, **options):
-        profile_obj = GUIDE_PROFILE
-        if profile:
-            try:
-                profile_obj = ProfileSpec.from_dict(read_json(profile, "profile file"))
-            except DescriptionError as error:
-                raise CommandError(describe_errors(profile, error)) from None
-        try:
-            site = SiteDescription.from_dict(read_json(site_file, "site file"))
-        except DescriptionError as error:
-            raise CommandError(describe_errors(site_file, error)) from None
+        site, profile_obj = read_site_and_profile(site_file, profile)
 
         renderers = None  # the site's own: its firewall, and its Windows host where needed
         if vendor == "all":
