@@ -15,7 +15,7 @@ from datetime import date
 from sites.instructions.documents import rollout_order
 from sites.vendors import get_renderer
 from sites.vendors.base import Rendered, Step
-from sites.vendors.formats import markdown_code_block, markdown_inline, plain_block, plain_inline
+from sites.vendors.formats import indented, markdown_inline, markdown_step_body, plain_inline
 
 
 @dataclass(frozen=True)
@@ -63,13 +63,7 @@ def handover_markdown(documents: Sequence[Rendered], about: Handover) -> str:
             lines.append("")
         for position, step in steps:
             lines += [f"### Step {position}: {text(step.title)}", ""]
-            if step.gui_path:
-                lines += [f"*Where:* {text(step.gui_path)}", ""]
-            lines += [f"*Why:* {text(step.reason)}", ""]
-            if step.config:
-                lines += [*markdown_code_block(step.config, step.config_language), ""]
-            if step.verify:
-                lines += ["*Check:*", "", *markdown_code_block(step.verify), ""]
+            lines += markdown_step_body(step)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -94,8 +88,5 @@ def handover_text(documents: Sequence[Rendered], about: Handover) -> str:
             for label, block in (("Config", step.config), ("Check", step.verify)):
                 if block:
                     lines.append(f"  {label}:")
-                    lines += [
-                        f"    {line}".rstrip()
-                        for line in plain_block(block).rstrip("\n").split("\n")
-                    ]
+                    lines += indented(block)
     return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import re
 
-from sites.vendors.base import Rendered
+from sites.vendors.base import Rendered, Step
 
 # Characters that start Markdown syntax inline (CommonMark lets any ASCII punctuation be escaped).
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}#|~!])")
@@ -74,17 +74,31 @@ def instructions_text(rendered: Rendered) -> str:
         lines.append(f"  Why: {text(step.reason)}")
         if step.config:
             lines.append(f"  Config ({step.config_language}):")
-            lines += _indent(step.config)
+            lines += indented(step.config)
         if step.verify:
             lines.append("  Verify:")
-            lines += _indent(step.verify)
+            lines += indented(step.verify)
         if step.probes:
             lines.append("  Probes: " + ", ".join(str(p) for p in step.probes))
     return "\n".join(lines) + "\n"
 
 
-def _indent(text: str) -> list[str]:
+def indented(text: str) -> list[str]:
+    """``text``'s lines indented by four spaces, without control characters."""
     return [f"    {line}".rstrip() for line in plain_block(text).rstrip("\n").split("\n")]
+
+
+def markdown_step_body(step: Step) -> list[str]:
+    """A step's where, why, configuration and check as Markdown lines (below its heading)."""
+    lines = []
+    if step.gui_path:
+        lines += [f"*Where:* {markdown_inline(step.gui_path)}", ""]
+    lines += [f"*Why:* {markdown_inline(step.reason)}", ""]
+    if step.config:
+        lines += [*markdown_code_block(step.config, step.config_language), ""]
+    if step.verify:
+        lines += ["*Check:*", "", *markdown_code_block(step.verify), ""]
+    return lines
 
 
 def instructions_markdown(rendered: Rendered, *, title: str = "") -> str:
@@ -100,11 +114,5 @@ def instructions_markdown(rendered: Rendered, *, title: str = "") -> str:
         lines.append("")
     for step in rendered.steps:
         lines += [f"## Step {step.number}: {text(step.title)}", ""]
-        if step.gui_path:
-            lines += [f"*Where:* {text(step.gui_path)}", ""]
-        lines += [f"*Why:* {text(step.reason)}", ""]
-        if step.config:
-            lines += [*markdown_code_block(step.config, step.config_language), ""]
-        if step.verify:
-            lines += ["*Check:*", "", *markdown_code_block(step.verify), ""]
+        lines += markdown_step_body(step)
     return "\n".join(lines).rstrip("\n") + "\n"
