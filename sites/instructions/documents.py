@@ -21,8 +21,12 @@ from sites.vendors.base import Probe, Rendered, Step, StepKind
 
 
 def step_as_dict(step: Step) -> dict:
-    """A JSON-ready copy of one step (as stored, and as the API shows a rollout step's content)."""
-    return {
+    """A JSON-ready copy of one step (as stored, and as the API shows a rollout step's content).
+
+    A plan step's ``action`` and a closure probe's ``expect`` are written only when set, so
+    complete instruction sets keep the shape (and content hash) they had before plans existed.
+    """
+    data = {
         "number": step.number,
         "kind": str(step.kind),
         "title": step.title,
@@ -32,10 +36,18 @@ def step_as_dict(step: Step) -> dict:
         "reason": step.reason,
         "verify": step.verify,
         "guide_rules": [int(rule) for rule in step.guide_rules],
-        "probes": [
-            {"direction": p.direction, "protocol": p.protocol, "port": p.port} for p in step.probes
-        ],
+        "probes": [_probe_as_dict(p) for p in step.probes],
     }
+    if step.action:
+        data["action"] = step.action
+    return data
+
+
+def _probe_as_dict(probe: Probe) -> dict:
+    data: dict = {"direction": probe.direction, "protocol": probe.protocol, "port": probe.port}
+    if probe.expect != "open":
+        data["expect"] = probe.expect
+    return data
 
 
 def rendered_as_dict(rendered: Rendered) -> dict:
@@ -62,6 +74,7 @@ def step_from_dict(data: dict) -> Step:
         verify=data["verify"],
         guide_rules=tuple(GuideRule(rule) for rule in data["guide_rules"]),
         probes=tuple(Probe(**probe) for probe in data["probes"]),
+        action=data.get("action", ""),
     )
 
 

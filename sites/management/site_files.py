@@ -22,8 +22,8 @@ def read_json(path: str, what: str):
         ) from None
 
 
-def describe_errors(path: str, error: DescriptionError) -> str:
-    lines = [f"{path}: the site description is not valid:"]
+def describe_errors(path: str, error: DescriptionError, what: str = "site description") -> str:
+    lines = [f"{path}: the {what} is not valid:"]
     for field, messages in sorted(error.errors.items()):
         lines += [f"  {field}: {message}" for message in messages]
     return "\n".join(lines)
@@ -38,7 +38,7 @@ def read_site_and_profile(
         try:
             profile = ProfileSpec.from_dict(read_json(profile_path, "profile file"))
         except DescriptionError as error:
-            raise CommandError(describe_errors(profile_path, error)) from None
+            raise CommandError(describe_errors(profile_path, error, "service profile")) from None
     try:
         site = SiteDescription.from_dict(read_json(site_path, "site file"))
     except DescriptionError as error:

@@ -30,6 +30,18 @@ from typing import ClassVar
 
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, Policy, PolicyWarning, Rule, RuleKind, WarningCode
+from sites.vendors.managed import ManagedItem
+
+
+class PlansUnavailable(Exception):
+    """The renderer cannot make change or removal plans (its output carries no markers)."""
+
+    def __init__(self, vendor: str):
+        super().__init__(
+            f"Change and removal plans are not available for {vendor} yet: its instructions do "
+            "not mark the rules they create."
+        )
+        self.vendor = vendor
 
 
 class StepKind(StrEnum):
@@ -46,9 +58,13 @@ class Probe:
     direction: str
     protocol: str
     port: int
+    # "open": the probe passing completes the step; "closed": the step proves a removal, so the
+    # connection must now fail (a removal plan's closing check).
+    expect: str = "open"
 
     def __str__(self) -> str:
-        return f"{self.direction} {self.protocol}/{self.port}"
+        closed = " (must be closed)" if self.expect == "closed" else ""
+        return f"{self.direction} {self.protocol}/{self.port}{closed}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +81,9 @@ class Step:
     kind: StepKind = StepKind.CHANGE
     guide_rules: tuple[GuideRule, ...] = ()
     probes: tuple[Probe, ...] = ()
+    # In a change or removal plan (``sites.plans``): "add", "change" or "remove"; empty in a
+    # complete instruction set and for a plan's checks.
+    action: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,12 @@ class Renderer(ABC):
       firewall); otherwise another renderer (e.g. ``windows``) does, see ``renderers_for_site``.
     - ``default_interfaces``: (inside, outside) names used when the site leaves them blank;
       ``None`` if the output does not name interfaces.
+    - ``markers_since``: the ``renderer_version`` from which the output carries markers
+      (``sites.vendors.managed``); ``None`` while the renderer has no ``managed_items``, so
+      change and removal plans are not available for it. A plan from a version older than this
+      cannot name what to remove.
+    - ``plan_gui_path``: where plan steps are done when an item names no place of its own;
+      ``plan_language``: the ``config_language`` of plan steps.
     """
 
     slug: ClassVar[str]
@@ -101,6 +126,9 @@ class Renderer(ABC):
     describes_firewall: ClassVar[bool] = True
     renders_host_rules: ClassVar[bool] = False
     default_interfaces: ClassVar[tuple[str, str] | None] = None
+    markers_since: ClassVar[int | None] = None
+    plan_gui_path: ClassVar[str] = "Command line"
+    plan_language: ClassVar[str] = "text"
 
     def render(self, policy: Policy, site: SiteDescription, profile: ProfileSpec) -> Rendered:
         """The instruction set for this site: numbered steps and all warnings."""
@@ -118,6 +146,31 @@ class Renderer(ABC):
         self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         """The steps in order, each a new ``Step`` (``render`` numbers them in place)."""
+
+    def managed_items(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[ManagedItem, ...]:
+        """Every object and rule the instructions create, each with its marker and the
+        configuration that creates and removes it (see ``sites.vendors.managed``); what change and
+        removal plans are made of. Renderers with ``markers_since`` set implement it."""
+        raise PlansUnavailable(self.name)
+
+    def plan_section(self, section: str, body: str) -> str:
+        """The text of one section of a plan step (``ManagedItem.section``): the body as is; a
+        vendor whose files are divided (iptables' tables) wraps it."""
+        return body
+
+    def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
+        """How to check a plan step: by default, search the configuration for the markers."""
+        markers = "\n".join(item.marker for item in items)
+        if present:
+            return f"Search the configuration for each of these; each must be there:\n{markers}"
+        return f"Search the configuration for each of these; none may be left:\n{markers}"
+
+    def plan_file(self, steps: Iterable[Step]) -> str:
+        """A plan as one text the vendor loads (``--format config``): every step's configuration
+        in order; a vendor whose removals need a script (nftables) overrides it."""
+        return "\n".join(step.config.rstrip("\n") + "\n" for step in steps if step.config.strip())
 
     def interfaces(self, site: SiteDescription) -> tuple[str, str]:
         """(inside, outside) interface names: the site's, or this vendor's defaults."""

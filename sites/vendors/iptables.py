@@ -17,16 +17,22 @@ concatenated in order is a complete file with a single ``COMMIT`` per table:
 
 The file must be loaded with ``--noflush``: without it ``iptables-restore`` replaces every rule
 of the tables it names.
+
+Every rule carries its marker as ``-m comment --comment "obm:<site>:<key>"``, so a change or
+removal plan deletes exactly it (``-D`` with the same specification) in a file loaded the same
+way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from sites.description import ProfileSpec, SiteDescription
-from sites.policy import HostMatch, Policy, Rule, RuleKind
+from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
+from sites.vendors.managed import Exposure, ManagedItem, marker, network_key, rule_key
 
 LOAD = "iptables-restore --noflush"
 
@@ -35,7 +41,9 @@ class IptablesRenderer(Renderer):
     slug = "iptables"
     name = "Linux iptables"
     versions = "iptables 1.8 (legacy and nf_tables backends), iptables-restore format"
-    renderer_version = 2  # 2: inbound accepts require --ctstate DNAT
+    renderer_version = 3  # 2: inbound accepts require --ctstate DNAT; 3: markers
+    markers_since = 3
+    plan_language = "iptables-restore"
     supports_ranges = True  # -m iprange
     hides_lan_by_default = False
     default_interfaces = ("lan0", "wan0")
@@ -50,7 +58,7 @@ class IptablesRenderer(Renderer):
             Step(
                 title="Allow the backup traffic through the firewall (filter table)",
                 gui_path="Command line",
-                config=self._filter_table(policy, inside, outside),
+                config=self._filter_table(policy, site, inside, outside),
                 config_language="iptables-restore",
                 reason=(
                     "Lets the backup host reach the datacenter"
@@ -117,64 +125,180 @@ class IptablesRenderer(Renderer):
         )
         return steps
 
-    def _filter_table(self, policy: Policy, inside: str, outside: str) -> str:
-        lines = ["*filter"]
-        position = iter(range(1, 10_000))
-
-        def insert(rule_text: str) -> None:
-            lines.append(f"-I FORWARD {next(position)} {rule_text}")
-
-        lines.append("# Replies to allowed connections; does not rely on the chain's policy.")
-        insert("-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT")
-        for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
-            lines.append(f"# {rule.reason.label}: backup host -> datacenter, {rule.port_spec}.")
-            for destination in rule.datacenter:
-                insert(
-                    f"-i {inside} -o {outside} {_source(rule.required_hosts)} -d {destination} "
-                    f"{_port(rule)} -j ACCEPT"
+    def managed_items(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[ManagedItem, ...]:
+        inside, outside = self.interfaces(site)
+        items = []
+        for entry in _entries(policy, site, inside, outside):
+            command = "-I" if entry.chain == "FORWARD" else "-A"
+            position = " 1" if entry.chain == "FORWARD" else ""
+            items.append(
+                ManagedItem(
+                    key=entry.key,
+                    marker=entry.marker,
+                    title=entry.title,
+                    exposure=entry.exposure,
+                    create=f"{command} {entry.chain}{position} {entry.spec}",
+                    remove=f"-D {entry.chain} {entry.spec}",
+                    section=entry.table,
+                    guide_rules=entry.guide_rules,
                 )
-        inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
-        if inbound:
-            lines.append(
-                "# FORWARD sees forwarded packets after DNAT: match the private address, and only"
-                " connections that came through the port-forward (--ctstate DNAT)."
             )
-        for rule in inbound:
-            lines.append(f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.")
-            for source in _sources(rule.allowed_sources):
-                insert(
-                    f"-i {outside} -o {inside}{source} -d {rule.required_hosts.start}/32 "
-                    f"{_port(rule)} -m conntrack --ctstate DNAT -j ACCEPT"
-                )
+        return tuple(items)
+
+    def plan_section(self, section: str, body: str) -> str:
+        return f"*{section}\n{body}COMMIT\n"
+
+    def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
+        markers = "|".join(item.marker for item in items)
+        expected = "one line per marker" if present else "nothing"
+        return f"iptables-save | grep -E -- '{markers}'  # {expected}"
+
+    def _filter_table(
+        self, policy: Policy, site: SiteDescription, inside: str, outside: str
+    ) -> str:
+        lines = ["*filter"]
+        position = 0
+        for entry in _entries(policy, site, inside, outside):
+            if entry.table != "filter":
+                continue
+            lines += entry.notes
+            position += 1
+            lines.append(f"-I FORWARD {position} {entry.spec}")
         lines.append("COMMIT")
         return "\n".join(lines) + "\n"
 
     def _nat_table(self, policy: Policy, site: SiteDescription, outside: str) -> str:
         lines = ["*nat"]
-        for rule in policy.of_kind(RuleKind.SOURCE_NAT):
-            lines.append(
-                f"# {rule.reason.label}: backup connections leave with the outside address."
-            )
-            for destination in rule.datacenter:
-                lines.append(
-                    f"-A POSTROUTING -o {outside} {_source(rule.required_hosts)} -d {destination} "
-                    f"{_port(rule)} -j MASQUERADE"
-                )
-        for rule in policy.of_kind(RuleKind.DESTINATION_NAT):
-            # A dynamic public address: match "addressed to this firewall" instead of -d.
-            to_firewall = (
-                f"-d {rule.public_address}/32"
-                if rule.public_address
-                else "-m addrtype --dst-type LOCAL"
-            )
-            lines.append(f"# {rule.reason.label}: forward {rule.port_spec} to the backup host.")
-            for source in _sources(rule.allowed_sources):
-                lines.append(
-                    f"-A PREROUTING -i {outside}{source} {to_firewall} {_port(rule)} "
-                    f"-j DNAT --to-destination {rule.required_hosts.start}:{rule.port}"
-                )
+        for entry in _entries(policy, site, "", outside):
+            if entry.table == "nat":
+                lines += entry.notes
+                lines.append(f"-A {entry.chain} {entry.spec}")
         lines.append("COMMIT")
         return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One rule line the instructions create: its table and chain, its rule specification (with
+    its marker), and the comment lines shown above it in the complete file."""
+
+    table: str
+    chain: str
+    key: str
+    marker: str
+    spec: str
+    title: str
+    exposure: Exposure
+    guide_rules: tuple[GuideRule, ...]
+    notes: tuple[str, ...] = ()
+
+
+def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -> list[_Entry]:
+    """Every rule line, filter table first, in the order of the complete file."""
+    entries = []
+    notes: tuple[str, ...]  # the comment lines above the next line of the complete file
+
+    def add(table, chain, key, spec, title, exposure, rule=None, notes=()):
+        mark = marker(site, key)
+        entries.append(
+            _Entry(
+                table=table,
+                chain=chain,
+                key=key,
+                marker=mark,
+                spec=spec.replace(" -j ", f' -m comment --comment "{mark}" -j ', 1),
+                title=title,
+                exposure=exposure,
+                guide_rules=rule.reason.guide_rules if rule else (),
+                notes=notes,
+            )
+        )
+
+    add(
+        "filter",
+        "FORWARD",
+        "established",
+        "-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+        "Accept the replies of allowed connections",
+        Exposure.SUPPORT,
+        notes=("# Replies to allowed connections; does not rely on the chain's policy.",),
+    )
+    for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
+        notes = (f"# {rule.reason.label}: backup host -> datacenter, {rule.port_spec}.",)
+        for destination in rule.datacenter:
+            add(
+                "filter",
+                "FORWARD",
+                f"{rule_key(rule)}-to-{network_key(destination)}",
+                f"-i {inside} -o {outside} {_source(rule.required_hosts)} -d {destination} "
+                f"{_port(rule)} -j ACCEPT",
+                f"Allow {rule.port_spec} from the backup host to {destination}",
+                Exposure.OUTBOUND,
+                rule,
+                notes,
+            )
+            notes = ()
+    inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
+    for number, rule in enumerate(inbound):
+        notes = (f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.",)
+        if number == 0:
+            notes = (
+                "# FORWARD sees forwarded packets after DNAT: match the private address, and only"
+                " connections that came through the port-forward (--ctstate DNAT).",
+                *notes,
+            )
+        for source_key, source, source_words in _sources(rule.allowed_sources):
+            add(
+                "filter",
+                "FORWARD",
+                rule_key(rule) + source_key,
+                f"-i {outside} -o {inside}{source} -d {rule.required_hosts.start}/32 "
+                f"{_port(rule)} -m conntrack --ctstate DNAT -j ACCEPT",
+                f"Allow {rule.port_spec} in to the backup host{source_words}",
+                Exposure.INBOUND,
+                rule,
+                notes,
+            )
+            notes = ()
+    for rule in policy.of_kind(RuleKind.SOURCE_NAT):
+        notes = (f"# {rule.reason.label}: backup connections leave with the outside address.",)
+        for destination in rule.datacenter:
+            add(
+                "nat",
+                "POSTROUTING",
+                f"{rule_key(rule)}-to-{network_key(destination)}",
+                f"-o {outside} {_source(rule.required_hosts)} -d {destination} "
+                f"{_port(rule)} -j MASQUERADE",
+                f"Masquerade {rule.port_spec} to {destination}",
+                Exposure.SUPPORT,
+                rule,
+                notes,
+            )
+            notes = ()
+    for rule in policy.of_kind(RuleKind.DESTINATION_NAT):
+        # A dynamic public address: match "addressed to this firewall" instead of -d.
+        to_firewall = (
+            f"-d {rule.public_address}/32"
+            if rule.public_address
+            else "-m addrtype --dst-type LOCAL"
+        )
+        notes = (f"# {rule.reason.label}: forward {rule.port_spec} to the backup host.",)
+        for source_key, source, source_words in _sources(rule.allowed_sources):
+            add(
+                "nat",
+                "PREROUTING",
+                rule_key(rule) + source_key,
+                f"-i {outside}{source} {to_firewall} {_port(rule)} "
+                f"-j DNAT --to-destination {rule.required_hosts.start}:{rule.port}",
+                f"Forward {rule.port_spec} to the backup host{source_words}",
+                Exposure.INBOUND,
+                rule,
+                notes,
+            )
+            notes = ()
+    return entries
 
 
 def _source(hosts: HostMatch) -> str:
@@ -183,12 +307,13 @@ def _source(hosts: HostMatch) -> str:
     return f"-s {hosts.networks()[0]}"
 
 
-def _sources(networks: tuple[IPv4Network, ...]) -> Iterator[str]:
-    """One ``-s`` per allowed source, or a single empty match for "any source"."""
+def _sources(networks: tuple[IPv4Network, ...]) -> Iterator[tuple[str, str, str]]:
+    """(key suffix, `` -s`` match, `` from …`` words) per allowed source, or one empty triple
+    for "any source"."""
     if not networks:
-        yield ""
+        yield "", "", ""
     for network in networks:
-        yield f" -s {network}"
+        yield f"-from-{network_key(network)}", f" -s {network}", f" from {network}"
 
 
 def _port(rule: Rule) -> str:

@@ -110,3 +110,70 @@ def test_the_command_exits_non_zero_on_a_bad_file(tmp_path):
     )
     assert result.returncode != 0
     assert "name:" in result.stderr
+
+
+# Change and removal plans (docs/lifecycle.md).
+
+
+def site_file(tmp_path, name: str, **changes) -> str:
+    data = json.loads(Path(f"{EXAMPLES}/monitoring.json").read_text())
+    data.update(vendor="iptables", host_os="linux", multi_homed=False, **changes)
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_since_prints_the_change_plan_with_its_reasons(tmp_path):
+    old = site_file(tmp_path, "old.json")
+    new = site_file(tmp_path, "new.json", monitoring_enabled=False, monitoring_sources=[])
+    err = StringIO()
+    out = StringIO()
+    call_command("instructions", new, "--since", old, "--format", "json", stdout=out, stderr=err)
+    plan = json.loads(out.getvalue())
+    assert [s.get("action") for s in plan["steps"]][0] == "remove"
+    assert "Remote monitoring was turned off." in err.getvalue()
+
+
+def test_since_profile_reads_the_older_profile(tmp_path):
+    profile = {
+        "name": "Wider",
+        "datacenter_networks": ["203.0.113.0/24", "198.51.100.0/24"],
+        "outbound_ports": [{"protocol": "tcp", "port": 4401}],
+        "monitoring_ports": [{"protocol": "tcp", "port": 4403}, {"protocol": "udp", "port": 4403}],
+    }
+    wider, narrower = tmp_path / "wider.json", tmp_path / "narrower.json"
+    wider.write_text(json.dumps(profile))
+    narrower.write_text(json.dumps({**profile, "datacenter_networks": ["203.0.113.0/24"]}))
+    site = site_file(tmp_path, "site.json")
+    args = ("--since", site, "--profile", str(wider), "--since-profile", str(narrower))
+    text = run(site, *args, "--format", "config")
+    assert "198.51.100.0/24" in text and "-D " not in text
+    assert run(site, "--since", site, "--profile", str(wider), "--format", "config") == ""
+
+
+def test_remove_prints_a_file_iptables_restore_accepts(tmp_path):
+    text = run(site_file(tmp_path, "site.json"), "--remove", "--format", "config")
+    assert text.startswith("*") and text.rstrip().endswith("COMMIT")
+    assert all(line.startswith(("*", "-D ", "COMMIT")) for line in text.splitlines() if line)
+    if shutil.which("iptables-restore"):
+        # --test parses the file (and checks the matches exist) without touching the tables.
+        checked = subprocess.run(
+            ["iptables-restore", "--test", "--noflush"], input=text, text=True, capture_output=True
+        )
+        assert checked.returncode == 0 or "Permission denied" in checked.stderr, checked.stderr
+
+
+def test_remove_monitoring_keeps_the_backup_rules(tmp_path):
+    text = run(site_file(tmp_path, "site.json"), "--remove", "monitoring", "--format", "config")
+    assert "DNAT" in text and "MASQUERADE" not in text
+
+
+def test_since_profile_alone_is_refused(tmp_path):
+    with pytest.raises(CommandError, match="--since-profile: only with --since"):
+        run(site_file(tmp_path, "site.json"), "--since-profile", "x.json")
+
+
+def test_since_and_remove_together_are_refused(tmp_path):
+    site = site_file(tmp_path, "site.json")
+    with pytest.raises(CommandError):
+        run(site, "--since", site, "--remove")

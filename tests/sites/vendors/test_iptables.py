@@ -18,7 +18,8 @@ def test_one_commit_per_table_and_conntrack_first():
     assert lines_starting(text, "*") == ["*filter", "*nat"]
     assert text.count("COMMIT") == 2
     assert lines_starting(text, "-I FORWARD")[0] == (
-        "-I FORWARD 1 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"
+        "-I FORWARD 1 -m conntrack --ctstate ESTABLISHED,RELATED "
+        '-m comment --comment "obm:test-site:established" -j ACCEPT'
     )
     assert ":FORWARD" not in text  # no chain policy is set or assumed
 
@@ -34,11 +35,13 @@ def test_static_host_outbound_and_masquerade():
     text = rules_file(inside_interface="eth1", outside_interface="eth0")
     assert lines_starting(text, "-I FORWARD 2") == [
         "-I FORWARD 2 -i eth1 -o eth0 -s 192.168.1.10/32 -d 203.0.113.0/24 "
-        "-p tcp -m tcp --dport 4401 -j ACCEPT"
+        "-p tcp -m tcp --dport 4401 "
+        '-m comment --comment "obm:test-site:out-tcp-4401-to-203.0.113.0-24" -j ACCEPT'
     ]
     assert lines_starting(text, "-A POSTROUTING") == [
         "-A POSTROUTING -o eth0 -s 192.168.1.10/32 -d 203.0.113.0/24 "
-        "-p tcp -m tcp --dport 4401 -j MASQUERADE"
+        "-p tcp -m tcp --dport 4401 "
+        '-m comment --comment "obm:test-site:snat-tcp-4401-to-203.0.113.0-24" -j MASQUERADE'
     ]
 
 
@@ -56,6 +59,7 @@ def test_monitoring_dnat_per_protocol_and_forward_on_private_address():
     text = rules_file(**MONITORING)
     assert lines_starting(text, "-A PREROUTING") == [
         f"-A PREROUTING -i wan0 -s 198.51.100.7/32 -d 192.0.2.1/32 -p {p} -m {p} --dport {port} "
+        f'-m comment --comment "obm:test-site:dnat-{p}-{port}-from-198.51.100.7-32" '
         f"-j DNAT --to-destination 192.168.1.10:{port}"
         for p, port in (("tcp", 4403), ("udp", 4403), ("tcp", 4401))
     ]
