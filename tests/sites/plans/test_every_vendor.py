@@ -1,0 +1,140 @@
+"""Every renderer with markers, on every kind of change: golden change and removal plans, and the
+properties every vendor's items must have.
+
+Golden files live in ``golden/<vendor>/<change>.txt`` (``instructions_text`` of the plan's
+documents). After an intended change, regenerate and review them:
+
+    UPDATE_GOLDEN=1 python -m pytest tests/sites/plans/test_every_vendor.py
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from ipaddress import IPv4Network
+from pathlib import Path
+
+import pytest
+
+from sites.description import GUIDE_PROFILE, ProfileSpec, SiteDescription
+from sites.plans import plan_change, plan_removal
+from sites.policy import derive_rules
+from sites.vendors import RENDERERS
+from sites.vendors.formats import instructions_text
+from tests.sites.vendors.example_sites import MONITORING, make_site
+
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+MARKED = sorted(slug for slug, r in RENDERERS.items() if r.markers_since is not None)
+WIDER = dataclasses.replace(
+    GUIDE_PROFILE,
+    datacenter_networks=(*GUIDE_PROFILE.datacenter_networks, IPv4Network("198.51.100.0/24")),
+)
+
+
+def site(slug: str, **changes) -> SiteDescription:
+    return make_site(vendor=slug, **{**MONITORING, **changes})
+
+
+# (old site changes, old profile, new site changes, new profile) per kind of change.
+CHANGES: dict[str, tuple[dict, ProfileSpec, dict, ProfileSpec]] = {
+    "monitoring-source-changed": (
+        {},
+        GUIDE_PROFILE,
+        {"monitoring_sources": ["198.51.100.9/32"]},
+        GUIDE_PROFILE,
+    ),
+    "host-moved": ({}, GUIDE_PROFILE, {"host_address": "192.168.1.20"}, GUIDE_PROFILE),
+    "monitoring-turned-off": (
+        {},
+        GUIDE_PROFILE,
+        {"monitoring_enabled": False, "monitoring_sources": []},
+        GUIDE_PROFILE,
+    ),
+    "monitoring-turned-on": (
+        {"monitoring_enabled": False, "monitoring_sources": []},
+        GUIDE_PROFILE,
+        {},
+        GUIDE_PROFILE,
+    ),
+    "datacenter-network-added": ({}, GUIDE_PROFILE, {}, WIDER),
+}
+REMOVALS = ("all", "monitoring")
+
+
+def plan_text(plan) -> str:
+    return "".join(instructions_text(document) for document in plan.documents)
+
+
+def check_golden(slug: str, name: str, text: str) -> None:
+    golden = GOLDEN_DIR / slug / f"{name}.txt"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text)
+    assert golden.exists(), f"missing {golden}; run with UPDATE_GOLDEN=1 to create it"
+    assert text == golden.read_text()
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+@pytest.mark.parametrize("slug", MARKED)
+def test_change_plan_matches_golden_file(slug, change):
+    old, old_profile, new, new_profile = CHANGES[change]
+    renderer = RENDERERS[slug]
+    plan = plan_change(
+        site(slug, **old), old_profile, site(slug, **new), new_profile, renderers=[renderer]
+    )
+    assert not plan.is_empty
+    check_golden(slug, change, plan_text(plan))
+
+
+@pytest.mark.parametrize("scope", REMOVALS)
+@pytest.mark.parametrize("slug", MARKED)
+def test_removal_plan_matches_golden_file(slug, scope):
+    plan = plan_removal(site(slug), GUIDE_PROFILE, scope=scope, renderers=[RENDERERS[slug]])
+    assert not plan.is_empty
+    check_golden(slug, f"remove-{scope}", plan_text(plan))
+
+
+@pytest.mark.parametrize("slug", MARKED)
+def test_items_have_unique_keys_markers_and_known_uses(slug):
+    renderer = RENDERERS[slug]
+    for description in (site(slug), site(slug, monitoring_enabled=False, monitoring_sources=[])):
+        items = renderer.managed_items(derive_rules(description, WIDER), description, WIDER)
+        keys = [item.key for item in items]
+        assert len(keys) == len(set(keys)), keys
+        for item in items:
+            assert item.marker == f"obm:test-site:{item.key}"
+            assert item.create.strip() and item.remove.strip(), item.key
+            assert set(item.uses) <= set(keys), (item.key, item.uses)
+
+
+@pytest.mark.parametrize("slug", MARKED)
+def test_the_complete_instructions_carry_every_marker(slug):
+    renderer = RENDERERS[slug]
+    description = site(slug)
+    policy = derive_rules(description, WIDER)
+    complete = renderer.render(policy, description, WIDER)
+    text = "\n".join(step.config for step in complete.steps)
+    for item in renderer.managed_items(policy, description, WIDER):
+        assert item.marker in text, (slug, item.key)
+
+
+@pytest.mark.parametrize("slug", MARKED)
+def test_the_same_version_needs_no_plan(slug):
+    description = site(slug)
+    plan = plan_change(
+        description, GUIDE_PROFILE, description, GUIDE_PROFILE, renderers=[RENDERERS[slug]]
+    )
+    assert plan.is_empty
+
+
+@pytest.mark.parametrize("slug", MARKED)
+def test_decommission_removes_each_item_once(slug):
+    renderer = RENDERERS[slug]
+    description = site(slug)
+    items = renderer.managed_items(
+        derive_rules(description, GUIDE_PROFILE), description, GUIDE_PROFILE
+    )
+    plan = plan_removal(description, GUIDE_PROFILE, renderers=[renderer])
+    removed = "\n".join(step.config for step in plan.documents[0].steps)
+    for item in items:
+        assert item.remove.strip() in removed, item.key
