@@ -180,6 +180,9 @@ MFA_ISSUER = env.str("MFA_ISSUER", default="Firewall rollout portal")  # the nam
 MFA_REQUIRED_ROLES = env.list(
     "MFA_REQUIRED_ROLES", default=["reseller_admin", "support", "operator"]
 )
+# Fernet keys that seal TOTP secrets at rest, newest first (portal/mfa/sealing.py); unset: one
+# key derived from SECRET_KEY.
+MFA_SECRET_KEYS = env.list("MFA_SECRET_KEYS", default=[])
 
 # Django 6.1 mailers. Password-reset mail goes to the console unless SMTP is configured.
 if smtp_host := env.str("SMTP_HOST", default=""):

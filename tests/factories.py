@@ -20,6 +20,7 @@ from portal.api.models import ApiToken
 from portal.audit.context import Source
 from portal.audit.models import ActorKind, AuditEvent
 from portal.jobs.models import Job, JobKind
+from portal.mfa import sealing
 from portal.mfa.models import OrganisationMfaPolicy, RecoveryCode, TotpDevice
 from sites.description import GUIDE_PROFILE
 from sites.instructions import build_instructions
@@ -132,7 +133,7 @@ class TotpDeviceFactory(factory.django.DjangoModelFactory):
         model = TotpDevice
 
     user = factory.SubFactory(UserFactory)
-    secret = "JBSWY3DPEHPK3PXP"
+    sealed_secret = factory.LazyFunction(lambda: sealing.seal("JBSWY3DPEHPK3PXP"))
     confirmed_at = factory.LazyFunction(timezone.now)
 
 

@@ -4,15 +4,19 @@ require two-factor authentication of its members."""
 from django.conf import settings
 from django.db import models
 
+from portal.mfa import sealing
+
 
 class TotpDevice(models.Model):
     """The shared secret of a person's authenticator app (RFC 6238). Unconfirmed until the person
-    has typed one code from it; ``last_used_step`` refuses a code seen before (replay)."""
+    has typed one code from it; ``last_used_step`` refuses a code seen before (replay).
+
+    The secret is stored sealed (``portal.mfa.sealing``); ``secret`` opens it."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="totp_device"
     )
-    secret = models.CharField(max_length=64)  # base32
+    sealed_secret = models.CharField(max_length=255)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_used_step = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -23,6 +27,11 @@ class TotpDevice(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+    @property
+    def secret(self) -> str:
+        """The base32 secret, opened (``SecretUnreadable`` if the keys changed)."""
+        return sealing.open_sealed(self.sealed_secret)
 
 
 class RecoveryCode(models.Model):

@@ -3,17 +3,24 @@ an organisation's policy. Each writes its audit event (``mfa.*``)."""
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
 from portal.accounts.models import Organisation
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
-from portal.mfa import recovery, totp
+from portal.mfa import recovery, sealing, totp
 from portal.mfa.models import OrganisationMfaPolicy, RecoveryCode, TotpDevice
 
 WRONG_CODE = "That code is not right (or was already used). Try the next one your app shows."
 WRONG_CONFIRMATION = "Neither a current code from your app nor your password."
+SECRET_UNREADABLE = (
+    "The portal cannot check codes from your app right now: its keys for them changed. Use a "
+    "recovery code, or ask support to reset your two-factor authentication."
+)
+logger = logging.getLogger(__name__)
 
 
 def _home_organisation(user) -> Organisation | None:
@@ -46,7 +53,9 @@ def _new_recovery_codes(user) -> list[str]:
 def start_enrolment(*, user) -> TotpDevice:
     """The person's unconfirmed authenticator, with a fresh secret the first time (a reload shows
     the same QR code). Refused once two-factor authentication is on."""
-    device, _ = TotpDevice.objects.get_or_create(user=user, defaults={"secret": totp.new_secret()})
+    device, _ = TotpDevice.objects.get_or_create(
+        user=user, defaults={"sealed_secret": sealing.seal(totp.new_secret())}
+    )
     if device.is_confirmed:
         raise ServiceError("", "Two-factor authentication is already on.")
     return device
@@ -79,12 +88,31 @@ def _use_totp(user, code: str) -> bool:
         )
         if device is None:
             return False
-        step = totp.matching_step(device.secret, code, after=device.last_used_step)
+        try:
+            secret = device.secret
+        except sealing.SecretUnreadable:
+            logger.error(
+                "The TOTP secret of user %s cannot be opened with MFA_SECRET_KEYS.", user.pk
+            )
+            return False
+        step = totp.matching_step(secret, code, after=device.last_used_step)
         if step < 0:
             return False
         device.last_used_step = step
         device.save(update_fields=["last_used_step"])
     return True
+
+
+def authenticator_readable(user) -> bool:
+    """Whether the person's authenticator secret opens with the configured keys (a code that
+    fails is then a wrong code, not the portal's keys)."""
+    device = TotpDevice.objects.filter(user=user).first()
+    if device is None:
+        return True
+    try:
+        return bool(device.secret)
+    except sealing.SecretUnreadable:
+        return False
 
 
 def _use_recovery_code(user, code: str) -> bool:

@@ -135,7 +135,8 @@ def verify(request):
                     "Make new ones on the two-factor page if you are running low.",
                 )
             return redirect(context["next"])
-        form.add_error("code", services.WRONG_CODE)
+        readable = services.authenticator_readable(request.user)
+        form.add_error("code", services.WRONG_CODE if readable else services.SECRET_UNREADABLE)
         if locked := _count_failure_or_lock(request, credentials):
             return locked
     return render(request, "mfa/verify.html", {**context, "form": form}, status=UNPROCESSABLE)

@@ -11,8 +11,7 @@ from django.utils import timezone
 from portal.accounts.models import Membership, Role
 from portal.api.services import create_token
 from portal.audit.models import AuditEvent
-from portal.mfa.models import TotpDevice
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, TotpDeviceFactory, UserFactory
 
 
 def signed_in(user) -> Client:
@@ -141,7 +140,7 @@ def test_the_mfa_column_says_who_has_a_second_factor_in_one_query(
     world, django_assert_max_num_queries
 ):
     viewer = world.people[Role.CUSTOMER_VIEWER]
-    TotpDevice.objects.create(user=viewer, secret="JBSWY3DPEHPK3PXP", confirmed_at=timezone.now())
+    TotpDeviceFactory(user=viewer, confirmed_at=timezone.now())
     client = signed_in(world.people[Role.CUSTOMER_ADMIN])
     url = f"/o/{world.customer.slug}/members/"
     client.get(url)  # warm the session and the cached grants
