@@ -28,12 +28,13 @@ class Handover:
     prepared_on: date
 
 
-def _heading(rendered: Rendered) -> str:
+def document_heading(rendered: Rendered) -> str:
+    """A document's heading: the firewall's or host's name and the versions it targets."""
     renderer = get_renderer(rendered.vendor)
     return f"{renderer.name} ({renderer.versions})"
 
 
-def _numbered(documents: Sequence[Rendered]) -> list[tuple[Rendered, list[tuple[int, Step]]]]:
+def numbered_steps(documents: Sequence[Rendered]) -> list[tuple[Rendered, list[tuple[int, Step]]]]:
     """Each document with its steps numbered as the page numbers them (across documents)."""
     positions = {
         (vendor, step.number): position for position, vendor, step in rollout_order(documents)
@@ -55,8 +56,8 @@ def handover_markdown(documents: Sequence[Rendered], about: Handover) -> str:
         f"- **Prepared on:** {about.prepared_on.isoformat()}",
         "",
     ]
-    for document, steps in _numbered(documents):
-        lines += [f"## {text(_heading(document))}", ""]
+    for document, steps in numbered_steps(documents):
+        lines += [f"## {text(document_heading(document))}", ""]
         if document.warnings:
             lines += ["**Before you start:**", ""]
             lines += [f"- {text(warning.message)}" for warning in document.warnings]
@@ -76,8 +77,8 @@ def handover_text(documents: Sequence[Rendered], about: Handover) -> str:
         f"Version: {about.version}",
         f"Prepared on: {about.prepared_on.isoformat()}",
     ]
-    for document, steps in _numbered(documents):
-        heading = _heading(document)
+    for document, steps in numbered_steps(documents):
+        heading = document_heading(document)
         lines += ["", heading, "=" * len(heading)]
         lines += [f"Before you start: {text(w.message)}" for w in document.warnings]
         for position, step in steps:

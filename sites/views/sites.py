@@ -37,6 +37,7 @@ from sites.services import sites as site_services
 from sites.services.instructions import regenerate_site
 from sites.vendors import vendor_display_name
 from sites.views.dashboard import SiteDashboardMixin
+from sites.views.handover_pdf import PdfUnavailable, handover_pdf
 
 
 class SiteListView(SiteDashboardMixin, OrganisationMixin, TemplateView):
@@ -290,17 +291,35 @@ class InstructionDownloadView(SiteMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         current = self.site.current_instruction_set
-        if current is None or kwargs["fmt"] not in self.formats:
+        fmt = kwargs["fmt"]
+        if current is None or (fmt not in self.formats and fmt != "pdf"):
             return HttpResponse("No instructions yet.", status=404, content_type="text/plain")
-        content_type, render = self.formats[kwargs["fmt"]]
         about = Handover(
             site=self.site.name,
             organisation=self.site.organisation.name,
             version=current.version,
             prepared_on=timezone.localdate(current.created_at),
         )
-        body = render(current.rendered, about)
-        response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
-        filename = f"{slugify(self.site.name)}-v{current.version}.{kwargs['fmt']}"
+        if fmt == "pdf":
+            diagram = render_diagram(
+                current.description,
+                current.rules,
+                vendor_name=vendor_display_name(self.site.vendor),
+            )
+            try:
+                body = handover_pdf(current.rendered, about, diagram=diagram)
+            except PdfUnavailable:
+                return HttpResponse(
+                    "The PDF cannot be made on this server (its PDF libraries, Pango, are not "
+                    "installed); download the Markdown or text file instead.",
+                    status=503,
+                    content_type="text/plain",
+                )
+            response = HttpResponse(body, content_type="application/pdf")
+        else:
+            content_type, render = self.formats[fmt]
+            body = render(current.rendered, about)
+            response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+        filename = f"{slugify(self.site.name)}-v{current.version}.{fmt}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

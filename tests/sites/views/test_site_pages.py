@@ -1,11 +1,13 @@
 """The site pages: the form answers bad input with 422 and saves nothing; steps change in place."""
 
+import io
 import re
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 from markdown_it import MarkdownIt
+from pypdf import PdfReader
 
 from portal.audit.models import AuditEvent
 from sites.models import InstructionSet, Site, StepState
@@ -175,8 +177,40 @@ def test_instructions_download_as_markdown_and_text(world):
     assert lines[0] == f"Firewall instructions for {site.name}"
     assert [int(n) for n in re.findall(r"^Step (\d+):", text.decode(), re.M)] == positions
     assert (
-        client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.pdf").status_code == 404
+        client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.docx").status_code == 404
     )
+
+
+def test_instructions_download_as_pdf_with_header_diagram_and_page_numbering(world):
+    """The PDF (#13 point 9): the same header and numbering as the other downloads, the
+    diagram, a page footer; text a customer typed is printed as text, never as markup."""
+    site = world.sites[world.customer.slug]
+    Site.objects.filter(pk=site.pk).update(name='Branch <b>"North"</b>')
+    site.refresh_from_db()
+    current = site.current_instruction_set
+    positions = list(current.rollout.steps.order_by("position").values_list("position", flat=True))
+    viewer = Client()
+    viewer.force_login(world.people["customer_viewer"])
+    response = viewer.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].endswith(f'-v{current.version}.pdf"')
+    assert response.content.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert text.startswith('Firewall instructions for Branch <b>"North"</')  # may wrap
+    assert 'Branch <b>"North"</b> · version 1' in text  # the footer of every page
+    assert world.customer.name in text and f"Version{current.version}" in text.replace(" ", "")
+    assert [int(n) for n in re.findall(r"^Step (\d+):", text, re.M)] == positions
+    assert f"Page 1 of {len(reader.pages)}" in text
+    assert "Internet" in text or "Datacenter" in text  # the diagram's boxes are text, not a picture
+
+
+def test_the_pdf_renderer_fetches_nothing():
+    from sites.views.handover_pdf import _no_fetching
+
+    with pytest.raises(ValueError, match="fetches nothing"):
+        _no_fetching("http://169.254.169.254/latest/meta-data/")
 
 
 def test_the_site_page_query_count_does_not_grow_with_steps(world, django_assert_max_num_queries):
