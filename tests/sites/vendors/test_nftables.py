@@ -130,7 +130,7 @@ def test_a_changed_rule_is_replaced_in_place_by_its_marker():
     script = plan_script({}, {"host_address": "192.168.1.20"})
     assert (
         "obm_replace inet filter backup_forward obm:test-site:out-tcp-4401 "
-        "'iifname \"lan0\" oifname \"wan0\" ip saddr 192.168.1.20 ip daddr 203.0.113.0/24 "
+        '\'iifname "lan0" oifname "wan0" ip saddr 192.168.1.20 ip daddr 203.0.113.0/24 '
         "tcp dport 4401 accept'"
     ) in script
     assert "obm_delete " not in script and "obm_add " not in script
