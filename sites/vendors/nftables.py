@@ -29,8 +29,8 @@ deletes it only then, and only once it is empty.
 **Plans** (``plan_file``) are a POSIX shell script, not an ``nft -f`` file: nftables deletes and
 replaces a rule by its *handle*, a number only the live ruleset knows, so the script looks each of
 our rules up by its comment (``nft -a list chain``) and then runs ``nft delete rule … handle N`` or
-``nft replace rule … handle N …``. A rule that changes is replaced in place, atomically, so it
-keeps its position; additions are skipped when a rule with the marker is already there, deletions
+a transaction (``nft -f -``) that inserts the new rule just before the old one and deletes the old
+one. A rule that changes is thus replaced in place, atomically, and keeps its position; additions are skipped when a rule with the marker is already there, deletions
 when none is, so running the script twice changes nothing the second time.
 """
 
@@ -80,7 +80,12 @@ obm_replace() {  # FAMILY TABLE CHAIN MARKER RULE: change the rule commented MAR
 		return 1
 	fi
 	for obm_handle in $obm_found; do
-		nft "replace rule $1 $2 $3 handle $obm_handle $5 comment \\"$4\\""
+		# One transaction: the new rule goes in just before the old one, which goes. (Not
+		# `nft replace rule`: nftables 1.0.6 aborts on it when the rule holds a set of networks.)
+		nft -f - <<-EOF
+		insert rule $1 $2 $3 position $obm_handle $5 comment "$4"
+		delete rule $1 $2 $3 handle $obm_handle
+		EOF
 	done
 }
 """,

@@ -20,7 +20,8 @@ PROFILE = dataclasses.replace(
 )
 
 
-def lab_site(vendor: str) -> SiteDescription:
+def lab_site(vendor: str, **changes) -> SiteDescription:
+    """The lab's site for ``vendor``; ``changes`` replace fields of the description."""
     return SiteDescription.from_dict(
         {
             "name": "Packet lab",
@@ -35,6 +36,7 @@ def lab_site(vendor: str) -> SiteDescription:
             "monitoring_enabled": True,
             "monitoring_sources": [f"{t.MONITOR_ADDRESS}/32"],
             "host_os": "linux",
+            **changes,
         }
     )
 
