@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -41,7 +40,7 @@ from sites.policy import derive_rules
 from sites.vendors import get_renderer
 from sites.vendors.formats import config_file
 from tests.sites.lab import topology as t
-from tests.sites.lab.firewall import PROFILE, lab_site
+from tests.sites.lab.firewall import PROFILE, lab_site, normalised, same_rules
 from tests.sites.lab.probes import Outcome, ThreadListener, send
 
 OPEN_TIMEOUT = 5.0  # an allowed path answers in milliseconds; this only bounds a failure
@@ -192,7 +191,7 @@ class SequenceLab:
 
     def ruleset(self) -> str:
         """The live ruleset without counters (see ``normalised``)."""
-        return normalised(self.backend, self.lab.exec(t.FW, *self.backend.save).stdout)
+        return normalised(self.backend.vendor, self.lab.exec(t.FW, *self.backend.save).stdout)
 
     def explain(self) -> str:
         files = "".join(f"--- {name} ---\n{text}" for name, text in self.loaded)
@@ -245,46 +244,6 @@ class SequenceLab:
                 )
         assert not wrong, "\n".join(wrong) + self.explain()
         return list(zip(FLOWS, outcomes, strict=True))
-
-
-def normalised(backend: t.Backend, text: str) -> str:
-    """The ruleset as compared before and after: ``nft -s list ruleset`` as it is (stateless: no
-    counters); ``iptables-save`` without its dated comment lines and counters, and without a nat
-    table that holds nothing: no rules, no chains of its own, every policy ACCEPT.
-
-    That table is not something the plan left behind by mistake: iptables has no command that
-    deletes a table. Loading version 1 creates it (its DNAT and MASQUERADE rules), the removal plan
-    deletes every rule in it, and what stays translates nothing. The legacy backend's nat table even
-    exists before version 1 (emptying the firewall between cases loads it), so it is dropped on
-    both sides of the comparison alike."""
-    if backend.vendor == "nftables":
-        return text
-    lines = [
-        re.sub(r" \[\d+:\d+\]$", "", line)
-        for line in text.splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    tables: list[list[str]] = []
-    for line in lines:
-        if line.startswith("*"):
-            tables.append([])
-        tables[-1].append(line)
-    empty_nat = [
-        "*nat",
-        *(f":{c} ACCEPT" for c in ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING")),
-    ]
-    kept = [
-        table
-        for table in tables
-        if not (table[0] == "*nat" and sorted(table[:-1]) == sorted(empty_nat))
-    ]
-    return "\n".join(line for table in kept for line in table) + "\n"
-
-
-def same_rules(text: str) -> list[str]:
-    """The ruleset's lines in sorted order: a plan appends or inserts where a fresh load puts
-    rules in file order, and the order of our accepts among themselves does not matter."""
-    return sorted(line.strip() for line in text.splitlines() if line.strip())
 
 
 @pytest.fixture(scope="module", params=list(t.BACKENDS))
