@@ -76,7 +76,8 @@ obm_insert() {  # FAMILY TABLE CHAIN MARKER RULE: the same, at the top of the ch
 obm_replace() {  # FAMILY TABLE CHAIN MARKER RULE: change the rule commented MARKER into RULE
 	obm_found=$(obm_handles "$1" "$2" "$3" "$4")
 	if [ -z "$obm_found" ]; then
-		echo "no rule commented $4 in $1 $2 $3: nothing to change; see the plan" >&2
+		echo "no rule commented $4 in $1 $2 $3 (removed by hand, or the site renamed?):" \\
+			"stopping here; compare the ruleset with the plan" >&2
 		return 1
 	fi
 	for obm_handle in $obm_found; do
@@ -366,7 +367,7 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
             (f"# {rule.reason.label}: backup host -> datacenter, {rule.port_spec}.",),
         )
     for number, rule in enumerate(policy.of_kind(RuleKind.ALLOW_INBOUND)):
-        notes = (f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.",)
+        notes: tuple[str, ...] = (f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.",)
         if number == 0:
             notes = (
                 "# forward sees forwarded packets after DNAT: match the private address, and only"

@@ -185,3 +185,26 @@ def test_plan_loads_on_top_of_the_old_version_and_gives_the_new(slug, kind, name
             return
         load_in(fresh, load, complete_file(slug, new, new_profile), tmp_path / "new")
         assert same_rules(after) == same_rules(ruleset_in(fresh, slug)), after
+
+
+def test_nftables_plan_stops_before_changing_anything_when_a_rule_is_missing(namespaces, tmp_path):
+    """A rule to change in place is found by its marker, which holds the site's name: after a
+    rename the old rules carry the old name, so the script must stop at the first one, with a
+    message, and leave the ruleset as it was (never add the new rules next to the old)."""
+    old, new = plan_site("nftables"), plan_site("nftables", name="Renamed site")
+    plan = plan_change(old, GUIDE_PROFILE, new, GUIDE_PROFILE, renderers=[RENDERERS["nftables"]])
+    with scratch_namespace() as namespace:
+        load_in(
+            namespace,
+            ("nft", "-f"),
+            complete_file("nftables", old, GUIDE_PROFILE),
+            tmp_path / "old",
+        )
+        before = ruleset_in(namespace, "nftables")
+        (tmp_path / "plan").write_text(plan_file("nftables", plan))
+        result = lab.run(
+            ["ip", "netns", "exec", namespace, "sh", str(tmp_path / "plan")], check=False
+        )
+        assert result.returncode != 0
+        assert "no rule commented obm:renamed-site:" in result.stderr
+        assert ruleset_in(namespace, "nftables") == before
