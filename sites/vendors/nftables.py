@@ -367,7 +367,9 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
             (f"# {rule.reason.label}: backup host -> datacenter, {rule.port_spec}.",),
         )
     for number, rule in enumerate(policy.of_kind(RuleKind.ALLOW_INBOUND)):
-        notes: tuple[str, ...] = (f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.",)
+        notes: tuple[str, ...] = (
+            f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.",
+        )
         if number == 0:
             notes = (
                 "# forward sees forwarded packets after DNAT: match the private address, and only"
