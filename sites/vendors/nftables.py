@@ -83,10 +83,8 @@ obm_replace() {  # FAMILY TABLE CHAIN MARKER RULE: change the rule commented MAR
 	for obm_handle in $obm_found; do
 		# One transaction: the new rule goes in just before the old one, which goes. (Not
 		# `nft replace rule`: nftables 1.0.6 aborts on it when the rule holds a set of networks.)
-		nft -f - <<-EOF
-		insert rule $1 $2 $3 position $obm_handle $5 comment "$4"
-		delete rule $1 $2 $3 handle $obm_handle
-		EOF
+		printf '%s\\n' "insert rule $1 $2 $3 position $obm_handle $5 comment \\"$4\\"" \\
+			"delete rule $1 $2 $3 handle $obm_handle" | nft -f -
 	done
 }
 """,
