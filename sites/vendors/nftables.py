@@ -50,7 +50,11 @@ CHAIN = "backup_forward"
 
 # The shell functions a plan step uses, each defined where a step needs it, once at the top of
 # a plan's script (``plan_file``). Checked with dash and real nft by the packet lab
-# (tests/sites/lab/test_plan_sequences.py) and tests/sites/vendors/test_loaders.py.
+# (tests/sites/lab/test_plan_sequences.py) and tests/sites/vendors/test_loaders.py. Syntax as the
+# nftables wiki's "Simple rule management" gives it: `nft -a list` shows each rule's handle,
+# `delete rule FAMILY TABLE CHAIN handle N` deletes one, `insert rule … position N` inserts before
+# rule N; `add table`/`add chain` leave an existing one as it is (no error), which the lab shows
+# keeps its comment.
 _HELPERS_INTRO = (
     "# nft deletes and replaces a rule by its handle: these functions find our rules by their\n"
     "# comment (the marker) in `nft -a list chain`.\n"
