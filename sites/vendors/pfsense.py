@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable
-from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import ClassVar
 
@@ -67,6 +66,7 @@ from sites.vendors.base import (
     monitoring_sources,
     verification_steps,
 )
+from sites.vendors.gui_items import GuiItem, managed_item
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.port_groups import by_port, ports_regex, protocols_label
 
@@ -74,25 +74,6 @@ DC_ALIAS = "OBM_DC"
 HOSTS_ALIAS = "OBM_HOSTS"
 MONITOR_ALIAS = "OBM_MONITOR"
 CONFIG_XML = "/conf/config.xml"
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """One alias, rule, mapping or port forward the instructions create: where it is added, its
-    dialog fields (the Description starts with the marker), and how the lists name it."""
-
-    key: str
-    marker: str
-    title: str
-    exposure: Exposure
-    add_path: str  # where it is added
-    fields: str  # the dialog's fields, one per line
-    listed: str  # the list it appears in, where it is edited or deleted
-    what: str  # "the rule", "the alias OBM_DC", …
-    remove_note: str
-    uses: tuple[str, ...]
-    rules: tuple[Rule, ...]
-    only_if: str = ""  # a condition: the entry is added only where it holds
 
 
 class PfsenseRenderer(Renderer):
@@ -255,33 +236,11 @@ class PfsenseRenderer(Renderer):
     def managed_items(
         self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> tuple[ManagedItem, ...]:
-        items = []
-        for entry in self._entries(policy, site, profile):
-            condition = f"{entry.only_if}: " if entry.only_if else ""
-            if_added = "If you added it: " if entry.only_if else ""
-            items.append(
-                ManagedItem(
-                    key=entry.key,
-                    marker=entry.marker,
-                    title=entry.title,
-                    exposure=entry.exposure,
-                    create=f"{condition}{entry.add_path}:\n{entry.fields}\n{self.apply}",
-                    remove=(
-                        f"{if_added}{entry.listed}: delete {entry.what} whose Description begins "
-                        f"with {entry.marker}, then click {self.apply_button}."
-                        + (f" {entry.remove_note}" if entry.remove_note else "")
-                    ),
-                    update=(
-                        f"{if_added}{entry.listed}: edit {entry.what} whose Description begins "
-                        f"with {entry.marker} so that its fields read:\n{entry.fields}\n"
-                        f"{self.apply}"
-                    ),
-                    uses=entry.uses,
-                    gui_path=entry.listed,
-                    guide_rules=guide_rules_of(entry.rules),
-                )
-            )
-        return tuple(items)
+        deleted = f", then click {self.apply_button}"
+        return tuple(
+            managed_item(entry, save=self.apply, deleted=deleted)
+            for entry in self._entries(policy, site, profile)
+        )
 
     def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
         chosen = list(items)
@@ -306,19 +265,21 @@ class PfsenseRenderer(Renderer):
             f"{self.shell}\n{grep}  # prints nothing"
         )
 
-    def _entries(self, policy: Policy, site: SiteDescription, profile: ProfileSpec) -> list[_Entry]:
+    def _entries(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> list[GuiItem]:
         """Everything the instructions create, in the order of the complete instructions: the
         aliases, the outbound pass rules, the outbound NAT mappings (only for Manual mode) and
         the port forwards."""
         inside, outside = self.interfaces(site)
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         sources = monitoring_sources(policy)
-        entries: list[_Entry] = []
+        entries: list[GuiItem] = []
 
         def alias(key, name, kind, networks, what, rules):
             mark = marker(site, key)
             entries.append(
-                _Entry(
+                GuiItem(
                     key=key,
                     marker=mark,
                     title=f"the alias {name} ({what})",
@@ -329,6 +290,7 @@ class PfsenseRenderer(Renderer):
                     ),
                     listed=self.alias_list,
                     what=f"the alias {name}",
+                    found_by=f"whose Description begins with {mark}",
                     remove_note=self.alias_in_use,
                     uses=(),
                     rules=rules,
@@ -369,7 +331,7 @@ class PfsenseRenderer(Renderer):
             key = _group_key(group)
             mark = marker(site, key)
             entries.append(
-                _Entry(
+                GuiItem(
                     key=key,
                     marker=mark,
                     title=f"the {inside} pass rule for {protocols_label(group)} to the datacenter",
@@ -387,6 +349,7 @@ class PfsenseRenderer(Renderer):
                     ),
                     listed=f"Firewall › Rules › {inside}",
                     what="the rule",
+                    found_by=f"whose Description begins with {mark}",
                     remove_note=(
                         f"Only that rule: the {self.default_allow}, if it is still there, was "
                         "there before the instructions and stays, and while it stays the backup "
@@ -401,7 +364,7 @@ class PfsenseRenderer(Renderer):
             key = _group_key(group)
             mark = marker(site, key)
             entries.append(
-                _Entry(
+                GuiItem(
                     key=key,
                     marker=mark,
                     title=f"the outbound NAT mapping for {protocols_label(group)}",
@@ -420,6 +383,7 @@ class PfsenseRenderer(Renderer):
                     ),
                     listed=self.nat_mapping_list,
                     what="the mapping",
+                    found_by=f"whose Description begins with {mark}",
                     remove_note=(
                         f"With automatic outbound NAT there is no such mapping: the automatic "
                         f"rules are {self.product}'s own and stay."
@@ -442,7 +406,7 @@ class PfsenseRenderer(Renderer):
             key = _group_key(group)
             mark = marker(site, key)
             entries.append(
-                _Entry(
+                GuiItem(
                     key=key,
                     marker=mark,
                     title=(
@@ -462,6 +426,7 @@ class PfsenseRenderer(Renderer):
                     ),
                     listed=self.port_forward_list,
                     what="the port forward",
+                    found_by=f"whose Description begins with {mark}",
                     remove_note=(
                         f"It was created with {self.associated_rule}, so {self.product} deletes "
                         f"its associated pass rule on {outside} (Description NAT {mark} …) with "
@@ -497,7 +462,7 @@ class PfsenseRenderer(Renderer):
             "monitoring port."
         )
 
-    def _alias_step(self, policy: Policy, aliases: list[_Entry]) -> Step:
+    def _alias_step(self, policy: Policy, aliases: list[GuiItem]) -> Step:
         names = [entry.what.removeprefix("the alias ") for entry in aliases]
         return Step(
             title=("Create the aliases for " if len(names) > 1 else "Create the alias for ")
@@ -518,7 +483,7 @@ class PfsenseRenderer(Renderer):
             ),
         )
 
-    def _outbound_step(self, entry: _Entry, inside: str) -> Step:
+    def _outbound_step(self, entry: GuiItem, inside: str) -> Step:
         rule = entry.rules[0]
         return Step(
             title=(
@@ -542,7 +507,7 @@ class PfsenseRenderer(Renderer):
         )
 
     def _outbound_nat_check(
-        self, mappings: list[_Entry], site: SiteDescription, inside: str, outside: str
+        self, mappings: list[GuiItem], site: SiteDescription, inside: str, outside: str
     ) -> Step:
         blocks = [self.nat_mode_fields.format(inside=inside, outside=outside, lan=site.lan_network)]
         blocks += [textwrap.indent(entry.fields, "  ") for entry in mappings]
@@ -565,7 +530,7 @@ class PfsenseRenderer(Renderer):
         )
 
     def _port_forward_step(
-        self, rules: tuple[Rule, ...], port_forwards: list[_Entry], outside: str
+        self, rules: tuple[Rule, ...], port_forwards: list[GuiItem], outside: str
     ) -> Step:
         public = rules[0].public_address
         blocks = [
@@ -599,7 +564,7 @@ class PfsenseRenderer(Renderer):
         )
 
     def _inbound_check(
-        self, rules: tuple[Rule, ...], port_forwards: list[_Entry], outside: str
+        self, rules: tuple[Rule, ...], port_forwards: list[GuiItem], outside: str
     ) -> Step:
         host = rules[0].required_hosts.start
         lines = [f"Pass rules on {outside} created by the port forwards:"]
@@ -683,8 +648,8 @@ def _group_key(rules: tuple[Rule, ...]) -> str:
     """The key of a group of ``by_port``: ``rule_key`` with every protocol of the group,
     ``dnat-tcp-udp-4403``."""
     first = rules[0]
-    protocols = "-".join(r.protocol for r in rules)
-    return rule_key(first).replace(f"-{first.protocol}-", f"-{protocols}-", 1)
+    protocols = "-".join(r.required_protocol for r in rules)
+    return rule_key(first).replace(f"-{first.required_protocol}-", f"-{protocols}-", 1)
 
 
 def _protocol(rules: tuple[Rule, ...]) -> str:

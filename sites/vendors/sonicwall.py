@@ -51,6 +51,7 @@ from ipaddress import IPv4Network
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
+from sites.vendors.gui_items import GuiItem, listed_verify, managed_item
 from sites.vendors.managed import Exposure, ManagedItem, marker, network_key
 
 OBJECTS_GUI = "Object › Match Objects › Addresses › Address Objects › Add"
@@ -161,34 +162,22 @@ class SonicwallRenderer(Renderer):
         inside, outside = self.interfaces(site)
         managed = []
         for item in _items(policy, site, profile, inside, outside):
-            if item.cli:
-                create, remove, update = item.cli, item.remove_cli, ""
-                if item.key.startswith(("host", "hosts", "lan", "dc-", "public", "mon-", "svc-")):
-                    update = item.cli  # naming an existing object again edits it
-            else:
-                condition = f"{item.only_if}: " if item.only_if else ""
-                if_added = "If you added it: " if item.only_if else ""
-                create = f"{condition}{item.add_path}:\n{item.fields}\nClick Save (or OK)."
-                remove = (
-                    f"{if_added}{item.listed}: delete {item.what} whose "
-                    f"{'Name' if item.what.startswith('the service group') else 'Comment'} "
-                    f"is {item.name}."
-                )
-                update = (
-                    f"{if_added}{item.listed}: edit {item.what} whose "
-                    f"{'Name' if item.what.startswith('the service group') else 'Comment'} "
-                    f"is {item.name} so that its fields read:\n{item.fields}\nClick Save (or OK)."
-                )
+            if not item.cli:
+                managed.append(managed_item(_gui(item), save="Click Save (or OK)."))
+                continue
+            objects = ("host", "hosts", "lan", "dc-", "public", "mon-", "svc-")
             managed.append(
                 ManagedItem(
                     key=item.key,
                     marker=item.name,
                     title=item.title,
                     exposure=item.exposure,
-                    create=create,
-                    remove=remove,
-                    update=update,
-                    section=CLI if item.cli else "",
+                    create=item.cli,
+                    remove=item.remove_cli,
+                    # Naming an existing object again edits it; an access rule is found by its
+                    # match, so a rule whose match changes is removed and added instead.
+                    update=item.cli if item.key.startswith(objects) else "",
+                    section=CLI,
                     uses=item.uses,
                     gui_path=item.listed,
                     guide_rules=guide_rules_of(item.rules),
@@ -205,13 +194,7 @@ class SonicwallRenderer(Renderer):
         return body
 
     def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
-        chosen = list(items)
-        markers = "\n".join(item.marker for item in chosen)
-        places = " and ".join(dict.fromkeys(item.gui_path for item in chosen))
-        where = f"{places}: search for each of these (object names, rule comments)"
-        if present:
-            return f"{where}; each is listed:\n{markers}"
-        return f"{where}; none is listed any more:\n{markers}"
+        return listed_verify(items, present=present, holds="name (objects) or Comment (rules)")
 
     def _address_step(
         self, objects: list[_Item], site: SiteDescription, forwards: bool, public: str
@@ -531,10 +514,11 @@ def _items(
         )
     )
     # One NAT rule and one inbound access rule per monitoring source ("Any": one of each).
-    for network in sources or (None,):
-        suffix = f"-from-{network_key(network)}" if network else ""
-        source_name = name(f"mon-{network_key(network)}") if network else "Any"
-        source_uses = (f"mon-{network_key(network)}",) if network else ()
+    each_source: tuple[IPv4Network | None, ...] = sources or (None,)
+    for monitor in each_source:
+        suffix = f"-from-{network_key(monitor)}" if monitor else ""
+        source_name = name(f"mon-{network_key(monitor)}") if monitor else "Any"
+        source_uses = (f"mon-{network_key(monitor)}",) if monitor else ()
         public_uses = (public_key,) if public_key else ()
         key = f"dnat-monitoring{suffix}"
         items.append(
@@ -542,7 +526,7 @@ def _items(
                 key=key,
                 name=name(key),
                 title="the inbound NAT rule of the monitoring ports"
-                + (f" from {network}" if network else ""),
+                + (f" from {monitor}" if monitor else ""),
                 exposure=Exposure.INBOUND,
                 add_path=f"{NAT_GUI} › Add",
                 fields="\n".join(
@@ -568,7 +552,7 @@ def _items(
                 key=key,
                 name=name(key),
                 title="the WAN → LAN access rule of the monitoring ports"
-                + (f" from {network}" if network else ""),
+                + (f" from {monitor}" if monitor else ""),
                 exposure=Exposure.INBOUND,
                 add_path=ACCESS_GUI.format(zones="WAN → LAN") + " › Add",
                 fields="\n".join(
@@ -590,6 +574,25 @@ def _items(
             )
         )
     return items
+
+
+def _gui(item: _Item) -> GuiItem:
+    """A GUI-made item (NAT rules, WAN → LAN rules, the service group) as the plans' GUI text."""
+    field = "Name" if item.key == "svc-monitoring" else "Comment"
+    return GuiItem(
+        key=item.key,
+        marker=item.name,
+        title=item.title,
+        exposure=item.exposure,
+        add_path=item.add_path,
+        listed=item.listed,
+        what=item.what,
+        found_by=f"whose {field} is {item.name}",
+        fields=item.fields,
+        only_if=item.only_if,
+        uses=item.uses,
+        rules=item.rules,
+    )
 
 
 def _cli_block(items: list[_Item]) -> str:

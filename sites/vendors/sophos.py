@@ -35,12 +35,12 @@ rule: the removal says to delete it too if it is still listed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
+from sites.vendors.gui_items import GuiItem, listed_verify, managed_item
 from sites.vendors.managed import Exposure, ManagedItem, marker, network_key
 
 HOSTS_GUI = "Hosts and services › IP host"
@@ -49,23 +49,6 @@ SERVICES_GUI = "Hosts and services › Services"
 FIREWALL_GUI = "Rules and policies › Firewall rules"
 NAT_GUI = "Rules and policies › NAT rules"
 ADD_FIREWALL_RULE = f"{FIREWALL_GUI} › Add firewall rule › New firewall rule"
-
-
-@dataclass(frozen=True)
-class _Item:
-    """One IP host, group, service or rule: its dialog's fields, where it is added and listed."""
-
-    key: str
-    name: str  # the marker, as the object's or rule's name
-    title: str
-    exposure: Exposure
-    add_path: str
-    listed: str
-    what: str
-    fields: str
-    remove_note: str = ""
-    uses: tuple[str, ...] = ()
-    rules: tuple[Rule, ...] = ()
 
 
 class SophosRenderer(Renderer):
@@ -89,7 +72,7 @@ class SophosRenderer(Renderer):
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
 
-        def of(*prefixes: str) -> list[_Item]:
+        def of(*prefixes: str) -> list[GuiItem]:
             return [item for item in items if item.key.startswith(prefixes)]
 
         out_rule, dnat, in_rule = of("out-"), of("dnat-"), of("in-")
@@ -112,7 +95,7 @@ class SophosRenderer(Renderer):
             gui_path="Diagnostics › Packet capture; Log viewer (Firewall)",
             outbound_verify=(
                 "While the probe runs on the backup host: Log viewer, module Firewall, shows the "
-                f'connection allowed by "{out_rule[0].name}" with the NAT rule "Default SNAT '
+                f'connection allowed by "{out_rule[0].marker}" with the NAT rule "Default SNAT '
                 'IPv4". On the device console (SSH, menu 4. Device console):\n'
                 f"tcpdump -n '{outbound_filter}'\n"
                 "# packets leave the WAN port with its public address as source; if none pass:\n"
@@ -121,7 +104,7 @@ class SophosRenderer(Renderer):
             inbound_verify=(
                 (
                     "While the portal checks: Log viewer, module Firewall, shows the connections "
-                    f'allowed by "{in_rule[0].name}" with the NAT rule "{dnat[0].name}". '
+                    f'allowed by "{in_rule[0].marker}" with the NAT rule "{dnat[0].marker}". '
                     "On the device console:\n"
                     f"tcpdump -n 'host {inbound[0].required_hosts.start} and ({inbound_ports})'\n"
                     f"drop-packet-capture '{inbound_ports}'"
@@ -137,37 +120,14 @@ class SophosRenderer(Renderer):
     ) -> tuple[ManagedItem, ...]:
         _, outside = self.interfaces(site)
         return tuple(
-            ManagedItem(
-                key=item.key,
-                marker=item.name,
-                title=item.title,
-                exposure=item.exposure,
-                create=f"{item.add_path}:\n{item.fields}\nSave.",
-                remove=(
-                    f"{item.listed}: delete {item.what} named {item.name}."
-                    + (f" {item.remove_note}" if item.remove_note else "")
-                ),
-                update=(
-                    f"{item.listed}: edit {item.what} named {item.name} so that its fields "
-                    f"read:\n{item.fields}\nSave."
-                ),
-                uses=item.uses,
-                gui_path=item.listed,
-                guide_rules=guide_rules_of(item.rules),
-            )
-            for item in _items(policy, site, profile, outside)
+            managed_item(item, save="Save.") for item in _items(policy, site, profile, outside)
         )
 
     def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
-        chosen = list(items)
-        places = " and ".join(dict.fromkeys(item.gui_path for item in chosen))
-        markers = "\n".join(item.marker for item in chosen)
-        if present:
-            return f"{places}: search for each of these names; each is listed:\n{markers}"
-        return f"{places}: search for each of these names; none is listed any more:\n{markers}"
+        return listed_verify(items, present=present, holds="name")
 
     def _hosts_step(
-        self, hosts: list[_Item], site: SiteDescription, forwards: tuple[Rule, ...]
+        self, hosts: list[GuiItem], site: SiteDescription, forwards: tuple[Rule, ...]
     ) -> Step:
         return Step(
             title="Create the IP hosts",
@@ -196,7 +156,7 @@ class SophosRenderer(Renderer):
         )
 
     def _services_step(
-        self, outbound: tuple[Rule, ...], forwards: tuple[Rule, ...], services: list[_Item]
+        self, outbound: tuple[Rule, ...], forwards: tuple[Rule, ...], services: list[GuiItem]
     ) -> Step:
         return Step(
             title="Create the services",
@@ -217,7 +177,7 @@ class SophosRenderer(Renderer):
             guide_rules=guide_rules_of(outbound + forwards),
         )
 
-    def _outbound_step(self, rules: tuple[Rule, ...], out_rule: list[_Item]) -> Step:
+    def _outbound_step(self, rules: tuple[Rule, ...], out_rule: list[GuiItem]) -> Step:
         return Step(
             title="Allow the backup connection out (firewall rule LAN → WAN)",
             gui_path=ADD_FIREWALL_RULE,
@@ -225,12 +185,12 @@ class SophosRenderer(Renderer):
             config_language="text",
             reason=str(rules[0].reason)
             + " Rule position Top keeps it above any rule that drops LAN → WAN traffic.",
-            verify=f'Rules and policies › Firewall rules lists "{out_rule[0].name}" enabled, above any drop rule for LAN → WAN.',
+            verify=f'Rules and policies › Firewall rules lists "{out_rule[0].marker}" enabled, above any drop rule for LAN → WAN.',
             guide_rules=guide_rules_of(rules),
         )
 
     def _transparency_step(
-        self, rules: tuple[Rule, ...], out_rule: list[_Item], outside: str
+        self, rules: tuple[Rule, ...], out_rule: list[GuiItem], outside: str
     ) -> Step:
         return Step(
             kind=StepKind.CHECK,
@@ -243,7 +203,7 @@ class SophosRenderer(Renderer):
                     "  Original destination: Any    Original service: Any",
                     f"  Outbound interface: Any (or {outside})",
                     "and no NAT rule above it matches the backup host with Translated source: Original.",
-                    f'If it is missing: edit "{out_rule[0].name}" and turn on Create linked NAT '
+                    f'If it is missing: edit "{out_rule[0].marker}" and turn on Create linked NAT '
                     "rule with",
                     "  Translated source: MASQ (for the backup traffic only).",
                 ]
@@ -258,7 +218,9 @@ class SophosRenderer(Renderer):
             guide_rules=guide_rules_of(rules),
         )
 
-    def _dnat_step(self, rules: tuple[Rule, ...], dnat: list[_Item], site: SiteDescription) -> Step:
+    def _dnat_step(
+        self, rules: tuple[Rule, ...], dnat: list[GuiItem], site: SiteDescription
+    ) -> Step:
         return Step(
             title="Forward the monitoring ports to the backup host (DNAT rule)",
             gui_path=f"{NAT_GUI} › Add NAT rule › New NAT rule",
@@ -274,11 +236,11 @@ class SophosRenderer(Renderer):
                 "need here; if you use it, check its rules against these values and give them "
                 "these names."
             ),
-            verify=f'Rules and policies › NAT rules lists "{dnat[0].name}" enabled, above any other rule for the same destination and services.',
+            verify=f'Rules and policies › NAT rules lists "{dnat[0].marker}" enabled, above any other rule for the same destination and services.',
             guide_rules=guide_rules_of(rules),
         )
 
-    def _inbound_step(self, rules: tuple[Rule, ...], in_rule: list[_Item]) -> Step:
+    def _inbound_step(self, rules: tuple[Rule, ...], in_rule: list[GuiItem]) -> Step:
         return Step(
             title="Allow the monitoring connections in (firewall rule WAN → LAN, naming the private host)",
             gui_path=ADD_FIREWALL_RULE,
@@ -294,33 +256,34 @@ class SophosRenderer(Renderer):
                     else "Any address may connect; restricting it to the monitoring computers is safer."
                 )
             ),
-            verify=f'Rules and policies › Firewall rules lists "{in_rule[0].name}" enabled, above any drop rule for WAN → LAN.',
+            verify=f'Rules and policies › Firewall rules lists "{in_rule[0].marker}" enabled, above any drop rule for WAN → LAN.',
             guide_rules=guide_rules_of(rules),
         )
 
 
 def _items(
     policy: Policy, site: SiteDescription, profile: ProfileSpec, outside: str
-) -> list[_Item]:
+) -> list[GuiItem]:
     """Everything the instructions create, in the order of the complete instructions."""
     outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
     forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
     inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
-    items: list[_Item] = []
+    items: list[GuiItem] = []
 
     def name(key: str) -> str:
         return marker(site, key)
 
     def host(key: str, fields: str, title: str, rules: tuple[Rule, ...]) -> None:
         items.append(
-            _Item(
+            GuiItem(
                 key=key,
-                name=name(key),
+                marker=name(key),
                 title=title,
                 exposure=Exposure.SUPPORT,
                 add_path=f"{HOSTS_GUI} › Add",
                 listed=HOSTS_GUI,
                 what="the IP host",
+                found_by=f"named {name(key)}",
                 fields=f"Name: {name(key)} | IP version: IPv4 | {fields}",
                 remove_note="The rules and groups that used it are changed or deleted before it.",
                 rules=rules,
@@ -329,14 +292,15 @@ def _items(
 
     def group(key: str, members: list[str], what: str, rules: tuple[Rule, ...]) -> None:
         items.append(
-            _Item(
+            GuiItem(
                 key=key,
-                name=name(key),
+                marker=name(key),
                 title=f"the IP host group of the {what}",
                 exposure=Exposure.SUPPORT,
                 add_path=f"{GROUPS_GUI} › Add",
                 listed=GROUPS_GUI,
                 what="the IP host group",
+                found_by=f"named {name(key)}",
                 fields=(
                     f"IP host group: {name(key)} | Description: {profile.name}: {what} | "
                     "members (exactly these): " + ", ".join(name(m) for m in members)
@@ -389,14 +353,15 @@ def _items(
     for rule in outbound:
         key = f"svc-{rule.protocol}-{rule.port}"
         items.append(
-            _Item(
+            GuiItem(
                 key=key,
-                name=name(key),
+                marker=name(key),
                 title=f"the service {rule.port_spec}",
                 exposure=Exposure.SUPPORT,
                 add_path=f"{SERVICES_GUI} › Add",
                 listed=SERVICES_GUI,
                 what="the service",
+                found_by=f"named {name(key)}",
                 fields=(
                     f"Name: {name(key)} | Type: TCP/UDP | Protocol: "
                     f"{rule.required_protocol.upper()} | Source port: 1:65535 | Destination "
@@ -407,14 +372,15 @@ def _items(
         )
     if forwards:
         items.append(
-            _Item(
+            GuiItem(
                 key="svc-monitoring",
-                name=name("svc-monitoring"),
+                marker=name("svc-monitoring"),
                 title="the service of the forwarded ports",
                 exposure=Exposure.SUPPORT,
                 add_path=f"{SERVICES_GUI} › Add",
                 listed=SERVICES_GUI,
                 what="the service",
+                found_by=f"named {name('svc-monitoring')}",
                 fields="\n".join(
                     [
                         f"Name: {name('svc-monitoring')} | Type: TCP/UDP | one row per protocol "
@@ -434,14 +400,15 @@ def _items(
     services = [f"svc-{r.protocol}-{r.port}" for r in outbound]
     key = "out-" + "-".join(f"{r.protocol}-{r.port}" for r in outbound)
     items.append(
-        _Item(
+        GuiItem(
             key=key,
-            name=name(key),
+            marker=name(key),
             title="the LAN → WAN firewall rule of the backup ports",
             exposure=Exposure.OUTBOUND,
             add_path=ADD_FIREWALL_RULE,
             listed=FIREWALL_GUI,
             what="the firewall rule",
+            found_by=f"named {name(key)}",
             fields="\n".join(
                 [
                     f"Rule name: {name(key)}",
@@ -473,14 +440,15 @@ def _items(
     source_uses = ("mon",) if monitoring else ()
     public_uses = ("public",) if site.public_address else ()
     items.append(
-        _Item(
+        GuiItem(
             key="dnat-monitoring",
-            name=name("dnat-monitoring"),
+            marker=name("dnat-monitoring"),
             title="the DNAT rule of the monitoring ports",
             exposure=Exposure.INBOUND,
             add_path=f"{NAT_GUI} › Add NAT rule › New NAT rule",
             listed=NAT_GUI,
             what="the NAT rule",
+            found_by=f"named {name('dnat-monitoring')}",
             fields="\n".join(
                 [
                     f"Rule name: {name('dnat-monitoring')}",
@@ -499,14 +467,15 @@ def _items(
         )
     )
     items.append(
-        _Item(
+        GuiItem(
             key="in-monitoring",
-            name=name("in-monitoring"),
+            marker=name("in-monitoring"),
             title="the WAN → LAN firewall rule of the monitoring ports",
             exposure=Exposure.INBOUND,
             add_path=ADD_FIREWALL_RULE,
             listed=FIREWALL_GUI,
             what="the firewall rule",
+            found_by=f"named {name('in-monitoring')}",
             fields="\n".join(
                 [
                     f"Rule name: {name('in-monitoring')}",

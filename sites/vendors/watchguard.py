@@ -34,12 +34,12 @@ says so.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
+from sites.vendors.gui_items import GuiItem, listed_verify, managed_item
 from sites.vendors.managed import Exposure, ManagedItem, marker
 
 POLICIES_LIST = "Firewall › Firewall Policies"
@@ -121,37 +121,14 @@ class WatchguardRenderer(Renderer):
     ) -> tuple[ManagedItem, ...]:
         _, outside = self.interfaces(site)
         return tuple(
-            ManagedItem(
-                key=item.key,
-                marker=item.marker,
-                title=item.title,
-                exposure=item.exposure,
-                create=f"{item.add_path}:\n{item.fields}\nSave.",
-                remove=(
-                    f"{item.listed}: delete {item.what} {item.name}, whose Description begins "
-                    f"with {item.marker}." + (f" {item.remove_note}" if item.remove_note else "")
-                ),
-                update=(
-                    f"{item.listed}: edit {item.what} {item.name}, whose Description begins "
-                    f"with {item.marker}, so that its fields read:\n{item.fields}\nSave."
-                ),
-                uses=item.uses,
-                gui_path=item.listed,
-                guide_rules=guide_rules_of(item.rules),
-            )
-            for item in _items(policy, site, profile, outside)
+            managed_item(item, save="Save.") for item in _items(policy, site, profile, outside)
         )
 
     def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
-        chosen = list(items)
-        places = " and ".join(dict.fromkeys(item.gui_path for item in chosen))
-        markers = "\n".join(item.marker for item in chosen)
-        if present:
-            return f"{places}: one Description begins with each of these:\n{markers}"
-        return f"{places}: no Description begins with any of these any more:\n{markers}"
+        return listed_verify(items, present=present, holds="Description")
 
     def _templates_step(
-        self, outbound: tuple[Rule, ...], forwards: tuple[Rule, ...], templates: list[_Item]
+        self, outbound: tuple[Rule, ...], forwards: tuple[Rule, ...], templates: list[GuiItem]
     ) -> Step:
         return Step(
             title="Create the custom policy templates",
@@ -174,7 +151,7 @@ class WatchguardRenderer(Renderer):
         )
 
     def _outbound_step(
-        self, rules: tuple[Rule, ...], item: _Item, inside: str, outside: str
+        self, rules: tuple[Rule, ...], item: GuiItem, inside: str, outside: str
     ) -> Step:
         return Step(
             title="Allow the backup connection out (policy from the backup host to the datacenter)",
@@ -225,7 +202,7 @@ class WatchguardRenderer(Renderer):
         )
 
     def _snat_step(
-        self, rules: tuple[Rule, ...], item: _Item, site: SiteDescription, outside: str
+        self, rules: tuple[Rule, ...], item: GuiItem, site: SiteDescription, outside: str
     ) -> Step:
         if site.public_address:
             note = (
@@ -251,7 +228,7 @@ class WatchguardRenderer(Renderer):
             guide_rules=guide_rules_of(rules),
         )
 
-    def _inbound_step(self, rules: tuple[Rule, ...], item: _Item, outside: str) -> Step:
+    def _inbound_step(self, rules: tuple[Rule, ...], item: GuiItem, outside: str) -> Step:
         sources = rules[0].allowed_sources
         return Step(
             title="Allow the monitoring connections in (policy with the static NAT action)",
@@ -274,28 +251,9 @@ class WatchguardRenderer(Renderer):
         )
 
 
-@dataclass(frozen=True)
-class _Item:
-    """One template, policy or SNAT action: its dialog's fields (the Description begins with the
-    marker), where it is added and listed."""
-
-    key: str
-    marker: str
-    name: str
-    title: str
-    exposure: Exposure
-    add_path: str
-    listed: str
-    what: str
-    fields: str
-    remove_note: str = ""
-    uses: tuple[str, ...] = ()
-    rules: tuple[Rule, ...] = ()
-
-
 def _items(
     policy: Policy, site: SiteDescription, profile: ProfileSpec, outside: str
-) -> list[_Item]:
+) -> list[GuiItem]:
     """Everything the instructions create, in the order of the complete instructions."""
     outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
     forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
@@ -311,15 +269,15 @@ def _items(
         ]
 
     items = [
-        _Item(
+        GuiItem(
             key="tpl-backup",
             marker=marker(site, "tpl-backup"),
-            name=OUT_TEMPLATE,
             title=f"the custom policy template {OUT_TEMPLATE}",
             exposure=Exposure.SUPPORT,
             add_path=f"{TEMPLATES_LIST} › Add",
             listed=TEMPLATES_LIST,
-            what="the custom template",
+            what=f"the custom template {OUT_TEMPLATE}",
+            found_by=f"whose Description begins with {marker(site, 'tpl-backup')}",
             fields="\n".join(
                 [
                     f"Name: {OUT_TEMPLATE} | Type: Packet Filter | Protocols (Add; exactly these):",
@@ -333,15 +291,15 @@ def _items(
     ]
     if forwards:
         items.append(
-            _Item(
+            GuiItem(
                 key="tpl-monitoring",
                 marker=marker(site, "tpl-monitoring"),
-                name=IN_TEMPLATE,
                 title=f"the custom policy template {IN_TEMPLATE}",
                 exposure=Exposure.SUPPORT,
                 add_path=f"{TEMPLATES_LIST} › Add",
                 listed=TEMPLATES_LIST,
-                what="the custom template",
+                what=f"the custom template {IN_TEMPLATE}",
+                found_by=f"whose Description begins with {marker(site, 'tpl-monitoring')}",
                 fields="\n".join(
                     [
                         f"Name: {IN_TEMPLATE} | Type: Packet Filter | Protocols (Add, one entry "
@@ -355,15 +313,15 @@ def _items(
             )
         )
     items.append(
-        _Item(
+        GuiItem(
             key="out-backup",
             marker=marker(site, "out-backup"),
-            name=OUT_POLICY,
             title=f"the policy {OUT_POLICY}",
             exposure=Exposure.OUTBOUND,
             add_path=f"{TEMPLATES_LIST} › {OUT_TEMPLATE} › Add Policy",
             listed=POLICIES_LIST,
-            what="the policy",
+            what=f"the policy {OUT_POLICY}",
+            found_by=f"whose Description begins with {marker(site, 'out-backup')}",
             fields="\n".join(
                 [
                     f"Name: {OUT_POLICY}    Connections are: Allowed",
@@ -389,15 +347,15 @@ def _items(
     else:
         external = f"Interface: {outside} (its own address; no fixed IP)"
     items.append(
-        _Item(
+        GuiItem(
             key="snat-monitoring",
             marker=marker(site, "snat-monitoring"),
-            name=SNAT_NAME,
             title=f"the static NAT action {SNAT_NAME}",
             exposure=Exposure.SUPPORT,
             add_path=SNAT_GUI,
             listed=SNAT_LIST,
-            what="the SNAT action",
+            what=f"the SNAT action {SNAT_NAME}",
+            found_by=f"whose Description begins with {marker(site, 'snat-monitoring')}",
             fields="\n".join(
                 [
                     f"Name: {SNAT_NAME}    Type: Static NAT",
@@ -421,15 +379,15 @@ def _items(
         else "From: Any-External"
     )
     items.append(
-        _Item(
+        GuiItem(
             key="in-monitoring",
             marker=marker(site, "in-monitoring"),
-            name=IN_POLICY,
             title=f"the policy {IN_POLICY}",
             exposure=Exposure.INBOUND,
             add_path=f"{TEMPLATES_LIST} › {IN_TEMPLATE} › Add Policy",
             listed=POLICIES_LIST,
-            what="the policy",
+            what=f"the policy {IN_POLICY}",
+            found_by=f"whose Description begins with {marker(site, 'in-monitoring')}",
             fields="\n".join(
                 [
                     f"Name: {IN_POLICY}    Connections are: Allowed",

@@ -92,7 +92,7 @@ def test_items_carry_the_marker_in_their_description():
     assert marked["in-monitoring"].exposure is Exposure.INBOUND
     assert marked["in-monitoring"].uses == ("tpl-monitoring", "snat-monitoring")
     assert marked["in-monitoring"].remove == (
-        "Firewall › Firewall Policies: delete the policy OBM-Monitoring-In, whose Description "
+        "Firewall › Firewall Policies: delete the policy OBM-Monitoring-In whose Description "
         "begins with obm:test-site:in-monitoring."
     )
     assert "Fireware's own Outgoing policy, if it is there, stays" in marked["out-backup"].remove
