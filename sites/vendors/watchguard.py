@@ -268,76 +268,84 @@ def _items(
             for r in rules
         ]
 
+    def item(
+        key: str,
+        what: str,
+        exposure: Exposure,
+        add_path: str,
+        listed: str,
+        lines: list[str],
+        rules: tuple[Rule, ...],
+        **more,
+    ) -> GuiItem:
+        return GuiItem(
+            key=key,
+            marker=marker(site, key),
+            title=what,
+            exposure=exposure,
+            add_path=add_path,
+            listed=listed,
+            what=what,
+            found_by=f"whose Description begins with {marker(site, key)}",
+            fields="\n".join(lines),
+            rules=rules,
+            **more,
+        )
+
     items = [
-        GuiItem(
-            key="tpl-backup",
-            marker=marker(site, "tpl-backup"),
-            title=f"the custom policy template {OUT_TEMPLATE}",
-            exposure=Exposure.SUPPORT,
-            add_path=f"{TEMPLATES_LIST} › Add",
-            listed=TEMPLATES_LIST,
-            what=f"the custom template {OUT_TEMPLATE}",
-            found_by=f"whose Description begins with {marker(site, 'tpl-backup')}",
-            fields="\n".join(
-                [
-                    f"Name: {OUT_TEMPLATE} | Type: Packet Filter | Protocols (Add; exactly these):",
-                    *entries(outbound),
-                    "  " + description("tpl-backup", "backup ports"),
-                ]
-            ),
+        item(
+            "tpl-backup",
+            f"the custom policy template {OUT_TEMPLATE}",
+            Exposure.SUPPORT,
+            f"{TEMPLATES_LIST} › Add",
+            TEMPLATES_LIST,
+            [
+                f"Name: {OUT_TEMPLATE} | Type: Packet Filter | Protocols (Add; exactly these):",
+                *entries(outbound),
+                "  " + description("tpl-backup", "backup ports"),
+            ],
+            outbound,
             remove_note=USED_BY_POLICY,
-            rules=outbound,
         )
     ]
     if forwards:
         items.append(
-            GuiItem(
-                key="tpl-monitoring",
-                marker=marker(site, "tpl-monitoring"),
-                title=f"the custom policy template {IN_TEMPLATE}",
-                exposure=Exposure.SUPPORT,
-                add_path=f"{TEMPLATES_LIST} › Add",
-                listed=TEMPLATES_LIST,
-                what=f"the custom template {IN_TEMPLATE}",
-                found_by=f"whose Description begins with {marker(site, 'tpl-monitoring')}",
-                fields="\n".join(
-                    [
-                        f"Name: {IN_TEMPLATE} | Type: Packet Filter | Protocols (Add, one entry "
-                        "each; exactly these):",
-                        *entries(forwards),
-                        "  " + description("tpl-monitoring", "forwarded monitoring ports"),
-                    ]
-                ),
+            item(
+                "tpl-monitoring",
+                f"the custom policy template {IN_TEMPLATE}",
+                Exposure.SUPPORT,
+                f"{TEMPLATES_LIST} › Add",
+                TEMPLATES_LIST,
+                [
+                    f"Name: {IN_TEMPLATE} | Type: Packet Filter | Protocols (Add, one entry each; "
+                    "exactly these):",
+                    *entries(forwards),
+                    "  " + description("tpl-monitoring", "forwarded monitoring ports"),
+                ],
+                forwards,
                 remove_note=USED_BY_POLICY,
-                rules=forwards,
             )
         )
     items.append(
-        GuiItem(
-            key="out-backup",
-            marker=marker(site, "out-backup"),
-            title=f"the policy {OUT_POLICY}",
-            exposure=Exposure.OUTBOUND,
-            add_path=f"{TEMPLATES_LIST} › {OUT_TEMPLATE} › Add Policy",
-            listed=POLICIES_LIST,
-            what=f"the policy {OUT_POLICY}",
-            found_by=f"whose Description begins with {marker(site, 'out-backup')}",
-            fields="\n".join(
-                [
-                    f"Name: {OUT_POLICY}    Connections are: Allowed",
-                    description("out-backup", "backup host to the datacenter"),
-                    f"From: only {_member(outbound[0].required_hosts)} (Add Other; remove "
-                    "Any-Trusted)",
-                    "To: only "
-                    + ", ".join(f"Network IP {n}" for n in outbound[0].datacenter)
-                    + " (Add Other; remove Any-External)",
-                    "Settings › Logging: Send a log message: on",
-                    "Advanced › NAT: Dynamic NAT: Use Network NAT Settings (the default)",
-                ]
-            ),
+        item(
+            "out-backup",
+            f"the policy {OUT_POLICY}",
+            Exposure.OUTBOUND,
+            f"{TEMPLATES_LIST} › {OUT_TEMPLATE} › Add Policy",
+            POLICIES_LIST,
+            [
+                f"Name: {OUT_POLICY}    Connections are: Allowed",
+                description("out-backup", "backup host to the datacenter"),
+                f"From: only {_member(outbound[0].required_hosts)} (Add Other; remove Any-Trusted)",
+                "To: only "
+                + ", ".join(f"Network IP {n}" for n in outbound[0].datacenter)
+                + " (Add Other; remove Any-External)",
+                "Settings › Logging: Send a log message: on",
+                "Advanced › NAT: Dynamic NAT: Use Network NAT Settings (the default)",
+            ],
+            outbound,
             remove_note="Only that policy: Fireware's own Outgoing policy, if it is there, stays.",
             uses=("tpl-backup",),
-            rules=outbound,
         )
     )
     if not forwards:
@@ -347,27 +355,22 @@ def _items(
     else:
         external = f"Interface: {outside} (its own address; no fixed IP)"
     items.append(
-        GuiItem(
-            key="snat-monitoring",
-            marker=marker(site, "snat-monitoring"),
-            title=f"the static NAT action {SNAT_NAME}",
-            exposure=Exposure.SUPPORT,
-            add_path=SNAT_GUI,
-            listed=SNAT_LIST,
-            what=f"the SNAT action {SNAT_NAME}",
-            found_by=f"whose Description begins with {marker(site, 'snat-monitoring')}",
-            fields="\n".join(
-                [
-                    f"Name: {SNAT_NAME}    Type: Static NAT",
-                    description("snat-monitoring", "public address to the backup host"),
-                    "Add member:",
-                    f"  {external}",
-                    f"  Internal IP address: {forwards[0].required_hosts.start}",
-                    "  Set internal port to a different port: off",
-                ]
-            ),
+        item(
+            "snat-monitoring",
+            f"the SNAT action {SNAT_NAME}",
+            Exposure.SUPPORT,
+            SNAT_GUI,
+            SNAT_LIST,
+            [
+                f"Name: {SNAT_NAME}    Type: Static NAT",
+                description("snat-monitoring", "public address to the backup host"),
+                "Add member:",
+                f"  {external}",
+                f"  Internal IP address: {forwards[0].required_hosts.start}",
+                "  Set internal port to a different port: off",
+            ],
+            forwards,
             remove_note=USED_BY_POLICY,
-            rules=forwards,
         )
     )
     sources = inbound[0].allowed_sources
@@ -379,26 +382,21 @@ def _items(
         else "From: Any-External"
     )
     items.append(
-        GuiItem(
-            key="in-monitoring",
-            marker=marker(site, "in-monitoring"),
-            title=f"the policy {IN_POLICY}",
-            exposure=Exposure.INBOUND,
-            add_path=f"{TEMPLATES_LIST} › {IN_TEMPLATE} › Add Policy",
-            listed=POLICIES_LIST,
-            what=f"the policy {IN_POLICY}",
-            found_by=f"whose Description begins with {marker(site, 'in-monitoring')}",
-            fields="\n".join(
-                [
-                    f"Name: {IN_POLICY}    Connections are: Allowed",
-                    description("in-monitoring", "monitoring GUI to the backup host"),
-                    source_line,
-                    f"To: only the SNAT action {SNAT_NAME} (Add SNAT; remove Any-Trusted)",
-                    "Settings › Logging: Send a log message: on",
-                ]
-            ),
+        item(
+            "in-monitoring",
+            f"the policy {IN_POLICY}",
+            Exposure.INBOUND,
+            f"{TEMPLATES_LIST} › {IN_TEMPLATE} › Add Policy",
+            POLICIES_LIST,
+            [
+                f"Name: {IN_POLICY}    Connections are: Allowed",
+                description("in-monitoring", "monitoring GUI to the backup host"),
+                source_line,
+                f"To: only the SNAT action {SNAT_NAME} (Add SNAT; remove Any-Trusted)",
+                "Settings › Logging: Send a log message: on",
+            ],
+            inbound,
             uses=("tpl-monitoring", "snat-monitoring"),
-            rules=inbound,
         )
     )
     return items
