@@ -562,8 +562,8 @@ def _items(
                         "Source Port: Any",
                         f"Service: {name(group_key)}",
                         f"Source: {source_name}",
-                        f"Destination: {public}    (the public object, not "
-                        f"{inbound[0].required_hosts.start})",
+                        f"Destination: {public}    (the public object, not the backup host's "
+                        "private address)",
                         f"Comment: {name(key)} {profile.name}",
                     ]
                 ),

@@ -485,8 +485,8 @@ def _items(
                     "Source zones: WAN",
                     f"Source networks and devices: {sources_name}",
                     "Destination zones: LAN",
-                    f"Destination networks: {name(host_key)}    (the translated, private "
-                    f"address {inbound[0].required_hosts.start})",
+                    f"Destination networks: {name(host_key)}    (the backup host's translated, "
+                    "private address)",
                     f"Services: {name('svc-monitoring')}",
                 ]
             ),
