@@ -43,7 +43,7 @@ from ipaddress import IPv4Network
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
-from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
+from sites.vendors.names import hosts_object_name, network_names, port_object_name
 
 SESSION = "-s id.txt"
 OUTBOUND_RULE = "obm-backup-out"
@@ -136,7 +136,7 @@ class CheckPointRenderer(Renderer):
                     'add access-rule layer "$LAYER" position top',
                     f'name "{OUTBOUND_RULE}"',
                     _list("source", [hosts_object_name(hosts)]),
-                    _list("destination", numbered_names("obm-dc", outbound[0].datacenter)),
+                    _list("destination", network_names("obm-dc", outbound[0].datacenter)),
                     _list("service", [port_object_name(r) for r in outbound]),
                     'action "Accept" track.type "Log"',
                 )
@@ -287,7 +287,7 @@ class CheckPointRenderer(Renderer):
         ]
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         datacenter = outbound[0].datacenter
-        for name, network in zip(numbered_names("obm-dc", datacenter), datacenter, strict=True):
+        for name, network in zip(network_names("obm-dc", datacenter), datacenter, strict=True):
             lines.append(_mgmt(_network_object(name, network), 'comments "Backup datacenter"'))
         seen = set()
         for rule in rules:
@@ -304,7 +304,7 @@ class CheckPointRenderer(Renderer):
             if outbound[0].required_hosts.kind != "address":
                 lines.append(_mgmt(f'add host name "obm-host" ip-address "{target.start}"'))
             sources = inbound[0].allowed_sources
-            names = numbered_names("obm-mon", sources)
+            names = network_names("obm-mon", sources)
             for name, network in zip(names, sources, strict=True):
                 lines.append(_mgmt(_network_object(name, network), 'comments "Monitoring GUI"'))
             if len(sources) > 1:

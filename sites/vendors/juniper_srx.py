@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
-from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
+from sites.vendors.names import hosts_object_name, network_names, port_object_name
 from sites.vendors.sample_addresses import (
     address_in,
     backup_host_address,
@@ -115,7 +115,7 @@ class JuniperSrxRenderer(Renderer):
                     UNTRUST,
                     OUTBOUND_POLICY,
                     [hosts_object_name(outbound[0].required_hosts)],
-                    numbered_names("obm-dc", outbound[0].datacenter),
+                    network_names("obm-dc", outbound[0].datacenter),
                     [port_object_name(r) for r in outbound],
                 ),
                 config_language="junos",
@@ -184,7 +184,7 @@ class JuniperSrxRenderer(Renderer):
                         UNTRUST,
                         TRUST,
                         INBOUND_POLICY,
-                        numbered_names("obm-mon", inbound[0].allowed_sources) or ["any"],
+                        network_names("obm-mon", inbound[0].allowed_sources) or ["any"],
                         ["obm-host"],
                         [MONITORING_SET],
                     ),
@@ -265,13 +265,13 @@ class JuniperSrxRenderer(Renderer):
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
             entries[hosts_object_name(rule.required_hosts)] = _host_value(rule.required_hosts)
             for name, network in zip(
-                numbered_names("obm-dc", rule.datacenter), rule.datacenter, strict=True
+                network_names("obm-dc", rule.datacenter), rule.datacenter, strict=True
             ):
                 entries[name] = str(network)
         for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
             entries.setdefault("obm-host", f"{rule.required_hosts.start}/32")
             sources = rule.allowed_sources
-            for name, network in zip(numbered_names("obm-mon", sources), sources, strict=True):
+            for name, network in zip(network_names("obm-mon", sources), sources, strict=True):
                 entries[name] = str(network)
         return "".join(
             f"set security address-book global address {name} {value}\n"

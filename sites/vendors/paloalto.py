@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
-from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
+from sites.vendors.names import hosts_object_name, network_names, port_object_name
 from sites.vendors.sample_addresses import (
     address_in,
     backup_host_address,
@@ -132,7 +132,7 @@ class PaloAltoRenderer(Renderer):
                     TRUST,
                     UNTRUST,
                     [hosts_object_name(outbound[0].required_hosts)],
-                    numbered_names("obm-dc", outbound[0].datacenter),
+                    network_names("obm-dc", outbound[0].datacenter),
                     [port_object_name(r) for r in outbound],
                 ),
                 config_language="panos",
@@ -152,7 +152,7 @@ class PaloAltoRenderer(Renderer):
                         TRUST,
                         UNTRUST,
                         [hosts_object_name(r.required_hosts)],
-                        numbered_names("obm-dc", r.datacenter),
+                        network_names("obm-dc", r.datacenter),
                         port_object_name(r),
                         "source-translation dynamic-ip-and-port interface-address "
                         f"interface {outside}",
@@ -186,7 +186,7 @@ class PaloAltoRenderer(Renderer):
                             f"obm-dnat-{r.protocol}-{r.port}",
                             UNTRUST,
                             UNTRUST,
-                            numbered_names("obm-mon", r.allowed_sources) or ["any"],
+                            network_names("obm-mon", r.allowed_sources) or ["any"],
                             ["obm-public" if r.public_address else "any"],
                             port_object_name(r),
                             f"destination-translation translated-address {r.required_hosts.start}",
@@ -224,7 +224,7 @@ class PaloAltoRenderer(Renderer):
                         INBOUND_RULE,
                         UNTRUST,
                         TRUST,
-                        numbered_names("obm-mon", inbound[0].allowed_sources) or ["any"],
+                        network_names("obm-mon", inbound[0].allowed_sources) or ["any"],
                         ["obm-public" if public else "any"],
                         [port_object_name(r) for r in inbound],
                     ),
@@ -316,12 +316,12 @@ class PaloAltoRenderer(Renderer):
         for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
             lines[hosts_object_name(rule.required_hosts)] = _host_value(rule.required_hosts)
             for name, network in zip(
-                numbered_names("obm-dc", rule.datacenter), rule.datacenter, strict=True
+                network_names("obm-dc", rule.datacenter), rule.datacenter, strict=True
             ):
                 lines[name] = f"ip-netmask {network}"
         for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
             sources = rule.allowed_sources
-            for name, network in zip(numbered_names("obm-mon", sources), sources, strict=True):
+            for name, network in zip(network_names("obm-mon", sources), sources, strict=True):
                 lines[name] = f"ip-netmask {network}"
             if rule.public_address is not None:
                 lines["obm-public"] = f"ip-netmask {rule.public_address}/32"
