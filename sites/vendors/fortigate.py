@@ -33,8 +33,8 @@ than the networks, so a datacenter network or a monitoring source that comes or 
 only a group's ``set member`` list, in place: FortiOS edits a policy by its numeric ID only
 (``edit <policyid>``, CLI Reference ``config firewall policy``), which the customer has to look
 up (``show firewall policy | grep -f obm-backup-out`` shows the policy with its ``edit N`` line).
-Objects are updated in place (``edit "obm-…"`` then ``set`` overwrites); policies are deleted by
-that ID and created again with ``edit 0``. A VIP or address in use cannot be deleted, so the
+Objects are updated in place (``edit "obm-…"`` then ``set`` overwrites, lists included),
+policies the same way by that ID; a policy is created with ``edit 0`` and deleted by its ID. A VIP or address in use cannot be deleted, so the
 policies go first and the objects last.
 """
 
@@ -276,7 +276,9 @@ def _items(
         if section == "firewall policy":
             # Created with the next free ID, deleted by its ID (see the module docstring).
             settings = [f'set name "{name}"', f'set comments "{mark}"', *settings]
-            create, update = _entry("edit 0", settings), ""
+            # `set` replaces a policy's lists, so the policy is updated in place by its ID (a
+            # second policy of the same name would be refused).
+            create, update = _entry("edit 0", settings), _entry(f"edit <ID of {name}>", settings)
             title += f" (its ID: show firewall policy | grep -f {name})"
             remove = f"    delete <ID of {name}>\n"
         else:

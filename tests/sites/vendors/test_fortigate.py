@@ -117,6 +117,8 @@ def test_a_vip_losing_its_source_filter_unsets_it_in_place():
     )
     text = "".join(step.config for step in plan.documents[0].steps)
     assert text.count("unset src-filter") == 3
-    # srcaddr changes from obm-mon to all: the policy is deleted (by ID) and created again.
-    assert text.index("delete <ID of obm-monitoring-in>") < text.index('set srcaddr "all"')
+    # srcaddr changes from obm-mon to all: the policy is edited in place by its ID, before the
+    # group it named goes.
+    assert "edit 0" not in text
+    assert text.index("edit <ID of obm-monitoring-in>") < text.index('set srcaddr "all"')
     assert text.index('set srcaddr "all"') < text.index('delete "obm-mon"')
