@@ -425,7 +425,7 @@ def _items(policy: Policy, site: SiteDescription) -> list[tuple[str, ManagedItem
         outbound + policy.of_kind(RuleKind.SOURCE_NAT),
     )
 
-    def rule(step, key, title, exposure, base, fields, rules, uses, gui_path):
+    def add_rule(step, key, title, exposure, base, fields, rules, uses, gui_path):
         layer, name = base
         add(
             step,
@@ -441,7 +441,7 @@ def _items(policy: Policy, site: SiteDescription) -> list[tuple[str, ManagedItem
         )
 
     service_keys = [_key(port_object_name(r)) for r in outbound]
-    rule(
+    add_rule(
         "out",
         "rule-out",
         f"Access rule {OUTBOUND_RULE} (backup host -> datacenter)",
@@ -462,7 +462,7 @@ def _items(policy: Policy, site: SiteDescription) -> list[tuple[str, ManagedItem
     monitors = [MONITORS_GROUP] if sources else ["Any"]
     monitor_keys = [_key(MONITORS_GROUP)] if sources else []
     for r in forwards:
-        rule(
+        add_rule(
             "forwards",
             rule_key(r),
             f"NAT rule obm-fwd-{r.protocol}-{r.port} ({r.port_spec} to {TARGET})",
@@ -482,7 +482,7 @@ def _items(policy: Policy, site: SiteDescription) -> list[tuple[str, ManagedItem
             NAT_GUI,
         )
     if inbound:
-        rule(
+        add_rule(
             "in",
             "rule-in",
             f"Access rule {INBOUND_RULE} (monitoring GUI -> {TARGET})",

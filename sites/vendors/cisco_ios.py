@@ -413,19 +413,19 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
     for rule in inbound:
         # The inside list is stateless too: the host's answers to the monitoring connections
         # enter it from the host's port (UDP has no `established` a customer's list may have).
-        for source in rule.allowed_sources or (None,):
+        for peer in rule.allowed_sources or (None,):
             sequence -= 1
             acl_entry(
                 "replies",
                 INSIDE_ACL,
                 sequence,
                 f"reply-{rule.protocol}-{rule.port}"
-                + suffix(source, "to", bool(rule.allowed_sources)),
+                + suffix(peer, "to", bool(rule.allowed_sources)),
                 f"{INSIDE_ACL} {sequence}: permit the replies of {rule.port_spec} to "
-                f"{source or 'any address'}",
+                f"{peer or 'any address'}",
                 Exposure.INBOUND,
                 f"permit {rule.protocol} host {rule.required_hosts.start} eq {rule.port} "
-                f"{_wildcard(source)}" + (" established" if rule.protocol == "tcp" else ""),
+                f"{_wildcard(peer)}" + (" established" if rule.protocol == "tcp" else ""),
                 [rule],
                 f"monitoring replies, {rule.port_spec}",
             )
@@ -485,19 +485,19 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
             f"no {static}\n",
             [rule],
         )
-    destination = f"host {public}" if public is not None else "any"
+    public_match = f"host {public}" if public is not None else "any"
     sequence = 0
     for rule in inbound:
-        for source in rule.allowed_sources or (None,):
+        for peer in rule.allowed_sources or (None,):
             sequence += 1
             acl_entry(
                 "inbound",
                 OUTSIDE_ACL,
                 sequence,
-                rule_key(rule) + suffix(source, "from", bool(rule.allowed_sources)),
-                f"{OUTSIDE_ACL} {sequence}: permit {rule.port_spec} from {source or 'any address'}",
+                rule_key(rule) + suffix(peer, "from", bool(rule.allowed_sources)),
+                f"{OUTSIDE_ACL} {sequence}: permit {rule.port_spec} from {peer or 'any address'}",
                 Exposure.INBOUND,
-                f"permit {rule.protocol} {_wildcard(source)} {destination} eq {rule.port}",
+                f"permit {rule.protocol} {_wildcard(peer)} {public_match} eq {rule.port}",
                 [rule],
                 f"monitoring GUI -> backup host, {rule.port_spec}",
             )
