@@ -38,7 +38,8 @@ sequence numbers, stable for an entry's role (see ``_entries``), are removed wit
 ``no remark …``) inside ``ip access-list extended NAME``, and rewritten in place as ``no N`` then
 ``N permit …``; NAT lines are removed with ``no ip nat inside source …`` before the access list
 entries they use. ``ip nat inside``/``ip nat outside`` on the interfaces stay: other NAT may use
-them. A list holds at most 9 of our entries above a customer's list numbered from 10.
+them. When more of our entries are needed than fit in 1–9, the first step asks the customer to
+renumber the list from 100 first (``_top``).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class CiscoIosRenderer(Renderer):
 
         entries = _entries(policy, site, inside, outside)
         steps = [
-            self._find_acls_step(inside, outside, bool(inbound)),
+            self._find_acls_step(inside, outside, bool(inbound), _top(policy)),
             self._outbound_step(entries, outbound, inside),
         ]
         if snat:
@@ -162,8 +163,15 @@ class CiscoIosRenderer(Renderer):
             )
         return "\n".join(lines)
 
-    def _find_acls_step(self, inside: str, outside: str, monitoring: bool) -> Step:
+    def _find_acls_step(
+        self, inside: str, outside: str, monitoring: bool, top: tuple[int, int]
+    ) -> Step:
         interfaces = [inside] + ([outside] if monitoring else [])
+        renumber = [
+            f"{acl} (on {name})"
+            for acl, name, first in ((INSIDE_ACL, inside, top[0]), (OUTSIDE_ACL, outside, top[1]))
+            if first == 100 and (monitoring or acl == INSIDE_ACL)
+        ]
         return Step(
             kind=StepKind.CHECK,
             title="Find the access lists applied to the interfaces",
@@ -181,6 +189,15 @@ class CiscoIosRenderer(Renderer):
                 "deny would drop all other traffic, replies included. If the router uses the "
                 "zone-based firewall (`show zone-pair security` lists zone pairs), allow the "
                 "traffic in its zone-pair policies instead."
+                + (
+                    " These instructions add more entries than fit above a list numbered 10, "
+                    "20, …: first renumber "
+                    + " and ".join(renumber)
+                    + " so that its first entry is 100 (`ip access-list resequence NAME 100 10`,"
+                    " which keeps its order)."
+                    if renumber
+                    else ""
+                )
             ),
             verify="\n".join(
                 f"show ip interface {name} | include access list" for name in interfaces
@@ -273,9 +290,9 @@ class CiscoIosRenderer(Renderer):
                 f"connections enter {inside} and pass its inbound list like any packet. These "
                 "entries let them through, from the forwarded ports to the monitoring computers "
                 "(TCP only for `established` connections); a list that already lets the LAN's "
-                "TCP replies through still drops the UDP ones. They count down from sequence "
-                f"number 9, below the backup entries. Skip this step if {inside} has no inbound "
-                "access list."
+                "TCP replies through still drops the UDP ones. Their sequence numbers count down "
+                "from just below the list's first entry, the backup entries' count up from 1. "
+                f"Skip this step if {inside} has no inbound access list."
             ),
             verify=f"show access-lists {INSIDE_ACL}",
             guide_rules=guide_rules_of(rules),
@@ -409,7 +426,7 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
                     [rule],
                     f"backup -> datacenter, {rule.port_spec}",
                 )
-    sequence = 10
+    sequence = _top(policy)[0]
     for rule in inbound:
         # The inside list is stateless too: the host's answers to the monitoring connections
         # enter it from the host's port (UDP has no `established` a customer's list may have).
@@ -502,6 +519,22 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
                 f"monitoring GUI -> backup host, {rule.port_spec}",
             )
     return entries
+
+
+def _top(policy: Policy) -> tuple[int, int]:
+    """The first sequence number of a customer's list that ours must stay above, for the inside
+    and the outside list: 10 (a list numbered 10, 20, … as IOS does by default) while our
+    entries fit in 1–9; 100 when they do not, after the customer renumbers the list
+    (``ip access-list resequence NAME 100 10``, which the first step then asks for)."""
+    inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
+    per_rule = [max(len(r.allowed_sources), 1) for r in inbound]
+    backup = sum(
+        len(r.required_hosts.networks()) * len(r.datacenter)
+        for r in policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+    )
+    inside = 10 if backup + sum(per_rule) <= 9 else 100
+    outside = 10 if sum(per_rule) <= 9 else 100
+    return inside, outside
 
 
 def _config(entries: list[_Entry], step: str) -> list[str]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from ipaddress import IPv4Network
 
 import pytest
 
 from sites.description import GUIDE_PROFILE
 from sites.plans import plan_change, plan_removal
-from sites.policy import WarningCode
+from sites.policy import WarningCode, derive_rules
 from sites.vendors import get_renderer
 from sites.vendors.base import StepKind
 from sites.vendors.formats import config_file
@@ -172,3 +174,20 @@ def test_plans_rewrite_an_entry_in_place_by_its_number_and_remove_by_number():
         "ip access-list extended OBM-NAT\n no 10"
     )
     assert "ip nat inside\n" not in text  # the interfaces keep their NAT roles
+
+
+def test_entries_that_do_not_fit_below_10_ask_for_the_list_renumbered_from_100():
+    wider = dataclasses.replace(
+        GUIDE_PROFILE,
+        datacenter_networks=(*GUIDE_PROFILE.datacenter_networks, IPv4Network("198.51.100.0/24")),
+    )
+    site = make_site(vendor="cisco-ios", **{**MONITORING, **RANGE, "host_address": "192.168.1.10"})
+    result = get_renderer("cisco-ios").render(derive_rules(site, wider), site, wider)
+    text = config_file(result)
+    assert "ip access-list resequence NAME 100 10" in result.steps[0].reason
+    assert "INSIDE-IN (on GigabitEthernet0/1)" in result.steps[0].reason
+    assert "OUTSIDE-IN" not in result.steps[0].reason.split("first renumber")[1]
+    numbers = [int(line.split()[0]) for line in lines(text, "") if re.match(r"\d+ permit", line)]
+    inside = numbers[:8] + numbers[-3:]  # 4 range networks x 2 datacenters, then 3 replies
+    assert inside == [1, 2, 3, 4, 5, 6, 7, 8, 99, 98, 97]
+    assert len(set(inside)) == len(inside)
