@@ -103,7 +103,9 @@ class CheckPointRenderer(Renderer):
                     "one session (`-s id.txt`), so they are published together. Set GW to the "
                     "name of your gateway object as SmartConsole shows it, and PACKAGE and LAYER "
                     "to your policy package and its access layer if they are not the defaults. "
-                    "TCP and UDP services are separate object types, one protocol each."
+                    "TCP and UDP services are separate object types, one protocol each. Each "
+                    "object's and rule's comments hold its marker (obm:…), which later change "
+                    "and removal instructions look for."
                     + (
                         " obm-public is the gateway's public address; SmartConsole may warn that "
                         "the gateway has the same address, which `ignore-warnings true` accepts."

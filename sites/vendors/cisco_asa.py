@@ -288,12 +288,12 @@ class CiscoAsaRenderer(Renderer):
                 "secure interface. Binding a list replaces that implicit permit with the list's "
                 "implicit deny, which would cut off all other traffic from the LAN. The "
                 "`permit ip any any` at the end keeps it flowing as before; the `deny` above it "
-                f"keeps {ports} to the datacenter for the backup host alone, as the guide "
-                "asks (the permit above is the backup host's). When this site's "
+                f"keeps the other LAN hosts from the datacenter's {ports}, as the guide asks "
+                "(the backup host's own permit is at the top of the list). When this site's "
                 "instructions are removed later, the `permit ip any any` and the binding stay: "
                 "the LAN's other traffic depends on them. Skip this step if "
                 f"the first step found an access list on {inside}: that list already decides "
-                "what else may leave, and this line, appended after it, would open up what it "
+                "what else may leave, and these lines, appended after it, would open up what it "
                 "blocks."
             ),
             verify=f"show running-config access-group\nshow access-list {acl}",

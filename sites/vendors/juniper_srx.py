@@ -103,7 +103,8 @@ class JuniperSrxRenderer(Renderer):
                     "Enter configuration mode and create the addresses the policies name, in the "
                     "global address book. If your zones keep their own address books (`security "
                     "zones security-zone … address-book`), put the entries there instead: Junos "
-                    "does not accept both styles at once."
+                    "does not accept both styles at once. Each description holds the object's "
+                    "marker (obm:…), which later change and removal instructions look for."
                 ),
                 verify="show security address-book global",
                 guide_rules=guide_rules_of(outbound + inbound),

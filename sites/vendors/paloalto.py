@@ -126,9 +126,13 @@ class PaloAltoRenderer(Renderer):
                             ),
                         ]
                     )
-                    + "."
+                    + ". The rules name the address groups (obm-dc"
+                    + (", obm-mon" if inbound and inbound[0].allowed_sources else "")
+                    + "), so a network added later joins a group and the rules stay as they are. "
+                    "Each description holds the object's marker (obm:…), which later change and "
+                    "removal instructions look for."
                 ),
-                verify="show address",
+                verify="show address\nshow address-group",
                 guide_rules=guide_rules_of(outbound + inbound),
             ),
             Step(
