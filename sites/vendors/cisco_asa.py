@@ -499,7 +499,10 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
     host_key = _key(host_object)
     # The object NAT lives in this object and has no description of its own: the object's
     # description carries its marker too.
-    description = mark(host_key) + (f" {mark('snat')}" if snat else "")
+    # Keyed by the object it lives in: another object (a host turned DHCP LAN) is another NAT
+    # rule, and the old one is taken out (`no nat`) before its object goes.
+    snat_key = f"snat-{host_key}"
+    description = mark(host_key) + (f" {mark(snat_key)}" if snat else "")
     add(
         "objects",
         host_key,
@@ -570,7 +573,8 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
             f"Access list {inside_acl}: permit {rule.port_spec} from {host_object} to {DATACENTER}",
             Exposure.OUTBOUND,
             inside_acl,
-            f"backup -> datacenter, {rule.port_spec}",
+            # What the entry names, so an old and a new entry's remarks differ.
+            f"{host_object} -> {DATACENTER}, {rule.port_spec}",
             f"extended permit {rule.protocol} object {host_object} object-group {DATACENTER} "
             f"eq {rule.port}",
             [rule],
@@ -599,7 +603,7 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
         nat = f"nat ({inside},{outside}) dynamic interface"
         add(
             "transparency",
-            "snat",
+            snat_key,
             f"Object NAT in {host_object}: interface PAT to {outside}",
             Exposure.SUPPORT,
             [f"object network {host_object}", f" {nat}"],
@@ -642,7 +646,8 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
             f"{_forward_object_name(rule)} from {source.removeprefix('object-group ')}",
             Exposure.INBOUND,
             outside_acl,
-            f"monitoring GUI -> backup host, {rule.port_spec}",
+            f"{source.removeprefix('object-group ')} -> {_forward_object_name(rule)}, "
+            f"{rule.port_spec}",
             # The forward's object: the host's real address (8.3+), and a host that moves
             # changes the object, not this entry.
             f"extended permit {rule.protocol} {source} object {_forward_object_name(rule)} "

@@ -76,7 +76,7 @@ def test_inside_acl_inserts_at_the_top_and_keeps_other_outbound_traffic():
     result = rendered()
     text = config_file(result)
     assert lines(text, "access-list inside_access_in line") == [
-        "access-list inside_access_in line 1 remark obm:test-site:out-tcp-4401 backup -> datacenter, TCP 4401",
+        "access-list inside_access_in line 1 remark obm:test-site:out-tcp-4401 obm-host -> obm-dc, TCP 4401",
         "access-list inside_access_in line 2 extended permit tcp object obm-host object-group obm-dc eq 4401",
     ]
     keep = step_titled(result, "Keep the rest of the outbound traffic")
