@@ -398,7 +398,8 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
             create,
             f"{head} no {sequence}\n no{remark}\n",
             rules,
-            update=f"{head} no {sequence}\n{remark}\n {sequence} {ace}\n",
+            # The remark too goes and comes back, so it stays one, just above its entry.
+            update=f"{head} no {sequence}\n no{remark}\n{remark}\n {sequence} {ace}\n",
         )
 
     def suffix(network: IPv4Network | None, word: str, several: bool) -> str:

@@ -161,7 +161,10 @@ def test_plans_rewrite_an_entry_in_place_by_its_number_and_remove_by_number():
         .documents[0]
         .steps
     )
-    assert " no 1\n remark obm:test-site:out-tcp-4401-to-203.0.113.0-24" in text
+    assert (
+        " no 1\n no remark obm:test-site:out-tcp-4401-to-203.0.113.0-24 backup -> datacenter, "
+        "TCP 4401\n remark obm:test-site:out-tcp-4401-to-203.0.113.0-24"
+    ) in text
     assert " 1 permit tcp host 192.168.1.20 203.0.113.0 0.0.0.255 eq 4401" in text
     # the forwards go before the new ones come
     assert text.index("no ip nat inside source static tcp 192.168.1.10 4403") < text.index(
