@@ -33,6 +33,16 @@ How the traps are handled:
 - Rules are added at the top of the layer / NAT rule base: they are narrow, so nothing else
   changes, and no broader drop rule can shadow them. Nothing is enforced before ``publish``
   and ``install-policy``.
+
+Markers and plans: every object and rule carries its marker ``obm:<site>:<key>`` in
+``comments``; the complete instructions and the plans' items come from one list (``_items``).
+Networks are objects named by the network (``obm-dc-198.51.100.0-24``); the monitoring
+computers are always in the group ``obm-monitors``. ``set`` overwrites the fields it names (a
+list as a whole) and keeps a rule's place, so objects and rules change in place; removal is
+``delete access-rule layer … name …``, ``delete nat-rule package … name …`` (management API
+1.7+), then ``delete host|network|address-range|group|service-tcp|service-udp name …`` after
+the rules that use them. Each plan step is its own session, published and installed, so the
+gateway passes through the plan's safe order.
 """
 
 from __future__ import annotations
@@ -43,12 +53,15 @@ from ipaddress import IPv4Network
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
-from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
+from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
+from sites.vendors.names import hosts_object_name, network_names, port_object_name
 
 SESSION = "-s id.txt"
 OUTBOUND_RULE = "obm-backup-out"
 INBOUND_RULE = "obm-monitoring-in"
 MONITORS_GROUP = "obm-monitors"
+TARGET = "obm-host"  # what the forwards translate to and the inbound rule names
+PUBLIC = "obm-public"
 OBJECTS_GUI = "SmartConsole › Objects › Object Explorer (Ctrl+E) › New"
 ACCESS_GUI = "SmartConsole › Security Policies › Access Control › Policy"
 NAT_GUI = "SmartConsole › Security Policies › Access Control › NAT"
@@ -58,7 +71,12 @@ class CheckPointRenderer(Renderer):
     slug = "checkpoint"
     name = "Check Point (SmartConsole / mgmt_cli)"
     versions = "Check Point R81, R81.10, R81.20, R82 with a Security Management Server"
-    renderer_version = 1
+    # 2: markers in comments, networks named by network, the monitoring computers always in a
+    # group.
+    renderer_version = 2
+    markers_since = 2
+    plan_gui_path = "Expert mode on the Security Management Server (mgmt_cli)"
+    plan_language = "bash"
     supports_ranges = True  # address-range objects
     hides_lan_by_default = False  # only objects with NAT settings or NAT rules are translated
     default_interfaces = None  # rules and NAT name objects and the gateway, not interfaces
@@ -72,19 +90,22 @@ class CheckPointRenderer(Renderer):
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
         all_rules = outbound + snat + forwards + inbound
         hosts = outbound[0].required_hosts
+        items = _items(policy, site)
 
         steps = [
             Step(
                 title="Open a management API session and create the objects",
                 gui_path=f"{OBJECTS_GUI} › Network / Host / Services › TCP, UDP",
-                config=self._session_and_objects(policy, all_rules),
+                config="\n".join([*_SESSION_START, *_config(items, "objects")]) + "\n",
                 config_language="bash",
                 reason=(
                     "Run the commands in Expert mode on the Security Management Server, all in "
                     "one session (`-s id.txt`), so they are published together. Set GW to the "
                     "name of your gateway object as SmartConsole shows it, and PACKAGE and LAYER "
                     "to your policy package and its access layer if they are not the defaults. "
-                    "TCP and UDP services are separate object types, one protocol each."
+                    "TCP and UDP services are separate object types, one protocol each. Each "
+                    "object's and rule's comments hold its marker (obm:…), which later change "
+                    "and removal instructions look for."
                     + (
                         " obm-public is the gateway's public address; SmartConsole may warn that "
                         "the gateway has the same address, which `ignore-warnings true` accepts."
@@ -113,7 +134,7 @@ class CheckPointRenderer(Renderer):
                     + " › NAT › Add automatic address translation rules, Translation method: "
                     "Hide, Hide behind the gateway"
                 ),
-                config=_mgmt(_hosts_object(hosts)) + "\n",
+                config="\n".join(_config(items, "hide")) + "\n",
                 config_language="bash",
                 reason=(
                     "Check Point translates nothing unless an object's NAT settings or a NAT "
@@ -132,15 +153,7 @@ class CheckPointRenderer(Renderer):
             Step(
                 title="Allow the backup connection out (access rule)",
                 gui_path=f"{ACCESS_GUI} › Add Rule › Above (top of the layer)",
-                config=_mgmt(
-                    'add access-rule layer "$LAYER" position top',
-                    f'name "{OUTBOUND_RULE}"',
-                    _list("source", [hosts_object_name(hosts)]),
-                    _list("destination", numbered_names("obm-dc", outbound[0].datacenter)),
-                    _list("service", [port_object_name(r) for r in outbound]),
-                    'action "Accept" track.type "Log"',
-                )
-                + "\n",
+                config="\n".join(_config(items, "out")) + "\n",
                 config_language="bash",
                 reason=(
                     f"{outbound[0].reason.detail} The rule goes to the top of the layer: it is "
@@ -159,21 +172,7 @@ class CheckPointRenderer(Renderer):
                         f"{NAT_GUI} › Add Rule › Above (Original Destination: the public address, "
                         "Translated Destination: obm-host, method Static)"
                     ),
-                    config="\n".join(
-                        _mgmt(
-                            'add nat-rule package "$PACKAGE" position top',
-                            f'name "obm-fwd-{r.protocol}-{r.port}" method static',
-                            _list(
-                                "original-source",
-                                [_monitors(r.allowed_sources)] if r.allowed_sources else [],
-                            ),
-                            "original-destination "
-                            + ('"obm-public"' if r.public_address else '"$GW"'),
-                            f'original-service "{port_object_name(r)}" translated-destination "obm-host"',
-                        )
-                        for r in forwards
-                    )
-                    + "\n",
+                    config="\n".join(_config(items, "forwards")) + "\n",
                     config_language="bash",
                     reason=(
                         "A NAT rule takes one original service, so every protocol and port has its "
@@ -199,20 +198,7 @@ class CheckPointRenderer(Renderer):
                 Step(
                     title="Allow the monitoring GUI in (access rule naming the backup host)",
                     gui_path=f"{ACCESS_GUI} › Add Rule › Above (Destination: obm-host)",
-                    config=_mgmt(
-                        'add access-rule layer "$LAYER" position top',
-                        f'name "{INBOUND_RULE}"',
-                        _list(
-                            "source",
-                            [_monitors(inbound[0].allowed_sources)]
-                            if inbound[0].allowed_sources
-                            else [],
-                        ),
-                        _list("destination", ["obm-host"]),
-                        _list("service", [port_object_name(r) for r in inbound]),
-                        'action "Accept" track.type "Log"',
-                    )
-                    + "\n",
+                    config="\n".join(_config(items, "in")) + "\n",
                     config_language="bash",
                     reason=(
                         "The gateway translates the destination on the client side, so the rule "
@@ -234,15 +220,7 @@ class CheckPointRenderer(Renderer):
             Step(
                 title="Publish the session and install the policy",
                 gui_path="SmartConsole › Publish, then Install Policy (Access Control) on the gateway",
-                config="\n".join(
-                    [
-                        f"mgmt_cli publish {SESSION}",
-                        'mgmt_cli install-policy policy-package "$PACKAGE" access true '
-                        f'threat-prevention false targets.1 "$GW" {SESSION}',
-                        f"mgmt_cli logout {SESSION}",
-                    ]
-                )
-                + "\n",
+                config="\n".join(_SESSION_END) + "\n",
                 config_language="bash",
                 reason=(
                     "Nothing reaches the gateway before the changes are published and the access "
@@ -277,50 +255,49 @@ class CheckPointRenderer(Renderer):
         )
         return steps
 
-    def _session_and_objects(self, policy: Policy, rules: Iterable[Rule]) -> str:
-        lines = [
-            "# Expert mode on the Security Management Server.",
-            'GW="YOUR-GATEWAY"  # the gateway object\'s name in SmartConsole',
-            'PACKAGE="Standard"',
-            'LAYER="Network"',
-            "mgmt_cli login -r true > id.txt",
-        ]
-        outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
-        datacenter = outbound[0].datacenter
-        for name, network in zip(numbered_names("obm-dc", datacenter), datacenter, strict=True):
-            lines.append(_mgmt(_network_object(name, network), 'comments "Backup datacenter"'))
-        seen = set()
-        for rule in rules:
-            if port_object_name(rule) not in seen:
-                seen.add(port_object_name(rule))
+    def managed_items(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[ManagedItem, ...]:
+        return tuple(item for _, item in _items(policy, site))
+
+    def plan_section(self, section: str, body: str) -> str:
+        # One session per step, published and installed, so the gateway passes through each
+        # safe state of the plan in turn.
+        return "\n".join([*_SESSION_START, body.rstrip("\n"), *_SESSION_END]) + "\n"
+
+    def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
+        lines = []
+        for item in items:
+            if item.key in _RULES:
                 lines.append(
-                    _mgmt(
-                        f'add service-{rule.protocol} name "{port_object_name(rule)}" port {rule.port}'
-                    )
+                    f'mgmt_cli show access-rulebase name "$LAYER" filter "{_RULES[item.key]}" '
+                    f"{SESSION}"
                 )
-        inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
-        if inbound:
-            target = inbound[0].required_hosts
-            if outbound[0].required_hosts.kind != "address":
-                lines.append(_mgmt(f'add host name "obm-host" ip-address "{target.start}"'))
-            sources = inbound[0].allowed_sources
-            names = numbered_names("obm-mon", sources)
-            for name, network in zip(names, sources, strict=True):
-                lines.append(_mgmt(_network_object(name, network), 'comments "Monitoring GUI"'))
-            if len(sources) > 1:
+            elif item.key.startswith("dnat-"):
+                name = item.key.replace("dnat-", "obm-fwd-", 1)
                 lines.append(
-                    _mgmt(
-                        f'add group name "{MONITORS_GROUP}"', _list("members", names, indexed=True)
-                    )
+                    f'mgmt_cli show nat-rulebase package "$PACKAGE" filter "{name}" {SESSION}'
                 )
-            if inbound[0].public_address is not None:
-                lines.append(
-                    _mgmt(
-                        f'add host name "obm-public" ip-address "{inbound[0].public_address}"',
-                        "ignore-warnings true",
-                    )
-                )
-        return "\n".join(lines) + "\n"
+            else:
+                lines.append(f'mgmt_cli show objects filter "obm-{item.key}" {SESSION}')
+        expected = "each finds its object or rule" if present else "each finds nothing"
+        return "\n".join(lines) + f"\n# {expected}; the comments hold the markers"
+
+
+_RULES = {"rule-out": OUTBOUND_RULE, "rule-in": INBOUND_RULE}
+_SESSION_START = [
+    "# Expert mode on the Security Management Server.",
+    'GW="YOUR-GATEWAY"  # the gateway object\'s name in SmartConsole',
+    'PACKAGE="Standard"',
+    'LAYER="Network"',
+    "mgmt_cli login -r true > id.txt",
+]
+_SESSION_END = [
+    f"mgmt_cli publish {SESSION}",
+    'mgmt_cli install-policy policy-package "$PACKAGE" access true '
+    f'threat-prevention false targets.1 "$GW" {SESSION}',
+    f"mgmt_cli logout {SESSION}",
+]
 
 
 def _mgmt(*parts: str) -> str:
@@ -334,35 +311,220 @@ def _list(field: str, names: list[str], *, indexed: bool = False) -> str:
     return " ".join(f'{field}.{n} "{name}"' for n, name in enumerate(names, start=1))
 
 
-def _network_object(name: str, network: IPv4Network) -> str:
-    if network.prefixlen == 32:
-        return f'add host name "{name}" ip-address "{network.network_address}"'
-    return f'add network name "{name}" subnet "{network.network_address}" mask-length {network.prefixlen}'
-
-
 _HIDE = 'nat-settings.auto-rule true nat-settings.method "hide" nat-settings.hide-behind "gateway"'
-
-
-def _hosts_object(hosts: HostMatch) -> str:
-    name = hosts_object_name(hosts)
-    if hosts.kind == "range":
-        return (
-            f'add address-range name "{name}" ip-address-first "{hosts.start}" '
-            f'ip-address-last "{hosts.end}" {_HIDE}'
-        )
-    if hosts.kind == "network":
-        assert hosts.network is not None  # HostMatch.whole sets it for kind "network"
-        return f"{_network_object(name, hosts.network)} {_HIDE}"
-    return f'add host name "{name}" ip-address "{hosts.start}" {_HIDE}'
 
 
 def _hosts_type(hosts: HostMatch) -> str:
     return {"address": "host", "range": "address-range", "network": "network"}[hosts.kind]
 
 
-def _monitors(sources: tuple[IPv4Network, ...]) -> str:
-    return MONITORS_GROUP if len(sources) > 1 else "obm-mon-1"
-
-
 def _proto(rule: Rule) -> int:
     return {"tcp": 6, "udp": 17}[rule.required_protocol]
+
+
+def _items(policy: Policy, site: SiteDescription) -> list[tuple[str, ManagedItem]]:
+    """Every object and rule the instructions create, in the order of the complete
+    instructions, each with the step that creates it ("objects", "hide", "out", "forwards",
+    "in")."""
+    outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+    forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
+    inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
+    items: list[tuple[str, ManagedItem]] = []
+
+    def add(step, key, title, exposure, create, update, remove, rules, uses=(), gui_path=""):
+        comments = f'comments "{marker(site, key)}"'
+        items.append(
+            (
+                step,
+                ManagedItem(
+                    key=key,
+                    marker=marker(site, key),
+                    title=title,
+                    exposure=exposure,
+                    create=_mgmt(create, comments) + "\n",
+                    remove=_mgmt(remove) + "\n",
+                    # `set` overwrites the fields it names (a list as a whole) and leaves the
+                    # rest, a rule's place included.
+                    update=_mgmt(update, comments) + "\n",
+                    uses=tuple(uses),
+                    gui_path=gui_path,
+                    guide_rules=guide_rules_of(rules),
+                ),
+            )
+        )
+
+    def obj(step, kind, name, fields, title, rules, uses=()):
+        add(
+            step,
+            _key(name),
+            title,
+            Exposure.SUPPORT,
+            f'add {kind} name "{name}" {fields}',
+            f'set {kind} name "{name}" {fields}',
+            f'delete {kind} name "{name}"',
+            rules,
+            uses,
+            OBJECTS_GUI.removesuffix(" › New"),
+        )
+
+    hosts = outbound[0].required_hosts
+    host_name = hosts_object_name(hosts)
+    dc_names = network_names("obm-dc", outbound[0].datacenter)
+    for name, network in zip(dc_names, outbound[0].datacenter, strict=True):
+        kind, fields = _network_fields(network)
+        obj("objects", kind, name, fields, f"Datacenter network {name}", outbound)
+    services = {port_object_name(r): r for r in outbound + forwards + inbound}
+    for name, rule in services.items():
+        obj(
+            "objects",
+            f"service-{rule.protocol}",
+            name,
+            f"port {rule.port}",
+            f"Service {name} ({rule.port_spec})",
+            [rule],
+        )
+    target_key = _key(host_name)
+    sources = inbound[0].allowed_sources if inbound else ()
+    mon_names = network_names("obm-mon", sources)
+    public = inbound[0].public_address if inbound else None
+    if inbound:
+        if hosts.kind != "address":
+            target = inbound[0].required_hosts.start
+            obj("objects", "host", TARGET, f'ip-address "{target}"', f"Host {TARGET}", inbound)
+            target_key = _key(TARGET)
+        for name, network in zip(mon_names, sources, strict=True):
+            kind, fields = _network_fields(network)
+            obj("objects", kind, name, fields, f"Monitoring computers {name}", inbound)
+        if sources:
+            # The rules name the group (a NAT rule takes one original source), so a source that
+            # comes or goes changes its members only.
+            obj(
+                "objects",
+                "group",
+                MONITORS_GROUP,
+                _list("members", mon_names, indexed=True),
+                f"Group {MONITORS_GROUP} (the monitoring computers)",
+                inbound,
+                [_key(n) for n in mon_names],
+            )
+        if public is not None:
+            obj(
+                "objects",
+                "host",
+                PUBLIC,
+                # The gateway may have the same address: accept the warning.
+                f'ip-address "{public}" ignore-warnings true',
+                f"Host {PUBLIC} (the public address)",
+                inbound,
+            )
+    kind = _hosts_type(hosts)
+    obj(
+        "hide",
+        kind,
+        host_name,
+        f"{_hosts_fields(hosts)} {_HIDE}",
+        f"{kind} {host_name} with automatic Hide NAT behind the gateway",
+        outbound + policy.of_kind(RuleKind.SOURCE_NAT),
+    )
+
+    def add_rule(step, key, title, exposure, base, fields, rules, uses, gui_path):
+        layer, name = base
+        add(
+            step,
+            key,
+            title,
+            exposure,
+            f"add {layer} position top {name} {fields}",
+            f"set {layer} {name} {fields}",
+            f"delete {layer} {name}",
+            rules,
+            uses,
+            gui_path,
+        )
+
+    service_keys = [_key(port_object_name(r)) for r in outbound]
+    add_rule(
+        "out",
+        "rule-out",
+        f"Access rule {OUTBOUND_RULE} (backup host -> datacenter)",
+        Exposure.OUTBOUND,
+        ('access-rule layer "$LAYER"', f'name "{OUTBOUND_RULE}"'),
+        " ".join(
+            [
+                _list("source", [host_name]),
+                _list("destination", dc_names),
+                _list("service", [port_object_name(r) for r in outbound]),
+                'action "Accept" track.type "Log"',
+            ]
+        ),
+        outbound,
+        [_key(host_name), *(_key(n) for n in dc_names), *service_keys],
+        ACCESS_GUI,
+    )
+    monitors = [MONITORS_GROUP] if sources else ["Any"]
+    monitor_keys = [_key(MONITORS_GROUP)] if sources else []
+    for r in forwards:
+        add_rule(
+            "forwards",
+            rule_key(r),
+            f"NAT rule obm-fwd-{r.protocol}-{r.port} ({r.port_spec} to {TARGET})",
+            Exposure.INBOUND,
+            ('nat-rule package "$PACKAGE"', f'name "obm-fwd-{r.protocol}-{r.port}"'),
+            " ".join(
+                [
+                    "method static",
+                    _list("original-source", monitors),
+                    "original-destination " + (f'"{PUBLIC}"' if public else '"$GW"'),
+                    f'original-service "{port_object_name(r)}"',
+                    f'translated-destination "{TARGET}"',
+                ]
+            ),
+            [r],
+            [*monitor_keys, *([_key(PUBLIC)] if public else []), target_key],
+            NAT_GUI,
+        )
+    if inbound:
+        add_rule(
+            "in",
+            "rule-in",
+            f"Access rule {INBOUND_RULE} (monitoring GUI -> {TARGET})",
+            Exposure.INBOUND,
+            ('access-rule layer "$LAYER"', f'name "{INBOUND_RULE}"'),
+            " ".join(
+                [
+                    _list("source", monitors),
+                    _list("destination", [TARGET]),
+                    _list("service", [port_object_name(r) for r in inbound]),
+                    'action "Accept" track.type "Log"',
+                ]
+            ),
+            inbound,
+            [*monitor_keys, target_key, *(_key(port_object_name(r)) for r in inbound)],
+            ACCESS_GUI,
+        )
+    return items
+
+
+def _key(name: str) -> str:
+    """An object's or rule's item key: its name without ``obm-``."""
+    return name.removeprefix("obm-")
+
+
+def _config(items: list[tuple[str, ManagedItem]], step: str) -> list[str]:
+    return [item.create.rstrip("\n") for name, item in items if name == step]
+
+
+def _network_fields(network: IPv4Network) -> tuple[str, str]:
+    """The object type and fields for one network: a host for a /32."""
+    if network.prefixlen == 32:
+        return "host", f'ip-address "{network.network_address}"'
+    return "network", f'subnet "{network.network_address}" mask-length {network.prefixlen}'
+
+
+def _hosts_fields(hosts: HostMatch) -> str:
+    if hosts.kind == "range":
+        return f'ip-address-first "{hosts.start}" ip-address-last "{hosts.end}"'
+    if hosts.kind == "network":
+        assert hosts.network is not None  # HostMatch.whole sets it for kind "network"
+        return _network_fields(hosts.network)[1]
+    return f'ip-address "{hosts.start}"'

@@ -25,19 +25,34 @@ How the traps are handled:
   working when its address changes.
 - New policies land at the bottom of the interface pair's list, above the implicit deny; the
   steps say how to move them above a deny policy the customer may have.
+
+Markers and plans: every object carries its marker ``obm:<site>:<key>`` in ``set comment`` (a
+policy in ``set comments``), and the complete instructions and the plans' items are built from
+one list (``_items``). The policies name *groups* (``obm-dc``, ``obm-mon``, ``addrgrp``) rather
+than the networks, so a datacenter network or a monitoring source that comes or goes changes
+only a group's ``set member`` list, in place: FortiOS edits a policy by its numeric ID only
+(``edit <policyid>``, CLI Reference ``config firewall policy``), which the customer has to look
+up (``show firewall policy | grep -f obm-backup-out`` shows the policy with its ``edit N`` line).
+Objects are updated in place (``edit "obm-…"`` then ``set`` overwrites, lists included),
+policies the same way by that ID; a policy is created with ``edit 0`` and deleted by its ID. A VIP or address in use cannot be deleted, so the
+policies go first and the objects last.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Network
 
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
-from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
+from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
+from sites.vendors.names import hosts_object_name, network_names, port_object_name
 
 OUTBOUND_POLICY = "obm-backup-out"
 INBOUND_POLICY = "obm-monitoring-in"
+DATACENTER_GROUP = "obm-dc"
+MONITORING_GROUP = "obm-mon"
 CLI = "CLI Console (or SSH)"
 
 
@@ -45,7 +60,10 @@ class FortigateRenderer(Renderer):
     slug = "fortigate"
     name = "Fortinet FortiGate"
     versions = "FortiOS 7.0, 7.2, 7.4 (policy-based NAT, central NAT disabled)"
-    renderer_version = 1
+    renderer_version = 2  # 2: markers in comments, networks in groups, objects named by network
+    markers_since = 2
+    plan_gui_path = CLI
+    plan_language = "fortios"
     supports_ranges = True  # firewall address "set type iprange"
     hides_lan_by_default = False  # NAT is per policy: "set nat enable"
     default_interfaces = ("internal", "wan1")
@@ -58,13 +76,13 @@ class FortigateRenderer(Renderer):
         snat = policy.of_kind(RuleKind.SOURCE_NAT)
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
-        firewall_rules = outbound + snat + forwards + inbound
+        items = _items(policy, site, inside, outside)
 
         steps = [
             Step(
-                title="Create the address objects",
+                title="Create the address objects and groups",
                 gui_path="Policy & Objects › Addresses › Create New › Address",
-                config=self._addresses(policy),
+                config=_config(items, "addresses"),
                 config_language="fortios",
                 reason=(
                     "The policies name these objects: "
@@ -83,15 +101,19 @@ class FortigateRenderer(Renderer):
                             ),
                         ]
                     )
-                    + ". If an object of the same name exists, FortiOS edits it."
+                    + ". The policies name the groups (obm-dc"
+                    + (", obm-mon" if inbound and inbound[0].allowed_sources else "")
+                    + "), so a network added later changes a group, not a policy. If an object "
+                    "of the same name exists, FortiOS edits it. Each comment starts with the "
+                    "object's marker (obm:…), which later change and removal instructions look for."
                 ),
-                verify='show firewall address | grep -f "obm-"',
+                verify='show firewall address | grep -f "obm-"\nshow firewall addrgrp | grep -f "obm-"',
                 guide_rules=guide_rules_of(outbound + inbound),
             ),
             Step(
                 title="Create the services, one per protocol and port",
                 gui_path="Policy & Objects › Services › Create New › Service",
-                config=self._services(firewall_rules),
+                config=_config(items, "services"),
                 config_language="fortios",
                 reason=(
                     "Custom services for the backup port"
@@ -107,7 +129,7 @@ class FortigateRenderer(Renderer):
                     f"Policy & Objects › Firewall Policy › Create New (Incoming Interface {inside}, "
                     f"Outgoing Interface {outside}, NAT on, Use Outgoing Interface Address)"
                 ),
-                config=self._outbound_policy(outbound, inside, outside),
+                config=_config(items, "out"),
                 config_language="fortios",
                 reason=(
                     f"{outbound[0].reason.detail} `set nat enable` translates these connections "
@@ -129,7 +151,7 @@ class FortigateRenderer(Renderer):
                         "Policy & Objects › Virtual IPs › Create New › Virtual IP "
                         "(Port Forwarding on, one protocol each)"
                     ),
-                    config=self._vips(forwards, outside),
+                    config=_config(items, "vips"),
                     config_language="fortios",
                     reason=(
                         "A FortiGate virtual IP forwards one protocol, so TCP 4403 and UDP 4403 are "
@@ -159,7 +181,7 @@ class FortigateRenderer(Renderer):
                         f"Policy & Objects › Firewall Policy › Create New (Incoming Interface {outside}, "
                         f"Outgoing Interface {inside}, Destination: the obm-vip-… virtual IPs, NAT off)"
                     ),
-                    config=self._inbound_policy(inbound, inside, outside),
+                    config=_config(items, "in"),
                     config_language="fortios",
                     reason=(
                         "A VIP only translates; the policy lets the connections through. On a "
@@ -209,98 +231,250 @@ class FortigateRenderer(Renderer):
         )
         return steps
 
-    def _addresses(self, policy: Policy) -> str:
-        entries: dict[str, list[str]] = {}
-        for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
-            entries[hosts_object_name(rule.required_hosts)] = _host_lines(rule.required_hosts)
-            for name, network in zip(
-                numbered_names("obm-dc", rule.datacenter), rule.datacenter, strict=True
-            ):
-                entries[name] = [
-                    'set comment "Backup datacenter"',
-                    f"set subnet {_subnet(network)}",
-                ]
-        for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
-            sources = rule.allowed_sources
-            for name, network in zip(numbered_names("obm-mon", sources), sources, strict=True):
-                entries[name] = ['set comment "Monitoring GUI"', f"set subnet {_subnet(network)}"]
-        return _config_block("firewall address", entries)
+    def managed_items(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[ManagedItem, ...]:
+        inside, outside = self.interfaces(site)
+        return tuple(item for _, item in _items(policy, site, inside, outside))
 
-    def _services(self, rules: tuple[Rule, ...]) -> str:
-        entries: dict[str, list[str]] = {}
-        for rule in rules:
-            entries[port_object_name(rule)] = [f"set {rule.protocol}-portrange {rule.port}"]
-        return _config_block("firewall service custom", entries)
+    def plan_section(self, section: str, body: str) -> str:
+        return f"config {section}\n{body}end\n"
 
-    def _outbound_policy(self, rules: tuple[Rule, ...], inside: str, outside: str) -> str:
-        first = rules[0]
-        return _config_block(
-            "firewall policy",
-            {
-                "0": [
-                    f'set name "{OUTBOUND_POLICY}"',
-                    f'set srcintf "{inside}"',
-                    f'set dstintf "{outside}"',
-                    "set action accept",
-                    f'set srcaddr "{hosts_object_name(first.required_hosts)}"',
-                    "set dstaddr " + _quoted(numbered_names("obm-dc", first.datacenter)),
-                    'set schedule "always"',
-                    "set service " + _quoted(port_object_name(r) for r in rules),
-                    "set logtraffic all",
-                    "set nat enable",
-                ]
-            },
-            quote_names=False,
+    def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
+        lines = [f'show {item.section} | grep -f "{item.marker}"' for item in items]
+        expected = "each shows its entry" if present else "each shows nothing"
+        return "\n".join(lines) + f"\n# {expected}"
+
+
+def _items(
+    policy: Policy, site: SiteDescription, inside: str, outside: str
+) -> list[tuple[str, ManagedItem]]:
+    """Every object and policy the instructions create, in the order of the complete
+    instructions, each with the step that creates it ("addresses", "services", "out", "vips",
+    "in")."""
+    outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+    snat = policy.of_kind(RuleKind.SOURCE_NAT)
+    forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
+    inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
+    items: list[tuple[str, ManagedItem]] = []
+
+    def add(
+        step: str,
+        section: str,
+        name: str,
+        title: str,
+        exposure: Exposure,
+        settings: list[str],
+        rules: Iterable[Rule],
+        *,
+        key: str = "",
+        uses: Iterable[str] = (),
+        update_extra: tuple[str, ...] = (),
+    ) -> None:
+        key = key or name.removeprefix("obm-")
+        mark = marker(site, key)
+        if section == "firewall policy":
+            # Created with the next free ID, deleted by its ID (see the module docstring).
+            settings = [f'set name "{name}"', f'set comments "{mark}"', *settings]
+            # `set` replaces a policy's lists, so the policy is updated in place by its ID (a
+            # second policy of the same name would be refused).
+            create, update = _entry("edit 0", settings), _entry(f"edit <ID of {name}>", settings)
+            title += f" (its ID: show firewall policy | grep -f {name})"
+            remove = f"    delete <ID of {name}>\n"
+        else:
+            # The first setting is the comment: the marker goes first in it.
+            comment, *rest = settings
+            settings = [comment.replace('set comment "', f'set comment "{mark} ', 1), *rest]
+            create = _entry(f'edit "{name}"', settings)
+            update = _entry(f'edit "{name}"', settings + list(update_extra))
+            remove = f'    delete "{name}"\n'
+        items.append(
+            (
+                step,
+                ManagedItem(
+                    key=key,
+                    marker=mark,
+                    title=title,
+                    exposure=exposure,
+                    create=create,
+                    remove=remove,
+                    update=update,
+                    section=section,
+                    uses=tuple(uses),
+                    gui_path=_GUI_PATHS[section],
+                    guide_rules=guide_rules_of(rules),
+                ),
+            )
         )
 
-    def _vips(self, rules: tuple[Rule, ...], outside: str) -> str:
-        entries: dict[str, list[str]] = {}
-        for rule in rules:
-            lines = [
-                f'set comment "Monitoring: {rule.port_spec} to the backup host"',
-                f"set extip {_extip(rule.public_address)}",
-                f'set mappedip "{rule.required_hosts.start}"',
-                f'set extintf "{outside}"',
-                "set portforward enable",
-                f"set protocol {rule.protocol}",
-                f"set extport {rule.port}",
-                f"set mappedport {rule.port}",
-            ]
-            if rule.allowed_sources:
-                lines.append("set src-filter " + _quoted(str(n) for n in rule.allowed_sources))
-            entries[_vip(rule)] = lines
-        return _config_block("firewall vip", entries)
-
-    def _inbound_policy(self, rules: tuple[Rule, ...], inside: str, outside: str) -> str:
-        sources = rules[0].allowed_sources
-        return _config_block(
-            "firewall policy",
-            {
-                "0": [
-                    f'set name "{INBOUND_POLICY}"',
-                    f'set srcintf "{outside}"',
-                    f'set dstintf "{inside}"',
-                    "set action accept",
-                    "set srcaddr "
-                    + (_quoted(numbered_names("obm-mon", sources)) if sources else '"all"'),
-                    "set dstaddr " + _quoted(_vip(r) for r in rules),
-                    'set schedule "always"',
-                    "set service " + _quoted(port_object_name(r) for r in rules),
-                    "set logtraffic all",
-                ]
-            },
-            quote_names=False,
+    hosts = outbound[0].required_hosts
+    host_name = hosts_object_name(hosts)
+    add(
+        "addresses",
+        "firewall address",
+        host_name,
+        f"Address {host_name} ({hosts})",
+        Exposure.SUPPORT,
+        _host_lines(hosts),
+        outbound,
+    )
+    dc_names = network_names(DATACENTER_GROUP, outbound[0].datacenter)
+    for name, network in zip(dc_names, outbound[0].datacenter, strict=True):
+        add(
+            "addresses",
+            "firewall address",
+            name,
+            f"Address {name} (datacenter {network})",
+            Exposure.SUPPORT,
+            ['set comment "Backup datacenter"', f"set subnet {_subnet(network)}"],
+            outbound,
         )
+    sources = inbound[0].allowed_sources if inbound else ()
+    mon_names = network_names(MONITORING_GROUP, sources)
+    for name, network in zip(mon_names, sources, strict=True):
+        add(
+            "addresses",
+            "firewall address",
+            name,
+            f"Address {name} (monitoring computers {network})",
+            Exposure.SUPPORT,
+            ['set comment "Monitoring GUI"', f"set subnet {_subnet(network)}"],
+            inbound,
+        )
+    # The policies name the groups: a network that comes or goes changes a member list only.
+    add(
+        "addresses",
+        "firewall addrgrp",
+        DATACENTER_GROUP,
+        f"Address group {DATACENTER_GROUP} (the datacenter networks)",
+        Exposure.SUPPORT,
+        ['set comment "Backup datacenter networks"', "set member " + _quoted(dc_names)],
+        outbound,
+        uses=[_key(name) for name in dc_names],
+    )
+    if mon_names:
+        add(
+            "addresses",
+            "firewall addrgrp",
+            MONITORING_GROUP,
+            f"Address group {MONITORING_GROUP} (the monitoring computers)",
+            Exposure.SUPPORT,
+            ['set comment "Monitoring computers"', "set member " + _quoted(mon_names)],
+            inbound,
+            uses=[_key(name) for name in mon_names],
+        )
+    services: dict[str, Rule] = {}
+    for rule in outbound + snat + forwards + inbound:
+        services.setdefault(port_object_name(rule), rule)
+    for name, rule in services.items():
+        add(
+            "services",
+            "firewall service custom",
+            name,
+            f"Service {name} ({rule.port_spec})",
+            Exposure.SUPPORT,
+            [f'set comment "{rule.port_spec}"', f"set {rule.protocol}-portrange {rule.port}"],
+            [rule],
+        )
+    add(
+        "out",
+        "firewall policy",
+        OUTBOUND_POLICY,
+        f"Policy {OUTBOUND_POLICY} (backup host -> datacenter, with NAT)",
+        Exposure.OUTBOUND,
+        [
+            f'set srcintf "{inside}"',
+            f'set dstintf "{outside}"',
+            "set action accept",
+            f'set srcaddr "{host_name}"',
+            f'set dstaddr "{DATACENTER_GROUP}"',
+            'set schedule "always"',
+            "set service " + _quoted(port_object_name(r) for r in outbound),
+            "set logtraffic all",
+            "set nat enable",
+        ],
+        outbound + snat,
+        key="policy-out",
+        uses=[_key(host_name), _key(DATACENTER_GROUP)]
+        + [_key(port_object_name(r)) for r in outbound],
+    )
+    for rule in forwards:
+        lines = [
+            f'set comment "Monitoring: {rule.port_spec} to the backup host"',
+            f"set extip {_extip(rule.public_address)}",
+            f'set mappedip "{rule.required_hosts.start}"',
+            f'set extintf "{outside}"',
+            "set portforward enable",
+            f"set protocol {rule.protocol}",
+            f"set extport {rule.port}",
+            f"set mappedport {rule.port}",
+        ]
+        if rule.allowed_sources:
+            lines.append("set src-filter " + _quoted(str(n) for n in rule.allowed_sources))
+        add(
+            "vips",
+            "firewall vip",
+            _vip(rule),
+            f"Virtual IP {_vip(rule)} ({rule.port_spec} to {rule.required_hosts.start})",
+            Exposure.INBOUND,
+            lines,
+            [rule],
+            key=rule_key(rule),
+            # Edited in place, a VIP would keep a source filter this version no longer has.
+            update_extra=() if rule.allowed_sources else ("unset src-filter",),
+        )
+    if inbound:
+        add(
+            "in",
+            "firewall policy",
+            INBOUND_POLICY,
+            f"Policy {INBOUND_POLICY} (monitoring GUI -> backup host through the VIPs)",
+            Exposure.INBOUND,
+            [
+                f'set srcintf "{outside}"',
+                f'set dstintf "{inside}"',
+                "set action accept",
+                "set srcaddr " + (f'"{MONITORING_GROUP}"' if mon_names else '"all"'),
+                "set dstaddr " + _quoted(_vip(r) for r in inbound),
+                'set schedule "always"',
+                "set service " + _quoted(port_object_name(r) for r in inbound),
+                "set logtraffic all",
+            ],
+            inbound,
+            key="policy-in",
+            uses=([_key(MONITORING_GROUP)] if mon_names else [])
+            + [rule_key(r) for r in forwards]
+            + [_key(port_object_name(r)) for r in inbound],
+        )
+    return items
 
 
-def _config_block(path: str, entries: dict[str, list[str]], *, quote_names: bool = True) -> str:
-    lines = [f"config {path}"]
-    for name, settings in entries.items():
-        lines.append(f'    edit "{name}"' if quote_names else f"    edit {name}")
-        lines += [f"        {s}" for s in settings]
-        lines.append("    next")
-    lines.append("end")
-    return "\n".join(lines) + "\n"
+_GUI_PATHS = {
+    "firewall address": "Policy & Objects › Addresses",
+    "firewall addrgrp": "Policy & Objects › Addresses (Address Group)",
+    "firewall service custom": "Policy & Objects › Services",
+    "firewall vip": "Policy & Objects › Virtual IPs",
+    "firewall policy": "Policy & Objects › Firewall Policy",
+}
+
+
+def _key(name: str) -> str:
+    """An object's item key: its name without ``obm-``."""
+    return name.removeprefix("obm-")
+
+
+def _config(items: list[tuple[str, ManagedItem]], *steps: str) -> str:
+    """The ``config … end`` blocks that create the items of these steps, one block per section
+    in the order the sections first appear (as a plan step joins them)."""
+    sections: dict[str, list[str]] = {}
+    for step, item in items:
+        if step in steps:
+            sections.setdefault(item.section, []).append(item.create)
+    return "".join(f"config {section}\n{''.join(body)}end\n" for section, body in sections.items())
+
+
+def _entry(head: str, settings: list[str]) -> str:
+    return f"    {head}\n" + "".join(f"        {s}\n" for s in settings) + "    next\n"
 
 
 def _host_lines(hosts: HostMatch) -> list[str]:

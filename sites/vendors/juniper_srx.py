@@ -27,6 +27,17 @@ How the traps are handled:
   protocol and port.
 - New policies are appended to their zone pair; the step says how to ``insert`` one above a
   deny policy the customer may have.
+
+Markers and plans: every address, application, policy, NAT pool, rule-set and rule carries its
+marker ``obm:<site>:<key>`` as its ``description``; the complete instructions and the plans'
+items come from one list (``_items``); networks are address-book entries named by the network
+(``obm-dc-198.51.100.0-24``). A commit applies at once, so an item changes in place as
+``delete PATH`` then its ``set`` lines in the same commit (a policy deletes only its ``match``,
+so it keeps its place), and is removed with ``delete PATH`` (``delete security policies
+from-zone … to-zone … policy obm-…``, ``delete security address-book global address obm-…``).
+Each plan step is committed on its own, so the engine's order (policies before the objects they
+name) is the order the firewall sees. The factory rule-set ``trust-to-untrust`` stays when our
+rule leaves it.
 """
 
 from __future__ import annotations
@@ -36,7 +47,8 @@ from collections.abc import Iterable
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
-from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
+from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
+from sites.vendors.names import hosts_object_name, network_names, port_object_name
 from sites.vendors.sample_addresses import (
     address_in,
     backup_host_address,
@@ -50,6 +62,8 @@ MONITORING_SET = "obm-monitoring"
 SNAT_RULE_SET = "trust-to-untrust"  # the factory default's name for trust -> untrust
 DNAT_RULE_SET = "obm-dnat"
 POOL = "obm-host"
+TARGET = "obm-host"  # the address the inbound policy names: where the forwards go
+SNAT_RULE = "obm-backup"
 ZONE_NOTE = (
     "The commands use the factory zone names trust (inside) and untrust (outside); if your "
     "zones are named differently, replace them before pasting."
@@ -60,7 +74,10 @@ class JuniperSrxRenderer(Renderer):
     slug = "juniper-srx"
     name = "Juniper SRX (Junos OS)"
     versions = "Junos OS 15.1X49 and later on SRX Series (SRX300/SRX1500 series, vSRX)"
-    renderer_version = 2
+    renderer_version = 3  # 3: markers in descriptions; networks named by network
+    markers_since = 3
+    plan_gui_path = "CLI: configuration mode"
+    plan_language = "junos"
     supports_ranges = True  # range-address in the address book; NAT rules get the CIDR cover
     hides_lan_by_default = False
     default_interfaces = None  # policies and NAT rule-sets name zones, not interfaces
@@ -74,18 +91,20 @@ class JuniperSrxRenderer(Renderer):
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
         all_rules = outbound + snat + forwards + inbound
         outside = site.outside_interface or "the outside interface"
+        items = _items(policy, site)
 
         steps = [
             Step(
                 title="Create the address-book entries",
                 gui_path="Security Policies & Objects › Global Addresses › Add",
-                config="configure\n" + self._addresses(policy),
+                config="configure\n" + _config(items, "addresses"),
                 config_language="junos",
                 reason=(
                     "Enter configuration mode and create the addresses the policies name, in the "
                     "global address book. If your zones keep their own address books (`security "
                     "zones security-zone … address-book`), put the entries there instead: Junos "
-                    "does not accept both styles at once."
+                    "does not accept both styles at once. Each description holds the object's "
+                    "marker (obm:…), which later change and removal instructions look for."
                 ),
                 verify="show security address-book global",
                 guide_rules=guide_rules_of(outbound + inbound),
@@ -93,7 +112,7 @@ class JuniperSrxRenderer(Renderer):
             Step(
                 title="Create the applications, one per protocol and port",
                 gui_path="Security Policies & Objects › Services › Custom Applications › Add",
-                config=self._applications(all_rules, inbound),
+                config=_config(items, "applications"),
                 config_language="junos",
                 reason=(
                     "A Junos application has one protocol"
@@ -110,14 +129,7 @@ class JuniperSrxRenderer(Renderer):
             Step(
                 title="Allow the backup connection out (security policy trust → untrust)",
                 gui_path="Security Policies & Objects › Security Policies › Add",
-                config=_policy(
-                    TRUST,
-                    UNTRUST,
-                    OUTBOUND_POLICY,
-                    [hosts_object_name(outbound[0].required_hosts)],
-                    numbered_names("obm-dc", outbound[0].datacenter),
-                    [port_object_name(r) for r in outbound],
-                ),
+                config=_config(items, "out"),
                 config_language="junos",
                 reason=(
                     f"{outbound[0].reason.detail} {ZONE_NOTE} Junos adds the policy at the end of "
@@ -131,7 +143,7 @@ class JuniperSrxRenderer(Renderer):
             Step(
                 title="Translate the backup connections to the outside address (source NAT)",
                 gui_path="Network › NAT › Source NAT › Rule Sets › Add",
-                config=self._source_nat(snat),
+                config=_config(items, "snat"),
                 config_language="junos",
                 reason=(
                     "Interface source NAT gives the backup connections the outside interface's "
@@ -149,7 +161,7 @@ class JuniperSrxRenderer(Renderer):
                 Step(
                     title="Forward the monitoring ports (destination NAT, one rule per protocol)",
                     gui_path="Network › NAT › Destination NAT › Pool › Add, then Rule Set › Add",
-                    config=self._destination_nat(forwards),
+                    config=_config(items, "dnat"),
                     config_language="junos",
                     reason=(
                         f"The pool {POOL} holds the backup host's private address; one rule per "
@@ -180,14 +192,7 @@ class JuniperSrxRenderer(Renderer):
                 Step(
                     title="Allow the monitoring GUI in (security policy untrust → trust, private address)",
                     gui_path="Security Policies & Objects › Security Policies › Add",
-                    config=_policy(
-                        UNTRUST,
-                        TRUST,
-                        INBOUND_POLICY,
-                        numbered_names("obm-mon", inbound[0].allowed_sources) or ["any"],
-                        ["obm-host"],
-                        [MONITORING_SET],
-                    ),
+                    config=_config(items, "in"),
                     config_language="junos",
                     reason=(
                         "The SRX translates the destination before it looks up the security policy, "
@@ -260,85 +265,222 @@ class JuniperSrxRenderer(Renderer):
         )
         return steps
 
-    def _addresses(self, policy: Policy) -> str:
-        entries: dict[str, str] = {}
-        for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
-            entries[hosts_object_name(rule.required_hosts)] = _host_value(rule.required_hosts)
-            for name, network in zip(
-                numbered_names("obm-dc", rule.datacenter), rule.datacenter, strict=True
-            ):
-                entries[name] = str(network)
-        for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
-            entries.setdefault("obm-host", f"{rule.required_hosts.start}/32")
-            sources = rule.allowed_sources
-            for name, network in zip(numbered_names("obm-mon", sources), sources, strict=True):
-                entries[name] = str(network)
-        return "".join(
-            f"set security address-book global address {name} {value}\n"
-            for name, value in entries.items()
-        )
+    def managed_items(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[ManagedItem, ...]:
+        return tuple(item for _, item in _items(policy, site))
 
-    def _applications(self, rules: Iterable[Rule], inbound: tuple[Rule, ...]) -> str:
-        lines = {
-            port_object_name(r): f"set applications application {port_object_name(r)} protocol "
-            f"{r.protocol} destination-port {r.port}"
-            for r in rules
-        }
-        out = list(lines.values())
-        out += [
-            f"set applications application-set {MONITORING_SET} application {port_object_name(r)}"
-            for r in inbound
-        ]
-        return "\n".join(out) + "\n"
+    def plan_section(self, section: str, body: str) -> str:
+        # Each step is committed on its own, so the firewall passes through each safe state.
+        return f"configure\n{body}commit check\ncommit\n"
 
-    def _source_nat(self, rules: tuple[Rule, ...]) -> str:
-        # Every source NAT rule of the policy has the same hosts and datacenter (only the port
-        # differs), and interface NAT does not depend on the port: one Junos rule covers them.
-        first = rules[0]
-        base = f"set security nat source rule-set {SNAT_RULE_SET}"
-        rule = f"{base} rule obm-backup"
-        lines = [f"{base} from zone {TRUST}", f"{base} to zone {UNTRUST}"]
-        lines += [f"{rule} match source-address {n}" for n in first.required_hosts.networks()]
-        lines += [f"{rule} match destination-address {n}" for n in first.datacenter]
-        lines.append(f"{rule} then source-nat interface")
-        return "\n".join(lines) + "\n"
-
-    def _destination_nat(self, rules: tuple[Rule, ...]) -> str:
-        base = f"set security nat destination rule-set {DNAT_RULE_SET}"
-        lines = [
-            f"set security nat destination pool {POOL} address {rules[0].required_hosts.start}/32",
-            f"{base} from zone {UNTRUST}",
-        ]
-        for r in rules:
-            rule = f"{base} rule obm-{r.protocol}-{r.port}"
-            lines += [f"{rule} match source-address {n}" for n in r.allowed_sources]
-            destination = f"{r.public_address}/32" if r.public_address else "0.0.0.0/0"
-            lines += [
-                f"{rule} match destination-address {destination}",
-                f"{rule} match destination-port {r.port}",
-                f"{rule} match protocol {r.protocol}",
-                f"{rule} then destination-nat pool {POOL}",
-            ]
-        return "\n".join(lines) + "\n"
-
-
-def _policy(
-    from_zone: str,
-    to_zone: str,
-    name: str,
-    sources: list[str],
-    destinations: list[str],
-    applications: list[str],
-) -> str:
-    base = f"set security policies from-zone {from_zone} to-zone {to_zone} policy {name}"
-    lines = [f"{base} match source-address {s}" for s in sources]
-    lines += [f"{base} match destination-address {d}" for d in destinations]
-    lines += [f"{base} match application {a}" for a in applications]
-    lines += [f"{base} then permit", f"{base} then log session-close"]
-    return "\n".join(lines) + "\n"
+    def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
+        lines = [f'show configuration | display set | match "{item.marker}"' for item in items]
+        expected = "each shows its line" if present else "each shows nothing"
+        return "\n".join(lines) + f"\n# {expected} (in configuration mode: run show …)"
 
 
 def _host_value(hosts: HostMatch) -> str:
     if hosts.kind == "range":
         return f"range-address {hosts.start} to {hosts.end}"
     return str(hosts.networks()[0])
+
+
+def _items(policy: Policy, site: SiteDescription) -> list[tuple[str, ManagedItem]]:
+    """Every object, policy and NAT rule the instructions create, in the order of the complete
+    instructions, each with the step that creates it ("addresses", "applications", "out",
+    "snat", "dnat", "in")."""
+    outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+    snat = policy.of_kind(RuleKind.SOURCE_NAT)
+    forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
+    inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
+    items: list[tuple[str, ManagedItem]] = []
+
+    def add(step, key, title, exposure, path, lines, rules, uses=(), gui_path="", keep="") -> None:
+        """An item at a configuration ``path``: its ``set`` lines, ``delete path`` to remove
+        it, and both in one commit to change it in place (Junos applies a commit at once). With
+        ``keep``, a change deletes only ``path match`` first, so a policy keeps its place in
+        its zone pair's list (a policy deleted and set again goes to the end)."""
+        description = f'set {path} description "{marker(site, key)}"\n'
+        create = "".join(f"set {path} {line}\n" for line in lines) + description
+        remove = f"delete {path}\n"
+        items.append(
+            (
+                step,
+                ManagedItem(
+                    key=key,
+                    marker=marker(site, key),
+                    title=title,
+                    exposure=exposure,
+                    create=create,
+                    remove=remove,
+                    update=(f"delete {path} match\n" if keep else remove) + create,
+                    uses=tuple(uses),
+                    gui_path=gui_path,
+                    guide_rules=guide_rules_of(rules),
+                ),
+            )
+        )
+
+    def address(name: str, value: str, title: str, rules) -> str:
+        add(
+            "addresses",
+            _key(name),
+            title,
+            Exposure.SUPPORT,
+            f"security address-book global address {name}",
+            [value],
+            rules,
+            gui_path="Security Policies & Objects › Global Addresses",
+        )
+        return _key(name)
+
+    hosts = outbound[0].required_hosts
+    host_name = hosts_object_name(hosts)
+    host_key = address(host_name, _host_value(hosts), f"Address {host_name} ({hosts})", outbound)
+    target_key = host_key
+    if inbound and host_name != TARGET:
+        # The inbound policy names the one address the forwards go to.
+        target = inbound[0].required_hosts.start
+        target_key = address(TARGET, f"{target}/32", f"Address {TARGET} ({target})", inbound)
+    dc_names = network_names("obm-dc", outbound[0].datacenter)
+    for name, network in zip(dc_names, outbound[0].datacenter, strict=True):
+        address(name, str(network), f"Address {name} (datacenter {network})", outbound)
+    sources = inbound[0].allowed_sources if inbound else ()
+    mon_names = network_names("obm-mon", sources)
+    for name, network in zip(mon_names, sources, strict=True):
+        address(name, str(network), f"Address {name} (monitoring computers {network})", inbound)
+
+    for rule in _unique_ports(outbound + snat + forwards + inbound):
+        name = port_object_name(rule)
+        add(
+            "applications",
+            _key(name),
+            f"Application {name} ({rule.port_spec})",
+            Exposure.SUPPORT,
+            f"applications application {name}",
+            [f"protocol {rule.protocol} destination-port {rule.port}"],
+            [rule],
+            gui_path="Security Policies & Objects › Services › Custom Applications",
+        )
+    if inbound:
+        add(
+            "applications",
+            _key(MONITORING_SET),
+            f"Application set {MONITORING_SET} (the monitoring ports)",
+            Exposure.SUPPORT,
+            f"applications application-set {MONITORING_SET}",
+            [f"application {port_object_name(r)}" for r in inbound],
+            inbound,
+            [_key(port_object_name(r)) for r in inbound],
+            gui_path="Security Policies & Objects › Services › Application Sets",
+        )
+
+    add(
+        "out",
+        "policy-out",
+        f"Security policy {OUTBOUND_POLICY} ({TRUST} -> {UNTRUST})",
+        Exposure.OUTBOUND,
+        f"security policies from-zone {TRUST} to-zone {UNTRUST} policy {OUTBOUND_POLICY}",
+        [f"match source-address {host_name}"]
+        + [f"match destination-address {name}" for name in dc_names]
+        + [f"match application {port_object_name(r)}" for r in outbound]
+        + ["then permit", "then log session-close"],
+        outbound,
+        [host_key, *(_key(n) for n in dc_names), *(_key(port_object_name(r)) for r in outbound)],
+        gui_path="Security Policies & Objects › Security Policies",
+        keep="match",
+    )
+    if snat:
+        # Every source NAT rule of the policy has the same hosts and datacenter (only the port
+        # differs), and interface NAT does not depend on the port: one Junos rule covers them.
+        # It joins the factory rule-set, which stays when the rule goes.
+        first = snat[0]
+        add(
+            "snat",
+            "snat",
+            f"Source NAT rule {SNAT_RULE} in {SNAT_RULE_SET} (interface NAT)",
+            Exposure.SUPPORT,
+            f"security nat source rule-set {SNAT_RULE_SET} rule {SNAT_RULE}",
+            [f"match source-address {n}" for n in first.required_hosts.networks()]
+            + [f"match destination-address {n}" for n in first.datacenter]
+            + ["then source-nat interface"],
+            snat,
+            gui_path="Network › NAT › Source NAT",
+        )
+    if forwards:
+        add(
+            "dnat",
+            "dnat-pool",
+            f"Destination NAT pool {POOL} ({forwards[0].required_hosts.start})",
+            Exposure.SUPPORT,
+            f"security nat destination pool {POOL}",
+            [f"address {forwards[0].required_hosts.start}/32"],
+            forwards,
+            gui_path="Network › NAT › Destination NAT › Pool",
+        )
+        add(
+            "dnat",
+            "dnat-rule-set",
+            f"Destination NAT rule-set {DNAT_RULE_SET} (from {UNTRUST})",
+            Exposure.SUPPORT,
+            f"security nat destination rule-set {DNAT_RULE_SET}",
+            [f"from zone {UNTRUST}"],
+            forwards,
+            gui_path="Network › NAT › Destination NAT › Rule Set",
+        )
+    for r in forwards:
+        destination = f"{r.public_address}/32" if r.public_address else "0.0.0.0/0"
+        add(
+            "dnat",
+            rule_key(r),
+            f"Destination NAT rule obm-{r.protocol}-{r.port} ({r.port_spec} to the pool)",
+            Exposure.INBOUND,
+            f"security nat destination rule-set {DNAT_RULE_SET} rule obm-{r.protocol}-{r.port}",
+            [f"match source-address {n}" for n in r.allowed_sources]
+            + [
+                f"match destination-address {destination}",
+                f"match destination-port {r.port}",
+                f"match protocol {r.protocol}",
+                f"then destination-nat pool {POOL}",
+            ],
+            [r],
+            ["dnat-pool", "dnat-rule-set"],
+            gui_path="Network › NAT › Destination NAT › Rule Set",
+        )
+    if inbound:
+        add(
+            "in",
+            "policy-in",
+            f"Security policy {INBOUND_POLICY} ({UNTRUST} -> {TRUST})",
+            Exposure.INBOUND,
+            f"security policies from-zone {UNTRUST} to-zone {TRUST} policy {INBOUND_POLICY}",
+            [f"match source-address {name}" for name in mon_names or ["any"]]
+            + [
+                f"match destination-address {TARGET}",
+                f"match application {MONITORING_SET}",
+                "then permit",
+                "then log session-close",
+            ],
+            inbound,
+            [*(_key(n) for n in mon_names), target_key, _key(MONITORING_SET)],
+            gui_path="Security Policies & Objects › Security Policies",
+            keep="match",
+        )
+    return items
+
+
+def _key(name: str) -> str:
+    """An object's item key: its name without ``obm-``."""
+    return name.removeprefix("obm-")
+
+
+def _config(items: list[tuple[str, ManagedItem]], step: str) -> str:
+    return "".join(item.create for name, item in items if name == step)
+
+
+def _unique_ports(rules: Iterable[Rule]) -> list[Rule]:
+    seen: dict[str, Rule] = {}
+    for rule in rules:
+        seen.setdefault(port_object_name(rule), rule)
+    return list(seen.values())

@@ -4,15 +4,19 @@ Juniper SRX, PAN-OS, SonicWall) give the objects they create, so the customer fi
 - The backup hosts: ``obm-host`` (one address), ``obm-hosts`` (a range) or ``obm-lan`` (the
   LAN, when the host's address comes from DHCP).
 - One object per protocol and port: ``obm-tcp-4403``, ``obm-udp-4403``.
-- Several networks of one kind: ``obm-dc-1``, ``obm-dc-2``, …
+- Several networks of one kind, named by the network: ``obm-dc-203.0.113.0-24``,
+  ``obm-dc-198.51.100.0-24``; a network added or dropped leaves the others' names as they are
+  (change plans key the objects by these names).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from ipaddress import IPv4Network
 
 from sites.description import PortSpec
 from sites.policy import HostMatch, Rule
+from sites.vendors.managed import network_key
 
 
 def hosts_object_name(hosts: HostMatch) -> str:
@@ -25,6 +29,11 @@ def port_object_name(port: Rule | PortSpec) -> str:
     return f"obm-{port.protocol}-{port.port}"
 
 
-def numbered_names(prefix: str, networks: tuple[IPv4Network, ...]) -> list[str]:
-    """One name per network: ``prefix-1``, ``prefix-2``, …"""
-    return [f"{prefix}-{n}" for n in range(1, len(networks) + 1)]
+def network_object_name(prefix: str, network: IPv4Network) -> str:
+    """The name of the object holding one network: ``prefix-198.51.100.0-24``."""
+    return f"{prefix}-{network_key(network)}"
+
+
+def network_names(prefix: str, networks: Iterable[IPv4Network]) -> list[str]:
+    """One name per network, by the network (``network_object_name``), in the given order."""
+    return [network_object_name(prefix, network) for network in networks]

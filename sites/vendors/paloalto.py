@@ -26,6 +26,20 @@ How the traps are handled:
   resp. to ``trust``) and the service they still only match the forwarded ports.
 - New rules are appended below existing ones; each is moved to the ``top`` so that no broader
   deny rule shadows it (the rules are narrow, so being first changes nothing else).
+
+Markers and plans: every object and rule carries its marker ``obm:<site>:<key>`` as its
+``description`` (set before the rest of the line: ``set`` descends into what it names, so a
+description after ``protocol tcp port 4401`` or a translation would land inside it). The complete
+instructions and the plans' items come from one list (``_items``). The datacenter networks and
+the monitoring sources are address objects named by the network (``obm-dc-198.51.100.0-24``)
+in the address groups ``obm-dc`` and ``obm-mon`` that the rules name, so a network added or
+dropped is one group member more or less. ``set`` replaces a leaf (an address, a port, a
+translated address) but *adds* to a member list, so a rule changed in place first deletes its
+source, destination (and service) lists. Removal is ``delete rulebase security|nat rules NAME``,
+``delete address-group GROUP static MEMBER``, ``delete address NAME``, ``delete service NAME``,
+rules before the objects they name (PAN-OS refuses to delete an object that is referenced). Each
+plan step is committed on its own (``configure`` … ``commit``), so the firewall passes through the
+engine's safe order.
 """
 
 from __future__ import annotations
@@ -35,7 +49,8 @@ from collections.abc import Iterable
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
-from sites.vendors.names import hosts_object_name, numbered_names, port_object_name
+from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
+from sites.vendors.names import hosts_object_name, network_object_name, port_object_name
 from sites.vendors.sample_addresses import (
     address_in,
     backup_host_address,
@@ -45,6 +60,9 @@ from sites.vendors.sample_addresses import (
 TRUST, UNTRUST = "trust", "untrust"
 OUTBOUND_RULE = "obm-backup-out"
 INBOUND_RULE = "obm-monitoring-in"
+DATACENTER = "obm-dc"
+MONITORING = "obm-mon"
+PUBLIC = "obm-public"
 NAMING_NOTE = (
     "PAN-OS names interfaces like ethernet1/1 (Network › Interfaces), and the zones the rules "
     "name must already exist (Network › Zones): the commands create neither."
@@ -59,7 +77,11 @@ class PaloAltoRenderer(Renderer):
     slug = "paloalto"
     name = "Palo Alto Networks (PAN-OS)"
     versions = "PAN-OS 10.1, 10.2, 11.0, 11.1 (single vsys, managed locally)"
-    renderer_version = 2
+    # 3: markers in descriptions, networks named by network in address groups the rules name.
+    renderer_version = 3
+    markers_since = 3
+    plan_gui_path = "CLI: configure mode"
+    plan_language = "panos"
     supports_ranges = True  # address objects of type ip-range
     hides_lan_by_default = False
     default_interfaces = ("ethernet1/2", "ethernet1/1")
@@ -73,12 +95,13 @@ class PaloAltoRenderer(Renderer):
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
         all_rules = outbound + snat + forwards + inbound
+        items = _items(policy, site, outside)
 
         steps = [
             Step(
                 title="Create the address objects",
                 gui_path="Objects › Addresses › Add",
-                config="configure\n" + self._addresses(policy),
+                config="configure\n" + _config(items, "addresses"),
                 config_language="panos",
                 reason=(
                     f"{NAMING_NOTE} "
@@ -103,19 +126,19 @@ class PaloAltoRenderer(Renderer):
                             ),
                         ]
                     )
-                    + "."
+                    + ". The rules name the address groups (obm-dc"
+                    + (", obm-mon" if inbound and inbound[0].allowed_sources else "")
+                    + "), so a network added later joins a group and the rules stay as they are. "
+                    "Each description holds the object's marker (obm:…), which later change and "
+                    "removal instructions look for."
                 ),
-                verify="show address",
+                verify="show address\nshow address-group",
                 guide_rules=guide_rules_of(outbound + inbound),
             ),
             Step(
                 title="Create the services, one per protocol",
                 gui_path="Objects › Services › Add",
-                config="\n".join(
-                    f"set service {port_object_name(r)} protocol {r.protocol} port {r.port}"
-                    for r in _unique_ports(all_rules)
-                )
-                + "\n",
+                config=_config(items, "services"),
                 config_language="panos",
                 reason=(
                     "A PAN-OS service object has a single protocol"
@@ -127,14 +150,7 @@ class PaloAltoRenderer(Renderer):
             Step(
                 title="Allow the backup connection out (security rule)",
                 gui_path=f"Policies › Security › Add (Source zone {TRUST}, Destination zone {UNTRUST})",
-                config=_security_rule(
-                    OUTBOUND_RULE,
-                    TRUST,
-                    UNTRUST,
-                    [hosts_object_name(outbound[0].required_hosts)],
-                    numbered_names("obm-dc", outbound[0].datacenter),
-                    [port_object_name(r) for r in outbound],
-                ),
+                config=_config(items, "out"),
                 config_language="panos",
                 reason=f"{outbound[0].reason.detail} {ZONE_NOTE}",
                 verify=f"show rulebase security rules {OUTBOUND_RULE}",
@@ -146,19 +162,7 @@ class PaloAltoRenderer(Renderer):
                     f"Policies › NAT › Add (Translated Packet: Dynamic IP And Port, Interface "
                     f"Address, {outside})"
                 ),
-                config="".join(
-                    _nat_rule(
-                        f"obm-snat-{r.protocol}-{r.port}",
-                        TRUST,
-                        UNTRUST,
-                        [hosts_object_name(r.required_hosts)],
-                        numbered_names("obm-dc", r.datacenter),
-                        port_object_name(r),
-                        "source-translation dynamic-ip-and-port interface-address "
-                        f"interface {outside}",
-                    )
-                    for r in snat
-                ),
+                config=_config(items, "snat"),
                 config_language="panos",
                 reason=(
                     "PAN-OS translates nothing by default. This rule hides the backup connections "
@@ -181,18 +185,7 @@ class PaloAltoRenderer(Renderer):
                         f"Policies › NAT › Add (Source zone {UNTRUST}, Destination zone {UNTRUST}, "
                         "Translated Packet: Destination Address Translation, Static IP)"
                     ),
-                    config="".join(
-                        _nat_rule(
-                            f"obm-dnat-{r.protocol}-{r.port}",
-                            UNTRUST,
-                            UNTRUST,
-                            numbered_names("obm-mon", r.allowed_sources) or ["any"],
-                            ["obm-public" if r.public_address else "any"],
-                            port_object_name(r),
-                            f"destination-translation translated-address {r.required_hosts.start}",
-                        )
-                        for r in forwards
-                    ),
+                    config=_config(items, "dnat"),
                     config_language="panos",
                     reason=(
                         "A NAT rule takes one service, so every protocol and port has its own rule. "
@@ -220,14 +213,7 @@ class PaloAltoRenderer(Renderer):
                         f"Policies › Security › Add (Source zone {UNTRUST}, Destination zone {TRUST}, "
                         "Destination Address: the public address)"
                     ),
-                    config=_security_rule(
-                        INBOUND_RULE,
-                        UNTRUST,
-                        TRUST,
-                        numbered_names("obm-mon", inbound[0].allowed_sources) or ["any"],
-                        ["obm-public" if public else "any"],
-                        [port_object_name(r) for r in inbound],
-                    ),
+                    config=_config(items, "in"),
                     config_language="panos",
                     reason=(
                         "PAN-OS matches security rules on the destination address *before* NAT and "
@@ -311,42 +297,33 @@ class PaloAltoRenderer(Renderer):
         )
         return steps
 
-    def _addresses(self, policy: Policy) -> str:
-        lines: dict[str, str] = {}
-        for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
-            lines[hosts_object_name(rule.required_hosts)] = _host_value(rule.required_hosts)
-            for name, network in zip(
-                numbered_names("obm-dc", rule.datacenter), rule.datacenter, strict=True
-            ):
-                lines[name] = f"ip-netmask {network}"
-        for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
-            sources = rule.allowed_sources
-            for name, network in zip(numbered_names("obm-mon", sources), sources, strict=True):
-                lines[name] = f"ip-netmask {network}"
-            if rule.public_address is not None:
-                lines["obm-public"] = f"ip-netmask {rule.public_address}/32"
-        return "".join(f"set address {name} {value}\n" for name, value in lines.items())
+    def managed_items(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[ManagedItem, ...]:
+        _, outside = self.interfaces(site)
+        return tuple(item for _, item in _items(policy, site, outside))
+
+    def plan_section(self, section: str, body: str) -> str:
+        # Each step is committed on its own, so the firewall runs each safe state in turn.
+        return f"configure\n{body}commit\n"
+
+    def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
+        lines = [f"show config running | match {item.marker}" for item in items]
+        expected = "each shows its line" if present else "each shows nothing"
+        return "\n".join(lines) + f"\n# {expected} (configure mode: `run show config …`)"
 
 
-def _security_rule(
-    name: str,
-    src_zone: str,
-    dst_zone: str,
-    sources: list[str],
-    destinations: list[str],
-    services: list[str],
+def _security_spec(
+    src_zone: str, dst_zone: str, sources: list[str], destinations: list[str], services: list[str]
 ) -> str:
-    base = f"set rulebase security rules {name}"
     return (
-        f"{base} from {src_zone} to {dst_zone} source {_members(sources)} "
+        f"from {src_zone} to {dst_zone} source {_members(sources)} "
         f"destination {_members(destinations)} application any service {_members(services)} "
-        "action allow\n"
-        f"move rulebase security rules {name} top\n"
+        "action allow"
     )
 
 
-def _nat_rule(
-    name: str,
+def _nat_spec(
     src_zone: str,
     dst_zone: str,
     sources: list[str],
@@ -355,9 +332,8 @@ def _nat_rule(
     translation: str,
 ) -> str:
     return (
-        f"set rulebase nat rules {name} from {src_zone} to {dst_zone} source {_members(sources)} "
-        f"destination {_members(destinations)} service {service} {translation}\n"
-        f"move rulebase nat rules {name} top\n"
+        f"from {src_zone} to {dst_zone} source {_members(sources)} "
+        f"destination {_members(destinations)} service {service} {translation}"
     )
 
 
@@ -382,3 +358,245 @@ def _unique_ports(rules: Iterable[Rule]) -> list[Rule]:
 
 def _proto(rule: Rule) -> int:
     return {"tcp": 6, "udp": 17}[rule.required_protocol]
+
+
+def _items(policy: Policy, site: SiteDescription, outside: str) -> list[tuple[str, ManagedItem]]:
+    """Every object and rule the instructions create, in the order of the complete
+    instructions, each with the step that creates it ("addresses", "services", "out", "snat",
+    "dnat", "in")."""
+    outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+    snat = policy.of_kind(RuleKind.SOURCE_NAT)
+    forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
+    inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
+    items: list[tuple[str, ManagedItem]] = []
+
+    def add(
+        step: str,
+        key: str,
+        title: str,
+        exposure: Exposure,
+        create: str,
+        remove: str,
+        rules: Iterable[Rule],
+        uses: Iterable[str] = (),
+        update: str | None = None,
+        gui_path: str = "",
+    ) -> None:
+        items.append(
+            (
+                step,
+                ManagedItem(
+                    key=key,
+                    marker=marker(site, key),
+                    title=title,
+                    exposure=exposure,
+                    create=create,
+                    remove=remove,
+                    # `set` replaces a leaf (an address, a port, a translated address) in place.
+                    update=create if update is None else update,
+                    uses=tuple(uses),
+                    gui_path=gui_path,
+                    guide_rules=guide_rules_of(rules),
+                ),
+            )
+        )
+
+    def address(step, name, value, title, rules, group="") -> str:
+        key = _key(name)
+        # The description before the value: a `set` line descends into what it names, so what
+        # follows a nested value (a protocol's port, a translation) would land inside it.
+        create = f"set address {name} description {marker(site, key)} {value}\n"
+        remove = f"delete address {name}\n"
+        if group:
+            # A member of the group the rules name: `set` adds it to the list, `delete … NAME`
+            # takes it out (before the object goes: an object in use cannot be deleted).
+            create += f"set address-group {group} static {name}\n"
+            remove = f"delete address-group {group} static {name}\n" + remove
+        add(
+            step,
+            key,
+            title,
+            Exposure.SUPPORT,
+            create,
+            remove,
+            rules,
+            [_key(group)] if group else (),
+            update=f"set address {name} description {marker(site, key)} {value}\n",
+            gui_path="Objects › Addresses",
+        )
+        return key
+
+    def group(name: str, what: str, rules) -> None:
+        key = _key(name)
+        add(
+            "addresses",
+            key,
+            f"Address group {name} ({what})",
+            Exposure.SUPPORT,
+            f"set address-group {name} description {marker(site, key)}\n",
+            f"delete address-group {name}\n",
+            rules,
+            gui_path="Objects › Address Groups",
+        )
+
+    hosts = outbound[0].required_hosts
+    host_name = hosts_object_name(hosts)
+    address("addresses", host_name, _host_value(hosts), f"Address {host_name} ({hosts})", outbound)
+    group(DATACENTER, "the datacenter networks", outbound)
+    for network in outbound[0].datacenter:
+        name = network_object_name(DATACENTER, network)
+        address(
+            "addresses",
+            name,
+            f"ip-netmask {network}",
+            f"Address {name} in {DATACENTER}",
+            outbound,
+            DATACENTER,
+        )
+    sources = inbound[0].allowed_sources if inbound else ()
+    if sources:
+        group(MONITORING, "the monitoring computers", inbound)
+        for network in sources:
+            name = network_object_name(MONITORING, network)
+            address(
+                "addresses",
+                name,
+                f"ip-netmask {network}",
+                f"Address {name} in {MONITORING}",
+                inbound,
+                MONITORING,
+            )
+    public = inbound[0].public_address if inbound else None
+    if public is not None:
+        address(
+            "addresses",
+            PUBLIC,
+            f"ip-netmask {public}/32",
+            f"Address {PUBLIC} ({public})",
+            forwards + inbound,
+        )
+    for rule in _unique_ports(outbound + snat + forwards + inbound):
+        name = port_object_name(rule)
+        add(
+            "services",
+            _key(name),
+            f"Service {name} ({rule.port_spec})",
+            Exposure.SUPPORT,
+            f"set service {name} description {marker(site, _key(name))} "
+            f"protocol {rule.protocol} port {rule.port}\n",
+            f"delete service {name}\n",
+            [rule],
+            gui_path="Objects › Services",
+        )
+
+    def rule_item(step, rulebase, name, key, title, exposure, spec, lists, rules, uses, gui_path):
+        """A security or NAT rule, created and moved to the top. In place, its member lists are
+        emptied first: ``set`` adds to a list, it does not replace it."""
+        path = f"rulebase {rulebase} rules {name}"
+        text = f"set {path} description {marker(site, key)} {spec}\n"
+        add(
+            step,
+            key,
+            title,
+            exposure,
+            text + f"move {path} top\n",
+            f"delete {path}\n",
+            rules,
+            uses,
+            update="".join(f"delete {path} {field}\n" for field in lists) + text,
+            gui_path=gui_path,
+        )
+
+    host_key = _key(host_name)
+    rule_item(
+        "out",
+        "security",
+        OUTBOUND_RULE,
+        "security-out",
+        f"Security rule {OUTBOUND_RULE} (backup host -> datacenter)",
+        Exposure.OUTBOUND,
+        _security_spec(
+            TRUST, UNTRUST, [host_name], [DATACENTER], [port_object_name(r) for r in outbound]
+        ),
+        ("source", "destination", "service"),
+        outbound,
+        [host_key, _key(DATACENTER), *(_key(port_object_name(r)) for r in outbound)],
+        "Policies › Security",
+    )
+    for rule in snat:
+        rule_item(
+            "snat",
+            "nat",
+            _nat_name(rule),
+            rule_key(rule),
+            f"NAT rule {_nat_name(rule)} (source NAT of {rule.port_spec} to {outside})",
+            Exposure.SUPPORT,
+            _nat_spec(
+                TRUST,
+                UNTRUST,
+                [host_name],
+                [DATACENTER],
+                port_object_name(rule),
+                f"source-translation dynamic-ip-and-port interface-address interface {outside}",
+            ),
+            ("source", "destination"),
+            [rule],
+            [host_key, _key(DATACENTER), _key(port_object_name(rule))],
+            "Policies › NAT",
+        )
+    destination = [PUBLIC if public else "any"]
+    address_keys = [_key(PUBLIC)] if public else []
+    source_names = [MONITORING] if sources else ["any"]
+    source_keys = [_key(MONITORING)] if sources else []
+    for rule in forwards:
+        rule_item(
+            "dnat",
+            "nat",
+            _nat_name(rule),
+            rule_key(rule),
+            f"NAT rule {_nat_name(rule)} (forwards {rule.port_spec} to "
+            f"{rule.required_hosts.start})",
+            Exposure.INBOUND,
+            _nat_spec(
+                UNTRUST,
+                UNTRUST,
+                source_names,
+                destination,
+                port_object_name(rule),
+                f"destination-translation translated-address {rule.required_hosts.start}",
+            ),
+            ("source", "destination"),
+            [rule],
+            [*source_keys, *address_keys, _key(port_object_name(rule))],
+            "Policies › NAT",
+        )
+    if inbound:
+        rule_item(
+            "in",
+            "security",
+            INBOUND_RULE,
+            "security-in",
+            f"Security rule {INBOUND_RULE} (monitoring GUI -> backup host)",
+            Exposure.INBOUND,
+            _security_spec(
+                UNTRUST, TRUST, source_names, destination, [port_object_name(r) for r in inbound]
+            ),
+            ("source", "destination", "service"),
+            inbound,
+            [*source_keys, *address_keys, *(_key(port_object_name(r)) for r in inbound)],
+            "Policies › Security",
+        )
+    return items
+
+
+def _key(name: str) -> str:
+    """An object's or rule's item key: its name without ``obm-``."""
+    return name.removeprefix("obm-")
+
+
+def _nat_name(rule: Rule) -> str:
+    return f"obm-{rule_key(rule)}"
+
+
+def _config(items: list[tuple[str, ManagedItem]], step: str) -> str:
+    return "".join(item.create for name, item in items if name == step)

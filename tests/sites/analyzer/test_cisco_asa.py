@@ -156,9 +156,9 @@ def example(path: Path) -> SiteDescription:
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_round_trip_our_commands_on_the_factory_default(path):
     """Our rendered commands pasted on the factory default: every flow the guide needs allowed,
-    by our lines. The refusals: an unlisted outside source is refused; another LAN host is NOT,
-    because the renderer's "keep the rest of the outbound traffic working" step ends the new
-    inside list with ``permit ip any any`` (the ASA's behaviour before the list)."""
+    by our lines, and every refusal refused: an unlisted outside source, and another LAN host to
+    the datacenter's backup port (the "keep the rest of the outbound traffic working" step puts
+    a ``deny`` for it above its ``permit ip any any``)."""
     site_obj = example(path)
     ours = config_file(
         render_site(site_obj, GUIDE_PROFILE, [get_renderer("cisco-asa")]).documents[0]
@@ -174,8 +174,6 @@ def test_round_trip_our_commands_on_the_factory_default(path):
             assert found.verdict == "allowed", (result.flow, found)
             accepts = [c for c in found.lines if c.effect == "accepts the new connection"]
             assert accepts and all(c.line >= ours_from for c in accepts), found.lines
-        elif result.flow.source in site_obj.lan_network:
-            assert found.verdict == "allowed"  # the permit ip any any, see above
         else:
             assert found.verdict == "blocked", (result.flow, found)
 

@@ -61,13 +61,24 @@ def apply_set_commands(config: str, commands: str) -> str:
             rules.insert(0, entry)
         if words[:1] != ["set"]:
             continue
-        if words[1] in ("address", "service"):
-            entry = SubElement(_child(vsys, words[1]), "entry", name=words[2])
+        if words[1] in ("address", "service", "address-group"):
+            parent = _child(vsys, words[1])
+            entry = parent.find(f"entry[@name='{words[2]}']")
+            if entry is None:
+                entry = SubElement(parent, "entry", name=words[2])
+            rest = words[3:]
+            if rest[:1] == ["description"]:
+                SubElement(entry, "description").text = rest[1]
+                rest = rest[2:]
+            if not rest:
+                continue
             if words[1] == "address":
-                SubElement(entry, words[3]).text = words[4]
+                SubElement(entry, rest[0]).text = rest[1]
+            elif words[1] == "address-group":  # static MEMBER
+                SubElement(_child(entry, "static"), "member").text = rest[1]
             else:
-                protocol = SubElement(SubElement(entry, "protocol"), words[4])
-                SubElement(protocol, "port").text = words[6]
+                protocol = SubElement(SubElement(entry, "protocol"), rest[1])
+                SubElement(protocol, "port").text = rest[3]
         elif words[1] == "rulebase":
             rules = _child(_child(_child(vsys, "rulebase"), words[2]), "rules")
             entry = rules.find(f"entry[@name='{words[4]}']")
@@ -110,7 +121,7 @@ def _fill_rule(entry: Element, words: list[str], *, nat: bool) -> None:
         else:
             values.append(words[index])
         index += 1
-        if key in ("action", "disabled") or (nat and key == "service"):
+        if key in ("action", "disabled", "description") or (nat and key == "service"):
             SubElement(entry, key).text = values[0]
         else:
             parent = SubElement(entry, key)

@@ -192,7 +192,10 @@ DHCP_SOURCE = [
     ),
     Expect(
         "paloalto",
-        present=("set address obm-lan ip-netmask 192.168.1.0/24", "source obm-lan"),
+        present=(
+            "set address obm-lan description obm:test-site:lan ip-netmask 192.168.1.0/24",
+            "source obm-lan",
+        ),
     ),
     Expect(
         "pfsense",
@@ -210,10 +213,10 @@ def test_dhcp_source_is_the_lan(expect):
 # -- Monitoring from any source: no source object, "any" where a source is named -----------------
 
 ANY_MONITORING_SOURCE = [
-    Expect("checkpoint", absent=("original-source",)),
+    Expect("checkpoint", present=('original-source "Any"',), absent=("obm-monitors",)),
     Expect(
         "cisco-asa",
-        present=("extended permit udp any host 192.168.1.10 eq 4403",),
+        present=("extended permit udp any object obm-host-udp-4403 eq 4403",),
         absent=("object-group network obm-monitoring",),
     ),
     Expect("cisco-ios", present=(" 2 permit udp any host 192.0.2.1 eq 4403",)),
@@ -260,8 +263,10 @@ TCP_AND_UDP_4403 = [
     Expect(
         "checkpoint",
         present=(
-            'mgmt_cli add service-tcp name "obm-tcp-4403" port 4403 -s id.txt',
-            'mgmt_cli add service-udp name "obm-udp-4403" port 4403 -s id.txt',
+            'mgmt_cli add service-tcp name "obm-tcp-4403" port 4403 '
+            'comments "obm:test-site:tcp-4403" -s id.txt',
+            'mgmt_cli add service-udp name "obm-udp-4403" port 4403 '
+            'comments "obm:test-site:udp-4403" -s id.txt',
         ),
     ),
     Expect(

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+from ipaddress import IPv4Network
+
 import pytest
 
+from sites.description import GUIDE_PROFILE
+from sites.plans import plan_change, plan_removal
 from sites.policy import WarningCode
+from sites.vendors import get_renderer
 from sites.vendors.base import StepKind
 from sites.vendors.formats import config_file
 from tests.sites.vendors.example_sites import (
@@ -13,6 +19,7 @@ from tests.sites.vendors.example_sites import (
     RANGE,
     config_for,
     lines_starting,
+    make_site,
     render_for,
     step_titled,
 )
@@ -43,36 +50,43 @@ def test_static_pat_is_one_object_per_protocol_and_port():
         "object network obm-host-udp-4403",
         "object network obm-host-tcp-4401",
     ]
-    for name in objects:  # each object holds the host and exactly one NAT rule
+    for name in objects:  # each object holds the host, its marker and exactly one NAT rule
         block = text.split(name + "\n", 1)[1].splitlines()
         assert block[0].strip() == "host 192.168.1.10"
-        assert block[1].strip().startswith("nat (inside,outside) static")
+        assert block[1].strip().startswith("description obm:test-site:dnat-")
+        assert block[2].strip().startswith("nat (inside,outside) static")
 
 
 def test_outside_acl_names_the_real_address_not_the_public_one():
     text = config(**MONITORING)
     permits = [line for line in lines(text, "access-list outside_access_in") if "permit" in line]
+    # the forwards' objects hold the real address
     assert permits == [
-        "access-list outside_access_in line 2 extended permit tcp object-group obm-monitoring host 192.168.1.10 eq 4403",
-        "access-list outside_access_in line 4 extended permit udp object-group obm-monitoring host 192.168.1.10 eq 4403",
-        "access-list outside_access_in line 6 extended permit tcp object-group obm-monitoring host 192.168.1.10 eq 4401",
+        "access-list outside_access_in line 2 extended permit tcp object-group obm-monitoring object obm-host-tcp-4403 eq 4403",
+        "access-list outside_access_in line 4 extended permit udp object-group obm-monitoring object obm-host-udp-4403 eq 4403",
+        "access-list outside_access_in line 6 extended permit tcp object-group obm-monitoring object obm-host-tcp-4401 eq 4401",
     ]
     assert not any("192.0.2.1" in line for line in lines(text, "access-list"))
     assert "access-group outside_access_in in interface outside" in text
-    assert "network-object host 198.51.100.7" in text
+    assert "object network obm-monitoring-198.51.100.7-32\n host 198.51.100.7" in text
+    assert "network-object object obm-monitoring-198.51.100.7-32" in text
 
 
 def test_inside_acl_inserts_at_the_top_and_keeps_other_outbound_traffic():
     result = rendered()
     text = config_file(result)
     assert lines(text, "access-list inside_access_in line") == [
-        "access-list inside_access_in line 1 remark Guide rules 1, 3: backup -> datacenter, TCP 4401",
+        "access-list inside_access_in line 1 remark obm:test-site:out-tcp-4401 obm-host -> obm-dc, TCP 4401",
         "access-list inside_access_in line 2 extended permit tcp object obm-host object-group obm-dc eq 4401",
     ]
     keep = step_titled(result, "Keep the rest of the outbound traffic")
     assert keep.kind is StepKind.CHANGE
     assert "Skip this step" in keep.reason
-    assert keep.config.splitlines()[2:4] == [
+    # Only the backup host reaches the datacenter's backup port, even through the catch-all.
+    assert keep.config.splitlines()[1:6] == [
+        "access-list inside_access_in remark obm:test-site:deny-others-tcp-4401 other hosts -> datacenter, TCP 4401",
+        "access-list inside_access_in extended deny tcp any object-group obm-dc eq 4401",
+        "access-list inside_access_in remark Keep what the security levels allowed before",
         "access-list inside_access_in extended permit ip any any",
         "access-group inside_access_in in interface inside",
     ]
@@ -123,8 +137,10 @@ def test_dhcp_uses_the_lan_subnet():
 
 def test_several_monitoring_sources_use_netmasks():
     text = config(**{**MONITORING, "monitoring_sources": ["198.51.100.7", "198.51.100.16/28"]})
+    assert "object network obm-monitoring-198.51.100.7-32\n host 198.51.100.7" in text
     assert (
-        " network-object host 198.51.100.7\n network-object 198.51.100.16 255.255.255.240" in text
+        "object network obm-monitoring-198.51.100.16-28\n subnet 198.51.100.16 255.255.255.240"
+        in text
     )
 
 
@@ -164,3 +180,39 @@ def test_configuration_mode_is_entered_and_left_and_saved():
 def test_no_placeholder_leaks_into_configuration(changes):
     text = config(**changes)
     assert "None" not in text and "{" not in text
+
+
+def test_plans_remove_acl_entries_and_nat_before_the_objects_they_use():
+    site = make_site(vendor="cisco-asa", **MONITORING)
+    plan = plan_removal(site, GUIDE_PROFILE, renderers=[get_renderer("cisco-asa")])
+    text = "".join(step.config for step in plan.documents[0].steps)
+    acl = "no access-list outside_access_in extended permit tcp object-group obm-monitoring object obm-host-tcp-4403 eq 4403"
+    assert text.index(acl) < text.index(
+        " no nat (inside,outside) static interface service tcp 4403"
+    )
+    assert text.index(" no nat (inside,outside) static") < text.index(
+        "no object network obm-host-tcp-4403"
+    )
+    assert text.index(acl) < text.index("no object-group network obm-monitoring")
+    assert text.index(
+        "no access-list inside_access_in extended deny tcp any object-group obm-dc"
+    ) < (text.index(" no network-object object obm-dc-203.0.113.0-24"))
+    assert text.index(" no network-object object obm-dc-203.0.113.0-24") < text.index(
+        "no object-group network obm-dc\n"
+    )
+    assert text.index(" no nat (inside,outside) dynamic interface") < text.index(
+        "no object network obm-host\n"
+    )
+    assert "permit ip any any" not in text  # the LAN's other traffic depends on it
+
+
+def test_a_new_datacenter_network_joins_the_group_and_the_rules_stay():
+    site = make_site(vendor="cisco-asa", **MONITORING)
+    wider = dataclasses.replace(
+        GUIDE_PROFILE,
+        datacenter_networks=(*GUIDE_PROFILE.datacenter_networks, IPv4Network("198.51.100.0/24")),
+    )
+    plan = plan_change(site, GUIDE_PROFILE, site, wider, renderers=[get_renderer("cisco-asa")])
+    text = "".join(step.config for step in plan.documents[0].steps)
+    assert "access-list" not in text
+    assert " network-object object obm-dc-198.51.100.0-24" in text

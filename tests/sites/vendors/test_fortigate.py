@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+from sites.description import GUIDE_PROFILE
+from sites.plans import plan_change, plan_removal
+from sites.vendors import get_renderer
 from sites.vendors.formats import config_file
 from tests.sites.vendors.example_sites import (
     MONITORING,
     config_for,
     load_example,
+    make_site,
     render,
 )
 
@@ -64,7 +68,8 @@ def test_range_is_an_iprange_address():
 def test_monitoring_sources_restrict_vips_and_policy():
     text = cli(**{**MONITORING, "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"]})
     assert text.count('set src-filter "198.51.100.7/32" "198.51.100.0/28"') == 3
-    assert 'set srcaddr "obm-mon-1" "obm-mon-2"' in text
+    assert 'set srcaddr "obm-mon"' in text
+    assert 'set member "obm-mon-198.51.100.7-32" "obm-mon-198.51.100.0-28"' in text
     assert "set subnet 198.51.100.0 255.255.255.240" in text
 
 
@@ -84,3 +89,36 @@ def test_every_block_is_closed():
     assert text.count("config ") == text.count("\nend\n")
     for block in blocks(text, "firewall vip") + blocks(text, "firewall address"):
         assert block.count("edit ") == block.count("next")
+
+
+def test_objects_carry_their_markers_and_policies_name_groups():
+    text = cli(**MONITORING)
+    assert 'set comment "obm:test-site:dc-203.0.113.0-24 Backup datacenter"' in text
+    assert 'set comments "obm:test-site:policy-out"' in text
+    assert 'set comments "obm:test-site:policy-in"' in text
+    assert 'set dstaddr "obm-dc"' in text and 'set srcaddr "obm-mon"' in text
+
+
+def test_policies_are_removed_by_their_id_and_objects_by_name_after_them():
+    site = make_site(vendor="fortigate", **MONITORING)
+    plan = plan_removal(site, GUIDE_PROFILE, renderers=[get_renderer("fortigate")])
+    text = "".join(step.config for step in plan.documents[0].steps)
+    assert text.index("delete <ID of obm-monitoring-in>") < text.index('delete "obm-vip-tcp-4403"')
+    assert text.index('delete "obm-vip-tcp-4403"') < text.index('delete "obm-tcp-4403"')
+    assert text.index("delete <ID of obm-backup-out>") < text.index('delete "obm-dc"')
+    assert text.index('delete "obm-dc"') < text.index('delete "obm-dc-203.0.113.0-24"')
+
+
+def test_a_vip_losing_its_source_filter_unsets_it_in_place():
+    old = make_site(vendor="fortigate", **MONITORING)
+    new = make_site(vendor="fortigate", **{**MONITORING, "monitoring_sources": []})
+    plan = plan_change(
+        old, GUIDE_PROFILE, new, GUIDE_PROFILE, renderers=[get_renderer("fortigate")]
+    )
+    text = "".join(step.config for step in plan.documents[0].steps)
+    assert text.count("unset src-filter") == 3
+    # srcaddr changes from obm-mon to all: the policy is edited in place by its ID, before the
+    # group it named goes.
+    assert "edit 0" not in text
+    assert text.index("edit <ID of obm-monitoring-in>") < text.index('set srcaddr "all"')
+    assert text.index('set srcaddr "all"') < text.index('delete "obm-mon"')

@@ -3,6 +3,9 @@ interface source NAT, destination NAT pool, ranges, DHCP, sources, dynamic addre
 
 from __future__ import annotations
 
+from sites.description import GUIDE_PROFILE
+from sites.plans import plan_change, plan_removal
+from sites.vendors import get_renderer
 from tests.sites.vendors.example_sites import (
     MONITORING,
     config_for,
@@ -37,7 +40,7 @@ def test_applications_per_protocol_and_a_monitoring_set():
     assert lines_starting(text, "set applications application-set obm-monitoring") == [
         f"set applications application-set obm-monitoring application obm-{p}"
         for p in ("tcp-4403", "udp-4403", "tcp-4401")
-    ]
+    ] + ['set applications application-set obm-monitoring description "obm:test-site:monitoring"']
 
 
 def test_inbound_policy_names_the_private_address():
@@ -45,7 +48,7 @@ def test_inbound_policy_names_the_private_address():
     policy = lines_starting(text, INBOUND)
     assert f"{INBOUND} match destination-address obm-host" in policy
     assert f"{INBOUND} match application obm-monitoring" in policy
-    assert f"{INBOUND} match source-address obm-mon-1" in policy
+    assert f"{INBOUND} match source-address obm-mon-198.51.100.7-32" in policy
     assert "set security address-book global address obm-host 192.168.1.10/32" in text
     assert not any("192.0.2.1" in line for line in policy)
 
@@ -64,6 +67,7 @@ def test_destination_nat_pool_and_one_rule_per_protocol():
             f"{DNAT} rule {rule} match destination-port {port}",
             f"{DNAT} rule {rule} match protocol {protocol}",
             f"{DNAT} rule {rule} then destination-nat pool obm-host",
+            f'{DNAT} rule {rule} description "obm:test-site:dnat-{protocol}-{port}"',
         ]
 
 
@@ -123,3 +127,24 @@ def test_range_with_monitoring_keeps_a_single_host_target():
     )
     assert "set security address-book global address obm-host 192.168.1.12/32" in text
     assert "set security nat destination pool obm-host address 192.168.1.12/32" in text
+
+
+def test_plans_change_in_place_in_one_commit_and_delete_policies_before_objects():
+    site = make_site(vendor="juniper-srx", **MONITORING)
+    renderer = [get_renderer("juniper-srx")]
+    moved = make_site(vendor="juniper-srx", **{**MONITORING, "host_address": "192.168.1.20"})
+    change = plan_change(site, GUIDE_PROFILE, moved, GUIDE_PROFILE, renderers=renderer)
+    text = "".join(step.config for step in change.documents[0].steps)
+    assert (
+        "delete security nat destination pool obm-host\n"
+        "set security nat destination pool obm-host address 192.168.1.20/32\n"
+    ) in text
+    removal = plan_removal(site, GUIDE_PROFILE, renderers=renderer).documents[0].steps
+    text = "".join(step.config for step in removal)
+    policy = "delete security policies from-zone untrust to-zone trust policy obm-monitoring-in"
+    assert text.index(policy) < text.index("delete applications application-set obm-monitoring")
+    rule_set = "delete security nat destination rule-set obm-dnat"
+    assert text.index(f"{rule_set} rule obm-tcp-4403") < text.index(f"{rule_set}\n")
+    assert "delete security nat source rule-set trust-to-untrust rule obm-backup\n" in text
+    assert "delete security nat source rule-set trust-to-untrust\n" not in text
+    assert all(step.config.endswith("commit check\ncommit\n") for step in removal if step.config)

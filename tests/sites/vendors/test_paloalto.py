@@ -3,6 +3,9 @@ with the post-NAT zone, source NAT as a change, ranges, DHCP, sources, dynamic a
 
 from __future__ import annotations
 
+from sites.description import GUIDE_PROFILE
+from sites.plans import plan_change, plan_removal
+from sites.vendors import get_renderer
 from tests.sites.vendors.example_sites import (
     MONITORING,
     config_for,
@@ -25,9 +28,9 @@ def test_script_enters_configure_mode_and_commits():
 
 def test_one_service_per_protocol():
     assert lines_starting(cli(**MONITORING), "set service ") == [
-        "set service obm-tcp-4401 protocol tcp port 4401",
-        "set service obm-tcp-4403 protocol tcp port 4403",
-        "set service obm-udp-4403 protocol udp port 4403",
+        "set service obm-tcp-4401 description obm:test-site:tcp-4401 protocol tcp port 4401",
+        "set service obm-tcp-4403 description obm:test-site:tcp-4403 protocol tcp port 4403",
+        "set service obm-udp-4403 description obm:test-site:udp-4403 protocol udp port 4403",
     ]
 
 
@@ -49,7 +52,9 @@ def test_inbound_security_rule_names_the_public_address_and_the_post_nat_zone():
     assert "from untrust to trust" in rule
     assert "destination obm-public" in rule and "192.168.1.10" not in rule
     assert "service [ obm-tcp-4403 obm-udp-4403 obm-tcp-4401 ]" in rule
-    assert "set address obm-public ip-netmask 192.0.2.1/32" in cli(**MONITORING)
+    assert "set address obm-public description obm:test-site:public ip-netmask 192.0.2.1/32" in cli(
+        **MONITORING
+    )
 
 
 def test_source_nat_is_a_change_on_the_outside_interface():
@@ -57,8 +62,9 @@ def test_source_nat_is_a_change_on_the_outside_interface():
     step = [s for s in rendered.steps if "source NAT" in s.title][0]
     assert step.kind == "change"
     assert (
-        "set rulebase nat rules obm-snat-tcp-4401 from trust to untrust source obm-host "
-        "destination obm-dc-1 service obm-tcp-4401 source-translation dynamic-ip-and-port "
+        "set rulebase nat rules obm-snat-tcp-4401 description obm:test-site:snat-tcp-4401 "
+        "from trust to untrust source obm-host "
+        "destination obm-dc service obm-tcp-4401 source-translation dynamic-ip-and-port "
         "interface-address interface ethernet1/1"
     ) in step.config
 
@@ -66,8 +72,9 @@ def test_source_nat_is_a_change_on_the_outside_interface():
 def test_outbound_rule_and_moves_to_top():
     text = cli(outside_interface="ethernet1/3", inside_interface="ethernet1/4")
     assert (
-        "set rulebase security rules obm-backup-out from trust to untrust source obm-host "
-        "destination obm-dc-1 application any service obm-tcp-4401 action allow"
+        "set rulebase security rules obm-backup-out description obm:test-site:security-out "
+        "from trust to untrust source obm-host "
+        "destination obm-dc application any service obm-tcp-4401 action allow"
     ) in text
     assert "move rulebase security rules obm-backup-out top" in text
     assert "interface ethernet1/3" in text
@@ -81,22 +88,55 @@ def test_range_is_an_ip_range_object():
         host_range_start="192.168.1.10",
         host_range_end="192.168.1.20",
     )
-    assert "set address obm-hosts ip-range 192.168.1.10-192.168.1.20" in text
+    assert (
+        "set address obm-hosts description obm:test-site:hosts ip-range 192.168.1.10-192.168.1.20"
+        in text
+    )
     assert "source obm-hosts" in text
 
 
 def test_several_monitoring_sources_are_listed():
     text = cli(**{**MONITORING, "monitoring_sources": ["198.51.100.7", "198.51.100.0/28"]})
-    assert "set address obm-mon-2 ip-netmask 198.51.100.0/28" in text
     assert (
-        len(
-            [
-                line
-                for line in lines_starting(text, "set rulebase")
-                if "source [ obm-mon-1 obm-mon-2 ]" in line
-            ]
-        )
-        == 4
+        "set address obm-mon-198.51.100.0-28 description obm:test-site:mon-198.51.100.0-28 "
+        "ip-netmask 198.51.100.0/28"
+    ) in text
+    assert lines_starting(text, "set address-group obm-mon static") == [
+        "set address-group obm-mon static obm-mon-198.51.100.7-32",
+        "set address-group obm-mon static obm-mon-198.51.100.0-28",
+    ]
+    rules = [line for line in lines_starting(text, "set rulebase") if "source obm-mon " in line]
+    assert len(rules) == 4
+
+
+def test_plans_empty_member_lists_before_setting_them_and_delete_in_use_order():
+    site = make_site(vendor="paloalto", **MONITORING)
+    without = make_site(vendor="paloalto", **{**MONITORING, "monitoring_sources": []})
+    renderer = [get_renderer("paloalto")]
+    change = plan_change(site, GUIDE_PROFILE, without, GUIDE_PROFILE, renderers=renderer)
+    text = "".join(step.config for step in change.documents[0].steps)
+    # source obm-mon becomes any: the list is emptied first, `set` alone would add to it
+    assert text.index("delete rulebase security rules obm-monitoring-in source\n") < text.index(
+        "set rulebase security rules obm-monitoring-in description"
+    )
+    assert text.index("delete address-group obm-mon static obm-mon-198.51.100.7-32") < (
+        text.index("delete address obm-mon-198.51.100.7-32")
+    )
+    assert text.index("delete address obm-mon-198.51.100.7-32") < text.index(
+        "delete address-group obm-mon\n"
+    )
+    removal = plan_removal(site, GUIDE_PROFILE, renderers=renderer)
+    text = "".join(step.config for step in removal.documents[0].steps)
+    assert text.index("delete rulebase nat rules obm-dnat-tcp-4403") < text.index(
+        "delete service obm-tcp-4403"
+    )
+    assert text.index("delete rulebase security rules obm-backup-out") < text.index(
+        "delete address obm-host"
+    )
+    assert (
+        text.count("configure\n")
+        == text.count("commit\n")
+        == len([s for s in removal.documents[0].steps if s.config])
     )
 
 
