@@ -316,6 +316,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sites.tasks.requeue_lost_regenerations",
         "schedule": 60.0,
     },
+    # Configuration checks: lost messages sent again, stalled workers' checks failed.
+    "sweep-config-analyses": {"task": "sites.tasks.sweep_config_analyses", "schedule": 60.0},
 }
 
 # --- REST API (DRF, OpenAPI by drf-spectacular, Swagger UI served from our own static files) ---
