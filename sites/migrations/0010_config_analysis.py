@@ -6,53 +6,117 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sites', '0009_dashboard_summary'),
+        ("sites", "0009_dashboard_summary"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConfigAnalysis',
+            name="ConfigAnalysis",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('vendor', models.CharField(max_length=40)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('analysing', 'Analysing'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('source_name', models.CharField(blank=True, help_text="The uploaded file's name; blank when pasted", max_length=200)),
-                ('size_bytes', models.PositiveIntegerField(default=0)),
-                ('line_count', models.PositiveIntegerField(default=0)),
-                ('redacted_count', models.PositiveIntegerField(default=0, help_text='Secrets replaced by [redacted] before anything was stored')),
-                ('result', models.JSONField(blank=True, default=dict)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('excerpts', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('instruction_set', models.ForeignKey(blank=True, help_text="The site's instructions when the check was asked for", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sites.instructionset')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='config_analyses', to='sites.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("vendor", models.CharField(max_length=40)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("analysing", "Analysing"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "source_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="The uploaded file's name; blank when pasted",
+                        max_length=200,
+                    ),
+                ),
+                ("size_bytes", models.PositiveIntegerField(default=0)),
+                ("line_count", models.PositiveIntegerField(default=0)),
+                (
+                    "redacted_count",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Secrets replaced by [redacted] before anything was stored",
+                    ),
+                ),
+                ("result", models.JSONField(blank=True, default=dict)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("excerpts", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "instruction_set",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The site's instructions when the check was asked for",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sites.instructionset",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="config_analyses",
+                        to="sites.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ConfigAnalysisInput',
+            name="ConfigAnalysisInput",
             fields=[
-                ('analysis', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='input', serialize=False, to='sites.configanalysis')),
-                ('text', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "analysis",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="input",
+                        serialize=False,
+                        to="sites.configanalysis",
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.AddIndex(
-            model_name='configanalysis',
-            index=models.Index(fields=['site', '-created_at'], name='config_analysis_site_time'),
+            model_name="configanalysis",
+            index=models.Index(fields=["site", "-created_at"], name="config_analysis_site_time"),
         ),
         migrations.AddIndex(
-            model_name='configanalysis',
-            index=models.Index(fields=['state', 'created_at'], name='config_analysis_state'),
+            model_name="configanalysis",
+            index=models.Index(fields=["state", "created_at"], name="config_analysis_state"),
         ),
     ]

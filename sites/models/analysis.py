@@ -33,9 +33,7 @@ class ConfigAnalysis(models.Model):
     number.
     """
 
-    site = models.ForeignKey(
-        "sites.Site", on_delete=models.CASCADE, related_name="config_analyses"
-    )
+    site = models.ForeignKey("sites.Site", on_delete=models.CASCADE, related_name="config_analyses")
     instruction_set = models.ForeignKey(
         "sites.InstructionSet",
         null=True,

@@ -30,7 +30,7 @@ from sites.analyzer.analyze import PARSERS, SUPPORTED_VENDORS, Analysis, FlowRes
 from sites.analyzer.analyze import as_json as analysis_json
 from sites.analyzer.evaluate import ALLOWED, BLOCKED, Topology, evaluate
 from sites.analyzer.flows import REFUSED, Flow
-from sites.analyzer.limits import MAX_BYTES, config_lines
+from sites.analyzer.limits import config_lines
 from sites.analyzer.model import ConfigError, Ruleset
 from sites.analyzer.redact import redact
 from sites.description import SiteDescription
@@ -379,9 +379,7 @@ def steps_in_place(result: Analysis, documents: list[Rendered]) -> list[dict[str
         if step.kind is not StepKind.CHANGE or step.title in missing or not step.guide_rules:
             continue
         rules = set(step.guide_rules)
-        relevant = [
-            r for r in result.results if r.required and rules & set(r.required.guide_rules)
-        ]
+        relevant = [r for r in result.results if r.required and rules & set(r.required.guide_rules)]
         covered = {rule for r in relevant for rule in r.required.guide_rules} if relevant else set()
         if not relevant or not rules <= covered:
             continue

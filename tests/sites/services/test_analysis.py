@@ -71,7 +71,9 @@ def iptables_site(organisation, *, monitoring=False, **changes) -> Site:
         host_os="linux",
         **changes,
     )
-    site = SiteFactory(organisation=organisation, vendor=description["vendor"], description=description)
+    site = SiteFactory(
+        organisation=organisation, vendor=description["vendor"], description=description
+    )
     regenerate_site(site_id=site.pk)
     site.refresh_from_db()
     return site
