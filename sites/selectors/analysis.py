@@ -39,14 +39,16 @@ _LIST_FIELDS = (
 )
 
 
-def config_analyses_of(site: Site, *, count: int = 10) -> QuerySet[ConfigAnalysis]:
-    """The site's latest checks, newest first, without their results (a list shows states)."""
-    return (
+def config_analyses_of(site: Site, *, count: int | None = 10) -> QuerySet[ConfigAnalysis]:
+    """The site's latest checks (``count``; None: all), newest first, without their results (a
+    list shows states)."""
+    checks = (
         ConfigAnalysis.objects.filter(site=site)
-        .select_related("created_by")
-        .only(*_LIST_FIELDS)
-        .order_by("-created_at", "-id")[:count]
+        .select_related("created_by", "instruction_set")
+        .only(*_LIST_FIELDS, "instruction_set__version", "error", "size_bytes", "started_at")
+        .order_by("-created_at", "-id")
     )
+    return checks if count is None else checks[:count]
 
 
 def config_analysis_for(site: Site, pk: int) -> ConfigAnalysis:
