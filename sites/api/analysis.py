@@ -152,8 +152,10 @@ class ConfigAnalysisDetailSerializer(ConfigAnalysisSerializer):
 
 
 class ConfigAnalysisCreateSerializer(serializers.Serializer):
-    vendor = serializers.ChoiceField(
-        choices=list(SUPPORTED_VENDORS), help_text="The format of the export."
+    # Text, not a choice: the service names the vendors it reads when another is given (and a
+    # second "vendor" enum beside the sites' would clash in the schema's component names).
+    vendor = serializers.CharField(
+        help_text=f"The format of the export: one of {', '.join(SUPPORTED_VENDORS)}."
     )
     config = serializers.CharField(
         trim_whitespace=False,

@@ -367,9 +367,9 @@ def _deciding(effect: str) -> bool:
 
 def steps_in_place(result: Analysis, documents: list[Rendered]) -> list[dict[str, Any]]:
     """The change steps of the analysed vendor's instructions that the configuration already
-    does, each with the lines that show it: a step the analyzer does not list as missing, all of
-    whose guide rules are proven by guide flows that are as required, with at least one deciding
-    line. Empty when the instructions are for another vendor."""
+    does, each with the lines that show it: a step the analyzer does not list as missing (so none
+    of its guide rules fails, ``missing_steps``), every guide rule of which a guide flow proves,
+    with at least one deciding line. Empty when the instructions are for another vendor."""
     document = next((d for d in documents if d.vendor == result.vendor), None)
     if document is None:
         return []
@@ -382,8 +382,6 @@ def steps_in_place(result: Analysis, documents: list[Rendered]) -> list[dict[str
         relevant = [r for r in result.results if r.required and rules & set(r.required.guide_rules)]
         covered = {rule for r in relevant for rule in r.required.guide_rules} if relevant else set()
         if not relevant or not rules <= covered:
-            continue
-        if not all(_as_required(r) for r in relevant):
             continue
         lines: dict[int, dict[str, Any]] = {}
         for r in relevant:

@@ -194,6 +194,9 @@ def flow_rows(analysis: ConfigAnalysis) -> list[dict[str, Any]]:
                 "blocks": _blocks(cited, excerpts),
                 "implicit": [line for line in flow["lines"] if line["line"] <= 0],
                 "cited_numbers": sorted(cited),
+                "untranslated": flow["verdict"] == "allowed"
+                and 2 in details.get("guide_rules", [])
+                and not flow["translated_source"],
             }
         )
     return rows

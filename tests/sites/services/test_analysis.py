@@ -263,3 +263,33 @@ def test_a_step_in_place_is_marked_done_with_the_evidence_only_when_asked(world)
     other = rollout.steps.exclude(number__in=shown).first()
     with pytest.raises(ServiceError, match="does not show"):
         service.mark_step_in_place(analysis=analysis, step=other, by=person)
+
+
+@pytest.mark.worker
+def test_a_check_through_a_real_worker_settles_and_leaves_no_text(celery_worker_process, world):
+    """The page's form → the task after the commit → a real ``celery worker`` process on the
+    configured broker analyses it and deletes the waiting text."""
+    from django.test import Client
+
+    from tests.fixtures.worker import wait_for
+
+    site = iptables_site(world.customer)
+    client = Client()
+    client.force_login(world.people["customer_admin"])
+    response = client.post(
+        f"/o/{world.customer.slug}/sites/{site.pk}/analyses/new/",
+        {"vendor": "cisco-asa", "config": ASA_WITH_SECRETS},
+    )
+    assert response.status_code == 302
+    analysis = ConfigAnalysis.objects.get()
+
+    def settled():
+        analysis.refresh_from_db()
+        return not analysis.is_open
+
+    wait_for(settled, timeout=120, interval=0.1, process=celery_worker_process)
+    assert analysis.state == AnalysisState.DONE, analysis.error
+    assert analysis.attempts == 1 and not ConfigAnalysisInput.objects.exists()
+    finished = AuditEvent.objects.get(action="analysis.finished")
+    assert finished.source == "worker" and finished.actor_user_id is None
+    assert "Xq3LkP9vWm2RtY7s" not in str(analysis.result) + str(analysis.excerpts)
