@@ -110,6 +110,7 @@ def test_customer_pastes_a_configuration_and_sees_the_verdicts_live(
         item.locator("summary").click()
     evidence = item.locator(".step-evidence")
     expect(evidence).to_contain_text(f"configuration check #{analysis.pk}")
+    page.evaluate(f"document.getElementById('step-{step.position}').scrollIntoView()")
     screenshot(page, "analysis-rollout-in-place", full_page=False)
     evidence.get_by_role("button", name="Mark done: already in place").click()
     expect(page.locator(".message.success")).to_contain_text("already in place")
