@@ -154,7 +154,12 @@ def _replace_groups(
     line: str, matches: Iterator[re.Match[str]], group: str = "s"
 ) -> tuple[str, int]:
     """``line`` with the ``group`` span of each match replaced by the mask (quotes kept)."""
-    spans = sorted({m.span(group) for m in matches if m.group(group) is not None})
+    return _replace_spans(line, [m.span(group) for m in matches if m.group(group) is not None])
+
+
+def _replace_spans(line: str, found: list[tuple[int, int]]) -> tuple[str, int]:
+    """``line`` with each span (a value) replaced by the mask; a quoted value stays quoted."""
+    spans = sorted(set(found))
     out, last, count = [], 0, 0
     for start, end in spans:
         if start < last or line[start:end] in (MASK, f'"{MASK}"'):
@@ -170,32 +175,34 @@ def _replace_groups(
 # --- Cisco ASA and IOS --------------------------------------------------------------------------
 
 _TYPE = r"(?:\s+[0-9])?"  # an encryption type: 0 clear, 5 MD5, 7, 8 PBKDF2, 9 scrypt
-_CISCO_RULES = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        # username … password X [encrypted|pbkdf2], enable password X, passwd X, secret 9 X
-        r"(?<![\w-])(?:password|passwd|secret)(?:\s+level\s+\d+)?" + _TYPE + r"\s+(?!(?:encryption|"
-        r"policy|recovery|management|prompt|change|history|reuse|lifetime|minimum\S*|"
-        r"expir\S*)\b)(?P<s>\S+)",
-        # key / key-string (TACACS+, RADIUS, key chains, crypto isakmp key X address …)
-        r"(?<![\w-])key(?:-string)?"
-        + _TYPE
-        + r"\s+(?!(?:generate|chain|config-key|zeroize|pubkey\S*|"
-        r"import|export|rsa|ec|storage|exchange|ring|address|hostname)\b)(?P<s>\S+)",
-        r"\bpre-shared-key" + _TYPE + r"\s+(?!(?:address|hostname|local|remote)\b)(?P<s>\S+)",
-        r"(?<![\w-])community" + _TYPE + r"\s+(?P<s>\S+)",
-        # IOS: snmp-server host ADDRESS [traps|informs] [version 1|2c|3 LEVEL] COMMUNITY
-        r"^\s*snmp-server\s+host\s+\S*[.:]\S*(?!.*\bcommunity\b)(?:\s+(?:traps|informs))?"
-        r"(?:\s+version\s+(?:1|2c|3\s+\S+))?\s+(?P<s>\S+)",
-        r"\bauthentication-key(?:\s+\d+\s+md5)?" + _TYPE + r"\s+(?P<s>\S+)",
-        r"\bmessage-digest-key\s+\d+\s+md5" + _TYPE + r"\s+(?P<s>\S+)",
-        r"\bauth\s+(?:md5|sha\S*)\s+(?P<s>\S+)",
-        r"\bpriv\s+(?:des|3des|aes(?:\s+\d+)?)\s+(?P<s>\S+)",
-        r"\bldap-login-password\s+(?P<s>\S+)",
-        r"\bpassword-encrypt\s+(?P<s>\S+)",
-        r"\bwpa-psk\s+(?:ascii|hex)" + _TYPE + r"\s+(?P<s>\S+)",
-    )
-]
+_CISCO_PATTERNS = (
+    # username … password X [encrypted|pbkdf2], enable password X, passwd X, secret 9 X
+    r"(?<![\w-])(?:password|passwd|secret)(?:\s+level\s+\d+)?" + _TYPE + r"\s+(?!(?:encryption|"
+    r"policy|recovery|management|prompt|change|history|reuse|lifetime|minimum\S*|"
+    r"expir\S*)\b)(?P<s>\S+)",
+    # key / key-string (TACACS+, RADIUS, key chains, crypto isakmp key X address …)
+    r"(?<![\w-])key(?:-string)?" + _TYPE + r"\s+(?!(?:generate|chain|config-key|zeroize|pubkey\S*|"
+    r"import|export|rsa|ec|storage|exchange|ring|address|hostname)\b)(?P<s>\S+)",
+    r"\bpre-shared-key" + _TYPE + r"\s+(?!(?:address|hostname|local|remote)\b)(?P<s>\S+)",
+    r"(?<![\w-])community" + _TYPE + r"\s+(?P<s>\S+)",
+    # IOS: snmp-server host ADDRESS [traps|informs] [version 1|2c|3 LEVEL] COMMUNITY
+    r"^\s*snmp-server\s+host\s+\S*[.:]\S*(?!.*\bcommunity\b)(?:\s+(?:traps|informs))?"
+    r"(?:\s+version\s+(?:1|2c|3\s+\S+))?\s+(?P<s>\S+)",
+    r"\bauthentication-key(?:\s+\d+\s+md5)?" + _TYPE + r"\s+(?P<s>\S+)",
+    r"\bmessage-digest-key\s+\d+\s+md5" + _TYPE + r"\s+(?P<s>\S+)",
+    r"\bauth\s+(?:md5|sha\S*)\s+(?P<s>\S+)",
+    r"\bpriv\s+(?:des|3des|aes(?:\s+\d+)?)\s+(?P<s>\S+)",
+    r"\bldap-login-password\s+(?P<s>\S+)",
+    r"\bpassword-encrypt\s+(?P<s>\S+)",
+    r"\bwpa-psk\s+(?:ascii|hex)" + _TYPE + r"\s+(?P<s>\S+)",
+)
+# One pass over a line: the rules as one alternation (their secret groups s0, s1, …), tried only
+# on lines holding one of these words (most lines of a configuration hold none).
+_CISCO_ANY = re.compile(
+    "|".join(f"(?:{p.replace('(?P<s>', f'(?P<s{n}>')})" for n, p in enumerate(_CISCO_PATTERNS)),
+    re.IGNORECASE,
+)
+_CISCO_HINT = re.compile(r"pass|secret|key|communit|auth|priv|psk|snmp", re.IGNORECASE)
 _CISCO_CERTIFICATE = re.compile(r"\s+certificate(?:\s+\S+)+\s*", re.IGNORECASE)
 
 
@@ -203,11 +210,9 @@ def _cisco(line: str, state: _State) -> tuple[str, int]:
     if _CISCO_CERTIFICATE.fullmatch(line):
         state.cisco_certificate = True  # hex lines follow, up to "quit"
         return line, 0
-    total = 0
-    for rule in _CISCO_RULES:
-        line, count = _replace_groups(line, rule.finditer(line))
-        total += count
-    return line, total
+    if not _CISCO_HINT.search(line):
+        return line, 0
+    return _replace_spans(line, [m.span(m.lastgroup or 0) for m in _CISCO_ANY.finditer(line)])
 
 
 # --- FortiGate ----------------------------------------------------------------------------------
@@ -259,23 +264,33 @@ def _continue_quoted(line: str, state: _State) -> tuple[str, int]:
 # --- MikroTik -----------------------------------------------------------------------------------
 
 _MIKROTIK_VALUE = r"(?P<s>\"(?:[^\"\\]|\\.)*\"|[^\s\"]+)"
-_MIKROTIK_SECRET = re.compile(
-    r"(?<![\w-])[\w-]*(?:password|passwd|secret|passphrase|pre-shared-key|psk|private-key|"
-    r"auth-key|authentication-key)[\w-]*=" + _MIKROTIK_VALUE,
-    re.IGNORECASE,
+_MIKROTIK_SETTING = re.compile(r"(?<![\w-])(?P<k>[\w-]+)=" + _MIKROTIK_VALUE)
+_MIKROTIK_WORDS = (
+    "password",
+    "passwd",
+    "secret",
+    "passphrase",
+    "pre-shared-key",
+    "psk",
+    "private-key",
+    "auth-key",
+    "authentication-key",
 )
-_MIKROTIK_NAME = re.compile(r"(?<![\w-])name=" + _MIKROTIK_VALUE)
 
 
 def _mikrotik(line: str, state: _State) -> tuple[str, int]:
     stripped = line.strip()
     if stripped.startswith("/"):
         state.mikrotik_section = " ".join(stripped.split()[:2])
-    line, total = _replace_groups(line, _MIKROTIK_SECRET.finditer(line))
-    if state.mikrotik_section == "/snmp community":
-        line, count = _replace_groups(line, _MIKROTIK_NAME.finditer(line))
-        total += count
-    return line, total
+    if "=" not in line:
+        return line, 0
+    community = state.mikrotik_section == "/snmp community"
+    spans = []
+    for match in _MIKROTIK_SETTING.finditer(line):
+        name = match.group("k").lower()
+        if any(word in name for word in _MIKROTIK_WORDS) or (community and name == "name"):
+            spans.append(match.span("s"))
+    return _replace_spans(line, spans)
 
 
 # --- XML: pfSense, OPNsense, PAN-OS -------------------------------------------------------------

@@ -38,7 +38,9 @@ class ConfigAnalysisForm(forms.Form):
         label="Paste the configuration",
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false", "class": "config-paste"}),
+        widget=forms.Textarea(
+            attrs={"rows": 12, "spellcheck": "false", "wrap": "off", "class": "config-paste"}
+        ),
     )
     upload = forms.FileField(label="Or upload the file", required=False)
 
