@@ -293,3 +293,15 @@ def test_a_check_through_a_real_worker_settles_and_leaves_no_text(celery_worker_
     finished = AuditEvent.objects.get(action="analysis.finished")
     assert finished.source == "worker" and finished.actor_user_id is None
     assert "Xq3LkP9vWm2RtY7s" not in str(analysis.result) + str(analysis.excerpts)
+
+
+def test_hostile_xml_fails_the_check_with_a_clear_reason(world):
+    bomb = (
+        '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>\n'
+        "<pfsense><system>&lol2;</system></pfsense>\n"
+    )
+    site = world.sites[world.customer.slug]
+    analysis = run(service.request_analysis(site=site, vendor="pfsense", config=bomb))
+    assert analysis.state == AnalysisState.FAILED and "DTD or entities" in analysis.error
+    assert not ConfigAnalysisInput.objects.exists()
