@@ -402,7 +402,10 @@ def steps_in_place(result: Analysis, documents: list[Rendered]) -> list[dict[str
 
 
 def _excerpts(text: str, result: Analysis) -> dict[str, str]:
-    """The cited lines (redacted text) and ``CONTEXT_LINES`` either side, by line number."""
+    """The cited lines (redacted text) and ``CONTEXT_LINES`` either side, by line number. None
+    for ``nft -j`` input: its "lines" are positions in the JSON array, the cited text is the rule."""
+    if result.vendor == "nftables" and text.lstrip().startswith("{"):
+        return {}
     lines = text.splitlines()
     wanted: set[int] = set()
     for flow_result in result.results:

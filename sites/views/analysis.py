@@ -207,7 +207,8 @@ def flow_rows(analysis: ConfigAnalysis) -> list[dict[str, Any]]:
 def _blocks(cited: dict[int, dict], excerpts: dict[int, str]) -> list[list[dict[str, Any]]]:
     """Runs of consecutive kept lines around the cited ones."""
     blocks: list[list[dict[str, Any]]] = []
-    numbers = sorted(n for n in excerpts if any(abs(n - c) <= 2 for c in cited)) or sorted(cited)
+    near = {n for n in excerpts if any(abs(n - c) <= 2 for c in cited)}
+    numbers = sorted(near | set(cited))  # without excerpts (nft -j): the cited lines alone
     for number in numbers:
         line = cited.get(number)
         row = {

@@ -305,3 +305,15 @@ def test_hostile_xml_fails_the_check_with_a_clear_reason(world):
     analysis = run(service.request_analysis(site=site, vendor="pfsense", config=bomb))
     assert analysis.state == AnalysisState.FAILED and "DTD or entities" in analysis.error
     assert not ConfigAnalysisInput.objects.exists()
+
+
+def test_nft_json_keeps_the_cited_rules_but_no_context(world):
+    """For ``nft -j`` a cited "line" is the rule's position in the JSON array: no text lines
+    around it to keep."""
+    from pathlib import Path
+
+    site = iptables_site(world.customer)
+    data = Path("tests/sites/analyzer/data/forward.json").read_text()
+    analysis = run(service.request_analysis(site=site, vendor="nftables", config=data))
+    assert analysis.state == AnalysisState.DONE and analysis.excerpts == {}
+    assert any(flow["lines"] for flow in analysis.result["flows"])

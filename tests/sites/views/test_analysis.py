@@ -214,3 +214,16 @@ def test_the_pages_query_counts_do_not_grow_with_flows(world, django_assert_max_
     with django_assert_max_num_queries(10):
         assert admin.get(url(site)).status_code == 200
     assert ConfigAnalysis.objects.get().state == AnalysisState.DONE
+
+
+def test_monitoring_forwarded_by_the_configuration_but_the_inbound_probe_failed(world):
+    from tests.sites.views.test_browser_analysis import EXPORT
+
+    site = iptables_site(world.customer, monitoring=True)
+    queued = service.request_analysis(site=site, vendor="iptables", config=EXPORT)
+    analysis = service.run_analysis(analysis_id=queued.pk)
+    assert [f["verdict"] for f in analysis.result["flows"]][2:5] == ["allowed"] * 3
+    ProbeRunFactory(site=site, direction="inbound", state="failed")
+    page = client_as(world, "customer_admin").get(url(site, f"{analysis.pk}/")).content.decode()
+    assert "carrier-grade NAT" in page and "public address 192.0.2.1 is not this firewall" in page
+    assert "did not get through. When the firewall" not in page  # no outbound run: no note
