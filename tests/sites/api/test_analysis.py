@@ -107,3 +107,12 @@ def test_another_tenants_check_is_a_404(world):
     mine = world.sites[world.customer.slug]
     assert client.get(f"{checks_url(mine)}{analysis.pk}/").status_code == 404
     assert client.get(f"{checks_url(theirs)}{analysis.pk}/").status_code == 404
+
+
+def test_a_body_over_the_upload_limit_is_a_400_not_a_500(world):
+    site = world.sites[world.customer.slug]
+    response = token_client(world.people["customer_admin"]).post(
+        checks_url(site), {"vendor": "iptables", "config": "#" * 7_000_000}
+    )
+    assert response.status_code == 400
+    assert not ConfigAnalysis.objects.exists()
