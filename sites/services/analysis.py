@@ -149,12 +149,14 @@ def _text_of(config: str | bytes) -> str:
 def run_analysis(*, analysis_id: int) -> ConfigAnalysis | None:
     """Claim the analysis, analyse its waiting text, keep the result, delete the text.
 
-    Safe to run twice: a second delivery finds the text gone (settled) and changes nothing. A
-    delivery after a worker died mid-way claims it again, at most ``MAX_ATTEMPTS`` times."""
-    now = timezone.now()
-    claimed = ConfigAnalysis.objects.filter(
-        pk=analysis_id, state__in=OPEN_ANALYSIS_STATES, attempts__lt=MAX_ATTEMPTS
-    ).update(state=AnalysisState.ANALYSING, started_at=now, attempts=models.F("attempts") + 1)
+    Safe to run twice: a second delivery finds it settled, or being analysed by a live worker,
+    and changes nothing. One whose worker died (analysing for longer than the task time limit,
+    which a live worker never is) is claimed again, at most ``MAX_ATTEMPTS`` times in all."""
+    claimed = _claimable(analysis_id).update(
+        state=AnalysisState.ANALYSING,
+        started_at=timezone.now(),
+        attempts=models.F("attempts") + 1,
+    )
     if not claimed:
         _give_up_if_exhausted(analysis_id)
         return None
@@ -179,9 +181,26 @@ def run_analysis(*, analysis_id: int) -> ConfigAnalysis | None:
     return _settle(analysis, outcome=outcome)
 
 
+def _stale_since():
+    """Analysing since before this: its worker died (a live one stops at the soft time limit)."""
+    return timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+
+
+def _claimable(analysis_id: int):
+    return ConfigAnalysis.objects.filter(
+        models.Q(state=AnalysisState.QUEUED)
+        | models.Q(state=AnalysisState.ANALYSING, started_at__lt=_stale_since()),
+        pk=analysis_id,
+        attempts__lt=MAX_ATTEMPTS,
+    )
+
+
 def _give_up_if_exhausted(analysis_id: int) -> None:
     exhausted = ConfigAnalysis.objects.filter(
-        pk=analysis_id, state__in=OPEN_ANALYSIS_STATES, attempts__gte=MAX_ATTEMPTS
+        pk=analysis_id,
+        state=AnalysisState.ANALYSING,
+        started_at__lt=_stale_since(),
+        attempts__gte=MAX_ATTEMPTS,
     ).select_related("site__organisation")
     for analysis in exhausted:
         _settle(
@@ -240,24 +259,32 @@ def _settle(
 
 def sweep_analyses() -> int:
     """Beat: send the task again for checks still queued ``JOB_REQUEUE_AFTER`` seconds on (their
-    message was lost), and fail those whose worker has not settled them within twice the task
-    time limit (their waiting text is deleted with them). Returns how many were touched."""
+    message was lost) and for those whose worker died mid-way (analysing for longer than the task
+    time limit), while attempts remain; fail the others (their waiting text is deleted with
+    them). Returns how many were touched."""
     now = timezone.now()
     lost = ConfigAnalysis.objects.filter(
         state=AnalysisState.QUEUED,
         created_at__lt=now - timedelta(seconds=settings.JOB_REQUEUE_AFTER),
         input__isnull=False,
-    ).values_list("pk", flat=True)[:500]
-    for analysis_id in lost:
+    )
+    dead = ConfigAnalysis.objects.filter(
+        state=AnalysisState.ANALYSING, started_at__lt=_stale_since()
+    )
+    resend = list(
+        (lost | dead.filter(attempts__lt=MAX_ATTEMPTS)).values_list("pk", flat=True)[:500]
+    )
+    for analysis_id in resend:
         queue.enqueue(ANALYSE_CONFIGURATION, analysis_id)
-    stuck = ConfigAnalysis.objects.filter(
-        state=AnalysisState.ANALYSING,
-        started_at__lt=now - timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT),
-    ).select_related("site__organisation")[:500]
-    stuck_list = list(stuck)
-    for analysis in stuck_list:
-        _settle(analysis, error="The worker analysing this configuration stopped answering.")
-    return len(lost) + len(stuck_list)
+    exhausted = list(
+        dead.filter(attempts__gte=MAX_ATTEMPTS).select_related("site__organisation")[:500]
+    )
+    for analysis in exhausted:
+        _settle(
+            analysis,
+            error=f"The worker stopped {MAX_ATTEMPTS} times while analysing this configuration.",
+        )
+    return len(resend) + len(exhausted)
 
 
 # --- The analysis itself (no writes) -----------------------------------------------------------

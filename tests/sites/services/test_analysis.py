@@ -14,7 +14,7 @@ from portal.core.errors import ServiceError
 from sites.models import AnalysisState, ConfigAnalysis, ConfigAnalysisInput, Site, StepState
 from sites.services import analysis as service
 from sites.services.instructions import regenerate_site
-from tests.factories import SiteFactory, site_description
+from tests.factories import ConfigAnalysisFactory, SiteFactory, site_description
 
 pytestmark = pytest.mark.django_db
 
@@ -210,34 +210,66 @@ def test_running_twice_changes_nothing_more(world):
     assert AuditEvent.objects.filter(action="analysis.finished").count() == 1
 
 
-def test_a_check_its_worker_died_on_three_times_is_given_up(world):
+def test_a_second_delivery_leaves_a_check_a_live_worker_analyses_alone(world):
+    """A duplicate message (a re-send while the first delivery still runs) claims nothing."""
     site = iptables_site(world.customer)
     analysis = service.request_analysis(site=site, vendor="iptables", config=PARTIAL)
     ConfigAnalysis.objects.filter(pk=analysis.pk).update(
-        state=AnalysisState.ANALYSING, attempts=service.MAX_ATTEMPTS
+        state=AnalysisState.ANALYSING, started_at=timezone.now(), attempts=service.MAX_ATTEMPTS
     )
     assert service.run_analysis(analysis_id=analysis.pk) is None
     analysis.refresh_from_db()
-    assert analysis.state == AnalysisState.FAILED and "3 times" in analysis.error
+    assert analysis.state == AnalysisState.ANALYSING and analysis.attempts == service.MAX_ATTEMPTS
+    assert ConfigAnalysisInput.objects.filter(analysis=analysis).exists()
+
+
+def test_a_check_its_worker_died_on_is_claimed_again_then_given_up(world, settings):
+    site = iptables_site(world.customer)
+    analysis = service.request_analysis(site=site, vendor="iptables", config=PARTIAL)
+    dead_since = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 5)
+    ConfigAnalysis.objects.filter(pk=analysis.pk).update(
+        state=AnalysisState.ANALYSING, started_at=dead_since, attempts=1
+    )
+    analysis = service.run_analysis(analysis_id=analysis.pk)
+    assert analysis.state == AnalysisState.DONE and analysis.attempts == 2
+
+    again = service.request_analysis(site=site, vendor="iptables", config=PARTIAL)
+    ConfigAnalysis.objects.filter(pk=again.pk).update(
+        state=AnalysisState.ANALYSING, started_at=dead_since, attempts=service.MAX_ATTEMPTS
+    )
+    assert service.run_analysis(analysis_id=again.pk) is None
+    again.refresh_from_db()
+    assert again.state == AnalysisState.FAILED and "3 times" in again.error
     assert not ConfigAnalysisInput.objects.exists()
 
 
-def test_the_sweeper_resends_lost_checks_and_fails_stalled_ones(world, settings, monkeypatch):
+def test_the_sweeper_resends_lost_and_dead_checks_and_fails_exhausted_ones(
+    world, settings, monkeypatch
+):
     sent = []
     monkeypatch.setattr(service.queue, "enqueue", lambda name, *args: sent.append((name, args)))
     site = iptables_site(world.customer)
-    lost = service.request_analysis(site=site, vendor="iptables", config=PARTIAL)
-    stalled = service.request_analysis(site=site, vendor="iptables", config=PARTIAL)
-    old = timezone.now() - timedelta(seconds=3 * settings.CELERY_TASK_TIME_LIMIT)
-    ConfigAnalysis.objects.filter(pk=lost.pk).update(created_at=old)
-    ConfigAnalysis.objects.filter(pk=stalled.pk).update(
-        state=AnalysisState.ANALYSING, started_at=old, created_at=old
+    lost, dead, exhausted = (
+        service.request_analysis(site=site, vendor="iptables", config=PARTIAL) for _ in range(3)
     )
-    assert service.sweep_analyses() == 2
-    assert sent == [(service.ANALYSE_CONFIGURATION, (lost.pk,))]
-    stalled.refresh_from_db()
-    assert stalled.state == AnalysisState.FAILED
-    assert not ConfigAnalysisInput.objects.filter(analysis=stalled).exists()
+    busy = ConfigAnalysisFactory(site=site, state=AnalysisState.ANALYSING)
+    old = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 5)
+    ConfigAnalysis.objects.filter(pk=lost.pk).update(created_at=old)
+    ConfigAnalysis.objects.filter(pk=dead.pk).update(
+        state=AnalysisState.ANALYSING, started_at=old, created_at=old, attempts=1
+    )
+    ConfigAnalysis.objects.filter(pk=exhausted.pk).update(
+        state=AnalysisState.ANALYSING, started_at=old, attempts=service.MAX_ATTEMPTS
+    )
+    ConfigAnalysis.objects.filter(pk=busy.pk).update(started_at=timezone.now(), created_at=old)
+    assert service.sweep_analyses() == 3
+    assert sorted(sent) == [
+        (service.ANALYSE_CONFIGURATION, (lost.pk,)),
+        (service.ANALYSE_CONFIGURATION, (dead.pk,)),
+    ]
+    exhausted.refresh_from_db()
+    assert exhausted.state == AnalysisState.FAILED
+    assert not ConfigAnalysisInput.objects.filter(analysis=exhausted).exists()
 
 
 def test_too_many_waiting_checks_are_refused(world):
