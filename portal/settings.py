@@ -291,6 +291,10 @@ CELERY_BROKER_URL = env.str(
 CELERY_TASK_ACKS_LATE = True  # a task is acknowledged only when it has finished...
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ...and a killed worker's task goes back to the queue
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pasted firewall configuration (sites.views.analysis) is a form field of up to 5 MB, the
+# analyzer's limit; Django's default (2.5 MB) would refuse it with a bare 400 before the form.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
 JOB_REQUEUE_AFTER = env.int("JOB_REQUEUE_AFTER", default=120)  # seconds queued, then sent again
@@ -319,6 +323,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sites.tasks.requeue_lost_regenerations",
         "schedule": 60.0,
     },
+    # Configuration checks: lost messages sent again, stalled workers' checks failed.
+    "sweep-config-analyses": {"task": "sites.tasks.sweep_config_analyses", "schedule": 60.0},
 }
 
 # --- REST API (DRF, OpenAPI by drf-spectacular, Swagger UI served from our own static files) ---

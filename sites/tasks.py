@@ -8,7 +8,7 @@ from django.conf import settings
 from portal.jobs import services as jobs
 from sites.models import Site
 from sites.selectors.profiles import site_ids_of_profile
-from sites.services import bulk, inbound, probes, queue
+from sites.services import analysis, bulk, inbound, probes, queue
 from sites.services.instructions import (
     regenerate_site,
     regenerate_sites,
@@ -113,3 +113,17 @@ def run_site_bulk_chunk(job_id: int, chunk: int) -> None:
 def flag_sites() -> dict[str, int]:
     """Hourly: flag sites whose proof went stale or failed, and mail their people once."""
     return flag_stale_sites()
+
+
+# --- Configuration checks ("Is it already allowed?", sites.services.analysis) ------------------
+
+
+@shared_task(name=analysis.ANALYSE_CONFIGURATION)
+def analyse_configuration(analysis_id: int) -> None:
+    analysis.run_analysis(analysis_id=analysis_id)
+
+
+@shared_task(name="sites.tasks.sweep_config_analyses")
+def sweep_config_analyses() -> int:
+    """Every minute: send lost checks again, fail those whose worker stopped answering."""
+    return analysis.sweep_analyses()

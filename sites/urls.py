@@ -3,7 +3,17 @@ outside any organisation, is in ``sites.agent_urls``)."""
 
 from django.urls import path
 
-from sites.views import agent, dashboard, probes, profiles, rollouts, sites, transfer, wizard
+from sites.views import (
+    agent,
+    analysis,
+    dashboard,
+    probes,
+    profiles,
+    rollouts,
+    sites,
+    transfer,
+    wizard,
+)
 
 urlpatterns = [
     path("sites/", sites.SiteListView.as_view(), name="site-list"),
@@ -49,6 +59,26 @@ urlpatterns = [
     path("sites/<int:site_pk>/agent/", agent.AgentKeyView.as_view(), name="probe-agent"),
     path(
         "probe-client/obm_probe.py", probes.ProbeClientDownloadView.as_view(), name="probe-client"
+    ),
+    # "Check my current configuration" (issue #11): the form and the site's checks, one check
+    # followed live, and marking a step already in place from its evidence.
+    path(
+        "sites/<int:site_pk>/analyses/", analysis.AnalysisListView.as_view(), name="analysis-list"
+    ),
+    path(
+        "sites/<int:site_pk>/analyses/new/",
+        analysis.AnalysisCreateView.as_view(),
+        name="analysis-create",
+    ),
+    path(
+        "sites/<int:site_pk>/analyses/<int:analysis_pk>/",
+        analysis.AnalysisDetailView.as_view(),
+        name="analysis-detail",
+    ),
+    path(
+        "sites/<int:site_pk>/analyses/<int:analysis_pk>/steps/<int:step_pk>/",
+        analysis.AnalysisMarkStepView.as_view(),
+        name="analysis-mark-step",
     ),
     path("profiles/", profiles.ServiceProfileListView.as_view(), name="profile-list"),
     path(

@@ -25,6 +25,8 @@ from portal.mfa.models import OrganisationMfaPolicy, RecoveryCode, TotpDevice
 from sites.description import GUIDE_PROFILE
 from sites.instructions import build_instructions
 from sites.models import (
+    ConfigAnalysis,
+    ConfigAnalysisInput,
     InstructionSet,
     ProbeAttempt,
     ProbeObservation,
@@ -325,3 +327,24 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     actor_kind = ActorKind.SYSTEM
     action = "test.event"
     source = Source.SYSTEM
+
+
+class ConfigAnalysisFactory(factory.django.DjangoModelFactory):
+    """A configuration check as ``request_analysis`` queues one (``run_analysis`` settles it)."""
+
+    class Meta:
+        model = ConfigAnalysis
+
+    site = factory.SubFactory(SiteFactory)
+    instruction_set = factory.LazyAttribute(lambda o: o.site.current_instruction_set)
+    vendor = factory.SelfAttribute("site.vendor")
+
+
+class ConfigAnalysisInputFactory(factory.django.DjangoModelFactory):
+    """The redacted text of a queued check."""
+
+    class Meta:
+        model = ConfigAnalysisInput
+
+    analysis = factory.SubFactory(ConfigAnalysisFactory)
+    text = "*filter\n:FORWARD DROP [0:0]\nCOMMIT\n"

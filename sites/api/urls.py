@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sites.api import views
+from sites.api import analysis, views
 
 urlpatterns = [
     path("sites/", views.SiteListView.as_view(), name="api-site-list"),
@@ -30,5 +30,15 @@ urlpatterns = [
         "sites/<int:site_pk>/probes/<int:run_pk>/",
         views.ProbeRunDetailView.as_view(),
         name="api-probe-run-detail",
+    ),
+    path(
+        "sites/<int:site_pk>/analyses/",
+        analysis.ConfigAnalysisListView.as_view(),
+        name="api-analysis-list",
+    ),
+    path(
+        "sites/<int:site_pk>/analyses/<int:analysis_pk>/",
+        analysis.ConfigAnalysisDetailView.as_view(),
+        name="api-analysis-detail",
     ),
 ]

@@ -1,5 +1,10 @@
 """The sites domain's models: one module per concept."""
 
+from sites.models.analysis import (
+    AnalysisState,
+    ConfigAnalysis,
+    ConfigAnalysisInput,
+)
 from sites.models.instruction_set import InstructionSet
 from sites.models.probe import (
     AttemptOutcome,
@@ -16,6 +21,9 @@ from sites.models.rollout import Rollout, RolloutState, RolloutStep, StepState
 from sites.models.site import Site
 
 __all__ = [
+    "AnalysisState",
+    "ConfigAnalysis",
+    "ConfigAnalysisInput",
     "AttemptOutcome",
     "InstructionSet",
     "ProbeAttempt",

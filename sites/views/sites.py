@@ -33,6 +33,7 @@ from sites.selectors import (
     site_progress_for,
     site_progress_key,
 )
+from sites.selectors.analysis import site_analysis_context
 from sites.services import sites as site_services
 from sites.services.instructions import regenerate_site
 from sites.vendors import vendor_display_name
@@ -223,6 +224,7 @@ class SiteDetailView(SiteMixin, TemplateView):
             probe_runs=recent_probe_runs(self.site),
             proof_warning=latest_proof_warning(self.site) if self.site.last_proven_at else "",
             **self._rollout_context(current, badges_only=False),
+            **site_analysis_context(self.site, current),  # "Is it already allowed?" (#11)
         )
         if current is not None:
             context["diagram"] = render_diagram(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from portal.accounts import permissions
 from portal.accounts.models import ROLES_BY_KIND, Invitation
 from portal.accounts.permissions import Actor
+from sites.models import ConfigAnalysis
 from tests.world import ROLES
 
 ANONYMOUS = "anonymous"
@@ -105,6 +106,14 @@ def related_object(world, organisation, name):
         site = site_of(world, organisation)
         run = world.probe_runs[site.organisation.slug]
         return run.pk, site.organisation_id == organisation.pk
+    if name == "analysis_pk":
+        site = site_of(world, organisation)
+        analysis = ConfigAnalysis.objects.filter(
+            site=site
+        ).first() or ConfigAnalysis.objects.create(
+            site=site, instruction_set=site.current_instruction_set, vendor=site.vendor
+        )
+        return analysis.pk, site.organisation_id == organisation.pk
     if name == "object_type":
         # Instruction sets have events of their own (instructions.generated) in every world.
         return "sites.instructionset", True

@@ -5,6 +5,8 @@ from rest_framework.test import APIClient
 
 from portal.api.services import create_token
 from portal.api.urls import organisation_patterns
+from sites.models import ConfigAnalysis
+from tests.factories import ConfigAnalysisFactory
 
 
 def organisation_routes() -> list[URLPattern]:
@@ -42,6 +44,9 @@ def own_objects(world, organisation) -> tuple[dict, bool]:
         "version": site.current_instruction_set.version,
         "step_pk": site.current_instruction_set.rollout.steps.first().pk,
         "run_pk": world.probe_runs[site.organisation.slug].pk,
+        "analysis_pk": (
+            ConfigAnalysis.objects.filter(site=site).first() or ConfigAnalysisFactory(site=site)
+        ).pk,
     }
     return values, site.organisation_id == organisation.pk
 

@@ -108,7 +108,7 @@ def test_the_schema_says_why_a_list_answers_400(world):
         for method, operation in item.items()
         if method == "get" and any(p["name"] == "page" for p in operation.get("parameters", []))
     ]
-    assert len(lists) == 5
+    assert len(lists) == 6
     for path, operation in lists:
         description = operation["responses"]["400"]["description"]
         assert "at most once and never empty" in description, path

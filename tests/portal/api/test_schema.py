@@ -22,6 +22,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 
 from portal.api.services import create_token
+from tests.factories import ConfigAnalysisFactory
 
 EXAMPLES = 10  # per operation, mode and kind of path: about 25 s for the whole API
 
@@ -81,9 +82,10 @@ def test_no_generated_request_is_a_server_error(world, wsgi_app):
         "version": site.current_instruction_set.version,
         "step_pk": site.current_instruction_set.rollout.steps.first().pk,
         "run_pk": world.probe_runs[world.customer.slug].pk,
+        "analysis_pk": ConfigAnalysisFactory(site=site).pk,
     }
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 14
+    assert len(operations) == 17
     for operation in operations:
         names = {parameter.name for parameter in operation.path_parameters}
         real = {name: value for name, value in known.items() if name in names}

@@ -33,6 +33,24 @@ OPERATIONS = [
         "sites_probes_retrieve",
         "probes",
     ),
+    (
+        "GET",
+        "/api/o/{org_slug}/sites/{site_pk}/analyses/",
+        "sites_analyses_list",
+        "configuration checks",
+    ),
+    (
+        "POST",
+        "/api/o/{org_slug}/sites/{site_pk}/analyses/",
+        "sites_analyses_create",
+        "configuration checks",
+    ),
+    (
+        "GET",
+        "/api/o/{org_slug}/sites/{site_pk}/analyses/{analysis_pk}/",
+        "sites_analyses_retrieve",
+        "configuration checks",
+    ),
     ("GET", "/api/o/{org_slug}/sites/{site_pk}/steps/", "sites_steps_list", "rollout"),
     (
         "GET",
