@@ -19,6 +19,8 @@ ACTION_SENTENCES: dict[str, str] = {
     "auth.logout": "Signed out",
     "auth.password_changed": "Changed their password",
     "auth.password_reset": "Reset their password",
+    "analysis.finished": "Finished checking a firewall configuration",
+    "analysis.requested": "Asked to check a firewall configuration",
     "instructions.generated": "Prepared new instructions",
     "invitation.accepted": "Accepted an invitation",
     "invitation.resent": "Sent an invitation again",
