@@ -26,10 +26,13 @@ What runs:
   ``bench/_server_urls.py``, which adds the peer:
 - the peer: ``/bench/bare/``, a view returning ``HttpResponse(b"ok")`` through the same
   middleware, with the same session cookie and headers as the partial;
+- the poll as a browser sends it once it holds the partial: the same request with
+  ``If-None-Match`` (the partial's ETag), answered 304 without a body while nothing changes
+  (``304`` below; printed beside, the target is judged on the plain partial);
 - the load: ``wrk`` (Debian's package; installed with apt-get when missing and this runs as root)
   in its own process, ``--connections`` open connections on one thread, for ``--seconds`` per
-  round. After a warm-up of each, ``--rounds`` rounds alternate partial / bare (which goes first
-  alternates too); the median round of each is compared. p50 and p95 latency come from wrk's
+  round. After a warm-up of each, ``--rounds`` rounds alternate partial / bare / 304 (the order
+  reverses every other round); the median round of each is compared. p50 and p95 latency come from wrk's
   histogram. Server CPU (gunicorn's master and workers, from /proc) is shown per request too: it
   moves less than requests/s when other work shares the machine.
 
@@ -252,7 +255,7 @@ def in_process(user, paths: dict[str, str], requests: int = 200) -> dict[str, tu
     return results
 
 
-def profile_partial(user, path: str, requests: int = 300) -> None:
+def profile_partial(user, path: str, requests: int = 300, *, rendered: bool = True) -> None:
     try:
         from pyinstrument import Profiler
     except ImportError:
@@ -272,11 +275,13 @@ def profile_partial(user, path: str, requests: int = 300) -> None:
     started = time.perf_counter()
     with profiler:
         for _ in range(requests):
-            cache.clear()
+            if rendered:
+                cache.clear()
             client.get(path, headers={"HX-Request": "true"})
     elapsed = time.perf_counter() - started
+    how = "rendered each time" if rendered else "as served (from the render cache)"
     print(
-        f"\nprofile: {requests} partial requests in process, rendered each time (test client, "
+        f"\nprofile: {requests} partial requests in process, {how} (test client, "
         f"no server): {elapsed / requests * 1000:.2f} ms each"
     )
     print(profiler.output_text(unicode=False, color=False, show_all=False))
@@ -355,6 +360,11 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+    def etag(self, path: str, headers: dict) -> str:
+        request = urllib.request.Request(f"http://{HOST}:{self.port}{path}", headers=headers)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.headers.get("ETag", "")
 
     def get(self, path: str, headers: dict) -> tuple[int, bytes]:
         request = urllib.request.Request(f"http://{HOST}:{self.port}{path}", headers=headers)
@@ -541,6 +551,7 @@ def main() -> int:
         )
     )
     if args.profile:
+        profile_partial(user, partial_path, rendered=False)
         profile_partial(user, partial_path)
     if wrk is None:
         print(f"wrk: not run. {why_no_wrk}")
@@ -548,7 +559,8 @@ def main() -> int:
 
     headers = {"Cookie": session_cookie(user), "HX-Request": "true"}
     failures = []
-    results: dict[str, list[Round]] = {"partial": [], "bare": []}
+    results: dict[str, list[Round]] = {"partial": [], "bare": [], "304": []}
+    request_headers = {"partial": headers, "bare": headers}
     with tempfile.TemporaryDirectory(prefix="bench-progress-") as tmp:
         script = Path(tmp) / "report.lua"
         script.write_text(WRK_REPORT)
@@ -557,13 +569,19 @@ def main() -> int:
             text = body.decode()
             if status != 200 or 'id="rollout-summary"' not in text or "<html" in text:
                 failures.append(f"the partial answered {status}: {text[:300]!r}")
-            elif text.count('hx-swap-oob="true"') != step_count:
+            elif text.count('class="step-badge"') != step_count:
                 failures.append(
-                    f"the partial has {text.count('hx-swap-oob')} badges, {step_count} steps"
+                    f"the partial has {text.count('class="step-badge"')} badges, {step_count} steps"
                 )
             status, body = server.get(BARE_PATH, headers)
             if (status, body) != (200, b"ok"):
                 failures.append(f"the bare view answered {status}: {body[:200]!r}")
+            # As a browser polls: with the ETag of the partial it holds, answered 304.
+            etag = server.etag(partial_path, headers)
+            request_headers["304"] = {**headers, "If-None-Match": etag}
+            status, body = server.get(partial_path, request_headers["304"])
+            if (status, body) != (304, b""):
+                failures.append(f"the partial asked with its ETag answered {status}")
             if failures:
                 for failure in failures:
                     print(f"FAILED: {failure}")
@@ -577,14 +595,29 @@ def main() -> int:
                 "  (nothing changes during the run: each worker renders the partial once and "
                 "answers the next polls from its render cache, as between two changes)\n"
             )
-            order = ["partial", "bare"]
+            order = ["partial", "bare", "304"]
+            paths["304"] = partial_path
             for name in order:
-                run_wrk(wrk, script, server, paths[name], headers, args.warmup, args.connections)
+                run_wrk(
+                    wrk,
+                    script,
+                    server,
+                    paths[name],
+                    request_headers[name],
+                    args.warmup,
+                    args.connections,
+                )
             for number in range(1, args.rounds + 1):
                 line = f"round {number}:"
                 for name in order if number % 2 else order[::-1]:
                     result = run_wrk(
-                        wrk, script, server, paths[name], headers, args.seconds, args.connections
+                        wrk,
+                        script,
+                        server,
+                        paths[name],
+                        request_headers[name],
+                        args.seconds,
+                        args.connections,
                     )
                     results[name].append(result)
                     line += f"  {name} {result.rate:7,.0f} req/s (p95 {result.p95_ms:.1f} ms)"
@@ -594,7 +627,7 @@ def main() -> int:
                 print(f"gunicorn log (last lines):\n{log[-1500:]}")
 
     print()
-    for name in ("partial", "bare"):
+    for name in ("partial", "bare", "304"):
         print(describe(name, results[name]))
         if any(r.errors for r in results[name]):
             failures.append(f"{name}: errors or non-2xx/3xx answers under load")
@@ -608,6 +641,16 @@ def main() -> int:
         )
     for failure in failures:
         print(f"FAILED: {failure}")
+    revalidated = median_round(results["304"])
+    if revalidated.cpu_ms_per_request and bare.cpu_ms_per_request:
+        print(
+            f"server CPU per request, bare/304: "
+            f"{bare.cpu_ms_per_request / revalidated.cpu_ms_per_request:.0%}"
+        )
+    print(
+        f"ratio 304/bare (the poll as a browser sends it, with the ETag it holds): "
+        f"{revalidated.rate / bare.rate:.0%}"
+    )
     print(
         f"ratio partial/bare (median rounds): {ratio:.0%} (target >= {TARGET_RATIO:.0%}): {verdict}"
     )

@@ -11,8 +11,14 @@ longer current.
 
 Without Redis the ``actors`` cache is a dummy (nothing kept): a cache in one process's memory
 could not be told of a change made in another.
+
+Organisations by slug (what every page below ``/o/<slug>/`` looks up) are kept in this process's
+memory, but only under the generation token the request read from Redis with the grants: an
+entry made under another token is loaded again, so a change of any organisation is seen on the
+very next request, in every process. Without Redis there is no token and nothing is kept.
 """
 
+import copy
 from collections.abc import Callable
 from uuid import uuid4
 
@@ -36,8 +42,9 @@ def _entry_key(user_id: int) -> str:
     return f"actor-grants:entry:{user_id}"
 
 
-def cached_grants(user_id: int, load: Callable[[], tuple]) -> tuple:
-    """The person's grants from the cache when its tag is current, else ``load()``ed and kept."""
+def cached_grants(user_id: int, load: Callable[[], tuple]) -> tuple[tuple, str]:
+    """The person's grants from the cache when its tag is current, else ``load()``ed and kept;
+    and the generation token read with them ("" without a shared cache)."""
     cache = caches[ALIAS]
     person_key, entry_key = _person_key(user_id), _entry_key(user_id)
     found = cache.get_many([GENERATION, person_key, entry_key])
@@ -47,10 +54,34 @@ def cached_grants(user_id: int, load: Callable[[], tuple]) -> tuple:
     )
     entry = found.get(entry_key)
     if entry is not None and entry[0] == tag:
-        return entry[1]
+        return entry[1], tag[0]
     grants = load()
     cache.set(entry_key, (tag, grants), ENTRY_SECONDS)
-    return grants
+    return grants, tag[0]
+
+
+# slug → (generation token, organisation): this process's copies, valid under their token only.
+_organisations: dict[str, tuple[str, Organisation]] = {}
+ORGANISATIONS_KEPT = 2000  # beyond this many slugs, start again (a bound, not an eviction policy)
+
+
+def cached_organisation(
+    slug: str, generation: str, load: Callable[[], Organisation | None]
+) -> Organisation | None:
+    """The organisation ``slug`` as ``load()`` returns it, from this process's memory when it was
+    loaded under ``generation`` (the token this request read from the shared cache), so a poll
+    costs no query for it. Each caller gets its own copy. Nothing is kept without a token."""
+    if not generation:
+        return load()
+    kept = _organisations.get(slug)
+    if kept is not None and kept[0] == generation:
+        return copy.deepcopy(kept[1])
+    organisation = load()
+    if organisation is not None:
+        if len(_organisations) >= ORGANISATIONS_KEPT:
+            _organisations.clear()
+        _organisations[slug] = (generation, copy.deepcopy(organisation))
+    return organisation
 
 
 def _first_token(key: str) -> str:

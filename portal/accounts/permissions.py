@@ -67,6 +67,9 @@ class Actor:
 
     user: object | None
     grants: tuple[MembershipGrant, ...] = field(default=())
+    # The grants' generation token ("" without a shared cache): what organisations cached in
+    # this process are checked against (``actor_cache.cached_organisation``).
+    generation: str = ""
 
     @classmethod
     def for_user(cls, user) -> Actor:
@@ -74,7 +77,8 @@ class Actor:
             return cls(user=None)
         if not user.is_active:
             return cls(user=user)
-        return cls(user=user, grants=cached_grants(user.pk, lambda: _load_grants(user)))
+        grants, generation = cached_grants(user.pk, lambda: _load_grants(user))
+        return cls(user=user, grants=grants, generation=generation)
 
     @property
     def is_authenticated(self) -> bool:

@@ -16,6 +16,7 @@ urlpatterns = [
         views.AuditExportView.as_view(export_format="json"),
         name="audit-export-json",
     ),
+    path("site/<int:site_pk>/", views.SiteTimelineView.as_view(), name="audit-site-timeline"),
     path(
         "object/<str:object_type>/<str:object_id>/",
         views.AuditObjectHistoryView.as_view(),

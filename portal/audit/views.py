@@ -5,6 +5,8 @@ Read-only everywhere: nothing here changes state, except that an export is itsel
 
 from urllib.parse import urlencode
 
+from django import forms
+from django.apps import apps
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.views.generic import ListView, TemplateView
@@ -14,6 +16,7 @@ from portal.audit import export
 from portal.audit.filtersets import AuditEventFilterSet
 from portal.audit.models import AuditEvent
 from portal.audit.selectors import NEWEST_FIRST, diff, events_for, object_events, object_type_label
+from portal.audit.timeline import STRANDS, site_timeline, strand_filter, timeline_entries
 from portal.core.forms import UNPROCESSABLE
 from portal.core.htmx import render_page_or_partial, wants_partial
 from portal.core.tenancy import OrganisationMixin
@@ -122,3 +125,55 @@ class AuditObjectHistoryView(OrganisationMixin, TemplateView):
             object_organisation=newest.organisation,
         )
         return super().get_context_data(**kwargs)
+
+
+class SiteTimelineForm(forms.Form):
+    """Which strand of a site's timeline to show (every event when empty) and which page."""
+
+    kind = forms.ChoiceField(
+        label="Show",
+        required=False,
+        choices=[("", "Everything"), *((s.key, s.label) for s in STRANDS)],
+    )
+    page = forms.IntegerField(required=False, min_value=1)
+
+
+class SiteTimelineView(OrganisationMixin, TemplateView):
+    """One site's timeline: every event of the site, its instruction versions, their steps, its
+    probe runs and its organisation's members, oldest first, paged. For those who may read the
+    organisation's audit trail; another organisation's site is a 404."""
+
+    permission = permissions.can_read_audit
+    template_name = "audit/site_timeline.html"
+
+    def load_objects(self, **kwargs) -> None:
+        site_model = apps.get_model("sites", "Site")
+        self.site = (
+            site_model.objects.filter(pk=kwargs["site_pk"], organisation=self.organisation)
+            .only("pk", "name")
+            .first()
+        )
+        if self.site is None:
+            raise Http404("No such site in this organisation.")
+
+    def get(self, request, *args, **kwargs):
+        form = SiteTimelineForm(request.GET)
+        if not form.is_valid():
+            context = self.get_context_data(form=form, entries=[], page_obj=None)
+            return self.render_to_response(context, status=UNPROCESSABLE)
+        events = site_timeline(request.actor, self.organisation, site_id=self.site.pk)
+        kind = form.cleaned_data["kind"]
+        if kind:
+            events = events.filter(strand_filter(next(s for s in STRANDS if s.key == kind)))
+        paginator = Paginator(events, PAGE_SIZE)
+        page = paginator.get_page(form.cleaned_data["page"])
+        context = self.get_context_data(
+            form=form,
+            entries=timeline_entries(page),
+            page_obj=page,
+            kind_query=urlencode({"kind": kind}) if kind else "",
+        )
+        return self.render_to_response(context)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(site=self.site, **kwargs)

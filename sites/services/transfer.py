@@ -19,7 +19,9 @@ removed again on import.
 An import is checked in full first (``check_import``: every row through ``SiteDescription.from_dict``,
 names unique within the file and against the organisation's sites) and every problem is reported
 with its line and field. ``import_sites`` creates nothing unless the whole file is clean, and then
-creates every site in one transaction through ``create_site``.
+creates every site in one transaction through ``create_site``. Importing only the clean rows
+(``import_clean_rows``) is a choice the person makes after seeing the problems, for exactly the
+number of clean rows they were shown; the rows left out are listed with their problems.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from django.db import transaction
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from portal.core.spreadsheet import csv_lines, read_cell
-from sites.description import HOST_ADDRESSING, DescriptionError, SiteDescription
+from sites.description import DescriptionError, SiteDescription
 from sites.models import ServiceProfile, Site
 from sites.models.site import Reverify
 from sites.services.sites import create_site
@@ -46,8 +48,10 @@ from sites.site_fields import (
     boolean_names,
     interface_names,
     required_names,
+    site_field,
     site_file_names,
 )
+from sites.vendors import vendor_choices
 
 FORMATS = ("csv", "json")
 # The site-file fields in the site file's order, then the extras.
@@ -63,14 +67,68 @@ _FALSE = frozenset({"false", "no", "n", "0"})
 
 
 @dataclass(frozen=True)
+class ColumnHelp:
+    """One column of the import format as the help shows it: its name, label, whether a row
+    must fill it, what it holds (``text_parts``: text and `code` alternately, from the field
+    table's words), and the values it accepts when they are a fixed list."""
+
+    name: str
+    label: str
+    required: bool
+    text_parts: tuple[str, ...]
+    values: tuple[tuple[str, str], ...] = ()
+
+
+_CSV_CELL_NOTES = {
+    "monitoring_sources": f" In CSV: separated by `{LIST_SEPARATOR}`.",
+    "host_interfaces": (
+        f" In CSV: each `{INTERFACE_SEPARATOR.join(INTERFACE_PARTS)}` (the gateway may be left "
+        f"empty), separated by `{LIST_SEPARATOR}`."
+    ),
+}
+
+
+def column_help() -> tuple[ColumnHelp, ...]:
+    """Every column an import reads, in the export's order, described from ``sites.site_fields``
+    (the one field table) and the renderers (the vendor slugs)."""
+    required = set(required_names())
+    booleans = boolean_names()
+    columns = []
+    for name in SITE_FILE_FIELDS + (REVERIFY.name,):
+        info = site_field(name)
+        text = (info.schema_help or info.help) + _CSV_CELL_NOTES.get(name, "")
+        if name == "vendor":
+            values: tuple[tuple[str, str], ...] = tuple(vendor_choices())
+        elif name in booleans:
+            values = (("true", "Yes"), ("false", "No"))
+        elif name == REVERIFY.name:
+            values = tuple(Reverify.choices)
+            text += f" Default: `{Reverify.WEEKLY}`."
+        else:
+            values = info.choices
+        columns.append(
+            ColumnHelp(name, info.review_label, name in required, tuple(text.split("`")), values)
+        )
+    columns.append(
+        ColumnHelp(
+            "organisation",
+            "Organisation",
+            False,
+            (
+                "The slug of the organisation the site belongs to; when given, it must be the one "
+                "you import into (an export writes it).",
+            ),
+        )
+    )
+    return tuple(columns)
+
+
+@dataclass(frozen=True)
 class CsvFormat:
     """What the import help tells people about the columns, read from the same constants."""
 
     required: tuple[str, ...] = required_names()
-    addressing: tuple[str, ...] = HOST_ADDRESSING
-    list_separator: str = LIST_SEPARATOR
-    interface_parts: str = INTERFACE_SEPARATOR.join(INTERFACE_PARTS)
-    reverify: tuple[str, ...] = tuple(Reverify.values)
+    columns: tuple[ColumnHelp, ...] = field(default_factory=column_help)
 
 
 # One import is one transaction and one request: keep it to what a request does in seconds.
@@ -88,6 +146,9 @@ class Problem:
     field: str
     message: str
     site: str = ""
+    # About one row only (the rest of the file was read): leaving that row out is possible.
+    # Otherwise the file itself is wrong (unreadable, wrong columns, too big) and nothing imports.
+    row: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +169,17 @@ class ImportCheck:
     @property
     def ok(self) -> bool:
         return not self.problems and bool(self.rows)
+
+    @property
+    def bad_lines(self) -> list[int]:
+        """The lines of the rows with problems, in file order."""
+        return sorted({p.line for p in self.problems if p.row})
+
+    @property
+    def can_skip_bad_rows(self) -> bool:
+        """Some rows are clean and every problem is a row's own: importing only the clean rows
+        is a choice to offer (never made without asking)."""
+        return bool(self.rows) and bool(self.problems) and all(p.row for p in self.problems)
 
 
 class ImportRefused(ServiceError):
@@ -219,7 +291,10 @@ def read_csv(lines: Iterable[str]) -> tuple[list[tuple[int, dict]], list[Problem
         if len(cells) > len(columns):
             problems.append(
                 Problem(
-                    start, "", f"{len(cells)} cells, but the header names {len(columns)} columns."
+                    start,
+                    "",
+                    f"{len(cells)} cells, but the header names {len(columns)} columns.",
+                    row=True,
                 )
             )
             continue
@@ -379,12 +454,18 @@ def check_import(*, organisation, text: str, fmt: str) -> ImportCheck:
         key = name.lower()
         if key and key in seen:
             problems.append(
-                Problem(line, "name", f"“{name}” is also the name on line {seen[key]}.", name)
+                Problem(
+                    line, "name", f"“{name}” is also the name on line {seen[key]}.", name, row=True
+                )
             )
         elif key and key in existing:
             problems.append(
                 Problem(
-                    line, "name", f"{organisation.name} already has a site named “{name}”.", name
+                    line,
+                    "name",
+                    f"{organisation.name} already has a site named “{name}”.",
+                    name,
+                    row=True,
                 )
             )
         if key:
@@ -406,12 +487,16 @@ _CSV_INTERFACE_HINT = (
 
 def _check_row(raw, line: int, name: str, organisation, fmt: str) -> list[Problem]:
     if not isinstance(raw, dict):
-        return [Problem(line, "", "Expected an object with named fields (one site file).")]
+        return [
+            Problem(line, "", "Expected an object with named fields (one site file).", row=True)
+        ]
     problems = []
     reverify = raw.get("reverify")
     if reverify not in (None, "", *Reverify.values):
         problems.append(
-            Problem(line, "reverify", f"Choose one of: {', '.join(Reverify.values)}.", name)
+            Problem(
+                line, "reverify", f"Choose one of: {', '.join(Reverify.values)}.", name, row=True
+            )
         )
     owner = raw.get("organisation")
     if owner not in (None, "") and owner != organisation.slug:
@@ -421,6 +506,7 @@ def _check_row(raw, line: int, name: str, organisation, fmt: str) -> list[Proble
                 "organisation",
                 f"This site belongs to “{owner}”, not to {organisation.slug}: import it there, or clear the cell.",
                 name,
+                row=True,
             )
         )
     try:
@@ -438,7 +524,9 @@ def _check_row(raw, line: int, name: str, organisation, fmt: str) -> list[Proble
                 ):
                     message = _CSV_INTERFACE_HINT
                 problems.append(
-                    Problem(line, field_name if field_name != "__all__" else "", message, name)
+                    Problem(
+                        line, field_name if field_name != "__all__" else "", message, name, row=True
+                    )
                 )
     return problems
 
@@ -453,6 +541,58 @@ def import_sites(*, organisation, text: str, fmt: str) -> list[Site]:
     check = check_import(organisation=organisation, text=text, fmt=fmt)
     if not check.ok:
         raise ImportRefused(check.problems or [Problem(1, "", "The file lists no sites.")])
+    return _create_rows(organisation, check, skipped=[])
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row left out of an import of the clean rows: its line, its site's name, and why."""
+
+    line: int
+    site: str
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What an import of the clean rows did: the sites created and the rows left out."""
+
+    created: list[Site]
+    skipped: list[SkippedRow]
+
+
+def import_clean_rows(*, organisation, text: str, fmt: str, expected_rows: int) -> ImportOutcome:
+    """Create the file's clean rows and leave out the rows with problems, in one transaction.
+
+    Only what the person chose after a dry run: ``expected_rows`` is the number of clean rows
+    that dry run showed them, and if the file now checks differently (a site of one of those
+    names was created meanwhile, say) nothing is imported. A problem with the file itself (not
+    readable to its end, unknown columns, over the limits) imports nothing (``ImportRefused``).
+    """
+    check = check_import(organisation=organisation, text=text, fmt=fmt)
+    if check.problems and not check.can_skip_bad_rows:
+        raise ImportRefused(check.problems)
+    if not check.rows:
+        raise ImportRefused([Problem(1, "", "The file lists no sites.")])
+    if len(check.rows) != expected_rows:
+        raise ServiceError(
+            "",
+            f"The file now has {len(check.rows)} clean rows, not the {expected_rows} you chose "
+            "to import: nothing was imported. Check the file again.",
+        )
+    by_line: dict[int, list[Problem]] = {}
+    for problem in check.problems:
+        by_line.setdefault(problem.line, []).append(problem)
+    skipped = [
+        SkippedRow(line, next((p.site for p in found if p.site), ""), tuple(found))
+        for line, found in sorted(by_line.items())
+    ]
+    return ImportOutcome(_create_rows(organisation, check, skipped=skipped), skipped)
+
+
+def _create_rows(organisation, check: ImportCheck, *, skipped: list[SkippedRow]) -> list[Site]:
+    """Create ``check``'s rows in one transaction (all, or none: ``ImportRefused``), and record
+    one ``sites.imported`` event naming the rows left out."""
     profile = ServiceProfile.objects.default()
     with transaction.atomic():
         created, problems = [], []
@@ -474,11 +614,15 @@ def import_sites(*, organisation, text: str, fmt: str) -> list[Site]:
                 )
         if problems:
             raise ImportRefused(problems)  # rolls back every site of the file
-        record_event(
-            action="sites.imported",
-            organisation=organisation,
-            after={"format": fmt, "count": len(created), "sites": [s.name for s in created[:100]]},
-        )
+        after = {
+            "format": check.format,
+            "count": len(created),
+            "sites": [s.name for s in created[:100]],
+        }
+        if skipped:
+            after["skipped"] = len(skipped)
+            after["skipped_lines"] = [row.line for row in skipped[:100]]
+        record_event(action="sites.imported", organisation=organisation, after=after)
     return created
 
 

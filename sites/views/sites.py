@@ -4,10 +4,11 @@ import hashlib
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import parse_etags
 from django.utils.text import slugify
 from django.utils.timezone import get_current_timezone_name
 from django.utils.translation import get_language
@@ -197,13 +198,18 @@ class SiteDetailView(SiteMixin, TemplateView):
             get_current_timezone_name(),
             get_language(),
         )
-        key = "site-live:" + hashlib.sha256(repr(shown).encode()).hexdigest()
+        digest = hashlib.sha256(repr(shown).encode()).hexdigest()
+        etag = f'"{digest[:32]}"'
+        if etag in parse_etags(self.request.headers.get("If-None-Match", "")):
+            # The browser holds this very partial (it revalidates: see ``_conditional``).
+            return self._conditional(HttpResponseNotModified())
+        key = "site-live:" + digest
         cached = cache.get(key)
         if cached is not None:
             content, status = cached
             response = HttpResponse(content, status=status)
             patch_vary_headers(response, ("HX-Request",))
-            return response
+            return self._conditional(response, etag)
         self.site = site_progress_for(self.organisation, kwargs["site_pk"])
         context = self.get_live_context_data(**kwargs)
         rollout = context.get("rollout")
@@ -214,6 +220,20 @@ class SiteDetailView(SiteMixin, TemplateView):
         # Kept only if nothing changed while it was rendered, so the key matches the content.
         if site_progress_key(self.organisation, self.site.pk) == self.progress:
             cache.set(key, (response.content, status), LIVE_CACHE_SECONDS)
+            return self._conditional(response, etag)
+        return response
+
+    @staticmethod
+    def _conditional(response: HttpResponse, etag: str = "") -> HttpResponse:
+        """An ETag on a poll's 200 (its key: what the partial shows), and ``no-cache``: the
+        browser keeps the partial but asks each time, with ``If-None-Match``, and an unchanged
+        partial is a 304 without a body, which the browser hands to htmx as the 200 it kept.
+        ``private``: it depends on the session. A finished rollout (286) is never asked again."""
+        if response.status_code == 200 and etag:
+            response["ETag"] = etag
+        if response.status_code in (200, 304):
+            patch_cache_control(response, private=True, no_cache=True)
+            patch_vary_headers(response, ("HX-Request",))
         return response
 
     def get_context_data(self, **kwargs):

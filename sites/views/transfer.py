@@ -27,7 +27,8 @@ FORMAT_CHOICES = [("", "From the file name"), ("csv", "CSV"), ("json", "JSON")]
 
 
 class SiteImportForm(forms.Form):
-    """The file (or, after a clean dry run, its content carried in the page) and where it goes."""
+    """The file, uploaded or pasted (or, after a dry run, its content carried in the page), where
+    it goes, and what to do: check it, import it all, or import only its clean rows."""
 
     organisation = forms.ModelChoiceField(
         queryset=None,  # set per request: the organisations the person may import into
@@ -40,11 +41,23 @@ class SiteImportForm(forms.Form):
         label="Site file",
         help_text=f"CSV or JSON, at most {transfer.MAX_IMPORT_ROWS:,} sites.",
     )
+    paste = forms.CharField(
+        required=False,
+        strip=False,
+        label="Or paste the rows",
+        help_text="CSV with its header line, or a JSON list, e.g. copied from a spreadsheet "
+        "saved as CSV.",
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off"}),
+    )
     format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False, label="Format")
     content = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
     action = forms.ChoiceField(
-        choices=[("check", "Check"), ("import", "Import")], required=False, widget=forms.HiddenInput
+        choices=[("check", "Check"), ("import", "Import"), ("import_clean", "Import clean rows")],
+        required=False,
+        widget=forms.HiddenInput,
     )  # the pressed button; a check by default
+    # With "import_clean": how many clean rows the dry run showed (nothing else is imported).
+    expected_rows = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,16 +65,25 @@ class SiteImportForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        upload, content = data.get("file"), data.get("content")
-        if upload is None and not content:
-            self.add_error("file", "Choose a CSV or JSON file.")
+        upload, pasted, content = data.get("file"), data.get("paste"), data.get("content")
+        if pasted is not None and not pasted.strip():
+            pasted = ""
+        if upload is not None and pasted:
+            self.add_error("paste", "Upload a file or paste the rows, not both.")
+            return data
+        if upload is None and not pasted and not content:
+            self.add_error("file", "Choose a CSV or JSON file, or paste the rows below.")
+            return data
+        if data.get("action") == "import_clean" and not data.get("expected_rows"):
+            self.add_error(
+                None,
+                "Check the file first: importing only its clean rows is a choice "
+                "made after seeing its problems.",
+            )
             return data
         if upload is not None:
             if upload.size > transfer.MAX_IMPORT_BYTES:
-                self.add_error(
-                    "file",
-                    f"The file is larger than {transfer.MAX_IMPORT_BYTES // 1_000_000} MB: split it.",
-                )
+                self.add_error("file", self._too_large())
                 return data
             try:
                 data["text"] = transfer.decode(upload.read())
@@ -70,16 +92,25 @@ class SiteImportForm(forms.Form):
                 return data
             name = upload.name
         else:
-            data["text"], name = content, ""
+            data["text"], name = pasted or content, ""
+            if len(data["text"].encode()) > transfer.MAX_IMPORT_BYTES:
+                self.add_error("paste" if pasted else "file", self._too_large())
+                return data
         data["fmt"] = data.get("format") or transfer.detect_format(data["text"], name)
         return data
 
+    @staticmethod
+    def _too_large() -> str:
+        return f"The file is larger than {transfer.MAX_IMPORT_BYTES // 1_000_000} MB: split it."
+
 
 class SiteImportView(OrganisationMixin, TemplateView):
-    """Upload → dry run (every bad row by line and field, nothing saved) → import, all or nothing.
+    """Upload or paste → dry run (every bad row by line and field, nothing saved) → import.
 
-    "Check" runs the dry run; a clean file is carried in the page so that "Import" needs no second
-    upload. "Import" checks again and creates every site in one transaction.
+    "Check" runs the dry run; the file is carried in the page so that importing needs no second
+    upload. "Import" checks again and creates every site in one transaction, or none. When only
+    some rows have problems, the dry run also offers to import just the clean rows: an explicit
+    choice for that number of rows, whose result lists every row left out and why.
     """
 
     permission = can_edit_sites_below
@@ -104,15 +135,15 @@ class SiteImportView(OrganisationMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=UNPROCESSABLE)
         organisation, text, fmt = (form.cleaned_data[k] for k in ("organisation", "text", "fmt"))
+        action = form.cleaned_data["action"]
         try:
-            if form.cleaned_data["action"] != "import":
+            if action == "import_clean":
+                return self.import_clean_rows(form, organisation, text, fmt)
+            if action != "import":
                 return self.dry_run(form, organisation, text, fmt)
             created = transfer.import_sites(organisation=organisation, text=text, fmt=fmt)
         except transfer.ImportRefused as refused:
-            return self.render_to_response(
-                self.get_context_data(form=form, problems=refused.problems, checked=organisation),
-                status=UNPROCESSABLE,
-            )
+            return self.refused(form, organisation, text, fmt, refused.problems)
         except ServiceError as error:
             add_service_error(form, error)
             return self.render_to_response(self.get_context_data(form=form), status=UNPROCESSABLE)
@@ -121,8 +152,24 @@ class SiteImportView(OrganisationMixin, TemplateView):
             f"{len(created)} site{'s' if len(created) != 1 else ''} imported into {organisation.name}; "
             "their instructions are being prepared.",
         )
+        return redirect(self.dashboard_url(organisation))
+
+    def dashboard_url(self, organisation) -> str:
         query = urlencode({"organisation": organisation.slug, "sort": "-updated"})
-        return redirect(f"{reverse('site-list', args=[self.organisation.slug])}?{query}")
+        return f"{reverse('site-list', args=[self.organisation.slug])}?{query}"
+
+    def carried(self, organisation, text: str, fmt: str, action: str, **extra) -> SiteImportForm:
+        """A form carrying the checked file in the page, for the next button."""
+        return SiteImportForm(
+            organisations=self.organisations(),
+            initial={
+                "organisation": organisation.slug,
+                "content": text,
+                "format": fmt,
+                "action": action,
+                **extra,
+            },
+        )
 
     def dry_run(self, form, organisation, text, fmt):
         check = transfer.check_import(organisation=organisation, text=text, fmt=fmt)
@@ -133,17 +180,42 @@ class SiteImportView(OrganisationMixin, TemplateView):
             "check": check,
         }
         if check.ok:
-            context["confirm_form"] = SiteImportForm(
-                organisations=self.organisations(),
-                initial={
-                    "organisation": organisation.slug,
-                    "content": text,
-                    "format": fmt,
-                    "action": "import",
-                },
+            context["confirm_form"] = self.carried(organisation, text, fmt, "import")
+        elif check.can_skip_bad_rows:
+            context["clean_rows_form"] = self.carried(
+                organisation, text, fmt, "import_clean", expected_rows=len(check.rows)
             )
         status = 200 if check.ok else UNPROCESSABLE
         return self.render_to_response(self.get_context_data(**context), status=status)
+
+    def refused(self, form, organisation, text, fmt, problems):
+        """Nothing was imported: the problems, and (when they are rows' own) the offer to import
+        only the clean rows, as after a dry run."""
+        check = transfer.check_import(organisation=organisation, text=text, fmt=fmt)
+        context = {"form": form, "checked": organisation, "problems": problems}
+        if check.can_skip_bad_rows and check.problems == problems:
+            context["check"] = check
+            context["clean_rows_form"] = self.carried(
+                organisation, text, fmt, "import_clean", expected_rows=len(check.rows)
+            )
+        return self.render_to_response(self.get_context_data(**context), status=UNPROCESSABLE)
+
+    def import_clean_rows(self, form, organisation, text, fmt):
+        """The person chose to import only the clean rows: the result page says how many sites
+        were created and lists every row left out, with its problems."""
+        outcome = transfer.import_clean_rows(
+            organisation=organisation,
+            text=text,
+            fmt=fmt,
+            expected_rows=form.cleaned_data["expected_rows"],
+        )
+        context = self.get_context_data(
+            form=self.form(),
+            outcome=outcome,
+            checked=organisation,
+            dashboard_url=self.dashboard_url(organisation),
+        )
+        return self.render_to_response(context)
 
 
 # Request fields that say how to answer, not which sites: left out of the export's audit event.

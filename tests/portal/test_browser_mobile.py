@@ -67,6 +67,9 @@ def main_pages(org_slug: str, username: str) -> dict[str, str]:
     site = Site.objects.filter(**SCOPES[username]).order_by("pk").first()
     if site is not None:
         pages["site"] = reverse("site-detail", args=[site.organisation.slug, site.pk])
+        pages["timeline of the site"] = reverse(
+            "audit-site-timeline", args=[site.organisation.slug, site.pk]
+        )
         run = ProbeRun.objects.filter(site=site).order_by("pk").first() or (
             ProbeRun.objects.filter(**{f"site__{k}": v for k, v in SCOPES[username].items()})
             .order_by("pk")

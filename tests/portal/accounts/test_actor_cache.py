@@ -4,12 +4,14 @@ at once. On Redis when REDIS_URL is set (as in production), else in this process
 
 import pytest
 from django.conf import settings as django_settings
+from django.http import Http404
 from django.test import Client
 
 from portal import settings as configured
 from portal.accounts import actor_cache
 from portal.accounts.models import Membership, Role
 from portal.accounts.permissions import Actor
+from portal.accounts.selectors import organisation_for
 from portal.accounts.services import add_membership, update_organisation
 
 pytestmark = pytest.mark.django_db
@@ -76,8 +78,54 @@ def test_an_entry_read_during_a_change_is_not_used_afterwards(world):
         Membership.objects.filter(user=person).delete()  # while this request was loading
         return old
 
-    assert actor_cache.cached_grants(person.pk, load_then_revoked) == old
+    assert actor_cache.cached_grants(person.pk, load_then_revoked)[0] == old
     assert Actor.for_user(person).grants == ()
+
+
+def test_an_organisation_is_looked_up_without_a_query_while_none_changes(
+    world, django_assert_num_queries
+):
+    person = world.people[Role.RESELLER_ADMIN]
+    first = organisation_for(Actor.for_user(person), world.customer.slug)
+    actor = Actor.for_user(person)
+    with django_assert_num_queries(0):
+        again = organisation_for(actor, world.customer.slug)
+    assert again == first and again.parent == world.reseller
+    again.name = "Changed in one request only"  # each request gets its own copy
+    assert organisation_for(Actor.for_user(person), world.customer.slug).name == "Customer One"
+
+
+def test_a_changed_organisation_is_seen_on_the_next_request(world):
+    person = world.people[Role.CUSTOMER_ADMIN]
+    client = signed_in(person)
+    page = f"/o/{world.customer.slug}/sites/"
+    assert client.get(page).status_code == 200
+    update_organisation(organisation=world.customer, name="Renamed Ltd", contact_email="")
+    assert "Renamed Ltd" in client.get(page).content.decode()
+
+
+def test_a_cached_organisation_is_still_scoped_to_the_person(world):
+    """The row is kept once per process; who may see it is decided on every request."""
+    reseller_admin = world.people[Role.RESELLER_ADMIN]
+    organisation_for(Actor.for_user(world.people[Role.SUPPORT]), world.other_customer.slug)
+    with pytest.raises(Http404):
+        organisation_for(Actor.for_user(reseller_admin), world.other_customer.slug)
+    assert (
+        signed_in(reseller_admin).get(f"/o/{world.other_customer.slug}/sites/").status_code == 404
+    )
+    with pytest.raises(Http404):
+        organisation_for(Actor.for_user(reseller_admin), "no-such-organisation")
+
+
+def test_a_moved_organisation_leaves_its_old_reseller_at_once(world):
+    """A client moved to another reseller: its former reseller's admin is refused next time."""
+    person = world.people[Role.RESELLER_ADMIN]
+    client = signed_in(person)
+    page = f"/o/{world.customer.slug}/sites/"
+    assert client.get(page).status_code == 200
+    world.customer.parent = world.other_reseller
+    world.customer.save(update_fields=["parent"])
+    assert client.get(page).status_code == 404
 
 
 def test_the_production_shape_caches_sessions_and_grants_in_redis():

@@ -128,7 +128,7 @@ def test_the_history_shows_each_event_with_its_diff_and_who(world, changed_site)
     assert '<tr class="added">' in html  # the creation: every key added
     assert "Read-only view" in html
     assert f'href="/o/{world.customer.slug}/sites/{changed_site.pk}/"' in html
-    assert f"/o/{world.provider.slug}/audit/?site={changed_site.pk}" in html
+    assert f"/o/{world.customer.slug}/audit/site/{changed_site.pk}/" in html  # its timeline
 
 
 @pytest.mark.django_db

@@ -6,9 +6,12 @@ import io
 
 import pytest
 
+from portal.audit.models import AuditEvent
+from portal.core.errors import ServiceError
 from sites.description import SiteDescription
 from sites.models import Site
 from sites.services import transfer
+from sites.vendors import vendor_choices
 from tests.factories import CustomerFactory, site_description
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +100,93 @@ def test_a_broken_csv_is_explained(world, content, field, message):
     check = transfer.check_import(organisation=world.customer, text=content, fmt="csv")
     assert not check.ok
     assert any(p.field == field and message in p.message for p in check.problems), check.problems
+
+
+# --- Importing only the clean rows ------------------------------------------------------------
+
+MIXED = "\n".join(
+    [
+        HEADER,
+        GOOD_ROWS[0],  # line 2
+        "Bad gateway,fortigate,192.168.30.0/24,10.9.9.9,static,192.168.30.10,,false,",  # line 3
+        GOOD_ROWS[1],  # line 4
+        "Bad vendor,acme,192.168.31.0/24,192.168.31.1,static,192.168.31.10,,maybe,",  # line 5
+        GOOD_ROWS[2],  # line 6
+    ]
+)
+
+
+def test_a_dry_run_offers_the_clean_rows_only_when_every_problem_is_a_rows_own(world):
+    check = transfer.check_import(organisation=world.customer, text=MIXED, fmt="csv")
+    assert not check.ok and check.can_skip_bad_rows
+    assert [row.line for row in check.rows] == [2, 4, 6] and check.bad_lines == [3, 5]
+    # A problem with the file itself (an unknown column, unreadable CSV): no such offer.
+    unknown = MIXED.replace("monitoring_sources", "monitoring_source")
+    assert not transfer.check_import(
+        organisation=world.customer, text=unknown, fmt="csv"
+    ).can_skip_bad_rows
+    broken = transfer.check_import(
+        organisation=world.customer, text='[{"name": "A"}, {"name": ', fmt="json"
+    )
+    assert not broken.can_skip_bad_rows
+    only_bad = "\n".join([HEADER, MIXED.splitlines()[2]])
+    assert not transfer.check_import(
+        organisation=world.customer, text=only_bad, fmt="csv"
+    ).can_skip_bad_rows
+
+
+def test_the_default_import_stays_all_or_nothing(world):
+    before = Site.objects.count()
+    with pytest.raises(transfer.ImportRefused):
+        transfer.import_sites(organisation=world.customer, text=MIXED, fmt="csv")
+    assert Site.objects.count() == before
+
+
+def test_importing_the_clean_rows_creates_them_and_lists_the_rows_left_out(
+    world, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        outcome = transfer.import_clean_rows(
+            organisation=world.customer, text=MIXED, fmt="csv", expected_rows=3
+        )
+    assert sorted(s.name for s in outcome.created) == ["Depot", "Harbour Street", "Warehouse"]
+    assert [(row.line, row.site) for row in outcome.skipped] == [
+        (3, "Bad gateway"),
+        (5, "Bad vendor"),
+    ]
+    assert {p.field for p in outcome.skipped[1].problems} >= {"vendor", "monitoring_enabled"}
+    assert not Site.objects.filter(name__startswith="Bad ").exists()
+    assert len(callbacks) == 3
+    event = AuditEvent.objects.get(action="sites.imported")
+    assert event.after["count"] == 3
+    assert event.after["skipped"] == 2 and event.after["skipped_lines"] == [3, 5]
+
+
+def test_the_clean_rows_are_imported_only_as_many_as_were_chosen(world):
+    """Between the dry run and the import a site took one of the names: the file now has two
+    clean rows, not the three the person chose, so nothing is imported."""
+    before = Site.objects.count()
+    transfer.import_sites(
+        organisation=world.customer, text="\n".join([HEADER, GOOD_ROWS[2]]), fmt="csv"
+    )
+    with pytest.raises(ServiceError, match="now has 2 clean rows, not the 3"):
+        transfer.import_clean_rows(
+            organisation=world.customer, text=MIXED, fmt="csv", expected_rows=3
+        )
+    assert Site.objects.count() == before + 1
+    unknown = MIXED.replace("monitoring_sources", "monitoring_source")
+    with pytest.raises(transfer.ImportRefused):
+        transfer.import_clean_rows(
+            organisation=world.customer, text=unknown, fmt="csv", expected_rows=3
+        )
+    assert Site.objects.count() == before + 1
+
+
+def test_the_help_describes_every_column_from_the_field_table():
+    columns = transfer.column_help()
+    assert tuple(c.name for c in columns) == transfer.CSV_COLUMNS
+    by_name = {c.name: c for c in columns}
+    assert {slug for slug, _ in by_name["vendor"].values} == {slug for slug, _ in vendor_choices()}
+    assert [v for v, _ in by_name["host_addressing"].values] == ["static", "range", "dhcp"]
+    assert [v for v, _ in by_name["monitoring_enabled"].values] == ["true", "false"]
+    assert all(c.text_parts and "".join(c.text_parts).strip() for c in columns)

@@ -328,3 +328,44 @@ def test_each_probe_panel_and_its_snippets_say_where_they_run(
         text = html[html.index(f'id="{block}"') :]
         text = text[: text.index("</pre>")]
         assert where in text and not_where not in text, block
+
+
+def test_an_unchanged_live_partial_is_a_304_and_a_change_is_a_new_200(
+    world, django_assert_max_num_queries
+):
+    """Issue #14 (10): the poll carries an ETag (what the partial shows); asked again with it, an
+    unchanged partial is a 304 without a body, the tenancy checks run first, and a step change
+    (or another language) answers the new partial."""
+    site = world.sites[world.customer.slug]
+    client = admin_client(world)
+    url = f"/o/{world.customer.slug}/sites/{site.pk}/"
+    poll = {"HX-Request": "true"}
+    first = client.get(url, headers=poll)
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag.startswith('"')
+    assert "no-cache" in first["Cache-Control"] and "private" in first["Cache-Control"]
+    # Session, person, grants, organisation (the last three cached with Redis), progress.
+    with django_assert_max_num_queries(5):
+        again = client.get(url, headers={**poll, "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and "HX-Request" in again["Vary"]
+    # The full page at the same address is never answered from the partial's tag.
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 200
+    # Another language renders other words: not the same tag.
+    other = client.get(url, headers={**poll, "If-None-Match": etag, "Accept-Language": "de"})
+    assert other.status_code in (200, 304)
+    if other.status_code == 200:
+        assert other["ETag"] != etag
+    step = site.current_instruction_set.rollout.steps.order_by("position").first()
+    mark_step(step=step, state=StepState.DONE)
+    changed = client.get(url, headers={**poll, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert 'data-state="done"' in changed.content.decode()
+    # Someone who may not see the site gets its 404, tag or not.
+    outsider = Client()
+    outsider.force_login(world.people["reseller_admin"])
+    other_site = world.sites[world.other_customer.slug]
+    stranger = outsider.get(
+        f"/o/{world.other_customer.slug}/sites/{other_site.pk}/",
+        headers={**poll, "If-None-Match": etag},
+    )
+    assert stranger.status_code == 404

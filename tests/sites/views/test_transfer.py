@@ -2,15 +2,20 @@
 nothing; exports in the same formats import again unchanged; the import form and its help."""
 
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils.html import escape
 
 from portal.audit.models import AuditEvent
 from sites.description import SiteDescription
 from sites.models import Site
 from sites.services.sites import create_site
+from sites.services.transfer import CSV_COLUMNS
+from sites.site_fields import site_field
+from sites.vendors import vendor_choices
 from tests.factories import CustomerFactory, site_description
 from tests.sites.services.test_transfer import GOOD_ROWS, HEADER
 
@@ -288,20 +293,29 @@ def test_the_import_page_offers_only_the_actors_clients(world):
     assert own.context["form"]["organisation"].value() == world.customer.slug
 
 
-def test_the_import_help_names_the_columns_the_reader_takes(world):
+def test_the_import_help_names_every_column_the_reader_takes_and_every_vendor_slug(world):
     page = client_for(world, "customer_admin").get(f"/o/{world.customer.slug}/sites/import/")
-    help_text = page.content.decode()
+    html = page.content.decode()
     assert (
-        "Required: <code>name</code>, <code>vendor</code>, <code>lan_network</code>, "
-        "<code>lan_gateway</code>, <code>host_addressing</code> (<code>static</code>, "
-        "<code>range</code>, <code>dhcp</code>)."
-    ) in help_text
-    assert (
-        "<code>name|index|address|network|gateway</code>, separated by <code>;</code>." in help_text
+        "only the required ones must be there: <code>name</code>, <code>vendor</code>, "
+        "<code>lan_network</code>, <code>lan_gateway</code>, <code>host_addressing</code>."
+    ) in html
+    help_table = html[html.index('class="import-columns"') :]
+    rows = re.findall(r'<tr id="column-([a-z_]+)">', help_table)
+    assert rows == list(CSV_COLUMNS)  # every column the reader takes, in the export's order
+    for slug, name in vendor_choices():
+        assert f"<li><code>{slug}</code> {escape(name)}</li>" in help_table
+    for value in ("static", "range", "dhcp", "off", "daily", "weekly", "windows", "true"):
+        assert f"<li><code>{value}</code>" in help_table
+    assert "<code>name|index|address|network|gateway</code>" in help_table
+    required = re.findall(
+        r'<tr id="column-([a-z_]+)">\s*<td><code>[a-z_]+</code> <span class="required">', help_table
     )
-    assert (
-        "Optional <code>reverify</code> (<code>off</code>, <code>daily</code>, <code>weekly</code>)"
-    ) in help_text
+    assert required == ["name", "vendor", "lan_network", "lan_gateway", "host_addressing"]
+    # The words come from the one field table.
+    assert escape(site_field("lan_network").schema_help.replace("`", "")) in re.sub(
+        r"</?code>", "", help_table
+    )
 
 
 def test_a_file_that_is_not_utf8_is_refused_on_the_form(world):
@@ -315,3 +329,117 @@ def test_a_file_that_is_not_utf8_is_refused_on_the_form(world):
     assert response.status_code == 422 and "not UTF-8" in str(
         response.context["form"].errors["file"]
     )
+
+
+def post_import(client, organisation_page, data):
+    return client.post(f"/o/{organisation_page.slug}/sites/import/", data)
+
+
+def test_pasted_rows_are_checked_and_imported_like_a_file(world):
+    client = client_for(world, "customer_admin")
+    pasted = "\n".join([HEADER, *GOOD_ROWS])
+    checked = post_import(
+        client,
+        world.customer,
+        {"organisation": world.customer.slug, "paste": pasted, "action": "check"},
+    )
+    assert checked.status_code == 200 and checked.context["check"].ok
+    assert len(checked.context["check"].rows) == 3
+    as_json = json.dumps([site_description(name="Pasted JSON")])
+    imported = post_import(
+        client,
+        world.customer,
+        {"organisation": world.customer.slug, "paste": as_json, "action": "import"},
+    )
+    assert imported.status_code == 302
+    assert Site.objects.filter(organisation=world.customer, name="Pasted JSON").exists()
+
+
+def test_a_file_and_pasted_rows_at_once_or_neither_are_refused_naming_the_field(world):
+    client = client_for(world, "customer_admin")
+    before = snapshot()
+    both = client.post(
+        f"/o/{world.customer.slug}/sites/import/",
+        {
+            "organisation": world.customer.slug,
+            "file": SimpleUploadedFile("s.csv", "\n".join([HEADER, GOOD_ROWS[0]]).encode()),
+            "paste": "\n".join([HEADER, GOOD_ROWS[1]]),
+            "action": "import",
+        },
+    )
+    assert both.status_code == 422 and "not both" in str(both.context["form"].errors["paste"])
+    blank = post_import(
+        client, world.customer, {"organisation": world.customer.slug, "paste": "  \n "}
+    )
+    assert blank.status_code == 422 and "paste the rows" in str(
+        blank.context["form"].errors["file"]
+    )
+    assert snapshot() == before
+
+
+MIXED_ROWS = [
+    HEADER,
+    GOOD_ROWS[0],  # line 2
+    "Bad gateway,fortigate,192.168.30.0/24,10.9.9.9,static,192.168.30.10,,false,",  # line 3
+    GOOD_ROWS[1],  # line 4
+    "Bad vendor,acme,192.168.31.0/24,192.168.31.1,static,192.168.31.10,,maybe,",  # line 5
+]
+
+
+def test_importing_only_the_clean_rows_is_an_explicit_choice_with_an_exact_result(
+    world, django_capture_on_commit_callbacks
+):
+    client = client_for(world, "reseller_admin")
+    content = "\n".join(MIXED_ROWS)
+    before = snapshot()
+    # "Check and import" stays all or nothing: the problems, nothing imported, and the offer.
+    refused = upload(client, world.reseller, world.customer, content, action="import")
+    assert refused.status_code == 422 and snapshot() == before
+    offer = refused.context["clean_rows_form"]
+    assert offer.initial["expected_rows"] == 2 and offer.initial["action"] == "import_clean"
+    body = refused.content.decode()
+    assert "Import 2 clean rows, leave out 2" in body and "(lines 3, 5)" in body
+    checked = upload(client, world.reseller, world.customer, content)
+    assert checked.context["clean_rows_form"].initial["expected_rows"] == 2
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = post_import(
+            client,
+            world.reseller,
+            {
+                "organisation": world.customer.slug,
+                "content": offer.initial["content"],
+                "format": "csv",
+                "action": "import_clean",
+                "expected_rows": "2",
+            },
+        )
+    assert result.status_code == 200 and len(callbacks) == 2
+    outcome = result.context["outcome"]
+    assert sorted(s.name for s in outcome.created) == ["Depot", "Harbour Street"]
+    html = result.content.decode()
+    assert "2 sites imported into Customer One; 2 rows not imported" in html
+    assert 'data-line="3"' in html and 'data-line="5"' in html and "Bad vendor" in html
+    assert not Site.objects.filter(name__startswith="Bad ").exists()
+
+
+def test_the_clean_rows_need_the_count_from_a_dry_run(world):
+    client = client_for(world, "customer_admin")
+    content = "\n".join(MIXED_ROWS)
+    before = snapshot()
+    data = {"organisation": world.customer.slug, "content": content, "action": "import_clean"}
+    missing = post_import(client, world.customer, data)
+    assert missing.status_code == 422 and "Check the file first" in str(
+        missing.context["form"].non_field_errors()
+    )
+    other_count = post_import(client, world.customer, {**data, "expected_rows": "3"})
+    assert other_count.status_code == 422
+    assert "not the 3 you chose" in str(other_count.context["form"].non_field_errors())
+    assert snapshot() == before
+
+
+def test_no_offer_of_clean_rows_when_the_file_itself_is_wrong(world):
+    client = client_for(world, "customer_admin")
+    unknown_column = "\n".join(MIXED_ROWS).replace("monitoring_sources", "monitoring_source")
+    response = upload(client, world.customer, world.customer, unknown_column)
+    assert response.status_code == 422 and "clean_rows_form" not in response.context
+    assert b"clean-rows-choice" not in response.content
