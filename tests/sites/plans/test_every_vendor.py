@@ -31,7 +31,49 @@ WIDER = dataclasses.replace(
 )
 
 
+# A renderer of the backup host (Windows), not of a firewall, plans on a multi-homed Windows host
+# behind a firewall (docs/examples/multihomed-windows.json); for it the host moves to a new
+# network card, which changes its routes.
+WINDOWS_HOST: dict = {
+    "vendor": "iptables",
+    "host_os": "windows",
+    "multi_homed": True,
+    "firewall_interface": "Ethernet",
+    "host_interfaces": [
+        {
+            "name": "Ethernet",
+            "index": 12,
+            "address": "192.168.1.10",
+            "network": "192.168.1.0/24",
+            "gateway": "192.168.1.1",
+        },
+        {
+            "name": "Ethernet 2",
+            "index": 15,
+            "address": "192.168.2.10",
+            "network": "192.168.2.0/24",
+            "gateway": "192.168.2.1",
+        },
+    ],
+}
+HOST_MOVED_TO_A_NEW_CARD: dict = {
+    "host_interfaces": [
+        {
+            "name": "Ethernet 3",
+            "index": 17,
+            "address": "192.168.1.20",
+            "network": "192.168.1.0/24",
+            "gateway": "192.168.1.1",
+        },
+        WINDOWS_HOST["host_interfaces"][1],
+    ],
+    "firewall_interface": "Ethernet 3",
+}
+
+
 def site(slug: str, **changes) -> SiteDescription:
+    if not RENDERERS[slug].describes_firewall:
+        return make_site(**{**MONITORING, **WINDOWS_HOST, **changes})
     return make_site(vendor=slug, **{**MONITORING, **changes})
 
 
@@ -79,6 +121,8 @@ def check_golden(slug: str, name: str, text: str) -> None:
 def test_change_plan_matches_golden_file(slug, change):
     old, old_profile, new, new_profile = CHANGES[change]
     renderer = RENDERERS[slug]
+    if change == "host-moved" and not renderer.describes_firewall:
+        new = {**new, **HOST_MOVED_TO_A_NEW_CARD}
     plan = plan_change(
         site(slug, **old), old_profile, site(slug, **new), new_profile, renderers=[renderer]
     )
