@@ -21,7 +21,7 @@ from sites.plans import plan_change, plan_removal
 from sites.policy import derive_rules
 from sites.vendors import RENDERERS
 from sites.vendors.formats import instructions_text
-from tests.sites.vendors.example_sites import MONITORING, make_site
+from tests.sites.vendors.example_sites import MONITORING, load_example, make_site
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 MARKED = sorted(slug for slug, r in RENDERERS.items() if r.markers_since is not None)
@@ -34,38 +34,20 @@ WIDER = dataclasses.replace(
 # A renderer of the backup host (Windows), not of a firewall, plans on a multi-homed Windows host
 # behind a firewall (docs/examples/multihomed-windows.json); for it the host moves to a new
 # network card, which changes its routes.
+_HOST = load_example("multihomed-windows").to_dict()
 WINDOWS_HOST: dict = {
     "vendor": "iptables",
-    "host_os": "windows",
-    "multi_homed": True,
-    "firewall_interface": "Ethernet",
-    "host_interfaces": [
-        {
-            "name": "Ethernet",
-            "index": 12,
-            "address": "192.168.1.10",
-            "network": "192.168.1.0/24",
-            "gateway": "192.168.1.1",
-        },
-        {
-            "name": "Ethernet 2",
-            "index": 15,
-            "address": "192.168.2.10",
-            "network": "192.168.2.0/24",
-            "gateway": "192.168.2.1",
-        },
-    ],
+    **{k: _HOST[k] for k in ("host_os", "multi_homed", "host_interfaces", "firewall_interface")},
 }
 HOST_MOVED_TO_A_NEW_CARD: dict = {
     "host_interfaces": [
         {
+            **_HOST["host_interfaces"][0],
             "name": "Ethernet 3",
             "index": 17,
             "address": "192.168.1.20",
-            "network": "192.168.1.0/24",
-            "gateway": "192.168.1.1",
         },
-        WINDOWS_HOST["host_interfaces"][1],
+        *_HOST["host_interfaces"][1:],
     ],
     "firewall_interface": "Ethernet 3",
 }
