@@ -105,6 +105,19 @@ class _Entry:
         return f"remove [find where {' '.join(names)}]"
 
     @property
+    def update(self) -> str:
+        """An address-list entry's key holds its address, so only its comment (the marker, after
+        a site is renamed) can change: set in place, since adding the same address to the list
+        again would be refused. Rules have none: they are added anew and the old one removed."""
+        if self.menu != LISTS:
+            return ""
+        values = dict(self.properties)
+        return (
+            f"set [find where list={values['list']} address={values['address']}] "
+            f'comment="{self.marker}"'
+        )
+
+    @property
     def line(self) -> str:
         """The line as the complete instructions give it (commented out for a fallback)."""
         return f"# {self.menu} {self.add}" if self.fallback else self.add
@@ -186,6 +199,7 @@ class MikrotikRenderer(Renderer):
                     exposure=entry.exposure,
                     create=create,
                     remove=remove,
+                    update=entry.update,
                     section=entry.menu,
                     uses=entry.uses,
                     guide_rules=entry.guide_rules,

@@ -272,7 +272,8 @@ class PfRenderer(Renderer):
                 create=entry.line,
                 # pf cannot delete one rule: the plan edits pf.conf, and the step's check loads it.
                 remove=f"# Delete the line marked {entry.marker}:\n# {entry.line}",
-                update=f"# Replace the line marked {entry.marker} with:\n{entry.line}",
+                # By the key: after a site is renamed, the line still has the old site's marker.
+                update=f"# Replace the line whose marker ends in :{entry.key} with:\n{entry.line}",
                 uses=entry.uses,
                 gui_path=where[entry.part],
                 guide_rules=entry.guide_rules,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from sites.description import GUIDE_PROFILE
+from sites.plans import plan_change
 from sites.policy import WarningCode
+from sites.vendors import RENDERERS
 from sites.vendors.base import StepKind
 from sites.vendors.formats import config_file
 from tests.sites.vendors.example_sites import (
@@ -13,6 +16,7 @@ from tests.sites.vendors.example_sites import (
     RANGE,
     config_for,
     lines_starting,
+    make_site,
     render_for,
 )
 
@@ -154,3 +158,23 @@ def test_commands_are_in_their_menus_and_complete(changes):
     assert "None" not in text
     for line in filter(None, text.splitlines()):
         assert line.startswith(("/ip firewall ", "add ", "#")), line
+
+
+def test_a_renamed_site_moves_every_marker_without_adding_an_address_twice():
+    """RouterOS refuses the same address twice in a list: a datacenter entry whose marker changes
+    gets its new comment in place; rules are added anew and the old ones removed by comment."""
+    old = make_site(vendor="mikrotik", **MONITORING)
+    new = make_site(vendor="mikrotik", name="Branch office", **MONITORING)
+    plan = plan_change(old, GUIDE_PROFILE, new, GUIDE_PROFILE, renderers=[RENDERERS["mikrotik"]])
+    text = "\n".join(s.config for s in plan.documents[0].steps)
+    assert "add list=obm-dc" not in text
+    assert (
+        'set [find where list=obm-dc address=203.0.113.0/24] comment="obm:branch-office:dc-203.0.113.0-24"'
+        in text
+    )
+    assert (
+        'remove [find where comment="obm:test-site:out-tcp-4401" src-address=192.168.1.10]' in text
+    )
+    assert text.index('comment="obm:branch-office:out-tcp-4401"') < text.index(
+        'remove [find where comment="obm:test-site:out-tcp-4401"'
+    )

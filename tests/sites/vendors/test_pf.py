@@ -299,3 +299,14 @@ def test_plans_edit_pf_conf_and_load_it():
     text = "\n".join(s.config for s in removed)
     assert text.index(":in-4403") < text.index(":out-4401") < text.index(":dc")
     assert renderer.plan_file(removal.documents[0].steps).startswith("# Edits to /etc/pf.conf")
+
+
+def test_a_renamed_site_replaces_each_line_found_by_its_key():
+    old = make_site(vendor="pf", **MONITORING)
+    new = make_site(vendor="pf", name="Branch office", **MONITORING)
+    plan = plan_change(old, GUIDE_PROFILE, new, GUIDE_PROFILE, renderers=[RENDERERS["pf"]])
+    steps = [s for s in plan.documents[0].steps if s.action]
+    assert {s.action for s in steps} == {"change"}
+    text = "\n".join(s.config for s in steps)
+    assert "# Replace the line whose marker ends in :out-4401 with:" in text
+    assert 'label "obm:branch-office:out-4401"' in text and "obm:test-site" not in text
