@@ -251,7 +251,11 @@ class GenericRenderer(Renderer):
             described = "\n".join(entry.fields)
             create = f"Add a {entry.kind}; {entry.named}:\n{described}"
             remove = f"Delete the {entry.kind} named {entry.marker}."
-            update = f"Edit the {entry.kind} named {entry.marker} so that it reads:\n{described}"
+            # Found by the key: after a site is renamed, it still has the old site's marker.
+            update = (
+                f"Edit the {entry.kind} whose name or comment ends in :{entry.key} so that it "
+                f"reads ({entry.named}):\n{described}"
+            )
             if entry.kind == "route":
                 remove = f"Delete the route noted {entry.marker}:\n{described}"
                 update = ""  # a route is deleted and added again: it has no name to edit

@@ -72,7 +72,8 @@ def test_every_rule_is_named_by_its_marker_and_plans_say_what_to_edit_or_delete(
     plan = plan_change(site, GUIDE_PROFILE, moved, GUIDE_PROFILE, renderers=[renderer])
     edited = "\n".join(s.config for s in plan.documents[0].steps if s.action == "change")
     assert (
-        "Edit the rule named obm:server-room-multi-homed:out-tcp-4401 so that it reads:" in edited
-    )
+        "Edit the rule whose name or comment ends in :out-tcp-4401 so that it reads "
+        "(name or comment: obm:server-room-multi-homed:out-tcp-4401):"
+    ) in edited
     assert "Source: 192.168.1.20 (the backup host)" in edited
     assert not [s for s in plan.documents[0].steps if s.action == "remove"]  # edited in place
