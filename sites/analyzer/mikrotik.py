@@ -7,7 +7,10 @@ The export is read in two passes: first the sections (``/ip firewall address-lis
 resolved, so the order of sections does not matter and a pasted block can simply be appended.
 
 ``place-before=N`` puts a rule before the Nth rule of its chain (the numbering of ``print where
-chain=…``, which the portal's instructions print first). ``action=fasttrack-connection`` is read
+chain=…``); ``place-before=[find where comment="…"]`` before the rule with that comment, and
+``place-before=[:pick [/ip firewall filter find where chain=… dynamic=no] 0]`` (the portal's instructions: above the
+first static rule, since a dynamic FastTrack rule may hold the top) at the top, as an export lists
+no dynamic rules. ``action=fasttrack-connection`` is read
 as an accept: the connections it marks bypass the rest of the filter. An interface list stands
 for its members and its own name, and an interface also for the lists it is a member of, so a
 site that names the list (the default ``LAN``/``WAN``) matches rules naming the interface.
@@ -160,7 +163,9 @@ def _read(lines: list[str]) -> _Export:
                 Unrecognised(number, text, f"'{command}' is not analysed (only add)", hooks)
             )
             continue
+        rest, commands = _bracketed(rest)
         arguments = {k: _unquote(v) for k, v in _ARGUMENT.findall(rest)}
+        arguments.update(commands)
         if arguments.get("disabled") == "yes":
             continue
         if kind == "address-list":
@@ -177,6 +182,46 @@ def _read(lines: list[str]) -> _Export:
 
 
 _ALL_PATH = frozenset({"prerouting", "forward", "postrouting"})
+_FIND_COMMENT = re.compile(r'comment="((?:[^"\\]|\\.)*)"')
+_FIRST_STATIC = re.compile(
+    r"^\[:pick \[(?:/ip firewall (?:filter|nat) )?find where chain=[a-z0-9-]+ dynamic=no\] 0\]$"
+)
+
+
+def _bracketed(rest: str) -> tuple[str, dict[str, str]]:
+    """``rest`` without its ``name=[command]`` arguments, and those arguments with the command
+    whole (``place-before=[find where comment="x"]``), so the words of a command are not read as
+    the rule's own."""
+    commands: dict[str, str] = {}
+    kept: list[str] = []
+    at = 0
+    while (start := rest.find("=[", at)) != -1:
+        name_start = start
+        while name_start > at and (rest[name_start - 1].isalnum() or rest[name_start - 1] == "-"):
+            name_start -= 1
+        depth, end = 0, start + 1
+        for end in range(start + 1, len(rest)):
+            depth += {"[": 1, "]": -1}.get(rest[end], 0)
+            if depth == 0:
+                break
+        commands[rest[name_start:start]] = rest[start + 1 : end + 1]
+        kept.append(rest[at:name_start])
+        at = end + 1
+    kept.append(rest[at:])
+    return "".join(kept), commands
+
+
+def _placement(position: str, chain: Chain) -> int | None:
+    """Where ``place-before=`` puts a rule in ``chain`` (``None``: at the end)."""
+    if position.isdigit():
+        return int(position) if int(position) < len(chain.rules) else None
+    if _FIRST_STATIC.match(position):
+        return 0 if chain.rules else None
+    found = _FIND_COMMENT.search(position)
+    if position.startswith(("[find", "[/ip firewall")) and found:
+        comment = _unquote(f'"{found.group(1)}"')
+        return next((n for n, r in enumerate(chain.rules) if r.comment == comment), None)
+    return None
 
 
 def _unquote(value: str) -> str:
@@ -207,9 +252,9 @@ class _Builder:
                     chain.type = "nat"
                 table.chains[name] = chain
             rule = self.rule(key, command, chain)
-            position = command.arguments.get("place-before", "")
-            if position.isdigit() and int(position) < len(chain.rules):
-                chain.rules.insert(int(position), rule)
+            position = _placement(command.arguments.get("place-before", ""), chain)
+            if position is not None:
+                chain.rules.insert(position, rule)
             else:
                 chain.rules.append(rule)
         ordered = [tables[n] for n in ("raw", "nat", "filter") if n in tables]

@@ -17,9 +17,12 @@ How it handles the traps:
 - **Transparency is a check**: the setup wizard creates a masquerade rule for the WAN interface
   (rule 5010) and UniFi gateways masquerade the LANs automatically. The step checks it and gives,
   commented out, a masquerade for the backup traffic only, for a router without one.
-- **Rulesets**: ``set`` merges into an existing rule of the same number, so the rules use the
-  numbers 4401 and up (destination NAT must stay below 5000, source NAT 5000 and up: 5401 and
-  up), which no wizard uses. A firewall ruleset acts only when attached to an interface; the
+- **Rule numbers** come from the item, never from its position: a rule's number is its port
+  (``LAN_IN`` rule 4401 for TCP 4401, destination NAT rule 4403 for TCP+UDP 4403; source NAT,
+  which must be 5000-9999, 1000 above it: 5401), so a new port or network never renumbers the
+  others. A port outside its range (destination NAT must stay below 5000, firewall rules below
+  10000) gets a number derived from the item's key in a range no wizard uses. ``set`` merges
+  into an existing rule of the same number, so these numbers must be free. A firewall ruleset acts only when attached to an interface; the
   first step finds which are. The outbound allow goes into the ruleset on the LAN interface's
   ``in`` direction if there is one; without one the router forwards LAN traffic already, and a
   new ruleset would drop everything else (its default action is drop).
@@ -29,17 +32,28 @@ How it handles the traps:
 - **Dynamic public address**: the destination NAT rule matches on the inbound interface only;
   with a fixed address it also names the address.
 - **Ranges** are native (``source address A-B``); the DHCP LAN is its network.
+
+**Markers**: every rule and group we create has ``description 'obm:<site>:<key>'``; the key of a
+rule names its role and port (``out-4401``, ``dnat-4403``), as its number does. A rule or group is
+removed with ``delete firewall name LAN_IN rule 4401`` (``delete service nat rule 4403``,
+``delete firewall group network-group obm-dc``) and changed in place by deleting and setting it
+again in the same ``commit``: a commit applies all its changes at once, so nothing is ever half
+changed, and a group keeps its name for the rules that use it (a group still in use cannot be
+deleted: rules go before their groups). Every plan step is one ``configure`` … ``commit``,
+``save``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
+from sites.vendors.managed import Exposure, ManagedItem, marker, site_tag
 
 LANGUAGE = "edgeos"
 CLI = "EdgeOS CLI (SSH, or the web UI's CLI button)"
@@ -47,8 +61,16 @@ DATACENTER = "obm-dc"
 MONITORING = "obm-monitoring"
 LAN_RULESET = "LAN_IN"
 WAN_RULESET = "WAN_IN"
-FIRST_RULE = 4401  # firewall and destination NAT rule numbers (destination NAT: 1-4999)
-FIRST_SOURCE_NAT_RULE = 5401  # source NAT and masquerade rules: 5000-9999
+# (lowest, highest) number of each kind of rule, and where a port that does not fit goes.
+FIREWALL_RULES = (1, 9999)
+DESTINATION_NAT_RULES = (1, 4999)
+SOURCE_NAT_RULES = (5000, 9999)
+DERIVED = {
+    FIREWALL_RULES: (6000, 9999),
+    DESTINATION_NAT_RULES: (3000, 4999),
+    SOURCE_NAT_RULES: (6000, 9999),
+}
+COMMIT = ("commit", "save", "exit")
 
 
 @dataclass(frozen=True)
@@ -68,11 +90,40 @@ class _Forward:
         return self.rules[0]
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """One rule or group the instructions create: its configuration path and the values set
+    below it (the description with the marker first). ``fallback``: given commented out, for a
+    router that lacks it."""
+
+    key: str
+    marker: str
+    path: str
+    values: tuple[str, ...]
+    title: str
+    exposure: Exposure
+    guide_rules: tuple[GuideRule, ...] = ()
+    uses: tuple[str, ...] = ()
+    fallback: bool = False
+
+    @property
+    def lines(self) -> list[str]:
+        sets = [f"set {self.path} {value}" for value in self.values]
+        return [f"# {line}" for line in sets] if self.fallback else sets
+
+    @property
+    def delete(self) -> str:
+        return f"delete {self.path}"
+
+
 class EdgeosRenderer(Renderer):
     slug = "edgeos"
     name = "Ubiquiti EdgeOS / UniFi"
     versions = "EdgeOS 2.0 and later (EdgeRouter); UniFi Network 8.x / 9.x for UniFi gateways"
-    renderer_version = 1
+    renderer_version = 2  # 2: markers as descriptions, rule numbers from the ports
+    markers_since = 2
+    plan_language = LANGUAGE
+    plan_gui_path = CLI
     supports_ranges = True  # source address 192.168.1.10-192.168.1.20
     hides_lan_by_default = True  # wizard masquerade rule 5010; UniFi masquerades automatically
     default_interfaces = ("eth1", "eth0")
@@ -81,28 +132,32 @@ class EdgeosRenderer(Renderer):
         self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         inside, outside = self.interfaces(site)
+        entries = _entries(policy, site, profile, inside, outside)
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         snat = policy.of_kind(RuleKind.SOURCE_NAT)
         forwards = list(_combine(policy.of_kind(RuleKind.DESTINATION_NAT)))
         inbound = list(_combine(policy.of_kind(RuleKind.ALLOW_INBOUND)))
+        tag = site_tag(site)
 
         steps = [
             self._find_rulesets_step(inside, outside, bool(inbound)),
-            self._outbound_step(outbound, profile, inside),
+            self._outbound_step(outbound, inside, _chosen(entries, "dc", "out-")),
         ]
         if snat:
-            steps.append(self._transparency_step(snat, outside))
+            steps.append(self._transparency_step(snat, outside, _chosen(entries, "snat-")))
         if forwards:
-            steps.append(self._forward_step(forwards, outside))
+            steps.append(
+                self._forward_step(forwards, outside, _chosen(entries, "monitoring", "dnat-"))
+            )
         if inbound:
-            steps.append(self._inbound_step(inbound, outside))
+            steps.append(self._inbound_step(inbound, _chosen(entries, "in-")))
         steps += verification_steps(
             policy,
             gui_path=CLI,
             outbound_verify="\n".join(
                 ["# while the probe runs on the backup host:"]
                 + [f"show conntrack table ipv4 | match {r.port}" for r in outbound]
-                + ["show nat statistics"]
+                + ["show nat statistics", f"show configuration commands | match obm:{tag}:"]
             ),
             inbound_verify="\n".join(
                 [
@@ -113,6 +168,53 @@ class EdgeosRenderer(Renderer):
             ),
         )
         return steps
+
+    def managed_items(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[ManagedItem, ...]:
+        inside, outside = self.interfaces(site)
+        items = []
+        for entry in _entries(policy, site, profile, inside, outside):
+            create = "\n".join(entry.lines)
+            remove, update = entry.delete, "\n".join([entry.delete, *entry.lines])
+            if entry.fallback:
+                only = (
+                    f"# Only if you added it (description '{entry.marker}'), remove the leading #:"
+                )
+                create = f"# Only if you have no masquerade rule, remove the leading # and paste:\n{create}"
+                remove = f"{only}\n# {remove}"
+                update = "\n".join([only, f"# {entry.delete}", *entry.lines])
+            items.append(
+                ManagedItem(
+                    key=entry.key,
+                    marker=entry.marker,
+                    title=entry.title,
+                    exposure=entry.exposure,
+                    create=create,
+                    remove=remove,
+                    update=update,
+                    uses=entry.uses,
+                    guide_rules=entry.guide_rules,
+                )
+            )
+        return tuple(items)
+
+    def plan_section(self, section: str, body: str) -> str:
+        # One commit per step: what the step changes applies at once.
+        return "configure\n" + body + "\n".join(COMMIT) + "\n"
+
+    def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
+        """Each item's configuration, found by its path: as the step set it, or nothing."""
+        lines = [
+            "# each lists what the step set (a fallback only where you added it):"
+            if present
+            else "# none of these lists anything:"
+        ]
+        for item in items:
+            described = next(line for line in item.create.splitlines() if " description '" in line)
+            path = described.removeprefix("# ").removeprefix("set ").split(" description '")[0]
+            lines.append(f'show configuration commands | match "{path} "')
+        return "\n".join(lines)
 
     def _find_rulesets_step(self, inside: str, outside: str, monitoring: bool) -> Step:
         return Step(
@@ -133,36 +235,18 @@ class EdgeosRenderer(Renderer):
                 )
                 + ". If the command shows other names on those interfaces' `in` direction, use "
                 f"them instead. If {inside} has no `in` ruleset, skip the outbound step: the "
-                "router forwards LAN traffic already. Rule numbers 4401 and up must be free "
-                "(`show firewall name NAME`); `set` on an existing number changes that rule. "
-                "On a UniFi gateway the Network application overwrites changes made on the "
-                "command line: make the changes in the UniFi paths given with each step."
+                "router forwards LAN traffic already. The rule numbers of the next steps must "
+                "be free (`show firewall name NAME`, `show nat rules`); `set` on an existing "
+                "number changes that rule. On a UniFi gateway the Network application "
+                "overwrites changes made on the command line: make the changes in the UniFi "
+                "paths given with each step."
             ),
             verify='show configuration commands | match "firewall in"',
             guide_rules=(GuideRule.BACKUP_OUTBOUND,),
         )
 
-    def _outbound_step(self, rules: tuple[Rule, ...], profile: ProfileSpec, inside: str) -> Step:
-        lines = [
-            "configure",
-            f"set firewall group network-group {DATACENTER} description "
-            f"'{_quote(profile.name)} datacenter'",
-        ]
-        lines += [
-            f"set firewall group network-group {DATACENTER} network {n}"
-            for n in profile.datacenter_networks
-        ]
-        for number, rule in enumerate(rules, start=FIRST_RULE):
-            prefix = f"set firewall name {LAN_RULESET} rule {number}"
-            lines += [
-                f"{prefix} action accept",
-                f"{prefix} description 'obm: backup out {rule.port_spec}'",
-                f"{prefix} destination group network-group {DATACENTER}",
-                f"{prefix} destination port {rule.port}",
-                f"{prefix} protocol {rule.protocol}",
-                f"{prefix} source address {_hosts(rule.required_hosts)}",
-            ]
-        lines += ["commit", "save", "exit"]
+    def _outbound_step(self, rules: tuple[Rule, ...], inside: str, entries: list[_Entry]) -> Step:
+        lines = ["configure", *(line for e in entries for line in e.lines), *COMMIT]
         return Step(
             title=f"Allow the backup traffic out to the datacenter ({LAN_RULESET}, only if "
             f"{inside} has an in ruleset)",
@@ -182,19 +266,11 @@ class EdgeosRenderer(Renderer):
             guide_rules=guide_rules_of(rules),
         )
 
-    def _transparency_step(self, rules: tuple[Rule, ...], outside: str) -> Step:
-        fallback = ["# configure"]
-        for number, rule in enumerate(rules, start=FIRST_SOURCE_NAT_RULE):
-            prefix = f"# set service nat rule {number}"
-            fallback += [
-                f"{prefix} description 'obm: backup transparency {rule.port_spec}'",
-                f"{prefix} destination port {rule.port}",
-                f"{prefix} outbound-interface {outside}",
-                f"{prefix} protocol {rule.protocol}",
-                f"{prefix} source address {_hosts(rule.required_hosts)}",
-                f"{prefix} type masquerade",
-            ]
-        fallback += ["# commit", "# save", "# exit"]
+    def _transparency_step(
+        self, rules: tuple[Rule, ...], outside: str, entries: list[_Entry]
+    ) -> Step:
+        fallback = ["# configure", *(line for e in entries for line in e.lines)]
+        fallback += [f"# {word}" for word in COMMIT]
         return Step(
             kind=StepKind.CHECK,
             title="Check that the LAN is masqueraded (transparency)",
@@ -217,28 +293,10 @@ class EdgeosRenderer(Renderer):
             guide_rules=guide_rules_of(rules),
         )
 
-    def _forward_step(self, forwards: list[_Forward], outside: str) -> Step:
+    def _forward_step(self, forwards: list[_Forward], outside: str, entries: list[_Entry]) -> Step:
         sources = forwards[0].first.allowed_sources
         public = forwards[0].first.public_address
-        lines = ["configure"]
-        lines += [
-            f"set firewall group address-group {MONITORING} address {_range(n)}" for n in sources
-        ]
-        for number, forward in enumerate(forwards, start=FIRST_RULE):
-            prefix = f"set service nat rule {number}"
-            lines += [
-                f"{prefix} description 'obm: monitoring {forward.label}'",
-                *([f"{prefix} destination address {public}"] if public else []),
-                f"{prefix} destination port {forward.port}",
-                f"{prefix} inbound-interface {outside}",
-                f"{prefix} inside-address address {forward.first.required_hosts.start}",
-                f"{prefix} inside-address port {forward.port}",
-                f"{prefix} log disable",
-                f"{prefix} protocol {forward.protocol}",
-                *([f"{prefix} source group address-group {MONITORING}"] if sources else []),
-                f"{prefix} type destination",
-            ]
-        lines += ["commit", "save", "exit"]
+        lines = ["configure", *(line for e in entries for line in e.lines), *COMMIT]
         where = (
             f"addressed to {public}"
             if public
@@ -268,23 +326,8 @@ class EdgeosRenderer(Renderer):
             guide_rules=guide_rules_of(r for f in forwards for r in f.rules),
         )
 
-    def _inbound_step(self, forwards: list[_Forward], outside: str) -> Step:
-        lines = ["configure"]
-        for number, forward in enumerate(forwards, start=FIRST_RULE):
-            prefix = f"set firewall name {WAN_RULESET} rule {number}"
-            lines += [
-                f"{prefix} action accept",
-                f"{prefix} description 'obm: monitoring in {forward.label}'",
-                f"{prefix} destination address {forward.first.required_hosts.start}",
-                f"{prefix} destination port {forward.port}",
-                f"{prefix} protocol {forward.protocol}",
-                *(
-                    [f"{prefix} source group address-group {MONITORING}"]
-                    if forward.first.allowed_sources
-                    else []
-                ),
-            ]
-        lines += ["commit", "save", "exit"]
+    def _inbound_step(self, forwards: list[_Forward], entries: list[_Entry]) -> Step:
+        lines = ["configure", *(line for e in entries for line in e.lines), *COMMIT]
         host = forwards[0].first.required_hosts.start
         return Step(
             title=f"Allow the forwarded monitoring ports in ({WAN_RULESET}, private address)",
@@ -304,6 +347,153 @@ class EdgeosRenderer(Renderer):
             verify=f"show firewall name {WAN_RULESET}",
             guide_rules=guide_rules_of(r for f in forwards for r in f.rules),
         )
+
+
+def _entries(
+    policy: Policy, site: SiteDescription, profile: ProfileSpec, inside: str, outside: str
+) -> list[_Entry]:
+    """Every group and rule, in the order of the complete instructions."""
+    entries: list[_Entry] = []
+    numbers = _Numbers()
+
+    def add(key, path, values, title, exposure, rules=(), **more):
+        mark = marker(site, key)
+        entries.append(
+            _Entry(
+                key=key,
+                marker=mark,
+                path=path,
+                values=(f"description '{mark}'", *values),
+                title=title,
+                exposure=exposure,
+                guide_rules=guide_rules_of(rules),
+                **more,
+            )
+        )
+
+    outbound = list(_combine(policy.of_kind(RuleKind.ALLOW_OUTBOUND)))
+    datacenter = outbound[0].first.datacenter if outbound else profile.datacenter_networks
+    add(
+        "dc",
+        f"firewall group network-group {DATACENTER}",
+        [f"network {n}" for n in datacenter],
+        f"Network group {DATACENTER}: the datacenter networks",
+        Exposure.SUPPORT,
+    )
+    for forward in outbound:
+        key = f"out-{forward.port}"
+        add(
+            key,
+            f"firewall name {LAN_RULESET} rule {numbers.of(LAN_RULESET, key, forward.port, FIREWALL_RULES)}",
+            [
+                "action accept",
+                f"destination group network-group {DATACENTER}",
+                f"destination port {forward.port}",
+                f"protocol {forward.protocol}",
+                f"source address {_hosts(forward.first.required_hosts)}",
+            ],
+            f"{LAN_RULESET}: allow {forward.label} from the backup host to {DATACENTER}",
+            Exposure.OUTBOUND,
+            forward.rules,
+            uses=("dc",),
+        )
+    for forward in _combine(policy.of_kind(RuleKind.SOURCE_NAT)):
+        key = f"snat-{forward.port}"
+        number = numbers.of("nat", key, forward.port + 1000, SOURCE_NAT_RULES)
+        add(
+            key,
+            f"service nat rule {number}",
+            [
+                f"destination port {forward.port}",
+                f"outbound-interface {outside}",
+                f"protocol {forward.protocol}",
+                f"source address {_hosts(forward.first.required_hosts)}",
+                "type masquerade",
+            ],
+            f"Masquerade {forward.label} (where you added it)",
+            Exposure.SUPPORT,
+            forward.rules,
+            fallback=True,
+        )
+    forwards = list(_combine(policy.of_kind(RuleKind.DESTINATION_NAT)))
+    inbound = list(_combine(policy.of_kind(RuleKind.ALLOW_INBOUND)))
+    sources = (forwards or inbound)[0].first.allowed_sources if forwards or inbound else ()
+    group = ("monitoring",) if sources else ()
+    if sources:
+        add(
+            "monitoring",
+            f"firewall group address-group {MONITORING}",
+            [f"address {_range(n)}" for n in sources],
+            f"Address group {MONITORING}: the monitoring sources",
+            # Used by the forwards: created before and removed after them, changed in place
+            # in one commit, so the old and the new sources are never let in together.
+            Exposure.SUPPORT,
+        )
+    for forward in forwards:
+        public = forward.first.public_address
+        key = f"dnat-{forward.port}"
+        add(
+            key,
+            f"service nat rule {numbers.of('nat', key, forward.port, DESTINATION_NAT_RULES)}",
+            [
+                *([f"destination address {public}"] if public else []),
+                f"destination port {forward.port}",
+                f"inbound-interface {outside}",
+                f"inside-address address {forward.first.required_hosts.start}",
+                f"inside-address port {forward.port}",
+                "log disable",
+                f"protocol {forward.protocol}",
+                *([f"source group address-group {MONITORING}"] if sources else []),
+                "type destination",
+            ],
+            f"Forward {forward.label} to the backup host",
+            Exposure.INBOUND,
+            forward.rules,
+            uses=group,
+        )
+    for forward in inbound:
+        key = f"in-{forward.port}"
+        add(
+            key,
+            f"firewall name {WAN_RULESET} rule {numbers.of(WAN_RULESET, key, forward.port, FIREWALL_RULES)}",
+            [
+                "action accept",
+                f"destination address {forward.first.required_hosts.start}",
+                f"destination port {forward.port}",
+                f"protocol {forward.protocol}",
+                *([f"source group address-group {MONITORING}"] if sources else []),
+            ],
+            f"{WAN_RULESET}: allow {forward.label} in to the backup host",
+            Exposure.INBOUND,
+            forward.rules,
+            uses=group,
+        )
+    return entries
+
+
+class _Numbers:
+    """Rule numbers from the items, never from their positions: the preferred number (the port)
+    where it fits the kind's range, else one derived from the key (CRC-32) in a part of the range
+    no wizard uses, moving on to the next free number if another item has it."""
+
+    def __init__(self) -> None:
+        self.taken: dict[str, set[int]] = {}
+
+    def of(self, ruleset: str, key: str, preferred: int, limits: tuple[int, int]) -> int:
+        taken = self.taken.setdefault(ruleset, set())
+        low, high = limits
+        number = preferred
+        if not low <= number <= high or number in taken:
+            low, high = DERIVED[limits]
+            number = low + zlib.crc32(key.encode()) % (high - low + 1)
+            while number in taken:
+                number = low if number == high else number + 1
+        taken.add(number)
+        return number
+
+
+def _chosen(entries: list[_Entry], *prefixes: str) -> list[_Entry]:
+    return [e for e in entries if e.key.startswith(prefixes)]
 
 
 def _combine(rules: tuple[Rule, ...]) -> Iterator[_Forward]:
@@ -328,8 +518,3 @@ def _range(network: IPv4Network) -> str:
     if network.prefixlen == 32:
         return str(network.network_address)
     return f"{network.network_address}-{network.broadcast_address}"
-
-
-def _quote(text: str) -> str:
-    """Text inside a single-quoted EdgeOS value (no single quote can be escaped there)."""
-    return text.replace("'", "")

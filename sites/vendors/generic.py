@@ -6,22 +6,65 @@ are spelled out so they can be typed into any GUI: one line per protocol and por
 firewalls take one protocol per object (a firewall that accepts "TCP/UDP" may combine them).
 Following the guide ("most default firewall configurations provide transparency"), source NAT is
 a *check* that it is on.
+
+**Markers**: every rule, port forward and host firewall rule is given a name, or a comment where
+the firewall's rules have no name, that is its marker, ``obm:<site>:<key>``; a route, which has
+no name anywhere, is noted with its marker. A change plan says which named rule to edit and what
+it must read afterwards (every firewall's interface edits a rule in place); a removal plan says
+which named rule to delete. Where the firewall limits names (length, characters), the marker is
+what goes into the comment or description field.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
+from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
+
+ON_THE_HOST = "On the backup host"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One rule, port forward or route in words, named by its marker: ``fields`` describe it
+    (the values to enter), ``kind`` is what the firewall calls it."""
+
+    key: str
+    marker: str
+    kind: str  # "rule", "port forward", "source NAT rule", "route", "host firewall rule"
+    fields: tuple[str, ...]
+    title: str
+    exposure: Exposure
+    guide_rules: tuple[GuideRule, ...]
+    on_host: bool = False
+    fallback: bool = False
+
+    @property
+    def named(self) -> str:
+        """Where the marker goes."""
+        if self.kind == "route":
+            return f"note it as {self.marker} (a route has no name)"
+        return f"name or comment: {self.marker}"
+
+    @property
+    def bullet(self) -> str:
+        """The entry as one line of a list, with its marker."""
+        if self.kind == "route":
+            return f"{self.fields[0]}; {self.named}"
+        return f"{self.fields[0]} ({self.named})"
 
 
 class GenericRenderer(Renderer):
     slug = "generic"
     name = "Other firewall (plain instructions)"
     versions = "any firewall; no version-specific syntax"
-    renderer_version = 1
+    renderer_version = 2  # 2: every rule named by its marker
+    markers_since = 2
+    plan_gui_path = "Your firewall's rules"
     supports_ranges = True  # words can say "from … to …"; the CIDR cover is given as well
     hides_lan_by_default = True
     renders_host_rules = True
@@ -29,27 +72,31 @@ class GenericRenderer(Renderer):
     def build_steps(
         self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
-        inside = site.inside_interface or "the inside interface (LAN)"
-        outside = site.outside_interface or "the outside interface (Internet, WAN)"
+        inside, outside = _interfaces(site)
+        entries = {e.key: e for e in _entries(policy, site)}
+
+        def of(rules: tuple[Rule, ...]) -> list[_Entry]:
+            return [entries[rule_key(rule)] for rule in rules]
+
         steps = [
-            self._outbound_step(rule, inside, outside)
+            self._outbound_step(rule, entries[rule_key(rule)])
             for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         ]
         snat = policy.of_kind(RuleKind.SOURCE_NAT)
         if snat:
-            steps.append(self._transparency_step(snat, outside))
+            steps.append(self._transparency_step(snat, outside, of(snat)))
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         if forwards:
-            steps.append(self._forward_step(forwards, outside))
+            steps.append(self._forward_step(forwards, outside, of(forwards)))
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
         if inbound:
-            steps.append(self._inbound_step(inbound, inside, outside))
+            steps.append(self._inbound_step(inbound, inside, outside, of(inbound)))
         routes = policy.of_kind(RuleKind.STATIC_ROUTE)
         if routes:
-            steps.append(self._route_step(routes))
+            steps.append(self._route_step(routes, of(routes)))
         host_rules = policy.of_kind(RuleKind.HOST_FIREWALL_OUTBOUND, RuleKind.HOST_FIREWALL_INBOUND)
         if host_rules:
-            steps.append(self._host_firewall_step(host_rules))
+            steps.append(self._host_firewall_step(host_rules, of(host_rules)))
         if site.multi_homed:
             steps.append(
                 Step(
@@ -81,33 +128,22 @@ class GenericRenderer(Renderer):
         )
         return steps
 
-    def _outbound_step(self, rule: Rule, inside: str, outside: str) -> Step:
+    def _outbound_step(self, rule: Rule, entry: _Entry) -> Step:
         return Step(
             title=f"Allow {rule.port_spec} from the backup host to the datacenter",
             gui_path="",
-            config="\n".join(
-                [
-                    "Action: allow",
-                    f"From: {inside}",
-                    f"To: {outside}",
-                    f"Protocol: {rule.required_protocol.upper()}",
-                    f"Source: {_hosts(rule.required_hosts)}",
-                    f"Destination: {_networks(rule.datacenter)} (the datacenter)",
-                    f"Destination port: {rule.port}",
-                ]
-            ),
+            config="\n".join([*entry.fields, f"Name (or comment): {entry.marker}"]),
             config_language="text",
             reason=str(rule.reason),
             verify="The rule is listed, enabled, and above any rule that blocks this traffic.",
             guide_rules=rule.reason.guide_rules,
         )
 
-    def _transparency_step(self, rules: tuple[Rule, ...], outside: str) -> Step:
+    def _transparency_step(
+        self, rules: tuple[Rule, ...], outside: str, entries: list[_Entry]
+    ) -> Step:
         lines = ["Outgoing connections that must leave with the firewall's outside address:"]
-        lines += [
-            f"- {r.port_spec} from {_hosts(r.required_hosts)} to {_networks(r.datacenter)}"
-            for r in rules
-        ]
+        lines += [f"{e.fields[0]} (if you add a rule for it, {e.named})" for e in entries]
         lines.append(
             f"Translation: source NAT / masquerade / hide NAT to the address of {outside}."
         )
@@ -126,14 +162,10 @@ class GenericRenderer(Renderer):
             guide_rules=guide_rules_of(rules),
         )
 
-    def _forward_step(self, rules: tuple[Rule, ...], outside: str) -> Step:
+    def _forward_step(self, rules: tuple[Rule, ...], outside: str, entries: list[_Entry]) -> Step:
         public = rules[0].public_address
         where = f"the public address {public}" if public else f"the address of {outside} (dynamic)"
-        lines = [f"Port forwards on {where}, one per line:"]
-        for r in rules:
-            lines.append(
-                f"- {r.port_spec}: from {_sources(r.allowed_sources)}, to {r.required_hosts.start} port {r.port}"
-            )
+        lines = [f"Port forwards on {where}, one per line:", *(e.bullet for e in entries)]
         return Step(
             title="Forward the monitoring ports to the backup host",
             gui_path="",
@@ -150,11 +182,11 @@ class GenericRenderer(Renderer):
             guide_rules=guide_rules_of(rules),
         )
 
-    def _inbound_step(self, rules: tuple[Rule, ...], inside: str, outside: str) -> Step:
+    def _inbound_step(
+        self, rules: tuple[Rule, ...], inside: str, outside: str, entries: list[_Entry]
+    ) -> Step:
         public = rules[0].public_address
-        lines = [f"Allow, from {outside} to {inside}:"]
-        for r in rules:
-            lines.append(f"- {r.port_spec} from {_sources(r.allowed_sources)} to the backup host")
+        lines = [f"Allow, from {outside} to {inside}:", *(e.bullet for e in entries)]
         lines.append(
             f"Name the backup host by its private address {rules[0].required_hosts.start} if your "
             "firewall "
@@ -181,13 +213,9 @@ class GenericRenderer(Renderer):
             guide_rules=guide_rules_of(rules),
         )
 
-    def _route_step(self, rules: tuple[Rule, ...]) -> Step:
+    def _route_step(self, rules: tuple[Rule, ...], entries: list[_Entry]) -> Step:
         first = rules[0]
-        lines = [
-            f"- {r.route_destination} via {r.next_hop} on interface {r.interface_name} "
-            f"(index {r.interface_index})"
-            for r in rules
-        ]
+        lines = [e.bullet for e in entries]
         return Step(
             title="Add persistent static routes on the backup host",
             gui_path="",
@@ -202,13 +230,8 @@ class GenericRenderer(Renderer):
             guide_rules=(GuideRule.MULTI_HOMED_ROUTE,),
         )
 
-    def _host_firewall_step(self, rules: tuple[Rule, ...]) -> Step:
-        lines = []
-        for r in rules:
-            if r.kind is RuleKind.HOST_FIREWALL_OUTBOUND:
-                lines.append(f"- allow outgoing {r.port_spec} to {_networks(r.datacenter)}")
-            else:
-                lines.append(f"- allow incoming {r.port_spec} from {_sources(r.allowed_sources)}")
+    def _host_firewall_step(self, rules: tuple[Rule, ...], entries: list[_Entry]) -> Step:
+        lines = [e.bullet for e in entries]
         return Step(
             title="Allow the same connections in the backup host's own firewall",
             gui_path="",
@@ -219,6 +242,148 @@ class GenericRenderer(Renderer):
             verify="The host firewall lists the rules as enabled for every network profile.",
             guide_rules=guide_rules_of(rules),
         )
+
+    def managed_items(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[ManagedItem, ...]:
+        items = []
+        for entry in _entries(policy, site):
+            described = "\n".join(entry.fields)
+            create = f"Add a {entry.kind}; {entry.named}:\n{described}"
+            remove = f"Delete the {entry.kind} named {entry.marker}."
+            # Found by the key: after a site is renamed, it still has the old site's marker.
+            update = (
+                f"Edit the {entry.kind} whose name or comment ends in :{entry.key} so that it "
+                f"reads ({entry.named}):\n{described}"
+            )
+            if entry.kind == "route":
+                remove = f"Delete the route noted {entry.marker}:\n{described}"
+                update = ""  # a route is deleted and added again: it has no name to edit
+            if entry.fallback:
+                create = (
+                    "Only if your firewall does not already translate these connections: " + create
+                )
+                remove = f"If you added it: {remove[0].lower()}{remove[1:]}"
+                update = f"If you added it: {update[0].lower()}{update[1:]}"
+            items.append(
+                ManagedItem(
+                    key=entry.key,
+                    marker=entry.marker,
+                    title=entry.title,
+                    exposure=entry.exposure,
+                    create=create,
+                    remove=remove,
+                    update=update,
+                    gui_path=ON_THE_HOST if entry.on_host else "",
+                    guide_rules=entry.guide_rules,
+                )
+            )
+        return tuple(items)
+
+
+def _interfaces(site: SiteDescription) -> tuple[str, str]:
+    return (
+        site.inside_interface or "the inside interface (LAN)",
+        site.outside_interface or "the outside interface (Internet, WAN)",
+    )
+
+
+def _entries(policy: Policy, site: SiteDescription) -> list[_Entry]:
+    """Every rule, port forward and route, in the order of the complete instructions."""
+    inside, outside = _interfaces(site)
+    entries: list[_Entry] = []
+
+    def add(rule: Rule, kind: str, fields: list[str], title: str, exposure: Exposure, **more):
+        key = rule_key(rule)
+        entries.append(
+            _Entry(
+                key=key,
+                marker=marker(site, key),
+                kind=kind,
+                fields=tuple(fields),
+                title=title,
+                exposure=exposure,
+                guide_rules=rule.reason.guide_rules,
+                **more,
+            )
+        )
+
+    for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
+        add(
+            rule,
+            "rule",
+            [
+                "Action: allow",
+                f"From: {inside}",
+                f"To: {outside}",
+                f"Protocol: {rule.required_protocol.upper()}",
+                f"Source: {_hosts(rule.required_hosts)}",
+                f"Destination: {_networks(rule.datacenter)} (the datacenter)",
+                f"Destination port: {rule.port}",
+            ],
+            f"Allow {rule.port_spec} from the backup host to the datacenter",
+            Exposure.OUTBOUND,
+        )
+    for rule in policy.of_kind(RuleKind.SOURCE_NAT):
+        add(
+            rule,
+            "source NAT rule",
+            [
+                f"- {rule.port_spec} from {_hosts(rule.required_hosts)} to "
+                f"{_networks(rule.datacenter)}",
+                f"Translation: source NAT / masquerade / hide NAT to the address of {outside}.",
+            ],
+            f"Source NAT for {rule.port_spec} (where you added it)",
+            Exposure.SUPPORT,
+            fallback=True,
+        )
+    for rule in policy.of_kind(RuleKind.DESTINATION_NAT):
+        add(
+            rule,
+            "port forward",
+            [
+                f"- {rule.port_spec}: from {_sources(rule.allowed_sources)}, to "
+                f"{rule.required_hosts.start} port {rule.port}"
+            ],
+            f"Port forward {rule.port_spec} to the backup host",
+            Exposure.INBOUND,
+        )
+    for rule in policy.of_kind(RuleKind.ALLOW_INBOUND):
+        add(
+            rule,
+            "rule",
+            [f"- {rule.port_spec} from {_sources(rule.allowed_sources)} to the backup host"],
+            f"Allow {rule.port_spec} in to the backup host",
+            Exposure.INBOUND,
+        )
+    for rule in policy.of_kind(RuleKind.STATIC_ROUTE):
+        add(
+            rule,
+            "route",
+            [
+                f"- {rule.route_destination} via {rule.next_hop} on interface "
+                f"{rule.interface_name} (index {rule.interface_index})"
+            ],
+            f"Route to {rule.route_destination} on the backup host",
+            Exposure.SUPPORT,
+            on_host=True,
+        )
+    for rule in policy.of_kind(RuleKind.HOST_FIREWALL_OUTBOUND, RuleKind.HOST_FIREWALL_INBOUND):
+        outgoing = rule.kind is RuleKind.HOST_FIREWALL_OUTBOUND
+        add(
+            rule,
+            "host firewall rule",
+            [
+                f"- allow outgoing {rule.port_spec} to {_networks(rule.datacenter)}"
+                if outgoing
+                else f"- allow incoming {rule.port_spec} from {_sources(rule.allowed_sources)}"
+            ],
+            f"Backup host's firewall: allow {rule.port_spec} "
+            + ("out" if outgoing else "in from the monitoring GUI"),
+            Exposure.OUTBOUND if outgoing else Exposure.INBOUND,
+            on_host=True,
+        )
+    return entries
 
 
 def _hosts(hosts: HostMatch) -> str:

@@ -32,14 +32,30 @@ so they must precede the ``pass`` rules that see their result).
   or ``rdr on …`` (FreeBSD), not ``rdr pass``, which would skip the filter rules; the sources
   are restricted in the redirection and in the pass rules. A dynamic public address is matched
   as ``($obm_ext_if)``, which pf updates when the address changes.
+
+**Markers and plans.** Every line the instructions add carries its marker: filter rules and
+OpenBSD's match rules a ``label "obm:<site>:<key>"`` (shown by ``pfctl -sr`` and counted by
+``pfctl -s labels``), macros, tables and FreeBSD's nat/rdr rules (whose grammar has no label) a
+trailing ``# obm:<site>:<key>`` comment. pf has no command that deletes one rule of the main
+ruleset: it loads a whole file, atomically (``pfctl -f``). So a change or removal plan is what it
+honestly is, edits to ``/etc/pf.conf``: lines to add where each step says, lines to replace in
+place (found by their marker) and lines to delete, each step ending with ``pfctl -nf`` and
+``pfctl -f``. The rules stay in pf.conf rather than in an anchor loaded with ``pfctl -a obm -f``:
+an anchor is replaced whole too, so it would not make a plan more than a new file either, and
+FreeBSD needs translation rules before filter rules, which a separate anchor would split into
+``nat-anchor``/``rdr-anchor``/``anchor`` hooks in pf.conf anyway. Keys name a line's role and
+port (``out-4401``, ``rdr-4403``), so a changed line is replaced in place, never deleted with its
+successor.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from sites.description import ProfileSpec, SiteDescription
-from sites.policy import HostMatch, Policy, Rule, RuleKind
+from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import (
     Renderer,
     Step,
@@ -47,6 +63,7 @@ from sites.vendors.base import (
     monitoring_sources,
     verification_steps,
 )
+from sites.vendors.managed import Exposure, ManagedItem, marker
 from sites.vendors.port_groups import by_port, ports_regex, protocols_label
 
 PF_CONF = "/etc/pf.conf"
@@ -58,11 +75,34 @@ CHECK_AND_LOAD = (
 )
 
 
+RELOAD = f"pfctl -nf {PF_CONF} && pfctl -f {PF_CONF}  # check, then load the edited file"
+DEFINITIONS, TRANSLATION, FILTER = "definitions", "translation", "filter"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One line the instructions add to pf.conf, with its marker in it, the comment lines shown
+    above it in the complete instructions, and the part of the file it belongs to."""
+
+    part: str
+    key: str
+    marker: str
+    line: str
+    title: str
+    exposure: Exposure
+    guide_rules: tuple[GuideRule, ...] = ()
+    uses: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
 class PfRenderer(Renderer):
     slug = "pf"
     name = "OpenBSD / FreeBSD pf"
     versions = "OpenBSD 6.x-7.x pf (match, nat-to, rdr-to); FreeBSD 13-15 pf (nat, rdr)"
-    renderer_version = 1
+    renderer_version = 2  # 2: markers (labels, comments), plans as pf.conf edits
+    markers_since = 2
+    plan_language = "pf"
+    plan_gui_path = PF_CONF
     supports_ranges = True  # from 192.168.1.10 - 192.168.1.20
     hides_lan_by_default = False
     default_interfaces = ("em1", "em0")  # FreeBSD; OpenBSD's outside default is egress
@@ -87,11 +127,12 @@ class PfRenderer(Renderer):
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+        entries = self._entries(policy, site, profile)
         steps = [
             Step(
                 title="Define the interfaces and the address tables",
                 gui_path=f"{PF_CONF}, near the top, after your own macros and tables",
-                config=self._definitions(policy, site, profile),
+                config=self._definitions(site, profile, entries),
                 config_language="pf",
                 reason=(
                     "The rules of the next steps name these macros and tables; set the two "
@@ -118,7 +159,7 @@ class PfRenderer(Renderer):
                     if freebsd
                     else f"{PF_CONF}, after the tables and before your pass rules"
                 ),
-                config=self._translation(policy, freebsd),
+                config=_lines(entries, TRANSLATION),
                 config_language="pf",
                 reason=(
                     "pf translates nothing by default: this makes the backup connections leave "
@@ -153,7 +194,7 @@ class PfRenderer(Renderer):
                     + (" and the forwarded monitoring ports" if inbound else "")
                 ),
                 gui_path=f"{PF_CONF}, at the end of the file",
-                config=self._filter(policy),
+                config=_lines(entries, FILTER),
                 config_language="pf",
                 reason=(
                     "pf applies the last matching rule, so at the end of the file these pass "
@@ -210,85 +251,246 @@ class PfRenderer(Renderer):
         )
         return steps
 
-    def _definitions(self, policy: Policy, site: SiteDescription, profile: ProfileSpec) -> str:
+    def managed_items(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[ManagedItem, ...]:
+        where = {
+            DEFINITIONS: f"{PF_CONF}, near the top, with the other obm_ macros and tables",
+            TRANSLATION: (
+                f"{PF_CONF}, with the translation rules, before the first filter rule"
+                if _freebsd(site)
+                else f"{PF_CONF}, with the other obm match rules, before the pass rules"
+            ),
+            FILTER: f"{PF_CONF}, at the end of the file",
+        }
+        return tuple(
+            ManagedItem(
+                key=entry.key,
+                marker=entry.marker,
+                title=entry.title,
+                exposure=entry.exposure,
+                create=entry.line,
+                # pf cannot delete one rule: the plan edits pf.conf, and the step's check loads it.
+                remove=f"# Delete the line marked {entry.marker}:\n# {entry.line}",
+                # By the key: after a site is renamed, the line still has the old site's marker.
+                update=f"# Replace the line whose marker ends in :{entry.key} with:\n{entry.line}",
+                uses=entry.uses,
+                gui_path=where[entry.part],
+                guide_rules=entry.guide_rules,
+            )
+            for entry in self._entries(policy, site, profile)
+        )
+
+    def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
+        """Load the edited file, then find the markers in it and, for rules, in pf's ruleset."""
+        chosen = list(items)
+        keys = "|".join(item.key for item in chosen)
+        tag = _site_of(chosen[0].marker)
+        expected = "one line each" if present else "nothing"
+        lines = [RELOAD, f"grep -nE 'obm:{tag}:({keys})(\"|$)' {PF_CONF}  # {expected}"]
+        labelled = "|".join(i.key for i in chosen if f'label "{i.marker}"' in i.create)
+        if labelled:
+            # pfctl lists a rule for TCP and UDP as two rules, each with the label.
+            loaded = "each is listed" if present else "nothing"
+            lines.append(f"pfctl -sr | grep -E '\"obm:{tag}:({labelled})\"'  # {loaded}")
+        return "\n".join(lines)
+
+    def plan_file(self, steps: Iterable[Step]) -> str:
+        return (
+            f"# Edits to {PF_CONF}, step by step: add the lines, replace and delete the lines "
+            f"marked as the comments say; after each step: pfctl -nf {PF_CONF} && pfctl -f "
+            f"{PF_CONF}\n" + super().plan_file(steps)
+        )
+
+    def _definitions(
+        self, site: SiteDescription, profile: ProfileSpec, entries: list[_Entry]
+    ) -> str:
+        heading = (
+            f"# {profile.name}: interfaces"
+            + ("" if site.inside_interface and site.outside_interface else " (set them to yours)")
+            + " and address tables."
+        )
+        return heading + "\n" + _lines(entries, DEFINITIONS)
+
+    def _entries(self, policy: Policy, site: SiteDescription, profile: ProfileSpec) -> list[_Entry]:
+        """Every line, in the order of the complete instructions."""
         inside, outside = self.interfaces(site)
+        freebsd = _freebsd(site)
+        entries: list[_Entry] = []
+
+        def add(part, key, line, title, exposure, rules=(), labelled=True, **more):
+            mark = marker(site, key)
+            entries.append(
+                _Entry(
+                    part=part,
+                    key=key,
+                    marker=mark,
+                    line=f'{line} label "{mark}"' if labelled else f"{line}  # {mark}",
+                    title=title,
+                    exposure=exposure,
+                    guide_rules=guide_rules_of(rules),
+                    **more,
+                )
+            )
+
         egress = (
-            "  # OpenBSD: the group of the interface with the default route"
+            " (OpenBSD: the group of the interface with the default route)"
             if outside == "egress"
             else ""
         )
-        lines = [
-            f"# {profile.name}: interfaces"
-            + ("" if site.inside_interface and site.outside_interface else " (set them to yours)")
-            + " and address tables.",
+        add(
+            DEFINITIONS,
+            "int-if",
             f'obm_int_if = "{inside}"',
-            f'obm_ext_if = "{outside}"{egress}',
-        ]
+            "Macro obm_int_if: the inside interface",
+            Exposure.SUPPORT,
+            labelled=False,
+        )
+        add(
+            DEFINITIONS,
+            "ext-if",
+            f'obm_ext_if = "{outside}"',
+            f"Macro obm_ext_if: the outside interface{egress}",
+            Exposure.SUPPORT,
+            labelled=False,
+            notes=(f"# {outside}: the group of the interface with the default route (OpenBSD)",)
+            if egress
+            else (),
+        )
         datacenter = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         networks = datacenter[0].datacenter if datacenter else profile.datacenter_networks
-        lines.append(f"table {DC_TABLE} const {{ {_list(networks)} }}")
+        add(
+            DEFINITIONS,
+            "dc",
+            f"table {DC_TABLE} const {{ {_list(networks)} }}",
+            f"Table {DC_TABLE}: the datacenter networks",
+            Exposure.SUPPORT,
+            labelled=False,
+        )
         sources = monitoring_sources(policy)
+        monitor = ("monitor",) if sources else ()
         if sources:
-            # Not const: the portal's address can be added for the verification.
-            lines.append(f"table {MONITOR_TABLE} {{ {_list(sources)} }}")
-        return "\n".join(lines) + "\n"
-
-    def _translation(self, policy: Policy, freebsd: bool) -> str:
-        lines = []
+            add(
+                DEFINITIONS,
+                "monitor",
+                # Not const: the portal's address can be added for the verification.
+                f"table {MONITOR_TABLE} {{ {_list(sources)} }}",
+                f"Table {MONITOR_TABLE}: the monitoring sources",
+                # Replaced in place and loaded at once: never the old and new sources together.
+                Exposure.SUPPORT,
+                labelled=False,
+            )
         for group in by_port(policy.of_kind(RuleKind.SOURCE_NAT)):
             rule = group[0]
-            lines.append(
-                f"# {rule.reason.label}: backup connections leave with the outside address."
-            )
             match = (
                 f"on {EXT} inet {_proto(group)} from {_hosts(rule.required_hosts)} "
                 f"to {DC_TABLE} port {rule.port}"
             )
-            lines.append(
-                f"nat {match} -> ({EXT})" if freebsd else f"match out {match} nat-to ({EXT}:0)"
+            add(
+                TRANSLATION,
+                f"snat-{rule.port}",
+                f"nat {match} -> ({EXT})" if freebsd else f"match out {match} nat-to ({EXT}:0)",
+                f"Translate {protocols_label(group)} to the outside address",
+                Exposure.SUPPORT,
+                group,
+                labelled=not freebsd,
+                uses=("ext-if", "dc"),
+                notes=(
+                    f"# {rule.reason.label}: backup connections leave with the outside address.",
+                ),
             )
         for group in by_port(policy.of_kind(RuleKind.DESTINATION_NAT)):
             rule = group[0]
-            lines.append(
-                f"# {rule.reason.label}: redirect {protocols_label(group)} to the backup host."
-            )
             public = str(rule.public_address) if rule.public_address else f"({EXT})"
             match = (
                 f"on {EXT} inet {_proto(group)} from {_sources(rule.allowed_sources)} "
                 f"to {public} port {rule.port}"
             )
             target = f"{rule.required_hosts.start} port {rule.port}"
-            lines.append(
-                f"rdr {match} -> {target}" if freebsd else f"match in {match} rdr-to {target}"
+            add(
+                TRANSLATION,
+                f"rdr-{rule.port}",
+                f"rdr {match} -> {target}" if freebsd else f"match in {match} rdr-to {target}",
+                f"Redirect {protocols_label(group)} to the backup host",
+                Exposure.INBOUND,
+                group,
+                labelled=not freebsd,
+                uses=("ext-if", *monitor),
+                notes=(
+                    f"# {rule.reason.label}: redirect {protocols_label(group)} to the backup host.",
+                ),
             )
-        return "\n".join(lines) + "\n"
-
-    def _filter(self, policy: Policy) -> str:
-        lines = []
         for group in by_port(policy.of_kind(RuleKind.ALLOW_OUTBOUND)):
             rule = group[0]
-            lines += [
-                f"# {rule.reason.label}: backup host -> datacenter, {protocols_label(group)}.",
+            add(
+                FILTER,
+                f"out-{rule.port}",
                 f"pass in log on {INT} inet {_proto(group)} from {_hosts(rule.required_hosts)} "
                 f"to {DC_TABLE} port {rule.port}",
-                "# Already translated here: the source is the firewall's outside address.",
+                f"Pass {protocols_label(group)} in from the backup host",
+                Exposure.OUTBOUND,
+                group,
+                uses=("int-if", "dc"),
+                notes=(
+                    f"# {rule.reason.label}: backup host -> datacenter, {protocols_label(group)}.",
+                ),
+            )
+            add(
+                FILTER,
+                f"out-{rule.port}-outside",
                 f"pass out on {EXT} inet {_proto(group)} to {DC_TABLE} port {rule.port}",
-            ]
+                f"Pass {protocols_label(group)} out to the datacenter",
+                Exposure.OUTBOUND,
+                group,
+                uses=("ext-if", "dc"),
+                notes=("# Already translated here: the source is the firewall's outside address.",),
+            )
         inbound = by_port(policy.of_kind(RuleKind.ALLOW_INBOUND))
-        if inbound:
-            lines.append("# After the redirection pf filters on the private address of the host.")
-        for group in inbound:
+        for number, group in enumerate(inbound):
             rule = group[0]
             match = (
                 f"inet {_proto(group)} from {_sources(rule.allowed_sources)} "
                 f"to {rule.required_hosts.start} port {rule.port}"
             )
-            lines += [
-                f"# {rule.reason.label}: monitoring GUI -> backup host, {protocols_label(group)}.",
+            first = (
+                ("# After the redirection pf filters on the private address of the host.",)
+                if number == 0
+                else ()
+            )
+            label = protocols_label(group)
+            add(
+                FILTER,
+                f"in-{rule.port}",
                 f"pass in log on {EXT} {match}",
+                f"Pass {label} in from the monitoring GUI",
+                Exposure.INBOUND,
+                group,
+                uses=("ext-if", *monitor),
+                notes=(*first, f"# {rule.reason.label}: monitoring GUI -> backup host, {label}."),
+            )
+            add(
+                FILTER,
+                f"in-{rule.port}-inside",
                 f"pass out on {INT} {match}",
-            ]
-        return "\n".join(lines) + "\n"
+                f"Pass {label} on to the backup host",
+                Exposure.INBOUND,
+                group,
+                uses=("int-if", *monitor),
+            )
+        return entries
+
+
+def _lines(entries: list[_Entry], part: str) -> str:
+    lines = []
+    for entry in entries:
+        if entry.part == part:
+            lines += [*entry.notes, entry.line]
+    return "\n".join(lines) + "\n"
+
+
+def _site_of(mark: str) -> str:
+    """The site part of a marker (``obm:<site>:<key>``)."""
+    return mark.split(":")[1]
 
 
 def _freebsd(site: SiteDescription) -> bool:

@@ -139,7 +139,7 @@ def test_a_site_interface_name_matches_the_list_it_belongs_to():
 
 def rendered_export(site: SiteDescription, baseline: str) -> str:
     """The baseline with the rendered commands pasted at its end, as a terminal would take them
-    (``print`` lines do nothing; ``place-before=0`` puts a rule on top of its chain)."""
+    (``place-before=[…]`` puts a rule above the first static rule of its chain)."""
     document = render_site(site, GUIDE_PROFILE, [get_renderer("mikrotik")]).documents[0]
     return baseline + config_file(document)
 

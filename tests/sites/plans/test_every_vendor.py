@@ -21,7 +21,7 @@ from sites.plans import plan_change, plan_removal
 from sites.policy import derive_rules
 from sites.vendors import RENDERERS
 from sites.vendors.formats import instructions_text
-from tests.sites.vendors.example_sites import MONITORING, make_site
+from tests.sites.vendors.example_sites import MONITORING, load_example, make_site
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 MARKED = sorted(slug for slug, r in RENDERERS.items() if r.markers_since is not None)
@@ -31,7 +31,31 @@ WIDER = dataclasses.replace(
 )
 
 
+# A renderer of the backup host (Windows), not of a firewall, plans on a multi-homed Windows host
+# behind a firewall (docs/examples/multihomed-windows.json); for it the host moves to a new
+# network card, which changes its routes.
+_HOST = load_example("multihomed-windows").to_dict()
+WINDOWS_HOST: dict = {
+    "vendor": "iptables",
+    **{k: _HOST[k] for k in ("host_os", "multi_homed", "host_interfaces", "firewall_interface")},
+}
+HOST_MOVED_TO_A_NEW_CARD: dict = {
+    "host_interfaces": [
+        {
+            **_HOST["host_interfaces"][0],
+            "name": "Ethernet 3",
+            "index": 17,
+            "address": "192.168.1.20",
+        },
+        *_HOST["host_interfaces"][1:],
+    ],
+    "firewall_interface": "Ethernet 3",
+}
+
+
 def site(slug: str, **changes) -> SiteDescription:
+    if not RENDERERS[slug].describes_firewall:
+        return make_site(**{**MONITORING, **WINDOWS_HOST, **changes})
     return make_site(vendor=slug, **{**MONITORING, **changes})
 
 
@@ -79,6 +103,8 @@ def check_golden(slug: str, name: str, text: str) -> None:
 def test_change_plan_matches_golden_file(slug, change):
     old, old_profile, new, new_profile = CHANGES[change]
     renderer = RENDERERS[slug]
+    if change == "host-moved" and not renderer.describes_firewall:
+        new = {**new, **HOST_MOVED_TO_A_NEW_CARD}
     plan = plan_change(
         site(slug, **old), old_profile, site(slug, **new), new_profile, renderers=[renderer]
     )

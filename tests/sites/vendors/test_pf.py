@@ -11,7 +11,9 @@ import re
 
 import pytest
 
-from sites.vendors import get_renderer
+from sites.description import GUIDE_PROFILE
+from sites.plans import plan_change, plan_removal
+from sites.vendors import RENDERERS, get_renderer
 from sites.vendors.base import StepKind
 from sites.vendors.formats import config_file
 from tests.sites.vendors.example_sites import (
@@ -50,9 +52,9 @@ def pf_conf(**changes) -> str:
 
 
 def rules(text: str) -> list[str]:
-    """The statements of a pf.conf text: no comments, no blank lines."""
+    """The statements of a pf.conf text: no comments, no blank lines, no marker labels."""
     return [
-        re.sub(r"\s+#.*$", "", line).strip()
+        re.sub(r' label "obm:[^"]+"$', "", re.sub(r"\s+#.*$", "", line).strip())
         for line in text.splitlines()
         if line.strip() and not line.strip().startswith("#")
     ]
@@ -236,3 +238,75 @@ def test_several_datacenter_networks():
     )
     text = config_file(render("pf", make_site(vendor="pf"), profile))
     assert "table <obm_dc> const { 203.0.113.0/24, 198.18.0.0/15 }" in text
+
+
+# -- markers and plans (issue #12) ------------------------------------------------------------------
+
+MARKED = re.compile(r'(?: label "(obm:[a-z0-9-]+:[a-z0-9.-]+)"|  # (obm:[a-z0-9-]+:[a-z0-9.-]+))$')
+
+
+@pytest.mark.parametrize("freebsd", [False, True], ids=["openbsd", "freebsd"])
+@pytest.mark.parametrize("changes", VARIANTS)
+def test_every_line_we_add_carries_one_marker(changes, freebsd):
+    extra = FREEBSD if freebsd else {}
+    statements = [
+        line for line in pf_conf(**changes, **extra).splitlines() if line and line[0] != "#"
+    ]
+    markers = []
+    for line in statements:
+        found = MARKED.search(line)
+        assert found, line
+        markers.append(found.group(1) or found.group(2))
+        # FreeBSD's nat and rdr rules take no label: their marker is a comment.
+        if line.startswith(("nat ", "rdr ", "obm_", "table ")):
+            assert found.group(2), line
+        else:
+            assert found.group(1), line
+    assert len(markers) == len(set(markers))
+
+
+def test_labels_fit_pf_label_size():
+    """pf keeps at most 63 characters of a label (PF_RULE_LABEL_SIZE 64)."""
+    site = make_site(
+        vendor="pf", name="A" * 120, **MONITORING, **{**RANGE, "host_address": "192.168.1.12"}
+    )
+    text = config_file(render("pf", site))
+    labels = re.findall(r'label "([^"]+)"', text)
+    assert labels and max(map(len, labels)) <= 63
+
+
+def test_plans_edit_pf_conf_and_load_it():
+    renderer = RENDERERS["pf"]
+    site = make_site(vendor="pf", **MONITORING)
+    moved = make_site(vendor="pf", **{**MONITORING, "host_address": "192.168.1.20"})
+    plan = plan_change(site, GUIDE_PROFILE, moved, GUIDE_PROFILE, renderers=[renderer])
+    changes = [s for s in plan.documents[0].steps if s.action]
+    assert {s.action for s in changes} == {"change"}  # replaced in place, never deleted twice
+    for step in changes:
+        assert step.verify.startswith("pfctl -nf /etc/pf.conf && pfctl -f /etc/pf.conf")
+        new_lines = [line for line in step.config.splitlines() if not line.startswith("#")]
+        assert new_lines and all("192.168.1.10" not in line for line in new_lines)
+        check_fragment(
+            'obm_int_if = "em1"\nobm_ext_if = "egress"\n'
+            "table <obm_dc> const { 203.0.113.0/24 }\ntable <obm_monitor> { 198.51.100.7 }\n"
+            + "\n".join(new_lines),
+            freebsd=False,
+        )
+    removal = plan_removal(site, GUIDE_PROFILE, renderers=[renderer])
+    removed = [s for s in removal.documents[0].steps if s.action == "remove"]
+    # Nothing a removal step says can be loaded as a rule: deletions are instructions.
+    assert all(line.startswith("#") for s in removed for line in s.config.splitlines())
+    text = "\n".join(s.config for s in removed)
+    assert text.index(":in-4403") < text.index(":out-4401") < text.index(":dc")
+    assert renderer.plan_file(removal.documents[0].steps).startswith("# Edits to /etc/pf.conf")
+
+
+def test_a_renamed_site_replaces_each_line_found_by_its_key():
+    old = make_site(vendor="pf", **MONITORING)
+    new = make_site(vendor="pf", name="Branch office", **MONITORING)
+    plan = plan_change(old, GUIDE_PROFILE, new, GUIDE_PROFILE, renderers=[RENDERERS["pf"]])
+    steps = [s for s in plan.documents[0].steps if s.action]
+    assert {s.action for s in steps} == {"change"}
+    text = "\n".join(s.config for s in steps)
+    assert "# Replace the line whose marker ends in :out-4401 with:" in text
+    assert 'label "obm:branch-office:out-4401"' in text and "obm:test-site" not in text
