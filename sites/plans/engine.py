@@ -123,9 +123,10 @@ def diff_items(old: Iterable[ManagedItem], new: Iterable[ManagedItem]) -> list[I
         if previous is None:
             changes.append(ItemChange(ADD, None, item))
         elif (previous.create, previous.exposure) != (item.create, item.exposure):
-            # In place only when the item keeps its marker: an update text finds the item by
-            # its new marker, which a renamed site's old item does not carry yet.
-            if item.update and (previous.exposure, previous.marker) == (item.exposure, item.marker):
+            # In place only when the update text can find the old item: by its marker, unless
+            # the site was renamed, or without it (``renames_in_place``).
+            same_marker = previous.marker == item.marker or item.renames_in_place
+            if item.update and previous.exposure == item.exposure and same_marker:
                 changes.append(ItemChange(CHANGE, previous, item))
             else:
                 changes += [ItemChange(REMOVE, previous, None), ItemChange(ADD, None, item)]

@@ -193,6 +193,7 @@ class EdgeosRenderer(Renderer):
                     create=create,
                     remove=remove,
                     update=update,
+                    renames_in_place=True,  # found by its rule number
                     uses=entry.uses,
                     guide_rules=entry.guide_rules,
                 )

@@ -274,6 +274,7 @@ class GenericRenderer(Renderer):
                     create=create,
                     remove=remove,
                     update=update,
+                    renames_in_place=True,  # found by the key its name ends in
                     gui_path=ON_THE_HOST if entry.on_host else "",
                     guide_rules=entry.guide_rules,
                 )

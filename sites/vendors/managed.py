@@ -46,6 +46,9 @@ class ManagedItem:
     - ``update``: configuration that changes it in place into this version (set-style syntax that
       overwrites, e.g. FortiGate ``edit``/``set``); empty when a change means removing the old
       item and creating the new one;
+    - ``renames_in_place``: ``update`` finds the item without its marker (by its number, its
+      address or the key its name ends in), so it also works after the site was renamed and
+      the marker changed; otherwise a rename removes the item and creates it again;
     - ``section``: where the text goes in a file the vendor loads (iptables' table), joined by
       ``Renderer.plan_section``;
     - ``uses``: keys of items this one refers to (an address object named by a rule);
@@ -59,6 +62,7 @@ class ManagedItem:
     create: str
     remove: str
     update: str = ""
+    renames_in_place: bool = False
     section: str = ""
     uses: tuple[str, ...] = ()
     gui_path: str = ""

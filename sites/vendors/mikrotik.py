@@ -200,6 +200,7 @@ class MikrotikRenderer(Renderer):
                     create=create,
                     remove=remove,
                     update=entry.update,
+                    renames_in_place=True,  # found by list and address
                     section=entry.menu,
                     uses=entry.uses,
                     guide_rules=entry.guide_rules,

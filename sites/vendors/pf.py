@@ -274,6 +274,7 @@ class PfRenderer(Renderer):
                 remove=f"# Delete the line marked {entry.marker}:\n# {entry.line}",
                 # By the key: after a site is renamed, the line still has the old site's marker.
                 update=f"# Replace the line whose marker ends in :{entry.key} with:\n{entry.line}",
+                renames_in_place=True,  # found by the key its marker ends in
                 uses=entry.uses,
                 gui_path=where[entry.part],
                 guide_rules=entry.guide_rules,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from sites.description import GUIDE_PROFILE, ProfileSpec, SiteDescription
-from sites.plans import plan_change, plan_removal
+from sites.plans import diff_items, plan_change, plan_removal
 from sites.policy import derive_rules
 from sites.vendors import RENDERERS
 from sites.vendors.formats import instructions_text
@@ -164,3 +164,27 @@ def test_decommission_removes_each_item_once(slug):
     removed = "\n".join(step.config for step in plan.documents[0].steps)
     for item in items:
         assert item.remove.strip() in removed, item.key
+
+
+def test_every_renderer_has_markers():
+    """Change and removal plans exist for every target (issue #12: all 19)."""
+    assert sorted(RENDERERS) == MARKED
+    assert len(MARKED) == 19
+
+
+@pytest.mark.parametrize("slug", MARKED)
+def test_a_renamed_site_updates_in_place_only_what_is_found_without_its_marker(slug):
+    """An update text that names the item by its marker cannot find a renamed site's old item
+    (which carries the old name): such items are removed and created again; only those whose
+    update finds them otherwise (``renames_in_place``) are updated."""
+    renderer = RENDERERS[slug]
+    old = site(slug)
+    renamed = dataclasses.replace(old, name="Renamed site")
+    changes = diff_items(
+        renderer.managed_items(derive_rules(old, GUIDE_PROFILE), old, GUIDE_PROFILE),
+        renderer.managed_items(derive_rules(renamed, GUIDE_PROFILE), renamed, GUIDE_PROFILE),
+    )
+    assert changes  # every marker changed
+    for change in changes:
+        if change.action == "change":
+            assert change.new is not None and change.new.renames_in_place, change.item.key
