@@ -3,7 +3,17 @@ outside any organisation, is in ``sites.agent_urls``)."""
 
 from django.urls import path
 
-from sites.views import agent, dashboard, probes, profiles, rollouts, sites, transfer, wizard
+from sites.views import (
+    agent,
+    dashboard,
+    lifecycle,
+    probes,
+    profiles,
+    rollouts,
+    sites,
+    transfer,
+    wizard,
+)
 
 urlpatterns = [
     path("sites/", sites.SiteListView.as_view(), name="site-list"),
@@ -49,6 +59,27 @@ urlpatterns = [
     path("sites/<int:site_pk>/agent/", agent.AgentKeyView.as_view(), name="probe-agent"),
     path(
         "probe-client/obm_probe.py", probes.ProbeClientDownloadView.as_view(), name="probe-client"
+    ),
+    # A site's life after its first rollout (sites.views.lifecycle).
+    path(
+        "sites/<int:site_pk>/monitoring/",
+        lifecycle.MonitoringAccessView.as_view(),
+        name="site-monitoring",
+    ),
+    path(
+        "sites/<int:site_pk>/monitoring/remove/",
+        lifecycle.MonitoringRemoveView.as_view(),
+        name="site-monitoring-remove",
+    ),
+    path(
+        "sites/<int:site_pk>/decommission/",
+        lifecycle.SiteDecommissionView.as_view(),
+        name="site-decommission",
+    ),
+    path(
+        "sites/<int:site_pk>/complete/",
+        lifecycle.CompleteConfigurationView.as_view(),
+        name="site-complete-configuration",
     ),
     path("profiles/", profiles.ServiceProfileListView.as_view(), name="profile-list"),
     path(

@@ -1,6 +1,7 @@
 """The sites domain's models: one module per concept."""
 
-from sites.models.instruction_set import InstructionSet
+from sites.models.instruction_set import InstructionSet, PlanKind
+from sites.models.notice import Notice
 from sites.models.probe import (
     AttemptOutcome,
     ProbeAttempt,
@@ -13,11 +14,14 @@ from sites.models.probe import (
 )
 from sites.models.profile import ServiceProfile
 from sites.models.rollout import Rollout, RolloutState, RolloutStep, StepState
-from sites.models.site import Site
+from sites.models.site import Lifecycle, Site
 
 __all__ = [
     "AttemptOutcome",
     "InstructionSet",
+    "Lifecycle",
+    "Notice",
+    "PlanKind",
     "ProbeAttempt",
     "ProbeDirection",
     "ProbeObservation",

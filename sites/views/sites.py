@@ -33,6 +33,7 @@ from sites.selectors import (
     site_progress_for,
     site_progress_key,
 )
+from sites.selectors.lifecycle import monitoring_context, plan_context
 from sites.services import sites as site_services
 from sites.services.instructions import regenerate_site
 from sites.vendors import vendor_display_name
@@ -223,6 +224,7 @@ class SiteDetailView(SiteMixin, TemplateView):
             probe_runs=recent_probe_runs(self.site),
             proof_warning=latest_proof_warning(self.site) if self.site.last_proven_at else "",
             **self._rollout_context(current, badges_only=False),
+            **monitoring_context(self.site),
         )
         if current is not None:
             context["diagram"] = render_diagram(
@@ -254,8 +256,10 @@ class SiteDetailView(SiteMixin, TemplateView):
             "finished": sum(s.state in FINISHED_STATES for s, _ in steps),
             "rollout": current.rollout,
         }
+        context.update(plan_context(current))
         previous = previous_version(current)
-        if previous is not None:
+        # A plan's steps are the changes themselves (and its reasons say why): no step diff.
+        if previous is not None and not current.is_plan:
             context["diff"] = diff_documents(previous.rendered, current.rendered)
             context["previous"] = previous
         return context
