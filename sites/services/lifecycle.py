@@ -86,19 +86,8 @@ def remove_monitoring(*, site: Site, reason: str = "", by=None) -> InstructionSe
         before = {"expires_on": _iso(locked.monitoring_expires_on), "monitoring": True}
         Site.objects.filter(pk=locked.pk).update(description=description.to_dict())
         locked.description = description.to_dict()
-        instruction_set = write_version(
-            NewVersion(
-                locked,
-                content,
-                kind=PlanKind.REMOVAL,
-                rendered=tuple(plan.documents),
-                applied_from=base,
-                changes=tuple(plan.changes),
-                reason=reason,
-                removal_scope=SCOPE_MONITORING,
-                description=description.to_dict(),
-            ),
-            by=by,
+        instruction_set = _write_removal(
+            locked, base, plan, content, reason, SCOPE_MONITORING, description.to_dict(), by
         )
         record_event(
             action="site.monitoring_removal_opened",
@@ -134,20 +123,8 @@ def decommission_site(*, site: Site, reason: str = "", by=None) -> InstructionSe
             lifecycle=Lifecycle.DECOMMISSIONING, monitoring_expires_on=None, monitoring_reminded=""
         )
         locked.lifecycle = Lifecycle.DECOMMISSIONING
-        instruction_set = write_version(
-            NewVersion(
-                locked,
-                content,
-                kind=PlanKind.REMOVAL,
-                rendered=tuple(plan.documents),
-                applied_from=base,
-                changes=tuple(plan.changes),
-                reason=reason,
-                removal_scope=SCOPE_ALL,
-                description=base.description,
-                profile_data=stored_profile(base).to_dict(),
-            ),
-            by=by,
+        instruction_set = _write_removal(
+            locked, base, plan, content, reason, SCOPE_ALL, base.description, by
         )
         record_event(
             action="site.decommission_started",
@@ -163,6 +140,28 @@ def decommission_site(*, site: Site, reason: str = "", by=None) -> InstructionSe
         )
         _finish_if_empty(instruction_set)
     return instruction_set
+
+
+def _write_removal(
+    site: Site, base: InstructionSet, plan, content, reason: str, scope: str, description, by
+) -> InstructionSet:
+    """The removal version of ``site`` (locked), with its rollout: the plan's steps, from
+    ``base``; ``description`` is what the site is after it."""
+    return write_version(
+        NewVersion(
+            site,
+            content,
+            kind=PlanKind.REMOVAL,
+            rendered=tuple(plan.documents),
+            applied_from=base,
+            changes=tuple(plan.changes),
+            reason=reason,
+            removal_scope=scope,
+            description=description,
+            profile_data=stored_profile(base).to_dict() if scope == SCOPE_ALL else {},
+        ),
+        by=by,
+    )
 
 
 def _removal(base: InstructionSet, scope: str, reason: str):

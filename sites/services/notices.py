@@ -13,9 +13,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.accounts.models import Membership, Organisation, Role
+from portal.accounts.models import Organisation
 from sites.models import Notice, ServiceProfile
 from sites.services import queue
+from sites.services.reverification import admin_emails
 
 
 def announce_profile_change(
@@ -58,20 +59,6 @@ def announce_profile_change(
     return notices
 
 
-def _admins(organisation_id: int) -> list[str]:
-    return sorted(
-        set(
-            Membership.objects.filter(
-                organisation_id=organisation_id,
-                role__in=[Role.CUSTOMER_ADMIN, Role.RESELLER_ADMIN],
-                user__is_active=True,
-            )
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
-    )
-
-
 def mail_notices(*, notice_ids: list[int]) -> int:
     """Mail each notice to its organisation's admins, once (claimed by a conditional update, so
     a task delivered twice mails once). Returns how many notices were mailed."""
@@ -85,7 +72,7 @@ def mail_notices(*, notice_ids: list[int]) -> int:
             )
         if not claimed:
             continue
-        to = _admins(notice.organisation_id)
+        to = admin_emails([notice.organisation_id])
         if not to:
             continue
         context = {
