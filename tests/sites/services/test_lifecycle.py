@@ -25,6 +25,7 @@ from sites.services import probes
 from sites.services.instructions import regenerate_site
 from sites.services.lifecycle import decommission_site, remove_monitoring
 from sites.services.rollouts import mark_step
+from sites.services.sites import update_site
 from sites.tasks import run_inbound_check
 from tests.factories import SiteFactory, site_description
 from tests.fixtures.ports import free_port
@@ -279,6 +280,8 @@ def test_decommissioning_removes_everything_then_marks_the_site_and_keeps_it(wor
     assert regenerate_site(site_id=site.pk) == (removal, False)
     with pytest.raises(ServiceError, match="decommissioned"):
         decommission_site(site=site, by=admin)
+    with pytest.raises(ServiceError, match="decommissioned"):
+        update_site(site=site, data={**site.description, "host_address": "192.168.1.98"})
 
     finish(site)
     assert site.lifecycle == Lifecycle.DECOMMISSIONED and site.decommissioned_at is not None
