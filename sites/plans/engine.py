@@ -123,7 +123,9 @@ def diff_items(old: Iterable[ManagedItem], new: Iterable[ManagedItem]) -> list[I
         if previous is None:
             changes.append(ItemChange(ADD, None, item))
         elif (previous.create, previous.exposure) != (item.create, item.exposure):
-            if item.update and previous.exposure == item.exposure:
+            # In place only when the item keeps its marker: an update text finds the item by
+            # its new marker, which a renamed site's old item does not carry yet.
+            if item.update and (previous.exposure, previous.marker) == (item.exposure, item.marker):
                 changes.append(ItemChange(CHANGE, previous, item))
             else:
                 changes += [ItemChange(REMOVE, previous, None), ItemChange(ADD, None, item)]

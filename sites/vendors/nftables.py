@@ -1,8 +1,9 @@
 """Linux nftables (a Linux router or firewall box doing NAT for the LAN).
 
-Targets nftables 1.0 and later (Debian 12, Ubuntu 22.04+, RHEL 9); named chain priorities
-(``priority filter``, ``srcnat``, ``dstnat``) need 0.9.6 or later. Checked here with
-``nft -c -f``.
+Targets nftables 1.0 and later (Debian 12, Ubuntu 22.04+, RHEL 9) on Linux 5.10 or later; named
+chain priorities (``priority filter``, ``srcnat``, ``dstnat``) need nftables 0.9.6, comments on
+tables and chains 0.9.7 and Linux 5.10. Checked here with ``nft -c -f``, and loaded into a real
+(namespaced) firewall by the packet lab.
 
 The output is one file for ``nft -f``, one step per table:
 
@@ -18,24 +19,126 @@ The output is one file for ``nft -f``, one step per table:
 An accept in one table does not override a drop in another: if the customer's ruleset keeps its
 forward rules in another table (firewalld's ``inet firewalld``, a custom name), the rules belong
 there; the step says so.
+
+**Markers.** Every rule (the jump too) carries ``comment "obm:<site>:<key>"``, and so does every
+table and chain the file declares. A declaration's comment only lands when the declaration
+*creates* the table or chain: one that already exists keeps its own (the kernel does not update a
+comment), so the marker on a table or chain says "created by these instructions", and a removal
+deletes it only then, and only once it is empty.
+
+**Plans** (``plan_file``) are a POSIX shell script, not an ``nft -f`` file: nftables deletes and
+replaces a rule by its *handle*, a number only the live ruleset knows, so the script looks each of
+our rules up by its comment (``nft -a list chain``) and then runs ``nft delete rule … handle N`` or
+a transaction (``nft -f -``) that inserts the new rule just before the old one and deletes the old
+one. A rule that changes is thus replaced in place, atomically, and keeps its position; additions are skipped when a rule with the marker is already there, deletions
+when none is, so running the script twice changes nothing the second time.
 """
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from sites.description import ProfileSpec, SiteDescription
-from sites.policy import HostMatch, Policy, Rule, RuleKind
+from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
+from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 
 CHAIN = "backup_forward"
+
+# The shell functions a plan step uses, each defined where a step needs it, once at the top of
+# a plan's script (``plan_file``). Checked with dash and real nft by the packet lab
+# (tests/sites/lab/test_plan_sequences.py) and tests/sites/vendors/test_loaders.py. Syntax as the
+# nftables wiki's "Simple rule management" gives it: `nft -a list` shows each rule's handle,
+# `delete rule FAMILY TABLE CHAIN handle N` deletes one, `insert rule … position N` inserts before
+# rule N; `add table`/`add chain` leave an existing one as it is (no error), which the lab shows
+# keeps its comment.
+_HELPERS_INTRO = (
+    "# nft deletes and replaces a rule by its handle: these functions find our rules by their\n"
+    "# comment (the marker) in `nft -a list chain`.\n"
+)
+_FIND = """\
+obm_handles() {  # FAMILY TABLE CHAIN MARKER: the handles of the rules with that comment
+	nft -a list chain "$1" "$2" "$3" 2>/dev/null | grep -F " comment \\"$4\\" # handle " |
+		sed 's/.* # handle //'
+}
+"""
+_HELPERS = {
+    "obm_add": """\
+obm_add() {  # FAMILY TABLE CHAIN MARKER RULE: append RULE, commented MARKER, unless it is there
+	[ -n "$(obm_handles "$1" "$2" "$3" "$4")" ] || nft "add rule $1 $2 $3 $5 comment \\"$4\\""
+}
+""",
+    "obm_insert": """\
+obm_insert() {  # FAMILY TABLE CHAIN MARKER RULE: the same, at the top of the chain
+	[ -n "$(obm_handles "$1" "$2" "$3" "$4")" ] || nft "insert rule $1 $2 $3 $5 comment \\"$4\\""
+}
+""",
+    "obm_replace": """\
+obm_replace() {  # FAMILY TABLE CHAIN MARKER RULE: change the rule commented MARKER into RULE
+	obm_found=$(obm_handles "$1" "$2" "$3" "$4")
+	if [ -z "$obm_found" ]; then
+		echo "no rule commented $4 in $1 $2 $3 (removed by hand, or the site renamed?):" \\
+			"stopping here; compare the ruleset with the plan" >&2
+		return 1
+	fi
+	for obm_handle in $obm_found; do
+		# One transaction: the new rule goes in just before the old one, which goes. (Not
+		# `nft replace rule`: nftables 1.0.6 aborts on it when the rule holds a set of networks.)
+		printf '%s\\n' "insert rule $1 $2 $3 position $obm_handle $5 comment \\"$4\\"" \\
+			"delete rule $1 $2 $3 handle $obm_handle" | nft -f -
+	done
+}
+""",
+    "obm_delete": """\
+obm_delete() {  # FAMILY TABLE CHAIN MARKER: delete the rules commented MARKER (if any)
+	for obm_handle in $(obm_handles "$1" "$2" "$3" "$4"); do
+		nft "delete rule $1 $2 $3 handle $obm_handle"
+	done
+}
+""",
+    "obm_delete_chain": """\
+obm_delete_chain() {  # FAMILY TABLE CHAIN MARKER: delete the chain if we created it and it is empty
+	obm_listing=$(nft -a list chain "$1" "$2" "$3" 2>/dev/null) || return 0
+	printf '%s\\n' "$obm_listing" | grep -v ' # handle [0-9]*$' | grep -qF "comment \\"$4\\"" ||
+		return 0
+	printf '%s\\n' "$obm_listing" | grep ' # handle [0-9]*$' | grep -qvE '^[[:space:]]*(table|chain) ' &&
+		return 0
+	nft "delete chain $1 $2 $3"
+}
+""",
+    "obm_delete_table": """\
+obm_delete_table() {  # FAMILY TABLE MARKER: delete the table if we created it and it is empty
+	obm_listing=$(nft -a list table "$1" "$2" 2>/dev/null) || return 0
+	printf '%s\\n' "$obm_listing" | grep -v ' # handle [0-9]*$' | grep -qF "comment \\"$3\\"" ||
+		return 0
+	printf '%s\\n' "$obm_listing" | grep ' # handle [0-9]*$' | grep -qv '^table ' && return 0
+	nft "delete table $1 $2"
+}
+""",
+}
+_NEEDS_FIND = ("obm_add", "obm_insert", "obm_replace", "obm_delete")
+
+SCRIPT_HEADER = """\
+#!/bin/sh
+# A POSIX shell script, not an nft file: nftables deletes and replaces a rule by its handle, which
+# only the live ruleset knows, so this script finds each of our rules by its comment
+# (obm:<site>:<key>) and changes exactly those. Run it once as root: sh FILE. Running it again
+# changes nothing: a rule already there is not added twice, one already gone is not deleted.
+set -eu
+nft list tables >/dev/null  # stops here, with nft's message, if nft cannot read the ruleset
+"""
 
 
 class NftablesRenderer(Renderer):
     slug = "nftables"
     name = "Linux nftables"
-    versions = "nftables 1.0 and later (named priorities need 0.9.6+)"
-    renderer_version = 2  # 2: inbound accepts require ct status dnat
+    versions = "nftables 1.0 and later, Linux 5.10 and later"
+    renderer_version = 3  # 2: inbound accepts require ct status dnat; 3: markers
+    markers_since = 3
+    plan_language = "sh"
     supports_ranges = True  # ip saddr A-B
     hides_lan_by_default = False
     default_interfaces = ("lan0", "wan0")
@@ -44,11 +147,12 @@ class NftablesRenderer(Renderer):
         self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         inside, outside = self.interfaces(site)
+        entries = _entries(policy, site, inside, outside)
         steps = [
             Step(
                 title="Allow the backup traffic through the firewall (inet filter table)",
                 gui_path="Command line",
-                config=self._filter_table(policy, inside, outside),
+                config=_file(entries, "inet filter"),
                 config_language="nft",
                 reason=(
                     "Lets the backup host reach the datacenter"
@@ -61,7 +165,9 @@ class NftablesRenderer(Renderer):
                     "Save the file, check it with `nft -c -f FILE`, then load it once with "
                     "`nft -f FILE` (loading twice adds the rules twice). If your forward rules "
                     "live in another table (e.g. firewalld), put these rules there instead: an "
-                    "accept in one table does not override a drop in another."
+                    "accept in one table does not override a drop in another. Each rule, and "
+                    "each table or chain the file creates, carries an obm: comment: change and "
+                    "removal plans find them by it."
                 ),
                 verify=f"nft list chain inet filter {CHAIN}\nnft list chain inet filter forward",
                 guide_rules=guide_rules_of(
@@ -79,7 +185,7 @@ class NftablesRenderer(Renderer):
                     + " (ip nat table)"
                 ),
                 gui_path="Command line",
-                config=self._nat_table(policy, outside),
+                config=_file(entries, "ip nat"),
                 config_language="nft",
                 reason=(
                     "Masquerades the backup connections behind the firewall's outside address "
@@ -118,76 +224,300 @@ class NftablesRenderer(Renderer):
         )
         return steps
 
-    def _filter_table(self, policy: Policy, inside: str, outside: str) -> str:
-        rules = [
-            "# Replies to allowed connections; does not rely on the chain's policy.",
-            "ct state established,related accept",
-        ]
-        for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
-            rules.append(f"# {rule.reason.label}: backup host -> datacenter, {rule.port_spec}.")
-            rules.append(
-                f'iifname "{inside}" oifname "{outside}" ip saddr {_hosts(rule.required_hosts)} '
-                f"ip daddr {_set(rule.datacenter)} {_port(rule)} accept"
+    def managed_items(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[ManagedItem, ...]:
+        inside, outside = self.interfaces(site)
+        return tuple(_item(entry) for entry in _entries(policy, site, inside, outside))
+
+    def plan_section(self, section: str, body: str) -> str:
+        """The body with the definitions of the shell functions it calls, so a step can be
+        pasted on its own."""
+        return _definitions(body) + body
+
+    def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
+        chosen = list(items)
+        patterns = " ".join(f"-e '\"{item.marker}\"'" for item in chosen)
+        expected = "each marker once" if present else "nothing"
+        text = f"nft list ruleset | grep -F {patterns}  # {expected}"
+        if any(item.key.endswith(("-table", "-chain")) for item in chosen):
+            text += (
+                "\n# A table or chain that was there before keeps its own comment, so its marker "
+                "is missing;\n# "
+                + (
+                    "that is expected."
+                    if present
+                    else "one we created stays while it still holds other rules or chains."
+                )
             )
-        inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
-        if inbound:
-            rules.append(
-                "# forward sees forwarded packets after DNAT: match the private address, and only"
-                " connections that came through the port-forward (ct status dnat)."
+        return text
+
+    def plan_file(self, steps: Iterable[Step]) -> str:
+        """A POSIX shell script (``SCRIPT_HEADER``): the functions once, then every step's
+        commands in order."""
+        changes = [step for step in steps if step.config.strip()]
+        if not changes:
+            return ""
+        bodies = []
+        for step in changes:
+            body = step.config.replace(_HELPERS_INTRO, "").replace(_FIND, "")
+            for helper in _HELPERS.values():
+                body = body.replace(helper, "")
+            bodies.append(f"\n# Step {step.number}: {step.title}\n{body}")
+        script = SCRIPT_HEADER + "\n" + _definitions("".join(bodies)) + "".join(bodies)
+        return script.rstrip("\n") + "\n"
+
+
+def _definitions(body: str) -> str:
+    """The definitions of the shell functions ``body`` calls, with a line saying why."""
+    used = [name for name in _HELPERS if f"\n{name} " in f"\n{body}"]
+    if not used:
+        return ""
+    find = _FIND if any(name in _NEEDS_FIND for name in used) else ""
+    return _HELPERS_INTRO + find + "".join(_HELPERS[name] for name in used)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One table, chain or rule the instructions create, with its marker.
+
+    ``text``: a rule's statement (without its comment), or a chain's declaration (``type … ;``,
+    empty for a regular chain); ``notes``: the comment lines above it in the complete file."""
+
+    what: str  # "table", "chain" or "rule"
+    table: str  # "inet filter", "ip nat"
+    chain: str
+    key: str
+    marker: str
+    text: str
+    title: str
+    exposure: Exposure
+    uses: tuple[str, ...] = ()
+    guide_rules: tuple[GuideRule, ...] = ()
+    notes: tuple[str, ...] = ()
+    insert: bool = False  # a rule that goes at the top of its chain (the jump)
+
+
+def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -> list[_Entry]:
+    """Every table, chain and rule, in the order of the complete file."""
+    entries: list[_Entry] = []
+
+    def add(what, table, chain, key, text, title, exposure, uses=(), rule=None, notes=(), **kw):
+        entries.append(
+            _Entry(
+                what=what,
+                table=table,
+                chain=chain,
+                key=key,
+                marker=marker(site, key),
+                text=text,
+                title=title,
+                exposure=exposure,
+                uses=uses,
+                guide_rules=rule.reason.guide_rules if rule else (),
+                notes=notes,
+                **kw,
             )
-        for rule in inbound:
-            rules.append(f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.")
-            rules.append(
-                f'iifname "{outside}" oifname "{inside}"{_saddr(rule.allowed_sources)} '
-                f"ip daddr {rule.required_hosts.start} {_port(rule)} ct status dnat accept"
-            )
-        body = "\n".join(f"\t\t{line}" for line in rules)
-        return (
-            "table inet filter {\n"
-            "\t# No policy here: an existing forward chain keeps its own.\n"
-            "\tchain forward {\n"
-            "\t\ttype filter hook forward priority filter;\n"
-            "\t}\n"
-            f"\tchain {CHAIN} {{\n{body}\n\t}}\n"
-            "}\n"
-            "# At the top of forward, before any final drop or reject rule.\n"
-            f"insert rule inet filter forward jump {CHAIN}\n"
         )
 
-    def _nat_table(self, policy: Policy, outside: str) -> str:
-        chains = []
-        forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
-        if forwards:
-            lines = []
-            for rule in forwards:
-                # A dynamic public address: match "addressed to this firewall" instead.
-                to_firewall = (
-                    f"ip daddr {rule.public_address}"
-                    if rule.public_address
-                    else "fib daddr type local"
-                )
-                lines.append(f"# {rule.reason.label}: forward {rule.port_spec} to the backup host.")
-                lines.append(
-                    f'iifname "{outside}"{_saddr(rule.allowed_sources)} {to_firewall} '
-                    f"{_port(rule)} dnat ip to {rule.required_hosts.start}:{rule.port}"
-                )
-            chains.append(_nat_chain("prerouting", "dstnat", lines))
-        lines = []
-        for rule in policy.of_kind(RuleKind.SOURCE_NAT):
-            lines.append(
-                f"# {rule.reason.label}: backup connections leave with the outside address."
+    support = Exposure.SUPPORT
+    add("table", "inet filter", "", "filter-table", "", "Table inet filter", support)
+    add(
+        "chain",
+        "inet filter",
+        "forward",
+        "forward-chain",
+        "type filter hook forward priority filter;",
+        "Base chain forward (no policy: an existing one keeps its own)",
+        support,
+        ("filter-table",),
+        notes=("# No policy here: an existing forward chain keeps its own.",),
+    )
+    add(
+        "chain",
+        "inet filter",
+        CHAIN,
+        "backup-chain",
+        "",
+        f"Chain {CHAIN}",
+        support,
+        ("filter-table",),
+    )
+    add(
+        "rule",
+        "inet filter",
+        CHAIN,
+        "established",
+        "ct state established,related accept",
+        "Accept the replies of allowed connections",
+        support,
+        ("backup-chain",),
+        notes=("# Replies to allowed connections; does not rely on the chain's policy.",),
+    )
+    for rule in policy.of_kind(RuleKind.ALLOW_OUTBOUND):
+        add(
+            "rule",
+            "inet filter",
+            CHAIN,
+            rule_key(rule),
+            f'iifname "{inside}" oifname "{outside}" ip saddr {_hosts(rule.required_hosts)} '
+            f"ip daddr {_set(rule.datacenter)} {_port(rule)} accept",
+            f"Allow {rule.port_spec} from the backup host to the datacenter",
+            Exposure.OUTBOUND,
+            ("backup-chain",),
+            rule,
+            (f"# {rule.reason.label}: backup host -> datacenter, {rule.port_spec}.",),
+        )
+    for number, rule in enumerate(policy.of_kind(RuleKind.ALLOW_INBOUND)):
+        notes: tuple[str, ...] = (
+            f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.",
+        )
+        if number == 0:
+            notes = (
+                "# forward sees forwarded packets after DNAT: match the private address, and only"
+                " connections that came through the port-forward (ct status dnat).",
+                *notes,
             )
-            lines.append(
-                f'oifname "{outside}" ip saddr {_hosts(rule.required_hosts)} '
-                f"ip daddr {_set(rule.datacenter)} {_port(rule)} masquerade"
-            )
-        chains.append(_nat_chain("postrouting", "srcnat", lines))
-        return "table ip nat {\n" + "".join(chains) + "}\n"
+        add(
+            "rule",
+            "inet filter",
+            CHAIN,
+            rule_key(rule),
+            f'iifname "{outside}" oifname "{inside}"{_saddr(rule.allowed_sources)} '
+            f"ip daddr {rule.required_hosts.start} {_port(rule)} ct status dnat accept",
+            f"Allow {rule.port_spec} in to the backup host"
+            + (" from the monitoring sources" if rule.allowed_sources else ""),
+            Exposure.INBOUND,
+            ("backup-chain",),
+            rule,
+            notes,
+        )
+    add(
+        "rule",
+        "inet filter",
+        "forward",
+        "jump",
+        f"jump {CHAIN}",
+        f"Send forwarded traffic through {CHAIN} first",
+        support,
+        ("forward-chain", "backup-chain"),
+        notes=("# At the top of forward, before any final drop or reject rule.",),
+        insert=True,
+    )
+    add("table", "ip nat", "", "nat-table", "", "Table ip nat", support)
+    forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
+    if forwards:
+        add(
+            "chain",
+            "ip nat",
+            "prerouting",
+            "prerouting-chain",
+            "type nat hook prerouting priority dstnat;",
+            "Base chain prerouting (port forwards)",
+            support,
+            ("nat-table",),
+        )
+    for rule in forwards:
+        # A dynamic public address: match "addressed to this firewall" instead.
+        to_firewall = (
+            f"ip daddr {rule.public_address}" if rule.public_address else "fib daddr type local"
+        )
+        add(
+            "rule",
+            "ip nat",
+            "prerouting",
+            rule_key(rule),
+            f'iifname "{outside}"{_saddr(rule.allowed_sources)} {to_firewall} '
+            f"{_port(rule)} dnat ip to {rule.required_hosts.start}:{rule.port}",
+            f"Forward {rule.port_spec} to the backup host"
+            + (" from the monitoring sources" if rule.allowed_sources else ""),
+            Exposure.INBOUND,
+            ("prerouting-chain",),
+            rule,
+            (f"# {rule.reason.label}: forward {rule.port_spec} to the backup host.",),
+        )
+    add(
+        "chain",
+        "ip nat",
+        "postrouting",
+        "postrouting-chain",
+        "type nat hook postrouting priority srcnat;",
+        "Base chain postrouting (masquerade)",
+        support,
+        ("nat-table",),
+    )
+    for rule in policy.of_kind(RuleKind.SOURCE_NAT):
+        add(
+            "rule",
+            "ip nat",
+            "postrouting",
+            rule_key(rule),
+            f'oifname "{outside}" ip saddr {_hosts(rule.required_hosts)} '
+            f"ip daddr {_set(rule.datacenter)} {_port(rule)} masquerade",
+            f"Masquerade {rule.port_spec} to the datacenter",
+            support,
+            ("postrouting-chain",),
+            rule,
+            (f"# {rule.reason.label}: backup connections leave with the outside address.",),
+        )
+    return entries
 
 
-def _nat_chain(hook: str, priority: str, lines: list[str]) -> str:
-    body = "\n".join(f"\t\t{line}" for line in lines)
-    return f"\tchain {hook} {{\n\t\ttype nat hook {hook} priority {priority};\n{body}\n\t}}\n"
+def _file(entries: list[_Entry], table: str) -> str:
+    """The complete ``nft -f`` text of one table: its block, then the rules inserted into it."""
+    lines: list[str] = []
+    inserted: list[str] = []
+    chain = ""
+    for entry in entries:
+        if entry.table != table:
+            continue
+        comment = f'comment "{entry.marker}"'
+        if entry.what == "table":
+            lines += [f"table {table} {{", f"\t{comment}"]
+        elif entry.what == "chain":
+            if chain:
+                lines.append("\t}")
+            chain = entry.chain
+            lines += [f"\t{note}" for note in entry.notes]
+            lines.append(f"\tchain {entry.chain} {{")
+            lines += [f"\t\t{entry.text}"] if entry.text else []
+            lines.append(f"\t\t{comment}")
+        elif entry.insert:
+            inserted += [*entry.notes, f"insert rule {table} {entry.chain} {entry.text} {comment}"]
+        else:
+            lines += [f"\t\t{note}" for note in entry.notes]
+            lines.append(f"\t\t{entry.text} {comment}")
+    lines += ["\t}", "}", *inserted]
+    return "\n".join(lines) + "\n"
+
+
+def _item(entry: _Entry) -> ManagedItem:
+    family, table = entry.table.split()
+    where = f"{family} {table} {entry.chain}".strip()
+    update = ""
+    if entry.what == "table":
+        create = f"nft {shlex.quote(f'add table {where} {{ comment "{entry.marker}"; }}')}"
+        remove = f"obm_delete_table {where} {entry.marker}"
+    elif entry.what == "chain":
+        body = f'{entry.text} comment "{entry.marker}";'.strip()
+        create = f"nft {shlex.quote(f'add chain {where} {{ {body} }}')}"
+        remove = f"obm_delete_chain {where} {entry.marker}"
+    else:
+        command = "obm_insert" if entry.insert else "obm_add"
+        create = f"{command} {where} {entry.marker} {shlex.quote(entry.text)}"
+        update = f"obm_replace {where} {entry.marker} {shlex.quote(entry.text)}"
+        remove = f"obm_delete {where} {entry.marker}"
+    return ManagedItem(
+        key=entry.key,
+        marker=entry.marker,
+        title=entry.title,
+        exposure=entry.exposure,
+        create=create,
+        remove=remove,
+        update=update,
+        uses=entry.uses,
+        guide_rules=entry.guide_rules,
+    )
 
 
 def _hosts(hosts: HostMatch) -> str:

@@ -22,6 +22,12 @@ these versions, so the GUI is the common ground.
 - Dynamic public address: the port forward's destination is "WAN address", which follows the
   address the provider assigns; Services › Dynamic DNS gives the monitoring GUI a name.
 
+Markers: as on pfSense, every alias, rule, outbound NAT mapping and port forward carries
+``obm:<site>:<key>`` at the start of its Description (``<descr>`` in ``/conf/config.xml``); removal
+is GUI text (OPNsense's API does not cover port forwards in these versions), and deleting a port
+forward deletes its associated filter rule (``firewall_nat.php``: "delete nat rule and associated
+rule if it exists").
+
 OPNsense is a fork of pfSense, and its renderer is the pfSense one (``pfsense.py``) with
 OPNsense's menus, dialog fields and wording.
 """
@@ -41,21 +47,28 @@ class OpnsenseRenderer(PfsenseRenderer):
     versions = (
         "OPNsense 24.1, 24.7 and 25.1 (web GUI; 25.7+ renames Port Forward to Destination NAT)"
     )
-    renderer_version = 1
+    renderer_version = 2  # 2: markers in every Description
+    markers_since = 2
     supports_ranges = True  # a Host(s) alias accepts a.b.c.d-a.b.c.e
     hides_lan_by_default = True  # automatic outbound NAT
     default_interfaces = ("LAN", "WAN")
 
     product = "OPNsense"
     apply = "Click Save, then Apply changes."
+    apply_button = "Apply changes"
     states_path = "Firewall › Diagnostics › States"
     shell = "# or in a shell:"
 
     alias_path = "Firewall › Aliases › + (Add)"
+    alias_list = "Firewall › Aliases"
     alias_howto = "Create one alias per block (+, fill in, Save); after the last one click Apply."
     range_alias_note = ""
     alias_check = (
         "Firewall › Diagnostics › Aliases: select each alias; it lists exactly the entries above."
+    )
+    alias_in_use = (
+        'OPNsense refuses to delete an alias a rule still names ("Alias in use"); the rules that '
+        "name it are deleted before it."
     )
 
     rule_path = "Firewall › Rules › {inside} › + (Add)"
@@ -87,14 +100,20 @@ class OpnsenseRenderer(PfsenseRenderer):
         "Only if the mode is Manual, or Hybrid without such a rule: + (Add), then Save and "
         "Apply changes:"
     )
+    nat_mapping_path = "Firewall › NAT › Outbound › + (Add)"
+    nat_mapping_list = "Firewall › NAT › Outbound (manual rules)"
+    nat_mapping_condition = (
+        "Only if the Mode is Manual outbound NAT rule generation, or Hybrid without an automatic "
+        "rule for the {inside} network"
+    )
     nat_mapping_fields = (
-        "  Interface: {outside}\n"
-        "  TCP/IP Version: IPv4\n"
-        "  Protocol: {protocol}\n"
-        "  Source address: {source}, Source port: any\n"
-        "  Destination address: {datacenter}, Destination port: (other) {port}\n"
-        "  Translation / target: Interface address\n"
-        "  Description: {description}"
+        "Interface: {outside}\n"
+        "TCP/IP Version: IPv4\n"
+        "Protocol: {protocol}\n"
+        "Source address: {source}, Source port: any\n"
+        "Destination address: {datacenter}, Destination port: (other) {port}\n"
+        "Translation / target: Interface address\n"
+        "Description: {description}"
     )
     nat_check = (
         "Firewall › NAT › Outbound shows the mode and, under the automatic or manual rules, a "
@@ -104,19 +123,19 @@ class OpnsenseRenderer(PfsenseRenderer):
     port_forward_path = (
         "Firewall › NAT › Port Forward › + (Add) (25.7 and later: Firewall › NAT › Destination NAT)"
     )
+    port_forward_list = "Firewall › NAT › Port Forward (25.7 and later: Destination NAT)"
     port_forward_fields = (
-        "Port forward {n} of {count}: {label}\n"
-        "  Interface: {outside}\n"
-        "  TCP/IP Version: IPv4\n"
-        "  Protocol: {protocol}\n"
-        "  Source (Advanced): {source}, Source port range: any\n"
-        "  Destination: {destination}\n"
-        "  Destination port range: from (other) {port} to (other) {port}\n"
-        "  Redirect target IP: Single host or Network — {host}\n"
-        "  Redirect target port: (other) {port}\n"
-        "  Description: {description}\n"
-        "  NAT reflection: Use system default\n"
-        "  Filter rule association: Add associated filter rule"
+        "Interface: {outside}\n"
+        "TCP/IP Version: IPv4\n"
+        "Protocol: {protocol}\n"
+        "Source (Advanced): {source}, Source port range: any\n"
+        "Destination: {destination}\n"
+        "Destination port range: from (other) {port} to (other) {port}\n"
+        "Redirect target IP: Single host or Network — {host}\n"
+        "Redirect target port: (other) {port}\n"
+        "Description: {description}\n"
+        "NAT reflection: Use system default\n"
+        "Filter rule association: Add associated filter rule"
     )
     a_port_forward = "An OPNsense port forward"
     associated_rule = '"Add associated filter rule" (25.7 and later: "Register rule")'
@@ -133,8 +152,8 @@ class OpnsenseRenderer(PfsenseRenderer):
             + ", then ".join(str(r.port) for r in outbound)
             + f": while the probe runs, a state on {outside} shows the backup host translated "
             f"to the {outside} address, to a datacenter address on the backup port.",
-            "Firewall › Log Files › Live View: the logged pass rule "
-            f'"{profile.name}: …" shows each new backup connection.',
+            "Firewall › Log Files › Live View: the logged pass rule (its description starts "
+            f"with obm: and names {profile.name}) shows each new backup connection.",
         ]
 
     def _inbound_states_check(self, host: str) -> str:

@@ -24,6 +24,25 @@ edited by hand.
   whatever address the provider assigns; Services › Dynamic DNS gives the monitoring GUI a
   name to connect to.
 
+Markers (change and removal plans, ``sites.plans``): every alias, rule, outbound NAT mapping
+and port forward the instructions create carries ``obm:<site>:<key>`` at the start of its
+Description (config.xml ``<descr>``), so it is found again in the GUI lists and in
+``/conf/config.xml``; the start, because pfSense uses only the first 52 characters in the ruleset
+label and the firewall log, and the associated filter rule of a port forward gets
+``"NAT " + description`` cut to 59 characters. Neither pfSense nor OPNsense has a supported
+command line for rules, so removal is GUI text: which list, which entry by its marker. Editing an
+entry in the GUI overwrites it, so every item has an in-place ``update``.
+
+- The LAN pass rules only *add* accepts: where the default "allow LAN to any" rule is still in
+  place the backup already passes, and the instructions neither rely on nor touch that rule; a
+  removal deletes only our marked rule and says the default rule stays (it was there before).
+- Port forwards are created with "Add associated filter rule": deleting such a port forward
+  deletes its associated WAN rule too (pfSense's and OPNsense's ``firewall_nat.php`` delete the
+  rule named by ``associated-rule-id``). A rule made "unassociated" (or created so) stays and
+  must be deleted on its own; the removal text says both.
+- The outbound NAT mapping is added only where outbound NAT is Manual: its removal is
+  conditional, and the automatic rules are pfSense's own and never removed.
+
 The steps are written once here for pfSense and its fork OPNsense: the class attributes below
 are pfSense's menus, dialog fields and wording, and ``OpnsenseRenderer`` replaces them with
 OPNsense's.
@@ -31,6 +50,8 @@ OPNsense's.
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Iterable
 from ipaddress import IPv4Network
 from typing import ClassVar
 
@@ -45,18 +66,24 @@ from sites.vendors.base import (
     monitoring_sources,
     verification_steps,
 )
+from sites.vendors.gui_items import GuiItem, managed_item
+from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.port_groups import by_port, ports_regex, protocols_label
 
 DC_ALIAS = "OBM_DC"
 HOSTS_ALIAS = "OBM_HOSTS"
 MONITOR_ALIAS = "OBM_MONITOR"
+CONFIG_XML = "/conf/config.xml"
 
 
 class PfsenseRenderer(Renderer):
     slug = "pfsense"
     name = "Netgate pfSense"
     versions = "pfSense CE 2.7 and pfSense Plus 23.01 and later (web GUI)"
-    renderer_version = 1
+    renderer_version = 2  # 2: markers in every Description
+    markers_since = 2
+    plan_gui_path = "Firewall"
+    plan_language = "text"
     supports_ranges = True  # a Host(s) alias accepts a.b.c.d-a.b.c.e
     hides_lan_by_default = True  # automatic outbound NAT
     default_interfaces = ("LAN", "WAN")
@@ -65,16 +92,22 @@ class PfsenseRenderer(Renderer):
     # and the wording that names them. OPNsense overrides every one of these.
     product: ClassVar[str] = "pfSense"
     apply: ClassVar[str] = "Click Save, then Apply Changes."
+    apply_button: ClassVar[str] = "Apply Changes"
     states_path: ClassVar[str] = "Diagnostics › States"
     shell: ClassVar[str] = "# or in a shell (Diagnostics › Command Prompt):"
 
     alias_path: ClassVar[str] = "Firewall › Aliases › IP › Add"
+    alias_list: ClassVar[str] = "Firewall › Aliases › IP"
     alias_howto: ClassVar[str] = (
         "Create one alias per block (Add, fill in, Save); after the last one click Apply Changes."
     )
     range_alias_note: ClassVar[str] = " pfSense expands the range into single addresses."
     alias_check: ClassVar[str] = (
         "Diagnostics › Tables: select each alias; it lists exactly the entries above."
+    )
+    alias_in_use: ClassVar[str] = (
+        "pfSense refuses to delete an alias a rule still names; the rules that name it are "
+        "deleted before it."
     )
 
     rule_path: ClassVar[str] = "Firewall › Rules › {inside} › Add (arrow up: add to the top)"
@@ -95,6 +128,7 @@ class PfsenseRenderer(Renderer):
         '{inside} to any" rule is still in place the traffic already passes;'
     )
     rule_counters: ClassVar[str] = "its States column counts connections while the backup runs."
+    default_allow: ClassVar[str] = '"Default allow LAN to any rule"'
 
     nat_mode_fields: ClassVar[str] = (
         "Outbound NAT Mode: Automatic outbound NAT rule generation (the default), or Hybrid.\n"
@@ -104,14 +138,20 @@ class PfsenseRenderer(Renderer):
         "Only if the mode is Manual, or Hybrid without such a rule: Mappings › Add (arrow up), "
         "then Save and Apply Changes:"
     )
+    nat_mapping_path: ClassVar[str] = "Firewall › NAT › Outbound › Mappings › Add (arrow up)"
+    nat_mapping_list: ClassVar[str] = "Firewall › NAT › Outbound › Mappings"
+    nat_mapping_condition: ClassVar[str] = (
+        "Only if Outbound NAT Mode is Manual, or Hybrid without an automatic rule for the "
+        "{inside} subnets"
+    )
     nat_mapping_fields: ClassVar[str] = (
-        "  Interface: {outside}\n"
-        "  Address Family: IPv4\n"
-        "  Protocol: {protocol}\n"
-        "  Source: Network — {source}, Port: any\n"
-        "  Destination: Network — {datacenter}, Port: {port}\n"
-        "  Translation Address: Interface Address\n"
-        "  Description: {description}"
+        "Interface: {outside}\n"
+        "Address Family: IPv4\n"
+        "Protocol: {protocol}\n"
+        "Source: Network — {source}, Port: any\n"
+        "Destination: Network — {datacenter}, Port: {port}\n"
+        "Translation Address: Interface Address\n"
+        "Description: {description}"
     )
     nat_check: ClassVar[str] = (
         "Firewall › NAT › Outbound shows the mode and, under Automatic Rules or Mappings, the "
@@ -119,19 +159,19 @@ class PfsenseRenderer(Renderer):
     )
 
     port_forward_path: ClassVar[str] = "Firewall › NAT › Port Forward › Add (interface {outside})"
+    port_forward_list: ClassVar[str] = "Firewall › NAT › Port Forward"
     port_forward_fields: ClassVar[str] = (
-        "Port forward {n} of {count}: {label}\n"
-        "  Interface: {outside}\n"
-        "  Address Family: IPv4\n"
-        "  Protocol: {protocol}\n"
-        "  Source (Display Advanced): {source}, Port Range: any\n"
-        "  Destination: {destination}\n"
-        "  Destination port range: From (other) {port} — To (other) {port}\n"
-        "  Redirect target IP: Address or Alias — {host}\n"
-        "  Redirect target port: (other) {port}\n"
-        "  Description: {description}\n"
-        "  NAT reflection: Use system default\n"
-        "  Filter rule association: Add associated filter rule"
+        "Interface: {outside}\n"
+        "Address Family: IPv4\n"
+        "Protocol: {protocol}\n"
+        "Source (Display Advanced): {source}, Port Range: any\n"
+        "Destination: {destination}\n"
+        "Destination port range: From (other) {port} — To (other) {port}\n"
+        "Redirect target IP: Address or Alias — {host}\n"
+        "Redirect target port: (other) {port}\n"
+        "Description: {description}\n"
+        "NAT reflection: Use system default\n"
+        "Filter rule association: Add associated filter rule"
     )
     a_port_forward: ClassVar[str] = "A pfSense port forward"
     associated_rule: ClassVar[str] = '"Add associated filter rule"'
@@ -149,18 +189,22 @@ class PfsenseRenderer(Renderer):
         self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> list[Step]:
         inside, outside = self.interfaces(site)
+        entries = self._entries(policy, site, profile)
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
         inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
-        steps = [self._alias_step(policy, profile)]
-        steps += [self._outbound_step(group, inside, profile) for group in by_port(outbound)]
-        snat = policy.of_kind(RuleKind.SOURCE_NAT)
+        steps = [self._alias_step(policy, [e for e in entries if e.key.startswith("alias-")])]
+        steps += [
+            self._outbound_step(entry, inside) for entry in entries if entry.key.startswith("out-")
+        ]
+        snat = [e for e in entries if e.key.startswith("snat-")]
         if snat:
-            steps.append(self._outbound_nat_check(snat, site, inside, outside, profile))
-        if forwards:
-            steps.append(self._port_forward_step(forwards, outside, profile))
+            steps.append(self._outbound_nat_check(snat, site, inside, outside))
+        port_forwards = [e for e in entries if e.key.startswith("dnat-")]
+        if port_forwards:
+            steps.append(self._port_forward_step(forwards, port_forwards, outside))
         if inbound:
-            steps.append(self._inbound_check(inbound, outside))
+            steps.append(self._inbound_check(inbound, port_forwards, outside))
         inbound_verify = ""
         if inbound:
             host = inbound[0].required_hosts.start
@@ -189,6 +233,213 @@ class PfsenseRenderer(Renderer):
         )
         return steps
 
+    def managed_items(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[ManagedItem, ...]:
+        deleted = f", then click {self.apply_button}"
+        return tuple(
+            managed_item(entry, save=self.apply, deleted=deleted)
+            for entry in self._entries(policy, site, profile)
+        )
+
+    def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
+        chosen = list(items)
+        places = and_list(list(dict.fromkeys(item.gui_path for item in chosen)))
+        markers = "\n".join(
+            item.marker
+            + (" (only if you added it)" if present and item.key.startswith("snat-") else "")
+            for item in chosen
+        )
+        grep = (
+            "grep -o -F "
+            + " ".join(f"-e '{item.marker}'" for item in chosen)
+            + f" {CONFIG_XML} | sort -u"
+        )
+        if present:
+            return (
+                f"{places}: the Description of one entry begins with each of these:\n{markers}\n"
+                f"{self.shell}\n{grep}  # prints each marker"
+            )
+        return (
+            f"{places}: no Description begins with any of these any more:\n{markers}\n"
+            f"{self.shell}\n{grep}  # prints nothing"
+        )
+
+    def _entries(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> list[GuiItem]:
+        """Everything the instructions create, in the order of the complete instructions: the
+        aliases, the outbound pass rules, the outbound NAT mappings (only for Manual mode) and
+        the port forwards."""
+        inside, outside = self.interfaces(site)
+        outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+        sources = monitoring_sources(policy)
+        entries: list[GuiItem] = []
+
+        def alias(key, name, kind, networks, what, rules):
+            mark = marker(site, key)
+            entries.append(
+                GuiItem(
+                    key=key,
+                    marker=mark,
+                    title=f"the alias {name} ({what})",
+                    exposure=Exposure.SUPPORT,
+                    add_path=self.alias_path,
+                    fields=self._alias_block(
+                        name, kind, networks, f"{mark} {profile.name}: {what}"
+                    ),
+                    listed=self.alias_list,
+                    what=f"the alias {name}",
+                    found_by=f"whose Description begins with {mark}",
+                    remove_note=self.alias_in_use,
+                    uses=(),
+                    rules=rules,
+                )
+            )
+
+        hosts_uses: tuple[str, ...] = ()
+        alias(
+            "alias-dc",
+            DC_ALIAS,
+            "Network(s)",
+            [self._network_entry(n) for n in profile.datacenter_networks],
+            "datacenter networks",
+            outbound,
+        )
+        if outbound and outbound[0].required_hosts.kind == "range":
+            hosts = outbound[0].required_hosts
+            alias(
+                "alias-hosts",
+                HOSTS_ALIAS,
+                "Host(s)",
+                [f"{hosts.start}-{hosts.end}"],
+                "backup hosts",
+                outbound,
+            )
+            hosts_uses = ("alias-hosts",)
+        if sources:
+            alias(
+                "alias-monitoring",
+                MONITOR_ALIAS,
+                "Network(s)",
+                [self._network_entry(n) for n in sources],
+                "monitoring computers",
+                policy.of_kind(RuleKind.DESTINATION_NAT),
+            )
+        for group in by_port(outbound):
+            rule = group[0]
+            key = _group_key(group)
+            mark = marker(site, key)
+            entries.append(
+                GuiItem(
+                    key=key,
+                    marker=mark,
+                    title=f"the {inside} pass rule for {protocols_label(group)} to the datacenter",
+                    exposure=Exposure.OUTBOUND,
+                    add_path=self.rule_path.format(inside=inside),
+                    fields=self.rule_fields.format(
+                        inside=inside,
+                        protocol=_protocol(group),
+                        source=self._source(rule.required_hosts),
+                        datacenter=DC_ALIAS,
+                        port=rule.port,
+                        description=(
+                            f"{mark} {profile.name}: {protocols_label(group)} to the datacenter"
+                        ),
+                    ),
+                    listed=f"Firewall › Rules › {inside}",
+                    what="the rule",
+                    found_by=f"whose Description begins with {mark}",
+                    remove_note=(
+                        f"Only that rule: the {self.default_allow}, if it is still there, was "
+                        "there before the instructions and stays, and while it stays the backup "
+                        "traffic still passes."
+                    ),
+                    uses=("alias-dc", *hosts_uses),
+                    rules=group,
+                )
+            )
+        for group in by_port(policy.of_kind(RuleKind.SOURCE_NAT)):
+            rule = group[0]
+            key = _group_key(group)
+            mark = marker(site, key)
+            entries.append(
+                GuiItem(
+                    key=key,
+                    marker=mark,
+                    title=f"the outbound NAT mapping for {protocols_label(group)}",
+                    exposure=Exposure.SUPPORT,
+                    add_path=self.nat_mapping_path,
+                    fields=self.nat_mapping_fields.format(
+                        outside=outside,
+                        protocol=_protocol(group),
+                        source=self._nat_source(rule.required_hosts),
+                        datacenter=DC_ALIAS,
+                        port=rule.port,
+                        description=(
+                            f"{mark} {profile.name}: translate {protocols_label(group)} to the "
+                            "datacenter"
+                        ),
+                    ),
+                    listed=self.nat_mapping_list,
+                    what="the mapping",
+                    found_by=f"whose Description begins with {mark}",
+                    remove_note=(
+                        f"With automatic outbound NAT there is no such mapping: the automatic "
+                        f"rules are {self.product}'s own and stay."
+                    ),
+                    uses=("alias-dc", *hosts_uses),
+                    rules=group,
+                    only_if=self.nat_mapping_condition.format(inside=inside),
+                )
+            )
+        forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
+        public = forwards[0].public_address if forwards else None
+        destination = (
+            f"{outside} address ({public}; if {public} is an extra address of the firewall, "
+            "a Virtual IP, choose it instead)"
+            if public
+            else f"{outside} address (follows the address the provider assigns)"
+        )
+        for group in by_port(forwards):
+            rule = group[0]
+            key = _group_key(group)
+            mark = marker(site, key)
+            entries.append(
+                GuiItem(
+                    key=key,
+                    marker=mark,
+                    title=(
+                        f"the port forward of {protocols_label(group)} to the backup host, with "
+                        f"its associated {outside} rule"
+                    ),
+                    exposure=Exposure.INBOUND,
+                    add_path=self.port_forward_path.format(outside=outside),
+                    fields=self.port_forward_fields.format(
+                        outside=outside,
+                        protocol=_protocol(group),
+                        source=self._monitor_source(rule),
+                        destination=destination,
+                        port=rule.port,
+                        host=rule.required_hosts.start,
+                        description=f"{mark} {profile.name}: monitoring {protocols_label(group)}",
+                    ),
+                    listed=self.port_forward_list,
+                    what="the port forward",
+                    found_by=f"whose Description begins with {mark}",
+                    remove_note=(
+                        f"It was created with {self.associated_rule}, so {self.product} deletes "
+                        f"its associated pass rule on {outside} (Description NAT {mark} …) with "
+                        f"it. If Firewall › Rules › {outside} still lists a rule whose Description "
+                        f"begins with NAT {mark} (the association was changed to unassociated, or "
+                        "the rule was added unassociated), delete that rule too."
+                    ),
+                    uses=("alias-monitoring",) if sources else (),
+                    rules=group,
+                )
+            )
+        return entries
+
     def _outbound_states_check(
         self, outbound: tuple[Rule, ...], outside: str, profile: ProfileSpec
     ) -> list[str]:
@@ -211,49 +462,20 @@ class PfsenseRenderer(Renderer):
             "monitoring port."
         )
 
-    def _alias_step(self, policy: Policy, profile: ProfileSpec) -> Step:
-        outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
-        sources = monitoring_sources(policy)
-        blocks = [
-            self._alias_block(
-                DC_ALIAS,
-                "Network(s)",
-                [self._network_entry(n) for n in profile.datacenter_networks],
-                f"{profile.name}: datacenter networks",
-            )
-        ]
-        names = [DC_ALIAS]
-        if outbound and outbound[0].required_hosts.kind == "range":
-            hosts = outbound[0].required_hosts
-            blocks.append(
-                self._alias_block(
-                    HOSTS_ALIAS,
-                    "Host(s)",
-                    [f"{hosts.start}-{hosts.end}"],
-                    f"{profile.name}: backup hosts",
-                )
-            )
-            names.append(HOSTS_ALIAS)
-        if sources:
-            blocks.append(
-                self._alias_block(
-                    MONITOR_ALIAS,
-                    "Network(s)",
-                    [self._network_entry(n) for n in sources],
-                    f"{profile.name}: monitoring computers",
-                )
-            )
-            names.append(MONITOR_ALIAS)
+    def _alias_step(self, policy: Policy, aliases: list[GuiItem]) -> Step:
+        names = [entry.what.removeprefix("the alias ") for entry in aliases]
         return Step(
             title=("Create the aliases for " if len(names) > 1 else "Create the alias for ")
             + and_list([_ALIAS_WHAT[name] for name in names]),
             gui_path=self.alias_path,
-            config="\n\n".join(blocks),
+            config="\n\n".join(entry.fields for entry in aliases),
             config_language="text",
             reason=(
                 "The rules below name these aliases, so a change of addresses later is one edit "
                 f"here. {self.alias_howto} Alias names may contain only letters, digits and _."
                 + (self.range_alias_note if HOSTS_ALIAS in names else "")
+                + " Each Description starts with its marker (obm:…), which finds the alias "
+                "again when it is changed or removed."
             ),
             verify="\n".join([self.alias_check] + [f"pfctl -t {name} -T show" for name in names]),
             guide_rules=guide_rules_of(
@@ -261,55 +483,35 @@ class PfsenseRenderer(Renderer):
             ),
         )
 
-    def _outbound_step(self, rules: tuple[Rule, ...], inside: str, profile: ProfileSpec) -> Step:
-        rule = rules[0]
+    def _outbound_step(self, entry: GuiItem, inside: str) -> Step:
+        rule = entry.rules[0]
         return Step(
             title=(
-                f"Allow {protocols_label(rules)} from {_who(rule.required_hosts)} to the datacenter"
+                f"Allow {protocols_label(entry.rules)} from {_who(rule.required_hosts)} to the "
+                "datacenter"
             ),
-            gui_path=self.rule_path.format(inside=inside),
-            config=self.rule_fields.format(
-                inside=inside,
-                protocol=_protocol(rules),
-                source=self._source(rule.required_hosts),
-                datacenter=DC_ALIAS,
-                port=rule.port,
-                description=f"{profile.name}: {protocols_label(rules)} to the datacenter",
-            ),
+            gui_path=entry.add_path,
+            config=entry.fields,
             config_language="text",
             reason=(
-                f"{rule.reason} {self.rule_order.format(inside=inside)} this rule keeps it "
-                "allowed when that rule is removed or narrowed. States let the replies back. "
-                + self.apply
+                f"{rule.reason} {self.rule_order.format(inside=inside)} this rule only adds a "
+                "pass: with that rule in place it changes nothing, and it keeps the backup "
+                "allowed when that rule is removed or narrowed. The instructions never change or "
+                "remove the default rule. States let the replies back. " + self.apply
             ),
             verify=(
                 f"Firewall › Rules › {inside}: the rule is listed, enabled and above any block "
                 f"rule; {self.rule_counters}\npfctl -sr | grep 'port = {rule.port}'"
             ),
-            guide_rules=guide_rules_of(rules),
+            guide_rules=guide_rules_of(entry.rules),
         )
 
     def _outbound_nat_check(
-        self,
-        rules: tuple[Rule, ...],
-        site: SiteDescription,
-        inside: str,
-        outside: str,
-        profile: ProfileSpec,
+        self, mappings: list[GuiItem], site: SiteDescription, inside: str, outside: str
     ) -> Step:
         blocks = [self.nat_mode_fields.format(inside=inside, outside=outside, lan=site.lan_network)]
-        for group in by_port(rules):
-            rule = group[0]
-            blocks.append(
-                self.nat_mapping_fields.format(
-                    outside=outside,
-                    protocol=_protocol(group),
-                    source=self._nat_source(rule.required_hosts),
-                    datacenter=DC_ALIAS,
-                    port=rule.port,
-                    description=f"{profile.name}: {protocols_label(group)} to the datacenter",
-                )
-            )
+        blocks += [textwrap.indent(entry.fields, "  ") for entry in mappings]
+        rules = tuple(rule for entry in mappings for rule in entry.rules)
         return Step(
             kind=StepKind.CHECK,
             title="Check that outbound NAT translates the backup connections (transparency)",
@@ -328,30 +530,13 @@ class PfsenseRenderer(Renderer):
         )
 
     def _port_forward_step(
-        self, rules: tuple[Rule, ...], outside: str, profile: ProfileSpec
+        self, rules: tuple[Rule, ...], port_forwards: list[GuiItem], outside: str
     ) -> Step:
-        groups = by_port(rules)
         public = rules[0].public_address
-        destination = (
-            f"{outside} address ({public}; if {public} is an extra address of the firewall, "
-            "a Virtual IP, choose it instead)"
-            if public
-            else f"{outside} address (follows the address the provider assigns)"
-        )
         blocks = [
-            self.port_forward_fields.format(
-                n=n,
-                count=len(groups),
-                label=protocols_label(group),
-                outside=outside,
-                protocol=_protocol(group),
-                source=self._monitor_source(group[0]),
-                destination=destination,
-                port=group[0].port,
-                host=group[0].required_hosts.start,
-                description=f"{profile.name}: monitoring {protocols_label(group)}",
-            )
-            for n, group in enumerate(groups, start=1)
+            f"Port forward {n} of {len(port_forwards)}: {protocols_label(entry.rules)}\n"
+            + textwrap.indent(entry.fields, "  ")
+            for n, entry in enumerate(port_forwards, start=1)
         ]
         return Step(
             title="Forward the monitoring ports to the backup host",
@@ -364,7 +549,8 @@ class PfsenseRenderer(Renderer):
                 f"{self.a_port_forward} "
                 "may take TCP and UDP together (Protocol TCP/UDP), so one port forward covers "
                 f"both protocols of a port. {self.associated_rule} creates the matching pass rule "
-                f"on {outside} and keeps it in step with the port forward. "
+                f"on {outside} and keeps it in step with the port forward; deleting the port "
+                "forward deletes that rule too. "
                 + (
                     ""
                     if public
@@ -377,17 +563,19 @@ class PfsenseRenderer(Renderer):
             guide_rules=guide_rules_of(rules),
         )
 
-    def _inbound_check(self, rules: tuple[Rule, ...], outside: str) -> Step:
-        lines = [f'Pass rules on {outside} created by the port forwards (description "NAT …"):']
-        for group in by_port(rules):
-            rule = group[0]
+    def _inbound_check(
+        self, rules: tuple[Rule, ...], port_forwards: list[GuiItem], outside: str
+    ) -> Step:
+        host = rules[0].required_hosts.start
+        lines = [f"Pass rules on {outside} created by the port forwards:"]
+        for entry in port_forwards:
+            rule = entry.rules[0]
             lines.append(
-                f"- IPv4 {_protocol(group)}, Source {self._monitor_source(rule)}, "
-                f"Destination {rule.required_hosts.start} port {rule.port}"
+                f"- IPv4 {_protocol(entry.rules)}, Source {self._monitor_source(rule)}, "
+                f"Destination {host} port {rule.port}, Description NAT {entry.marker} …"
             )
         lines.append(
-            f"The destination is the private address {rules[0].required_hosts.start}, not the "
-            "public "
+            f"The destination is the private address {host}, not the public "
             "one: pf filters after the port forward has translated the destination."
         )
         return Step(
@@ -408,7 +596,7 @@ class PfsenseRenderer(Renderer):
             ),
             verify=(
                 f"Firewall › Rules › {outside}: the rules above are listed and enabled.\n"
-                f"pfctl -sr | grep {rules[0].required_hosts.start}"
+                f"pfctl -sr | grep {host}"
             ),
             guide_rules=guide_rules_of(rules),
         )
@@ -454,6 +642,14 @@ _ALIAS_WHAT = {
 
 def _who(hosts: HostMatch) -> str:
     return {"address": "the backup host", "range": "the backup hosts"}.get(hosts.kind, "the LAN")
+
+
+def _group_key(rules: tuple[Rule, ...]) -> str:
+    """The key of a group of ``by_port``: ``rule_key`` with every protocol of the group,
+    ``dnat-tcp-udp-4403``."""
+    first = rules[0]
+    protocols = "-".join(r.required_protocol for r in rules)
+    return rule_key(first).replace(f"-{first.required_protocol}-", f"-{protocols}-", 1)
 
 
 def _protocol(rules: tuple[Rule, ...]) -> str:

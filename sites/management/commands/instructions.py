@@ -36,7 +36,8 @@ class Command(BaseCommand):
             choices=FORMATS,
             default="text",
             help="config: only the configuration text, in order (with --vendor iptables a file "
-            "iptables-restore loads, with --vendor nftables one nft -f loads)",
+            "iptables-restore --noflush loads; with --vendor nftables a file nft -f loads, or, "
+            "for a plan, a POSIX shell script, as nft deletes rules by handle)",
         )
         parser.add_argument(
             "--profile",

@@ -4,6 +4,7 @@ forward traps, the round trip through the portal's rendered GUI steps, and hosti
 from __future__ import annotations
 
 import json
+import re
 from io import StringIO
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -20,6 +21,7 @@ from sites.description import GUIDE_PROFILE, SiteDescription
 from sites.instructions import render_site
 from sites.vendors import get_renderer
 from sites.vendors.base import StepKind
+from sites.vendors.managed import site_tag
 
 FACTORY = (Path(__file__).parent / "data" / "pfsense" / "factory.xml").read_text()
 EXAMPLES = sorted(Path("docs/examples").glob("*.json"))
@@ -211,6 +213,9 @@ def round_trip_config(site: SiteDescription, base: str) -> str:
     else:
         source = str(site.lan_network)
     assert "OBM_DC" in shown and "4401" in shown and source.split("-")[0] in shown
+    # The Descriptions exactly as the steps show them, markers first (obm:<site>:<key> …).
+    descriptions = re.findall(r"^ *Description: (.*)$", shown, re.MULTILINE)
+    described = {d.split()[0].rsplit(":", 1)[1]: d for d in descriptions if d.startswith("obm:")}
     aliases = (
         "<alias><name>OBM_DC</name><type>network</type><address>203.0.113.0/24</address></alias>"
     )
@@ -221,7 +226,7 @@ def round_trip_config(site: SiteDescription, base: str) -> str:
 			<protocol>tcp</protocol>
 			<source><address>{source}</address></source>
 			<destination><address>OBM_DC</address><port>4401</port></destination>
-			<descr><![CDATA[SecuriData Online Backup: TCP 4401 to the datacenter]]></descr>
+			<descr><![CDATA[{described["out-tcp-4401"]}]]></descr>
 		</rule>
 """
     nat = ""
@@ -233,9 +238,18 @@ def round_trip_config(site: SiteDescription, base: str) -> str:
             "</alias>"
         )
         for number, (protocol, port) in enumerate((("tcp/udp", 4403), ("tcp", 4401))):
-            nat += port_forward(protocol, port, f"nat_{number}").replace("192.168.1.10", str(host))
-            ours += associated_rule(protocol, port, f"nat_{number}").replace(
-                "192.168.1.10", str(host)
+            # pfSense names the associated rule "NAT " + the port forward's Description, cut to
+            # 59 characters.
+            description = described[f"dnat-{protocol.replace('/', '-')}-{port}"]
+            nat += (
+                port_forward(protocol, port, f"nat_{number}")
+                .replace("192.168.1.10", str(host))
+                .replace(f"monitoring {protocol} {port}", description)
+            )
+            ours += (
+                associated_rule(protocol, port, f"nat_{number}")
+                .replace("192.168.1.10", str(host))
+                .replace(f"NAT monitoring {protocol} {port}", f"NAT {description}"[:59])
             )
     return with_sections(filter_rules=ours, nat=nat, aliases=aliases, base=base)
 
@@ -262,9 +276,9 @@ def test_round_trip_our_rules_decide_every_flow_on_a_closed_lan(path):
         assert result.verdict.verdict == expected, (result.flow, result.verdict)
         if expected == "allowed":
             accepts = [c for c in result.verdict.lines if c.effect.startswith("accepts the new")]
-            assert accepts and all(
-                "SecuriData" in c.text or "NAT monitoring" in c.text for c in accepts
-            ), accepts
+            # Each accepting line is one of ours, found by its marker (the associated rule's
+            # description is cut to 59 characters, after the marker).
+            assert accepts and all(f"obm:{site_tag(site)}:" in c.text for c in accepts), accepts
     assert analysis.missing_steps == ()
 
 

@@ -4,6 +4,7 @@ the lab's test modules (their fixtures are in ``conftest.py``)."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
@@ -20,7 +21,8 @@ PROFILE = dataclasses.replace(
 )
 
 
-def lab_site(vendor: str) -> SiteDescription:
+def lab_site(vendor: str, **changes) -> SiteDescription:
+    """The lab's site for ``vendor``; ``changes`` replace fields of the description."""
     return SiteDescription.from_dict(
         {
             "name": "Packet lab",
@@ -35,6 +37,7 @@ def lab_site(vendor: str) -> SiteDescription:
             "monitoring_enabled": True,
             "monitoring_sources": [f"{t.MONITOR_ADDRESS}/32"],
             "host_os": "linux",
+            **changes,
         }
     )
 
@@ -62,3 +65,40 @@ class Firewall:
             f"--- generated file ({self.backend.name}) ---\n{self.config or '(not loaded)'}"
             f"--- live ruleset in {self.ns(t.FW)} ---\n{self.lab.ruleset(self.backend)}"
         )
+
+
+def normalised(vendor: str, text: str) -> str:
+    """The ruleset as compared before and after: ``nft -s list ruleset`` as it is (stateless: no
+    counters); ``iptables-save`` without its dated comment lines and counters, and without a nat
+    table that holds nothing: no rules, no chains of its own, every policy ACCEPT.
+
+    That table is not something the plan left behind by mistake: iptables has no command that
+    deletes a table. Loading version 1 creates it (its DNAT and MASQUERADE rules), the removal plan
+    deletes every rule in it, and what stays translates nothing. The legacy backend's nat table even
+    exists before version 1 (emptying the firewall between cases loads it), so it is dropped on
+    both sides of the comparison alike."""
+    if vendor == "nftables":
+        return text
+    lines = [
+        re.sub(r" \[\d+:\d+\]$", "", line)
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    tables: list[list[str]] = []
+    for line in lines:
+        if line.startswith("*"):
+            tables.append([])
+        tables[-1].append(line)
+    builtin = re.compile(r":(PREROUTING|INPUT|OUTPUT|POSTROUTING) ACCEPT")
+    kept = [
+        table
+        for table in tables
+        if not (table[0] == "*nat" and all(builtin.fullmatch(line) for line in table[1:-1]))
+    ]
+    return "\n".join(line for table in kept for line in table) + "\n"
+
+
+def same_rules(text: str) -> list[str]:
+    """The ruleset's lines in sorted order: a plan appends or inserts where a fresh load puts
+    rules in file order, and the order of our accepts among themselves does not matter."""
+    return sorted(line.strip() for line in text.splitlines() if line.strip())

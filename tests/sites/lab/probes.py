@@ -8,6 +8,9 @@ The line protocol: the client sends a token (a line over TCP, one datagram over 
 records ``{"peer": <source address it saw>, "token": …}`` as one JSON line on its stdout, then
 answers ``"<token> <peer>"``. What the listener records is the proof, taken on the receiving
 side; the answer proves that the return traffic flows.
+
+:class:`ThreadListener` and :func:`send` do the same from threads of the test process, each socket
+made inside its namespace (``setns``): for tests that send many probes at once.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import select
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,18 +115,108 @@ def connect(
     token: str,
     *,
     source: str | None = None,
+    source_port: int = 0,
     timeout: float = 3.0,
 ) -> Outcome:
-    """Send ``token`` from ``namespace`` to ``address:port``; wait ``timeout`` s for the answer."""
+    """Send ``token`` from ``namespace`` to ``address:port``; wait ``timeout`` s for the answer.
+    ``source_port``: bind to it (0: the kernel picks one), so a test that sends many probes can
+    give each its own connection-tracking entry."""
     args = ["connect", protocol, address, str(port), token, "--timeout", str(timeout)]
     if source:
         args += ["--source", source]
+    if source_port:
+        args += ["--source-port", str(source_port)]
     result = subprocess.run(
         _in_namespace(namespace, *args), capture_output=True, text=True, timeout=timeout + 10
     )
     if result.returncode != 0:
         raise RuntimeError(f"probe client failed in {namespace}: {result.stderr.strip()}")
     return Outcome(**json.loads(result.stdout))
+
+
+# -- in this process: sockets made inside a namespace, no process per probe --------------------
+#
+# A test that sends many probes at once (test_plan_sequences.py) makes each socket inside its
+# namespace from a thread of the test process: setns(2) moves only the calling thread, and a
+# socket stays in the namespace it was made in after the thread moves back. The packets are the
+# same; only the Python start-up of a process per probe is saved.
+
+
+@contextlib.contextmanager
+def _thread_in(namespace: str):
+    """This thread in ``namespace`` (``ip netns`` name) for the block, then back."""
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        target = os.open(f"/run/netns/{namespace}", os.O_RDONLY)
+        try:
+            os.setns(target, os.CLONE_NEWNET)
+            try:
+                yield
+            finally:
+                os.setns(own, os.CLONE_NEWNET)
+        finally:
+            os.close(target)
+    finally:
+        os.close(own)
+
+
+def socket_in(namespace: str, protocol: str) -> socket.socket:
+    """A new TCP or UDP socket that belongs to ``namespace``."""
+    with _thread_in(namespace):
+        return _new_socket(protocol)
+
+
+class ThreadListener:
+    """:class:`Listener`'s twin in a thread of this process: the same records in
+    ``observations`` after the ``with`` block."""
+
+    def __init__(self, namespace: str, protocol: str, port: int):
+        self.namespace, self.protocol, self.port = namespace, protocol, port
+        self.observations: list[dict] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> ThreadListener:
+        server = _listening_socket(
+            self.protocol, self.port, socket_in(self.namespace, self.protocol)
+        )
+        self._thread = threading.Thread(target=self._run, args=(server,), daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self, server: socket.socket) -> None:
+        with server:
+            while not self._stop.is_set():
+                if select.select([server], [], [], 0.05)[0]:
+                    with contextlib.suppress(OSError):
+                        self.observations.append(_answer(server, self.protocol))
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def stop(self) -> list[dict]:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        return self.observations
+
+
+def send(
+    namespace: str,
+    protocol: str,
+    address: str,
+    port: int,
+    token: str,
+    *,
+    source: str | None = None,
+    source_port: int = 0,
+    timeout: float = 3.0,
+) -> Outcome:
+    """:func:`connect` from a socket made in ``namespace`` by this process."""
+    sock = socket_in(namespace, protocol)
+    return Outcome(
+        **_connect(protocol, address, port, token, timeout, source, source_port, sock=sock)
+    )
 
 
 # -- the script: runs inside a namespace -------------------------------------------------------
@@ -131,47 +226,66 @@ def _emit(record: dict) -> None:
     print(json.dumps(record), flush=True)
 
 
-def _serve(protocol: str, port: int, seconds: float) -> None:
-    kind = socket.SOCK_STREAM if protocol == "tcp" else socket.SOCK_DGRAM
-    server = socket.socket(socket.AF_INET, kind)
+def _listening_socket(protocol: str, port: int, sock: socket.socket | None = None):
+    server = sock or _new_socket(protocol)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     server.bind(("0.0.0.0", port))
     if protocol == "tcp":
         server.listen(16)
+    return server
+
+
+def _answer(server: socket.socket, protocol: str) -> dict:
+    """Take one datagram or connection that is waiting on ``server``, answer it, and return the
+    record ``{"peer": …, "token": …}``."""
+    if protocol == "udp":
+        data, (peer, peer_port) = server.recvfrom(2048)
+        token = data.decode(errors="replace").strip()
+        server.sendto(f"{token} {peer}".encode(), (peer, peer_port))
+        return {"peer": peer, "token": token}
+    conn, (peer, _) = server.accept()
+    with conn:
+        conn.settimeout(3)
+        data = b""
+        with contextlib.suppress(OSError):  # a timeout or reset ends the line: use what came
+            while not data.endswith(b"\n") and len(data) < 2048:
+                chunk = conn.recv(2048)
+                if not chunk:
+                    break
+                data += chunk
+        token = data.decode(errors="replace").strip()
+        conn.sendall(f"{token} {peer}\n".encode())
+    return {"peer": peer, "token": token}
+
+
+def _serve(protocol: str, port: int, seconds: float) -> None:
+    server = _listening_socket(protocol, port)
     _emit({"ready": True})
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
-        if not select.select([server], [], [], left)[0]:
-            continue
-        if protocol == "udp":
-            data, (peer, peer_port) = server.recvfrom(2048)
-            token = data.decode(errors="replace").strip()
-            _emit({"peer": peer, "token": token})
-            server.sendto(f"{token} {peer}".encode(), (peer, peer_port))
-            continue
-        conn, (peer, _) = server.accept()
-        with conn:
-            conn.settimeout(3)
-            data = b""
-            with contextlib.suppress(OSError):  # a timeout or reset ends the line: use what came
-                while not data.endswith(b"\n") and len(data) < 2048:
-                    chunk = conn.recv(2048)
-                    if not chunk:
-                        break
-                    data += chunk
-            token = data.decode(errors="replace").strip()
-            _emit({"peer": peer, "token": token})
-            conn.sendall(f"{token} {peer}\n".encode())
+        if select.select([server], [], [], left)[0]:
+            _emit(_answer(server, protocol))
+
+
+def _new_socket(protocol: str) -> socket.socket:
+    kind = socket.SOCK_STREAM if protocol == "tcp" else socket.SOCK_DGRAM
+    return socket.socket(socket.AF_INET, kind)
 
 
 def _connect(
-    protocol: str, address: str, port: int, token: str, timeout: float, source: str | None
+    protocol: str,
+    address: str,
+    port: int,
+    token: str,
+    timeout: float,
+    source: str | None,
+    source_port: int = 0,
+    sock: socket.socket | None = None,
 ) -> dict:
-    kind = socket.SOCK_STREAM if protocol == "tcp" else socket.SOCK_DGRAM
-    with socket.socket(socket.AF_INET, kind) as sock:
+    with sock or _new_socket(protocol) as sock:
         sock.settimeout(timeout)
-        if source:
-            sock.bind((source, 0))
+        if source or source_port:
+            sock.bind((source or "", source_port))
         try:
             if protocol == "tcp":
                 sock.connect((address, port))
@@ -210,6 +324,7 @@ def main(argv: list[str]) -> None:
     client.add_argument("token")
     client.add_argument("--timeout", type=float, default=3.0)
     client.add_argument("--source")
+    client.add_argument("--source-port", type=int, default=0)
     args = parser.parse_args(argv)
     if args.command == "serve":
         _serve(args.protocol, args.port, args.seconds)
@@ -217,7 +332,13 @@ def main(argv: list[str]) -> None:
         print(
             json.dumps(
                 _connect(
-                    args.protocol, args.address, args.port, args.token, args.timeout, args.source
+                    args.protocol,
+                    args.address,
+                    args.port,
+                    args.token,
+                    args.timeout,
+                    args.source,
+                    args.source_port,
                 )
             )
         )

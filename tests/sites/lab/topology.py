@@ -3,10 +3,14 @@
 ::
 
     host  192.168.1.10 ─┐                                             ┌─ dc       203.0.113.10
+                        │                                             │           198.18.0.10
                         ├─ lan ── fw-inside [ fw ] fw-outside ── wan ─┤
                         │         192.168.1.1/24   192.0.2.1/24       │
     other 192.168.1.20 ─┘                                             └─ monitor  198.51.100.7
                                                                                   198.51.100.99
+
+``dc``'s second address, 198.18.0.10 (RFC 2544's benchmarking range, never routed), stands for a
+datacenter network the provider adds later (the plan sequences of ``test_plan_sequences.py``).
 
 ``lan`` and ``wan`` are switches: a namespace holding only a bridge, with no addresses and no
 rules. Every veth is created directly inside its namespaces (``ip link add … netns …``), so nothing
@@ -47,6 +51,9 @@ PUBLIC_NETWORK = "192.0.2.0/24"
 PUBLIC_ADDRESS = "192.0.2.1"
 DATACENTER_NETWORK = "203.0.113.0/24"
 DATACENTER_ADDRESS = "203.0.113.10"
+# A second datacenter network, on the same dc machine: the one the provider adds later.
+SECOND_DATACENTER_NETWORK = "198.18.0.0/24"
+SECOND_DATACENTER_ADDRESS = "198.18.0.10"
 MONITOR_NETWORK = "198.51.100.0/24"
 MONITOR_ADDRESS = "198.51.100.7"  # the site's monitoring source
 STRANGER_ADDRESS = "198.51.100.99"  # same machine, same segment, not a monitoring source
@@ -139,6 +146,15 @@ class Backend:
     listing: tuple[str, ...]  # dumps the loaded ruleset, for failure messages
     forward_policy: tuple[str, ...]  # shows the forward chain's policy
     drop_policy_text: str  # what ``forward_policy`` prints while the policy is still drop
+    # The plan sequences (test_plan_sequences.py): the other customer baseline, "the policy
+    # accepts, a final rule drops"; how to empty the firewall between cases; how to load a plan;
+    # the ruleset without counters.
+    final_drop: tuple[str, ...] = ()
+    final_drop_input: str | None = None
+    reset: tuple[str, ...] = ()
+    reset_input: str | None = None
+    plan_load: tuple[str, ...] = ()
+    save: tuple[str, ...] = ()
 
 
 NFT_BASELINE = """\
@@ -147,6 +163,29 @@ table inet filter {
 		type filter hook forward priority filter; policy drop;
 	}
 }
+"""
+NFT_FINAL_DROP = """\
+table inet filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		drop
+	}
+}
+"""
+# Empties the filter and nat tables of the legacy backend: flushes them, deletes their own chains
+# and sets every policy back to ACCEPT (restore without --noflush replaces the tables it names).
+IPTABLES_EMPTY = """\
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+COMMIT
 """
 
 
@@ -160,6 +199,12 @@ def _iptables(flavour: str) -> Backend:
         listing=(f"iptables-{flavour}-save",),
         forward_policy=(f"iptables-{flavour}", "-S", "FORWARD"),
         drop_policy_text="-P FORWARD DROP",
+        final_drop=(f"iptables-{flavour}", "-A", "FORWARD", "-j", "DROP"),
+        # The nf_tables backend's tables are nftables tables: flushing the ruleset removes them.
+        reset=("nft", "flush", "ruleset") if flavour == "nft" else (f"iptables-{flavour}-restore",),
+        reset_input=None if flavour == "nft" else IPTABLES_EMPTY,
+        plan_load=(f"iptables-{flavour}-restore", "--noflush"),
+        save=(f"iptables-{flavour}-save",),
     )
 
 
@@ -177,6 +222,11 @@ BACKENDS = {
             listing=("nft", "list", "ruleset"),
             forward_policy=("nft", "list", "chain", "inet", "filter", "forward"),
             drop_policy_text="policy drop;",
+            final_drop=("nft", "-f", "-"),
+            final_drop_input=NFT_FINAL_DROP,
+            reset=("nft", "flush", "ruleset"),
+            plan_load=("sh",),  # a plan is a POSIX shell script (sites/vendors/nftables.py)
+            save=("nft", "-s", "list", "ruleset"),  # -s: stateless, without counters
         ),
     )
 }
@@ -217,10 +267,11 @@ class Lab:
         self._plug(DC, LEAF_INTERFACE, WAN, f"{DATACENTER_ADDRESS}/24")
         self._plug(MONITOR, LEAF_INTERFACE, WAN, f"{MONITOR_ADDRESS}/24")
         self.ip(MONITOR, "addr", "add", f"{STRANGER_ADDRESS}/24", "dev", LEAF_INTERFACE)
+        self.ip(DC, "addr", "add", f"{SECOND_DATACENTER_ADDRESS}/24", "dev", LEAF_INTERFACE)
 
         for lan_machine in (HOST, OTHER):
             self.ip(lan_machine, "route", "add", "default", "via", LAN_GATEWAY)
-        for network in (DATACENTER_NETWORK, MONITOR_NETWORK):
+        for network in (DATACENTER_NETWORK, SECOND_DATACENTER_NETWORK, MONITOR_NETWORK):
             self.ip(FW, "route", "add", network, "dev", FW_OUTSIDE)
         for outside in (DC, MONITOR):
             self.ip(outside, "route", "add", PUBLIC_NETWORK, "dev", LEAF_INTERFACE)

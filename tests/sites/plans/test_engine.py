@@ -147,3 +147,13 @@ def test_objects_are_created_before_and_removed_after_what_uses_them():
     assert removed[0].title == "Remove the backup rules no longer needed"
     last = removed[1].config
     assert last.index("remove group") < last.index("remove member")
+
+
+def test_a_renamed_site_recreates_items_rather_than_updating_them_in_place():
+    """An in-place update finds the item by its new marker, which the old one does not carry."""
+    old = item("hosts", Exposure.SUPPORT, "10.0.0.1")
+    new = dataclasses.replace(
+        item("hosts", Exposure.SUPPORT, "10.0.0.1", update="10.0.0.1"), marker="obm:new:hosts"
+    )
+    new = dataclasses.replace(new, create=new.create + " obm:new:hosts")
+    assert [c.action for c in diff_items([old], [new])] == [REMOVE, ADD]

@@ -269,7 +269,7 @@ TCP_AND_UDP_4403 = [
         example="monitoring",
         step="Create the services",
         present=(
-            "Name: OBM monitoring | Type: TCP/UDP",
+            "Name: obm:head-office-monitored:svc-monitoring | Type: TCP/UDP",
             "Protocol: TCP | Source port: 1:65535 | Destination port: 4403",
             "Protocol: UDP | Source port: 1:65535 | Destination port: 4403",
             "Protocol: TCP | Source port: 1:65535 | Destination port: 4401",

@@ -9,7 +9,10 @@ import subprocess
 
 import pytest
 
+from sites.description import GUIDE_PROFILE
+from sites.policy import derive_rules
 from sites.vendors import get_renderer
+from sites.vendors.managed import Exposure
 from tests.sites.vendors.example_sites import (
     MONITORING,
     load_example,
@@ -52,7 +55,7 @@ def test_api_reads_merges_and_writes_both_lists():
         assert f"--data @{endpoint}.after.json" in script  # the merged list, not ours alone
     assert 'select(.comment != "Default rule")' in script  # the GET's read-only default rule
     assert "$ours + [.rules[]" in script  # L3: ours first, then every existing rule
-    assert "index($n)) | not)] + $ours" in script  # forwards: existing ones kept
+    assert "index($m)) | not)] + $ours" in script  # forwards: existing ones kept
     assert "exit 1" in script  # a conflicting forward stops the script
 
 
@@ -124,7 +127,10 @@ def test_api_merge_keeps_existing_rules(tmp_path):
                 (tmp_path / f"put.{endpoint}.json").read_text()
             )
     l3 = json.loads((tmp_path / "put.l3FirewallRules.json").read_text())["rules"]
-    assert [r["comment"] for r in l3] == ["Online backup TCP 4401 to datacenter", "Block guests"]
+    assert [r["comment"] for r in l3] == [
+        "obm:head-office-monitored:out-tcp-4401 Online backup TCP 4401 to datacenter",
+        "Block guests",
+    ]
     forwards = json.loads((tmp_path / "put.portForwardingRules.json").read_text())["rules"]
     assert [f["name"] for f in forwards][0] == "Web" and len(forwards) == 4
 
@@ -172,3 +178,79 @@ def test_uplink_from_the_outside_interface():
         f["uplink"]
         for f in embedded(api_script(render("meraki", make_site(**MONITORING))), "OURS_PF")
     } == {"both"}
+
+
+def items(**changes):
+    description = make_site(vendor="meraki", **changes)
+    renderer = get_renderer("meraki")
+    policy = derive_rules(description, GUIDE_PROFILE)
+    return {item.key: item for item in renderer.managed_items(policy, description, GUIDE_PROFILE)}
+
+
+def test_items_carry_the_marker_first_in_comment_and_description():
+    marked = items(**MONITORING)
+    assert list(marked) == ["out-tcp-4401", "dnat-tcp-4403", "dnat-udp-4403", "dnat-tcp-4401"]
+    assert marked["out-tcp-4401"].exposure is Exposure.OUTBOUND
+    assert (
+        "  Comment: obm:test-site:out-tcp-4401 Online backup TCP 4401 to datacenter"
+        in marked["out-tcp-4401"].create
+    )
+    forward = marked["dnat-udp-4403"]
+    assert forward.exposure is Exposure.INBOUND
+    assert "  Description: obm:test-site:dnat-udp-4403 Online backup monitoring UDP 4403" in (
+        forward.create
+    )
+    assert forward.update.startswith(
+        "Security & SD-WAN › Configure › Firewall › Port forwarding: edit the rule whose "
+        "Description begins with obm:test-site:dnat-udp-4403"
+    )
+    assert "the fixed last rule (allow any, the Default rule) is Meraki's own and stays" in (
+        marked["out-tcp-4401"].remove
+    )
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
+@pytest.mark.parametrize(
+    ("key", "endpoint", "kept"),
+    [
+        ("out-tcp-4401", "l3FirewallRules", ["Block guests"]),
+        (
+            "dnat-udp-4403",
+            "portForwardingRules",
+            ["Web", "obm:test-site:dnat-tcp-4403 Online backup monitoring TCP 4403", None],
+        ),
+    ],
+)
+def test_api_removal_drops_only_our_entry_from_the_whole_list(tmp_path, key, endpoint, kept):
+    """The removal's API lines on a real jq: the whole list minus our entry (and, for the L3
+    list, minus the read-only Default rule the GET appends) is what gets PUT."""
+    field = "comment" if endpoint == "l3FirewallRules" else "name"
+    current = [
+        {field: "Block guests" if field == "comment" else "Web"},
+        {field: f"obm:test-site:{key} Online backup"},
+        {field: "obm:test-site:dnat-tcp-4403 Online backup monitoring TCP 4403"},
+        {},  # no comment or name at all
+    ]
+    if field == "comment":
+        current = [current[0], current[1], {"comment": "Default rule"}]
+    (tmp_path / "curl").write_text(
+        "#!/usr/bin/env bash\n"
+        'url="${@: -1}"; method=GET; data=""\n'
+        'while [ $# -gt 0 ]; do case "$1" in -X) method=$2; shift;; --data) data=$2; shift;; esac; shift; done\n'
+        'if [ "$method" = PUT ]; then cat "${data#@}" > put.json; else cat fixture.json; fi\n'
+    )
+    (tmp_path / "curl").chmod(0o755)
+    (tmp_path / "fixture.json").write_text(json.dumps({"rules": current}))
+    removal = items(**MONITORING)[key].remove
+    script = removal[removal.index("curl ") :]
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "API": "https://x/api", "AUTH": "A: b"}
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    put = json.loads((tmp_path / "put.json").read_text())["rules"]
+    assert [rule.get(field) for rule in put] == kept

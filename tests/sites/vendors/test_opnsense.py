@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from sites.description import GUIDE_PROFILE
+from sites.policy import derive_rules
 from sites.vendors import get_renderer
 from sites.vendors.base import StepKind
-from tests.sites.vendors.example_sites import MONITORING, RANGE, render_for
+from tests.sites.vendors.example_sites import MONITORING, RANGE, make_site, render_for
 
 
 def steps(**changes):
@@ -84,3 +86,32 @@ def test_public_address_static_or_dynamic(public, expected):
     forward = step("Forward the monitoring ports", **{**MONITORING, "public_address": public})
     assert expected in forward.config
     assert ("Dynamic DNS" in forward.reason) == (public is None)
+
+
+def test_items_name_opnsense_s_lists_and_keep_the_pfsense_keys():
+    description = make_site(vendor="opnsense", **MONITORING)
+    renderer = get_renderer("opnsense")
+    marked = {
+        item.key: item
+        for item in renderer.managed_items(
+            derive_rules(description, GUIDE_PROFILE), description, GUIDE_PROFILE
+        )
+    }
+    assert list(marked) == [
+        "alias-dc",
+        "alias-monitoring",
+        "out-tcp-4401",
+        "snat-tcp-4401",
+        "dnat-tcp-udp-4403",
+        "dnat-tcp-4401",
+    ]
+    assert marked["alias-dc"].remove.startswith(
+        "Firewall › Aliases: delete the alias OBM_DC whose Description begins with "
+        "obm:test-site:alias-dc, then click Apply changes."
+    )
+    assert '("Alias in use")' in marked["alias-dc"].remove
+    assert marked["dnat-tcp-4401"].gui_path == (
+        "Firewall › NAT › Port Forward (25.7 and later: Destination NAT)"
+    )
+    assert "so OPNsense deletes its associated pass rule on WAN" in marked["dnat-tcp-4401"].remove
+    assert "Description: obm:test-site:out-tcp-4401 " in step("Allow TCP 4401", **MONITORING).config

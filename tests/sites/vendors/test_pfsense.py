@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from sites.description import GUIDE_PROFILE
+from sites.policy import derive_rules
 from sites.vendors import get_renderer
 from sites.vendors.base import StepKind
-from tests.sites.vendors.example_sites import MONITORING, RANGE, render_for
+from sites.vendors.managed import Exposure
+from tests.sites.plans.test_every_vendor import WIDER
+from tests.sites.vendors.example_sites import MONITORING, RANGE, make_site, render_for
 
 
 def steps(**changes):
@@ -123,3 +127,80 @@ def test_interface_names_from_the_site():
             outside_interface="FIBER",
         ).config
     )
+
+
+def items(profile=GUIDE_PROFILE, **changes):
+    description = make_site(vendor="pfsense", **changes)
+    renderer = get_renderer("pfsense")
+    return {
+        item.key: item
+        for item in renderer.managed_items(derive_rules(description, profile), description, profile)
+    }
+
+
+def test_every_description_starts_with_its_marker():
+    assert list(items(**RANGE)) == ["alias-dc", "alias-hosts", "out-tcp-4401", "snat-tcp-4401"]
+    marked = items(**MONITORING)
+    assert list(marked) == [
+        "alias-dc",
+        "alias-monitoring",
+        "out-tcp-4401",
+        "snat-tcp-4401",
+        "dnat-tcp-udp-4403",
+        "dnat-tcp-4401",
+    ]
+    for item in marked.values():
+        assert f"Description: {item.marker} SecuriData Online Backup: " in item.create
+        assert f"whose Description begins with {item.marker}," in item.remove
+
+
+def test_the_associated_rule_keeps_the_marker_within_pfsense_s_59_characters():
+    """pfSense names the associated rule "NAT " + description, cut to 59 characters."""
+    longest = items(**MONITORING, name="abcdefghijklmnopqrstuvwxyz0123")
+    forward = longest["dnat-tcp-udp-4403"]
+    assert len(forward.marker) == len("obm:") + 24 + len(":dnat-tcp-udp-4403")
+    assert len(f"NAT {forward.marker}") <= 59
+
+
+def test_removing_a_port_forward_names_its_associated_rule():
+    forward = items(**MONITORING)["dnat-tcp-4401"]
+    assert forward.exposure is Exposure.INBOUND
+    assert forward.remove.startswith(
+        "Firewall › NAT › Port Forward: delete the port forward whose Description begins with "
+        "obm:test-site:dnat-tcp-4401, then click Apply Changes."
+    )
+    assert 'created with "Add associated filter rule", so pfSense deletes' in forward.remove
+    assert "If Firewall › Rules › WAN still lists a rule whose Description begins with NAT" in (
+        forward.remove
+    )
+    assert forward.uses == ("alias-monitoring",)
+
+
+def test_accept_only_rules_leave_the_default_allow_rule_alone():
+    """The LAN rule only adds a pass: the step says the default allow-any rule already passes
+    the traffic, and removing our rule says that rule (not ours) stays."""
+    outbound = step("Allow TCP 4401")
+    assert 'If the default "allow LAN to any" rule is still in place' in outbound.reason
+    assert "never change or remove the default rule" in outbound.reason
+    rule = items()["out-tcp-4401"]
+    assert 'the "Default allow LAN to any rule", if it is still there, was there before' in (
+        rule.remove
+    )
+    assert rule.uses == ("alias-dc",)
+
+
+def test_a_new_datacenter_network_only_edits_the_alias():
+    before, after = items(), items(WIDER)
+    changed = [key for key in after if after[key].create != before[key].create]
+    assert changed == ["alias-dc"]
+    assert "Entry: 198.51.100.0 / 24" in after["alias-dc"].update
+    assert after["alias-dc"].update.startswith(
+        "Firewall › Aliases › IP: edit the alias OBM_DC whose Description begins with"
+    )
+
+
+def test_the_outbound_nat_mapping_is_removed_only_if_it_was_added():
+    mapping = items()["snat-tcp-4401"]
+    assert mapping.create.startswith("Only if Outbound NAT Mode is Manual")
+    assert mapping.remove.startswith("If you added it: Firewall › NAT › Outbound › Mappings:")
+    assert "the automatic rules are pfSense's own and stay" in mapping.remove
