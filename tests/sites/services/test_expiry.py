@@ -16,6 +16,7 @@ from sites.services import expiry
 from sites.services.instructions import regenerate_site
 from sites.services.reverification import recipients
 from tests.factories import SiteFactory, site_description
+from tests.sites.services.test_lifecycle import unplannable_vendor
 
 START = datetime(2027, 1, 10, 9, 0, tzinfo=timezone.get_default_timezone())
 
@@ -28,9 +29,8 @@ def at(day: date):
 
 
 def monitored_site(world, vendor="iptables") -> Site:
-    """A site monitored from outside, on iptables with a Linux host (instructions with markers,
+    """A site monitored from outside, with a Linux host, on iptables (instructions with markers,
     so its removal can be planned) unless ``vendor`` says otherwise."""
-    host_os = "linux" if vendor == "iptables" else "windows"
     site = SiteFactory(
         organisation=world.customer,
         name="Harbour office",
@@ -38,7 +38,7 @@ def monitored_site(world, vendor="iptables") -> Site:
         description=site_description(
             name="Harbour office",
             vendor=vendor,
-            host_os=host_os,
+            host_os="linux",
             monitoring_enabled=True,
             monitoring_sources=["198.51.100.7"],
         ),
@@ -195,7 +195,7 @@ def test_an_expiry_whose_removal_cannot_be_planned_tells_the_people_to_remove_it
     world, mailoutbox, sweep
 ):
     with at(START.date()):
-        site = monitored_site(world, vendor="fortigate")  # no markers yet
+        site = monitored_site(world, vendor=unplannable_vendor())
     assert sweep(date(2028, 1, 10))["expired"] == 1
     site.refresh_from_db()
     assert site.current_instruction_set.kind == PlanKind.COMPLETE  # nothing opened
