@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from portal.audit.services import record_event
@@ -204,17 +204,27 @@ def has_markers(instruction_set: InstructionSet) -> bool:
 
 
 def applied_versions(site_ids: list[int]) -> dict[int, InstructionSet]:
-    """{site: the latest version whose rollout finished}: what the customer applied."""
-    applied: dict[int, InstructionSet] = {}
-    rows = (
+    """{site: the latest version whose rollout finished}: what the customer applied. Two
+    queries; the versions come with their profile, without their documents."""
+    latest = (
         InstructionSet.objects.filter(site_id__in=site_ids, rollout__state=RolloutState.DONE)
-        .select_related("profile")
-        .defer("rules", "documents", "complete_documents")
-        .order_by("site_id", "-version")
+        .values("site_id")
+        .annotate(latest=Max("version"))
+        .order_by()
     )
-    for instruction_set in rows:
-        applied.setdefault(instruction_set.site_id, instruction_set)
-    return applied
+    wanted = Q(pk__in=[])
+    for row in latest:
+        wanted |= Q(site_id=row["site_id"], version=row["latest"])
+    return {
+        instruction_set.site_id: instruction_set
+        for instruction_set in _without_documents(InstructionSet.objects.filter(wanted))
+    }
+
+
+def _without_documents(instruction_sets):
+    return instruction_sets.select_related("profile").defer(
+        "rules", "documents", "complete_documents"
+    )
 
 
 def _versions_from_applied(new: list[tuple[Site, InstructionContent]], reason: str) -> list:
@@ -222,10 +232,23 @@ def _versions_from_applied(new: list[tuple[Site, InstructionContent]], reason: s
     instructions when it has none (or its renderers cannot plan yet: ``PlansUnavailable``); with
     what changed since the version before, and ``reason``."""
     applied = applied_versions([site.pk for site, _ in new])
+    # The current versions of the others, read in one query (the locked sites' are deferred).
+    current = {
+        instruction_set.site_id: instruction_set
+        for instruction_set in _without_documents(
+            InstructionSet.objects.filter(
+                pk__in=[
+                    site.current_instruction_set_id
+                    for site, _ in new
+                    if site.pk not in applied and site.current_instruction_set_id
+                ]
+            )
+        )
+    }
     versions = []
     for site, content in new:
         description, profile = site.as_description(), site.profile.as_spec()
-        base = applied.get(site.pk) or site.current_instruction_set
+        base = applied.get(site.pk) or current.get(site.pk)
         changes = (
             describe_changes(
                 SiteDescription.from_dict(base.description),
