@@ -325,6 +325,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Configuration checks: lost messages sent again, stalled workers' checks failed.
     "sweep-config-analyses": {"task": "sites.tasks.sweep_config_analyses", "schedule": 60.0},
+    # Monitoring access: reminders 30 and 7 days before it ends, removal on the day
+    # (sites.services.expiry); each once, however often it runs.
+    "expire-monitoring-access": {
+        "task": "sites.tasks.expire_monitoring_access",
+        "schedule": 3600.0,
+    },
 }
 
 # --- REST API (DRF, OpenAPI by drf-spectacular, Swagger UI served from our own static files) ---

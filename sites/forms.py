@@ -8,6 +8,7 @@ the right input, including the rows of the host-interface formset (``host_interf
 from django import forms
 
 from sites.models import StepState
+from sites.models.profile import MAX_MONITORING_ACCESS_MONTHS
 from sites.models.site import Reverify
 from sites.site_fields import INTERFACE_FIELDS, REVERIFY, SECTIONS, FieldInfo, site_field
 from sites.vendors import vendor_choices
@@ -183,6 +184,14 @@ class ServiceProfileForm(forms.Form):
         help_text="Remote monitoring, forwarded in: e.g. “tcp 4403” and “udp 4403”, one per line.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    monitoring_access_months = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_MONITORING_ACCESS_MONTHS,
+        initial=12,
+        label="Monitoring access period (months)",
+        help_text="How long a site's monitoring access stays open before someone must recertify "
+        "it; also the furthest a customer may set its end date.",
+    )
 
     @staticmethod
     def initial_from(data: dict) -> dict:
@@ -221,6 +230,7 @@ class ServiceProfileForm(forms.Form):
 
     def to_data(self) -> dict:
         data = dict(self.cleaned_data)
+        data.pop("monitoring_access_months", None)  # the profile row's, not the policy's
         data["datacenter_networks"] = _lines(data["datacenter_networks"])
         data["datacenter_fqdns"] = _lines(data["datacenter_fqdns"])
         return data

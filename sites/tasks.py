@@ -8,13 +8,13 @@ from django.conf import settings
 from portal.jobs import services as jobs
 from sites.models import Site
 from sites.selectors.profiles import site_ids_of_profile
-from sites.services import analysis, bulk, inbound, probes, queue
+from sites.services import analysis, bulk, expiry, inbound, notices, probes, queue
 from sites.services.instructions import (
     regenerate_site,
     regenerate_sites,
     sites_needing_regeneration,
 )
-from sites.services.profiles import record_rederive_progress
+from sites.services.profiles import record_rederive_progress, rederive_reason
 from sites.services.reverification import flag_sites as flag_stale_sites
 
 # Sites per chunk task when a profile change re-derives many sites: small enough to spread over
@@ -47,7 +47,9 @@ def rederive_profile(job_id: int) -> None:
 
 @shared_task(name="sites.tasks.regenerate_sites_chunk")
 def regenerate_sites_chunk(job_id: int, site_ids: list[int]) -> None:
-    regenerate_sites(site_ids=site_ids)  # in batches; sites deleted since are left out
+    # In batches; sites deleted since are left out. The operator's reason goes with each version.
+    reason = rederive_reason(job_id)
+    regenerate_sites(site_ids=site_ids, reason=reason)
     record_rederive_progress(job_id=job_id)
 
 
@@ -127,3 +129,20 @@ def analyse_configuration(analysis_id: int) -> None:
 def sweep_config_analyses() -> int:
     """Every minute: send lost checks again, fail those whose worker stopped answering."""
     return analysis.sweep_analyses()
+
+
+# --- Monitoring access expiry and profile-change notices (sites.services.expiry, .notices) ------
+
+
+@shared_task(name="sites.tasks.expire_monitoring_access")
+def expire_monitoring_access() -> dict[str, int]:
+    """Hourly: remind 30 and 7 days before monitoring access ends; open its removal on the day
+    (``sites.services.expiry``)."""
+    return expiry.remind_and_expire()
+
+
+@shared_task(name=queue.MAIL_NOTICES)
+def mail_notices(notice_ids: list[int]) -> int:
+    """Mail the admins of the organisations a profile change concerns (``sites.services.notices``);
+    a notice mailed already is not mailed again."""
+    return notices.mail_notices(notice_ids=notice_ids)

@@ -7,6 +7,7 @@ from sites.views import (
     agent,
     analysis,
     dashboard,
+    lifecycle,
     probes,
     profiles,
     rollouts,
@@ -79,6 +80,27 @@ urlpatterns = [
         "sites/<int:site_pk>/analyses/<int:analysis_pk>/steps/<int:step_pk>/",
         analysis.AnalysisMarkStepView.as_view(),
         name="analysis-mark-step",
+    ),
+    # A site's life after its first rollout (sites.views.lifecycle).
+    path(
+        "sites/<int:site_pk>/monitoring/",
+        lifecycle.MonitoringAccessView.as_view(),
+        name="site-monitoring",
+    ),
+    path(
+        "sites/<int:site_pk>/monitoring/remove/",
+        lifecycle.MonitoringRemoveView.as_view(),
+        name="site-monitoring-remove",
+    ),
+    path(
+        "sites/<int:site_pk>/decommission/",
+        lifecycle.SiteDecommissionView.as_view(),
+        name="site-decommission",
+    ),
+    path(
+        "sites/<int:site_pk>/complete/",
+        lifecycle.CompleteConfigurationView.as_view(),
+        name="site-complete-configuration",
     ),
     path("profiles/", profiles.ServiceProfileListView.as_view(), name="profile-list"),
     path(

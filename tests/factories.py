@@ -28,6 +28,7 @@ from sites.models import (
     ConfigAnalysis,
     ConfigAnalysisInput,
     InstructionSet,
+    Notice,
     ProbeAttempt,
     ProbeObservation,
     ProbeRun,
@@ -310,6 +311,19 @@ class ProbeAttemptFactory(factory.django.DjangoModelFactory):
     run = factory.SubFactory(ProbeRunFactory, direction="inbound", state="running", attempts=1)
     number = factory.LazyAttribute(lambda o: o.run.attempts or 1)
     started_at = factory.LazyFunction(timezone.now)
+
+
+class NoticeFactory(factory.django.DjangoModelFactory):
+    """A profile change's notice to a customer (``sites.services.notices`` makes them)."""
+
+    class Meta:
+        model = Notice
+
+    organisation = factory.SubFactory(CustomerFactory)
+    subject = "The service profile changed: firewall steps to follow"
+    body = "1 site needs a change on the firewall."
+    reason = "The provider added a datacenter network."
+    site_count = 1
 
 
 class JobFactory(factory.django.DjangoModelFactory):

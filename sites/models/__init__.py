@@ -5,7 +5,8 @@ from sites.models.analysis import (
     ConfigAnalysis,
     ConfigAnalysisInput,
 )
-from sites.models.instruction_set import InstructionSet
+from sites.models.instruction_set import InstructionSet, PlanKind
+from sites.models.notice import Notice
 from sites.models.probe import (
     AttemptOutcome,
     ProbeAttempt,
@@ -18,7 +19,7 @@ from sites.models.probe import (
 )
 from sites.models.profile import ServiceProfile
 from sites.models.rollout import Rollout, RolloutState, RolloutStep, StepState
-from sites.models.site import Site
+from sites.models.site import Lifecycle, Site
 
 __all__ = [
     "AnalysisState",
@@ -26,6 +27,9 @@ __all__ = [
     "ConfigAnalysisInput",
     "AttemptOutcome",
     "InstructionSet",
+    "Lifecycle",
+    "Notice",
+    "PlanKind",
     "ProbeAttempt",
     "ProbeDirection",
     "ProbeObservation",

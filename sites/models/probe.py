@@ -12,6 +12,8 @@ class ProbeDirection(models.TextChoices):
 class ProbePurpose(models.TextChoices):
     VERIFY = "verify", "Prove the path is open"
     RESTRICTION = "restriction", "Prove another LAN machine is kept out"
+    # After the monitoring access was removed: the inbound check must now fail on every port.
+    CLOSURE = "closure", "Prove the monitoring ports are closed"
 
 
 class ProbeRunState(models.TextChoices):

@@ -1,8 +1,12 @@
 """Service profiles: what a backup product needs from the network, as data (not code)."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from sites.description import ProfileSpec
+
+# The longest a profile may let monitoring access run without a recertification.
+MAX_MONITORING_ACCESS_MONTHS = 36
 
 
 class ServiceProfileQuerySet(models.QuerySet):
@@ -33,6 +37,14 @@ class ServiceProfile(models.Model):
     outbound_ports = models.JSONField(default=list)
     monitoring_ports = models.JSONField(default=list, blank=True)
     revision = models.PositiveIntegerField(default=1)
+    # How long a site's monitoring access (the inbound forward) stays open before it must be
+    # recertified, and the longest a customer may set it to (sites.services.expiry). Not part of
+    # the rendered instructions: changing it re-derives nothing.
+    monitoring_access_months = models.PositiveSmallIntegerField(
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_MONITORING_ACCESS_MONTHS)],
+        help_text="Months a site's monitoring access stays open before it must be recertified.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ServiceProfileQuerySet.as_manager()

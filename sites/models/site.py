@@ -14,6 +14,15 @@ class Reverify(models.TextChoices):
 REVERIFY_PERIOD_DAYS = {Reverify.DAILY: 1, Reverify.WEEKLY: 7}
 
 
+class Lifecycle(models.TextChoices):
+    """Where the site is in its life (``sites.services.lifecycle``): in use, being removed from
+    its firewall (a removal rollout of every rule is open), or removed (kept for the audit trail)."""
+
+    ACTIVE = "active", "In use"
+    DECOMMISSIONING = "decommissioning", "Being decommissioned"
+    DECOMMISSIONED = "decommissioned", "Decommissioned"
+
+
 class Site(models.Model):
     """The customer's description of a site, validated by ``SiteDescription``.
 
@@ -59,6 +68,17 @@ class Site(models.Model):
     last_proven_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_probe_state = models.CharField(max_length=12, blank=True, editable=False)
     last_probe_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Monitoring access (the optional inbound forward) runs until this day unless recertified
+    # (sites.services.expiry); null: monitoring is off. ``monitoring_reminded`` is the last
+    # reminder sent for this expiry ("30", "7" days before; "expired"), so each goes out once.
+    monitoring_expires_on = models.DateField(null=True, blank=True, editable=False)
+    monitoring_reminded = models.CharField(max_length=8, blank=True, editable=False)
+    # When a probe last proved the monitoring ports closed after their removal (null: never).
+    monitoring_closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    lifecycle = models.CharField(
+        max_length=16, choices=Lifecycle.choices, default=Lifecycle.ACTIVE, editable=False
+    )
+    decommissioned_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -70,6 +90,8 @@ class Site(models.Model):
             # The dashboard's "probe failed" flag, and its "Last probe" sort (oldest first).
             models.Index(fields=["last_probe_state"], name="site_last_probe_state"),
             models.Index(fields=["last_probe_at"], name="site_last_probe_at"),
+            # The dashboard's "monitoring access expiring" flag and the daily expiry sweep.
+            models.Index(fields=["monitoring_expires_on"], name="site_monitoring_expires"),
         ]
 
     def __str__(self) -> str:

@@ -59,7 +59,8 @@ def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, Simple
     ``steps_finished`` (done or skipped) of the current rollout; ``waiting_run_id``, an outbound
     probe run opened since the last proof and still waiting for the customer's probe client;
     ``proof_warning``, the NAT warning of the latest proof ("" or null: none); ``state_since``,
-    when the rollout last changed (see ``state_since``).
+    when the rollout last changed (see ``state_since``); ``monitoring_expires_on``,
+    ``plan_kind`` (the current version's: complete, change or removal) and ``lifecycle``.
     """
     waiting = waiting_on_customer(now).filter(site=OuterRef("pk")).order_by("-created_at")
     proofs = ProbeRun.objects.filter(
@@ -85,6 +86,10 @@ def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, Simple
             "last_proven_at",
             "last_probe_state",
             "last_probe_at",
+            # Lifecycle (sites.services.lifecycle, expiry): monitoring access end, whether the
+            # site is being decommissioned, and the version's plan kind ("change needed").
+            "monitoring_expires_on",
+            "lifecycle",
             organisation_slug=F("organisation__slug"),
             organisation_name=F("organisation__name"),
             rollout_state=F("current_rollout__state"),
@@ -93,6 +98,7 @@ def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, Simple
             waiting_run_id=Subquery(waiting.values("pk")[:1]),
             proof_warning=Subquery(proofs.values("outcome__nat_warning")[:1]),
             state_since=state_since(),
+            plan_kind=F("current_instruction_set__kind"),
         )
     )
     return {row["pk"]: SimpleNamespace(**row) for row in rows}
@@ -125,10 +131,11 @@ def flag_choices() -> list[tuple[str, str]]:
         ("stalled", f"Rollout stalled for more than {settings.ROLLOUT_STALLED_DAYS} days"),
         ("waiting", "Waiting on customer"),
         ("fresh", "Proven"),
+        ("expiring", "Monitoring access expiring"),
     ]
 
 
-HEADLINE_FLAGS = ("attention", "unproven", "failing", "stale", "stalled", "waiting")
+HEADLINE_FLAGS = ("attention", "unproven", "failing", "stale", "stalled", "waiting", "expiring")
 
 
 def flag_counts(actor: Actor, organisation: Organisation, *, now: datetime) -> dict[str, int]:

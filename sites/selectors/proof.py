@@ -17,6 +17,7 @@ from sites.models import (
     Site,
 )
 from sites.models.site import REVERIFY_PERIOD_DAYS
+from sites.selectors.lifecycle import monitoring_expiring_q
 from sites.selectors.probes import waiting_runs
 
 
@@ -116,7 +117,9 @@ def proof_flag_q(flag: str, *, now: datetime) -> Q:
     - stalled: the rollout has not changed for more than ``ROLLOUT_STALLED_DAYS``;
     - attention: somebody is stuck: the proof fails or went stale and nobody asked the customer
       yet, or the rollout stalled. A site never proven is not stuck by itself (it is being rolled
-      out: "stalled" says when that takes too long).
+      out: "stalled" says when that takes too long);
+    - expiring: the monitoring access ends within 30 days unless recertified
+      (``sites.selectors.lifecycle.monitoring_expiring_q``).
     """
     failing = Q(last_probe_state=ProbeRunState.FAILED)
     proven = Q(last_proven_at__isnull=False)
@@ -149,4 +152,5 @@ def proof_flag_q(flag: str, *, now: datetime) -> Q:
         "waiting": waiting,
         "stalled": stalled,
         "attention": (~waiting & (failing | (proven & (expired | moved)))) | stalled,
+        "expiring": monitoring_expiring_q(now),
     }[flag]

@@ -97,11 +97,16 @@ def start_probe_run(
         raise ServiceError(
             "purpose", "A restriction check is an outbound probe from another machine."
         )
+    if purpose == ProbePurpose.CLOSURE and direction != ProbeDirection.INBOUND:
+        raise ServiceError(
+            "purpose", "A closure check connects from outside: it is an inbound probe."
+        )
     if site.profile is None or site.current_instruction_set_id is None:
         raise ServiceError("", "This site has no instructions yet.")
     if direction == ProbeDirection.INBOUND:
         description = site.as_description()
-        if not description.monitoring_enabled:
+        # A closure check runs after the monitoring access was removed (so monitoring is off).
+        if not description.monitoring_enabled and purpose != ProbePurpose.CLOSURE:
             raise ServiceError(
                 "direction", "Remote monitoring is off for this site: nothing to check inbound."
             )
@@ -232,6 +237,18 @@ def settle_run(*, run_id: int) -> ProbeRun:
             return run
         accepted = list(run.observations.filter(outcome="ok"))
         seen = {(o.protocol, o.port) for o in accepted}
+        if run.purpose == ProbePurpose.CLOSURE:
+            if seen:  # the listener answered through the firewall: the forward is still open
+                _close(
+                    run,
+                    ProbeRunState.FAILED,
+                    {
+                        "message": "Still open: the backup host answered from outside on "
+                        + ", ".join(sorted(f"{p.upper()} {n}" for p, n in seen))
+                        + ". Check the removal steps again.",
+                    },
+                )
+            return run
         if run.purpose == ProbePurpose.RESTRICTION:
             if seen:
                 _close(
@@ -319,9 +336,16 @@ def _complete_verify_steps(run: ProbeRun, proven: set[tuple[str, int]]) -> None:
         rollout__instruction_set_id=run.instruction_set_id, kind=StepKind.VERIFY
     ).exclude(state=StepState.DONE)
     contents = step_contents(run.instruction_set.documents)
+    # A closure run completes the steps that expect the ports closed, any other those that
+    # expect them open.
+    expect = "closed" if run.purpose == ProbePurpose.CLOSURE else "open"
     for step in steps:
         content = contents[step.vendor, step.number]
-        probes = {(p.protocol, p.port) for p in content.probes if p.direction == run.direction}
+        probes = {
+            (p.protocol, p.port)
+            for p in content.probes
+            if p.direction == run.direction and p.expect == expect
+        }
         if probes and probes <= proven:
             try:
                 mark_step(step=step, state=StepState.DONE, note=f"Proven by probe run #{run.pk}.")
@@ -399,6 +423,9 @@ def finish_inbound_run(*, run_id: int, results: list[Seen], refusal: str = "") -
         _end_attempt(run, AttemptOutcome.FINISHED, refusal or run.outcome.get("message", ""))
         if not run.is_open:
             return run
+        if run.purpose == ProbePurpose.CLOSURE:
+            _settle_closure(run, results, refusal)
+            return run
         failures = [s for s in results if s.outcome != "ok"]
         only_udp_silence = failures and all(
             s.protocol == "udp" and s.outcome == "timeout" for s in failures
@@ -416,6 +443,53 @@ def finish_inbound_run(*, run_id: int, results: list[Seen], refusal: str = "") -
             },
         )
     return run
+
+
+# What a closed port answers from outside: nothing (dropped) or a refused connection. Anything
+# else (a connection that opened, an error of ours) proves nothing about closure.
+CLOSED_OUTCOMES = ("refused", "timeout")
+
+
+def _settle_closure(run: ProbeRun, results: list[Seen], refusal: str) -> None:
+    """A closure check that got no answer through the firewall: proven closed when every port was
+    refused or silent; the site records when (``monitoring_closed_at``) and the removal plan's
+    closure verification completes. Otherwise failed, saying what answered."""
+    if refusal or not results:
+        _close(run, ProbeRunState.FAILED, {"message": refusal or "Nothing was checked."})
+        return
+    unclear = [s for s in results if s.outcome not in CLOSED_OUTCOMES]
+    if unclear:
+        _close(
+            run,
+            ProbeRunState.FAILED,
+            {
+                "message": "Not proven closed: "
+                + "; ".join(
+                    f"{s.protocol.upper()} {s.port}: {s.outcome} {s.detail}".strip()
+                    for s in unclear
+                ),
+            },
+        )
+        return
+    closed = sorted({(s.protocol, s.port) for s in results})
+    _close(
+        run,
+        ProbeRunState.PROVEN,
+        {
+            "closed": [f"{p.upper()} {n}" for p, n in closed],
+            "message": "Closed: nothing answered from outside on "
+            + ", ".join(f"{p.upper()} {n}" for p, n in closed)
+            + ".",
+        },
+    )
+    Site.objects.filter(pk=run.site_id).update(monitoring_closed_at=run.finished_at)
+    record_event(
+        action="site.monitoring_closed",
+        organisation=run.site.organisation,
+        target=run.site,
+        after={"proven_at": run.finished_at.isoformat(), "probe_run": run.pk},
+    )
+    _complete_verify_steps(run, set(closed))
 
 
 # An inbound check whose worker stopped under it this many times fails instead of being sent again.

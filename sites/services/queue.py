@@ -10,6 +10,7 @@ REGENERATE_SITE = "sites.tasks.regenerate_site_instructions"
 REDERIVE_PROFILE = "sites.tasks.rederive_profile"
 RUN_INBOUND_CHECK = "sites.tasks.run_inbound_check"
 RUN_SITE_BULK_JOB = "sites.tasks.run_site_bulk_job"
+MAIL_NOTICES = "sites.tasks.mail_notices"
 
 
 def enqueue(task_name: str, *args: object) -> None:

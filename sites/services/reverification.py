@@ -87,10 +87,15 @@ def recipients(site: Site) -> list[str]:
     organisations = [site.organisation_id]
     if site.organisation.parent_id:
         organisations.append(site.organisation.parent_id)
+    return admin_emails(organisations)
+
+
+def admin_emails(organisation_ids: list[int]) -> list[str]:
+    """The e-mail addresses of the active customer and reseller admins of these organisations."""
     return sorted(
         set(
             Membership.objects.filter(
-                organisation_id__in=organisations,
+                organisation_id__in=organisation_ids,
                 role__in=[Role.CUSTOMER_ADMIN, Role.RESELLER_ADMIN],
                 user__is_active=True,
             )

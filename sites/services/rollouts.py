@@ -7,6 +7,7 @@ from django.utils import timezone
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from sites.models import Rollout, RolloutState, RolloutStep, StepState
+from sites.services.decommission import rollout_finished
 
 NOTE_LIMIT = 2000
 # A step counts towards the rollout's progress (``Rollout.steps_finished``) once done or skipped.
@@ -48,6 +49,8 @@ def refresh_rollout_state(rollout: Rollout) -> Rollout:
         changed += ["state", "started_at", "finished_at"]
     if changed:
         locked.save(update_fields=changed)
+        if "state" in changed and state == RolloutState.DONE:
+            rollout_finished(locked)
     for field in ("state", "started_at", "finished_at", "steps_total", "steps_finished"):
         setattr(rollout, field, getattr(locked, field))
     return rollout

@@ -8,7 +8,7 @@ from django.utils import timezone
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from sites.description import DescriptionError, SiteDescription
-from sites.models import ServiceProfile, Site
+from sites.models import Lifecycle, ServiceProfile, Site
 from sites.models.site import Reverify
 from sites.services import queue
 
@@ -87,6 +87,8 @@ def update_site(*, site: Site, data: dict, reverify: str | None = None) -> Site:
         _check_reverify(reverify)
     with transaction.atomic():
         locked = Site.objects.select_for_update().get(pk=site.pk)
+        if locked.lifecycle != Lifecycle.ACTIVE:  # its rules are being or were removed
+            raise ServiceError("", "This site is being decommissioned or was decommissioned.")
         before = {**locked.description, "reverify": locked.reverify}
         columns = {**_columns(description), "reverify": reverify or locked.reverify}
         description_changed = columns["description"] != locked.description

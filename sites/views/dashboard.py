@@ -27,6 +27,7 @@ from portal.core.forms import UNPROCESSABLE, add_service_error
 from portal.core.htmx import HTMX_STOP_POLLING, render_page_or_partial, wants_partial
 from portal.core.tenancy import OrganisationMixin
 from portal.jobs.models import JobKind
+from sites.models import Lifecycle
 from sites.selectors import organisation_choices, site_ids
 from sites.selectors.dashboard import (
     ROLLOUT_CHOICES,
@@ -41,6 +42,7 @@ from sites.selectors.dashboard import (
     selected_sites,
     sort_columns,
 )
+from sites.selectors.lifecycle import EXPIRING_WITHIN_DAYS, change_needed_label
 from sites.selectors.proof import FLAG_LABELS, STALLABLE_STATES, proof_warning_label
 from sites.selectors.sites import covered_sites
 from sites.services import bulk
@@ -101,6 +103,11 @@ class DashboardRow:
     probe_age: str
     probe_at: str
     updated: str
+    # Lifecycle (sites.services.lifecycle, expiry): the day monitoring access ends when within
+    # the "expiring" flag's days ("" otherwise), and "Change needed: N steps" for an unfinished
+    # change plan (a finished rollout's new version), "" otherwise.
+    expiring: str = ""
+    change_needed: str = ""
 
 
 def dashboard_rows(sites, *, now) -> list[DashboardRow]:
@@ -145,9 +152,18 @@ def dashboard_rows(sites, *, now) -> list[DashboardRow]:
                 probe_age=_age(probe_at, now) if probe_at else "",
                 probe_at=probe_at.isoformat() if probe_at else "",
                 updated=timezone.localtime(site.updated_at).strftime("%Y-%m-%d"),
+                expiring=_expiring(site, now),
+                change_needed=change_needed_label(site.plan_kind, rollout_state, total - finished),
             )
         )
     return rows
+
+
+def _expiring(site, now) -> str:
+    ends = site.monitoring_expires_on
+    if ends is None or site.lifecycle != Lifecycle.ACTIVE:
+        return ""
+    return ends.isoformat() if (ends - timezone.localdate(now)).days <= EXPIRING_WITHIN_DAYS else ""
 
 
 # How long a described site without instructions is taken to be waiting for the worker (after

@@ -26,19 +26,22 @@ def _no_fetching(url: str, *args, **kwargs):
     raise ValueError(f"The handover PDF fetches nothing ({url[:60]!r} refused).")
 
 
+def _static_css(name: str) -> str:
+    path = finders.find(f"css/{name}")
+    return Path(str(path)).read_text() if path else ""
+
+
 def _print_diagram_css() -> str:
     """The diagram's stylesheet, the same file the site page links, for the SVG's own <style>
     (WeasyPrint styles an inline SVG from that only); without the labels' white halo, which
     WeasyPrint paints over the text (it has no ``paint-order``)."""
-    path = finders.find("css/diagram.css")
-    css = Path(str(path)).read_text() if path else ""
-    return css + "\n.diagram .arrow text{stroke:none}"
+    return _static_css("diagram.css") + "\n.diagram .arrow text{stroke:none}"
 
 
 def handover_pdf(documents: Sequence[Rendered], about: Handover, *, diagram: str) -> bytes:
     """The PDF of one version's instructions (``diagram``: the site page's SVG)."""
     try:
-        from weasyprint import HTML
+        from weasyprint import CSS, HTML
     except OSError as error:  # the Python package is there, the shared libraries are not
         raise PdfUnavailable(str(error)) from None
     html = render_to_string(
@@ -52,4 +55,5 @@ def handover_pdf(documents: Sequence[Rendered], about: Handover, *, diagram: str
             ],
         },
     )
-    return HTML(string=html, url_fetcher=_no_fetching).write_pdf()
+    layout = CSS(string=_static_css("handover-pdf.css"), url_fetcher=_no_fetching)
+    return HTML(string=html, url_fetcher=_no_fetching).write_pdf(stylesheets=[layout])

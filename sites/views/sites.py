@@ -35,6 +35,7 @@ from sites.selectors import (
     site_progress_key,
 )
 from sites.selectors.analysis import site_analysis_context
+from sites.selectors.lifecycle import monitoring_context, plan_context
 from sites.services import sites as site_services
 from sites.services.instructions import regenerate_site
 from sites.vendors import vendor_display_name
@@ -245,6 +246,7 @@ class SiteDetailView(SiteMixin, TemplateView):
             proof_warning=latest_proof_warning(self.site) if self.site.last_proven_at else "",
             **self._rollout_context(current, badges_only=False),
             **site_analysis_context(self.site, current),  # "Is it already allowed?" (#11)
+            **monitoring_context(self.site),
         )
         if current is not None:
             context["diagram"] = render_diagram(
@@ -276,8 +278,10 @@ class SiteDetailView(SiteMixin, TemplateView):
             "finished": sum(s.state in FINISHED_STATES for s, _ in steps),
             "rollout": current.rollout,
         }
+        context.update(plan_context(current))
         previous = previous_version(current)
-        if previous is not None:
+        # A plan's steps are the changes themselves (and its reasons say why): no step diff.
+        if previous is not None and not current.is_plan:
             context["diff"] = diff_documents(previous.rendered, current.rendered)
             context["previous"] = previous
         return context

@@ -17,6 +17,7 @@ def test_the_sites_app_adds_its_figures_once(world):
         "site_count",
         "rollouts_in_progress",
         "recent_sites",
+        "notices",
         "recent_events",
         "clients",
         "client_count",
@@ -26,6 +27,6 @@ def test_the_sites_app_adds_its_figures_once(world):
 
 def test_a_customer_home_has_no_clients(world, django_assert_max_num_queries):
     actor = Actor.for_user(world.people["customer_admin"])
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):  # the notices are one more
         summary = home_summary(actor, world.customer)
     assert "clients" not in summary and summary["site_count"] == 1

@@ -17,6 +17,7 @@ def test_every_task_name_the_services_send_is_a_registered_task():
         queue.REDERIVE_PROFILE,
         queue.RUN_INBOUND_CHECK,
         queue.RUN_SITE_BULK_JOB,
+        queue.MAIL_NOTICES,
     ):
         assert name in app.tasks, name
 

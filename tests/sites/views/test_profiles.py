@@ -13,6 +13,7 @@ FORM = {
     "datacenter_fqdns": "",
     "outbound_ports": "tcp 4401",
     "monitoring_ports": "tcp 4403\nudp 4403",
+    "monitoring_access_months": "12",
 }
 
 
@@ -48,9 +49,13 @@ def test_bad_profile_input_is_refused_with_422_and_changes_nothing(world, change
 @pytest.mark.worker
 def test_a_profile_change_rederives_every_site_through_the_worker(celery_worker_process, world):
     client = operator_client(world)
-    page = client.get(f"/o/{world.provider.slug}/profiles/{world.profile.pk}/edit/")
-    assert b"update 3 sites" in page.content
-    response = client.post(f"/o/{world.provider.slug}/profiles/{world.profile.pk}/edit/", FORM)
+    url = f"/o/{world.provider.slug}/profiles/{world.profile.pk}/edit/"
+    page = client.get(url)
+    assert b"<strong>3</strong> sites using this profile" in page.content
+    preview = client.post(url, FORM)  # the impact first (tests/sites/views/test_profile_preview.py)
+    assert preview.status_code == 200 and not Job.objects.filter(kind="rederive_profile").exists()
+    confirm = {**FORM, "token": preview.context["impact"].token, "confirm": "1", "reason": "New DC"}
+    response = client.post(url, confirm)
     assert response.status_code == 302
     job = Job.objects.get(kind="rederive_profile")
     assert response["Location"] == f"/o/{world.provider.slug}/jobs/{job.pk}/"
