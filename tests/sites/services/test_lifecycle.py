@@ -28,20 +28,21 @@ from sites.services.rollouts import mark_step
 from sites.services.sites import update_site
 from sites.tasks import run_inbound_check
 from sites.vendors import RENDERERS
+from sites.vendors.base import Renderer
 from tests.factories import SiteFactory, site_description
 from tests.fixtures.ports import free_port
 
 MONITORED = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7"]}
 
 
-def unplannable_vendor() -> str:
-    """A firewall whose instructions carry no markers yet (no plan can be made for it)."""
-    slugs = sorted(
-        slug for slug, r in RENDERERS.items() if r.describes_firewall and r.markers_since is None
-    )
-    if not slugs:
-        pytest.skip("every firewall's instructions carry markers now")
-    return slugs[0]
+@pytest.fixture
+def unplannable_vendor(monkeypatch) -> str:
+    """A firewall whose instructions carry no markers, as every one did before plans existed:
+    the generic renderer with the base class's ``managed_items`` (PlansUnavailable)."""
+    generic = type(RENDERERS["generic"])
+    monkeypatch.setattr(generic, "markers_since", None)
+    monkeypatch.setattr(generic, "managed_items", Renderer.managed_items)
+    return "generic"
 
 
 def iptables_site(world, *, public_address="192.0.2.1", vendor="iptables", **description) -> Site:
@@ -131,8 +132,10 @@ def test_a_change_with_nothing_to_do_on_the_firewall_is_done_at_once(world):
 
 
 @pytest.mark.django_db
-def test_a_vendor_without_markers_keeps_complete_instructions_with_the_reasons(world):
-    site = iptables_site(world, vendor=unplannable_vendor())
+def test_a_vendor_without_markers_keeps_complete_instructions_with_the_reasons(
+    world, unplannable_vendor
+):
+    site = iptables_site(world, vendor=unplannable_vendor)
     finish(site)
     site = edit(site, host_address="192.168.1.20")
     current = site.current_instruction_set
@@ -303,8 +306,8 @@ def test_decommissioning_removes_everything_then_marks_the_site_and_keeps_it(wor
 
 
 @pytest.mark.django_db
-def test_a_removal_needs_instructions_with_markers(world):
-    site = iptables_site(world, vendor=unplannable_vendor())
+def test_a_removal_needs_instructions_with_markers(world, unplannable_vendor):
+    site = iptables_site(world, vendor=unplannable_vendor)
     finish(site)
     with pytest.raises(ServiceError, match="markers"):
         decommission_site(site=site)
