@@ -5,7 +5,6 @@ Read-only everywhere: nothing here changes state, except that an export is itsel
 
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.views.generic import ListView, TemplateView
 
@@ -13,7 +12,14 @@ from portal.accounts import permissions
 from portal.audit import export
 from portal.audit.filtersets import AuditEventFilterSet
 from portal.audit.models import AuditEvent
-from portal.audit.selectors import NEWEST_FIRST, diff, events_for, object_events, object_type_label
+from portal.audit.selectors import (
+    NEWEST_FIRST,
+    CappedPaginator,
+    diff,
+    events_for,
+    object_events,
+    object_type_label,
+)
 from portal.core.forms import UNPROCESSABLE
 from portal.core.htmx import render_page_or_partial, wants_partial
 from portal.core.tenancy import OrganisationMixin
@@ -54,6 +60,7 @@ class AuditEventListView(AuditSearchMixin, ListView):
     template_name = "audit/event_list.html"
     context_object_name = "events"
     paginate_by = PAGE_SIZE
+    paginator_class = CappedPaginator
 
     def get(self, request, *args, **kwargs):
         self.filterset = self.build_filterset()
@@ -102,7 +109,7 @@ class AuditObjectHistoryView(OrganisationMixin, TemplateView):
             object_type=self.object_type,
             object_id=self.object_id,
         )
-        self.page = Paginator(events, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        self.page = CappedPaginator(events, PAGE_SIZE).get_page(self.request.GET.get("page"))
         if not self.page.paginator.count:
             raise Http404("No events of this object in this audit trail.")
 

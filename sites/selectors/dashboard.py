@@ -200,13 +200,17 @@ class Sort:
     kind: type
     joins_rollout: bool = False
     tie_by_name: bool = True  # not for the name itself
+    by_organisation: bool = False
 
 
 # Sort key in the URL → the column. The whitelist: nothing else reaches ORDER BY. Ties are broken
-# by the site's name, then its id, both ascending whatever the direction.
+# by the site's name, then its id, both ascending whatever the direction (the organisation sort
+# keeps each organisation's sites together: its id before them, in the sort's direction).
 SORTS = {
     "name": Sort("Site", lambda descending: F("name"), str, tie_by_name=False),
-    "organisation": Sort("Organisation", lambda descending: F("organisation__name"), str),
+    "organisation": Sort(
+        "Organisation", lambda descending: F("organisation__name"), str, by_organisation=True
+    ),
     "vendor": Sort("Firewall", lambda descending: F("vendor"), str),
     "rollout": Sort("Rollout", progress_key, int, joins_rollout=True),
     "probe": Sort("Last probe", probe_key, datetime),
@@ -232,6 +236,9 @@ class Ordering:
     @property
     def keys(self) -> list[tuple[str, bool, type]]:
         keys = [("sort_key", self.descending, self.sort.kind)]
+        if self.sort.by_organisation:
+            # Organisations of the same name stay apart: one organisation's sites, then the next.
+            keys.append(("sort_organisation", self.descending, int))
         if self.sort.tie_by_name:
             keys.append(("sort_name", False, str))
         return [*keys, ("sort_id", False, int)]
@@ -241,6 +248,8 @@ class Ordering:
         if self.sort.joins_rollout:
             queryset = queryset.annotate(current_rollout=current_rollout())
         keys = {"sort_key": self.sort.key(self.descending), "sort_id": F("pk")}
+        if self.sort.by_organisation:
+            keys["sort_organisation"] = F("organisation_id")
         if self.sort.tie_by_name:
             keys["sort_name"] = F("name")
         queryset = queryset.annotate(**keys)
@@ -393,9 +402,9 @@ def dashboard_filterset(
     )
 
 
-# Counting stops here: beyond it the page says "more than 10,000", and the page numbers it links
+# Counting stops here: beyond it the page says "more than 1,000", and the page numbers it links
 # (offset pages) stop at the same row. Next, Previous and Last reach every row by position.
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 OFFSET_PAGES = COUNT_CAP // PAGE_SIZE
 POSITION_PARAMS = ("page", "after", "before")
 
