@@ -224,7 +224,7 @@ def seed_events_postgresql(count: int) -> None:
                    'Object ' || (g %% 100000),
                    CASE WHEN a.action = 'site.updated' THEN '{{"reverify": "weekly"}}'::jsonb END,
                    CASE WHEN a.action = 'site.updated' THEN '{{"reverify": "daily"}}'::jsonb END,
-                   src.source, md5(g::text), '198.51.100.' || (g %% 250)
+                   src.source, md5(g::text), ('198.51.100.' || (g %% 250))::inet
             FROM generate_series(1, %s) AS g
             CROSS JOIN LATERAL (
                 SELECT CASE WHEN g %% 10 = 0 THEN (g / 10 %% 20) * 50
