@@ -52,7 +52,7 @@ def audit_organisations(actor: Actor, organisation: Organisation) -> QuerySet[Or
 
 
 # How many of the newest events the action filter's options are read from.
-ACTIONS_WINDOW = 20_000
+ACTIONS_WINDOW = 5_000
 
 
 def actions_present(events: QuerySet[AuditEvent]) -> list[str]:
