@@ -134,3 +134,44 @@ def reset_sequences(*models) -> None:
                 f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {connection.ops.quote_name(table)}), false)",
                 [table],
             )
+
+
+def setup_django(sqlite_path: Path, *, keep: bool) -> str:
+    """Django set up on ``DATABASE_URL``, or on the SQLite file ``sqlite_path`` (made afresh
+    unless ``keep``), migrated; returns where the database is, for the report."""
+    if "DATABASE_URL" not in os.environ:
+        if not keep:
+            fresh_sqlite(sqlite_path)
+        os.environ["DATABASE_URL"] = f"sqlite:///{sqlite_path}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("HTTPS", "false")  # the test client speaks plain HTTP
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return os.environ["DATABASE_URL"].split("@")[-1]
+
+
+def client_settings():
+    """The settings a benchmark's test ``Client`` needs: static files from the finders (no
+    collectstatic manifest), its host, and no second factor to enrol (it signs in with
+    ``force_login``; what a verified session costs a request is a session read made anyway)."""
+    from django.test.utils import override_settings
+
+    return override_settings(
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+        ALLOWED_HOSTS=["testserver", "localhost"],
+        MFA_REQUIRED_ROLES=[],
+    )
+
+
+def percentile(values, fraction):
+    """The nearest-rank percentile ``fraction`` (0.95: p95) of ``values``."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))]

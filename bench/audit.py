@@ -40,6 +40,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
+from bench._common import client_settings, percentile, setup_django  # noqa: E402
+
 DEFAULT_DB = REPO_ROOT / "var" / "bench-audit.sqlite3"
 
 P95_TARGET_MS = 200.0
@@ -85,25 +87,6 @@ def parse_args():
     parser.add_argument("--export-rows", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the SQLite file")
     return parser.parse_args()
-
-
-def setup_django(keep: bool) -> str:
-    if "DATABASE_URL" not in os.environ:
-        if not keep:
-            from bench._common import fresh_sqlite
-
-            fresh_sqlite(DEFAULT_DB)
-        os.environ["DATABASE_URL"] = f"sqlite:///{DEFAULT_DB}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    os.environ.setdefault("HTTPS", "false")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return os.environ["DATABASE_URL"].split("@")[-1]
 
 
 def seed_world() -> dict:
@@ -312,20 +295,14 @@ def rss_kib() -> int:
     return 0
 
 
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))]
-
-
 def main() -> int:
     args = parse_args()
     started = time.perf_counter()
-    database = setup_django(args.keep)
+    database = setup_django(DEFAULT_DB, keep=args.keep)
 
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
     from django.test import Client
-    from django.test.utils import override_settings
 
     from portal.accounts.models import Organisation
     from portal.audit.models import AuditEvent
@@ -345,7 +322,7 @@ def main() -> int:
             else:
                 seed_events_sqlite(args.events)
         if connection.vendor == "postgresql":
-            connection.cursor().execute("VACUUM ANALYZE audit_auditevent")
+            connection.cursor().execute("VACUUM ANALYZE")  # every table: the planner needs them all
         print(f"seeded {args.events:,} events in {time.perf_counter() - t0:.1f} s")
     total = AuditEvent.objects.count()
     size = f"{total:,} events"
@@ -390,14 +367,7 @@ def main() -> int:
         ("support", "API: newest", "/api/o/audit-bench/audit/"),
         ("support", "API: source + dates", f"/api/o/audit-bench/audit/?source=api&date_from={day}"),
     ]
-    with override_settings(
-        ALLOWED_HOSTS=["testserver", "localhost"],
-        MFA_REQUIRED_ROLES=[],  # force_login: no second factor to enrol
-        STORAGES={
-            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-    ):
+    with client_settings():
         clients = {}
         for label, username in (
             ("support", "audit-bench-support"),
