@@ -133,7 +133,9 @@ def test_the_person_and_site_filters_read_indexes(world):
     UserFactory(username="alice.acme")
     events(world, 20, actor_label="alice.acme")
     person = plan(world, {"person": "alice"}, avoid=["enable_indexscan"])  # matched, then sorted
-    assert "audit_actor_label_trgm" in person and "Index Cond: (actor_user_id = " in person, person
+    assert "audit_actor_label_prefix" in person and "Index Cond: (actor_user_id = " in person, (
+        person
+    )
     site = plan(world, {"site": "HQ"}, avoid=["enable_indexscan"])  # matched, then sorted
     assert "audit_object" in site, site
 
