@@ -59,7 +59,7 @@ test: lint system-packages
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,bench]'
 	@# Every benchmark runs even when one misses its target; the run fails at the end if any did.
-	@failed=""; for script in render responder fanout dashboard progress regenerate live_update import analyze; do \
+	@failed=""; for script in render responder fanout dashboard audit progress regenerate live_update import analyze; do \
 	  echo "=== bench/$$script.py ==="; \
 	  $(BIN)/python bench/$$script.py || failed="$$failed $$script"; \
 	done; \

@@ -371,6 +371,10 @@ PROBE_TOKEN_TTL = env.int("PROBE_TOKEN_TTL", default=30 * 60)  # seconds a probe
 # flagged "rollout stalled" on the dashboard.
 PROOF_REQUEST_DAYS = env.int("PROOF_REQUEST_DAYS", default=7)
 ROLLOUT_STALLED_DAYS = env.int("ROLLOUT_STALLED_DAYS", default=7)
+# The site dashboard's headline counts (needs attention, never proven…) are counted over every
+# site of the page at most once in this many seconds per person and page, and shown with the
+# time they were counted; 0 counts on every request (the test suite's default).
+DASHBOARD_COUNTS_SECONDS = env.int("DASHBOARD_COUNTS_SECONDS", default=0 if TESTING else 60)
 # Where probe clients connect (shown in their snippets) and where the responder listens.
 PROBE_RESPONDER_HOST = env.str("PROBE_RESPONDER_HOST", default="127.0.0.1")
 PROBE_RESPONDER_BIND = env.str("PROBE_RESPONDER_BIND", default="127.0.0.1")

@@ -18,6 +18,7 @@ from portal.audit.labels import action_sentence, family_name
 from portal.audit.selectors import (
     actions_present,
     audit_organisations,
+    people_matching,
     site_events_filter,
     sites_matching,
 )
@@ -140,12 +141,13 @@ class AuditEventFilterSet(django_filters.FilterSet):
         return queryset.filter(site_events_filter(sites))
 
     def filter_person(self, queryset, name, value):
+        """Events by a person whose username or name contains ``value``, or whose actor's label
+        (a username, a worker, a failed sign-in's name) starts with it. The people are looked
+        up first and labels matched by prefix, so each side is one index range (by actor; by
+        label on PostgreSQL), however many events there are."""
         value = value.strip()
         return queryset.filter(
-            Q(actor_label__icontains=value)
-            | Q(actor_user__username__icontains=value)
-            | Q(actor_user__first_name__icontains=value)
-            | Q(actor_user__last_name__icontains=value)
+            Q(actor_label__istartswith=value) | Q(actor_user_id__in=people_matching(value))
         )
 
     def filter_action(self, queryset, name, value):

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.apps import apps
-from django.db.models import CharField, Q, QuerySet
-from django.db.models.functions import Cast
+from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import CharField, Q, QuerySet, Value
 
 from portal.accounts.models import Organisation, OrganisationKind
 from portal.accounts.permissions import Actor
@@ -47,9 +51,52 @@ def audit_organisations(actor: Actor, organisation: Organisation) -> QuerySet[Or
     return scoped.order_by("name")
 
 
+# How many of the newest events the action filter's options are read from.
+ACTIONS_WINDOW = 5_000
+
+
 def actions_present(events: QuerySet[AuditEvent]) -> list[str]:
-    """The distinct actions among ``events``, sorted (one query)."""
-    return list(events.order_by("action").values_list("action", flat=True).distinct())
+    """The distinct actions among the newest ``ACTIONS_WINDOW`` of ``events``, sorted (one
+    query, the same cost at a thousand events and at ten million; an older action not offered
+    is still a valid search, see ``AuditEventFilterSet``)."""
+    newest = events.order_by(*NEWEST_FIRST).values("action")[:ACTIONS_WINDOW]
+    try:
+        sql, params = newest.query.sql_with_params()
+    except EmptyResultSet:  # a scope that holds nothing (``events_for`` gave none())
+        return []
+    with connections[newest.db].cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT action FROM ({sql}) AS newest ORDER BY 1", params)
+        return [action for (action,) in cursor.fetchall()]
+
+
+# Counting stops here: beyond it a search says "more than 10,000" and its pages stop at the
+# 10,000th newest event (narrow the dates to reach older ones).
+EVENT_COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """A ``Paginator`` whose count stops at ``EVENT_COUNT_CAP + 1`` (a count of ten million
+    events reads them all), and whose pages stop at the cap."""
+
+    cap = EVENT_COUNT_CAP
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    @property
+    def cap_label(self) -> str:
+        return f"{self.cap:,}"
+
+    @cached_property
+    def num_pages(self) -> int:
+        if self.capped:
+            return self.cap // self.per_page
+        return super().num_pages
 
 
 # Where each object type that belongs to a site points at it: events on these objects are part of
@@ -62,21 +109,43 @@ SITE_OBJECTS = {
 }
 
 
+# A search naming more objects than this (a name matching hundreds of sites, each with its
+# history of instructions, steps and probes) looks at this many of them.
+SEARCH_OBJECTS_LIMIT = 5_000
+
+
 def site_events_filter(sites: QuerySet) -> Q:
     """A filter selecting the events of ``sites`` and of the objects that belong to them.
 
-    Subqueries only: applying it adds no query of its own, whatever the number of sites.
+    The objects' ids are read first, in one query (a UNION over the kinds of objects), and the
+    filter names them: each kind is then one range of the events' (object type, object id, time)
+    index, where a subquery would be tested against every event.
     """
-    condition = Q()
+    parts = []
     for object_type, (app_label, model_name, site_path) in SITE_OBJECTS.items():
         model = apps.get_model(app_label, model_name)
-        ids = (
+        parts.append(
             model.objects.filter(**{f"{site_path}__in": sites.values("pk")})
-            .annotate(audit_object_id=Cast("pk", output_field=CharField()))
-            .values("audit_object_id")
+            .order_by()
+            .annotate(audit_type=Value(object_type, output_field=CharField()))
+            .values_list("audit_type", "pk")
         )
-        condition |= Q(object_type=object_type, object_id__in=ids)
+    ids: dict[str, list[str]] = {}
+    for object_type, pk in parts[0].union(*parts[1:], all=True).order_by()[:SEARCH_OBJECTS_LIMIT]:
+        ids.setdefault(object_type, []).append(str(pk))
+    condition = Q(pk__in=[])
+    for object_type, object_ids in ids.items():
+        condition |= Q(object_type=object_type, object_id__in=object_ids)
     return condition
+
+
+def people_matching(text: str) -> list[int]:
+    """The ids of the people whose username, first or last name contains ``text`` (at most
+    ``SEARCH_OBJECTS_LIMIT``), for the person filter: people are few beside their events."""
+    people = get_user_model().objects.filter(
+        Q(username__icontains=text) | Q(first_name__icontains=text) | Q(last_name__icontains=text)
+    )
+    return list(people.order_by("pk").values_list("pk", flat=True)[:SEARCH_OBJECTS_LIMIT])
 
 
 def sites_matching(actor: Actor, organisation: Organisation, text: str) -> QuerySet:

@@ -15,7 +15,14 @@ from portal.accounts import permissions
 from portal.audit import export
 from portal.audit.filtersets import AuditEventFilterSet
 from portal.audit.models import AuditEvent
-from portal.audit.selectors import NEWEST_FIRST, diff, events_for, object_events, object_type_label
+from portal.audit.selectors import (
+    NEWEST_FIRST,
+    CappedPaginator,
+    diff,
+    events_for,
+    object_events,
+    object_type_label,
+)
 from portal.audit.timeline import STRANDS, site_timeline, strand_filter, timeline_entries
 from portal.core.forms import UNPROCESSABLE
 from portal.core.htmx import render_page_or_partial, wants_partial
@@ -57,6 +64,7 @@ class AuditEventListView(AuditSearchMixin, ListView):
     template_name = "audit/event_list.html"
     context_object_name = "events"
     paginate_by = PAGE_SIZE
+    paginator_class = CappedPaginator
 
     def get(self, request, *args, **kwargs):
         self.filterset = self.build_filterset()
@@ -105,7 +113,7 @@ class AuditObjectHistoryView(OrganisationMixin, TemplateView):
             object_type=self.object_type,
             object_id=self.object_id,
         )
-        self.page = Paginator(events, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        self.page = CappedPaginator(events, PAGE_SIZE).get_page(self.request.GET.get("page"))
         if not self.page.paginator.count:
             raise Http404("No events of this object in this audit trail.")
 

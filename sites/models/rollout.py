@@ -43,6 +43,13 @@ class Rollout(models.Model):
     class Meta:
         ordering = ["-created_at"]
         get_latest_by = "created_at"
+        indexes = [
+            # The dashboard's rollout filter and "stalled" flag: the instruction sets of the
+            # rollouts in a state (made before a time), from the index alone.
+            models.Index(
+                fields=["state", "created_at", "instruction_set"], name="rollout_state_time"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.site} · {self.get_state_display()}"
@@ -74,7 +81,11 @@ class RolloutStep(models.Model):
 
     class Meta:
         ordering = ["rollout", "position"]
-        indexes = [models.Index(fields=["rollout", "state"], name="rollout_step_state")]
+        indexes = [
+            models.Index(fields=["rollout", "state"], name="rollout_step_state"),
+            # The "stalled" flag: the few steps marked lately, not every step.
+            models.Index(fields=["changed_at", "rollout"], name="rollout_step_changed"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["rollout", "position"], name="one_step_per_position")
         ]

@@ -1,6 +1,10 @@
 """A customer's site: one network behind one firewall, with one backup host."""
 
+from datetime import UTC, datetime
+
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 
 from sites.description import SiteDescription
 
@@ -12,6 +16,24 @@ class Reverify(models.TextChoices):
 
 
 REVERIFY_PERIOD_DAYS = {Reverify.DAILY: 1, Reverify.WEEKLY: 7}
+
+# What "never probed" sorts as in the dashboard's "Last probe" sort (last in either direction),
+# in its key and in the indexes that serve it (sites.selectors.dashboard).
+NEVER_LATE = datetime(9999, 12, 31, tzinfo=UTC)
+NEVER_EARLY = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def sort_indexes(name: str, key) -> list[models.Index]:
+    """The two indexes of one dashboard sort (ascending, descending): its key, then the name and
+    the id that break ties (ascending either way), as ``sites.selectors.dashboard.Ordering``
+    orders: each page, however deep, is one range of one of them."""
+    ascending, descending = key if isinstance(key, tuple) else (F(key), F(key))
+    return [
+        models.Index(ascending.asc(), F("name").asc(), F("id").asc(), name=f"site_sort_{name}"),
+        models.Index(
+            descending.desc(), F("name").asc(), F("id").asc(), name=f"site_sort_{name}_desc"
+        ),
+    ]
 
 
 class Lifecycle(models.TextChoices):
@@ -86,10 +108,23 @@ class Site(models.Model):
             models.UniqueConstraint(fields=["organisation", "name"], name="site_name_unique_in_org")
         ]
         indexes = [
-            models.Index(fields=["vendor"], name="site_vendor"),
-            # The dashboard's "probe failed" flag, and its "Last probe" sort (oldest first).
+            # The dashboard's "probe failed" flag.
             models.Index(fields=["last_probe_state"], name="site_last_probe_state"),
-            models.Index(fields=["last_probe_at"], name="site_last_probe_at"),
+            # Its default sort (organisation, then name) one organisation at a time, and a
+            # customer's own list.
+            models.Index(fields=["organisation", "name", "id"], name="site_org_name"),
+            # Its sorts (see sort_indexes).
+            models.Index(F("name").asc(), F("id").asc(), name="site_sort_name"),
+            models.Index(F("name").desc(), F("id").asc(), name="site_sort_name_desc"),
+            *sort_indexes("vendor", "vendor"),
+            *sort_indexes("updated", "updated_at"),
+            *sort_indexes(
+                "probe",
+                (
+                    Coalesce(F("last_probe_at"), Value(NEVER_LATE)),
+                    Coalesce(F("last_probe_at"), Value(NEVER_EARLY)),
+                ),
+            ),
             # The dashboard's "monitoring access expiring" flag and the daily expiry sweep.
             models.Index(fields=["monitoring_expires_on"], name="site_monitoring_expires"),
         ]

@@ -16,14 +16,18 @@ Built to stay fast at 10,000 sites with a number of queries that does not depend
 
 from __future__ import annotations
 
+import json
+from base64 import urlsafe_b64decode, urlsafe_b64encode
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
+from typing import Any
 
 import django_filters
 from django.conf import settings
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.core.cache import cache
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest, NullIf
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
@@ -42,6 +46,7 @@ from sites.models import (
     RolloutStep,
     Site,
 )
+from sites.models.site import NEVER_EARLY, NEVER_LATE
 from sites.selectors.proof import proof_flag_q, waiting_on_customer
 from sites.selectors.sites import covered_customers, covered_sites, current_rollout, sites_for
 from sites.vendors import vendor_choices
@@ -146,47 +151,186 @@ def flag_counts(actor: Actor, organisation: Organisation, *, now: datetime) -> d
     )
 
 
+@dataclass(frozen=True)
+class HeadlineCounts:
+    counts: dict[str, int]  # flag → sites (see flag_counts)
+    counted_at: datetime
+
+
+def headline_counts(actor: Actor, organisation: Organisation, *, now: datetime) -> HeadlineCounts:
+    """``flag_counts``, counted at most once per ``DASHBOARD_COUNTS_SECONDS`` per person and
+    page (each count reads every site the page covers: a full page load must not) and kept in
+    the cache with the time they were counted, which the page shows beside them."""
+    seconds = settings.DASHBOARD_COUNTS_SECONDS
+    key = f"sites:dashboard-headline:{organisation.pk}:{getattr(actor.user, 'pk', None)}"
+    if seconds > 0:
+        kept = cache.get(key)
+        if kept is not None:
+            return kept
+    counted = HeadlineCounts(counts=flag_counts(actor, organisation, now=now), counted_at=now)
+    if seconds > 0:
+        cache.set(key, counted, seconds)
+    return counted
+
+
 NO_ROLLOUT = "none"
 ROLLOUT_CHOICES = [*RolloutState.choices, (NO_ROLLOUT, "No instructions yet")]
 
-# Sort key in the URL → what it orders by, and the column's heading. The whitelist: nothing else
-# reaches ORDER BY.
+# Stand-ins for "no value" in the sort keys, so that empty values sort last in either direction
+# and every key is a plain comparable value (what keyset pages compare, and what one index per
+# sort and direction holds: see Site.Meta.indexes; NEVER_LATE and NEVER_EARLY are the dates').
+NO_PROGRESS_LATE = 1000
+NO_PROGRESS_EARLY = -1
+
+
+def probe_key(descending: bool) -> Coalesce:
+    """The "Last probe" sort key: never probed sorts last either way."""
+    return Coalesce(F("last_probe_at"), Value(NEVER_EARLY if descending else NEVER_LATE))
+
+
+def progress_key(descending: bool) -> Coalesce:
+    """The "Rollout" sort key: percent of the current rollout's steps finished; no instructions
+    (or no steps) sorts last either way. Needs the ``current_rollout`` join."""
+    percent = (
+        F("current_rollout__steps_finished") * 100 / NullIf(F("current_rollout__steps_total"), 0)
+    )
+    return Coalesce(percent, Value(NO_PROGRESS_EARLY if descending else NO_PROGRESS_LATE))
+
+
+@dataclass(frozen=True)
+class Sort:
+    """A sortable column: its heading, the key it sorts by (an expression for the direction),
+    and the type of that key's values (what a page link's position is read back as)."""
+
+    label: str
+    key: Callable[[bool], Any]
+    kind: type
+    joins_rollout: bool = False
+    tie_by_name: bool = True  # not for the name itself
+    by_organisation: bool = False
+
+
+# Sort key in the URL → the column. The whitelist: nothing else reaches ORDER BY. Ties are broken
+# by the site's name, then its id, both ascending whatever the direction (the organisation sort
+# keeps each organisation's sites together: its id before them, in the sort's direction).
 SORTS = {
-    "name": ("name", "Site"),
-    "organisation": ("organisation__name", "Organisation"),
-    "vendor": ("vendor", "Firewall"),
-    "rollout": ("progress", "Rollout"),
-    "probe": ("last_probe_at", "Last probe"),
-    "updated": ("updated_at", "Updated"),
+    "name": Sort("Site", lambda descending: F("name"), str, tie_by_name=False),
+    "organisation": Sort(
+        "Organisation", lambda descending: F("organisation__name"), str, by_organisation=True
+    ),
+    "vendor": Sort("Firewall", lambda descending: F("vendor"), str),
+    "rollout": Sort("Rollout", progress_key, int, joins_rollout=True),
+    "probe": Sort("Last probe", probe_key, datetime),
+    "updated": Sort("Updated", lambda descending: F("updated_at"), datetime),
 }
-DEFAULT_SORT = ("organisation__name", "name")
+DEFAULT_SORT = "organisation"
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """The full order of one sort: (alias, descending, type) per key, the column's own first,
+    then the name and the id; what ``order_by`` and keyset positions both follow."""
+
+    sort: Sort
+    descending: bool
+
+    @classmethod
+    def of(cls, value: str) -> Ordering:
+        """The ordering for a (validated) ``sort`` parameter; "" is the default one."""
+        key = value or DEFAULT_SORT
+        return cls(SORTS[key.lstrip("-")], key.startswith("-"))
+
+    @property
+    def keys(self) -> list[tuple[str, bool, type]]:
+        keys = [("sort_key", self.descending, self.sort.kind)]
+        if self.sort.by_organisation:
+            # Organisations of the same name stay apart: one organisation's sites, then the next.
+            keys.append(("sort_organisation", self.descending, int))
+        if self.sort.tie_by_name:
+            keys.append(("sort_name", False, str))
+        return [*keys, ("sort_id", False, int)]
+
+    def annotate(self, queryset: QuerySet[Site]) -> QuerySet[Site]:
+        """``queryset`` with the sort keys as annotations, ordered by them."""
+        if self.sort.joins_rollout:
+            queryset = queryset.annotate(current_rollout=current_rollout())
+        keys = {"sort_key": self.sort.key(self.descending), "sort_id": F("pk")}
+        if self.sort.by_organisation:
+            keys["sort_organisation"] = F("organisation_id")
+        if self.sort.tie_by_name:
+            keys["sort_name"] = F("name")
+        queryset = queryset.annotate(**keys)
+        return queryset.order_by(
+            *(
+                F(alias).desc() if descending else F(alias).asc()
+                for alias, descending, _ in self.keys
+            )
+        )
+
+    def reverse(self, queryset: QuerySet[Site]) -> QuerySet[Site]:
+        """``queryset`` (from ``annotate``) in the opposite order: the end of the list first."""
+        return queryset.order_by(
+            *(
+                F(alias).asc() if descending else F(alias).desc()
+                for alias, descending, _ in self.keys
+            )
+        )
+
+    def after(self, position: list, *, backwards: bool = False) -> Q:
+        """The rows after ``position`` (the keys' values of one row) in this order, or before it
+        with ``backwards``: ``k1 > v1 OR (k1 = v1 AND k2 > v2) OR …``, with ``k1 >= v1`` in front
+        so that the database starts its index scan at the position instead of filtering."""
+        condition = Q()
+        equal = Q()
+        for (alias, descending, _), value in zip(self.keys, position, strict=True):
+            later = "lt" if descending != backwards else "gt"
+            condition |= equal & Q(**{f"{alias}__{later}": value})
+            equal &= Q(**{alias: value})
+        alias, descending, _ = self.keys[0]
+        first = "lte" if descending != backwards else "gte"
+        return Q(**{f"{alias}__{first}": position[0]}) & condition
+
+    def position_of(self, row: dict) -> str:
+        """The position of a row (its keys' values), as a page link carries it."""
+        values = [row[alias] for alias, _, _ in self.keys]
+        text = json.dumps(
+            [value.isoformat() if isinstance(value, datetime) else value for value in values],
+            separators=(",", ":"),
+        )
+        return urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    def read_position(self, text: str) -> list:
+        """A page link's position back as the keys' values; ValueError when it is not one of
+        this ordering's (tampered, or cut short)."""
+        try:
+            values = json.loads(urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        except (ValueError, TypeError) as error:
+            raise ValueError("not a position") from error
+        if not isinstance(values, list) or len(values) != len(self.keys):
+            raise ValueError("not a position")
+        position = []
+        for value, (_, _, kind) in zip(values, self.keys, strict=True):
+            if kind is datetime:
+                if not isinstance(value, str):
+                    raise ValueError("not a position")
+                value = datetime.fromisoformat(value)
+                if value.tzinfo is None:
+                    raise ValueError("not a position")
+            elif kind is int:
+                if not isinstance(value, int) or isinstance(value, bool) or abs(value) > 2**62:
+                    raise ValueError("not a position")
+            elif not isinstance(value, str) or len(value) > 400:
+                raise ValueError("not a position")
+            position.append(value)
+        return position
 
 
 class SortFilter(django_filters.OrderingFilter):
-    """Sort by one whitelisted column; empty values last either way; ties broken by name and id.
-
-    Sorting by rollout progress joins the current rollouts and computes it from their step
-    counts; every other sort is a column of the site or its organisation.
-    """
+    """Sort by one whitelisted column (``SORTS``); empty values last either way; ties broken by
+    name and id."""
 
     def filter(self, qs, value):
-        if not value:
-            return qs.order_by(*DEFAULT_SORT, "pk")
-        ordering = []
-        for key in value:
-            field = self.param_map[key.lstrip("-")]
-            if field == "progress":
-                qs = qs.annotate(
-                    current_rollout=current_rollout(),
-                    progress=F("current_rollout__steps_finished")
-                    * 100
-                    / NullIf(F("current_rollout__steps_total"), 0),
-                )
-            descending = key.startswith("-")
-            ordering.append(
-                F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
-            )
-        return qs.order_by(*ordering, "name", "pk")
+        return Ordering.of(value[0] if value else "").annotate(qs)
 
 
 class SiteFilterSet(django_filters.FilterSet):
@@ -209,7 +353,7 @@ class SiteFilterSet(django_filters.FilterSet):
     flag = django_filters.ChoiceFilter(
         choices=flag_choices, method="filter_flag", label="Flag", empty_label="Any flag"
     )
-    sort = SortFilter(fields={field: key for key, (field, _) in SORTS.items()}, label="Sort")
+    sort = SortFilter(fields={key: key for key in SORTS}, label="Sort")
 
     class Meta:
         model = Site
@@ -228,6 +372,12 @@ class SiteFilterSet(django_filters.FilterSet):
         super().__init__(data, queryset, **kwargs)
         self.now = now
         self.filters["organisation"].queryset = covered_customers(actor, organisation)
+
+    @property
+    def ordering(self) -> Ordering:
+        """The order the (valid) ``sort`` parameter asks for."""
+        value = self.form.cleaned_data.get("sort") if self.is_valid() else None
+        return Ordering.of(value[0] if value else "")
 
     def matching(self) -> QuerySet[Site]:
         """The filtered, sorted sites; none when a filter is invalid (another tenant's
@@ -259,29 +409,164 @@ def dashboard_filterset(
     )
 
 
+# Counting stops here: beyond it the page says "more than 1,000", and the page numbers it links
+# (offset pages) stop at the same row. Next, Previous and Last reach every row by position.
+COUNT_CAP = 1_000
+OFFSET_PAGES = COUNT_CAP // PAGE_SIZE
+POSITION_PARAMS = ("page", "after", "before")
+
+
 @dataclass(frozen=True)
 class DashboardPage:
-    page: Page
-    rows: list[SimpleNamespace]  # see dashboard_columns
+    """One page of the dashboard: its rows (see ``dashboard_columns``), how many sites match
+    (exact up to ``COUNT_CAP``), and the links to its neighbours as query parameters (added to
+    the filter's; ``None``: no such link)."""
+
+    rows: list[SimpleNamespace]
+    count: int  # COUNT_CAP + 1: more than COUNT_CAP
+    number: int | None  # the page's number, when known (not past the counted rows)
+    previous: dict[str, str] | None
+    next: dict[str, str] | None
+    error: str = ""  # why the position asked for was not used (shown, never a 500)
+    cap: int = 0  # COUNT_CAP when the page was counted
+
+    @property
+    def count_capped(self) -> bool:
+        return self.count > self.cap
+
+    @property
+    def cap_label(self) -> str:
+        return f"{self.cap:,}"
+
+    @property
+    def num_pages(self) -> int | None:
+        return None if self.count_capped else max(1, -(-self.count // PAGE_SIZE))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.previous is not None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next is not None
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def last(self) -> dict[str, str]:
+        return {"page": "last"}
 
 
-def dashboard_page(filterset: SiteFilterSet, page_number) -> DashboardPage:
-    """One page of the filtered, sorted sites in three queries: the count, the ids of the page,
-    and the rows with every column (``dashboard_columns``). An invalid filter lists nothing.
+def capped_count(sites: QuerySet[Site]) -> int:
+    """How many ``sites`` there are, counting no further than ``COUNT_CAP + 1``: a count that
+    costs the same at 10,000 sites and at 1,000,000."""
+    return sites.order_by().values("pk")[: COUNT_CAP + 1].count()
+
+
+def _page_number(value) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() and 0 < int(text) <= 10**9 else None
+
+
+def dashboard_page(filterset: SiteFilterSet, data) -> DashboardPage:
+    """One page of the filtered, sorted sites in three queries: the capped count, the page's
+    ids with their sort keys, and the rows with every column (``dashboard_columns``). An invalid
+    filter lists nothing.
+
+    Where the page is comes from ``data``: ``after`` or ``before`` a position (the sort keys of
+    the row a Next or Previous link was made from: keyset pages, whatever their depth, one index
+    range each), ``page=last`` (the order reversed), or ``page=N`` for the first ``OFFSET_PAGES``
+    (a number past the end is the last page, an unreadable one the first). With ``after`` or
+    ``before``, ``page`` only numbers the page.
     """
-    page = Paginator(filterset.matching().values_list("pk", flat=True), PAGE_SIZE).get_page(
-        page_number
+    if not filterset.is_valid():
+        return DashboardPage(rows=[], count=0, number=1, previous=None, next=None, cap=COUNT_CAP)
+    sites = filterset.matching()
+    ordering = filterset.ordering
+    count = capped_count(sites)
+    pages = None if count > COUNT_CAP else max(1, -(-count // PAGE_SIZE))
+    number = _page_number(data.get("page"))
+    keys = [alias for alias, _, _ in ordering.keys]
+    error = ""
+    take, offset, backwards, position = PAGE_SIZE, 0, False, None
+    for param, is_backwards in (("after", False), ("before", True)):
+        if data.get(param):
+            try:
+                position = ordering.read_position(data[param])
+            except ValueError:
+                error = "This page's link is not a position in this list: the first page is shown."
+                number = 1
+            else:
+                backwards = is_backwards
+            break
+    is_last = position is None and (
+        data.get("page") == "last" or (number is not None and pages is not None and number >= pages)
     )
-    ids = list(page.object_list)
+    if position is not None:
+        if number is not None and pages is not None and number > pages:
+            number = None
+    elif is_last:
+        number, backwards = pages, True
+        if pages is not None:
+            take = count - (pages - 1) * PAGE_SIZE or PAGE_SIZE
+    else:
+        number = number or 1
+        if number > OFFSET_PAGES:
+            error = (
+                f"Page numbers stop at {OFFSET_PAGES}: further pages are reached with Next and "
+                "Last, or by narrowing the filter."
+            )
+            number = OFFSET_PAGES
+        offset = (number - 1) * PAGE_SIZE
+
+    queryset = sites
+    if position is not None:
+        queryset = queryset.filter(ordering.after(position, backwards=backwards))
+    if backwards:
+        queryset = ordering.reverse(queryset)
+    found = list(queryset.values("pk", *keys)[offset : offset + take + 1])
+    more = len(found) > take  # more rows beyond the page, in the direction read
+    found = found[:take]
+    if backwards:
+        found.reverse()
+    has_previous = (more if backwards else bool(position is not None or offset)) and bool(found)
+    has_next = (bool(position is not None) if backwards else more) and bool(found)
+    if is_last:
+        has_previous, has_next = more, False
+
+    def link(param, row, page_number) -> dict[str, str]:
+        query = {param: ordering.position_of(row)}
+        if page_number:
+            query["page"] = str(page_number)
+        return query
+
+    previous = next_ = None
+    if has_previous:
+        previous = {} if number == 2 else link("before", found[0], number - 1 if number else None)
+    if has_next:
+        following = number + 1 if number and (pages is None or number < pages) else None
+        next_ = link("after", found[-1], following)
+    ids = [row["pk"] for row in found]
     columns = dashboard_columns(ids, now=filterset.now) if ids else {}
-    return DashboardPage(page=page, rows=[columns[pk] for pk in ids if pk in columns])
+    return DashboardPage(
+        rows=[columns[pk] for pk in ids if pk in columns],
+        count=count,
+        number=number,
+        previous=previous,
+        next=next_,
+        error=error,
+        cap=COUNT_CAP,
+    )
 
 
 FILTER_PARAMS = tuple(SiteFilterSet.base_filters)  # q, organisation, vendor, rollout, flag, sort
 
 
 def filter_query(data) -> QueryDict:
-    """The dashboard's filter and sort parameters of ``data`` (nothing else: no page, no token)."""
+    """The dashboard's filter and sort parameters of ``data`` (nothing else: no page or position,
+    no token)."""
     query = QueryDict(mutable=True)
     for name in FILTER_PARAMS:
         value = data.get(name, "")
@@ -296,7 +581,8 @@ def sort_columns(query: QueryDict) -> dict[str, dict[str, str]]:
     sorts by it (the other way round when it is sorted so)."""
     current_sort = query.get("sort", "")
     columns = {}
-    for key, (_, label) in SORTS.items():
+    for key, column in SORTS.items():
+        label = column.label
         state = (
             "ascending"
             if current_sort == key

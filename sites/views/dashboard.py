@@ -37,7 +37,7 @@ from sites.selectors.dashboard import (
     filter_query,
     filtered_sites,
     flag_choices,
-    flag_counts,
+    headline_counts,
     job_for,
     selected_sites,
     sort_columns,
@@ -180,15 +180,43 @@ def is_pending(site, *, now) -> bool:
     )
 
 
-def headline(actor, organisation, now) -> list[dict]:
-    """The headline counts, each with its label and its filter's query (zeroes left out)."""
-    counts = flag_counts(actor, organisation, now=now)
+def headline(actor, organisation, now) -> dict:
+    """The headline counts, each with its label and its filter's query (zeroes left out), and
+    when they were counted ("" when just now: see ``headline_counts``)."""
+    counted = headline_counts(actor, organisation, now=now)
     labels = dict(flag_choices())
-    return [
-        {"flag": flag, "label": labels[flag], "count": count, "query": urlencode({"flag": flag})}
-        for flag, count in counts.items()
-        if count
-    ]
+    return {
+        "items": [
+            {
+                "flag": flag,
+                "label": labels[flag],
+                "count": count,
+                "query": urlencode({"flag": flag}),
+            }
+            for flag, count in counted.counts.items()
+            if count
+        ],
+        "counted_at": ""
+        if counted.counted_at == now
+        else timezone.localtime(counted.counted_at).strftime("%H:%M"),
+    }
+
+
+def page_links(list_url: str, query: QueryDict, page) -> dict[str, str]:
+    """The pagination's links (first, previous, next, last; those that exist), each keeping the
+    filter and sort of ``query`` (``page``: a ``sites.selectors.dashboard.DashboardPage``)."""
+
+    def url(extra: dict[str, str]) -> str:
+        link = query.copy()
+        link.update(extra)
+        return f"{list_url}?{link.urlencode()}" if link else list_url
+
+    links = {}
+    if page.has_previous:
+        links.update(first=url({}), previous=url(page.previous))
+    if page.has_next:
+        links.update(next=url(page.next), last=url(page.last))
+    return links
 
 
 class SiteDashboardMixin:
@@ -199,19 +227,21 @@ class SiteDashboardMixin:
     def dashboard_context(self, data) -> dict:
         actor, now = self.request.actor, timezone.now()
         filterset = dashboard_filterset(actor, self.organisation, data, now=now)
-        result = dashboard_page(filterset, data.get("page"))
+        result = dashboard_page(filterset, data)
         query = filter_query(data)
         form = filterset.form
+        list_url = reverse("site-list", args=[self.organisation.slug])
         return {
             "filterset": filterset,
             "filter_query": query,
             "is_filtered": any(name != "sort" for name in query),
-            "list_url": reverse("site-list", args=[self.organisation.slug]),
+            "list_url": list_url,
+            "page_links": page_links(list_url, query, result),
             "selected": set(data.getlist("site")) if hasattr(data, "getlist") else set(),
             "bulk_scope": data.get("scope", ""),
             "columns": sort_columns(query),
             "rows": dashboard_rows(result.rows, now=now),
-            "page_obj": result.page,
+            "page_obj": result,
             "show_organisation": self.organisation.kind != OrganisationKind.CUSTOMER,
             # Lazy: the table partial needs none.
             "organisation_options": lambda: organisation_choices(filterset),

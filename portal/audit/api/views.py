@@ -3,13 +3,35 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
+from rest_framework.pagination import PageNumberPagination
 
 from portal.accounts import permissions
 from portal.api.tenancy import OrganisationAPIView
 from portal.audit.api.filtersets import AuditEventFilterSet
 from portal.audit.api.serializers import AuditEventSerializer
 from portal.audit.models import AuditEvent
-from portal.audit.selectors import events_for
+from portal.audit.selectors import CappedPaginator, events_for
+
+
+class AuditPagination(PageNumberPagination):
+    """Pages whose ``count`` stops at ``EVENT_COUNT_CAP + 1`` (see ``CappedPaginator``);
+    ``count_is_capped`` says when it did: there are more events than that, and the pages go
+    back only so far (narrow ``date_from``/``date_to`` to reach older ones)."""
+
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_is_capped"] = self.page.paginator.capped
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["count_is_capped"] = {
+            "type": "boolean",
+            "description": "The count stopped counting: more events match than it says.",
+        }
+        return paginated
 
 
 @extend_schema(tags=["audit"])
@@ -26,6 +48,7 @@ class AuditEventListView(mixins.ListModelMixin, OrganisationAPIView):
     serializer_class = AuditEventSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = AuditEventFilterSet
+    pagination_class = AuditPagination
 
     def get_queryset(self):
         if self.is_schema_generation:

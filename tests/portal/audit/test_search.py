@@ -394,8 +394,9 @@ SEARCHES = [
 
 
 # session, user, memberships (the actor), the organisation, the actions present, the count, the
-# organisation choices, the switcher, the page of events; a site search adds none (subqueries).
-MAX_QUERIES = 10
+# organisation choices, the switcher, the page of events; a site or a person search adds one (the
+# ids of the site's objects, or of the people, read first so that the events' indexes serve it).
+MAX_QUERIES = 11
 # Whose audit trail: the reseller's (itself and its clients) and the provider's (everyone's).
 VIEWERS = {"reseller": (Role.RESELLER_ADMIN, "reseller"), "support": (Role.SUPPORT, "provider")}
 

@@ -206,7 +206,7 @@ def test_pages_of_fifty(quiet_world):
     )
     client = client_for(world, "reseller_admin")
     first = dashboard(client, world.reseller, organisation=world.sibling_customer.slug)
-    assert len(names(first)) == 50 and first.context["page_obj"].paginator.count == 61
+    assert len(names(first)) == 50 and first.context["page_obj"].count == 61
     second = dashboard(client, world.reseller, organisation=world.sibling_customer.slug, page=2)
     assert names(second) == [f"Branch {n:02d}" for n in range(50, 60)] + ["Customer Sibling HQ"]
     body = first.content.decode()

@@ -1,0 +1,151 @@
+"""Each sort and filter of the dashboard has an index that serves it, on PostgreSQL: the plan
+(``EXPLAIN``) of the page's query names it. The planner is told to avoid full scans and explicit
+sorts (``enable_seqscan``, ``enable_sort`` off), as it would at 100,000 sites, so that with the
+few rows of a test it still shows the plan it can make, not the cheapest for ten rows. A sort or
+filter that lost its index falls back to a scan or a sort, and the test fails."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.utils import timezone
+
+from portal.accounts.models import Role
+from portal.accounts.permissions import Actor
+from sites.models import Rollout, Site
+from sites.selectors.dashboard import dashboard_filterset
+from sites.selectors.proof import stalled_instruction_sets
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the plans are PostgreSQL's"),
+]
+
+
+VENDORS = ["fortigate", "iptables", "pfsense", "meraki", "sophos", "mikrotik", "opnsense"]
+
+
+@pytest.fixture
+def world(world):
+    """The world with 3,000 more sites of several vendors, probed or not, updated at different
+    times, in two customers: enough rows that the planner's choices are those of a real size."""
+    now = timezone.now()
+    Site.objects.bulk_create(
+        Site(
+            organisation=world.customer if n % 2 else world.sibling_customer,
+            name=f"Bulk site {n:05d}",
+            vendor=VENDORS[n % len(VENDORS)],
+            last_probe_at=now - timedelta(hours=n) if n % 3 else None,
+            last_probe_state="failed" if n % 17 == 0 else "proven" if n % 3 else "",
+            reverify="weekly",
+        )
+        for n in range(3000)
+    )
+    return world
+
+
+def plan(world, query: str, *, role=Role.SUPPORT, page_of=None, position=False, avoid=()) -> str:
+    """The plan of the dashboard's page query (the ids of one page) for ``query``."""
+    organisation = page_of or (world.provider if role == Role.SUPPORT else world.reseller)
+    filterset = dashboard_filterset(
+        Actor.for_user(world.people[role]), organisation, QueryDict(query)
+    )
+    assert filterset.is_valid(), filterset.errors
+    sites, ordering = filterset.matching(), filterset.ordering
+    keys = [alias for alias, _, _ in ordering.keys]
+    if position:
+        row = sites.values("pk", *keys).first()
+        sites = sites.filter(ordering.after([row[key] for key in keys]))
+    avoided = ["enable_seqscan", "enable_sort", *avoid]
+    with connection.cursor() as cursor:
+        # Statistics of what the test made, not of what earlier tests left in the tables.
+        cursor.execute("ANALYZE sites_site, accounts_organisation, sites_rollout")
+        for setting in avoided:
+            cursor.execute(f"SET {setting} = off")
+        try:
+            return sites.values("pk", *keys)[:51].explain()
+        finally:
+            for setting in avoided:
+                cursor.execute(f"RESET {setting}")
+
+
+def explain(queryset, *, avoid=()) -> str:
+    """The plan of any ``queryset``, with full scans (and ``avoid``) off."""
+    avoided = ["enable_seqscan", *avoid]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE sites_rollout, sites_rolloutstep")
+        for setting in avoided:
+            cursor.execute(f"SET {setting} = off")
+        try:
+            return queryset.explain()
+        finally:
+            for setting in avoided:
+                cursor.execute(f"RESET {setting}")
+
+
+@pytest.mark.parametrize(
+    ("sort", "index"),
+    [
+        ("name", "site_sort_name"),
+        ("-name", "site_sort_name_desc"),
+        ("vendor", "site_sort_vendor"),
+        ("-vendor", "site_sort_vendor_desc"),
+        ("updated", "site_sort_updated"),
+        ("-updated", "site_sort_updated_desc"),
+        ("probe", "site_sort_probe"),
+        ("-probe", "site_sort_probe_desc"),
+    ],
+)
+def test_each_sort_reads_its_index_in_order_for_every_page(world, sort, index):
+    whole_order = ["enable_incremental_sort"]  # the index gives the whole order, not a prefix
+    for role in (Role.SUPPORT, Role.RESELLER_ADMIN):
+        first = plan(world, f"sort={sort}", role=role, avoid=whole_order)
+        assert f"Index Scan using {index} " in first or f"Index Only Scan using {index} " in first
+        assert "Sort Key" not in first.split(index)[0]  # no sort of every row above it
+        # A deeper page starts the same index at its position (an index condition, not a filter).
+        deeper = plan(world, f"sort={sort}", role=role, position=True, avoid=whole_order)
+        assert index in deeper
+        after_index = deeper.split(index, 1)[1]
+        assert "Index Cond" in after_index.split("->")[0]
+
+
+@pytest.mark.parametrize("sort", ["", "organisation", "-organisation"])
+def test_the_organisation_sort_walks_organisations_by_name_then_their_sites(world, sort):
+    for role in (Role.SUPPORT, Role.RESELLER_ADMIN):
+        text = plan(world, f"sort={sort}" if sort else "", role=role)
+        assert "sites_dashboard_organisation_name" in text
+        # At most one organisation's sites are sorted (by name) at a time, never all of them
+        # (at 100,000 sites each organisation's come from site_org_name: docs/benchmarks.md).
+        assert "Presorted Key: accounts_organisation.name" in text or "Sort Key" not in text
+
+
+def test_search_reads_the_trigram_index(world):
+    # Not through an index in name order either: the matches are found by the trigram index.
+    text = plan(world, "q=north", avoid=["enable_indexscan", "enable_indexonlyscan"])
+    assert "site_name_trgm" in text
+    assert "Bitmap Index Scan on site_name_trgm" in text and "~~" in text
+
+
+def test_filters_read_their_indexes(world):
+    assert "Index Cond: ((vendor)::text = 'fortigate'::text)" in plan(
+        world, "vendor=fortigate&sort=vendor", avoid=["enable_incremental_sort"]
+    )
+    by_match = ["enable_indexscan", "enable_indexonlyscan"]  # found by matching, not in order
+    assert "Bitmap Index Scan on site_last_probe_state" in plan(
+        world, "flag=failing", avoid=by_match
+    )
+    # The rollout filter's and the "stalled" flag's subqueries, each on its own (in a plan of
+    # the whole page, a few test rows make any index as good as another).
+    by_match = ["enable_indexscan", "enable_bitmapscan"]  # from the index alone
+    in_state = Rollout.objects.filter(state="in_progress", instruction_set__isnull=False)
+    assert "rollout_state_time" in explain(in_state.values("instruction_set_id"), avoid=by_match)
+    # "Stalled" excludes the rollouts with a step marked lately: those steps from their index.
+    stalled = explain(
+        stalled_instruction_sets(timezone.now()).order_by(), avoid=["enable_bitmapscan"]
+    )
+    assert "rollout_step_changed" in stalled, stalled
+    waiting = plan(world, "flag=waiting")
+    assert "probe_run_site_state" in waiting or "probe_run_state_expiry" in waiting
+    customer = plan(world, f"organisation={world.customer.slug}&sort=name")
+    assert "site_org_name" in customer or "site_sort_name" in customer
