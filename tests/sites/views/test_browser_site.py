@@ -91,7 +91,7 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
 
     # --- Following the steps ----------------------------------------------------------------
     first_step = page.locator("li.step").first
-    expect(first_step.locator("h3")).to_have_text("Create the address objects")
+    expect(first_step.locator("h3")).to_have_text("Create the address objects and groups")
     expect(page.locator("pre").first).to_contain_text("config firewall address")
     first_step.get_by_placeholder("Note (optional)").fill("Done in the GUI")
     first_step.get_by_role("button", name="Done").click()
