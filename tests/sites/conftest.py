@@ -3,6 +3,8 @@
 import pytest
 
 from sites.models import ProbeRun
+from sites.vendors import RENDERERS
+from sites.vendors.base import Renderer
 
 
 @pytest.fixture
@@ -10,3 +12,13 @@ def quiet_world(world):
     """The world without its open probe runs (every world site would be "waiting on customer")."""
     ProbeRun.objects.all().delete()
     return world
+
+
+@pytest.fixture
+def unplannable_vendor(monkeypatch) -> str:
+    """A firewall whose instructions carry no markers, as every one did before plans existed:
+    the generic renderer with the base class's ``managed_items`` (PlansUnavailable)."""
+    generic = type(RENDERERS["generic"])
+    monkeypatch.setattr(generic, "markers_since", None)
+    monkeypatch.setattr(generic, "managed_items", Renderer.managed_items)
+    return "generic"

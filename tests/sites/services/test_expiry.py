@@ -16,7 +16,6 @@ from sites.services import expiry
 from sites.services.instructions import regenerate_site
 from sites.services.reverification import recipients
 from tests.factories import SiteFactory, site_description
-from tests.sites.services.test_lifecycle import unplannable_vendor
 
 START = datetime(2027, 1, 10, 9, 0, tzinfo=timezone.get_default_timezone())
 
@@ -192,10 +191,10 @@ def test_a_site_without_monitoring_has_no_access_to_renew(world):
 
 @pytest.mark.django_db
 def test_an_expiry_whose_removal_cannot_be_planned_tells_the_people_to_remove_it_by_hand(
-    world, mailoutbox, sweep
+    world, mailoutbox, sweep, unplannable_vendor
 ):
     with at(START.date()):
-        site = monitored_site(world, vendor=unplannable_vendor())
+        site = monitored_site(world, vendor=unplannable_vendor)
     assert sweep(date(2028, 1, 10))["expired"] == 1
     site.refresh_from_db()
     assert site.current_instruction_set.kind == PlanKind.COMPLETE  # nothing opened

@@ -27,22 +27,10 @@ from sites.services.lifecycle import decommission_site, remove_monitoring
 from sites.services.rollouts import mark_step
 from sites.services.sites import update_site
 from sites.tasks import run_inbound_check
-from sites.vendors import RENDERERS
-from sites.vendors.base import Renderer
 from tests.factories import SiteFactory, site_description
 from tests.fixtures.ports import free_port
 
 MONITORED = {"monitoring_enabled": True, "monitoring_sources": ["198.51.100.7"]}
-
-
-@pytest.fixture
-def unplannable_vendor(monkeypatch) -> str:
-    """A firewall whose instructions carry no markers, as every one did before plans existed:
-    the generic renderer with the base class's ``managed_items`` (PlansUnavailable)."""
-    generic = type(RENDERERS["generic"])
-    monkeypatch.setattr(generic, "markers_since", None)
-    monkeypatch.setattr(generic, "managed_items", Renderer.managed_items)
-    return "generic"
 
 
 def iptables_site(world, *, public_address="192.0.2.1", vendor="iptables", **description) -> Site:
