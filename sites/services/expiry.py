@@ -3,8 +3,9 @@ monitoring ports, guide rule 4).
 
 An inbound port-forward nobody needs any more is what a security review finds, so monitoring
 access runs until a date (``Site.monitoring_expires_on``): the profile's
-``monitoring_access_months`` after monitoring was first rolled out (``follow_monitoring``, called
-when a new version of the instructions is written). Until then:
+``monitoring_access_months`` after monitoring was first rolled out
+(``sites.services.monitoring_dates.follow_monitoring``, called when a new version of the
+instructions is written). Until then:
 
 - a customer admin may set another date, from tomorrow to the profile's period from today
   (``set_monitoring_expiry``); beyond that they recertify;
@@ -17,7 +18,6 @@ when a new version of the instructions is written). Until then:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 
 from django.conf import settings
@@ -30,38 +30,13 @@ from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from sites.models import Lifecycle, Site
 from sites.selectors.lifecycle import latest_allowed, monitoring_expiring_q, today
+from sites.services.lifecycle import remove_monitoring
 from sites.services.reverification import recipients
 
 # Days before the expiry date a reminder goes out, the earliest first.
 REMINDER_DAYS = (30, 7)
 EXPIRED = "expired"
 REASON_LIMIT = 1000
-
-
-def follow_monitoring(sites: Iterable[tuple[Site, bool]]) -> None:
-    """After new versions of the instructions: give monitoring access its first expiry date where
-    monitoring is now on and had none, and forget the date where monitoring is now off.
-    ``sites``: (site with its profile, whether its new version has monitoring on)."""
-    start, stop = [], []
-    for site, monitoring in sites:
-        if monitoring and site.monitoring_expires_on is None:
-            start.append(site)
-        elif not monitoring and site.monitoring_expires_on is not None:
-            stop.append(site.pk)
-    for site in start:
-        expires_on = latest_allowed(site)
-        Site.objects.filter(pk=site.pk, monitoring_expires_on__isnull=True).update(
-            monitoring_expires_on=expires_on, monitoring_reminded=""
-        )
-        site.monitoring_expires_on, site.monitoring_reminded = expires_on, ""
-        record_event(
-            action="site.monitoring_access_started",
-            organisation=site.organisation,
-            target=site,
-            after={"expires_on": expires_on.isoformat()},
-        )
-    if stop:
-        Site.objects.filter(pk__in=stop).update(monitoring_expires_on=None, monitoring_reminded="")
 
 
 def _check_can_change(site: Site) -> None:
@@ -135,10 +110,6 @@ def remind_and_expire(*, on: date | None = None) -> dict[str, int]:
     """Beat's daily sweep: the 30- and 7-day reminders (each once per expiry date, however often
     the sweep runs), and the removal plan of every access that reached its date. Returns how many
     of each it sent or opened."""
-    # Imported here: lifecycle writes new versions through sites.services.instructions, which
-    # calls follow_monitoring above.
-    from sites.services.lifecycle import remove_monitoring
-
     on = on or today()
     counts = {"30": 0, "7": 0, EXPIRED: 0}
     due = (

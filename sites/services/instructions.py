@@ -47,7 +47,7 @@ from sites.models import (
     StepState,
 )
 from sites.plans import PlansUnavailable, describe_changes, plan_change
-from sites.services.expiry import follow_monitoring
+from sites.services.monitoring_dates import follow_monitoring
 from sites.services.rollouts import refresh_rollout_state
 from sites.vendors import RENDERERS
 from sites.vendors.base import Rendered
