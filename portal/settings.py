@@ -359,6 +359,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AuditSourceEnum": "portal.audit.context.Source.CHOICES",
         "ProbeSourceEnum": "sites.models.probe.ProbeSource",
+        "PlanKindEnum": "sites.models.instruction_set.PlanKind",
     },
 }
 

@@ -21,6 +21,7 @@ from portal.api.parsers import strings_where
 from sites.description import HostInterface, SiteDescription
 from sites.models import (
     InstructionSet,
+    PlanKind,
     ProbeDirection,
     ProbePurpose,
     ProbeRun,
@@ -258,6 +259,11 @@ class StepProbeSerializer(serializers.Serializer):
     direction = serializers.CharField()
     protocol = serializers.CharField()
     port = serializers.IntegerField()
+    expect = serializers.CharField(
+        required=False,
+        help_text='"closed" for a check that must fail (a port no longer forwarded); absent '
+        "when the check must succeed.",
+    )
 
 
 class StepContentSerializer(serializers.Serializer):
@@ -273,6 +279,12 @@ class StepContentSerializer(serializers.Serializer):
     verify = serializers.CharField()
     guide_rules = serializers.ListField(child=serializers.IntegerField())
     probes = StepProbeSerializer(many=True)
+    action = serializers.ChoiceField(
+        choices=["add", "change", "remove"],
+        required=False,
+        help_text="In a change or removal plan: what the step does to the firewall; absent in "
+        "complete instructions.",
+    )
 
 
 class WarningSerializer(serializers.Serializer):
@@ -296,12 +308,38 @@ class InstructionSetSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True, help_text="The person's username."
     )
+    kind = serializers.ChoiceField(
+        choices=PlanKind.choices,
+        read_only=True,
+        help_text="What the rollout follows: the complete instructions, a change plan from the "
+        "version the customer applied, or a removal plan.",
+    )
+    removal_scope = serializers.SerializerMethodField()
+    applied_from = serializers.SlugRelatedField(
+        slug_field="version",
+        read_only=True,
+        allow_null=True,
+        help_text="A plan's starting point: the version the customer applied (null otherwise).",
+    )
+    changes = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="What changed since the version before, one sentence each.",
+    )
+    reason = serializers.CharField(
+        read_only=True, help_text="The reason someone gave (an operator's profile change)."
+    )
 
     class Meta:
         model = InstructionSet
         fields = [
             "version",
             "is_current",
+            "kind",
+            "removal_scope",
+            "applied_from",
+            "changes",
+            "reason",
             "content_hash",
             "profile_revision",
             "renderers",
@@ -313,16 +351,38 @@ class InstructionSetSerializer(serializers.ModelSerializer):
     def get_is_current(self, instruction_set) -> bool:
         return instruction_set.pk == self.context["site"].current_instruction_set_id
 
+    @extend_schema_field(serializers.ChoiceField(choices=["monitoring", "all"], allow_null=True))
+    def get_removal_scope(self, instruction_set) -> str | None:
+        """A removal plan's scope: the monitoring access only, or everything (null otherwise)."""
+        return instruction_set.removal_scope or None
+
 
 class InstructionSetDetailSerializer(InstructionSetSerializer):
     description = serializers.SerializerMethodField()
     rules = serializers.JSONField(
         read_only=True, help_text="The derived rules, each with its reason."
     )
-    documents = DocumentSerializer(many=True, read_only=True)
+    documents = DocumentSerializer(
+        many=True,
+        read_only=True,
+        help_text="What the rollout follows (a plan's steps, for a plan).",
+    )
+    complete_documents = DocumentSerializer(
+        many=True,
+        read_only=True,
+        allow_null=True,
+        help_text="A plan's complete instructions of this version, for someone starting fresh "
+        "(null when the version is itself the complete instructions).",
+    )
 
     class Meta(InstructionSetSerializer.Meta):
-        fields = [*InstructionSetSerializer.Meta.fields, "description", "rules", "documents"]
+        fields = [
+            *InstructionSetSerializer.Meta.fields,
+            "description",
+            "rules",
+            "documents",
+            "complete_documents",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(SiteFileSerializer)

@@ -39,15 +39,30 @@ def rollout_steps(
 
 def instruction_history(site: Site) -> QuerySet[InstructionSet]:
     """The site's instruction sets and who made them, without their (large) contents."""
-    return site.instruction_sets.select_related("created_by").defer(
-        "documents", "rules", "description"
+    return site.instruction_sets.select_related("created_by", "applied_from").defer(
+        "documents",
+        "rules",
+        "description",
+        "complete_documents",
+        "applied_from__documents",
+        "applied_from__rules",
+        "applied_from__description",
+        "applied_from__complete_documents",
     )
 
 
 def instruction_set_for(site: Site, version: int) -> InstructionSet:
     """Version ``version`` of ``site``'s instructions (a site the caller's selector gave); else
     Http404."""
-    return get_object_or_404(site.instruction_sets.select_related("created_by"), version=version)
+    return get_object_or_404(
+        site.instruction_sets.select_related("created_by", "applied_from").defer(
+            "applied_from__documents",
+            "applied_from__rules",
+            "applied_from__description",
+            "applied_from__complete_documents",
+        ),
+        version=version,
+    )
 
 
 def rollout_step_for(site: Site, pk: int) -> RolloutStep:

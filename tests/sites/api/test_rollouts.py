@@ -6,6 +6,7 @@ import pytest
 from portal.audit.models import AuditEvent
 from sites.models import RolloutState, StepState
 from sites.services.instructions import regenerate_site
+from sites.services.rollouts import mark_step
 from sites.services.sites import update_site
 from tests.factories import site_description
 from tests.portal.api.helpers import token_client
@@ -112,3 +113,50 @@ def test_a_step_of_replaced_instructions_is_refused(world):
     assert response.status_code == 400
     replaced = "These instructions were replaced by a newer version."
     assert response.json() == {"non_field_errors": [replaced]}
+
+
+def test_a_change_plan_says_what_it_is_why_and_keeps_the_complete_instructions(world):
+    site = world.sites[world.customer.slug]
+    for step in site.current_instruction_set.rollout.steps.all():
+        mark_step(step=step, state=StepState.DONE)  # the customer applied version 1
+    site.refresh_from_db()
+    update_site(site=site, data=site_description(name=site.name, host_address="192.168.1.20"))
+    regenerate_site(site_id=site.pk)  # the backup host moved: its rules change
+    site.refresh_from_db()
+    plan = site.current_instruction_set
+    client = token_client(world.people["customer_viewer"])
+
+    listed = client.get(f"{site_url(world, site)}/instruction-sets/").json()["results"]
+    assert [(s["version"], s["kind"], s["applied_from"]) for s in listed] == [
+        (2, "change", 1),
+        (1, "complete", None),
+    ]
+    assert listed[0]["changes"] == list(plan.changes) and listed[0]["changes"]
+    assert any("192.168.1.20" in change for change in listed[0]["changes"])
+    assert listed[0]["removal_scope"] is None
+
+    detail = client.get(f"{site_url(world, site)}/instruction-sets/2/").json()
+    assert detail["documents"] == plan.documents
+    assert detail["complete_documents"] == plan.complete_documents
+    actions = {step.get("action") for d in detail["documents"] for step in d["steps"]}
+    assert "change" in actions  # FortiGate updates the host's address object in place
+    first = client.get(f"{site_url(world, site)}/instruction-sets/1/").json()
+    assert first["kind"] == "complete" and first["complete_documents"] is None
+
+
+def test_the_version_list_reads_in_constant_queries(world, django_assert_max_num_queries):
+    site = world.sites[world.customer.slug]
+    for _ in range(3):
+        for step in site.current_instruction_set.rollout.steps.all():
+            mark_step(step=step, state=StepState.DONE)
+        site.refresh_from_db()
+        update_site(
+            site=site,
+            data=site_description(name=site.name, public_address=f"198.51.100.{site.pk % 200 + _}"),
+        )
+        regenerate_site(site_id=site.pk)
+        site.refresh_from_db()
+    client = token_client(world.people["customer_viewer"])
+    with django_assert_max_num_queries(12):
+        listed = client.get(f"{site_url(world, site)}/instruction-sets/").json()["results"]
+    assert [s["applied_from"] for s in listed][:3] == [3, 2, 1]
