@@ -102,6 +102,11 @@ urlpatterns = [
         lifecycle.CompleteConfigurationView.as_view(),
         name="site-complete-configuration",
     ),
+    path(
+        "notices/<int:notice_pk>/dismiss/",
+        lifecycle.NoticeDismissView.as_view(),
+        name="notice-dismiss",
+    ),
     path("profiles/", profiles.ServiceProfileListView.as_view(), name="profile-list"),
     path(
         "profiles/<int:profile_pk>/edit/",

@@ -150,6 +150,12 @@ def can_manage_organisation(actor: Actor, organisation: Organisation) -> bool:
     return organisation.pk in actor.customer_admin_org_ids or _is_reseller_of(actor, organisation)
 
 
+def can_dismiss_notices(actor: Actor, organisation: Organisation) -> bool:
+    """Put away the organisation's notices: its own admins (a customer's or a reseller's), whom
+    the notices address; nobody dismisses them on their behalf."""
+    return organisation.pk in actor.customer_admin_org_ids | actor.reseller_org_ids
+
+
 def can_create_client_organisation(actor: Actor, organisation: Organisation) -> bool:
     return (
         organisation.kind == OrganisationKind.RESELLER and organisation.pk in actor.reseller_org_ids

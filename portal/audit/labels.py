@@ -44,6 +44,7 @@ ACTION_SENTENCES: dict[str, str] = {
     "mfa.recovery_codes_regenerated": "Made new two-factor recovery codes",
     "mfa.reset": "Reset someone's two-factor authentication",
     "mfa.verified": "Confirmed a two-factor code",
+    "notice.dismissed": "Dismissed a notice",
     "organisation.created": "Created an organisation",
     "organisation.updated": "Changed the organisation's settings",
     "permission.denied": "Was refused access",

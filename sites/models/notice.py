@@ -7,7 +7,8 @@ from django.db import models
 
 class Notice(models.Model):
     """One announcement to one organisation (a customer or a reseller). ``mailed_at`` is set
-    when its mail went out, so a task sent twice mails once."""
+    when its mail went out, so a task sent twice mails once; ``dismissed_at`` when one of the
+    organisation's admins dismissed it."""
 
     organisation = models.ForeignKey(
         "accounts.Organisation", on_delete=models.CASCADE, related_name="notices"
@@ -25,6 +26,11 @@ class Notice(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     mailed_at = models.DateTimeField(null=True, blank=True)
+    # An admin of the organisation read it and put it away: the home page no longer shows it.
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -5,6 +5,7 @@ import calendar
 from datetime import date, datetime, timedelta
 
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from portal.accounts.models import Organisation
@@ -56,8 +57,15 @@ def change_needed_label(plan_kind: str | None, rollout_state: str | None, steps_
 
 
 def notices_for(organisation: Organisation, *, limit: int = 5) -> QuerySet[Notice]:
-    """The organisation's latest notices (its home page shows them)."""
-    return Notice.objects.filter(organisation=organisation).order_by("-created_at", "-pk")[:limit]
+    """The organisation's latest notices not yet dismissed (its home page shows them)."""
+    return Notice.objects.filter(organisation=organisation, dismissed_at__isnull=True).order_by(
+        "-created_at", "-pk"
+    )[:limit]
+
+
+def notice_for(organisation: Organisation, notice_id: int) -> Notice:
+    """One of the organisation's notices; another organisation's is a 404."""
+    return get_object_or_404(Notice, pk=notice_id, organisation=organisation)
 
 
 def plan_context(instruction_set: InstructionSet | None) -> dict:

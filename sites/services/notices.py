@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.accounts.models import Organisation
+from portal.audit.services import record_event
+from portal.core.errors import ServiceError
 from sites.models import Notice, ServiceProfile
 from sites.services import queue
 from sites.services.reverification import admin_emails
@@ -89,3 +91,27 @@ def mail_notices(*, notice_ids: list[int]) -> int:
         )
         mailed += 1
     return mailed
+
+
+def dismiss_notice(*, notice_id: int, organisation: Organisation, by) -> Notice:
+    """Put away one of ``organisation``'s notices (the home page stops showing it), audited.
+    A notice of another organisation is refused as unknown; dismissing twice changes nothing."""
+    with transaction.atomic():
+        notice = (
+            Notice.objects.select_for_update()
+            .filter(pk=notice_id, organisation=organisation)
+            .first()
+        )
+        if notice is None:
+            raise ServiceError("notice", "This notice does not exist.")
+        if notice.dismissed_at is None:
+            notice.dismissed_at = timezone.now()
+            notice.dismissed_by = by
+            notice.save(update_fields=["dismissed_at", "dismissed_by"])
+            record_event(
+                action="notice.dismissed",
+                organisation=organisation,
+                target=notice,
+                after={"subject": notice.subject},
+            )
+    return notice

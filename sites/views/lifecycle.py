@@ -8,16 +8,19 @@ from datetime import date
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.views import View
 from django.views.generic import TemplateView
 
 from portal.accounts import permissions
 from portal.core.errors import ServiceError
 from portal.core.forms import UNPROCESSABLE
+from portal.core.tenancy import OrganisationMixin
 from sites.instructions import rollout_order
 from sites.models import Lifecycle, PlanKind
-from sites.selectors.lifecycle import monitoring_context
+from sites.selectors.lifecycle import monitoring_context, notice_for
 from sites.services.expiry import recertify_monitoring, set_monitoring_expiry
 from sites.services.lifecycle import decommission_site, remove_monitoring
+from sites.services.notices import dismiss_notice
 from sites.views.sites import SiteMixin
 
 
@@ -145,3 +148,17 @@ class CompleteConfigurationView(SiteMixin, TemplateView):
         ):
             steps = list(rollout_order(current.complete_rendered))
         return super().get_context_data(instruction_set=current, steps=steps, **kwargs)
+
+
+class NoticeDismissView(OrganisationMixin, View):
+    """An admin of the organisation puts a notice away (POST); the home page stops showing it."""
+
+    permission = permissions.can_dismiss_notices
+
+    def load_objects(self, **kwargs) -> None:
+        self.notice = notice_for(self.organisation, kwargs["notice_pk"])
+
+    def post(self, request, *args, **kwargs):
+        dismiss_notice(notice_id=self.notice.pk, organisation=self.organisation, by=request.user)
+        messages.success(request, f"Notice dismissed: {self.notice.subject}")
+        return redirect("org-home", org_slug=self.organisation.slug)

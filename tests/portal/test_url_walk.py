@@ -16,7 +16,7 @@ from django.utils import timezone
 from portal.accounts import permissions
 from portal.accounts.models import ROLES_BY_KIND, Invitation
 from portal.accounts.permissions import Actor
-from sites.models import ConfigAnalysis
+from sites.models import ConfigAnalysis, Notice
 from tests.world import ROLES
 
 ANONYMOUS = "anonymous"
@@ -126,6 +126,11 @@ def related_object(world, organisation, name):
             site.organisation.parent_id,
         }
         return site.current_instruction_set_id, in_scope
+    if name == "notice_pk":
+        notice = Notice.objects.get_or_create(
+            organisation=organisation, subject="A notice to dismiss", body="…"
+        )[0]
+        return notice.pk, True
     if name == "profile_pk":
         return world.profile.pk, True  # profiles are the provider's; the permission decides
     if name == "fmt":
