@@ -34,50 +34,71 @@ from sites.vendors.managed import Exposure, ManagedItem
 
 ADD, CHANGE, REMOVE = "add", "change", "remove"
 
-# (exposure, action) of each step, in the order a plan takes them; see the module docstring.
-_PHASES: tuple[tuple[Exposure, str, str, str], ...] = (
-    (
+
+@dataclass(frozen=True)
+class _Phase:
+    """One step of a plan: the items of one exposure that one action touches. A removal phase
+    has its own words for when nothing of its kind remains (decommission, monitoring removed):
+    then nothing "new" is in place and nothing "changes"."""
+
+    exposure: Exposure
+    action: str
+    title: str
+    why: str
+    title_all_gone: str = ""
+    why_all_gone: str = ""
+
+
+# The steps of a plan, in the order a plan takes them; see the module docstring.
+_PHASES: tuple[_Phase, ...] = (
+    _Phase(
         Exposure.INBOUND,
         REMOVE,
         "Remove the monitoring access that goes or changes",
         "First, so the firewall is never open to the old and the new access at once.",
+        "Remove the monitoring access",
+        "First: nothing outside can reach the backup host once it is gone.",
     ),
-    (
+    _Phase(
         Exposure.SUPPORT,
         ADD,
         "Create the objects and translations the new rules use",
         "Before the rules that name them.",
     ),
-    (
+    _Phase(
         Exposure.SUPPORT,
         CHANGE,
         "Update the objects and translations in place",
         "They keep their names, so the rules that use them follow.",
     ),
-    (
+    _Phase(
         Exposure.OUTBOUND,
         ADD,
         "Add the new backup rules",
         "Before the old ones go, so the backups keep running.",
     ),
-    (Exposure.OUTBOUND, CHANGE, "Update the backup rules in place", ""),
-    (
+    _Phase(Exposure.OUTBOUND, CHANGE, "Update the backup rules in place", ""),
+    _Phase(
         Exposure.INBOUND,
         ADD,
         "Add the new monitoring access",
         "After the old access is gone.",
     ),
-    (Exposure.INBOUND, CHANGE, "Update the monitoring access in place", ""),
-    (
+    _Phase(Exposure.INBOUND, CHANGE, "Update the monitoring access in place", ""),
+    _Phase(
         Exposure.OUTBOUND,
         REMOVE,
         "Remove the backup rules no longer needed",
         "The new rules are in place, so nothing the backups need goes with them.",
+        "Remove the backup rules",
+        "Backups from this site through this firewall stop once they are gone.",
     ),
-    (
+    _Phase(
         Exposure.SUPPORT,
         REMOVE,
         "Remove the objects and translations no longer used",
+        "Last: no rule uses them any more, so the firewall accepts their removal.",
+        "Remove the objects and translations",
         "Last: no rule uses them any more, so the firewall accepts their removal.",
     ),
 )
@@ -142,11 +163,20 @@ def plan_items(
 ) -> list[Step]:
     """The change steps (without the closing checks) from ``old_items`` to ``new_items``."""
     changes = diff_items(old_items, new_items)
+    remaining = {item.exposure for item in new_items}
     steps = []
-    for exposure, action, title, why in _PHASES:
-        chosen = [c for c in changes if c.action == action and c.item.exposure == exposure]
-        if chosen:
-            steps.append(_step(renderer, _in_dependency_order(chosen), action, title, why, reasons))
+    for phase in _PHASES:
+        chosen = [
+            c for c in changes if c.action == phase.action and c.item.exposure == phase.exposure
+        ]
+        if not chosen:
+            continue
+        title, why = phase.title, phase.why
+        if phase.title_all_gone and phase.exposure not in remaining:
+            title, why = phase.title_all_gone, phase.why_all_gone
+        steps.append(
+            _step(renderer, _in_dependency_order(chosen), phase.action, title, why, reasons)
+        )
     return steps
 
 

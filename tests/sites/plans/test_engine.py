@@ -144,9 +144,28 @@ def test_objects_are_created_before_and_removed_after_what_uses_them():
     first = created[0].config
     assert first.index("create member") < first.index("create group")
     removed = plan_items(IPTABLES, [group, member, rule], [], ())
-    assert removed[0].title == "Remove the backup rules no longer needed"
+    assert removed[0].title == "Remove the backup rules"  # nothing of them remains
     last = removed[1].config
     assert last.index("remove group") < last.index("remove member")
+
+
+def test_a_removal_step_says_whether_anything_of_its_kind_remains():
+    """A removal step says "no longer needed" and "the new rules are in place" only when new rules are."""
+    old_rule = item("old-rule", Exposure.OUTBOUND, "10.0.0.1")
+    new_rule = item("new-rule", Exposure.OUTBOUND, "10.0.0.2")
+    replaced = plan_items(IPTABLES, [old_rule], [new_rule], ())
+    assert [s.title for s in replaced] == [
+        "Add the new backup rules",
+        "Remove the backup rules no longer needed",
+    ]
+    assert "The new rules are in place" in replaced[1].reason
+    gone = plan_items(IPTABLES, [old_rule], [], ())
+    assert [s.title for s in gone] == ["Remove the backup rules"]
+    assert "new rules" not in gone[0].reason and "Backups from this site" in gone[0].reason
+    inbound = item("forward", Exposure.INBOUND, "4403")
+    closed = plan_items(IPTABLES, [inbound], [], ())
+    assert closed[0].title == "Remove the monitoring access"
+    assert "new access" not in closed[0].reason
 
 
 def test_a_renamed_site_recreates_items_rather_than_updating_them_in_place():
