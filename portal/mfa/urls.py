@@ -10,7 +10,7 @@ urlpatterns = [
     path("accounts/mfa/disable/", views.disable, name="mfa-disable"),
     path("accounts/mfa/passkeys/", views.add_passkey, name="mfa-passkey-add"),
     path(
-        "accounts/mfa/passkeys/<int:pk>/remove/",
+        "accounts/mfa/passkeys/<int:passkey_pk>/remove/",
         views.remove_passkey,
         name="mfa-passkey-remove",
     ),

@@ -120,9 +120,9 @@ def add_passkey(request):
 
 
 @login_required
-def remove_passkey(request, pk: int):
+def remove_passkey(request, passkey_pk: int):
     """Remove a security key or passkey, after the password (or a code from the app)."""
-    credential = get_object_or_404(WebAuthnCredential, pk=pk, user=request.user)
+    credential = get_object_or_404(WebAuthnCredential, pk=passkey_pk, user=request.user)
     context = {"credential": credential}
     if request.method != "POST":
         return render(request, REMOVE_PASSKEY_TEMPLATE, {**context, "form": ConfirmationForm()})
