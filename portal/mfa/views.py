@@ -61,9 +61,10 @@ def _setup_page(request, *, code_form=None, confirmation_form=None, passkey_form
     if not context["has_app"]:
         device = services.start_enrolment(user=user)
         uri = totp.provisioning_uri(device.secret, user.get_username())
-        context.update(
-            qr_svg=totp.qr_svg(uri), secret=totp.group(device.secret), form=code_form or CodeForm()
-        )
+        form = code_form or CodeForm()
+        if context["enrolled"]:  # the app is an addition here, not the page's first step
+            form.fields["code"].widget.attrs.pop("autofocus", None)
+        context.update(qr_svg=totp.qr_svg(uri), secret=totp.group(device.secret), form=form)
     return render(request, SETUP_TEMPLATE, context, status=status)
 
 
@@ -220,6 +221,7 @@ def _verify_page(request, *, form=None, assertion_form=None, status=200):
     if not context["has_app"]:  # only a recovery code can be typed here
         context["form"].fields["code"].help_text = "One of your recovery codes."
     if keys:
+        context["form"].fields["code"].widget.attrs.pop("autofocus", None)  # the key comes first
         challenge = challenges.issue(request.session, challenges.AUTHENTICATION)
         context["assertion_form"] = assertion_form or AssertionForm()
         context["authentication_options"] = passkeys.authentication_options(

@@ -69,7 +69,7 @@ def test_a_key_added_on_the_setup_page_turns_two_factor_on():
     assert is_enrolled(user)
     again = client.get(SETUP).content.decode()
     assert "YubiKey" in again and "Recovery codes left: <strong>10</strong>" in again
-    assert "Turn on two-factor authentication with an app" in again  # the app stays offered
+    assert "Add an authenticator app" in again  # the app stays offered
     second = add_key(client, SoftAuthenticator(), name="Laptop")
     assert second.status_code == 302
     assert "Laptop" in client.get(SETUP).content.decode()
