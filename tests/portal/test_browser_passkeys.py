@@ -37,6 +37,9 @@ def test_a_customer_admin_adds_a_passkey_and_signs_in_with_it(live_server, page,
     settings.PORTAL_URL = live_server.url  # the relying party: http://localhost:<port>
     call_command("seed_demo", stdout=io.StringIO())
     cdp, authenticator = add_virtual_authenticator(page)
+    errors: list[str] = []  # a script error or a policy violation would show here
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
     log_in(page, live_server.url)
     page.wait_for_url(f"{live_server.url}/o/**")
 
@@ -70,3 +73,4 @@ def test_a_customer_admin_adds_a_passkey_and_signs_in_with_it(live_server, page,
     used = AuditEvent.objects.get(action="webauthn.used")
     assert used.after["name"] == "Work laptop" and used.after["sign_count"] >= 1
     assert WebAuthnCredential.objects.get().last_used_at is not None
+    assert not errors, errors

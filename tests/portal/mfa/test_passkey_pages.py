@@ -214,3 +214,16 @@ def test_the_members_page_names_each_persons_second_factors(world):
     add_key(signed_in(viewer), SoftAuthenticator(), name="Laptop")
     body = signed_in(admin).get(f"/o/{world.customer.slug}/members/").content.decode()
     assert "On: app and 1 passkey" in body and "On: 2 passkeys" in body
+
+
+def test_a_member_with_only_a_key_is_reset_on_the_security_page(world):
+    viewer = world.people[Role.CUSTOMER_VIEWER]
+    add_key(signed_in(viewer), SoftAuthenticator())
+    admin = signed_in(world.people[Role.CUSTOMER_ADMIN])
+    url = f"/o/{world.customer.slug}/security/"
+    membership = viewer.memberships.get(organisation=world.customer)
+    assert membership in admin.get(url).context["reset_form"].fields["member"].queryset
+    done = admin.post(url, {"action": "reset", "member": membership.pk})
+    assert done.status_code == 302
+    assert not WebAuthnCredential.objects.filter(user=viewer).exists()
+    assert AuditEvent.objects.filter(action="mfa.reset", object_id=str(viewer.pk)).exists()
