@@ -66,12 +66,20 @@ class AssertionForm(forms.Form):
 
 
 class ConfirmationForm(forms.Form):
+    """Before a change to a person's second factors: a code from their app, or their password
+    (only the password for someone without the app)."""
+
     confirmation = forms.CharField(
         label="Code from your app, or your password",
         max_length=128,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+    def __init__(self, *args, with_app: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_app:
+            self.fields["confirmation"].label = "Your password"
 
 
 class MfaPolicyForm(forms.Form):

@@ -70,13 +70,15 @@ def _user_handle(user) -> bytes:
     return hmac.new(key, str(user.pk).encode(), hashlib.sha256).digest()
 
 
+_KNOWN_TRANSPORTS = {transport.value for transport in AuthenticatorTransport}
+
+
 def _descriptors(credentials) -> list[PublicKeyCredentialDescriptor]:
     found = []
     for credential in credentials:
+        # A transport this library does not know (a newer browser's) is left out, not an error.
         transports = [
-            AuthenticatorTransport(t)
-            for t in credential.transports
-            if t in AuthenticatorTransport._value2member_map_
+            AuthenticatorTransport(t) for t in credential.transports if t in _KNOWN_TRANSPORTS
         ]
         found.append(
             PublicKeyCredentialDescriptor(

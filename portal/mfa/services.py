@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.accounts.models import Organisation
@@ -234,14 +234,18 @@ def register_passkey(*, user, name: str, response: str, challenge: bytes | None)
         if WebAuthnCredential.objects.filter(credential_id=new.credential_id).exists():
             raise ServiceError("credential", PASSKEY_TAKEN)
         first = not is_enrolled(user)
-        credential = WebAuthnCredential.objects.create(
-            user=user,
-            name=name,
-            credential_id=new.credential_id,
-            public_key=new.public_key,
-            sign_count=new.sign_count,
-            transports=new.transports,
-        )
+        try:
+            with transaction.atomic():  # the checks above raced with another request
+                credential = WebAuthnCredential.objects.create(
+                    user=user,
+                    name=name,
+                    credential_id=new.credential_id,
+                    public_key=new.public_key,
+                    sign_count=new.sign_count,
+                    transports=new.transports,
+                )
+        except IntegrityError:
+            raise ServiceError("credential", PASSKEY_TAKEN) from None
         codes = _new_recovery_codes(user) if first else []
         _record(
             "webauthn.registered",

@@ -57,7 +57,9 @@ def _setup_page(request, *, code_form=None, confirmation_form=None, passkey_form
         )
     if context["enrolled"]:
         context["codes_left"] = RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
-        context["confirmation_form"] = confirmation_form or ConfirmationForm()
+        context["confirmation_form"] = confirmation_form or ConfirmationForm(
+            with_app=context["has_app"]
+        )
     if not context["has_app"]:
         device = services.start_enrolment(user=user)
         uri = totp.provisioning_uri(device.secret, user.get_username())
@@ -126,11 +128,12 @@ def remove_passkey(request, passkey_pk: int):
     credential = get_object_or_404(WebAuthnCredential, pk=passkey_pk, user=request.user)
     context = {"credential": credential}
     if request.method != "POST":
-        return render(request, REMOVE_PASSKEY_TEMPLATE, {**context, "form": ConfirmationForm()})
+        form = ConfirmationForm(with_app=has_totp(request.user))
+        return render(request, REMOVE_PASSKEY_TEMPLATE, {**context, "form": form})
     credentials = {"username": request.user.get_username()}
     if throttling.is_locked_out(request, credentials):
         return throttling.lockout_response(request, credentials=credentials)
-    form = ConfirmationForm(request.POST)
+    form = ConfirmationForm(request.POST, with_app=has_totp(request.user))
     if form.is_valid():
         try:
             name = services.remove_passkey(
@@ -178,7 +181,7 @@ def _change_with_confirmation(request, service):
     credentials = {"username": request.user.get_username()}
     if throttling.is_locked_out(request, credentials):
         return throttling.lockout_response(request, credentials=credentials)
-    form = ConfirmationForm(request.POST)
+    form = ConfirmationForm(request.POST, with_app=has_totp(request.user))
     if form.is_valid():
         try:
             codes = service(user=request.user, confirmation=form.cleaned_data["confirmation"])
