@@ -170,10 +170,11 @@ AXES_VERBOSE = False
 INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 
 # --- Two-factor authentication (portal/mfa, docs/people.md) ----------------------------------------
-# TOTP with recovery codes. After the password, a person who has it on enters a code once per
-# session (the middleware sends every page to the verify page; wrong codes count toward the lockout
-# above); a person whose role is in MFA_REQUIRED_ROLES, or whose organisation requires it, is sent
-# to enrol first. The middleware comes after authentication and axes.
+# TOTP, security keys and passkeys, with recovery codes. After the password, a person who has it
+# on enters a code (or uses a key) once per session (the middleware sends every page to the verify
+# page; failures count toward the lockout above); a person whose role is in MFA_REQUIRED_ROLES,
+# or whose organisation requires it, is sent to enrol first. The middleware comes after
+# authentication and axes.
 INSTALLED_APPS += ["portal.mfa"]
 MIDDLEWARE += ["portal.mfa.middleware.SecondFactorMiddleware"]
 MFA_ISSUER = env.str("MFA_ISSUER", default="Firewall rollout portal")  # the name apps show
@@ -183,6 +184,10 @@ MFA_REQUIRED_ROLES = env.list(
 # Fernet keys that seal TOTP secrets at rest, newest first (portal/mfa/sealing.py); unset: one
 # key derived from SECRET_KEY.
 MFA_SECRET_KEYS = env.list("MFA_SECRET_KEYS", default=[])
+# Security keys and passkeys (WebAuthn) beside TOTP: the relying party is PORTAL_URL (its host name
+# is the RP ID, its scheme://host[:port] the one origin accepted; portal/mfa/passkeys.py). A
+# ceremony's challenge is single-use and expires after this long.
+WEBAUTHN_CHALLENGE_SECONDS = env.int("WEBAUTHN_CHALLENGE_SECONDS", default=300)
 
 # Django 6.1 mailers. Password-reset mail goes to the console unless SMTP is configured.
 if smtp_host := env.str("SMTP_HOST", default=""):

@@ -1,6 +1,7 @@
 """factory_boy factories for every model. Rows that services own are still made directly here:
 factories set up the world a test starts from; the behaviour under test goes through services."""
 
+import os
 from datetime import timedelta
 
 import factory
@@ -21,7 +22,7 @@ from portal.audit.context import Source
 from portal.audit.models import ActorKind, AuditEvent
 from portal.jobs.models import Job, JobKind
 from portal.mfa import sealing
-from portal.mfa.models import OrganisationMfaPolicy, RecoveryCode, TotpDevice
+from portal.mfa.models import OrganisationMfaPolicy, RecoveryCode, TotpDevice, WebAuthnCredential
 from sites.description import GUIDE_PROFILE
 from sites.instructions import build_instructions
 from sites.models import (
@@ -138,6 +139,20 @@ class TotpDeviceFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     sealed_secret = factory.LazyFunction(lambda: sealing.seal("JBSWY3DPEHPK3PXP"))
     confirmed_at = factory.LazyFunction(timezone.now)
+
+
+class WebAuthnCredentialFactory(factory.django.DjangoModelFactory):
+    """A stored security key (its public key is random bytes: it signs nothing; the ceremonies'
+    tests use tests/portal/mfa/soft_authenticator.py)."""
+
+    class Meta:
+        model = WebAuthnCredential
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Security key {n}")
+    credential_id = factory.Sequence(lambda n: f"credential-{n:08d}")
+    public_key = factory.LazyFunction(lambda: os.urandom(77))
+    transports = ["usb"]
 
 
 class RecoveryCodeFactory(factory.django.DjangoModelFactory):

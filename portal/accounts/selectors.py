@@ -87,15 +87,15 @@ def pending_invitations(organisation: Organisation) -> QuerySet[Invitation]:
     )
 
 
-def mfa_statuses(user_ids) -> dict[int, bool | None]:
-    """For each of ``user_ids``, whether the person has a second factor, in one query; None
-    while the MFA app is not installed."""
+def mfa_statuses(user_ids) -> dict[int, object | None]:
+    """For each of ``user_ids``, their second factors (``portal.mfa.status.SecondFactors``: true
+    when on, reads "On: app and 1 passkey"), in one query; None while the MFA app is not
+    installed."""
     if not apps.is_installed("portal.mfa"):
         return dict.fromkeys(user_ids)
-    from portal.mfa.status import enrolled_among
+    from portal.mfa.status import second_factors_among
 
-    enrolled = enrolled_among(user_ids)
-    return {user_id: user_id in enrolled for user_id in user_ids}
+    return second_factors_among(user_ids)
 
 
 def switcher_organisations(actor: Actor, limit: int = 50) -> list[dict]:

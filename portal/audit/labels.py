@@ -70,6 +70,10 @@ ACTION_SENTENCES: dict[str, str] = {
     "sites.bulk_queued": "Started an action on several sites",
     "sites.exported": "Exported sites",
     "sites.imported": "Imported sites",
+    "webauthn.failed": "A security key or passkey was refused",
+    "webauthn.registered": "Added a security key or passkey",
+    "webauthn.removed": "Removed a security key or passkey",
+    "webauthn.used": "Signed in with a security key or passkey",
 }
 
 FAMILY_NAMES: dict[str, str] = {
@@ -91,6 +95,7 @@ FAMILY_NAMES: dict[str, str] = {
     "session": "Sessions",
     "site": "Sites",
     "sites": "Several sites",
+    "webauthn": "Security keys and passkeys",
 }
 
 ACTOR_NAMES: dict[str, str] = {

@@ -1,4 +1,5 @@
-"""The forms of two-factor authentication: a code, a confirmation, an organisation's policy."""
+"""The forms of two-factor authentication: a code, a security key's answer, a confirmation, an
+organisation's policy."""
 
 from django import forms
 
@@ -23,13 +24,62 @@ class VerifyForm(forms.Form):
     )
 
 
+NO_ANSWER = (
+    "Your browser sent no answer from a security key or passkey (it needs JavaScript and WebAuthn)."
+)
+
+
+class PasskeyForm(forms.Form):
+    """A new security key or passkey: its name, and the browser's answer to
+    ``navigator.credentials.create()`` (JSON, filled in by static/js/webauthn.js)."""
+
+    name = forms.CharField(
+        label="Name",
+        max_length=60,
+        help_text='So you can tell your keys apart, e.g. "YubiKey on my keyring" or "Laptop".',
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    credential = forms.CharField(
+        label="Security key or passkey",
+        widget=forms.HiddenInput,
+        required=False,
+        max_length=20_000,
+        strip=False,
+    )
+
+    def clean_credential(self):
+        if not self.cleaned_data["credential"]:
+            raise forms.ValidationError(NO_ANSWER)
+        return self.cleaned_data["credential"]
+
+
+class AssertionForm(forms.Form):
+    """The browser's answer to ``navigator.credentials.get()`` at the sign-in's second step."""
+
+    assertion = forms.CharField(
+        label="Security key or passkey",
+        widget=forms.HiddenInput,
+        max_length=20_000,
+        strip=False,
+        error_messages={"required": NO_ANSWER},
+    )
+
+
 class ConfirmationForm(forms.Form):
+    """Before a change to a person's second factors: a code from their app, or their password
+    (only the password for someone without the app)."""
+
     confirmation = forms.CharField(
         label="Code from your app, or your password",
         max_length=128,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+    def __init__(self, *args, with_app: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_app:
+            self.fields["confirmation"].label = "Your password"
 
 
 class MfaPolicyForm(forms.Form):

@@ -50,8 +50,8 @@ class SecondFactorMiddleware:
         if is_enrolled(request.user):
             if path == reverse("mfa-verify"):
                 return self.get_response(request)
-            return _send_to(request, "mfa-verify", "Enter a code from your authenticator app.")
-        if path == reverse("mfa-setup"):
+            return _send_to(request, "mfa-verify", "Confirm it is you with your second factor.")
+        if path in (reverse("mfa-setup"), reverse("mfa-passkey-add")):  # enrolment's two ways
             return self.get_response(request)
         return _send_to(request, "mfa-setup", "Turn on two-factor authentication first.")
 

@@ -1,5 +1,5 @@
-"""A person's TOTP authenticator, their single-use recovery codes, and an organisation's choice to
-require two-factor authentication of its members."""
+"""A person's TOTP authenticator, their security keys and passkeys (WebAuthn), their single-use
+recovery codes, and an organisation's choice to require two-factor authentication of its members."""
 
 from django.conf import settings
 from django.db import models
@@ -32,6 +32,34 @@ class TotpDevice(models.Model):
     def secret(self) -> str:
         """The base32 secret, opened (``SecretUnreadable`` if the keys changed)."""
         return sealing.open_sealed(self.sealed_secret)
+
+
+class WebAuthnCredential(models.Model):
+    """One security key or passkey of a person (a WebAuthn public-key credential), a second factor
+    beside or instead of the authenticator app. Only its public key is kept: a copy of the database
+    signs nothing. ``sign_count`` is the authenticator's counter at its last use: a count that goes
+    back means a cloned key and is refused (``services.verify_passkey``)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webauthn_credentials"
+    )
+    name = models.CharField(max_length=60)
+    # base64url, as the browser names it; unique across people (WebAuthn §7.1 step 22).
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()  # COSE-encoded
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)  # "usb", "nfc", "internal", ...
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="webauthn_name_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} of {self.user}"
 
 
 class RecoveryCode(models.Model):

@@ -3,14 +3,14 @@
 from django.db.models import QuerySet
 
 from portal.accounts.models import Membership, Organisation
+from portal.mfa.status import enrolled_filter
 
 
 def members_with_mfa(organisation: Organisation) -> QuerySet[Membership]:
     """The organisation's members who have two-factor authentication on."""
     return (
-        Membership.objects.filter(
-            organisation=organisation, user__totp_device__confirmed_at__isnull=False
-        )
+        Membership.objects.filter(enrolled_filter("user__"), organisation=organisation)
+        .distinct()
         .select_related("user")
         .order_by("user__username")
     )

@@ -17,6 +17,7 @@ from portal.accounts import permissions
 from portal.accounts.models import ROLES_BY_KIND, Invitation
 from portal.accounts.permissions import Actor
 from sites.models import ConfigAnalysis, Notice
+from tests.factories import WebAuthnCredentialFactory
 from tests.world import ROLES
 
 ANONYMOUS = "anonymous"
@@ -53,6 +54,9 @@ PUBLIC_AND_PERSONAL = {
     "accounts/mfa/verify/": (302, 302),  # nobody here has two-factor on: back to where they were
     "accounts/mfa/disable/": (302, 405),  # a POST
     "accounts/mfa/recovery-codes/": (302, 405),  # a POST
+    "accounts/mfa/passkeys/": (302, 405),  # adding a security key is a POST
+    # A key of someone outside the world: nobody else may even see its page.
+    "accounts/mfa/passkeys/<int:passkey_pk>/remove/": (302, 404),
     "api/schema/": (200, 200),
     "api/docs/": (200, 200),
     "api/tokens/": (302, 200),
@@ -179,8 +183,11 @@ def test_every_pattern_is_covered():
 
 @pytest.mark.parametrize("route", sorted(PUBLIC_AND_PERSONAL))
 def test_public_and_personal_urls(world, route):
+    someone_elses_key = WebAuthnCredentialFactory()
+    values = {"uidb64": "MQ", "token": "set-password", "token_pk": 1}
+    values["passkey_pk"] = someone_elses_key.pk
     for caller in CALLERS:
-        url = fill(route, {"uidb64": "MQ", "token": "set-password", "token_pk": 1})
+        url = fill(route, values)
         status = client_for(world, caller).get(url).status_code
         expected = PUBLIC_AND_PERSONAL[route][0 if caller == ANONYMOUS else 1]
         assert status == expected, f"{caller} GET {url}: {status}, expected {expected}"

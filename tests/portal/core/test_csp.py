@@ -22,7 +22,13 @@ def urls(world) -> list[str]:
     organisation = world.customer
     found = []
     for route, entry in ALL_PATTERNS:
-        values = {"org_slug": organisation.slug, "uidb64": "MQ", "token": "x", "token_pk": 1}
+        values = {
+            "org_slug": organisation.slug,
+            "uidb64": "MQ",
+            "token": "x",
+            "token_pk": 1,
+            "passkey_pk": 1,
+        }
         for name in entry.pattern.converters:
             if name not in values:
                 values[name], _ = related_object(world, organisation, name)

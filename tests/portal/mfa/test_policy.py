@@ -113,7 +113,7 @@ def test_a_new_requirement_reaches_sessions_already_signed_in(world):
     assert viewer.get(home).status_code == 302
 
 
-def test_switching_off_a_required_second_factor_sends_to_enrolment_again(world):
+def test_the_last_second_factor_of_a_required_person_cannot_be_switched_off(world):
     user = world.people[Role.CUSTOMER_ADMIN]
     _, codes = enrol(user)
     set_mfa_policy(organisation=world.customer, required=True)
@@ -121,8 +121,12 @@ def test_switching_off_a_required_second_factor_sends_to_enrolment_again(world):
     client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
     assert client.post("/accounts/mfa/verify/", {"code": codes[0]}).status_code == 302
     assert client.get(f"/o/{world.customer.slug}/").status_code == 200
-    assert client.post("/accounts/mfa/disable/", {"confirmation": PASSWORD}).status_code == 302
-    assert client.get(f"/o/{world.customer.slug}/").status_code == 302
+    refused = client.post("/accounts/mfa/disable/", {"confirmation": PASSWORD})
+    assert refused.status_code == 422
+    assert "this is your last second factor" in refused.content.decode()
+    assert is_enrolled(user)
+    assert not AuditEvent.objects.filter(action__in=["mfa.disabled", "mfa.failed"]).exists()
+    assert client.get(f"/o/{world.customer.slug}/").status_code == 200
 
 
 @pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""``manage.py mfa_reset USERNAME``: remove a person's second factor (a lost phone), audited."""
+"""``manage.py mfa_reset USERNAME``: remove a person's second factors (a lost phone or key: the
+app, security keys, passkeys, recovery codes), audited."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -8,7 +9,10 @@ from portal.mfa.services import reset_mfa
 
 
 class Command(BaseCommand):
-    help = "Remove a person's two-factor authentication, so they can enrol a new phone."
+    help = (
+        "Remove a person's two-factor authentication (app, security keys, passkeys), so they can "
+        "enrol again."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
