@@ -11,7 +11,9 @@ PYTHON ?= $(shell .ci/find-python)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Links in mails and the probe scripts name the portal: the address `make run` serves, unless set.
-PORTAL_URL ?= http://$(HOST):$(PORT)
+# By name (localhost for the loopback address): passkeys refuse an IP address as their relying party.
+PORTAL_HOST := $(if $(filter 127.0.0.1,$(HOST)),localhost,$(HOST))
+PORTAL_URL ?= http://$(PORTAL_HOST):$(PORT)
 PYTEST_ARGS ?=
 
 export PATH := $(abspath $(BIN)):$(PATH)
