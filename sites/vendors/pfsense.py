@@ -217,7 +217,8 @@ class PfsenseRenderer(Renderer):
                 + (
                     f"\nWhile you verify, add the portal's address to the alias {MONITOR_ALIAS} "
                     "(Firewall › Aliases), and remove it afterwards."
-                    if inbound[0].allowed_sources
+                    # A known address is in the alias already (sites.policy).
+                    if inbound[0].allowed_sources and policy.probe_check_source is None
                     else ""
                 )
             )
