@@ -215,12 +215,17 @@ def monitoring_sources(policy: Policy) -> tuple[IPv4Network, ...]:
 
 
 def _responder_words(policy: Policy) -> str:
-    """Where the outbound probe connects, for its step: "to the portal's probe responder …"."""
-    if policy.probe_responder is None:
+    """Where the outbound probe connects, for its step: "to the portal's probe responder …",
+    and why the rules let it through where they do (a lab's loopback responder is not)."""
+    responder = policy.probe_responder
+    if responder is None:
         return ""
+    allowed = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+    if not any(responder in network for rule in allowed for network in rule.datacenter):
+        return f"to the portal's probe responder {responder} "
     return (
-        f"to the portal's probe responder {policy.probe_responder}, an address inside the "
-        "datacenter networks the rules allow, "
+        f"to the portal's probe responder {responder}, an address inside the datacenter "
+        "networks the rules allow, "
     )
 
 
