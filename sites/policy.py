@@ -199,6 +199,8 @@ class Rule:
       target of destination NAT and inbound rules (always a single address there).
     - ``datacenter``: the destinations of outbound rules and source NAT.
     - ``allowed_sources``: who may connect in (monitoring); empty means any source.
+    - ``check_source``: the one of ``allowed_sources`` that is the portal's inbound checks, not a
+      monitoring computer (``check_source_network``), for the instructions to say so.
     - ``public_address``: the firewall's outside address for destination NAT; ``None`` means
       dynamic, so the rule matches on the outside interface instead.
     - ``route_*``, ``next_hop``, ``interface_*``: a static route on the backup host.
@@ -211,6 +213,7 @@ class Rule:
     hosts: HostMatch | None = None
     datacenter: tuple[IPv4Network, ...] = ()
     allowed_sources: tuple[IPv4Network, ...] = ()
+    check_source: IPv4Network | None = None
     public_address: IPv4Address | None = None
     route_destination: IPv4Network | None = None
     next_hop: IPv4Address | None = None
@@ -399,6 +402,7 @@ def _monitoring_rules(site: SiteDescription, profile: ProfileSpec) -> list[Rule]
             port=spec.port,
             hosts=target,
             allowed_sources=sources,
+            check_source=check_source_network(site, profile),
             public_address=site.public_address,
         )
         for spec in ports
@@ -411,6 +415,7 @@ def _monitoring_rules(site: SiteDescription, profile: ProfileSpec) -> list[Rule]
             port=spec.port,
             hosts=target,
             allowed_sources=sources,
+            check_source=check_source_network(site, profile),
             public_address=site.public_address,
         )
         for spec in ports
@@ -487,6 +492,7 @@ def _host_firewall_rules(site: SiteDescription, profile: ProfileSpec) -> list[Ru
                 protocol=spec.protocol,
                 port=spec.port,
                 allowed_sources=sources,
+                check_source=check_source_network(site, profile),
             )
             for spec in inbound_ports(profile)
         ]

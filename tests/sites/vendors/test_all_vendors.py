@@ -451,3 +451,13 @@ def test_monitoring_from_any_source_names_no_check_source(slug):
     rendered = render_for(slug, PORTAL_PROFILE, **ANY_SOURCE)
     assert str(CHECK_SOURCE) not in config_file(rendered)
     assert "portal_checks_allowed" not in [w.code for w in rendered.warnings]
+
+
+@pytest.mark.parametrize("slug", FIREWALLS)
+def test_no_step_says_only_the_monitoring_computers_get_in_when_the_portal_does_too(slug):
+    reasons = [s.reason for s in render_for(slug, PORTAL_PROFILE, **MONITORING).steps]
+    for sentence in ("Only the monitoring computers may", "Only the monitoring sources may"):
+        assert not [r for r in reasons if sentence in r], slug
+    guide_reasons = [s.reason for s in render_for(slug, **MONITORING).steps]
+    if any("Only the monitoring" in r for r in guide_reasons):  # the vendor says who gets in
+        assert any(f"the portal's checks (from {CHECK_SOURCE}) may connect" in r for r in reasons)
