@@ -381,9 +381,15 @@ ROLLOUT_STALLED_DAYS = env.int("ROLLOUT_STALLED_DAYS", default=7)
 # site of the page at most once in this many seconds per person and page, and shown with the
 # time they were counted; 0 counts on every request (the test suite's default).
 DASHBOARD_COUNTS_SECONDS = env.int("DASHBOARD_COUNTS_SECONDS", default=0 if TESTING else 60)
-# Where probe clients connect (shown in their snippets) and where the responder listens.
+# Where probe clients connect (shown in their snippets) and where the responder listens. An IPv4
+# address here is also named in every site's instructions, and must lie inside each service
+# profile's datacenter networks (the outbound rules only let the probe reach those; sites.checks).
 PROBE_RESPONDER_HOST = env.str("PROBE_RESPONDER_HOST", default="127.0.0.1")
 PROBE_RESPONDER_BIND = env.str("PROBE_RESPONDER_BIND", default="127.0.0.1")
+# The public IPv4 address the inbound checks (the workers) connect from. Sites whose monitoring is
+# restricted to given sources let it in too, so their firewall passes the portal's check; unset,
+# the instructions ask the customer to let "the portal's address" in by hand.
+PROBE_CHECK_SOURCE = env.str("PROBE_CHECK_SOURCE", default="")
 # Probe responder: TCP connections one source may hold while waiting for their line (#14).
 PROBE_RESPONDER_MAX_CONNECTIONS_PER_SOURCE = env.int(
     "PROBE_RESPONDER_MAX_CONNECTIONS_PER_SOURCE", default=32

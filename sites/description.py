@@ -95,6 +95,13 @@ class ProfileSpec:
 
     ``outbound_ports`` are opened from the backup host to the datacenter (backup and restore);
     ``monitoring_ports`` are forwarded in when the monitoring GUI connects from outside.
+
+    The portal serving the profile adds where its probes go and come from
+    (``sites.probes.addressing``), because the instructions name them: ``probe_responder`` is the
+    address the outbound probe on the backup host connects to (inside ``datacenter_networks``,
+    or the outbound rules would not let it reach it), ``probe_check_source`` the address the
+    portal's inbound checks come from (let in wherever monitoring is restricted to given
+    sources). ``None`` where unknown (a profile file, a lab).
     """
 
     name: str
@@ -102,6 +109,8 @@ class ProfileSpec:
     datacenter_fqdns: tuple[str, ...]
     outbound_ports: tuple[PortSpec, ...]
     monitoring_ports: tuple[PortSpec, ...]
+    probe_responder: IPv4Address | None = None
+    probe_check_source: IPv4Address | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> ProfileSpec:
@@ -112,6 +121,8 @@ class ProfileSpec:
         fqdns = p.fqdn_list("datacenter_fqdns")
         outbound = p.port_list("outbound_ports", required=True)
         monitoring = p.port_list("monitoring_ports")
+        responder = p.address("probe_responder")
+        check_source = p.address("probe_check_source")
         p.raise_if_errors()
         return cls(
             name=name,
@@ -119,6 +130,8 @@ class ProfileSpec:
             datacenter_fqdns=fqdns,
             outbound_ports=outbound,
             monitoring_ports=monitoring,
+            probe_responder=responder,
+            probe_check_source=check_source,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,7 +141,28 @@ class ProfileSpec:
             "datacenter_fqdns": list(self.datacenter_fqdns),
             "outbound_ports": [p.to_dict() for p in self.outbound_ports],
             "monitoring_ports": [p.to_dict() for p in self.monitoring_ports],
+            # Only when known, so a profile without them reads (and hashes) as before.
+            **{
+                key: str(address)
+                for key, address in (
+                    ("probe_responder", self.probe_responder),
+                    ("probe_check_source", self.probe_check_source),
+                )
+                if address is not None
+            },
         }
+
+    @property
+    def responder_outside_datacenter(self) -> bool:
+        """The outbound probe's address is known and no datacenter network holds it: the
+        outbound rules would not let the probe reach it (a loopback responder is a lab, where
+        probes run on the portal's own machine, and passes)."""
+        responder = self.probe_responder
+        return (
+            responder is not None
+            and not responder.is_loopback
+            and not any(responder in n for n in self.datacenter_networks)
+        )
 
 
 # The provider's guide (seed/000_b26d2cce59096e67.txt). The guide publishes no datacenter

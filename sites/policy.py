@@ -20,6 +20,12 @@ Decisions worth knowing:
 - Static routes (guide rule 5) are derived for any multi-homed host; the guide names Windows, but
   replies leave by the wrong interface on any system with two default gateways.
 - Host firewall rules (guide rule 6) are derived for Windows hosts only.
+- The portal's proofs are part of the instructions: where monitoring is restricted to given
+  sources, the address the portal's inbound checks come from (``ProfileSpec.probe_check_source``)
+  is one more allowed source (and routed and let through the host firewall like them), with its
+  reason, so a correct firewall passes its own proof, now and when the portal checks again. It
+  stays in the rules like any other source, so change and removal plans handle it. The policy
+  carries both probe addresses for the verification steps to name.
 """
 
 from __future__ import annotations
@@ -115,6 +121,8 @@ class WarningCode(StrEnum):
     MONITORING_FROM_ANY = "monitoring_from_any"
     MULTI_HOMED_ONE_GATEWAY = "multi_homed_one_gateway"
     INTERFACE_NAMES_ASSUMED = "interface_names_assumed"  # raised by renderers
+    PORTAL_CHECKS_ALLOWED = "portal_checks_allowed"
+    RESPONDER_OUTSIDE_DATACENTER = "responder_outside_datacenter"
 
 
 @dataclass(frozen=True)
@@ -191,6 +199,8 @@ class Rule:
       target of destination NAT and inbound rules (always a single address there).
     - ``datacenter``: the destinations of outbound rules and source NAT.
     - ``allowed_sources``: who may connect in (monitoring); empty means any source.
+    - ``check_source``: the one of ``allowed_sources`` that is the portal's inbound checks, not a
+      monitoring computer (``check_source_network``), for the instructions to say so.
     - ``public_address``: the firewall's outside address for destination NAT; ``None`` means
       dynamic, so the rule matches on the outside interface instead.
     - ``route_*``, ``next_hop``, ``interface_*``: a static route on the backup host.
@@ -203,6 +213,7 @@ class Rule:
     hosts: HostMatch | None = None
     datacenter: tuple[IPv4Network, ...] = ()
     allowed_sources: tuple[IPv4Network, ...] = ()
+    check_source: IPv4Network | None = None
     public_address: IPv4Address | None = None
     route_destination: IPv4Network | None = None
     next_hop: IPv4Address | None = None
@@ -244,8 +255,13 @@ def _required[T](value: T | None, rule: Rule, field: str) -> T:
 
 @dataclass(frozen=True)
 class Policy:
+    """The rules and warnings of one site, and where the portal's probes go and come from
+    (``None`` where the profile does not say; see ``ProfileSpec``)."""
+
     rules: tuple[Rule, ...]
     warnings: tuple[PolicyWarning, ...]
+    probe_responder: IPv4Address | None = None
+    probe_check_source: IPv4Address | None = None
 
     def of_kind(self, *kinds: RuleKind) -> tuple[Rule, ...]:
         """The rules of the given kinds, in policy order."""
@@ -305,7 +321,12 @@ def derive_rules(site: SiteDescription, profile: ProfileSpec) -> Policy:
     if site.host_os == "windows":
         rules += _host_firewall_rules(site, profile)
 
-    return Policy(rules=tuple(rules), warnings=_warnings(site, profile))
+    return Policy(
+        rules=tuple(rules),
+        warnings=_warnings(site, profile),
+        probe_responder=profile.probe_responder,
+        probe_check_source=profile.probe_check_source,
+    )
 
 
 def _backup_source(site: SiteDescription) -> tuple[HostMatch, str]:
@@ -327,12 +348,42 @@ def _backup_source(site: SiteDescription) -> tuple[HostMatch, str]:
     )
 
 
+def check_source_network(site: SiteDescription, profile: ProfileSpec) -> IPv4Network | None:
+    """The portal's inbound check source as one more monitoring source: only where monitoring
+    is restricted to given sources (from any address it gets in anyway), the address is known,
+    and no source already holds it."""
+    check = profile.probe_check_source
+    sources = site.monitoring_sources
+    if not sources or check is None or any(check in n for n in sources):
+        return None
+    return IPv4Network(check)
+
+
+def _inbound_sources(site: SiteDescription, profile: ProfileSpec) -> tuple[IPv4Network, ...]:
+    """Who may connect in: the monitoring sources, plus the portal's checks where they are
+    restricted (``check_source_network``); empty means any address."""
+    check = check_source_network(site, profile)
+    return site.monitoring_sources + ((check,) if check else ())
+
+
+def _check_source_words(site: SiteDescription, profile: ProfileSpec) -> str:
+    """Why the portal's check source is among the allowed sources ("" where it is not)."""
+    check = check_source_network(site, profile)
+    if check is None:
+        return ""
+    return (
+        f" {check} is the portal's address: its checks prove that the forward works, now and "
+        "when it checks again, so they must get in like the monitoring computers."
+    )
+
+
 def _monitoring_rules(site: SiteDescription, profile: ProfileSpec) -> list[Rule]:
     """Guide rule 4: for each port, a port-forward to the host and an inbound allow."""
     assert site.host_address is not None
     target = HostMatch.address(site.host_address)
-    sources = site.monitoring_sources
+    sources = _inbound_sources(site, profile)
     who = ", ".join(map(str, sources)) if sources else "any address"
+    why_check = _check_source_words(site, profile)
     ports = inbound_ports(profile)
 
     def detail(spec: PortSpec, what: str) -> str:
@@ -341,7 +392,7 @@ def _monitoring_rules(site: SiteDescription, profile: ProfileSpec) -> list[Rule]
             if spec not in profile.monitoring_ports
             else ""
         )
-        return f"{what} {spec} from {who} to the backup host {site.host_address}.{extra}"
+        return f"{what} {spec} from {who} to the backup host {site.host_address}.{extra}{why_check}"
 
     forwards = [
         Rule(
@@ -351,6 +402,7 @@ def _monitoring_rules(site: SiteDescription, profile: ProfileSpec) -> list[Rule]
             port=spec.port,
             hosts=target,
             allowed_sources=sources,
+            check_source=check_source_network(site, profile),
             public_address=site.public_address,
         )
         for spec in ports
@@ -363,6 +415,7 @@ def _monitoring_rules(site: SiteDescription, profile: ProfileSpec) -> list[Rule]
             port=spec.port,
             hosts=target,
             allowed_sources=sources,
+            check_source=check_source_network(site, profile),
             public_address=site.public_address,
         )
         for spec in ports
@@ -377,12 +430,17 @@ def _route_rules(site: SiteDescription, profile: ProfileSpec) -> list[Rule]:
         return []  # validation requires both; a hand-built site without them gets no routes
     destinations: list[IPv4Network] = []
     if site.monitoring_enabled:
-        destinations += site.monitoring_sources
+        destinations += _inbound_sources(site, profile)
     destinations += [n for n in profile.datacenter_networks if n not in destinations]
+    check = check_source_network(site, profile) if site.monitoring_enabled else None
     rules = []
     for destination in destinations:
         what = (
-            "the datacenter" if destination in profile.datacenter_networks else "the monitoring GUI"
+            "the datacenter"
+            if destination in profile.datacenter_networks
+            else "the portal's inbound checks"
+            if destination == check
+            else "the monitoring GUI"
         )
         rules.append(
             Rule(
@@ -419,19 +477,22 @@ def _host_firewall_rules(site: SiteDescription, profile: ProfileSpec) -> list[Ru
         for spec in profile.outbound_ports
     ]
     if site.monitoring_enabled:
-        who = ", ".join(map(str, site.monitoring_sources)) or "any address"
+        sources = _inbound_sources(site, profile)
+        who = ", ".join(map(str, sources)) or "any address"
+        why_check = _check_source_words(site, profile)
         rules += [
             Rule(
                 RuleKind.HOST_FIREWALL_INBOUND,
                 Reason(
                     GuideRule.HOST_FIREWALL,
                     f"Let the monitoring GUI in on {spec} from {who}; Windows blocks inbound "
-                    "connections by default.",
+                    f"connections by default.{why_check}",
                     also=(GuideRule.REMOTE_MONITORING,),
                 ),
                 protocol=spec.protocol,
                 port=spec.port,
-                allowed_sources=site.monitoring_sources,
+                allowed_sources=sources,
+                check_source=check_source_network(site, profile),
             )
             for spec in inbound_ports(profile)
         ]
@@ -501,6 +562,27 @@ def _warnings(site: SiteDescription, profile: ProfileSpec) -> tuple[PolicyWarnin
                 WarningCode.MULTI_HOMED_ONE_GATEWAY,
                 message,
                 field="host_interfaces",
+            )
+        )
+    check = check_source_network(site, profile) if site.monitoring_enabled else None
+    if check is not None:
+        warnings.append(
+            PolicyWarning(
+                WarningCode.PORTAL_CHECKS_ALLOWED,
+                f"Besides the monitoring computers, the rules let in {check.network_address}: "
+                "the portal's address, from which it checks that the forwarded ports are open. "
+                "Without it the portal could not prove them, now or when it checks again.",
+                field="monitoring_sources",
+            )
+        )
+    if profile.responder_outside_datacenter:
+        warnings.append(
+            PolicyWarning(
+                WarningCode.RESPONDER_OUTSIDE_DATACENTER,
+                f"The portal's probe responder {profile.probe_responder} is outside the "
+                "datacenter networks these rules allow, so the outbound proof fails even when "
+                "the firewall is right. Your provider must correct this; the rules themselves "
+                "are right.",
             )
         )
     return tuple(warnings)

@@ -1,10 +1,12 @@
-"""System health: operators ping the worker fleet and watch the job finish, live."""
+"""System health: operators ping the worker fleet and watch the job finish, live, and see what
+the configuration checks find (``portal.core.health``)."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.views.generic import TemplateView
 
 from portal.accounts import permissions
+from portal.core.health import configuration_messages
 from portal.core.htmx import render_page_or_partial
 from portal.core.tenancy import OrganisationMixin
 from portal.jobs import services
@@ -20,6 +22,7 @@ class SystemHealthView(OrganisationMixin, TemplateView):
         context["jobs"] = Job.objects.filter(
             organisation=self.organisation, kind=JobKind.HEALTH_PING
         ).select_related("created_by")[:20]
+        context["configuration"] = configuration_messages()
         return context
 
     def post(self, request, *args, **kwargs):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from sites.description import ProfileSpec, SiteDescription
-from sites.policy import GuideRule
+from sites.policy import GuideRule, check_source_network
 
 PROTOCOLS = ("tcp", "udp")
 ALLOWED = "allowed"
@@ -131,7 +131,19 @@ def _monitoring_flows(
                     (GuideRule.REMOTE_MONITORING,),
                 )
             )
-    stranger = _outside_stranger(site)
+    check = check_source_network(site, profile)
+    if check is not None:  # the restriction lets the portal's inbound checks in too (#13)
+        for port in forwarded:
+            flows.append(
+                GuideFlow(
+                    Flow(port.protocol, check.network_address, public, port.port),
+                    ALLOWED,
+                    f"the portal's check {check.network_address} → public address, {port}: "
+                    "it proves the forward works",
+                    (GuideRule.REMOTE_MONITORING,),
+                )
+            )
+    stranger = _outside_stranger(site, profile)
     if site.monitoring_sources and stranger is not None and profile.monitoring_ports:
         port = profile.monitoring_ports[0]
         flows.append(
@@ -174,12 +186,15 @@ def _last_hosts(network: IPv4Network, count: int = 16) -> list[IPv4Address]:
     return [IPv4Address(n) for n in range(last, first - 1, -1)]
 
 
-def _outside_stranger(site: SiteDescription) -> IPv4Address | None:
-    """An outside address outside every monitoring source (a documentation address)."""
+def _outside_stranger(site: SiteDescription, profile: ProfileSpec) -> IPv4Address | None:
+    """An outside address outside every monitoring source (a documentation address), and not
+    the portal's check source, which the rules let in too."""
     for candidate in ("198.51.100.99", "203.0.113.250", "192.0.2.250", "100.64.0.99"):
         address = IPv4Address(candidate)
-        if not any(address in n for n in site.monitoring_sources) and address not in (
-            site.lan_network
+        if (
+            not any(address in n for n in site.monitoring_sources)
+            and address not in site.lan_network
+            and address != profile.probe_check_source
         ):
             return address
     return None

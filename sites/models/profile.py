@@ -1,5 +1,8 @@
 """Service profiles: what a backup product needs from the network, as data (not code)."""
 
+from ipaddress import IPv4Address
+
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -7,6 +10,23 @@ from sites.description import ProfileSpec
 
 # The longest a profile may let monitoring access run without a recertification.
 MAX_MONITORING_ACCESS_MONTHS = 36
+
+
+def served_probe_addresses() -> dict[str, str]:
+    """Where this portal's probes go and come from, as profile data (``ProfileSpec``): the
+    responder's address (``PROBE_RESPONDER_HOST`` when it is an IPv4 address, not a name) and the
+    inbound checks' source (``PROBE_CHECK_SOURCE`` when set). A value that is neither is left
+    out; ``sites.checks`` reports it."""
+    data = {}
+    for key, value in (
+        ("probe_responder", settings.PROBE_RESPONDER_HOST),
+        ("probe_check_source", settings.PROBE_CHECK_SOURCE),
+    ):
+        try:
+            data[key] = str(IPv4Address(value.strip()))
+        except ValueError:
+            continue
+    return data
 
 
 class ServiceProfileQuerySet(models.QuerySet):
@@ -63,12 +83,16 @@ class ServiceProfile(models.Model):
         return self.name
 
     def as_data(self) -> dict:
+        """The profile as this portal serves it: its fields and where the probes go and come
+        from (``served_probe_addresses``), which the instructions name, so a new address
+        re-derives the sites like a profile change."""
         return {
             "name": self.name,
             "datacenter_networks": self.datacenter_networks,
             "datacenter_fqdns": self.datacenter_fqdns,
             "outbound_ports": self.outbound_ports,
             "monitoring_ports": self.monitoring_ports,
+            **served_probe_addresses(),
         }
 
     def as_spec(self) -> ProfileSpec:

@@ -23,7 +23,7 @@ from portal.jobs.models import Job, JobKind
 from portal.jobs.services import finish_job
 from sites.description import DescriptionError, ProfileSpec
 from sites.models import Lifecycle, ServiceProfile, Site
-from sites.models.profile import MAX_MONITORING_ACCESS_MONTHS
+from sites.models.profile import MAX_MONITORING_ACCESS_MONTHS, served_probe_addresses
 from sites.plans import PlansUnavailable, plan_change
 from sites.services import notices, queue
 from sites.vendors import RENDERERS
@@ -71,9 +71,15 @@ def _validated(data: dict, months) -> tuple[ProfileSpec, int]:
     errors: dict[str, list[str]] = {}
     validated = None
     try:
-        validated = ProfileSpec.from_dict(data)
+        validated = ProfileSpec.from_dict({**data, **served_probe_addresses()})
     except DescriptionError as error:
         errors.update(error.errors)
+    if validated is not None and validated.responder_outside_datacenter:
+        errors.setdefault("datacenter_networks", []).append(
+            f"The portal's probe responder {validated.probe_responder} (PROBE_RESPONDER_HOST) is "
+            "outside these networks: the outbound rules would not let the probe reach it, so a "
+            "correct firewall would fail its proof. Include its network, or move the responder."
+        )
     try:
         months = int(months)
     except (TypeError, ValueError):

@@ -214,6 +214,37 @@ def monitoring_sources(policy: Policy) -> tuple[IPv4Network, ...]:
     return inbound[0].allowed_sources if inbound else ()
 
 
+def _responder_words(policy: Policy) -> str:
+    """Where the outbound probe connects, for its step: "to the portal's probe responder …",
+    and why the rules let it through where they do (a lab's loopback responder is not)."""
+    responder = policy.probe_responder
+    if responder is None:
+        return ""
+    allowed = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+    if not any(responder in network for rule in allowed for network in rule.datacenter):
+        return f"to the portal's probe responder {responder} "
+    return (
+        f"to the portal's probe responder {responder}, an address inside the datacenter "
+        "networks the rules allow, "
+    )
+
+
+def _check_source_words(policy: Policy, sources: tuple[IPv4Network, ...]) -> str:
+    """How the portal's inbound checks get past a restriction to given sources ("" for any)."""
+    check = policy.probe_check_source
+    if not sources:
+        return ""
+    if check is None:
+        return (
+            " The rules only let the monitoring sources in: the portal's checks come from the "
+            "portal's own address (ask your provider for it), so allow it too while you verify."
+        )
+    return (
+        f" The rules let the portal's address {check} in beside the monitoring computers, so "
+        "its checks get through."
+    )
+
+
 def and_list(items: list[str]) -> str:
     """E.g. "a", "a and b", "a, b and c"."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
@@ -237,7 +268,9 @@ def verification_steps(
             config="",
             config_language="text",
             reason=(
-                "Run the portal's probe on the backup host: it connects out on "
+                "Run the portal's probe on the backup host: it connects out "
+                + _responder_words(policy)
+                + "on "
                 + ", ".join(str(r.port_spec) for r in outbound)
                 + " and the portal records the connection, which proves the rule and the address "
                 "translation work."
@@ -257,16 +290,15 @@ def verification_steps(
                 config="",
                 config_language="text",
                 reason=(
-                    "The portal connects to your public address on "
+                    "The portal connects "
+                    + (f"from {policy.probe_check_source} " if policy.probe_check_source else "")
+                    + "to your public address "
+                    + (f"{inbound[0].public_address} " if inbound[0].public_address else "")
+                    + "on "
                     + ", ".join(str(r.port_spec) for r in inbound)
                     + " and the probe on the backup host answers, which proves the port-forwards "
                     "and the inbound rules work. Keep the probe running while the portal checks."
-                    + (
-                        " The rules only let the monitoring sources in: the portal's checks come "
-                        "from the portal's own address, so allow it too while you verify."
-                        if inbound[0].allowed_sources
-                        else ""
-                    )
+                    + _check_source_words(policy, inbound[0].allowed_sources)
                 ),
                 verify=inbound_verify,
                 guide_rules=(GuideRule.REMOTE_MONITORING,),

@@ -55,6 +55,7 @@ from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.names import hosts_object_name, network_names, port_object_name
+from sites.vendors.restriction import only_monitoring_sources
 
 SESSION = "-s id.txt"
 OUTBOUND_RULE = "obm-backup-out"
@@ -206,7 +207,7 @@ class CheckPointRenderer(Renderer):
                         "(obm-host), "
                         "not the public address. "
                         + (
-                            "Only the monitoring computers may connect."
+                            only_monitoring_sources(inbound[0])
                             if inbound[0].allowed_sources
                             else "Any address may connect (source Any); give the monitoring computers' "
                             "addresses to narrow it."

@@ -58,6 +58,7 @@ from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.names import hosts_object_name, network_object_name
+from sites.vendors.restriction import only_monitoring_sources
 from sites.vendors.sample_addresses import address_in
 
 LANGUAGE = "cisco-asa"
@@ -371,7 +372,7 @@ class CiscoAsaRenderer(Renderer):
                 f"rules name the backup host's real address {rules[0].required_hosts.start} (through "
                 "the forwards' objects, which hold it), not the public one. "
                 + (
-                    "Only the monitoring computers may connect. "
+                    only_monitoring_sources(rules[0]) + " "
                     if sources
                     else "Any address may connect; giving the monitoring computers' addresses "
                     "would restrict it. "

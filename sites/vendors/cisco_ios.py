@@ -52,6 +52,7 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, network_key, rule_key
+from sites.vendors.restriction import only_monitoring_sources
 
 LANGUAGE = "cisco-ios"
 CLI = "CLI: privileged EXEC mode (the lines enter and leave configuration mode)"
@@ -321,7 +322,7 @@ class CiscoIosRenderer(Renderer):
                 f"An access list applied inbound on {outside} is checked before NAT translates "
                 f"the destination, {names}. "
                 + (
-                    "Only the monitoring computers may connect. "
+                    only_monitoring_sources(rules[0]) + " "
                     if sources
                     else "Any address may connect. "
                 )

@@ -54,6 +54,7 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, site_tag
+from sites.vendors.restriction import only_monitoring_sources
 
 LANGUAGE = "edgeos"
 CLI = "EdgeOS CLI (SSH, or the web UI's CLI button)"
@@ -340,7 +341,7 @@ class EdgeosRenderer(Renderer):
                 f"{WAN_RULESET} drops what it does not allow, and it sees the connections after "
                 f"destination NAT, so the rules name the backup host's private address {host}. "
                 + (
-                    "Only the monitoring computers may connect."
+                    only_monitoring_sources(forwards[0].first)
                     if forwards[0].first.allowed_sources
                     else "Any address may connect."
                 )

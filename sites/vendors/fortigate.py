@@ -48,6 +48,7 @@ from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.names import hosts_object_name, network_names, port_object_name
+from sites.vendors.restriction import only_monitoring_sources
 
 OUTBOUND_POLICY = "obm-backup-out"
 INBOUND_POLICY = "obm-monitoring-in"
@@ -188,7 +189,7 @@ class FortigateRenderer(Renderer):
                         "FortiGate the policy names the VIPs as destination, not the public or the "
                         "private address. "
                         + (
-                            "Only the monitoring computers may connect."
+                            only_monitoring_sources(inbound[0])
                             if inbound[0].allowed_sources
                             else 'Any address may connect (`srcaddr "all"`); give the monitoring '
                             "computers' addresses to narrow it."

@@ -24,6 +24,7 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
+from sites.vendors.restriction import only_monitoring_sources
 
 ON_THE_HOST = "On the backup host"
 
@@ -204,7 +205,7 @@ class GenericRenderer(Renderer):
                 "A port forward alone does not let the connection through: the firewall also "
                 "needs an allow rule (some create it together with the port forward). "
                 + (
-                    "Only the monitoring sources may connect."
+                    only_monitoring_sources(rules[0], "the monitoring sources")
                     if rules[0].allowed_sources
                     else "Any address may connect; restricting it to the monitoring computers is safer."
                 )

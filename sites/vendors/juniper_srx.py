@@ -49,6 +49,7 @@ from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.names import hosts_object_name, network_names, port_object_name
+from sites.vendors.restriction import only_monitoring_sources
 from sites.vendors.sample_addresses import (
     address_in,
     backup_host_address,
@@ -199,7 +200,7 @@ class JuniperSrxRenderer(Renderer):
                         f"so the policy names the backup host's private address {inbound[0].required_hosts.start} "
                         "(obm-host), not the public one. "
                         + (
-                            "Only the monitoring computers may connect."
+                            only_monitoring_sources(inbound[0])
                             if inbound[0].allowed_sources
                             else "Any address may connect; give the monitoring computers' addresses to "
                             "narrow it."

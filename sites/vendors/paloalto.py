@@ -51,6 +51,7 @@ from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.names import hosts_object_name, network_object_name, port_object_name
+from sites.vendors.restriction import only_monitoring_sources
 from sites.vendors.sample_addresses import (
     address_in,
     backup_host_address,
@@ -226,7 +227,7 @@ class PaloAltoRenderer(Renderer):
                         )
                         + f", not the host's private address {inbound[0].required_hosts.start}. "
                         + (
-                            "Only the monitoring computers may connect."
+                            only_monitoring_sources(inbound[0])
                             if inbound[0].allowed_sources
                             else "Any address may connect; give the monitoring computers' addresses "
                             "to narrow it."

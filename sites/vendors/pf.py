@@ -239,7 +239,8 @@ class PfRenderer(Renderer):
                     "# let the portal's checks in while you verify (PORTAL_ADDRESS: the "
                     "portal's address); reloading pf.conf removes it again:\n"
                     f"pfctl -t {MONITOR_TABLE.strip('<>')} -T add PORTAL_ADDRESS\n"
-                    if inbound[0].allowed_sources
+                    # A known address is in the table already (sites.policy).
+                    if inbound[0].allowed_sources and policy.probe_check_source is None
                     else ""
                 )
                 + "# while the portal checks:\n"

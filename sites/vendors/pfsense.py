@@ -69,6 +69,7 @@ from sites.vendors.base import (
 from sites.vendors.gui_items import GuiItem, managed_item
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.port_groups import by_port, ports_regex, protocols_label
+from sites.vendors.restriction import only_monitoring_sources
 
 DC_ALIAS = "OBM_DC"
 HOSTS_ALIAS = "OBM_HOSTS"
@@ -217,7 +218,8 @@ class PfsenseRenderer(Renderer):
                 + (
                     f"\nWhile you verify, add the portal's address to the alias {MONITOR_ALIAS} "
                     "(Firewall › Aliases), and remove it afterwards."
-                    if inbound[0].allowed_sources
+                    # A known address is in the alias already (sites.policy).
+                    if inbound[0].allowed_sources and policy.probe_check_source is None
                     else ""
                 )
             )
@@ -588,7 +590,7 @@ class PfsenseRenderer(Renderer):
                 "A port forward alone does not let the connection in; the associated filter "
                 f"rules do. {self.inbound_order.format(outside=outside)} "
                 + (
-                    "Only the monitoring sources may connect."
+                    only_monitoring_sources(rules[0], "the monitoring sources")
                     if rules[0].allowed_sources
                     else "Any address may connect; an OBM_MONITOR alias with the monitoring "
                     "computers' addresses as Source would be safer."

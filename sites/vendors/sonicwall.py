@@ -53,6 +53,7 @@ from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.gui_items import GuiItem, listed_verify, managed_item
 from sites.vendors.managed import Exposure, ManagedItem, marker, network_key
+from sites.vendors.restriction import only_monitoring_sources
 
 OBJECTS_GUI = "Object › Match Objects › Addresses › Address Objects › Add"
 SERVICES_GUI = "Object › Match Objects › Services › Service Objects › Add"
@@ -337,7 +338,9 @@ class SonicwallRenderer(Renderer):
                 "SonicOS checks inbound access rules against the original, public destination: "
                 f"a rule naming the private address {rules[0].required_hosts.start} never matches. "
                 + (
-                    "Only the monitoring sources may connect, one rule per source."
+                    only_monitoring_sources(
+                        rules[0], "the monitoring sources", suffix=", one rule per source"
+                    )
                     if rules[0].allowed_sources
                     else "Any address may connect; restricting Source to the monitoring computers is safer."
                 )

@@ -42,6 +42,7 @@ from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.gui_items import GuiItem, listed_verify, managed_item
 from sites.vendors.managed import Exposure, ManagedItem, marker, network_key
+from sites.vendors.restriction import only_monitoring_sources
 
 HOSTS_GUI = "Hosts and services › IP host"
 GROUPS_GUI = "Hosts and services › IP host group"
@@ -251,7 +252,7 @@ class SophosRenderer(Renderer):
                 f"the backup host's private address {rules[0].required_hosts.start} and the zone "
                 "it is in. "
                 + (
-                    "Only the monitoring sources may connect."
+                    only_monitoring_sources(rules[0], "the monitoring sources")
                     if rules[0].allowed_sources
                     else "Any address may connect; restricting it to the monitoring computers is safer."
                 )

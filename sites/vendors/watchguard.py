@@ -41,6 +41,7 @@ from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.gui_items import GuiItem, listed_verify, managed_item
 from sites.vendors.managed import Exposure, ManagedItem, marker
+from sites.vendors.restriction import only_monitoring_sources
 
 POLICIES_LIST = "Firewall › Firewall Policies"
 POLICIES_GUI = f"{POLICIES_LIST} › Add Policy"
@@ -241,7 +242,7 @@ class WatchguardRenderer(Renderer):
                 "makes "
                 "Fireware forward the connection. "
                 + (
-                    "Only the monitoring sources may connect."
+                    only_monitoring_sources(rules[0], "the monitoring sources")
                     if sources
                     else "Any address may connect; restricting From to the monitoring computers is safer."
                 )

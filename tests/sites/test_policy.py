@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from ipaddress import IPv4Address, IPv4Network
 
 from sites.description import GUIDE_PROFILE, PortSpec, ProfileSpec, SiteDescription
@@ -306,3 +307,67 @@ def test_derivation_is_deterministic():
     s = site(**MONITORING, **MULTI_HOMED)
     assert derive_rules(s, GUIDE_PROFILE) == derive_rules(s, GUIDE_PROFILE)
     assert hash(derive_rules(s, GUIDE_PROFILE)) == hash(derive_rules(s, GUIDE_PROFILE))
+
+
+# The portal's probes (#13, point 7): the check source is one more source where monitoring is
+# restricted, and the policy carries both probe addresses for the verification steps.
+
+CHECKER = IPv4Address("198.51.100.200")
+SERVED = dataclasses.replace(
+    GUIDE_PROFILE, probe_responder=IPv4Address("203.0.113.10"), probe_check_source=CHECKER
+)
+
+
+def test_restricted_monitoring_lets_the_portal_check_source_in_with_its_reason():
+    p = policy(SERVED, **MONITORING)
+    inbound = p.of_kind(RuleKind.DESTINATION_NAT, RuleKind.ALLOW_INBOUND)
+    assert inbound
+    for rule in inbound:
+        assert rule.allowed_sources == (MONITOR, IPv4Network("198.51.100.200/32"))
+        assert "198.51.100.200/32 is the portal's address" in rule.reason.detail
+    assert WarningCode.PORTAL_CHECKS_ALLOWED in codes(p)
+    assert p.probe_responder == IPv4Address("203.0.113.10")
+    assert p.probe_check_source == CHECKER
+
+
+def test_the_check_source_is_routed_and_let_through_the_host_firewall():
+    p = policy(SERVED, **MONITORING, **MULTI_HOMED)
+    routes = [r.route_destination for r in p.of_kind(RuleKind.STATIC_ROUTE)]
+    assert IPv4Network("198.51.100.200/32") in routes
+    route = next(
+        r
+        for r in p.of_kind(RuleKind.STATIC_ROUTE)
+        if r.route_destination == IPv4Network("198.51.100.200/32")
+    )
+    assert "the portal's inbound checks" in route.reason.detail
+    for rule in p.of_kind(RuleKind.HOST_FIREWALL_INBOUND):
+        assert IPv4Network("198.51.100.200/32") in rule.allowed_sources
+
+
+def test_no_check_source_where_any_address_may_connect_or_a_source_holds_it():
+    anywhere = policy(SERVED, **{**MONITORING, "monitoring_sources": []})
+    assert all(not r.allowed_sources for r in anywhere.of_kind(RuleKind.ALLOW_INBOUND))
+    assert WarningCode.PORTAL_CHECKS_ALLOWED not in codes(anywhere)
+    covered = policy(SERVED, **{**MONITORING, "monitoring_sources": ["198.51.100.0/24"]})
+    for rule in covered.of_kind(RuleKind.ALLOW_INBOUND):
+        assert rule.allowed_sources == (IPv4Network("198.51.100.0/24"),)
+    assert WarningCode.PORTAL_CHECKS_ALLOWED not in codes(covered)
+
+
+def test_without_a_known_check_source_the_rules_are_the_sites_own():
+    p = policy(**MONITORING)
+    assert all(r.allowed_sources == (MONITOR,) for r in p.of_kind(RuleKind.ALLOW_INBOUND))
+    assert p.probe_responder is None and p.probe_check_source is None
+
+
+def test_a_responder_outside_the_datacenter_warns_and_a_loopback_one_does_not():
+    outside = dataclasses.replace(SERVED, probe_responder=IPv4Address("192.0.2.50"))
+    assert WarningCode.RESPONDER_OUTSIDE_DATACENTER in codes(policy(outside))
+    lab = dataclasses.replace(SERVED, probe_responder=IPv4Address("127.0.0.1"))
+    assert WarningCode.RESPONDER_OUTSIDE_DATACENTER not in codes(policy(lab))
+    assert WarningCode.RESPONDER_OUTSIDE_DATACENTER not in codes(policy(SERVED))
+
+
+def test_the_probe_addresses_round_trip_through_the_profile_data():
+    assert ProfileSpec.from_dict(SERVED.to_dict()) == SERVED
+    assert "probe_responder" not in GUIDE_PROFILE.to_dict()  # unknown: as before, same hash

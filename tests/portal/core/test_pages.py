@@ -88,6 +88,9 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "ALLOWED_HOSTS": "portal.example.com",
         "SMTP_HOST": "smtp.example.com",
         "PORTAL_VAR_DIR": str(tmp_path),
+        # Production names where its probes go and come from (sites.checks warns otherwise).
+        "PROBE_RESPONDER_HOST": "203.0.113.10",
+        "PROBE_CHECK_SOURCE": "198.51.100.200",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

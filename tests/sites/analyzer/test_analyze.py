@@ -13,10 +13,12 @@ from sites.analyzer.flows import ALLOWED, REFUSED, Flow, FlowError, guide_flows
 from sites.analyzer.model import ConfigError
 from sites.description import GUIDE_PROFILE, SiteDescription
 from sites.instructions import render_site
+from sites.policy import GuideRule
 from sites.vendors import get_renderer
 from sites.vendors.base import StepKind
 from sites.vendors.formats import config_file
 from tests.sites.analyzer.configs import DISTRO_NFT, DOCKER_ROUTER, site
+from tests.sites.vendors.example_sites import CHECK_SOURCE, PORTAL_PROFILE
 
 EXAMPLES = sorted(Path("docs/examples").glob("*.json"))
 BASELINES = {"iptables": DOCKER_ROUTER, "nftables": DISTRO_NFT}
@@ -179,3 +181,35 @@ def test_large_config_is_linear():
     text = "*filter\n:FORWARD ACCEPT [0:0]\n" + rules + "COMMIT\n"
     analysis = analyze(text, "iptables", site(monitoring_enabled=False), GUIDE_PROFILE)
     assert analysis.results[0].verdict.verdict == "allowed"
+
+
+def test_guide_flows_include_the_portals_check_where_monitoring_is_restricted():
+    """#13: the restriction must let the portal's inbound check in, or its proof fails."""
+    flows = guide_flows(site(), PORTAL_PROFILE)
+    checks = [(str(g.flow), g.expected) for g in flows if g.flow.source == CHECK_SOURCE]
+    assert checks == [
+        ("tcp:198.51.100.200->192.0.2.1:4403", ALLOWED),
+        ("udp:198.51.100.200->192.0.2.1:4403", ALLOWED),
+        ("tcp:198.51.100.200->192.0.2.1:4401", ALLOWED),
+    ]
+    anywhere = guide_flows(site(monitoring_sources=[]), PORTAL_PROFILE)
+    assert not [g for g in anywhere if g.flow.source == CHECK_SOURCE]
+
+
+@pytest.mark.parametrize("vendor", sorted(BASELINES))
+def test_round_trip_our_rules_let_the_portals_check_in_and_the_old_ones_did_not(vendor):
+    site_obj = example(Path("docs/examples/monitoring.json"))
+    ours = render_site(site_obj, PORTAL_PROFILE, [get_renderer(vendor)]).documents[0]
+    analysis = analyze(BASELINES[vendor] + config_file(ours), vendor, site_obj, PORTAL_PROFILE)
+    assert analysis.missing_steps == ()
+    verdicts = {str(r.flow): r.verdict.verdict for r in analysis.results}
+    assert verdicts["tcp:198.51.100.200->192.0.2.1:4403"] == "allowed"
+    # The rules rendered without the check source leave it out: the monitoring steps are missing.
+    before = BASELINES[vendor] + config_file(rendered(site_obj, vendor))
+    missing = analyze(before, vendor, site_obj, PORTAL_PROFILE).missing_steps
+    monitoring_steps = [
+        s.title
+        for s in ours.steps
+        if s.kind is StepKind.CHANGE and GuideRule.REMOTE_MONITORING in s.guide_rules
+    ]
+    assert missing and list(missing) == monitoring_steps

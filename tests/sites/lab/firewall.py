@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 from sites.description import GUIDE_PROFILE, SiteDescription
 from sites.policy import derive_rules
@@ -15,9 +15,14 @@ from sites.vendors.formats import config_file
 from tests.sites.lab import topology as t
 from tests.sites.lab.probes import Outcome
 
-# The guide's profile, with the lab's datacenter network.
+# The guide's profile, with the lab's datacenter network, as the portal serves it: the probe
+# responder is the datacenter's address, the inbound checks come from CHECKER_ADDRESS.
 PROFILE = dataclasses.replace(
-    GUIDE_PROFILE, name="Packet lab", datacenter_networks=(IPv4Network(t.DATACENTER_NETWORK),)
+    GUIDE_PROFILE,
+    name="Packet lab",
+    datacenter_networks=(IPv4Network(t.DATACENTER_NETWORK),),
+    probe_responder=IPv4Address(t.DATACENTER_ADDRESS),
+    probe_check_source=IPv4Address(t.CHECKER_ADDRESS),
 )
 
 

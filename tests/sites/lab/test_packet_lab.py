@@ -122,20 +122,45 @@ def test_monitoring_reaches_the_host_through_the_port_forward(firewall, protocol
     assert seen == [{"peer": t.MONITOR_ADDRESS, "token": sent}], firewall.explain(outcome, seen)
 
 
-@pytest.mark.parametrize("protocol", ["tcp", "udp"])
-def test_monitoring_from_an_unlisted_address_is_kept_out(firewall, protocol):
-    """Guide rule 4: only the monitoring sources are forwarded (same machine, other address)."""
+def forwarded_from(firewall, protocol: str, source: str, sent: str, timeout: float):
+    """A connection from ``source`` (an address of ``monitor``) to the public address on the
+    monitoring port: the probe's outcome and what the host's listener saw."""
     with Listener(firewall.ns(t.HOST), protocol, MONITORING_PORT) as listener:
         outcome = connect(
             firewall.ns(t.MONITOR),
             protocol,
             t.PUBLIC_ADDRESS,
             MONITORING_PORT,
-            token(),
-            source=t.STRANGER_ADDRESS,
-            timeout=BLOCKED_TIMEOUT,
+            sent,
+            source=source,
+            timeout=timeout,
         )
-    seen = listener.observations
+    return outcome, listener.observations
+
+
+@pytest.mark.parametrize("protocol", ["tcp", "udp"])
+def test_monitoring_from_an_unlisted_address_is_kept_out(firewall, protocol):
+    """Guide rule 4: only the monitoring sources are forwarded (same machine, other address)."""
+    outcome, seen = forwarded_from(
+        firewall, protocol, t.STRANGER_ADDRESS, token(), timeout=BLOCKED_TIMEOUT
+    )
+    assert not outcome.ok and not seen, firewall.explain(outcome, seen)
+
+
+@pytest.mark.parametrize("protocol", ["tcp", "udp"])
+def test_the_portals_check_gets_in_and_another_outside_source_still_does_not(firewall, protocol):
+    """#13: monitoring is restricted to the site's sources, yet the portal's inbound check
+    (PROBE_CHECK_SOURCE, in the lab profile) reaches the host on 4403, so a correct firewall
+    passes its proof; an outside address that is neither stays out."""
+    sent = token()
+    outcome, seen = forwarded_from(
+        firewall, protocol, t.CHECKER_ADDRESS, sent, timeout=OPEN_TIMEOUT
+    )
+    assert outcome.ok, firewall.explain(outcome, seen)
+    assert seen == [{"peer": t.CHECKER_ADDRESS, "token": sent}], firewall.explain(outcome, seen)
+    outcome, seen = forwarded_from(
+        firewall, protocol, t.STRANGER_ADDRESS, token(), timeout=BLOCKED_TIMEOUT
+    )
     assert not outcome.ok and not seen, firewall.explain(outcome, seen)
 
 

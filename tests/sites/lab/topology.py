@@ -57,6 +57,7 @@ SECOND_DATACENTER_ADDRESS = "198.18.0.10"
 MONITOR_NETWORK = "198.51.100.0/24"
 MONITOR_ADDRESS = "198.51.100.7"  # the site's monitoring source
 STRANGER_ADDRESS = "198.51.100.99"  # same machine, same segment, not a monitoring source
+CHECKER_ADDRESS = "198.51.100.200"  # the portal's inbound checks (PROBE_CHECK_SOURCE), same machine
 
 # The firewall's interface names: what the site file says (not the renderers' lan0/wan0 default).
 FW_INSIDE = "fw-inside"
@@ -267,6 +268,7 @@ class Lab:
         self._plug(DC, LEAF_INTERFACE, WAN, f"{DATACENTER_ADDRESS}/24")
         self._plug(MONITOR, LEAF_INTERFACE, WAN, f"{MONITOR_ADDRESS}/24")
         self.ip(MONITOR, "addr", "add", f"{STRANGER_ADDRESS}/24", "dev", LEAF_INTERFACE)
+        self.ip(MONITOR, "addr", "add", f"{CHECKER_ADDRESS}/24", "dev", LEAF_INTERFACE)
         self.ip(DC, "addr", "add", f"{SECOND_DATACENTER_ADDRESS}/24", "dev", LEAF_INTERFACE)
 
         for lan_machine in (HOST, OTHER):

@@ -21,7 +21,13 @@ from sites.plans import diff_items, plan_change, plan_removal
 from sites.policy import derive_rules
 from sites.vendors import RENDERERS
 from sites.vendors.formats import instructions_text
-from tests.sites.vendors.example_sites import MONITORING, load_example, make_site
+from tests.sites.vendors.example_sites import (
+    CHECK_SOURCE,
+    MONITORING,
+    PORTAL_PROFILE,
+    load_example,
+    make_site,
+)
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 MARKED = sorted(slug for slug, r in RENDERERS.items() if r.markers_since is not None)
@@ -81,8 +87,14 @@ CHANGES: dict[str, tuple[dict, ProfileSpec, dict, ProfileSpec]] = {
         GUIDE_PROFILE,
     ),
     "datacenter-network-added": ({}, GUIDE_PROFILE, {}, WIDER),
+    # The portal now names where its inbound checks come from (PROBE_CHECK_SOURCE), or a version
+    # made before it did is followed by one that does: the restricted monitoring lets it in.
+    "check-source-added": ({}, GUIDE_PROFILE, {}, PORTAL_PROFILE),
 }
 REMOVALS = ("all", "monitoring")
+# Removals start from the profile as the portal serves it, so the portal's check source, one of
+# the monitoring sources, is removed with them.
+REMOVAL_PROFILE = PORTAL_PROFILE
 
 
 def plan_text(plan) -> str:
@@ -115,7 +127,7 @@ def test_change_plan_matches_golden_file(slug, change):
 @pytest.mark.parametrize("scope", REMOVALS)
 @pytest.mark.parametrize("slug", MARKED)
 def test_removal_plan_matches_golden_file(slug, scope):
-    plan = plan_removal(site(slug), GUIDE_PROFILE, scope=scope, renderers=[RENDERERS[slug]])
+    plan = plan_removal(site(slug), REMOVAL_PROFILE, scope=scope, renderers=[RENDERERS[slug]])
     assert not plan.is_empty
     check_golden(slug, f"remove-{scope}", plan_text(plan))
 
@@ -163,6 +175,23 @@ def test_decommission_removes_each_item_once(slug):
     plan = plan_removal(description, GUIDE_PROFILE, renderers=[renderer])
     removed = "\n".join(step.config for step in plan.documents[0].steps)
     for item in items:
+        assert item.remove.strip() in removed, item.key
+
+
+@pytest.mark.parametrize("slug", MARKED)
+def test_the_portal_check_source_is_managed_and_removed_with_monitoring(slug):
+    """The portal's check source (#13) is in items like any monitoring source, so the plans
+    that remove monitoring remove it too."""
+    renderer = RENDERERS[slug]
+    description = site(slug)
+    items = renderer.managed_items(
+        derive_rules(description, PORTAL_PROFILE), description, PORTAL_PROFILE
+    )
+    naming = [item for item in items if str(CHECK_SOURCE) in item.create]
+    assert naming, slug
+    plan = plan_removal(description, PORTAL_PROFILE, scope="monitoring", renderers=[renderer])
+    removed = "\n".join(step.config for step in plan.documents[0].steps)
+    for item in naming:
         assert item.remove.strip() in removed, item.key
 
 

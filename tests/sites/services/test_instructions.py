@@ -1,5 +1,7 @@
 """Instruction sets are versioned by content: same input, same version; a change, a new one."""
 
+import json
+
 import pytest
 
 from portal.audit.models import AuditEvent
@@ -143,3 +145,29 @@ def test_many_sites_at_once_give_each_the_outcome_of_one_at_a_time():
         assert rollout.steps_total == rollout.steps.count() > 0
     again = regenerate_sites(site_ids=[unchanged.pk, changed.pk, fresh.pk])
     assert not any(is_new for _, is_new in again.values())  # twice: nothing more
+
+
+def test_the_instructions_name_the_probe_addresses_the_portal_is_configured_with(settings):
+    """#13: the profile as the portal serves it carries PROBE_RESPONDER_HOST and
+    PROBE_CHECK_SOURCE; a new address is a new version whose steps name it."""
+    settings.PROBE_RESPONDER_HOST = "203.0.113.10"
+    settings.PROBE_CHECK_SOURCE = ""
+    site = SiteFactory(
+        description=site_description(
+            monitoring_enabled=True, monitoring_sources=["198.51.100.7/32"]
+        )
+    )
+    first, _ = regenerate_site(site_id=site.pk)
+    text = json.dumps(first.documents)
+    assert "probe responder 203.0.113.10" in text and "198.51.100.200" not in text
+    settings.PROBE_CHECK_SOURCE = "198.51.100.200"
+    second, is_new = regenerate_site(site_id=site.pk)
+    assert is_new and second.version == first.version + 1
+    assert second.profile_data["probe_check_source"] == "198.51.100.200"
+    (inbound,) = [
+        r
+        for r in second.rules
+        if r["kind"] == "allow_inbound" and r["port"] == 4403 and r["protocol"] == "tcp"
+    ]
+    assert inbound["allowed_sources"] == ["198.51.100.7/32", "198.51.100.200/32"]
+    assert "The portal connects from 198.51.100.200" in json.dumps(second.documents)

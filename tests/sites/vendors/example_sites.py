@@ -4,7 +4,9 @@ variation for one vendor, and picking lines and steps out of the result."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,16 @@ RANGE: dict[str, Any] = {
 }
 DHCP: dict[str, Any] = {"host_addressing": "dhcp", "host_address": None}
 
+# The guide's profile as a portal serves it (``ProfileSpec``): its probe responder inside the
+# datacenter network, its inbound checks from an address of its own, outside every monitoring
+# source above: the golden files and the all-vendor promises about probe addressing use it; a
+# vendor's own tests keep the guide's profile, whose restricted monitoring has one source.
+RESPONDER = IPv4Address("203.0.113.10")
+CHECK_SOURCE = IPv4Address("198.51.100.200")
+PORTAL_PROFILE = dataclasses.replace(
+    GUIDE_PROFILE, probe_responder=RESPONDER, probe_check_source=CHECK_SOURCE
+)
+
 
 def load_example(name: str) -> SiteDescription:
     return SiteDescription.from_dict(json.loads((EXAMPLES_DIR / f"{name}.json").read_text()))
@@ -55,9 +67,9 @@ def render(slug: str, site: SiteDescription, profile: ProfileSpec = GUIDE_PROFIL
     return get_renderer(slug).render(derive_rules(site, profile), site, profile)
 
 
-def render_for(slug: str, **overrides: Any) -> Rendered:
+def render_for(slug: str, profile: ProfileSpec = GUIDE_PROFILE, **overrides: Any) -> Rendered:
     """``slug``'s instructions for ``make_site(vendor=slug, **overrides)``."""
-    return render(slug, make_site(vendor=slug, **overrides))
+    return render(slug, make_site(vendor=slug, **overrides), profile)
 
 
 def config_for(slug: str, **overrides: Any) -> str:

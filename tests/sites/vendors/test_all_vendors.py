@@ -8,11 +8,21 @@ from typing import Any
 
 import pytest
 
+from sites.description import GUIDE_PROFILE, ProfileSpec
 from sites.policy import GuideRule
 from sites.vendors import RENDERERS, get_renderer
 from sites.vendors.base import Rendered, Step, StepKind
 from sites.vendors.formats import config_file
-from tests.sites.vendors.example_sites import DHCP, MONITORING, load_example, render, render_for
+from tests.sites.vendors.example_sites import (
+    CHECK_SOURCE,
+    DHCP,
+    MONITORING,
+    PORTAL_PROFILE,
+    RESPONDER,
+    load_example,
+    render,
+    render_for,
+)
 
 ANY_SOURCE: dict[str, Any] = {**MONITORING, "monitoring_sources": []}
 CHECKPOINT_HIDE = (
@@ -32,16 +42,16 @@ class Expect:
     kind: StepKind | None = None
     example: str | None = None  # render this docs/examples site instead of the variation
 
-    def rendered(self, **changes: Any) -> Rendered:
+    def rendered(self, profile: ProfileSpec = GUIDE_PROFILE, **changes: Any) -> Rendered:
         if self.example:
-            return render(self.slug, load_example(self.example))
-        return render_for(self.slug, **changes)
+            return render(self.slug, load_example(self.example), profile)
+        return render_for(self.slug, profile, **changes)
 
     def step_of(self, rendered: Rendered) -> Step:
         return next(s for s in rendered.steps if self.step and self.step in s.title)
 
-    def check(self, **changes: Any) -> None:
-        rendered = self.rendered(**changes)
+    def check(self, profile: ProfileSpec = GUIDE_PROFILE, **changes: Any) -> None:
+        rendered = self.rendered(profile, **changes)
         text = self.step_of(rendered).config if self.step else config_file(rendered)
         for needle in self.present:
             assert needle in text, f"{self.slug}: {needle!r} missing from\n{text}"
@@ -311,12 +321,11 @@ PF_VERIFICATION: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "pf": (
         ("pfctl -ss | grep 4401", "tcpdump -n -e -ttt -i pflog0 'port 4401'"),
-        ("pfctl -t obm_monitor -T add", "pfctl -ss | grep -E '192.168.1.10:(4403|4401)'"),
+        ("pfctl -ss | grep -E '192.168.1.10:(4403|4401)'",),
     ),
     "pfsense": (
         ("pfctl -ss | grep 4401",),
-        # OBM_MONITOR: let the portal in while verifying
-        ("pfctl -ss | grep -E '192.168.1.10:(4403|4401)'", "OBM_MONITOR"),
+        ("pfctl -ss | grep -E '192.168.1.10:(4403|4401)'",),
     ),
 }
 
@@ -328,3 +337,127 @@ def test_pf_verification_reads_the_state_table(slug):
         for needle in needles:
             assert needle in step.verify, f"{slug}: {needle!r} missing from\n{step.verify}"
     assert len(verify) >= len(PF_VERIFICATION[slug])
+
+
+# -- Probe addressing (#13, point 7): the steps name where the probes go and come from, and a
+# restriction to the monitoring sources lets the portal's inbound checks in ----------------------
+
+FIREWALLS = sorted(slug for slug, r in RENDERERS.items() if r.describes_firewall)
+
+
+@pytest.mark.parametrize("slug", FIREWALLS)
+def test_verify_steps_name_the_probe_addresses(slug):
+    verify = [
+        s for s in render_for(slug, PORTAL_PROFILE, **MONITORING).steps if s.kind is StepKind.VERIFY
+    ]
+    outbound, inbound = verify[0], verify[1]
+    assert f"to the portal's probe responder {RESPONDER}" in outbound.reason, outbound.reason
+    assert f"The portal connects from {CHECK_SOURCE} to your public address" in inbound.reason
+    assert f"let the portal's address {CHECK_SOURCE} in" in inbound.reason
+
+
+@pytest.mark.parametrize("slug", FIREWALLS)
+def test_without_known_probe_addresses_the_steps_say_so(slug):
+    """A profile that does not know the addresses (a profile file) promises no address: the
+    restricted site is told to let the portal's address in itself."""
+    verify = [s for s in render_for(slug, **MONITORING).steps if s.kind is StepKind.VERIFY]
+    assert "probe responder" not in verify[0].reason
+    assert "ask your provider for it" in verify[1].reason
+    assert str(CHECK_SOURCE) not in config_file(render_for(slug, **MONITORING))
+
+
+# What each vendor writes to let the portal's check source (198.51.100.200) in.
+CHECK_SOURCE_ALLOWED = [
+    Expect(
+        "checkpoint",
+        present=('ip-address "198.51.100.200"', 'members.2 "obm-mon-198.51.100.200-32"'),
+    ),
+    Expect(
+        "cisco-asa",
+        present=("host 198.51.100.200", "network-object object obm-monitoring-198.51.100.200-32"),
+    ),
+    Expect("cisco-ios", present=("permit tcp host 198.51.100.200 host 192.0.2.1 eq 4403",)),
+    Expect("edgeos", present=("address-group obm-monitoring address 198.51.100.200",)),
+    Expect(
+        "fortigate",
+        present=(
+            "set subnet 198.51.100.200 255.255.255.255",
+            'set src-filter "198.51.100.7/32" "198.51.100.200/32"',
+        ),
+    ),
+    Expect(
+        "generic", present=("TCP 4403 from 198.51.100.7/32, 198.51.100.200/32 to the backup host",)
+    ),
+    Expect(
+        "iptables",
+        present=(
+            "-i wan0 -s 198.51.100.200/32 -d 192.0.2.1/32 -p udp",
+            "-s 198.51.100.200/32 -d 192.168.1.10/32 -p udp",
+        ),
+    ),
+    Expect(
+        "juniper-srx",
+        present=(
+            "policy obm-monitoring-in match source-address obm-mon-198.51.100.200-32",
+            "match source-address 198.51.100.200/32",
+        ),
+    ),
+    Expect("meraki", present=("Allowed remote IPs: 198.51.100.7/32, 198.51.100.200/32",)),
+    Expect("mikrotik", present=("add list=obm-monitoring address=198.51.100.200",)),
+    Expect(
+        "nftables",
+        present=("ip saddr { 198.51.100.7, 198.51.100.200 } ip daddr 192.0.2.1 udp dport 4403",),
+    ),
+    Expect("opnsense", present=("Content: 198.51.100.7/32 198.51.100.200/32",)),
+    Expect(
+        "paloalto",
+        present=(
+            "ip-netmask 198.51.100.200/32",
+            "set address-group obm-mon static obm-mon-198.51.100.200-32",
+        ),
+    ),
+    Expect("pf", present=("table <obm_monitor> { 198.51.100.7, 198.51.100.200 }",)),
+    Expect("pfsense", present=("Entry: 198.51.100.200 / 32",)),
+    Expect(
+        "sonicwall",
+        present=("host 198.51.100.200 zone WAN", "Source: obm:test-site:mon-198.51.100.200-32"),
+    ),
+    Expect("sophos", present=("Type: IP | IP address: 198.51.100.200",)),
+    Expect("watchguard", present=("From: only Host IP 198.51.100.7, Host IP 198.51.100.200",)),
+    # The backup host's own firewall, and its route back through the firewall (multi-homed).
+    Expect(
+        "windows",
+        example="multihomed-windows",
+        present=(
+            "-RemoteAddress 198.51.100.7/32,198.51.100.200/32",
+            "New-NetRoute -DestinationPrefix 198.51.100.200/32",
+        ),
+    ),
+]
+
+
+def test_every_renderer_lets_the_check_source_in():
+    assert sorted(e.slug for e in CHECK_SOURCE_ALLOWED) == sorted(RENDERERS)
+
+
+@by_slug(CHECK_SOURCE_ALLOWED)
+def test_restricted_monitoring_lets_the_portal_check_in(expect):
+    expect.check(profile=PORTAL_PROFILE, **MONITORING)
+
+
+@pytest.mark.parametrize("slug", FIREWALLS)
+def test_monitoring_from_any_source_names_no_check_source(slug):
+    """From any address the portal's checks get in anyway: no extra source, no notice."""
+    rendered = render_for(slug, PORTAL_PROFILE, **ANY_SOURCE)
+    assert str(CHECK_SOURCE) not in config_file(rendered)
+    assert "portal_checks_allowed" not in [w.code for w in rendered.warnings]
+
+
+@pytest.mark.parametrize("slug", FIREWALLS)
+def test_no_step_says_only_the_monitoring_computers_get_in_when_the_portal_does_too(slug):
+    reasons = [s.reason for s in render_for(slug, PORTAL_PROFILE, **MONITORING).steps]
+    for sentence in ("Only the monitoring computers may", "Only the monitoring sources may"):
+        assert not [r for r in reasons if sentence in r], slug
+    guide_reasons = [s.reason for s in render_for(slug, **MONITORING).steps]
+    if any("Only the monitoring" in r for r in guide_reasons):  # the vendor says who gets in
+        assert any(f"the portal's checks (from {CHECK_SOURCE}) may connect" in r for r in reasons)

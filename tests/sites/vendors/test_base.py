@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from ipaddress import IPv4Address
 
 import pytest
 
@@ -11,7 +13,7 @@ from sites.policy import RuleKind, WarningCode, derive_rules
 from sites.vendors import RENDERERS, get_renderer, renderers_for_site, vendor_choices
 from sites.vendors.base import Renderer, Step, StepKind
 from sites.vendors.formats import config_file, instructions_text
-from tests.sites.vendors.example_sites import RANGE, make_site
+from tests.sites.vendors.example_sites import PORTAL_PROFILE, RANGE, make_site, render_for
 
 
 class NoRangesRenderer(Renderer):
@@ -147,3 +149,11 @@ def test_rendering_is_deterministic():
         assert renderer.render(policy, site, GUIDE_PROFILE) == renderer.render(
             policy, site, GUIDE_PROFILE
         )
+
+
+def test_the_outbound_step_claims_the_responder_is_allowed_only_where_it_is():
+    """A lab's loopback responder is named, without the claim that the rules allow it."""
+    lab = dataclasses.replace(PORTAL_PROFILE, probe_responder=IPv4Address("127.0.0.1"))
+    (outbound, *_) = [s for s in render_for("iptables", lab).steps if s.kind is StepKind.VERIFY]
+    assert "to the portal's probe responder 127.0.0.1 on TCP 4401" in outbound.reason
+    assert "inside the datacenter" not in outbound.reason

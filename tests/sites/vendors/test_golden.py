@@ -1,7 +1,8 @@
 """Every registered renderer, on every example site of docs/examples, matches its golden file.
 
 Golden files live in ``golden/<vendor>/<example>.txt`` (the ``instructions_text`` of the
-rendering). After an intended output change, regenerate them, review the diff, and bump the
+rendering, with the profile as the portal serves it: ``PORTAL_PROFILE``, naming the probe
+addresses). After an intended output change, regenerate them, review the diff, and bump the
 renderer's ``renderer_version``:
 
     UPDATE_GOLDEN=1 python -m pytest tests/sites/vendors/test_golden.py
@@ -16,7 +17,7 @@ import pytest
 
 from sites.vendors import RENDERERS
 from sites.vendors.formats import instructions_text
-from tests.sites.vendors.example_sites import EXAMPLE_NAMES, load_example, render
+from tests.sites.vendors.example_sites import EXAMPLE_NAMES, PORTAL_PROFILE, load_example, render
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 
@@ -24,7 +25,7 @@ GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 @pytest.mark.parametrize("example", EXAMPLE_NAMES)
 @pytest.mark.parametrize("slug", sorted(RENDERERS))
 def test_matches_golden_file(slug, example):
-    text = instructions_text(render(slug, load_example(example)))
+    text = instructions_text(render(slug, load_example(example), PORTAL_PROFILE))
     golden = GOLDEN_DIR / slug / f"{example}.txt"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.parent.mkdir(parents=True, exist_ok=True)

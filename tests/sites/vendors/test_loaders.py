@@ -20,11 +20,12 @@ from sites.vendors import RENDERERS
 from sites.vendors.formats import config_file
 from tests.sites.lab import topology as lab
 from tests.sites.lab.firewall import normalised, same_rules
-from tests.sites.plans.test_every_vendor import CHANGES, REMOVALS
+from tests.sites.plans.test_every_vendor import CHANGES, REMOVAL_PROFILE, REMOVALS
 from tests.sites.plans.test_every_vendor import site as plan_site
 from tests.sites.vendors.example_sites import (
     EXAMPLE_NAMES,
     MONITORING,
+    PORTAL_PROFILE,
     config_for,
     load_example,
     render,
@@ -57,7 +58,7 @@ VARIANTS = {
 @pytest.mark.parametrize("example", EXAMPLE_NAMES)
 @pytest.mark.parametrize("slug", sorted(LOADERS))
 def test_loader_accepts_every_example(slug, example, tmp_path):
-    text = config_file(render(slug, load_example(example)))
+    text = config_file(render(slug, load_example(example), PORTAL_PROFILE))
     result = check_with_loader(LOADERS[slug], text, tmp_path)
     assert result.returncode == 0, result.stderr
 
@@ -91,9 +92,9 @@ def plan_versions(slug: str, kind: str):
     if kind.startswith("remove-"):
         scope = kind.removeprefix("remove-")
         old = plan_site(slug)
-        plan = plan_removal(old, GUIDE_PROFILE, scope=scope, renderers=[renderer])
+        plan = plan_removal(old, REMOVAL_PROFILE, scope=scope, renderers=[renderer])
         new = None if scope == "all" else plan_site(slug, monitoring_enabled=False)
-        return old, GUIDE_PROFILE, new, GUIDE_PROFILE, plan
+        return old, REMOVAL_PROFILE, new, REMOVAL_PROFILE, plan
     old_changes, old_profile, new_changes, new_profile = CHANGES[kind]
     old, new = plan_site(slug, **old_changes), plan_site(slug, **new_changes)
     plan = plan_change(old, old_profile, new, new_profile, renderers=[renderer])

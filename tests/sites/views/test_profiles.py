@@ -75,3 +75,33 @@ def test_a_profile_change_rederives_every_site_through_the_worker(celery_worker_
     assert InstructionSet.objects.count() == 6
     partial = client.get(response["Location"], headers={"HX-Request": "true"})
     assert partial.status_code == 286 and b"3 of 3" in partial.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("confirm", [False, True])
+def test_a_profile_whose_networks_exclude_the_probe_responder_is_refused(world, settings, confirm):
+    """#13: the outbound probe must reach the responder through the rules the profile derives,
+    so the profile's datacenter networks must hold it (the preview and the save both refuse)."""
+    settings.PROBE_RESPONDER_HOST = "203.0.113.10"
+    before = ServiceProfile.objects.values().get(pk=world.profile.pk)
+    data = {**FORM, "datacenter_networks": "198.51.100.0/24"}
+    if confirm:
+        data |= {"confirm": "1", "token": "forged", "reason": "New DC"}
+    response = operator_client(world).post(
+        f"/o/{world.provider.slug}/profiles/{world.profile.pk}/edit/", data
+    )
+    assert response.status_code == 422
+    (error,) = response.context["form"].errors["datacenter_networks"]
+    assert "probe responder 203.0.113.10" in error and "outside these networks" in error
+    assert ServiceProfile.objects.values().get(pk=world.profile.pk) == before
+    assert not Job.objects.filter(kind="rederive_profile").exists()
+
+
+@pytest.mark.django_db
+def test_a_profile_holding_the_probe_responder_is_accepted(world, settings):
+    settings.PROBE_RESPONDER_HOST = "198.51.100.10"
+    response = operator_client(world).post(
+        f"/o/{world.provider.slug}/profiles/{world.profile.pk}/edit/", FORM
+    )
+    assert response.status_code == 200  # the impact preview, before the confirmation
+    assert not response.context["form"].errors
