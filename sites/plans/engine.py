@@ -47,6 +47,8 @@ class _Phase:
     why: str
     title_all_gone: str = ""
     why_all_gone: str = ""
+    # An addition whose reason speaks of what goes: the reason when nothing of its kind goes.
+    why_nothing_goes: str | None = None
 
 
 # The steps of a plan, in the order a plan takes them; see the module docstring.
@@ -76,6 +78,7 @@ _PHASES: tuple[_Phase, ...] = (
         ADD,
         "Add the new backup rules",
         "Before the old ones go, so the backups keep running.",
+        why_nothing_goes="",
     ),
     _Phase(Exposure.OUTBOUND, CHANGE, "Update the backup rules in place", ""),
     _Phase(
@@ -83,6 +86,7 @@ _PHASES: tuple[_Phase, ...] = (
         ADD,
         "Add the new monitoring access",
         "After the old access is gone.",
+        why_nothing_goes="",
     ),
     _Phase(Exposure.INBOUND, CHANGE, "Update the monitoring access in place", ""),
     _Phase(
@@ -174,6 +178,10 @@ def plan_items(
         title, why = phase.title, phase.why
         if phase.title_all_gone and phase.exposure not in remaining:
             title, why = phase.title_all_gone, phase.why_all_gone
+        if phase.why_nothing_goes is not None and not any(
+            c.action == REMOVE and c.item.exposure == phase.exposure for c in changes
+        ):
+            why = phase.why_nothing_goes
         steps.append(
             _step(renderer, _in_dependency_order(chosen), phase.action, title, why, reasons)
         )

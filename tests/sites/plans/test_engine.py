@@ -162,7 +162,13 @@ def test_a_removal_step_says_whether_anything_of_its_kind_remains():
     gone = plan_items(IPTABLES, [old_rule], [], ())
     assert [s.title for s in gone] == ["Remove the backup rules"]
     assert "new rules" not in gone[0].reason and "Backups from this site" in gone[0].reason
+    added = plan_items(IPTABLES, [old_rule], [old_rule, new_rule], ())
+    assert [s.title for s in added] == ["Add the new backup rules"]
+    assert "old ones go" not in added[0].reason  # nothing goes
+    assert "old ones go" in replaced[0].reason
     inbound = item("forward", Exposure.INBOUND, "4403")
+    opened = plan_items(IPTABLES, [], [inbound], ())
+    assert "old access is gone" not in opened[0].reason
     closed = plan_items(IPTABLES, [inbound], [], ())
     assert closed[0].title == "Remove the monitoring access"
     assert "new access" not in closed[0].reason
