@@ -16,7 +16,10 @@ from ipaddress import IPv4Address, IPv4Network, summarize_address_range
 
 from sites.analyzer.limits import config_lines
 from sites.analyzer.model import (
+    ADDRESS,
     DSTNAT_PRIORITY,
+    GROUP,
+    SERVICE,
     SRCNAT_PRIORITY,
     Action,
     ActionKind,
@@ -24,11 +27,13 @@ from sites.analyzer.model import (
     Chain,
     Interfaces,
     Match,
+    NamedObject,
     Ports,
     Rule,
     Ruleset,
     Table,
     Unrecognised,
+    address_value,
 )
 
 _SECTIONS = (
@@ -165,6 +170,35 @@ class _Parser:
             for m in (zones[n].settings.get("interface", [n]) if n in zones else [n])
         ]
         return Interfaces(tuple(expanded + names))
+
+    def objects(self) -> list[NamedObject]:
+        """The address objects, address groups and custom services whose value is understood
+        (``firewall address``, ``firewall addrgrp``, ``firewall service custom``)."""
+        found: list[NamedObject] = []
+        for section, kind in (("firewall address", ADDRESS), ("firewall addrgrp", GROUP)):
+            for edit in self.edits.get(section, []):
+                try:
+                    networks = self.addresses([edit.name])
+                except (_Unknown, ValueError, LookupError):
+                    continue
+                found.append(
+                    NamedObject(kind, edit.name, edit.line, edit.text, address_value(networks))
+                )
+        for edit in self.edits.get("firewall service custom", []):
+            try:
+                service = _custom_service(edit)
+            except (_Unknown, ValueError, LookupError):
+                continue
+            triples = frozenset(
+                (protocol, low, high)
+                for protocol, ranges in service.ports.items()
+                for low, high in ranges
+            )
+            if service.protocols is not None:
+                found.append(
+                    NamedObject(SERVICE, edit.name, edit.line, edit.text, services=triples)
+                )
+        return found
 
     # -- building --------------------------------------------------------------------------
 
@@ -360,4 +394,6 @@ def parse_fortigate(data: str | bytes) -> Ruleset:
     for input the limits refuse."""
     parser = _Parser(config_lines(data))
     parser.read()
-    return parser.build()
+    ruleset = parser.build()
+    ruleset.objects = parser.objects()
+    return ruleset

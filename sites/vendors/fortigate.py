@@ -40,14 +40,18 @@ policies go first and the objects last.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Network
 
+from sites.analyzer.model import ADDRESS, GROUP, SERVICE, ShadowingRule
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.names import hosts_object_name, network_names, port_object_name
+from sites.vendors.reuse import OwnObject
 
 OUTBOUND_POLICY = "obm-backup-out"
 INBOUND_POLICY = "obm-monitoring-in"
@@ -244,6 +248,85 @@ class FortigateRenderer(Renderer):
         lines = [f'show {item.section} | grep -f "{item.marker}"' for item in items]
         expected = "each shows its entry" if present else "each shows nothing"
         return "\n".join(lines) + f"\n# {expected}"
+
+    # -- Adjusted to a checked configuration (sites.vendors.reuse) -----------------------------
+
+    def reusable_objects(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[OwnObject, ...]:
+        """The backup host's address, the datacenter and monitoring groups and the services:
+        a policy names an address object or a group alike, so either may stand for ours."""
+        outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+        inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
+        host = hosts_object_name(outbound[0].required_hosts)
+        own = [
+            OwnObject(
+                key=_key(host),
+                name=host,
+                kinds=(ADDRESS, GROUP),
+                networks=outbound[0].required_hosts.networks(),
+            )
+        ]
+        groups = [(DATACENTER_GROUP, outbound[0].datacenter)]
+        if inbound and inbound[0].allowed_sources:
+            groups.append((MONITORING_GROUP, inbound[0].allowed_sources))
+        for group, networks in groups:
+            own.append(
+                OwnObject(
+                    key=_key(group),
+                    name=group,
+                    kinds=(ADDRESS, GROUP),
+                    networks=tuple(networks),
+                    members=tuple(_key(n) for n in network_names(group, networks)),
+                )
+            )
+        services: dict[str, Rule] = {}
+        for rule in policy.of_kind(
+            RuleKind.ALLOW_OUTBOUND,
+            RuleKind.SOURCE_NAT,
+            RuleKind.DESTINATION_NAT,
+            RuleKind.ALLOW_INBOUND,
+        ):
+            services.setdefault(port_object_name(rule), rule)
+        own += [
+            OwnObject(
+                key=_key(name),
+                name=name,
+                kinds=(SERVICE,),
+                services=frozenset({(rule.protocol, rule.port, rule.port)}),
+            )
+            for name, rule in services.items()
+            if rule.protocol is not None and rule.port is not None
+        ]
+        return tuple(own)
+
+    def can_reference(self, name: str) -> bool:
+        return '"' not in name and "\n" not in name  # names are quoted in the CLI
+
+    def tidy_config(self, config: str) -> str:
+        return re.sub(r"^config [^\n]+\nend\n", "", config, flags=re.MULTILINE)
+
+    def place_above(self, step: Step, deny: ShadowingRule) -> Step:
+        """FortiOS matches policies top-down (first match); a new one lands at the bottom, so it
+        is moved above the deny policy by ID (`move … before …`)."""
+        if (
+            not deny.name
+            or OUTBOUND_POLICY not in step.config
+            and INBOUND_POLICY not in step.config
+        ):
+            return super().place_above(step, deny)
+        policy = OUTBOUND_POLICY if OUTBOUND_POLICY in step.config else INBOUND_POLICY
+        move = f"config firewall policy\n    move <ID of {policy}> before {deny.name}\nend\n"
+        return dataclasses.replace(
+            step,
+            config=step.config + move,
+            reason=(
+                f"{step.reason} Your policy {deny.name} (line {deny.line}) denies this "
+                "connection and comes first (FortiOS uses the first policy that matches), so "
+                f"the new policy would never be reached: `move <ID of {policy}> before "
+                f"{deny.name}` puts it above (the ID: show firewall policy | grep -f {policy})."
+            ),
+        )
 
 
 def _items(
