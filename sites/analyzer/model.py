@@ -273,6 +273,7 @@ class ShadowingRule:
     table: str = ""
     family: str = ""
     name: str = ""
+    hook: str = ""  # the hook of its chain, if a base chain ("forward", "prerouting" …)
     flow: str = ""
     guide_rules: tuple[int, ...] = ()  # the guide rules of the flow, the first the main one
 

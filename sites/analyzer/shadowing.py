@@ -41,6 +41,7 @@ def shadowing_rule(
                         table=table.name,
                         family=table.family,
                         name=_vendor_name(ruleset.vendor, rule),
+                        hook=chain.hook or "",
                         flow=flow,
                         guide_rules=guide_rules,
                     )

@@ -45,13 +45,13 @@ import re
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Network
 
-from sites.analyzer.model import ADDRESS, GROUP, SERVICE, ShadowingRule
+from sites.analyzer.model import ADDRESS, GROUP, ShadowingRule
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.names import hosts_object_name, network_names, port_object_name
-from sites.vendors.reuse import OwnObject
+from sites.vendors.reuse import OwnObject, guide_objects
 
 OUTBOUND_POLICY = "obm-backup-out"
 INBOUND_POLICY = "obm-monitoring-in"
@@ -254,51 +254,16 @@ class FortigateRenderer(Renderer):
     def reusable_objects(
         self, policy: Policy, site: SiteDescription, profile: ProfileSpec
     ) -> tuple[OwnObject, ...]:
-        """The backup host's address, the datacenter and monitoring groups and the services:
-        a policy names an address object or a group alike, so either may stand for ours."""
-        outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
-        inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
-        host = hosts_object_name(outbound[0].required_hosts)
-        own = [
-            OwnObject(
-                key=_key(host),
-                name=host,
-                kinds=(ADDRESS, GROUP),
-                networks=outbound[0].required_hosts.networks(),
+        """The backup hosts' address, the datacenter and monitoring groups and the services: a
+        policy names an address object or a group alike, so either may stand for ours."""
+        return tuple(
+            guide_objects(
+                policy,
+                datacenter=DATACENTER_GROUP,
+                monitoring=MONITORING_GROUP,
+                address_kinds=(ADDRESS, GROUP),
             )
-        ]
-        groups = [(DATACENTER_GROUP, outbound[0].datacenter)]
-        if inbound and inbound[0].allowed_sources:
-            groups.append((MONITORING_GROUP, inbound[0].allowed_sources))
-        for group, networks in groups:
-            own.append(
-                OwnObject(
-                    key=_key(group),
-                    name=group,
-                    kinds=(ADDRESS, GROUP),
-                    networks=tuple(networks),
-                    members=tuple(_key(n) for n in network_names(group, networks)),
-                )
-            )
-        services: dict[str, Rule] = {}
-        for rule in policy.of_kind(
-            RuleKind.ALLOW_OUTBOUND,
-            RuleKind.SOURCE_NAT,
-            RuleKind.DESTINATION_NAT,
-            RuleKind.ALLOW_INBOUND,
-        ):
-            services.setdefault(port_object_name(rule), rule)
-        own += [
-            OwnObject(
-                key=_key(name),
-                name=name,
-                kinds=(SERVICE,),
-                services=frozenset({(rule.protocol, rule.port, rule.port)}),
-            )
-            for name, rule in services.items()
-            if rule.protocol is not None and rule.port is not None
-        ]
-        return tuple(own)
+        )
 
     def can_reference(self, name: str) -> bool:
         return '"' not in name and "\n" not in name  # names are quoted in the CLI

@@ -34,10 +34,10 @@ from sites.analyzer.model import (
     ShadowingRule,
 )
 from sites.description import ProfileSpec, SiteDescription
-from sites.policy import Policy
+from sites.policy import Policy, Rule, RuleKind
 from sites.vendors.base import PlansUnavailable, Rendered, Renderer, Step, StepKind
 from sites.vendors.managed import ManagedItem
-from sites.vendors.names import whole_name
+from sites.vendors.names import hosts_object_name, network_names, port_object_name, whole_name
 
 _KIND_WORDS = {ADDRESS: "address object", GROUP: "address group", SERVICE: "service object"}
 
@@ -63,6 +63,55 @@ class OwnObject:
     services: frozenset[tuple[str, int, int]] = frozenset()
     text: str = ""
     members: tuple[str, ...] = ()
+
+
+def guide_objects(
+    policy: Policy,
+    *,
+    datacenter: str,
+    monitoring: str,
+    address_kinds: tuple[str, ...],
+    services: bool = True,
+) -> list[OwnObject]:
+    """The objects most renderers create, named the ``sites.vendors.names`` way (item key: the
+    name without ``obm-``): the backup hosts, the ``datacenter`` and ``monitoring`` groups (with
+    their member objects) that a customer object of one of ``address_kinds`` may stand for, and
+    one service per protocol and port."""
+
+    def key(name: str) -> str:
+        return name.removeprefix("obm-")
+
+    outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+    inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
+    hosts = outbound[0].required_hosts
+    host = hosts_object_name(hosts)
+    own = [OwnObject(key(host), host, address_kinds, networks=hosts.networks())]
+    groups = [(datacenter, outbound[0].datacenter)]
+    if inbound and inbound[0].allowed_sources:
+        groups.append((monitoring, inbound[0].allowed_sources))
+    for group, networks in groups:
+        members = tuple(key(n) for n in network_names(group, networks))
+        own.append(OwnObject(key(group), group, address_kinds, tuple(networks), members=members))
+    if services:
+        ports: dict[str, Rule] = {}
+        for rule in policy.of_kind(
+            RuleKind.ALLOW_OUTBOUND,
+            RuleKind.SOURCE_NAT,
+            RuleKind.DESTINATION_NAT,
+            RuleKind.ALLOW_INBOUND,
+        ):
+            if rule.protocol is not None and rule.port is not None:
+                ports.setdefault(port_object_name(rule), rule)
+        own += [
+            OwnObject(
+                key(name),
+                name,
+                (SERVICE,),
+                services=frozenset({(str(rule.protocol), int(rule.port), int(rule.port))}),
+            )
+            for name, rule in ports.items()
+        ]
+    return own
 
 
 @dataclass(frozen=True)
