@@ -232,16 +232,13 @@ class CiscoAsaRenderer(Renderer):
         found = re.search(r"access-list (\S+) line 1 ", step.config)
         if found is None or not deny.name:
             return super().place_above(step, deny)
-        acl = found.group(1)
-        renamed = {
-            field: re.sub(
-                rf"(?<![\w.-]){re.escape(acl)}(?![\w.-])", deny.name, getattr(step, field)
-            )
-            for field in ("config", "verify", "title", "gui_path")
-        }
+        acl = re.compile(rf"(?<![\w.-]){re.escape(found.group(1))}(?![\w.-])")
         return dataclasses.replace(
             step,
-            **renamed,
+            config=acl.sub(deny.name, step.config),
+            verify=acl.sub(deny.name, step.verify),
+            title=acl.sub(deny.name, step.title),
+            gui_path=acl.sub(deny.name, step.gui_path),
             reason=(
                 f"{step.reason} Your access list {deny.name} refuses this connection at line "
                 f"{deny.line} (`{deny.text}`), and the ASA uses the first entry that matches: "

@@ -34,7 +34,7 @@ from sites.analyzer.model import (
     ShadowingRule,
 )
 from sites.description import ProfileSpec, SiteDescription
-from sites.policy import Policy, Rule, RuleKind
+from sites.policy import Policy, RuleKind
 from sites.vendors.base import PlansUnavailable, Rendered, Renderer, Step, StepKind
 from sites.vendors.managed import ManagedItem
 from sites.vendors.names import hosts_object_name, network_names, port_object_name, whole_name
@@ -93,7 +93,7 @@ def guide_objects(
         members = tuple(key(n) for n in network_names(group, networks))
         own.append(OwnObject(key(group), group, address_kinds, tuple(networks), members=members))
     if services:
-        ports: dict[str, Rule] = {}
+        ports: dict[str, tuple[str, int]] = {}
         for rule in policy.of_kind(
             RuleKind.ALLOW_OUTBOUND,
             RuleKind.SOURCE_NAT,
@@ -101,15 +101,10 @@ def guide_objects(
             RuleKind.ALLOW_INBOUND,
         ):
             if rule.protocol is not None and rule.port is not None:
-                ports.setdefault(port_object_name(rule), rule)
+                ports.setdefault(port_object_name(rule), (rule.protocol, rule.port))
         own += [
-            OwnObject(
-                key(name),
-                name,
-                (SERVICE,),
-                services=frozenset({(str(rule.protocol), int(rule.port), int(rule.port))}),
-            )
-            for name, rule in ports.items()
+            OwnObject(key(name), name, (SERVICE,), services=frozenset({(protocol, port, port)}))
+            for name, (protocol, port) in ports.items()
         ]
     return own
 
