@@ -243,11 +243,8 @@ class NftablesRenderer(Renderer):
         why = f"Your rule at line {deny.line} `{deny.text}` (in {where})"
         if not ours or deny.family not in ("ip", "inet"):
             return super().place_above(step, deny)
-        if (
-            (deny.family, deny.table) == ("inet", "filter")
-            and deny.chain == "forward"
-            or ((deny.family, deny.table) == ("inet", "filter") and not deny.hook)
-        ):
+        in_our_table = (deny.family, deny.table) == ("inet", "filter")
+        if in_our_table and (deny.chain == "forward" or not deny.hook):  # after our jump
             return with_reason(
                 step,
                 f"{why} would otherwise block this connection first: the jump to {CHAIN} is "

@@ -242,9 +242,11 @@ def adjusted_rendered(
             verify=_renamed(renderer, step.verify, adjustments),
             reason=step.reason + "".join(f" {note}" for note in notes),
         )
+        placed: set[int] = set()  # one deny may refuse several flows of the same step
         for deny in adjustments.shadowing:
-            if _adds_accept_for(adjusted, deny):
+            if deny.line not in placed and _adds_accept_for(adjusted, deny):
                 adjusted = renderer.place_above(adjusted, deny)
+                placed.add(deny.line)
         steps.append(adjusted)
     return dataclasses.replace(rendered, steps=tuple(steps))
 

@@ -60,31 +60,37 @@ config firewall policy
     1,
 )
 
-# iptables: a "blocked port ranges" rule in mangle FORWARD, which runs before the filter table.
-IPTABLES_MANGLE_DROP = """\
+
+def iptables_mangle_drop(inside: str, outside: str, *, more_drops: str = "") -> str:
+    """A customer's iptables-save: forwarding dropped by default, the LAN may browse (443), and
+    a "blocked port ranges" rule in mangle FORWARD, which runs before the filter table."""
+    return f"""\
 *mangle
 :PREROUTING ACCEPT [0:0]
 :INPUT ACCEPT [0:0]
 :FORWARD ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
 :POSTROUTING ACCEPT [0:0]
--A FORWARD -p tcp -m tcp --dport 4000:4999 -j DROP
+{more_drops}-A FORWARD -p tcp -m tcp --dport 4000:4999 -j DROP
 COMMIT
 *filter
 :INPUT ACCEPT [0:0]
 :FORWARD DROP [0:0]
 :OUTPUT ACCEPT [0:0]
 -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
--A FORWARD -i eth1 -o eth0 -p tcp -m tcp --dport 443 -j ACCEPT
+-A FORWARD -i {inside} -o {outside} -p tcp -m tcp --dport 443 -j ACCEPT
 COMMIT
 *nat
 :PREROUTING ACCEPT [0:0]
 :INPUT ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
 :POSTROUTING ACCEPT [0:0]
--A POSTROUTING -o eth0 -j MASQUERADE
+-A POSTROUTING -o {outside} -j MASQUERADE
 COMMIT
 """
+
+
+IPTABLES_MANGLE_DROP = iptables_mangle_drop("eth1", "eth0")
 
 
 def adjusted(vendor: str, text: str, **changes) -> tuple[Adjusted, object]:
@@ -103,19 +109,14 @@ def step(result: Adjusted, title_start: str):
 
 
 NO_MONITORING = {"monitoring_enabled": False, "monitoring_sources": [], "public_address": None}
+FORTIGATE_SITE = {"inside_interface": "internal", "outside_interface": "wan1", **NO_MONITORING}
 
 
 # -- FortiGate ---------------------------------------------------------------------------------
 
 
 def test_fortigate_reuses_the_customers_objects_and_moves_the_policy_above_the_deny():
-    result, analysis = adjusted(
-        "fortigate",
-        FORTIGATE_CUSTOMER,
-        inside_interface="internal",
-        outside_interface="wan1",
-        **NO_MONITORING,
-    )
+    result, analysis = adjusted("fortigate", FORTIGATE_CUSTOMER, **FORTIGATE_SITE)
     assert analysis.results[0].verdict.verdict == "blocked"
     reused = {r.ours.name: (r.theirs.name, r.theirs.line) for r in result.adjustments.reuses}
     assert reused == {
@@ -160,9 +161,7 @@ config firewall policy
 """,
         1,
     )
-    result, _ = adjusted(
-        "fortigate", text, inside_interface="internal", outside_interface="wan1", **NO_MONITORING
-    )
+    result, _ = adjusted("fortigate", text, **FORTIGATE_SITE)
     (reuse,) = result.adjustments.reuses
     assert (reuse.ours.name, reuse.theirs.name, reuse.theirs.kind) == (
         "obm-dc",
@@ -179,13 +178,7 @@ config firewall policy
 def test_a_customer_object_is_never_created_or_removed_by_a_plan():
     """The reused objects stay the customer's: a removal plan removes our policy and our own
     objects, and leaves LAN_BACKUP, SecuriData-DC and Backup-4401 alone."""
-    result, _ = adjusted(
-        "fortigate",
-        FORTIGATE_CUSTOMER,
-        inside_interface="internal",
-        outside_interface="wan1",
-        **NO_MONITORING,
-    )
+    result, _ = adjusted("fortigate", FORTIGATE_CUSTOMER, **FORTIGATE_SITE)
     renderer = get_renderer("fortigate")
     removal = plan_items(renderer, result.items, (), ("decommission",))
     text = "\n".join(s.config for s in removal)
@@ -438,3 +431,17 @@ def test_without_anything_to_build_on_the_instructions_are_unchanged(vendor):
     assert not result.adjustments
     assert result.rendered == renderer.render(policy, described, GUIDE_PROFILE)
     assert result.items == renderer.managed_items(policy, described, GUIDE_PROFILE)
+
+
+def test_one_deny_refusing_several_flows_is_placed_once():
+    """A drop of the whole range refuses the backup and every monitoring port: one block."""
+    text = IPTABLES_MANGLE_DROP.replace(
+        "*nat\n",
+        "*nat\n-A PREROUTING -d 192.0.2.1 -p tcp -m tcp --dport 4403 -j DNAT --to-destination 192.168.1.10\n",
+        1,
+    )
+    result, analysis = adjusted("iptables", text)
+    assert len(analysis.shadowing) > 1
+    filter_step = step(result, "Allow the backup traffic")
+    assert filter_step.config.count("*mangle") == 1
+    assert filter_step.reason.count("would otherwise block this connection first") == 1

@@ -19,6 +19,7 @@ from sites.policy import derive_rules
 from sites.vendors import get_renderer
 from sites.vendors.formats import config_file
 from sites.vendors.reuse import adjust_to
+from tests.sites.analyzer.test_adjusted import iptables_mangle_drop
 from tests.sites.lab import topology as t
 from tests.sites.lab.firewall import PROFILE, lab_site
 from tests.sites.lab.probes import Listener, connect
@@ -29,32 +30,9 @@ BLOCKED_TIMEOUT = 1.0
 # The customer's firewall: forwarding dropped by default, the LAN may browse (443), and a
 # "blocked port ranges" rule in a chain that runs before the filter: the mangle table's FORWARD
 # for iptables, a second base chain at a lower priority for nftables.
-IPTABLES_CUSTOMER = f"""\
-*mangle
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A FORWARD -p tcp -m tcp --dport 6881:6889 -j DROP
--A FORWARD -p tcp -m tcp --dport 4000:4999 -j DROP
-COMMIT
-*filter
-:INPUT ACCEPT [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
--A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
--A FORWARD -i {t.FW_INSIDE} -o {t.FW_OUTSIDE} -p tcp -m tcp --dport 443 -j ACCEPT
--A FORWARD -j DROP
-COMMIT
-*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A POSTROUTING -o {t.FW_OUTSIDE} -j MASQUERADE
-COMMIT
-"""
+IPTABLES_CUSTOMER = iptables_mangle_drop(
+    t.FW_INSIDE, t.FW_OUTSIDE, more_drops="-A FORWARD -p tcp -m tcp --dport 6881:6889 -j DROP\n"
+)
 NFT_CUSTOMER = f"""\
 table inet filter {{
 	chain forward {{
