@@ -40,6 +40,13 @@ from sites.vendors.managed import ManagedItem
 from sites.vendors.names import hosts_object_name, network_names, port_object_name, whole_name
 
 _KIND_WORDS = {ADDRESS: "address object", GROUP: "address group", SERVICE: "service object"}
+# What the vendors call a group of addresses, where it is not "address group".
+_GROUP_WORDS = {
+    "cisco-asa": "network object group",
+    "mikrotik": "address list",
+    "opnsense": "alias",
+    "pfsense": "alias",
+}
 
 
 @dataclass(frozen=True)
@@ -116,8 +123,10 @@ class Reuse:
     ours: OwnObject
     theirs: NamedObject
 
-    def sentence(self) -> str:
+    def sentence(self, vendor: str = "") -> str:
         what = _KIND_WORDS[self.theirs.kind]
+        if self.theirs.kind == GROUP:
+            what = _GROUP_WORDS.get(vendor, what)
         where = f" (line {self.theirs.line})" if self.theirs.line else ""
         return (
             f"Uses your existing {what} {self.theirs.name}{where} instead of creating "
@@ -233,7 +242,11 @@ def adjusted_rendered(
             config = config.replace(text, "")
         config = renderer.tidy_config(_renamed(renderer, config, adjustments))
         if config != step.config:
-            notes += [r.sentence() for r in adjustments.reuses if _mentions(step, r, renderer)]
+            notes += [
+                r.sentence(renderer.slug)
+                for r in adjustments.reuses
+                if _mentions(step, r, renderer)
+            ]
             if not config.strip():
                 notes.append("Nothing to create here: your existing objects are used.")
         adjusted = dataclasses.replace(

@@ -338,7 +338,7 @@ def test_pfsense_reuses_an_alias_and_says_where_the_rule_goes():
     (reuse,) = result.adjustments.reuses
     assert (reuse.ours.name, reuse.theirs.name) == ("OBM_DC", "SecuriData")
     aliases = step(result, "Create the alias")
-    assert aliases.config == "" and "Uses your existing address group SecuriData" in aliases.reason
+    assert aliases.config == "" and "Uses your existing alias SecuriData" in aliases.reason
     rule = step(result, "Allow")
     assert "SecuriData" in rule.config and "OBM_DC" not in rule.config
     assert "blocks this connection today" in rule.reason
@@ -445,3 +445,37 @@ def test_one_deny_refusing_several_flows_is_placed_once():
     filter_step = step(result, "Allow the backup traffic")
     assert filter_step.config.count("*mangle") == 1
     assert filter_step.reason.count("would otherwise block this connection first") == 1
+
+
+# -- MikroTik ----------------------------------------------------------------------------------
+
+MIKROTIK_CUSTOMER = (
+    (DATA / "mikrotik" / "defconf.rsc")
+    .read_text()
+    .replace(
+        "/ip firewall filter\n",
+        """\
+/ip firewall address-list
+add address=203.0.113.0/25 list=cloud-backup
+add address=203.0.113.128/25 list=cloud-backup
+/ip firewall filter
+add action=drop chain=forward comment="no cloud backup" dst-address-list=cloud-backup
+""",
+        1,
+    )
+)
+
+
+def test_mikrotik_reuses_an_address_list_and_says_its_rule_goes_above_the_drop():
+    result, analysis = adjusted(
+        "mikrotik", MIKROTIK_CUSTOMER, inside_interface="", outside_interface="", **NO_MONITORING
+    )
+    assert analysis.results[0].verdict.verdict == "blocked"
+    (reuse,) = result.adjustments.reuses
+    assert (reuse.ours.name, reuse.theirs.name) == ("obm-dc", "cloud-backup")
+    outbound = step(result, "Allow the backup traffic out")
+    assert "dst-address-list=cloud-backup" in outbound.config
+    assert "list=obm-dc" not in outbound.config and "obm-dc" not in outbound.config
+    assert "Uses your existing address list cloud-backup (line 27)" in outbound.reason
+    assert "refuses this connection today and would otherwise block it first" in outbound.reason
+    assert not any(item.key.startswith("dc-") for item in result.items)
