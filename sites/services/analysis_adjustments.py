@@ -23,7 +23,8 @@ from sites.vendors.reuse import adjust_to
 def adjusted_steps(
     result: Analysis, site: SiteDescription, profile: ProfileSpec, documents: list[Rendered]
 ) -> list[dict[str, Any]]:
-    """The change steps of the analysed vendor's document that the adjustments change: per step
+    """The missing change steps of the analysed vendor's document that the adjustments change
+    (none when every flow is as the guide needs): per step
     its number, title, the adjusted configuration and check, and the sentences that say what was
     adjusted and why. Empty when there is nothing to adjust, when the instructions are for
     another vendor, or when they were made by another renderer version than today's (the step
@@ -40,10 +41,13 @@ def adjusted_steps(
     if not adjusted.adjustments:
         return []
     plain = {step.number: step for step in document.steps}
+    missing = set(result.missing_steps)  # a step already in place needs no advice
     changed = []
     for step in adjusted.rendered.steps:
         before = plain.get(step.number)
         if before is None or step.kind is not StepKind.CHANGE or before.title != step.title:
+            continue
+        if step.title not in missing:
             continue
         if (before.config, before.reason, before.verify) == (step.config, step.reason, step.verify):
             continue

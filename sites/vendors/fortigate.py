@@ -274,13 +274,9 @@ class FortigateRenderer(Renderer):
     def place_above(self, step: Step, deny: ShadowingRule) -> Step:
         """FortiOS matches policies top-down (first match); a new one lands at the bottom, so it
         is moved above the deny policy by ID (`move … before …`)."""
-        if (
-            not deny.name
-            or OUTBOUND_POLICY not in step.config
-            and INBOUND_POLICY not in step.config
-        ):
+        policy = next((p for p in (OUTBOUND_POLICY, INBOUND_POLICY) if p in step.config), "")
+        if not deny.name or not policy:
             return super().place_above(step, deny)
-        policy = OUTBOUND_POLICY if OUTBOUND_POLICY in step.config else INBOUND_POLICY
         move = f"config firewall policy\n    move <ID of {policy}> before {deny.name}\nend\n"
         return dataclasses.replace(
             step,
