@@ -104,6 +104,15 @@ def adjusted(vendor: str, text: str, **changes) -> tuple[Adjusted, object]:
     return result, analysis
 
 
+def blocked_with_one_reuse(vendor: str, text: str, **changes):
+    """The adjustments of a configuration that blocks the backup and has one object to reuse:
+    the result and that reuse."""
+    result, analysis = adjusted(vendor, text, **changes)
+    assert analysis.results[0].verdict.verdict == "blocked"
+    (reuse,) = result.adjustments.reuses
+    return result, reuse
+
+
 def step(result: Adjusted, title_start: str):
     return next(s for s in result.rendered.steps if s.title.startswith(title_start))
 
@@ -222,15 +231,13 @@ access-group INSIDE_IN in interface inside
 
 
 def test_asa_uses_the_customers_access_list_and_network_object():
-    result, analysis = adjusted(
+    result, reuse = blocked_with_one_reuse(
         "cisco-asa",
         ASA_CUSTOMER,
         inside_interface="inside",
         outside_interface="outside",
         **NO_MONITORING,
     )
-    assert analysis.results[0].verdict.verdict == "blocked"
-    (reuse,) = result.adjustments.reuses
     assert (reuse.ours.name, reuse.theirs.name, reuse.theirs.kind) == (
         "obm-dc",
         "SECURIDATA",
@@ -331,11 +338,9 @@ PFSENSE_CUSTOMER = PFSENSE.replace(
 
 
 def test_pfsense_reuses_an_alias_and_says_where_the_rule_goes():
-    result, analysis = adjusted(
+    result, reuse = blocked_with_one_reuse(
         "pfsense", PFSENSE_CUSTOMER, inside_interface="", outside_interface="", **NO_MONITORING
     )
-    assert analysis.results[0].verdict.verdict == "blocked"
-    (reuse,) = result.adjustments.reuses
     assert (reuse.ours.name, reuse.theirs.name) == ("OBM_DC", "SecuriData")
     aliases = step(result, "Create the alias")
     assert aliases.config == "" and "Uses your existing alias SecuriData" in aliases.reason
@@ -467,11 +472,9 @@ add action=drop chain=forward comment="no cloud backup" dst-address-list=cloud-b
 
 
 def test_mikrotik_reuses_an_address_list_and_says_its_rule_goes_above_the_drop():
-    result, analysis = adjusted(
+    result, reuse = blocked_with_one_reuse(
         "mikrotik", MIKROTIK_CUSTOMER, inside_interface="", outside_interface="", **NO_MONITORING
     )
-    assert analysis.results[0].verdict.verdict == "blocked"
-    (reuse,) = result.adjustments.reuses
     assert (reuse.ours.name, reuse.theirs.name) == ("obm-dc", "cloud-backup")
     outbound = step(result, "Allow the backup traffic out")
     assert "dst-address-list=cloud-backup" in outbound.config
