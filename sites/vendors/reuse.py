@@ -21,6 +21,7 @@ first. With nothing to adjust, the instructions are exactly the unadjusted ones.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
@@ -39,6 +40,7 @@ from sites.vendors.base import PlansUnavailable, Rendered, Renderer, Step, StepK
 from sites.vendors.managed import ManagedItem
 from sites.vendors.names import hosts_object_name, network_names, port_object_name, whole_name
 
+_OUR_NAMES = re.compile(r"obm[-_]", re.IGNORECASE)
 _KIND_WORDS = {ADDRESS: "address object", GROUP: "address group", SERVICE: "service object"}
 # What the vendors call a group of addresses, where it is not "address group".
 _GROUP_WORDS = {
@@ -153,6 +155,9 @@ def find_adjustments(
 ) -> Adjustments:
     """The reuses of ``own`` objects (as ``renderer.reusable_objects`` lists them) that the
     customer's ``existing`` objects allow, and the denies to place above."""
+    # An object named like ours (``obm-…``, ``OBM_…``) is ours from an earlier rollout, not
+    # the customer's: reusing it would hand our object to the customer and plans would lose it.
+    existing = ExistingObjects(tuple(o for o in existing.objects if not _OUR_NAMES.match(o.name)))
     reuses: list[Reuse] = []
     skipped: set[str] = set()
     for ours in own:

@@ -482,3 +482,14 @@ def test_mikrotik_reuses_an_address_list_and_says_its_rule_goes_above_the_drop()
     assert "Uses your existing address list cloud-backup (line 27)" in outbound.reason
     assert "refuses this connection today and would otherwise block it first" in outbound.reason
     assert not any(item.key.startswith("dc-") for item in result.items)
+
+
+def test_objects_named_like_ours_are_ours_not_the_customers():
+    """A configuration that already holds our objects (an earlier rollout) does not have them
+    "reused": they stay ours, so plans keep managing them."""
+    text = FORTIGATE_CUSTOMER.replace('"LAN_BACKUP"', '"obm-host"').replace(
+        '"SecuriData-DC"', '"obm-dc-203.0.113.0-24"'
+    )
+    result, _ = adjusted("fortigate", text, **FORTIGATE_SITE)
+    assert [r.theirs.name for r in result.adjustments.reuses] == ["Backup-4401"]
+    assert not any(item.customer_object.startswith("obm") for item in result.items)
