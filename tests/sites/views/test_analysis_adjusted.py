@@ -44,6 +44,14 @@ def test_a_rule_placed_above_the_customers_drop_is_shown_with_the_reason(world):
     assert "Your rule at line 7 `-A FORWARD -p tcp -m tcp --dport 4000:4999 -j DROP`" in page
     assert "*mangle\n# Above your line 7 (FORWARD)" in page
     assert "The instructions without this check's adjustments" in page
+    client = Client()
+    client.force_login(world.people["customer_viewer"])
+    detail = f"/o/{site.organisation.slug}/sites/{site.pk}/analyses/{analysis.pk}/"
+    detail_page = html.unescape(client.get(detail).content.decode())
+    assert "The steps still to do, adjusted to this configuration" in detail_page
+    assert "Allow the backup traffic through the firewall (filter table): Your rule at line 7" in (
+        detail_page
+    )
 
     # A newer check of a configuration without that drop replaces the advice.
     newer = check(site, "iptables", PARTIAL)
