@@ -247,11 +247,7 @@ def adjusted_rendered(
             config = config.replace(text, "")
         config = renderer.tidy_config(_renamed(renderer, config, adjustments))
         if config != step.config:
-            notes += [
-                r.sentence(renderer.slug)
-                for r in adjustments.reuses
-                if _mentions(step, r, renderer)
-            ]
+            notes += [r.sentence(renderer.slug) for r in adjustments.reuses if _mentions(step, r)]
             if not config.strip():
                 notes.append("Nothing to create here: your existing objects are used.")
         adjusted = dataclasses.replace(
@@ -269,7 +265,7 @@ def adjusted_rendered(
     return dataclasses.replace(rendered, steps=tuple(steps))
 
 
-def _mentions(step: Step, reuse: Reuse, renderer: Renderer) -> bool:
+def _mentions(step: Step, reuse: Reuse) -> bool:
     """The step created or named the object the reuse replaces."""
     ours = reuse.ours.name
     return bool(whole_name(ours).search(step.config)) or (reuse.ours.text or "\0") in step.config
