@@ -78,6 +78,7 @@ class _Parser:
     edits: dict[str, list[_Edit]] = field(default_factory=dict)
     central_nat: list[tuple[int, str]] = field(default_factory=list)
     keys: int = 0
+    by_name: dict[str, dict[str, _Edit]] = field(default_factory=dict)
 
     def unrecognised(self, number: int, text: str, reason: str, hooks: frozenset[str]) -> None:
         self.ruleset.unrecognised.append(Unrecognised(number, text, reason, hooks))
@@ -118,7 +119,11 @@ class _Parser:
     # -- objects ---------------------------------------------------------------------------
 
     def named(self, section: str) -> dict[str, _Edit]:
-        return {e.name: e for e in self.edits.get(section, [])}
+        """The section's entries by name (read once the whole file is read; kept, so resolving
+        every object of a big configuration stays linear)."""
+        if section not in self.by_name:
+            self.by_name[section] = {e.name: e for e in self.edits.get(section, [])}
+        return self.by_name[section]
 
     def addresses(self, names: list[str], seen: frozenset[str] = frozenset()) -> list[IPv4Network]:
         found: list[IPv4Network] = []

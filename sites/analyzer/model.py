@@ -232,6 +232,9 @@ class NamedObject:
 
 def address_value(networks) -> frozenset[IPv4Network]:
     """Networks as an object's value: collapsed, so equal address sets compare equal."""
+    networks = list(networks)
+    if len(networks) == 1:  # most objects: nothing to collapse
+        return frozenset(networks)
     return frozenset(collapse_addresses(networks))
 
 
