@@ -20,10 +20,17 @@ from sites.analyzer.flows import REFUSED, Flow, GuideFlow, guide_flows
 from sites.analyzer.fortigate import parse_fortigate
 from sites.analyzer.iptables import parse_iptables
 from sites.analyzer.mikrotik import parse_mikrotik
-from sites.analyzer.model import ConfigError, Ruleset, Unrecognised
+from sites.analyzer.model import (
+    ConfigError,
+    ExistingObjects,
+    Ruleset,
+    ShadowingRule,
+    Unrecognised,
+)
 from sites.analyzer.nftables import parse_nftables
 from sites.analyzer.paloalto import parse_paloalto
 from sites.analyzer.pfsense import parse_opnsense, parse_pfsense
+from sites.analyzer.shadowing import shadowing_rule
 from sites.description import ProfileSpec, SiteDescription
 from sites.instructions import render_site
 from sites.policy import GuideRule
@@ -59,6 +66,10 @@ class Analysis:
     results: tuple[FlowResult, ...]  # in the order asked
     unrecognised: tuple[Unrecognised, ...]
     missing_steps: tuple[str, ...]
+    # What the instructions for the missing steps can build on (``sites.vendors.reuse``): the
+    # configuration's named objects, and per guide flow refused by an explicit rule that rule.
+    existing: ExistingObjects = ExistingObjects()
+    shadowing: tuple[ShadowingRule, ...] = ()
 
 
 def analyze(
@@ -89,11 +100,20 @@ def analyze(
         for f in asked
     )
     failing = {rule for g in needed for rule in _failing_rules(g, guide_verdicts[g.flow], site)}
+    shadowing = (
+        shadowing_rule(
+            ruleset, guide_verdicts[g.flow], str(g.flow), tuple(int(r) for r in g.guide_rules)
+        )
+        for g in needed
+        if g.expected != REFUSED
+    )
     return Analysis(
         vendor=vendor,
         results=results,
         unrecognised=tuple(ruleset.unrecognised),
         missing_steps=_missing_steps(site, profile, vendor, failing),
+        existing=ExistingObjects(tuple(ruleset.objects)),
+        shadowing=tuple(s for s in shadowing if s is not None),
     )
 
 

@@ -19,7 +19,9 @@ from ipaddress import IPv4Address, IPv4Network, summarize_address_range
 
 from sites.analyzer.limits import config_lines
 from sites.analyzer.model import (
+    ADDRESS,
     DSTNAT_PRIORITY,
+    GROUP,
     SRCNAT_PRIORITY,
     Action,
     ActionKind,
@@ -27,11 +29,13 @@ from sites.analyzer.model import (
     Chain,
     Interfaces,
     Match,
+    NamedObject,
     Ports,
     Rule,
     Ruleset,
     Table,
     Unrecognised,
+    address_value,
 )
 
 _NAMED_PORTS = {
@@ -98,6 +102,8 @@ class _Parser:
     twice_nats: list[tuple[int, str, list[str]]] = field(default_factory=list)
     same_security: bool = False
     keys: int = 0
+    # Where each network object and group is defined: name -> (kind, line, text).
+    defined: dict[str, tuple[str, int, str]] = field(default_factory=dict)
 
     def unrecognised(self, number: int, text: str, reason: str, hooks: frozenset[str]) -> None:
         self.ruleset.unrecognised.append(Unrecognised(number, text, reason, hooks))
@@ -124,10 +130,12 @@ class _Parser:
                 context = (f"object {words[1]}", words[2])
                 if words[1] == "network":
                     self.networks.setdefault(words[2], [])
+                    self.defined.setdefault(words[2], (ADDRESS, number, stripped))
             elif head == "object-group" and len(words) >= 3 and words[1] in ("network", "service"):
                 context = (f"group {words[1]}", words[2])
                 if words[1] == "network":
                     self.networks.setdefault(words[2], [])
+                    self.defined.setdefault(words[2], (GROUP, number, stripped))
                 else:
                     protocols = _protocols(words[3]) if len(words) > 3 else None
                     self.services[words[2]] = (protocols, [])
@@ -178,6 +186,15 @@ class _Parser:
                 self.networks[name] = None
             hooks = frozenset() if kind == "interface" else _FORWARD | _NAT_HOOKS
             self.unrecognised(number, text, str(error) or "not understood", hooks)
+
+    def objects(self) -> list[NamedObject]:
+        """The network objects (``object network``) and groups (``object-group network``) whose
+        addresses are understood."""
+        return [
+            NamedObject(kind, name, line, text, address_value(networks))
+            for name, (kind, line, text) in self.defined.items()
+            if (networks := self.networks.get(name))
+        ]
 
     def interface_line(self, number: int, text: str, words: list[str]) -> None:
         interface = self.interfaces[-1]
@@ -540,4 +557,6 @@ def parse_cisco_asa(data: str | bytes) -> Ruleset:
     for input the limits refuse."""
     parser = _Parser(config_lines(data))
     parser.read()
-    return parser.build()
+    ruleset = parser.build()
+    ruleset.objects = parser.objects()
+    return ruleset

@@ -16,7 +16,10 @@ from ipaddress import IPv4Address, IPv4Network, summarize_address_range
 
 from sites.analyzer.limits import config_lines
 from sites.analyzer.model import (
+    ADDRESS,
     DSTNAT_PRIORITY,
+    GROUP,
+    SERVICE,
     SRCNAT_PRIORITY,
     Action,
     ActionKind,
@@ -24,11 +27,13 @@ from sites.analyzer.model import (
     Chain,
     Interfaces,
     Match,
+    NamedObject,
     Ports,
     Rule,
     Ruleset,
     Table,
     Unrecognised,
+    address_value,
 )
 
 _SECTIONS = (
@@ -73,6 +78,7 @@ class _Parser:
     edits: dict[str, list[_Edit]] = field(default_factory=dict)
     central_nat: list[tuple[int, str]] = field(default_factory=list)
     keys: int = 0
+    by_name: dict[str, dict[str, _Edit]] = field(default_factory=dict)
 
     def unrecognised(self, number: int, text: str, reason: str, hooks: frozenset[str]) -> None:
         self.ruleset.unrecognised.append(Unrecognised(number, text, reason, hooks))
@@ -113,7 +119,11 @@ class _Parser:
     # -- objects ---------------------------------------------------------------------------
 
     def named(self, section: str) -> dict[str, _Edit]:
-        return {e.name: e for e in self.edits.get(section, [])}
+        """The section's entries by name (read once the whole file is read; kept, so resolving
+        every object of a big configuration stays linear)."""
+        if section not in self.by_name:
+            self.by_name[section] = {e.name: e for e in self.edits.get(section, [])}
+        return self.by_name[section]
 
     def addresses(self, names: list[str], seen: frozenset[str] = frozenset()) -> list[IPv4Network]:
         found: list[IPv4Network] = []
@@ -165,6 +175,35 @@ class _Parser:
             for m in (zones[n].settings.get("interface", [n]) if n in zones else [n])
         ]
         return Interfaces(tuple(expanded + names))
+
+    def objects(self) -> list[NamedObject]:
+        """The address objects, address groups and custom services whose value is understood
+        (``firewall address``, ``firewall addrgrp``, ``firewall service custom``)."""
+        found: list[NamedObject] = []
+        for section, kind in (("firewall address", ADDRESS), ("firewall addrgrp", GROUP)):
+            for edit in self.edits.get(section, []):
+                try:
+                    networks = self.addresses([edit.name])
+                except (_Unknown, ValueError, LookupError):
+                    continue
+                found.append(
+                    NamedObject(kind, edit.name, edit.line, edit.text, address_value(networks))
+                )
+        for edit in self.edits.get("firewall service custom", []):
+            try:
+                service = _custom_service(edit)
+            except (_Unknown, ValueError, LookupError):
+                continue
+            triples = frozenset(
+                (protocol, low, high)
+                for protocol, ranges in service.ports.items()
+                for low, high in ranges
+            )
+            if service.protocols is not None:
+                found.append(
+                    NamedObject(SERVICE, edit.name, edit.line, edit.text, services=triples)
+                )
+        return found
 
     # -- building --------------------------------------------------------------------------
 
@@ -360,4 +399,6 @@ def parse_fortigate(data: str | bytes) -> Ruleset:
     for input the limits refuse."""
     parser = _Parser(config_lines(data))
     parser.read()
-    return parser.build()
+    ruleset = parser.build()
+    ruleset.objects = parser.objects()
+    return ruleset

@@ -26,6 +26,7 @@ from sites.analyzer.limits import config_lines
 from sites.analyzer.model import (
     CONNTRACK_PRIORITY,
     DSTNAT_PRIORITY,
+    GROUP,
     SRCNAT_PRIORITY,
     Action,
     ActionKind,
@@ -34,11 +35,13 @@ from sites.analyzer.model import (
     ConfigError,
     Interfaces,
     Match,
+    NamedObject,
     Ports,
     Rule,
     Ruleset,
     Table,
     Unrecognised,
+    address_value,
 )
 
 RAW_PRIORITY = CONNTRACK_PRIORITY - 100
@@ -258,7 +261,23 @@ class _Builder:
             else:
                 chain.rules.append(rule)
         ordered = [tables[n] for n in ("raw", "nat", "filter") if n in tables]
-        return Ruleset("mikrotik", ordered, self.export.unrecognised + self.unrecognised)
+        return Ruleset(
+            "mikrotik", ordered, self.export.unrecognised + self.unrecognised, self.objects()
+        )
+
+    def objects(self) -> list[NamedObject]:
+        """The address lists whose entries are all IPv4 addresses, ranges or networks (a
+        rule names a list wherever it takes addresses: ``src-address-list=``)."""
+        found = []
+        for name, entries in self.export.address_lists.items():
+            try:
+                networks = self.address_list(name)
+            except _Unknown:
+                continue
+            if networks and entries:
+                text = f"address-list {name}"
+                found.append(NamedObject(GROUP, name, entries[0][0], text, address_value(networks)))
+        return found
 
     def rule(self, key: int, command: _Command, chain: Chain) -> Rule:
         arguments = command.arguments

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, collapse_addresses
 
 HOOKS = ("prerouting", "input", "forward", "output", "postrouting")
 # Where the kernel applies the address translation already bound to a connection (conntrack's
@@ -209,13 +209,86 @@ class Unrecognised:
         }
 
 
+ADDRESS, GROUP, SERVICE = "address", "group", "service"
+
+
+@dataclass(frozen=True)
+class NamedObject:
+    """A named object of the configuration that rules refer to: an address object
+    (``ADDRESS``), an address group, alias or list (``GROUP``), or a service (``SERVICE``), with
+    the value it resolves to and the line that defines it.
+
+    ``networks``: the addresses, collapsed (two /25s equal one /24); ``services``: (protocol,
+    low port, high port) triples. A value not fully understood is not listed at all: an object
+    is only reused when its value is known to equal ours."""
+
+    kind: str
+    name: str
+    line: int
+    text: str
+    networks: frozenset[IPv4Network] = frozenset()
+    services: frozenset[tuple[str, int, int]] = frozenset()
+
+
+def address_value(networks) -> frozenset[IPv4Network]:
+    """Networks as an object's value: collapsed, so equal address sets compare equal."""
+    networks = list(networks)
+    if len(networks) == 1:  # most objects: nothing to collapse
+        return frozenset(networks)
+    return frozenset(collapse_addresses(networks))
+
+
+@dataclass(frozen=True)
+class ExistingObjects:
+    """The named objects of an analysed configuration, looked up by value: the renderers reuse
+    one whose value equals an object they would create (``sites.vendors.reuse``)."""
+
+    objects: tuple[NamedObject, ...] = ()
+
+    def with_addresses(self, networks, kinds: tuple[str, ...]) -> NamedObject | None:
+        """The first object (in configuration order) of one of ``kinds`` holding exactly
+        ``networks``."""
+        wanted = address_value(networks)
+        return next(
+            (o for o in self.objects if o.kind in kinds and o.networks == wanted and wanted),
+            None,
+        )
+
+    def with_services(self, services: frozenset[tuple[str, int, int]]) -> NamedObject | None:
+        """The first service object holding exactly ``services``."""
+        return next(
+            (o for o in self.objects if o.kind == SERVICE and o.services == services and services),
+            None,
+        )
+
+
+@dataclass(frozen=True)
+class ShadowingRule:
+    """An explicit drop or reject that refuses a flow the guide needs before the place where
+    the instructions would add their accept: its line, its text, the chain it is in (``table`` and
+    ``family`` where the vendor has them) and its 1-based position there, and how the vendor names
+    it (a FortiGate policy ID, a PAN-OS rule name, an ACL name …)."""
+
+    line: int
+    text: str
+    chain: str
+    position: int
+    table: str = ""
+    family: str = ""
+    name: str = ""
+    hook: str = ""  # the hook of its chain, if a base chain ("forward", "prerouting" …)
+    flow: str = ""
+    guide_rules: tuple[int, ...] = ()  # the guide rules of the flow, the first the main one
+
+
 @dataclass
 class Ruleset:
-    """A parsed configuration: its tables and the lines not understood."""
+    """A parsed configuration: its tables, the lines not understood and the named objects."""
 
     vendor: str
     tables: list[Table] = field(default_factory=list)
     unrecognised: list[Unrecognised] = field(default_factory=list)
+    objects: list[NamedObject] = field(default_factory=list)
 
     def table(self, family: str, name: str) -> Table | None:
         for table in self.tables:

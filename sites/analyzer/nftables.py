@@ -391,7 +391,8 @@ def _priority(words: list[str]) -> int:
     for word in words:
         if word in ("+", "-"):
             sign = 1 if word == "+" else -1
-        elif word in PRIORITY_NAMES:
+            continue  # the sign applies to the next word (nft lists "filter - 10")
+        if word in PRIORITY_NAMES:
             total += sign * PRIORITY_NAMES[word]
         elif word.lstrip("-").isdigit():
             total += sign * int(word)

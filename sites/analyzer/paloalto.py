@@ -19,7 +19,10 @@ from ipaddress import IPv4Address, IPv4Network, summarize_address_range
 from xml.etree.ElementTree import Element
 
 from sites.analyzer.model import (
+    ADDRESS,
     DSTNAT_PRIORITY,
+    GROUP,
+    SERVICE,
     SRCNAT_PRIORITY,
     Action,
     ActionKind,
@@ -28,11 +31,13 @@ from sites.analyzer.model import (
     ConfigError,
     Interfaces,
     Match,
+    NamedObject,
     Ports,
     Rule,
     Ruleset,
     Table,
     Unrecognised,
+    address_value,
 )
 from sites.analyzer.xmlconfig import parse_config_xml
 
@@ -126,7 +131,34 @@ class _Reader:
             Table("ip", "nat", {"nat-destination": dnat, "nat-source": snat}),
             Table("ip", "filter", {"security": forward}),
         ]
-        return Ruleset("paloalto", tables, self.unrecognised)
+        return Ruleset("paloalto", tables, self.unrecognised, self.objects())
+
+    def objects(self) -> list[NamedObject]:
+        """The address objects, static address groups and services (destination ports only)
+        whose value is understood."""
+        found: list[NamedObject] = []
+        for kind, entries in ((ADDRESS, self.addresses), (GROUP, self.groups)):
+            for name, entry in entries.items():
+                try:
+                    networks = self.networks([name])
+                except (_Unknown, ValueError, LookupError):
+                    continue
+                if networks:
+                    found.append(self.named(kind, name, entry, networks=address_value(networks)))
+        for name, entry in self.services.items():
+            if entry.find("protocol/*/source-port") is not None:
+                continue
+            try:
+                services = self.service([name]) or []
+            except (_Unknown, ValueError, LookupError):
+                continue
+            triples = frozenset((p, low, high) for p, ranges in services for low, high in ranges)
+            if triples:
+                found.append(self.named(SERVICE, name, entry, services=triples))
+        return found
+
+    def named(self, kind: str, name: str, entry: Element, **value) -> NamedObject:
+        return NamedObject(kind, name, self.line(entry), f'<entry name="{name}">', **value)
 
     # -- objects -----------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from xml.etree.ElementTree import Element
 
 from sites.analyzer.model import (
     DSTNAT_PRIORITY,
+    GROUP,
     SRCNAT_PRIORITY,
     Action,
     ActionKind,
@@ -27,11 +28,13 @@ from sites.analyzer.model import (
     ConfigError,
     Interfaces,
     Match,
+    NamedObject,
     Ports,
     Rule,
     Ruleset,
     Table,
     Unrecognised,
+    address_value,
 )
 from sites.analyzer.xmlconfig import parse_config_xml
 
@@ -101,7 +104,25 @@ class _Reader:
         self.not_read()
         filter_table = Table("ip", "filter", {"forward": forward})
         nat_table = Table("ip", "nat", {"rdr": dstnat, "nat": srcnat})
-        return Ruleset(self.vendor, [nat_table, filter_table], self.unrecognised)
+        return Ruleset(self.vendor, [nat_table, filter_table], self.unrecognised, self.objects())
+
+    def objects(self) -> list[NamedObject]:
+        """The host and network aliases whose addresses are understood (pfSense and OPNsense
+        rules name an alias wherever they take an address)."""
+        found = []
+        for name, alias in self.aliases.items():
+            if (alias.findtext("type") or "") not in ("host", "network"):
+                continue
+            try:
+                networks = self.alias_networks(name, 0)
+            except (_Unknown, ValueError):
+                continue
+            if networks:
+                text = f"<alias> {name}"
+                found.append(
+                    NamedObject(GROUP, name, self.line(alias), text, address_value(networks))
+                )
+        return found
 
     # -- interfaces and addresses ------------------------------------------------------------
 

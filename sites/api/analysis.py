@@ -77,6 +77,17 @@ class StepInPlaceSerializer(serializers.Serializer):
     flows = serializers.ListField(child=serializers.CharField())
 
 
+class AdjustedStepSerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="The step's number in the vendor's instructions.")
+    title = serializers.CharField()
+    config = serializers.CharField(help_text="The step's configuration, adjusted.")
+    verify = serializers.CharField(help_text="How to check it, adjusted.")
+    notes = serializers.CharField(
+        help_text="What was adjusted and why: the customer's objects used instead of creating "
+        "ours, the rule placed above an existing deny."
+    )
+
+
 class AnalysisStateField(serializers.ChoiceField):
     """A configuration check's state; the class carries its own schema component name."""
 
@@ -123,9 +134,15 @@ class ConfigAnalysisSerializer(serializers.ModelSerializer):
 class ConfigAnalysisDetailSerializer(ConfigAnalysisSerializer):
     result = serializers.SerializerMethodField()
     steps_in_place = serializers.SerializerMethodField()
+    adjusted_steps = serializers.SerializerMethodField()
 
     class Meta(ConfigAnalysisSerializer.Meta):
-        fields = [*ConfigAnalysisSerializer.Meta.fields, "result", "steps_in_place"]
+        fields = [
+            *ConfigAnalysisSerializer.Meta.fields,
+            "result",
+            "steps_in_place",
+            "adjusted_steps",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(
@@ -149,6 +166,18 @@ class ConfigAnalysisDetailSerializer(ConfigAnalysisSerializer):
         if analysis.state != AnalysisState.DONE:
             return []
         return analysis.details.get("steps_in_place", [])
+
+    @extend_schema_field(
+        AdjustedStepSerializer(
+            many=True,
+            help_text="The steps still to do, adjusted to this configuration (docs/analyzer.md, "
+            "'Instructions adjusted to the configuration'); empty when nothing is adjusted.",
+        )
+    )
+    def get_adjusted_steps(self, analysis) -> list:
+        if analysis.state != AnalysisState.DONE:
+            return []
+        return analysis.details.get("adjusted_steps", [])
 
 
 class ConfigAnalysisCreateSerializer(serializers.Serializer):

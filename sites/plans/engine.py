@@ -139,9 +139,13 @@ class Plan:
 def diff_items(old: Iterable[ManagedItem], new: Iterable[ManagedItem]) -> list[ItemChange]:
     """The changes from ``old`` to ``new`` by key (unchanged items left out): additions and
     changes in the new version's order, then removals in the old version's order. A changed item
-    without in-place text becomes a removal of the old and an addition of the new."""
-    before = {item.key: item for item in old}
-    after = {item.key: item for item in new}
+    without in-place text becomes a removal of the old and an addition of the new.
+
+    An item standing for the customer's own object (``customer_object``) is no part of either
+    side: the customer's object is never created, changed or removed by a plan. Where one of ours
+    was used before, ours is removed (after the rules that named it)."""
+    before = {item.key: item for item in old if not item.customer_object}
+    after = {item.key: item for item in new if not item.customer_object}
     changes = []
     for key, item in after.items():
         previous = before.get(key)

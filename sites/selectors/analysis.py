@@ -86,6 +86,16 @@ def evidence_by_step(analysis: ConfigAnalysis | None) -> dict[str, dict[str, Any
     }
 
 
+def adjusted_by_step(analysis: ConfigAnalysis | None) -> dict[str, dict[str, Any]]:
+    """The steps the analysis adjusts (objects reused, rules placed above a deny), by rollout
+    step key ``vendor:number`` (``sites.services.analysis_adjustments``)."""
+    if analysis is None:
+        return {}
+    return {
+        f"{analysis.vendor}:{a['number']}": a for a in analysis.details.get("adjusted_steps", [])
+    }
+
+
 @dataclass(frozen=True)
 class ProbeNote:
     """What a probe and the configuration say together, for the people looking at both."""
@@ -197,5 +207,6 @@ def site_analysis_context(site: Site, instruction_set: InstructionSet | None) ->
         "latest_analysis": latest,
         "rollout_analysis": rollout_analysis,
         "analysis_evidence": evidence_by_step(rollout_analysis),
+        "analysis_adjusted": adjusted_by_step(rollout_analysis),
         "analysis_notes": probe_notes(site, rollout_analysis),
     }

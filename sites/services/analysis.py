@@ -43,6 +43,8 @@ from sites.models import (
 )
 from sites.models.analysis import OPEN_ANALYSIS_STATES
 from sites.services import queue
+from sites.services.analysis_adjustments import adjusted_steps
+from sites.services.instructions import stored_profile
 from sites.services.rollouts import mark_step
 from sites.vendors import get_renderer, vendor_display_name
 from sites.vendors.base import Rendered, StepKind
@@ -312,6 +314,12 @@ def analyse_text(analysis: ConfigAnalysis, text: str) -> Outcome:
     details = {
         "flows": [_flow_details(r, result, ruleset, topology) for r in result.results],
         "steps_in_place": steps_in_place(result, documents),
+        "adjusted_steps": adjusted_steps(
+            result,
+            description,
+            stored_profile(instruction_set) if instruction_set is not None else profile,
+            documents,
+        ),
         "unrecognised_total": unrecognised_total,
         "instructions_vendor": site.vendor,
     }

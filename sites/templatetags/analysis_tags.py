@@ -7,7 +7,8 @@ register = template.Library()
 
 @register.filter
 def step_evidence(evidence_by_step: dict, step) -> dict | None:
-    """The evidence a configuration check holds for a rollout step (``vendor:number``)."""
+    """What a configuration check holds for a rollout step, by ``vendor:number``: its evidence
+    (steps in place) or its adjusted instructions (``adjusted_by_step``)."""
     if not evidence_by_step:
         return None
     return evidence_by_step.get(f"{step.vendor}:{step.number}")

@@ -21,16 +21,23 @@ addresses and rules grouped by port are in ``names``, ``sample_addresses`` and `
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Network
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, Policy, PolicyWarning, Rule, RuleKind, WarningCode
 from sites.vendors.managed import ManagedItem
+from sites.vendors.names import rename_name
+
+if TYPE_CHECKING:
+    from sites.analyzer.model import NamedObject, ShadowingRule
+    from sites.vendors.reuse import OwnObject
 
 
 class PlansUnavailable(Exception):
@@ -172,6 +179,37 @@ class Renderer(ABC):
         in order; a vendor whose removals need a script (nftables) overrides it."""
         return "\n".join(step.config.rstrip("\n") + "\n" for step in steps if step.config.strip())
 
+    # -- Adjusting to a checked configuration (``sites.vendors.reuse``) -------------------------
+
+    def reusable_objects(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[OwnObject, ...]:
+        """The objects the instructions create that a customer's object of the same value may
+        stand for; none by default (the vendor has no named objects, or reuse is not natural)."""
+        return ()
+
+    def can_reference(self, name: str) -> bool:
+        """Whether the instructions can name a customer's object called ``name`` as is."""
+        return bool(re.fullmatch(r"[\w.-]+", name))
+
+    def rename_object(self, text: str, ours: str, theirs: NamedObject) -> str:
+        """``text`` naming the customer's object ``theirs`` wherever it named ours."""
+        return rename_name(text, ours, theirs.name)
+
+    def tidy_config(self, config: str) -> str:
+        """A step's configuration after objects were left out of it (e.g. an empty block)."""
+        return config
+
+    def place_above(self, step: Step, deny: ShadowingRule) -> Step:
+        """``step`` (which adds the accept for a flow ``deny`` refuses) placing its rule above
+        that deny and saying why. By default: the reason says so; vendors whose rules land
+        elsewhere give their own syntax."""
+        return with_reason(
+            step,
+            f"Your rule at line {deny.line} `{deny.text}` refuses this connection today and "
+            "would otherwise block it first: put this rule above it.",
+        )
+
     def interfaces(self, site: SiteDescription) -> tuple[str, str]:
         """(inside, outside) interface names: the site's, or this vendor's defaults."""
         inside, outside = self.default_interfaces or ("", "")
@@ -201,6 +239,11 @@ class Renderer(ABC):
                 )
             )
         return tuple(warnings)
+
+
+def with_reason(step: Step, sentence: str) -> Step:
+    """``step`` with ``sentence`` added to its reason."""
+    return dataclasses.replace(step, reason=f"{step.reason} {sentence}")
 
 
 def guide_rules_of(rules: Iterable[Rule]) -> tuple[GuideRule, ...]:

@@ -49,16 +49,20 @@ and the ``access-group`` bindings are not removed: other traffic depends on them
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
+from sites.analyzer.model import ADDRESS, GROUP, NamedObject, ShadowingRule
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.names import hosts_object_name, network_object_name
 from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.reuse import OwnObject, guide_objects
 from sites.vendors.sample_addresses import address_in
 
 LANGUAGE = "cisco-asa"
@@ -198,6 +202,50 @@ class CiscoAsaRenderer(Renderer):
 
     def plan_section(self, section: str, body: str) -> str:
         return f"configure terminal\n{body}end\n"
+
+    # -- Adjusted to a checked configuration (sites.vendors.reuse) -----------------------------
+
+    def reusable_objects(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[OwnObject, ...]:
+        """The datacenter and monitoring groups: a customer's network object or group of the
+        same networks stands for one. Not the backup host: our object ``obm-host`` carries the
+        object NAT, which would replace a NAT rule the customer's object may have."""
+        own = guide_objects(
+            policy,
+            datacenter=DATACENTER,
+            monitoring=MONITORING,
+            address_kinds=(GROUP, ADDRESS),
+            services=False,
+        )
+        return tuple(o for o in own if o.name in (DATACENTER, MONITORING))
+
+    def rename_object(self, text: str, ours: str, theirs: NamedObject) -> str:
+        if theirs.kind == ADDRESS:  # an ACE names a network object as `object NAME`
+            text = re.sub(
+                rf"object-group( id)? {re.escape(ours)}(?![\w.-])", rf"object\1 {theirs.name}", text
+            )
+        return super().rename_object(text, ours, theirs)
+
+    def place_above(self, step: Step, deny: ShadowingRule) -> Step:
+        """The ASA matches an access list top-down (first match); the rules are inserted at
+        ``line 1`` of the list bound to the interface, which is the list the deny is in."""
+        found = re.search(r"access-list (\S+) line 1 ", step.config)
+        if found is None or not deny.name:
+            return super().place_above(step, deny)
+        acl = re.compile(rf"(?<![\w.-]){re.escape(found.group(1))}(?![\w.-])")
+        return dataclasses.replace(
+            step,
+            config=acl.sub(deny.name, step.config),
+            verify=acl.sub(deny.name, step.verify),
+            title=acl.sub(deny.name, step.title),
+            gui_path=acl.sub(deny.name, step.gui_path),
+            reason=(
+                f"{step.reason} Your access list {deny.name} refuses this connection at line "
+                f"{deny.line} (`{deny.text}`), and the ASA uses the first entry that matches: "
+                f"these rules go in at `line 1` of {deny.name}, above it."
+            ),
+        )
 
     def plan_file(self, steps: Iterable[Step]) -> str:
         return super().plan_file(steps) + "write memory\n"

@@ -40,15 +40,19 @@ policies go first and the objects last.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Network
 
+from sites.analyzer.model import ADDRESS, GROUP, ShadowingRule
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.names import hosts_object_name, network_names, port_object_name
 from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.reuse import OwnObject, guide_objects
 
 OUTBOUND_POLICY = "obm-backup-out"
 INBOUND_POLICY = "obm-monitoring-in"
@@ -245,6 +249,46 @@ class FortigateRenderer(Renderer):
         lines = [f'show {item.section} | grep -f "{item.marker}"' for item in items]
         expected = "each shows its entry" if present else "each shows nothing"
         return "\n".join(lines) + f"\n# {expected}"
+
+    # -- Adjusted to a checked configuration (sites.vendors.reuse) -----------------------------
+
+    def reusable_objects(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[OwnObject, ...]:
+        """The backup hosts' address, the datacenter and monitoring groups and the services: a
+        policy names an address object or a group alike, so either may stand for ours."""
+        return tuple(
+            guide_objects(
+                policy,
+                datacenter=DATACENTER_GROUP,
+                monitoring=MONITORING_GROUP,
+                address_kinds=(ADDRESS, GROUP),
+            )
+        )
+
+    def can_reference(self, name: str) -> bool:
+        return '"' not in name and "\n" not in name  # names are quoted in the CLI
+
+    def tidy_config(self, config: str) -> str:
+        return re.sub(r"^config [^\n]+\nend\n", "", config, flags=re.MULTILINE)
+
+    def place_above(self, step: Step, deny: ShadowingRule) -> Step:
+        """FortiOS matches policies top-down (first match); a new one lands at the bottom, so it
+        is moved above the deny policy by ID (`move … before …`)."""
+        policy = next((p for p in (OUTBOUND_POLICY, INBOUND_POLICY) if p in step.config), "")
+        if not deny.name or not policy:
+            return super().place_above(step, deny)
+        move = f"config firewall policy\n    move <ID of {policy}> before {deny.name}\nend\n"
+        return dataclasses.replace(
+            step,
+            config=step.config + move,
+            reason=(
+                f"{step.reason} Your policy {deny.name} (line {deny.line}) denies this "
+                "connection and comes first (FortiOS uses the first policy that matches), so "
+                f"the new policy would never be reached: `move <ID of {policy}> before "
+                f"{deny.name}` puts it above (the ID: show firewall policy | grep -f {policy})."
+            ),
+        )
 
 
 def _items(

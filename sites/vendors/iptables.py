@@ -25,13 +25,16 @@ way.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
+from sites.analyzer.model import ShadowingRule
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
-from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
+from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps, with_reason
 from sites.vendors.managed import Exposure, ManagedItem, marker, network_key, rule_key
 
 LOAD = "iptables-restore --noflush"
@@ -154,6 +157,43 @@ class IptablesRenderer(Renderer):
         markers = "|".join(item.marker for item in items)
         expected = "one line per marker" if present else "nothing"
         return f"iptables-save | grep -E -- '{markers}'  # {expected}"
+
+    def place_above(self, step: Step, deny: ShadowingRule) -> Step:
+        """The filter rules already go to the top of FORWARD (``-I FORWARD 1`` …), before any
+        chain it jumps to. A deny in another table (mangle, raw) runs before the filter table,
+        and an accept there does not skip it: the same rules go into that chain, at the deny's
+        position (``-t TABLE -I CHAIN N``), so they come first there too."""
+        ours = re.findall(r"^-I FORWARD \d+ (.*)$", step.config, flags=re.MULTILINE)
+        if not ours:
+            return super().place_above(step, deny)
+        why = f"Your rule at line {deny.line} `{deny.text}` ({deny.table} table, {deny.chain})"
+        if deny.table == "filter":
+            return with_reason(
+                step,
+                f"{why} would otherwise block this connection first: these rules go to the top "
+                "of FORWARD (`-I FORWARD 1`, …), so they come before it.",
+            )
+        before_routing = deny.chain == "PREROUTING"
+        lines = [
+            f"-I {deny.chain} {deny.position + offset} {_in_chain(rule, before_routing)}"
+            for offset, rule in enumerate(ours)
+        ]
+        block = (
+            f"*{deny.table}\n# Above your line {deny.line} ({deny.chain}), which would otherwise "
+            "drop these connections first.\n" + "\n".join(lines) + "\nCOMMIT\n"
+        )
+        return dataclasses.replace(
+            step,
+            config=step.config + block,
+            reason=(
+                f"{step.reason} {why} would otherwise block this connection first: the "
+                f"{deny.table} table runs before the filter table, and an accept in one table "
+                f"does not skip another, so the same rules also go into {deny.chain} of the "
+                f"{deny.table} table at its position {deny.position} (`-I {deny.chain} "
+                f"{deny.position}`), above it."
+            ),
+            verify=step.verify + f"\niptables -t {deny.table} -S {deny.chain}",
+        )
 
     def _filter_table(
         self, policy: Policy, site: SiteDescription, inside: str, outside: str
@@ -318,3 +358,9 @@ def _sources(networks: tuple[IPv4Network, ...]) -> Iterator[tuple[str, str, str]
 
 def _port(rule: Rule) -> str:
     return f"-p {rule.protocol} -m {rule.protocol} --dport {rule.port}"
+
+
+def _in_chain(rule: str, before_routing: bool) -> str:
+    """A FORWARD rule as a rule of another chain: before routing no output interface is known
+    (iptables refuses ``-o`` in PREROUTING)."""
+    return re.sub(r" -o \S+", "", rule) if before_routing else rule

@@ -52,7 +52,11 @@ class ManagedItem:
     - ``section``: where the text goes in a file the vendor loads (iptables' table), joined by
       ``Renderer.plan_section``;
     - ``uses``: keys of items this one refers to (an address object named by a rule);
-    - ``gui_path``: where the item lives in the vendor's interface (default: the renderer's).
+    - ``gui_path``: where the item lives in the vendor's interface (default: the renderer's);
+    - ``customer_object``: the name of the customer's own object that stands for this item (a
+      configuration check found one of the same value, ``sites.vendors.reuse``). The rules use
+      it, but it is the customer's: plans never create, change or remove it, and ``create``,
+      ``update`` and ``remove`` are empty.
     """
 
     key: str
@@ -67,6 +71,7 @@ class ManagedItem:
     uses: tuple[str, ...] = ()
     gui_path: str = ""
     guide_rules: tuple[GuideRule, ...] = ()
+    customer_object: str = ""
 
 
 def site_tag(site: SiteDescription) -> str:

@@ -52,10 +52,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
+from sites.analyzer.model import GROUP
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
-from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
+from sites.vendors.base import (
+    Renderer,
+    Step,
+    StepKind,
+    guide_rules_of,
+    monitoring_sources,
+    verification_steps,
+)
 from sites.vendors.managed import Exposure, ManagedItem, marker, network_key, rule_key, site_tag
+from sites.vendors.reuse import OwnObject
 
 LANGUAGE = "routeros"
 TERMINAL = "WinBox › New Terminal (or WebFig › Terminal, SSH)"
@@ -179,6 +188,33 @@ class MikrotikRenderer(Renderer):
             ),
         )
         return steps
+
+    # -- Adjusted to a checked configuration (sites.vendors.reuse) -----------------------------
+
+    def reusable_objects(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[OwnObject, ...]:
+        """The address lists ``obm-dc`` and ``obm-monitoring``: an existing list of exactly the
+        same addresses stands for ours (``dst-address-list=``/``src-address-list=``). A list is
+        its entries, so no item stands for the list itself: ours are not added."""
+        outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+        datacenter = outbound[0].datacenter if outbound else profile.datacenter_networks
+        lists = [(DATACENTER, "dc", datacenter), (MONITORING, "mon", monitoring_sources(policy))]
+        return tuple(
+            OwnObject(
+                f"list-{prefix}",
+                name,
+                (GROUP,),
+                tuple(networks),
+                members=tuple(f"{prefix}-{network_key(n)}" for n in networks),
+            )
+            for name, prefix, networks in lists
+            if networks
+        )
+
+    def tidy_config(self, config: str) -> str:
+        # A menu line left without entries before the next menu line or the end.
+        return re.sub(rf"^{re.escape(LISTS)}\n(?=/|\Z)", "", config, flags=re.MULTILINE)
 
     def managed_items(
         self, policy: Policy, site: SiteDescription, profile: ProfileSpec

@@ -11,6 +11,7 @@ Juniper SRX, PAN-OS, SonicWall) give the objects they create, so the customer fi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from ipaddress import IPv4Network
 
@@ -37,3 +38,14 @@ def network_object_name(prefix: str, network: IPv4Network) -> str:
 def network_names(prefix: str, networks: Iterable[IPv4Network]) -> list[str]:
     """One name per network, by the network (``network_object_name``), in the given order."""
     return [network_object_name(prefix, network) for network in networks]
+
+
+def whole_name(name: str) -> re.Pattern[str]:
+    """``name`` as a whole object name in configuration text: not part of a longer name
+    (``obm-dc`` in ``obm-dc-198.51.100.0-24``)."""
+    return re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])")
+
+
+def rename_name(text: str, old: str, new: str) -> str:
+    """Every whole name ``old`` in ``text`` replaced by ``new`` (``sites.vendors.reuse``)."""
+    return whole_name(old).sub(lambda _: new, text)

@@ -36,14 +36,17 @@ when none is, so running the script twice changes nothing the second time.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
+from sites.analyzer.model import ShadowingRule
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
-from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
+from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps, with_reason
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 
 CHAIN = "backup_forward"
@@ -223,6 +226,54 @@ class NftablesRenderer(Renderer):
             ),
         )
         return steps
+
+    def place_above(self, step: Step, deny: ShadowingRule) -> Step:
+        """The jump to our chain goes to the top of ``inet filter forward``, before any chain it
+        jumps to. A deny in another base chain (another table, or another priority at the same
+        or an earlier hook) still drops what ours accepted: the same rules go into that chain,
+        inserted at the deny's place (``insert rule … index N``: its 0-based position in the
+        export; by handle, ``position H``, if the chain changed since)."""
+        body = re.search(rf"chain {CHAIN} {{\n(.*?)\n\t}}", step.config, flags=re.DOTALL)
+        ours = [
+            line.strip()
+            for line in (body.group(1).splitlines() if body else [])
+            if " accept comment " in line and not line.strip().startswith("#")
+        ]
+        where = f"{deny.family} {deny.table} {deny.chain}"
+        why = f"Your rule at line {deny.line} `{deny.text}` (in {where})"
+        if not ours or deny.family not in ("ip", "inet"):
+            return super().place_above(step, deny)
+        in_our_table = (deny.family, deny.table) == ("inet", "filter")
+        if in_our_table and (deny.chain == "forward" or not deny.hook):  # after our jump
+            return with_reason(
+                step,
+                f"{why} would otherwise block this connection first: the jump to {CHAIN} is "
+                "inserted at the top of forward (`insert rule`), so it comes before it.",
+            )
+        before_routing = deny.hook == "prerouting"
+        index = deny.position - 1
+        lines = [
+            f"insert rule {where} index {index} {_in_chain(rule, before_routing)}"
+            for rule in reversed(ours)  # each goes in at the same place: the first ends on top
+        ]
+        block = (
+            f"# Above your line {deny.line} in {where}, which would otherwise drop these "
+            "connections first\n# (if that chain changed since the export: `nft -a list chain "
+            f"{where}` shows each rule's handle;\n# use `position HANDLE` instead of "
+            f"`index {index}`).\n" + "\n".join(lines) + "\n"
+        )
+        return dataclasses.replace(
+            step,
+            config=step.config + block,
+            reason=(
+                f"{step.reason} {why} would otherwise block this connection first: an accept "
+                "in one base chain does not override a drop in another, so the same rules also "
+                f"go into {where}, inserted just above it (rule {deny.position} of that chain in "
+                f"your export: `index {index}`; or find its handle with `nft -a list chain "
+                f"{where}` and use `position <handle>`)."
+            ),
+            verify=step.verify + f"\nnft -a list chain {where}",
+        )
 
     def managed_items(
         self, policy: Policy, site: SiteDescription, profile: ProfileSpec
@@ -542,3 +593,9 @@ def _address(network: IPv4Network) -> str:
 
 def _port(rule: Rule) -> str:
     return f"{rule.protocol} dport {rule.port}"
+
+
+def _in_chain(rule: str, before_routing: bool) -> str:
+    """A forward rule as a rule of another chain: before routing there is no output interface
+    (``oifname`` would never match)."""
+    return re.sub(r'oifname "[^"]*" ', "", rule) if before_routing else rule

@@ -44,14 +44,18 @@ engine's safe order.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
+from ipaddress import IPv4Network
 
+from sites.analyzer.model import ADDRESS, GROUP, ShadowingRule
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.names import hosts_object_name, network_object_name, port_object_name
 from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.reuse import OwnObject, guide_objects
 from sites.vendors.sample_addresses import (
     address_in,
     backup_host_address,
@@ -303,6 +307,40 @@ class PaloAltoRenderer(Renderer):
     ) -> tuple[ManagedItem, ...]:
         _, outside = self.interfaces(site)
         return tuple(item for _, item in _items(policy, site, outside))
+
+    # -- Adjusted to a checked configuration (sites.vendors.reuse) -----------------------------
+
+    def reusable_objects(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[OwnObject, ...]:
+        """The backup hosts, the datacenter and monitoring groups, the public address and the
+        services: a rule names an address or an address group alike."""
+        own = guide_objects(
+            policy, datacenter=DATACENTER, monitoring=MONITORING, address_kinds=(ADDRESS, GROUP)
+        )
+        inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
+        if inbound and inbound[0].public_address is not None:
+            public = IPv4Network(inbound[0].public_address)
+            own.append(OwnObject(_key(PUBLIC), PUBLIC, (ADDRESS, GROUP), (public,)))
+        return tuple(own)
+
+    def place_above(self, step: Step, deny: ShadowingRule) -> Step:
+        """PAN-OS matches security rules top-down (first match): the rule is moved right above
+        the deny rule (``move … before``) rather than to the top."""
+        rule = OUTBOUND_RULE if OUTBOUND_RULE in step.config else INBOUND_RULE
+        path = f"move rulebase security rules {rule} top"
+        if not deny.name or path not in step.config:
+            return super().place_above(step, deny)
+        before = f'move rulebase security rules {rule} before "{deny.name}"'
+        return dataclasses.replace(
+            step,
+            config=step.config.replace(path, before),
+            reason=(
+                f"{step.reason} Your security rule {deny.name} (line {deny.line}) denies this "
+                "connection and comes first (PAN-OS uses the first rule that matches): "
+                f"`{before}` puts this rule right above it."
+            ),
+        )
 
     def plan_section(self, section: str, body: str) -> str:
         # Each step is committed on its own, so the firewall runs each safe state in turn.

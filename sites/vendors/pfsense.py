@@ -50,11 +50,13 @@ OPNsense's.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Iterable
 from ipaddress import IPv4Network
 from typing import ClassVar
 
+from sites.analyzer.model import GROUP, ShadowingRule
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import (
@@ -65,11 +67,13 @@ from sites.vendors.base import (
     guide_rules_of,
     monitoring_sources,
     verification_steps,
+    with_reason,
 )
 from sites.vendors.gui_items import GuiItem, managed_item
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.port_groups import by_port, ports_regex, protocols_label
 from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.reuse import OwnObject
 
 DC_ALIAS = "OBM_DC"
 HOSTS_ALIAS = "OBM_HOSTS"
@@ -265,6 +269,45 @@ class PfsenseRenderer(Renderer):
         return (
             f"{places}: no Description begins with any of these any more:\n{markers}\n"
             f"{self.shell}\n{grep}  # prints nothing"
+        )
+
+    # -- Adjusted to a checked configuration (sites.vendors.reuse) -----------------------------
+
+    def reusable_objects(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec
+    ) -> tuple[OwnObject, ...]:
+        """The aliases: an existing host or network alias of the same addresses stands for
+        ours wherever a rule or mapping names it."""
+        values = {
+            "alias-dc": profile.datacenter_networks,
+            "alias-monitoring": monitoring_sources(policy),
+        }
+        outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
+        if outbound and outbound[0].required_hosts.kind == "range":
+            values["alias-hosts"] = outbound[0].required_hosts.networks()
+        return tuple(
+            OwnObject(
+                entry.key,
+                entry.what.removeprefix("the alias "),
+                (GROUP,),
+                tuple(values[entry.key]),
+                text=entry.fields,
+            )
+            for entry in self._entries(policy, site, profile)
+            if entry.key in values
+        )
+
+    def tidy_config(self, config: str) -> str:
+        return re.sub(r"\n{3,}", "\n\n", config).strip("\n")
+
+    def place_above(self, step: Step, deny: ShadowingRule) -> Step:
+        return with_reason(
+            step,
+            f"Your rule at line {deny.line} ({deny.text}) blocks this connection today, and "
+            "the first rule that matches decides: add this rule at the top of the tab (the "
+            "arrow-up Add), or drag it above that rule and Save, so it is above it. A floating "
+            "rule with Quick set is evaluated before every tab: if it is one, add this pass as a "
+            "floating rule with Quick above it.",
         )
 
     def _entries(

@@ -163,6 +163,7 @@ class AnalysisDetailView(SiteMixin, TemplateView):
                 counts=_counts(analysis),
                 notes=probe_notes(self.site, analysis),
                 steps_in_place=analysis.details.get("steps_in_place", []),
+                adjusted_steps=analysis.details.get("adjusted_steps", []),
                 unrecognised_hidden=analysis.details.get("unrecognised_total", 0)
                 - len(analysis.result.get("unrecognised", [])),
                 other_vendor=analysis.vendor != self.site.vendor,

@@ -208,3 +208,17 @@ def test_malformed_input_gives_an_answer_not_a_crash():
     )
     result = verdict(text, FLOWS[0])
     assert result.verdict == "unknown" and [c.line for c in result.lines] == [8, 10]
+
+
+@pytest.mark.parametrize(
+    ("written", "priority"),
+    [("filter - 10", -10), ("filter + 10", 10), ("-10", -10), ("dstnat - 5", -105), ("raw", -300)],
+)
+def test_priorities_as_nft_lists_them(written, priority):
+    """``nft list ruleset`` prints a priority near a named one relative to it
+    ("priority filter - 10"): the sign belongs to the number after it."""
+    ruleset = parse_nftables(
+        f"table ip t {{\n\tchain c {{\n\t\ttype filter hook forward priority {written}; "
+        "policy accept;\n\t}\n}\n"
+    )
+    assert ruleset.tables[0].chains["c"].priority == priority

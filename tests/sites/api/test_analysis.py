@@ -13,6 +13,7 @@ from portal.audit.models import AuditEvent
 from sites.models import ConfigAnalysis, ConfigAnalysisInput
 from sites.services import analysis as service
 from tests.portal.api.helpers import token_client
+from tests.sites.analyzer.test_adjusted import IPTABLES_MANGLE_DROP
 from tests.sites.services.test_analysis import ASA_WITH_SECRETS, PARTIAL, iptables_site
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +117,14 @@ def test_a_body_over_the_upload_limit_is_a_400_not_a_500(world):
     )
     assert response.status_code == 400
     assert not ConfigAnalysis.objects.exists()
+
+
+def test_the_adjusted_steps_are_in_the_checks_detail(world):
+    site = iptables_site(world.customer)
+    client = token_client(world.people["customer_viewer"])
+    analysis = service.request_analysis(site=site, vendor="iptables", config=IPTABLES_MANGLE_DROP)
+    data = client.get(f"{checks_url(site)}{analysis.pk}/").json()
+    assert data["adjusted_steps"] == []  # not done yet
+    service.run_analysis(analysis_id=analysis.pk)
+    (adjusted,) = client.get(f"{checks_url(site)}{analysis.pk}/").json()["adjusted_steps"]
+    assert "*mangle" in adjusted["config"] and "Your rule at line 7" in adjusted["notes"]
