@@ -59,11 +59,11 @@ def idp(_idp_process) -> IdentityProvider:
 def use_sso(settings, idp):
     """``use_sso(mapping, **options)``: the portal trusts the test provider with this mapping."""
 
-    def configure(mapping: list, **options) -> None:
+    def configure(mapping: list, name: str = "Backup Co staff", **options) -> None:
         settings.OIDC_PROVIDERS = [
             {
                 "slug": PROVIDER_SLUG,
-                "name": "Backup Co staff",
+                "name": name,
                 "issuer": idp.url,
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
