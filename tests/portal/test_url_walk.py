@@ -149,6 +149,8 @@ def related_object(world, organisation, name):
             },
         )[0]
         return invitation.pk, True
+    if name == "provider_slug":
+        return "staff", True  # an identity provider (single sign-on); none is configured here
     raise AssertionError(f"the URL walk does not know the parameter {name!r}: teach it")
 
 

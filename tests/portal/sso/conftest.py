@@ -4,6 +4,7 @@ configured to trust it."""
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
@@ -39,6 +40,7 @@ def _idp_process():
         [sys.executable, "-m", "tests.portal.sso.idp"],
         stdout=subprocess.PIPE,
         text=True,
+        cwd=Path(__file__).resolve().parents[3],  # the repository: ``tests`` is importable
     )
     url = process.stdout.readline().strip()
     assert url.startswith("http://127.0.0.1:"), "the test identity provider did not start"
