@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -64,9 +64,9 @@ def _refusal_without_grants(provider: Provider, claims: dict) -> Refusal:
     return Refusal(
         "not_granted",
         "No access through single sign-on",
-        f"You signed in at {provider.name}, but its rules give your account no organisation in "
-        "this portal. Ask your administrator for access, or sign in with a password if you "
-        "have one.",
+        f"You signed in at {provider.name}, but the portal's rules for it give you no "
+        "organisation here. Ask your administrator for access, or sign in with a password if "
+        "you have one.",
     )
 
 
@@ -165,6 +165,15 @@ def _follow_mapping(identity: SsoIdentity, usable: dict[Organisation, str]) -> N
 def sign_in(*, provider: Provider, claims: dict) -> Outcome:
     """The account and memberships for a person the provider vouched for (``claims`` come from
     an id_token whose signature, issuer, audience, nonce and expiry were checked)."""
+    try:
+        return _sign_in(provider, claims)
+    except IntegrityError:
+        # The same person's first sign-in in two tabs at once: the other made the account and
+        # the identity first (unique username, unique issuer and subject); this one now finds them.
+        return _sign_in(provider, claims)
+
+
+def _sign_in(provider: Provider, claims: dict) -> Outcome:
     issuer, subject = claims["iss"], str(claims["sub"])
     usable = _usable_grants(provider, claims)
     with transaction.atomic():

@@ -1,16 +1,21 @@
 """Single sign-on through a real OpenID Connect provider (``idp.py``, its own process): the whole
 code flow through the test client, the provider's forms answered over HTTP as a browser would."""
 
+import contextlib
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 
 from portal.accounts.models import Membership, Role
 from portal.audit.models import AuditEvent
+from portal.sso import services
 from portal.sso.models import SsoGrant, SsoIdentity
+from portal.sso.providers import configured_providers
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -393,3 +398,46 @@ def test_a_role_follows_the_mapping_but_an_organisation_keeps_its_last_admin(wor
         {"role": "customer_viewer"},
         "customer_admin",
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_sign_ins_at_once_make_one_account(world, idp, use_sso, monkeypatch):
+    """Both find no identity, then both create: the loser's insert fails on the unique username
+    and its retry finds the winner's account. SQLite runs the two transactions one after the
+    other (``transaction_mode`` IMMEDIATE), so the race exists only on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises the two sign-ins; the race needs PostgreSQL")
+    use_sso(RESELLER_DOMAIN)
+    provider = configured_providers()["staff"]
+    claims = {
+        "iss": idp.url,
+        "sub": "sub-dana",
+        "email": "dana@reseller-one.example",
+        "email_verified": True,
+    }
+    both_looked = threading.Barrier(2, timeout=10)
+    create = services._account_for_new_identity
+
+    def after_both_looked(*args):
+        with contextlib.suppress(threading.BrokenBarrierError):  # the retry passes alone
+            both_looked.wait(timeout=2)
+        return create(*args)
+
+    monkeypatch.setattr(services, "_account_for_new_identity", after_both_looked)
+    outcomes = []
+
+    def sign_in_once():
+        try:
+            outcomes.append(services.sign_in(provider=provider, claims=claims))
+        finally:
+            connection.close()
+
+    tabs = [threading.Thread(target=sign_in_once) for _ in range(2)]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join(timeout=30)
+    assert len(outcomes) == 2 and all(outcome.user is not None for outcome in outcomes)
+    assert outcomes[0].user.pk == outcomes[1].user.pk
+    assert SsoIdentity.objects.count() == 1
+    assert Membership.objects.filter(user=outcomes[0].user).count() == 1
