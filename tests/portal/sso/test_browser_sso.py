@@ -8,17 +8,7 @@ from playwright.sync_api import expect
 
 from portal.accounts.models import Role
 from tests.factories import MembershipFactory, ProviderFactory, ResellerFactory, UserFactory
-from tests.fixtures.browser import screenshot
-
-DESKTOP = {"width": 1280, "height": 860}
-PHONE = {"width": 390, "height": 844}
-
-
-def screenshots(page, name: str) -> None:
-    screenshot(page, name)
-    page.set_viewport_size(PHONE)
-    screenshot(page, f"{name}-390")
-    page.set_viewport_size(DESKTOP)
+from tests.portal.test_browser_people import both_widths
 
 
 def sign_in_through_provider(page, url: str, username: str) -> None:
@@ -52,11 +42,11 @@ def test_a_resellers_staff_member_signs_in_through_the_provider(live_server, pag
     page.goto(f"{live_server.url}/accounts/login/")
     expect(page.get_by_role("button", name="Log in")).to_be_visible()  # passwords still work
     expect(page.get_by_role("link", name="Sign in with Northwind IT")).to_be_visible()
-    screenshots(page, "sso-login")
+    both_widths(page, "sso-login")
 
     sign_in_through_provider(page, live_server.url, "eve")
     expect(page.get_by_role("heading", name="No access through single sign-on")).to_be_visible()
-    screenshots(page, "sso-refused")
+    both_widths(page, "sso-refused")
 
     sign_in_through_provider(page, live_server.url, "nina")
     page.wait_for_url(f"{live_server.url}/o/northwind/**")
