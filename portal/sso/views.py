@@ -103,6 +103,8 @@ def callback(request, provider_slug: str):
     provider = _provider(provider_slug)
     if throttling.is_locked_out(request, _BY_ADDRESS):
         return throttling.lockout_response(request, credentials=_BY_ADDRESS)
+    if "error" in request.GET and "code" not in request.GET:
+        return _not_completed(request, provider)
     try:
         token = app_for(provider).authorize_access_token(request)
         claims = dict(token["userinfo"])
@@ -133,6 +135,25 @@ def callback(request, provider_slug: str):
         request.session[SESSION_VERIFIED] = True  # the provider asked for it (docs/people.md)
     _record_login(provider, user, outcome, second_factor_at_provider)
     return redirect(request.session.pop(SESSION_NEXT, "") or settings.LOGIN_REDIRECT_URL)
+
+
+def _not_completed(request, provider: Provider):
+    """The provider sent the person back without signing them in (they cancelled, or it refused
+    them): nothing to verify and nothing to count, only a page that says so."""
+    error = request.GET.get("error", "")[:100]
+    record_event(
+        action="sso.failed",
+        actor_label=provider.slug,
+        after={"provider": provider.slug, "error": error},
+    )
+    return _refused(
+        request,
+        provider,
+        "Single sign-on was not completed",
+        f"{provider.name} did not sign you in ({error}). Start again from the login page, or "
+        "sign in with your password.",
+        status=400,
+    )
 
 
 def _verification_failed(request, provider: Provider, error: Exception):

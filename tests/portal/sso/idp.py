@@ -180,7 +180,8 @@ def jwks():
 SIGN_IN_FORM = """<!doctype html><title>Test identity provider</title>
 <h1>Test identity provider</h1>
 <form method="post"><label>Username <input name="username" autofocus></label>
-<button type="submit">Sign in at the provider</button></form>"""
+<button type="submit">Sign in at the provider</button>
+<button type="submit" name="cancel" value="1">Cancel</button></form>"""
 
 
 @app.route("/authorize", methods=["GET", "POST"])
@@ -188,6 +189,8 @@ def authorize():
     if request.method == "GET":
         server.get_consent_grant(end_user=None)  # refuses a malformed request before the form
         return SIGN_IN_FORM
+    if request.form.get("cancel"):  # the person declines: error=access_denied to the client
+        return server.create_authorization_response(grant_user=None)
     person = state["people"].get(request.form.get("username", ""))
     if person is None:
         return f"<p>No such person: {escape(request.form.get('username', ''))}</p>", 403

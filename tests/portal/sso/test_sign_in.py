@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
@@ -441,3 +442,17 @@ def test_two_first_sign_ins_at_once_make_one_account(world, idp, use_sso, monkey
     assert outcomes[0].user.pk == outcomes[1].user.pk
     assert SsoIdentity.objects.count() == 1
     assert Membership.objects.filter(user=outcomes[0].user).count() == 1
+
+
+def test_cancelling_at_the_provider_is_a_page_not_a_counted_failure(world, idp, use_sso):
+    use_sso(RESELLER_DOMAIN)
+    client = Client()
+    authorize_url = go_to_provider(client)
+    answer = requests.post(authorize_url, data={"cancel": "1"}, allow_redirects=False, timeout=10)
+    callback = answer.headers["Location"].removeprefix("http://testserver")
+    assert "error=access_denied" in callback
+    response = client.get(callback)
+    assert response.status_code == 400
+    assert "Backup Co staff did not sign you in (access_denied)" in response.content.decode()
+    assert events("sso.failed").get().after == {"provider": "staff", "error": "access_denied"}
+    assert not AccessAttempt.objects.exists()
