@@ -129,7 +129,8 @@ def callback(request, provider_slug: str):
     by_username = {"username": user.get_username()}
     if throttling.is_locked_out(request, by_username):
         return throttling.lockout_response(request, credentials=by_username)
-    second_factor_at_provider = bool(set(claims.get("amr") or []) & set(provider.mfa_amr))
+    amr = claims.get("amr")  # RFC 8176: a list of strings; anything else counts for nothing
+    second_factor_at_provider = isinstance(amr, list) and any(v in provider.mfa_amr for v in amr)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     if second_factor_at_provider:
         request.session[SESSION_VERIFIED] = True  # the provider asked for it (docs/people.md)

@@ -355,6 +355,11 @@ def test_the_providers_second_factor_counts_when_the_configuration_trusts_its_am
     sign_in(password_only, "piet")
     assert password_only.get("/o/reseller-one/")["Location"].startswith("/accounts/mfa/")
 
+    person(idp, "stan", email="stan@reseller-one.example", amr="mfa")  # not a list: no promise
+    malformed = Client()
+    sign_in(malformed, "stan")
+    assert malformed.get("/o/reseller-one/")["Location"].startswith("/accounts/mfa/")
+
 
 def test_a_role_follows_the_mapping_but_an_organisation_keeps_its_last_admin(world, idp, use_sso):
     def mapping(sibling_role):
