@@ -189,6 +189,27 @@ MFA_SECRET_KEYS = env.list("MFA_SECRET_KEYS", default=[])
 # ceremony's challenge is single-use and expires after this long.
 WEBAUTHN_CHALLENGE_SECONDS = env.int("WEBAUTHN_CHALLENGE_SECONDS", default=300)
 
+# --- Single sign-on (portal/sso, docs/people.md) ---------------------------------------------------
+# OpenID Connect providers: a JSON list of {name, issuer, client_id, client_secret, mapping, …};
+# or, for one provider, OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_DISPLAY_NAME and
+# OIDC_MAPPING. Unset: no "Sign in with …" button, passwords only. Checked at start-up.
+INSTALLED_APPS += ["portal.sso"]
+OIDC_PROVIDERS = env.json("OIDC_PROVIDERS", default=[])
+if oidc_issuer := env.str("OIDC_ISSUER", default=""):
+    OIDC_PROVIDERS = [
+        *OIDC_PROVIDERS,
+        {
+            "slug": "oidc",
+            "name": env.str("OIDC_DISPLAY_NAME", default="single sign-on"),
+            "issuer": oidc_issuer,
+            "client_id": env.str("OIDC_CLIENT_ID", default=""),
+            "client_secret": env.str("OIDC_CLIENT_SECRET", default=""),
+            "mapping": env.json("OIDC_MAPPING", default=[]),
+            "link_existing_accounts": env.bool("OIDC_LINK_EXISTING_ACCOUNTS", default=False),
+            "mfa_amr": env.list("OIDC_MFA_AMR", default=[]),
+        },
+    ]
+
 # Django 6.1 mailers. Password-reset mail goes to the console unless SMTP is configured.
 if smtp_host := env.str("SMTP_HOST", default=""):
     MAILERS = {

@@ -48,6 +48,7 @@ urlpatterns = [
     path("healthz", core.healthz, name="healthz"),
     path("", include("sites.agent_urls")),
     path("accounts/", include(auth_patterns)),
+    path("accounts/sso/", include("portal.sso.urls")),  # single sign-on (OpenID Connect)
     path(
         "invitations/<str:token>/",
         accounts.InvitationAcceptView.as_view(),

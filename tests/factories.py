@@ -23,6 +23,7 @@ from portal.audit.models import ActorKind, AuditEvent
 from portal.jobs.models import Job, JobKind
 from portal.mfa import sealing
 from portal.mfa.models import OrganisationMfaPolicy, RecoveryCode, TotpDevice, WebAuthnCredential
+from portal.sso.models import SsoGrant, SsoIdentity
 from sites.description import GUIDE_PROFILE
 from sites.instructions import build_instructions
 from sites.models import (
@@ -170,6 +171,26 @@ class OrganisationMfaPolicyFactory(factory.django.DjangoModelFactory):
 
     organisation = factory.SubFactory(CustomerFactory)
     required = True
+
+
+class SsoIdentityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SsoIdentity
+
+    user = factory.SubFactory(UserFactory)
+    issuer = "https://login.backup.example"
+    subject = factory.Sequence(lambda n: f"subject-{n}")
+    email = factory.LazyAttribute(lambda identity: identity.user.email)
+
+
+class SsoGrantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SsoGrant
+
+    identity = factory.SubFactory(SsoIdentityFactory)
+    membership = factory.SubFactory(
+        MembershipFactory, user=factory.SelfAttribute("..identity.user")
+    )
 
 
 def site_description(**overrides) -> dict:

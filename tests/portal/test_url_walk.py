@@ -50,6 +50,10 @@ PUBLIC_AND_PERSONAL = {
     "accounts/switch/": (302, 302),
     "accounts/sessions/": (302, 200),
     "invitations/<str:token>/": (400, 400),  # an unknown link explains itself
+    # Single sign-on is not configured in the walk: no provider. Configured, in
+    # test_single_sign_on_urls below and tests/portal/sso/.
+    "accounts/sso/<slug:provider_slug>/": (404, 404),
+    "accounts/sso/<slug:provider_slug>/callback/": (404, 404),
     "accounts/mfa/": (302, 200),
     "accounts/mfa/verify/": (302, 302),  # nobody here has two-factor on: back to where they were
     "accounts/mfa/disable/": (302, 405),  # a POST
@@ -154,6 +158,8 @@ def related_object(world, organisation, name):
             },
         )[0]
         return invitation.pk, True
+    if name == "provider_slug":
+        return "staff", True  # an identity provider (single sign-on); none is configured here
     raise AssertionError(f"the URL walk does not know the parameter {name!r}: teach it")
 
 
@@ -184,7 +190,7 @@ def test_every_pattern_is_covered():
 @pytest.mark.parametrize("route", sorted(PUBLIC_AND_PERSONAL))
 def test_public_and_personal_urls(world, route):
     someone_elses_key = WebAuthnCredentialFactory()
-    values = {"uidb64": "MQ", "token": "set-password", "token_pk": 1}
+    values = {"uidb64": "MQ", "token": "set-password", "token_pk": 1, "provider_slug": "staff"}
     values["passkey_pk"] = someone_elses_key.pk
     for caller in CALLERS:
         url = fill(route, values)
@@ -225,3 +231,32 @@ def test_organisation_urls_follow_the_permission_module(world, route, entry):
             elif post_status >= 500:
                 failures.append(f"{caller} POST {url}: {post_status}")
     assert not failures, "\n".join(failures)
+
+
+# With a provider configured (its address answers nothing here): starting is a page saying the
+# provider cannot be reached (a signed-in person goes home instead), and a callback without the
+# session's state is refused.
+SINGLE_SIGN_ON_CONFIGURED = {
+    "accounts/sso/<slug:provider_slug>/": (502, 302),
+    "accounts/sso/<slug:provider_slug>/callback/": (400, 400),
+}
+
+
+@pytest.mark.parametrize("route", sorted(SINGLE_SIGN_ON_CONFIGURED))
+def test_single_sign_on_urls(world, settings, route):
+    settings.OIDC_PROVIDERS = [
+        {
+            "slug": "staff",
+            "name": "Staff",
+            "issuer": "http://127.0.0.1:9",  # discard: nothing listens
+            "client_id": "portal",
+            "client_secret": "secret",
+        }
+    ]
+    for caller in CALLERS:
+        url = fill(route, {"provider_slug": "staff"})
+        status = client_for(world, caller).get(url).status_code
+        expected = SINGLE_SIGN_ON_CONFIGURED[route][0 if caller == ANONYMOUS else 1]
+        assert status == expected, f"{caller} GET {url}: {status}, expected {expected}"
+        unknown = client_for(world, caller).get(fill(route, {"provider_slug": "other"}))
+        assert unknown.status_code == 404
