@@ -122,7 +122,7 @@ def add_membership(*, organisation: Organisation, user, role: str) -> Membership
     return membership
 
 
-def _refuse_losing_last_admin(membership: Membership, new_role: str | None) -> None:
+def refuse_losing_last_admin(membership: Membership, new_role: str | None) -> None:
     """An organisation keeps at least one administrator: its last one cannot leave or step down."""
     admin_role = ADMIN_ROLE_BY_KIND[OrganisationKind(membership.organisation.kind)]
     if membership.role != admin_role or new_role == admin_role:
@@ -153,7 +153,7 @@ def change_member_role(*, membership: Membership, role: str, by) -> Membership:
             raise ServiceError("role", "You may not give this role here.")
         if locked.role == role:
             return locked
-        _refuse_losing_last_admin(locked, role)
+        refuse_losing_last_admin(locked, role)
         before = {"user": locked.user.get_username(), "role": locked.role}
         locked.role = role
         locked.save(update_fields=["role"])
@@ -180,7 +180,7 @@ def remove_member(*, membership: Membership, by) -> None:
         )
         if not permissions.can_change_member(Actor.for_user(by), locked):
             raise ServiceError("", "You may not remove this member.")
-        _refuse_losing_last_admin(locked, None)
+        refuse_losing_last_admin(locked, None)
         before = {"user": locked.user.get_username(), "role": locked.role}
         organisation = locked.organisation
         locked.delete()

@@ -92,6 +92,12 @@ def _end(records: QuerySet[SessionRecord]) -> int:
     return ended
 
 
+def end_all_sessions(user) -> int:
+    """End every session of ``user`` (their second factor was reset: whoever holds one of
+    them signs in again). The caller audits it with its own event."""
+    return _end(SessionRecord.objects.filter(user=user))
+
+
 def end_session(*, user, record_pk: int, keep_session_key: str, by) -> None:
     """End one of ``user``'s other sessions (its browser is signed out on its next request)."""
     with transaction.atomic():

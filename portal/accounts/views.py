@@ -8,6 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -330,8 +331,13 @@ class InvitationAcceptView(View):
     def refused(self, refused):
         return render(
             self.request,
-            "accounts/invitation_refused.html",
-            {"title": refused.title, "explanation": refused.explanation},
+            "refused.html",
+            {
+                "title": refused.title,
+                "explanation": refused.explanation,
+                "back_url": reverse("home"),
+                "back_label": "Go to the portal",
+            },
             status=refused.status,
         )
 

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.accounts.models import Organisation
+from portal.accounts.session_records import end_all_sessions
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from portal.mfa import passkeys, recovery, sealing, totp
@@ -196,7 +197,8 @@ def regenerate_recovery_codes(*, user, confirmation: str) -> list[str]:
 
 def reset_mfa(*, user, by=None, organisation: Organisation | None = None) -> bool:
     """Remove a person's second factors for them (a lost phone or key): app, security keys and
-    passkeys, recovery codes. They enrol again at their next
+    passkeys, recovery codes; and end their sessions, so whoever holds a lost device's session
+    signs in again. They enrol again at their next
     sign-in if their role or organisation requires it. False when there was none. The event is
     filed under ``organisation`` (whose admin or support acts), else the person's own."""
     with transaction.atomic():
@@ -205,12 +207,13 @@ def reset_mfa(*, user, by=None, organisation: Organisation | None = None) -> boo
         RecoveryCode.objects.filter(user=user).delete()
         if not (deleted_app or deleted_keys):
             return False
+        sessions = end_all_sessions(user)
         record_event(
             action="mfa.reset",
             organisation=organisation or _home_organisation(user),
             target=user,
             by=by,
-            after={"username": user.get_username()},
+            after={"username": user.get_username(), "sessions_ended": sessions},
         )
     return True
 

@@ -328,7 +328,8 @@ class OrganisationSecurityView(UnprocessableOnInvalidMixin, OrganisationMixin, F
         services.reset_mfa(user=user, by=self.request.user, organisation=self.organisation)
         messages.success(
             self.request,
-            f"Two-factor authentication of {user.get_username()} reset: they enrol again.",
+            f"Two-factor authentication of {user.get_username()} reset and their sessions ended: "
+            "they sign in and enrol again.",
         )
         return redirect("organisation-security", org_slug=self.organisation.slug)
 

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.accounts.models import ROLES_BY_KIND, Membership, Organisation, OrganisationKind
-from portal.accounts.services import _refuse_losing_last_admin, add_membership, create_person
+from portal.accounts.services import add_membership, create_person, refuse_losing_last_admin
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
 from portal.sso.mapping import granted_roles, verified_email
@@ -142,13 +142,13 @@ def _follow_mapping(identity: SsoIdentity, usable: dict[Organisation, str]) -> N
             SsoGrant.objects.create(membership=membership, identity=identity)
         elif membership.role != role:
             try:
-                _refuse_losing_last_admin(membership, role)
+                refuse_losing_last_admin(membership, role)
             except ServiceError:
                 continue  # the organisation's last administrator stays one
             add_membership(organisation=organisation, user=user, role=role)  # the new role
     for membership in managed.values():  # no longer granted
         try:
-            _refuse_losing_last_admin(membership, None)
+            refuse_losing_last_admin(membership, None)
         except ServiceError:
             continue
         membership.delete()

@@ -29,7 +29,7 @@ from portal.sso.providers import Provider, provider_or_none
 logger = logging.getLogger(__name__)
 
 SESSION_NEXT = "sso_next"
-REFUSED_TEMPLATE = "sso/refused.html"
+REFUSED_TEMPLATE = "refused.html"
 # Counted toward the lockout by address alone: a forged answer names no account we could trust.
 _BY_ADDRESS = {"username": None}
 # What a broken or forged answer can raise: Authlib's protocol errors (state, error responses),
@@ -51,7 +51,13 @@ def _provider(slug: str) -> Provider:
 
 
 def _refused(request, provider: Provider, title: str, explanation: str, status: int):
-    context = {"title": title, "explanation": explanation, "provider": provider}
+    context = {
+        "title": title,
+        "explanation": explanation,
+        "provider": provider,
+        "back_url": reverse("login"),
+        "back_label": "Back to the login page",
+    }
     return render(request, REFUSED_TEMPLATE, context, status=status)
 
 

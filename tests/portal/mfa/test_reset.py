@@ -25,6 +25,8 @@ def reset(client, organisation, user):
 def test_a_customer_admin_resets_a_member(world):
     viewer = world.people[Role.CUSTOMER_VIEWER]
     enrol(viewer)
+    lost_phone = signed_in(viewer)  # a session on the lost device: signed in, asked for a code
+    assert lost_phone.get("/accounts/sessions/")["Location"].startswith("/accounts/mfa/verify/")
     admin = signed_in(world.people[Role.CUSTOMER_ADMIN])
     page = admin.get(f"/o/{world.customer.slug}/security/")
     assert f"({viewer.username})" in page.content.decode()
@@ -34,6 +36,8 @@ def test_a_customer_admin_resets_a_member(world):
     assert event.organisation_id == world.customer.pk
     assert event.actor_user_id == world.people[Role.CUSTOMER_ADMIN].pk
     assert event.object_id == str(viewer.pk)
+    assert event.after["sessions_ended"] == 1
+    assert lost_phone.get("/accounts/sessions/")["Location"].startswith("/accounts/login/")
 
 
 def test_support_resets_anyone_a_viewer_nobody(world):
