@@ -30,9 +30,8 @@ def events_for(actor: Actor, organisation: Organisation) -> QuerySet[AuditEvent]
         return events.none()
     visible = visible_organisations(actor)
     if organisation.kind == OrganisationKind.RESELLER:
-        scope = Q(organisation=organisation) | Q(
-            organisation__in=visible.filter(parent=organisation)
-        )
+        # Its own events and its clients': one range of ``audit_reseller_time``.
+        scope = Q(reseller=organisation)
     else:
         scope = Q(organisation=organisation)
     return events.filter(scope, organisation__in=visible)
