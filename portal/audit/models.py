@@ -52,6 +52,7 @@ class AuditEvent(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # audit_reseller_time leads with it
         related_name="+",
     )
     action = models.CharField(max_length=60)

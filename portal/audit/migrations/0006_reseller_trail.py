@@ -51,6 +51,7 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(
                 blank=True,
                 db_constraint=False,
+                db_index=False,
                 null=True,
                 on_delete=models.deletion.DO_NOTHING,
                 related_name="+",
