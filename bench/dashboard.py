@@ -140,7 +140,7 @@ def seed(clients: int, per_client: int) -> dict:
         StepState,
     )
     from sites.services.proof import refresh_proof_summary
-    from sites.services.rollouts import rollout_state_for
+    from sites.services.rollouts import FINISHED_STATES, rollout_state_for
 
     User = get_user_model()
     profile = ServiceProfile.objects.default()
@@ -257,18 +257,21 @@ def seed(clients: int, per_client: int) -> dict:
                         states[finished] = StepState.FAILED
                     if k % 7 == 0 and finished:
                         states[0] = StepState.SKIPPED
+                    counts = {
+                        "steps_total": len(states),
+                        "steps_finished": sum(s in FINISHED_STATES for s in states),
+                    }
                     rollouts.append(
                         {
                             "id": rollout_id,
                             "site_id": k,
                             "instruction_set_id": set_id,
                             "state": rollout_state_for(states),
-                            "steps_total": len(states),
-                            "steps_finished": sum(
-                                s in (StepState.DONE, StepState.SKIPPED) for s in states
-                            ),
+                            **counts,
                         }
                     )
+                    # The site's copy of its current rollout's counts (sites.services.rollouts).
+                    sites[-1].update({f"rollout_{key}": value for key, value in counts.items()})
                     for i, (template, state) in enumerate(zip(templates, states, strict=True)):
                         steps.append(
                             {

@@ -126,7 +126,7 @@ def seed(count: int) -> dict:
     from sites.description import SiteDescription
     from sites.instructions import build_instructions, rollout_order, step_fingerprint, step_key
     from sites.models import InstructionSet, Rollout, RolloutStep, ServiceProfile, Site, StepState
-    from sites.services.rollouts import rollout_state_for
+    from sites.services.rollouts import follow_current_rollout, rollout_state_for
 
     profile = ServiceProfile.objects.default()
     profile_description = profile.as_spec()
@@ -232,6 +232,7 @@ def seed(count: int) -> dict:
                 InstructionSet.objects.filter(site=OuterRef("pk")).values("pk")[:1]
             )
         )
+        follow_current_rollout(Site.objects.all())
     return {"operator": operator, "provider": provider, "profile": profile}
 
 
