@@ -53,6 +53,27 @@ def process_tree_cpu(pid: int) -> float | None:
     return total
 
 
+def process_tree_rss(pid: int) -> int | None:
+    """Resident memory, in KiB, of a process and its children (Linux /proc): the workers'
+    memory as a job runs."""
+    pids = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        return None
+    total = 0
+    for each in pids:
+        try:
+            status = Path(f"/proc/{each}/status").read_text()
+        except OSError:
+            continue  # a process that exited meanwhile
+        total += next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
+        )
+    return total
+
+
 def bulk_load(model, rows, *, batch: int = 5000, table: str = "", extra: tuple = ()) -> int:
     """Insert ``rows`` (dicts by field attname; ids given) into ``model``'s table, fast: COPY on
     PostgreSQL, ``executemany`` in batches on SQLite. Fields a row leaves out take their default

@@ -55,7 +55,12 @@ VAR = REPO_ROOT / "var"
 DEFAULT_DB = VAR / "bench-regenerate.sqlite3"
 DEFAULT_BROKER = VAR / "bench-regenerate-broker.sqlite3"
 
-from bench._common import fresh_sqlite, prepare_database, process_tree_cpu  # noqa: E402
+from bench._common import (  # noqa: E402
+    fresh_sqlite,
+    prepare_database,
+    process_tree_cpu,
+    process_tree_rss,
+)
 
 TARGET_SECONDS = 60.0
 CLIENTS = 50
@@ -288,6 +293,9 @@ class Workers:
     def cpu(self) -> float | None:
         return process_tree_cpu(self.process.pid)
 
+    def rss(self) -> int | None:
+        return process_tree_rss(self.process.pid)
+
     def __exit__(self, *exc) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -322,20 +330,28 @@ def change_profile(world: dict, network: str):
     )
 
 
-def wait_for_job(job, workers: Workers, timeout: float) -> bool:
+def wait_for_job(job, workers: Workers, timeout: float, memory: list[int]) -> bool:
+    """Wait for ``job`` to finish, printing its progress (as the job's row in the database
+    says it: what the portal's page shows) every 10 s, and sampling the workers' resident
+    memory (KiB) into ``memory`` every 0.25 s."""
     from portal.jobs.models import Job
 
     deadline = time.monotonic() + timeout
     next_report = time.monotonic() + 10
     while time.monotonic() < deadline:
         job.refresh_from_db()
+        memory.append(workers.rss() or 0)
         if job.is_finished:
             return True
         if workers.process.poll() is not None:
             print("the worker exited")
             return False
         if time.monotonic() >= next_report:
-            print(f"  ... {job.progress_done:,} of {job.progress_total:,} sites", flush=True)
+            print(
+                f"  ... {job.progress_done:,} of {job.progress_total:,} sites; workers' "
+                f"memory {memory[-1] / 1024:.0f} MiB",
+                flush=True,
+            )
             next_report += 10
         time.sleep(0.25)
     return Job.objects.get(pk=job.pk).is_finished
@@ -417,8 +433,9 @@ def main() -> int:
             cpu_before = workers.cpu()
             load_before = os.getloadavg()[0]
             t0 = time.perf_counter()
+            memory = [workers.rss() or 0]
             job = change_profile(world, "198.51.100.0/24")
-            finished = wait_for_job(job, workers, args.timeout)
+            finished = wait_for_job(job, workers, args.timeout, memory)
             elapsed = time.perf_counter() - t0
             cpu = (workers.cpu() or 0) - (cpu_before or 0) if cpu_before is not None else None
             if not finished or job.state != JobState.SUCCEEDED:
@@ -432,6 +449,13 @@ def main() -> int:
             f"workers: {args.sites:,} sites in {elapsed:.1f} s (job {job_seconds:.1f} s from "
             f"its creation to its end) = {rate:,.0f} sites/s; load average "
             f"{load_before:.2f} -> {os.getloadavg()[0]:.2f}"
+        )
+        quarter = max(1, len(memory) // 4)
+        print(
+            f"  workers' resident memory (all processes): {memory[0] / 1024:.0f} MiB before, "
+            f"{max(memory[:quarter]) / 1024:.0f} MiB at most in the first quarter of the job, "
+            f"{max(memory[-quarter:]) / 1024:.0f} MiB at most in the last, "
+            f"{max(memory) / 1024:.0f} MiB at most ({len(memory)} samples)"
         )
         if cpu is not None:
             print(
