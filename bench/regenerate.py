@@ -27,7 +27,9 @@ What runs:
   does them: this tells what batching gives from what the second worker gives.
 
 It checks that every site ends on a new version made from the new revision, and prints the
-elapsed time, sites/s, the workers' CPU per site, and the workers' throughput against inline.
+elapsed time, sites/s, the workers' CPU per site, their resident memory before, early and late in
+the job (sampled every 0.25 s), the job's progress every 10 s, and the workers' throughput
+against inline.
 
 Run from the repository root::
 
