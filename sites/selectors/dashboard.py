@@ -7,8 +7,9 @@ Built to stay fast at 10,000 sites with a number of queries that does not depend
   covered_sites``: no joins beyond the organisation, no annotations) and read the site's own
   columns: its proof summary (``last_proven_at``, ``last_probe_state``, ``last_probe_at``, kept
   by ``sites.services.proof``) and its current rollout's step counts (``rollout_steps_total``,
-  ``rollout_steps_finished``, kept by ``sites.services.rollouts``). The rollout-state filter and "waiting on customer" test membership in one uncorrelated subquery
-  each (rollouts in that state; the few open probe runs);
+  ``rollout_steps_finished``, kept by ``sites.services.rollouts``). The rollout-state filter
+  and "waiting on customer" test membership in one uncorrelated subquery each (rollouts in that
+  state; the few open probe runs);
 - ``dashboard_page`` then costs three queries: the count, the ids of one page, and every column
   of those 50 rows (``dashboard_columns``).
 """
@@ -67,8 +68,8 @@ def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, Simple
     ``updated_at``; the proof summary (``last_proven_at``, ``last_probe_state``,
     ``last_probe_at``: what ``sites.selectors.proof.proof_flag`` reads); ``rollout_state`` of the
     current rollout and its ``steps_total`` and ``steps_finished`` (done or skipped; the site's
-    copy, which the sort reads too); ``waiting_run_id``, an outbound
-    probe run opened since the last proof and still waiting for the customer's probe client;
+    copy, which the sort reads too); ``waiting_run_id``, an outbound probe run opened since the
+    last proof and still waiting for the customer's probe client;
     ``proof_warning``, the NAT warning of the latest proof ("" or null: none); ``state_since``,
     when the rollout last changed (see ``state_since``); ``monitoring_expires_on``,
     ``plan_kind`` (the current version's: complete, change or removal) and ``lifecycle``.
