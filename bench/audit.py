@@ -163,7 +163,7 @@ def seed_events_postgresql(count: int) -> None:
     customers = list(
         Organisation.objects.filter(slug__startswith="audit-customer-")
         .order_by("pk")
-        .values_list("pk", "name")
+        .values_list("pk", "name", "parent_id")
     )
     first_customer, customer_count = customers[0][0], len(customers)
     first_site = Site.objects.filter(name__startswith="Audit site ").order_by("pk")[0].pk
@@ -189,9 +189,10 @@ def seed_events_postgresql(count: int) -> None:
             WITH a AS (SELECT * FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY
                        AS t(action, object_type, n)),
                  s AS (SELECT * FROM unnest(%s::text[]) WITH ORDINALITY AS t(source, n)),
-                 o AS (SELECT * FROM unnest(%s::text[]) WITH ORDINALITY AS t(name, n))
+                 o AS (SELECT * FROM unnest(%s::text[], %s::bigint[]) WITH ORDINALITY
+                       AS t(name, reseller, n))
             INSERT INTO audit_auditevent (occurred_at, actor_kind, actor_user_id, actor_label,
-                organisation_id, organisation_name, action, object_type, object_id, object_repr,
+                organisation_id, organisation_name, reseller_id, action, object_type, object_id, object_repr,
                 before, after, source, request_id, ip_address)
             SELECT now() - interval '{DAYS} days' + (g::float8 / %s) * interval '{DAYS} days',
                    CASE WHEN src.source IN ('worker', 'command') THEN src.source ELSE 'person' END,
@@ -201,7 +202,7 @@ def seed_events_postgresql(count: int) -> None:
                         WHEN src.source = 'command' THEN 'command:sync'
                         ELSE format('audit-customer-%%s-%%s-p%%s', lpad((c / 50)::text, 2, '0'),
                                     lpad((c %% 50)::text, 2, '0'), g %% 2) END,
-                   {first_customer} + c, org.name, a.action, a.object_type,
+                   {first_customer} + c, org.name, org.reseller, a.action, a.object_type,
                    CASE a.object_type WHEN 'sites.site' THEN ({first_site} + c * {SITES_EACH} + g %% {SITES_EACH})::text
                         WHEN '' THEN '' ELSE (g %% 100000)::text END,
                    'Object ' || (g %% 100000),
@@ -221,7 +222,8 @@ def seed_events_postgresql(count: int) -> None:
                 actions,
                 [types[a] for a in actions],
                 SOURCES,
-                [name for _, name in customers],
+                [name for _, name, _ in customers],
+                [reseller for _, _, reseller in customers],
                 count,
                 count,
             ],
@@ -242,7 +244,7 @@ def seed_events_sqlite(count: int) -> None:
     customers = list(
         Organisation.objects.filter(slug__startswith="audit-customer-")
         .order_by("pk")
-        .values_list("pk", "name", "slug")
+        .values_list("pk", "name", "slug", "parent_id")
     )
     first_site = Site.objects.filter(name__startswith="Audit site ").order_by("pk")[0].pk
     from django.contrib.auth import get_user_model
@@ -271,6 +273,7 @@ def seed_events_sqlite(count: int) -> None:
                 ),
                 "organisation_id": customers[c][0],
                 "organisation_name": customers[c][1],
+                "reseller_id": customers[c][3],  # what record_event writes for a client's event
                 "action": action,
                 "object_type": object_type,
                 "object_id": str(first_site + c * SITES_EACH + g % SITES_EACH)

@@ -27,7 +27,9 @@ What runs:
   does them: this tells what batching gives from what the second worker gives.
 
 It checks that every site ends on a new version made from the new revision, and prints the
-elapsed time, sites/s, the workers' CPU per site, and the workers' throughput against inline.
+elapsed time, sites/s, the workers' CPU per site, their resident memory before, early and late in
+the job (sampled every 0.25 s), the job's progress every 10 s, and the workers' throughput
+against inline.
 
 Run from the repository root::
 
@@ -55,7 +57,12 @@ VAR = REPO_ROOT / "var"
 DEFAULT_DB = VAR / "bench-regenerate.sqlite3"
 DEFAULT_BROKER = VAR / "bench-regenerate-broker.sqlite3"
 
-from bench._common import fresh_sqlite, prepare_database, process_tree_cpu  # noqa: E402
+from bench._common import (  # noqa: E402
+    fresh_sqlite,
+    prepare_database,
+    process_tree_cpu,
+    process_tree_rss,
+)
 
 TARGET_SECONDS = 60.0
 CLIENTS = 50
@@ -126,7 +133,7 @@ def seed(count: int) -> dict:
     from sites.description import SiteDescription
     from sites.instructions import build_instructions, rollout_order, step_fingerprint, step_key
     from sites.models import InstructionSet, Rollout, RolloutStep, ServiceProfile, Site, StepState
-    from sites.services.rollouts import rollout_state_for
+    from sites.services.rollouts import follow_current_rollout, rollout_state_for
 
     profile = ServiceProfile.objects.default()
     profile_description = profile.as_spec()
@@ -232,6 +239,7 @@ def seed(count: int) -> dict:
                 InstructionSet.objects.filter(site=OuterRef("pk")).values("pk")[:1]
             )
         )
+        follow_current_rollout(Site.objects.all())
     return {"operator": operator, "provider": provider, "profile": profile}
 
 
@@ -287,6 +295,9 @@ class Workers:
     def cpu(self) -> float | None:
         return process_tree_cpu(self.process.pid)
 
+    def rss(self) -> int | None:
+        return process_tree_rss(self.process.pid)
+
     def __exit__(self, *exc) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -321,20 +332,28 @@ def change_profile(world: dict, network: str):
     )
 
 
-def wait_for_job(job, workers: Workers, timeout: float) -> bool:
+def wait_for_job(job, workers: Workers, timeout: float, memory: list[int]) -> bool:
+    """Wait for ``job`` to finish, printing its progress (as the job's row in the database
+    says it: what the portal's page shows) every 10 s, and sampling the workers' resident
+    memory (KiB) into ``memory`` every 0.25 s."""
     from portal.jobs.models import Job
 
     deadline = time.monotonic() + timeout
     next_report = time.monotonic() + 10
     while time.monotonic() < deadline:
         job.refresh_from_db()
+        memory.append(workers.rss() or 0)
         if job.is_finished:
             return True
         if workers.process.poll() is not None:
             print("the worker exited")
             return False
         if time.monotonic() >= next_report:
-            print(f"  ... {job.progress_done:,} of {job.progress_total:,} sites", flush=True)
+            print(
+                f"  ... {job.progress_done:,} of {job.progress_total:,} sites; workers' "
+                f"memory {memory[-1] / 1024:.0f} MiB",
+                flush=True,
+            )
             next_report += 10
         time.sleep(0.25)
     return Job.objects.get(pk=job.pk).is_finished
@@ -416,8 +435,9 @@ def main() -> int:
             cpu_before = workers.cpu()
             load_before = os.getloadavg()[0]
             t0 = time.perf_counter()
+            memory = [workers.rss() or 0]
             job = change_profile(world, "198.51.100.0/24")
-            finished = wait_for_job(job, workers, args.timeout)
+            finished = wait_for_job(job, workers, args.timeout, memory)
             elapsed = time.perf_counter() - t0
             cpu = (workers.cpu() or 0) - (cpu_before or 0) if cpu_before is not None else None
             if not finished or job.state != JobState.SUCCEEDED:
@@ -431,6 +451,13 @@ def main() -> int:
             f"workers: {args.sites:,} sites in {elapsed:.1f} s (job {job_seconds:.1f} s from "
             f"its creation to its end) = {rate:,.0f} sites/s; load average "
             f"{load_before:.2f} -> {os.getloadavg()[0]:.2f}"
+        )
+        quarter = max(1, len(memory) // 4)
+        print(
+            f"  workers' resident memory (all processes): {memory[0] / 1024:.0f} MiB before, "
+            f"{max(memory[:quarter]) / 1024:.0f} MiB at most in the first quarter of the job, "
+            f"{max(memory[-quarter:]) / 1024:.0f} MiB at most in the last, "
+            f"{max(memory) / 1024:.0f} MiB at most ({len(memory)} samples)"
         )
         if cpu is not None:
             print(

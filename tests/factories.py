@@ -20,6 +20,7 @@ from portal.accounts.models import (
 from portal.api.models import ApiToken
 from portal.audit.context import Source
 from portal.audit.models import ActorKind, AuditEvent
+from portal.audit.services import reseller_of
 from portal.jobs.models import Job, JobKind
 from portal.mfa import sealing
 from portal.mfa.models import OrganisationMfaPolicy, RecoveryCode, TotpDevice, WebAuthnCredential
@@ -377,6 +378,8 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     actor_kind = ActorKind.SYSTEM
     action = "test.event"
     source = Source.SYSTEM
+    # As record_event writes it: the reseller whose trail holds the organisation's events.
+    reseller_id = factory.LazyAttribute(lambda o: reseller_of(getattr(o, "organisation", None)))
 
 
 class ConfigAnalysisFactory(factory.django.DjangoModelFactory):

@@ -40,6 +40,21 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     organisation_name = models.CharField(max_length=120, blank=True)
+    # The reseller whose trail holds the event: the organisation's reseller, or the reseller
+    # itself; null for the provider's events, its direct customers' and those of no
+    # organisation. Copied when the event is written (``record_event``), so that a reseller's
+    # trail is one range of one index (its clients' events among ten million) rather than the
+    # events of each of its clients merged; an organisation never changes parent, so the copy
+    # stays true.
+    reseller = models.ForeignKey(
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # audit_reseller_time leads with it
+        related_name="+",
+    )
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
@@ -61,6 +76,11 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["occurred_at", "id"], name="audit_time"),
             models.Index(fields=["organisation", "occurred_at", "id"], name="audit_org_time"),
+            # A reseller's trail, and that trail filtered by action (migration 0006).
+            models.Index(fields=["reseller", "occurred_at", "id"], name="audit_reseller_time"),
+            models.Index(
+                fields=["reseller", "action", "occurred_at", "id"], name="audit_reseller_action"
+            ),
             models.Index(
                 fields=["object_type", "object_id", "occurred_at", "id"], name="audit_object"
             ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from portal.accounts.models import OrganisationKind
 from portal.audit import context
 from portal.audit.context import Source
 from portal.audit.models import ActorKind, AuditEvent
@@ -45,6 +46,7 @@ def record_event(
         actor_label=label[:150],
         organisation=organisation,
         organisation_name=organisation.name if organisation is not None else "",
+        reseller_id=reseller_of(organisation),
         action=action,
         object_type=target._meta.label_lower if target is not None else "",
         object_id=str(target.pk) if target is not None else "",
@@ -55,6 +57,21 @@ def record_event(
         request_id=ctx.request_id,
         ip_address=ctx.ip_address,
     )
+
+
+def reseller_of(organisation) -> int | None:
+    """The id of the reseller whose trail holds ``organisation``'s events (``AuditEvent.
+    reseller``): a reseller's own, its parent's for a reseller's client; None for the provider
+    and the customers directly below it."""
+    if organisation is None:
+        return None
+    if organisation.kind == OrganisationKind.RESELLER:
+        return organisation.pk
+    if organisation.kind == OrganisationKind.CUSTOMER and organisation.parent_id is not None:
+        # Loaded once per instance (the pages' organisation comes with its parent).
+        parent = organisation.parent
+        return parent.pk if parent.kind == OrganisationKind.RESELLER else None
+    return None
 
 
 def snapshot(instance: models.Model, fields: list[str]) -> dict:

@@ -11,6 +11,9 @@ test database (a DELETE on SQLite, a TRUNCATE on PostgreSQL) and reinstalls them
 test.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.core.exceptions import ImproperlyConfigured
 
 TABLE = "audit_auditevent"
@@ -109,3 +112,21 @@ def drop(connection) -> None:
 def drop_overwrite_guards(connection) -> None:
     """Undo the migration that added the overwrite guards, leaving the row guards in place."""
     _execute(connection, _statements(_OVERWRITE_GUARDS, connection.vendor, install=False))
+
+
+@contextmanager
+def row_guards_lifted(connection) -> Iterator[None]:
+    """Inside a migration's transaction only: the row guards off while it fills a new column of
+    the rows already there (``audit.0006``), back on before the transaction ends, so nothing
+    else can change a row meanwhile (PostgreSQL's ALTER TABLE locks the table; SQLite has one
+    writer). A failure rolls the whole migration back, guards included."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("the audit row guards are lifted only inside a transaction")
+    if connection.vendor == "postgresql":
+        _execute(connection, [f"ALTER TABLE {TABLE} DISABLE TRIGGER {TABLE}_append_only"])
+        yield
+        _execute(connection, [f"ALTER TABLE {TABLE} ENABLE TRIGGER {TABLE}_append_only"])
+        return
+    _execute(connection, _statements(_ROW_GUARDS, connection.vendor, install=False))
+    yield
+    _execute(connection, _statements(_ROW_GUARDS, connection.vendor, install=True))

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from django.db import models
 from django.db.models import F, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, NullIf
 
 from sites.description import SiteDescription
 
@@ -21,6 +21,18 @@ REVERIFY_PERIOD_DAYS = {Reverify.DAILY: 1, Reverify.WEEKLY: 7}
 # in its key and in the indexes that serve it (sites.selectors.dashboard).
 NEVER_LATE = datetime(9999, 12, 31, tzinfo=UTC)
 NEVER_EARLY = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# What a site without steps to follow (no instructions yet, or a plan with nothing to do) sorts
+# as in the dashboard's "Rollout" sort: last in either direction (see ``rollout_progress``).
+NO_PROGRESS_LATE = 1000
+NO_PROGRESS_EARLY = -1
+
+
+def rollout_progress():
+    """The percent of the current rollout's steps finished, from the site's own columns (null
+    without steps): the "Rollout" sort's key and index."""
+    return F("rollout_steps_finished") * 100 / NullIf(F("rollout_steps_total"), 0)
 
 
 def sort_indexes(name: str, key) -> list[models.Index]:
@@ -100,6 +112,14 @@ class Site(models.Model):
     lifecycle = models.CharField(
         max_length=16, choices=Lifecycle.choices, default=Lifecycle.ACTIVE, editable=False
     )
+    # The current rollout's step counts (0 and 0 without instructions), copied from it by
+    # ``sites.services.rollouts.follow_current_rollout`` whenever its steps change or the site
+    # moves to a new version, so that the dashboard shows and sorts by progress from the site's
+    # own row and an index (``site_sort_rollout``), without joining the rollouts.
+    rollout_steps_total = models.PositiveIntegerField(default=0, editable=False)
+    rollout_steps_finished = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Steps done or skipped"
+    )
     decommissioned_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -118,6 +138,13 @@ class Site(models.Model):
             models.Index(F("name").desc(), F("id").asc(), name="site_sort_name_desc"),
             *sort_indexes("vendor", "vendor"),
             *sort_indexes("updated", "updated_at"),
+            *sort_indexes(
+                "rollout",
+                (
+                    Coalesce(rollout_progress(), Value(NO_PROGRESS_LATE)),
+                    Coalesce(rollout_progress(), Value(NO_PROGRESS_EARLY)),
+                ),
+            ),
             *sort_indexes(
                 "probe",
                 (

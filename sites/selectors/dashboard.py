@@ -4,12 +4,12 @@ with their columns, and the sites a bulk action or an export takes from it.
 Built to stay fast at 10,000 sites with a number of queries that does not depend on them:
 
 - filters and sorts run on the lean queryset of the covered sites (``sites.selectors.sites.
-  covered_sites``: no joins beyond the organisation, no annotations) and read columns: each
-  site's proof summary (``last_proven_at``, ``last_probe_state``, ``last_probe_at``, kept by
-  ``sites.services.proof``) and its current rollout's step counts (kept by ``sites.services.
-  rollouts.refresh_rollout_state``), joined from the rollouts alone for the rollout sort. The
-  rollout-state filter and "waiting on customer" test membership in one uncorrelated subquery
-  each (rollouts in that state; the few open probe runs);
+  covered_sites``: no joins beyond the organisation, no annotations) and read the site's own
+  columns: its proof summary (``last_proven_at``, ``last_probe_state``, ``last_probe_at``, kept
+  by ``sites.services.proof``) and its current rollout's step counts (``rollout_steps_total``,
+  ``rollout_steps_finished``, kept by ``sites.services.rollouts``). The rollout-state filter
+  and "waiting on customer" test membership in one uncorrelated subquery each (rollouts in that
+  state; the few open probe runs);
 - ``dashboard_page`` then costs three queries: the count, the ids of one page, and every column
   of those 50 rows (``dashboard_columns``).
 """
@@ -28,7 +28,7 @@ import django_filters
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest, NullIf
+from django.db.models.functions import Coalesce, Greatest
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -46,7 +46,13 @@ from sites.models import (
     RolloutStep,
     Site,
 )
-from sites.models.site import NEVER_EARLY, NEVER_LATE
+from sites.models.site import (
+    NEVER_EARLY,
+    NEVER_LATE,
+    NO_PROGRESS_EARLY,
+    NO_PROGRESS_LATE,
+    rollout_progress,
+)
 from sites.selectors.proof import proof_flag_q, waiting_on_customer
 from sites.selectors.sites import covered_customers, covered_sites, current_rollout, sites_for
 from sites.vendors import vendor_choices
@@ -60,9 +66,10 @@ def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, Simple
 
     name, vendor, organisation slug and name, ``reverify``, ``public_address_changed_at``,
     ``updated_at``; the proof summary (``last_proven_at``, ``last_probe_state``,
-    ``last_probe_at``: what ``sites.selectors.proof.proof_flag`` reads); ``rollout_state``, ``steps_total`` and
-    ``steps_finished`` (done or skipped) of the current rollout; ``waiting_run_id``, an outbound
-    probe run opened since the last proof and still waiting for the customer's probe client;
+    ``last_probe_at``: what ``sites.selectors.proof.proof_flag`` reads); ``rollout_state`` of the
+    current rollout and its ``steps_total`` and ``steps_finished`` (done or skipped; the site's
+    copy, which the sort reads too); ``waiting_run_id``, an outbound probe run opened since the
+    last proof and still waiting for the customer's probe client;
     ``proof_warning``, the NAT warning of the latest proof ("" or null: none); ``state_since``,
     when the rollout last changed (see ``state_since``); ``monitoring_expires_on``,
     ``plan_kind`` (the current version's: complete, change or removal) and ``lifecycle``.
@@ -98,8 +105,8 @@ def dashboard_columns(site_ids: list[int], *, now: datetime) -> dict[int, Simple
             organisation_slug=F("organisation__slug"),
             organisation_name=F("organisation__name"),
             rollout_state=F("current_rollout__state"),
-            steps_total=F("current_rollout__steps_total"),
-            steps_finished=F("current_rollout__steps_finished"),
+            steps_total=F("rollout_steps_total"),
+            steps_finished=F("rollout_steps_finished"),
             waiting_run_id=Subquery(waiting.values("pk")[:1]),
             proof_warning=Subquery(proofs.values("outcome__nat_warning")[:1]),
             state_since=state_since(),
@@ -176,12 +183,6 @@ def headline_counts(actor: Actor, organisation: Organisation, *, now: datetime) 
 NO_ROLLOUT = "none"
 ROLLOUT_CHOICES = [*RolloutState.choices, (NO_ROLLOUT, "No instructions yet")]
 
-# Stand-ins for "no value" in the sort keys, so that empty values sort last in either direction
-# and every key is a plain comparable value (what keyset pages compare, and what one index per
-# sort and direction holds: see Site.Meta.indexes; NEVER_LATE and NEVER_EARLY are the dates').
-NO_PROGRESS_LATE = 1000
-NO_PROGRESS_EARLY = -1
-
 
 def probe_key(descending: bool) -> Coalesce:
     """The "Last probe" sort key: never probed sorts last either way."""
@@ -189,12 +190,11 @@ def probe_key(descending: bool) -> Coalesce:
 
 
 def progress_key(descending: bool) -> Coalesce:
-    """The "Rollout" sort key: percent of the current rollout's steps finished; no instructions
-    (or no steps) sorts last either way. Needs the ``current_rollout`` join."""
-    percent = (
-        F("current_rollout__steps_finished") * 100 / NullIf(F("current_rollout__steps_total"), 0)
+    """The "Rollout" sort key: percent of the current rollout's steps finished, from the site's
+    copy of its counts; no instructions (or no steps) sorts last either way."""
+    return Coalesce(
+        rollout_progress(), Value(NO_PROGRESS_EARLY if descending else NO_PROGRESS_LATE)
     )
-    return Coalesce(percent, Value(NO_PROGRESS_EARLY if descending else NO_PROGRESS_LATE))
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,6 @@ class Sort:
     label: str
     key: Callable[[bool], Any]
     kind: type
-    joins_rollout: bool = False
     tie_by_name: bool = True  # not for the name itself
     by_organisation: bool = False
 
@@ -219,7 +218,7 @@ SORTS = {
         "Organisation", lambda descending: F("organisation__name"), str, by_organisation=True
     ),
     "vendor": Sort("Firewall", lambda descending: F("vendor"), str),
-    "rollout": Sort("Rollout", progress_key, int, joins_rollout=True),
+    "rollout": Sort("Rollout", progress_key, int),
     "probe": Sort("Last probe", probe_key, datetime),
     "updated": Sort("Updated", lambda descending: F("updated_at"), datetime),
 }
@@ -252,8 +251,6 @@ class Ordering:
 
     def annotate(self, queryset: QuerySet[Site]) -> QuerySet[Site]:
         """``queryset`` with the sort keys as annotations, ordered by them."""
-        if self.sort.joins_rollout:
-            queryset = queryset.annotate(current_rollout=current_rollout())
         keys = {"sort_key": self.sort.key(self.descending), "sort_id": F("pk")}
         if self.sort.by_organisation:
             keys["sort_organisation"] = F("organisation_id")

@@ -48,7 +48,7 @@ from sites.models import (
 )
 from sites.plans import PlansUnavailable, describe_changes, plan_change
 from sites.services.monitoring_dates import follow_monitoring
-from sites.services.rollouts import refresh_rollout_state
+from sites.services.rollouts import follow_current_rollout, refresh_rollout_state
 from sites.vendors import RENDERERS
 from sites.vendors.base import Rendered
 
@@ -346,7 +346,7 @@ def _write_new_versions(new: list[NewVersion], by) -> dict:
     with_steps = {step.rollout_id for step in steps}
     for rollout in rollouts:
         if rollout.pk in with_steps:
-            refresh_rollout_state(rollout)
+            refresh_rollout_state(rollout, update_site=False)  # the sites follow below
         else:
             # A plan with nothing to do: what was applied already is what is needed.
             Rollout.objects.filter(pk=rollout.pk).update(
@@ -363,6 +363,7 @@ def _write_new_versions(new: list[NewVersion], by) -> dict:
         ),
         updated_at=updated_at,
     )
+    follow_current_rollout(Site.objects.filter(pk__in=[v.site.pk for v in new]))
     outcome = {}
     for v, instruction_set in zip(new, instruction_sets, strict=True):
         site = v.site

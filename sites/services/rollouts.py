@@ -2,11 +2,13 @@
 state follows."""
 
 from django.db import transaction
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
-from sites.models import Rollout, RolloutState, RolloutStep, StepState
+from sites.models import Rollout, RolloutState, RolloutStep, Site, StepState
 from sites.services.decommission import rollout_finished
 
 NOTE_LIMIT = 2000
@@ -25,10 +27,13 @@ def rollout_state_for(step_states: list[str]) -> str:
     return RolloutState.IN_PROGRESS
 
 
-def refresh_rollout_state(rollout: Rollout) -> Rollout:
+def refresh_rollout_state(rollout: Rollout, *, update_site: bool = True) -> Rollout:
     """Derive the rollout's state and step counts (``steps_total``, ``steps_finished``) from its
-    steps, and save what changed. Called inside the transaction of every change of step states:
-    a marked step's (``mark_step``) and a new version's steps (``sites.services.instructions``).
+    steps, and save what changed; the site's copy of the counts follows while the rollout is
+    its current one (``update_site=False``: the caller is about to move the site to this
+    rollout, ``follow_current_rollout``). Called inside the transaction of every change of step
+    states: a marked step's (``mark_step``) and a new version's steps
+    (``sites.services.instructions``).
 
     The rollout row is locked first, so two step changes at once count each other's step.
     """
@@ -39,6 +44,10 @@ def refresh_rollout_state(rollout: Rollout) -> Rollout:
     if (locked.steps_total, locked.steps_finished) != counts:
         locked.steps_total, locked.steps_finished = counts
         changed += ["steps_total", "steps_finished"]
+        if update_site:
+            Site.objects.filter(
+                pk=locked.site_id, current_instruction_set_id=locked.instruction_set_id
+            ).update(rollout_steps_total=counts[0], rollout_steps_finished=counts[1])
     state = rollout_state_for(states)
     if state != locked.state:
         now = timezone.now()
@@ -54,6 +63,17 @@ def refresh_rollout_state(rollout: Rollout) -> Rollout:
     for field in ("state", "started_at", "finished_at", "steps_total", "steps_finished"):
         setattr(rollout, field, getattr(locked, field))
     return rollout
+
+
+def follow_current_rollout(sites: QuerySet[Site]) -> None:
+    """Copy the step counts of each site's current rollout onto the site (``Site.
+    rollout_steps_total``, ``rollout_steps_finished``; 0 and 0 without instructions), for every
+    site of ``sites`` in one statement: after sites moved to new versions."""
+    current = Rollout.objects.filter(instruction_set_id=OuterRef("current_instruction_set_id"))
+    sites.update(
+        rollout_steps_total=Coalesce(Subquery(current.values("steps_total")[:1]), Value(0)),
+        rollout_steps_finished=Coalesce(Subquery(current.values("steps_finished")[:1]), Value(0)),
+    )
 
 
 class StepReplaced(ServiceError):

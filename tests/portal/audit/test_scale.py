@@ -10,6 +10,7 @@ from portal.audit import selectors
 from portal.audit.filtersets import AuditEventFilterSet
 from portal.audit.models import AuditEvent
 from portal.audit.selectors import NEWEST_FIRST, CappedPaginator, events_for
+from portal.audit.services import reseller_of
 from tests.factories import UserFactory
 from tests.portal.audit.helpers import client_for
 
@@ -21,6 +22,7 @@ def events(world, count, **fields):
         AuditEvent(
             organisation=world.customer,
             organisation_name=world.customer.name,
+            reseller_id=reseller_of(world.customer),
             action=fields.get("action", "site.updated"),
             actor_kind="person",
             actor_label=fields.get("actor_label", "someone"),

@@ -4,6 +4,7 @@ import pytest
 
 from portal.accounts.models import Role
 from portal.audit.models import ActorKind, AuditEvent
+from portal.audit.services import reseller_of
 from tests.factories import UserFactory
 from tests.portal.audit.helpers import aware, client_for, make_event
 
@@ -371,6 +372,7 @@ def _events(organisations, count):
         AuditEvent(
             organisation=organisations[n % len(organisations)],
             organisation_name=organisations[n % len(organisations)].name,
+            reseller_id=reseller_of(organisations[n % len(organisations)]),
             action=("site.updated", "probe.proven", "rollout.step_changed")[n % 3],
             actor_kind="person",
             actor_label=f"person{n % 7}",

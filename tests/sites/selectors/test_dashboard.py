@@ -232,6 +232,11 @@ def test_the_stored_rollout_progress_follows_step_changes_probes_and_new_version
         rollout.refresh_from_db()
         finished = rollout.steps.filter(state__in=[StepState.DONE, StepState.SKIPPED]).count()
         assert (rollout.steps_total, rollout.steps_finished) == (rollout.steps.count(), finished)
+        # The site's copy, which the dashboard shows and sorts by (tests/sites/services/
+        # test_site_progress.py follows it through every other kind of change).
+        site.refresh_from_db()
+        copy = (site.rollout_steps_total, site.rollout_steps_finished)
+        assert copy == (rollout.steps_total, rollout.steps_finished)
         return rollout.steps_total, rollout.steps_finished, rollout.state
 
     def shown():

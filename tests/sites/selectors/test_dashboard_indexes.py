@@ -29,7 +29,7 @@ VENDORS = ["fortigate", "iptables", "pfsense", "meraki", "sophos", "mikrotik", "
 @pytest.fixture
 def world(world):
     """The world with 3,000 more sites of several vendors, probed or not, updated at different
-    times, in two customers: enough rows that the planner's choices are those of a real size."""
+    times, at different points of their rollouts, in two customers: enough rows that the planner's choices are those of a real size."""
     now = timezone.now()
     Site.objects.bulk_create(
         Site(
@@ -39,6 +39,8 @@ def world(world):
             last_probe_at=now - timedelta(hours=n) if n % 3 else None,
             last_probe_state="failed" if n % 17 == 0 else "proven" if n % 3 else "",
             reverify="weekly",
+            rollout_steps_total=n % 11,  # some without steps (no instructions yet)
+            rollout_steps_finished=(n % 11) * (n % 4) // 3,
         )
         for n in range(3000)
     )
@@ -95,6 +97,8 @@ def explain(queryset, *, avoid=()) -> str:
         ("-updated", "site_sort_updated_desc"),
         ("probe", "site_sort_probe"),
         ("-probe", "site_sort_probe_desc"),
+        ("rollout", "site_sort_rollout"),
+        ("-rollout", "site_sort_rollout_desc"),
     ],
 )
 def test_each_sort_reads_its_index_in_order_for_every_page(world, sort, index):
