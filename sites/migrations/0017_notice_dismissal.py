@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sites", "0015_site_flags_covering_index"),
+        ("sites", "0016_site_rollout_progress"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
