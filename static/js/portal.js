@@ -65,3 +65,23 @@ function drawProgressBars(root) {
 }
 document.addEventListener("DOMContentLoaded", () => drawProgressBars(document));
 document.addEventListener("htmx:load", (event) => drawProgressBars(event.detail.elt));
+
+// On a phone a wide table scrolls sideways inside itself (portal.css): when nothing in it takes the
+// keyboard's focus, the table does, so it can be scrolled without a mouse (WCAG 2.1.1). Only while
+// it actually overflows: at full width it is no extra tab stop.
+const FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+function focusWideTables(root) {
+  root.querySelectorAll("main table").forEach((table) => {
+    const scrolls = table.scrollWidth > table.clientWidth;
+    if (scrolls && !table.hasAttribute("tabindex") && !table.querySelector(FOCUSABLE)) {
+      table.setAttribute("tabindex", "0");
+      table.dataset.scrollFocus = "";
+    } else if (!scrolls && "scrollFocus" in table.dataset) {
+      table.removeAttribute("tabindex");
+      delete table.dataset.scrollFocus;
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", () => focusWideTables(document));
+document.addEventListener("htmx:load", () => focusWideTables(document));
+window.addEventListener("resize", () => focusWideTables(document));
