@@ -85,3 +85,22 @@ function focusWideTables(root) {
 document.addEventListener("DOMContentLoaded", () => focusWideTables(document));
 document.addEventListener("htmx:load", () => focusWideTables(document));
 window.addEventListener("resize", () => focusWideTables(document));
+
+// A poll swaps its region whole (hx-swap="outerHTML"): a live region that is replaced is not heard.
+// What a region marks with data-announce (and an id) is said through #live-announcer, which stays,
+// and only when it changed: not on the first load, not when a poll brings the same.
+const announced = new Map();
+function announceChanges(root, speak) {
+  const marks = [...root.querySelectorAll("[data-announce][id]")];
+  if (root.matches("[data-announce][id]")) marks.push(root);
+  const announcer = document.getElementById("live-announcer");
+  for (const mark of marks) {
+    const text = mark.dataset.announce;
+    if (speak && announcer && announced.get(mark.id) !== text) announcer.textContent = text;
+    announced.set(mark.id, text);
+  }
+}
+document.addEventListener("DOMContentLoaded", () => announceChanges(document.body, false));
+document.addEventListener("htmx:load", (event) => {
+  if (event.detail.elt !== document.body) announceChanges(event.detail.elt, true);
+});
