@@ -175,6 +175,9 @@ def test_instructions_download_as_markdown_and_text(world):
     text = client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.txt").content
     lines = text.decode().splitlines()
     assert lines[0] == f"Firewall instructions for {site.name}"
+    assert f"Organisation: {world.customer.name}" in lines
+    assert f"Version: {current.version}" in lines
+    assert f"Prepared on: {timezone.localdate(current.created_at).isoformat()}" in lines
     assert [int(n) for n in re.findall(r"^Step (\d+):", text.decode(), re.M)] == positions
     assert (
         client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.docx").status_code == 404
@@ -369,3 +372,20 @@ def test_an_unchanged_live_partial_is_a_304_and_a_change_is_a_new_200(
         headers={**poll, "If-None-Match": etag},
     )
     assert stranger.status_code == 404
+
+
+def test_customers_read_the_versions_without_the_renderers_codes(world):
+    """#13 point 10: a customer's Versions table says who made each version in words; the profile
+    revision and the renderers' codes ("fortigate v2") are for the provider's staff."""
+    site = world.sites[world.customer.slug]
+    url = f"/o/{world.customer.slug}/sites/{site.pk}/"
+    renderers = [f"{r['slug']} v{r['version']}" for r in site.current_instruction_set.renderers]
+    customer = admin_client(world).get(url).content.decode()
+    versions = customer[customer.index("<h2>Versions</h2>") :]
+    assert "Renderers" not in versions and "Profile revision" not in versions
+    assert not any(code in versions for code in renderers)
+    assert "<td>worker</td>" not in versions
+    support = Client()
+    support.force_login(world.people["support"])
+    staff = support.get(url).content.decode()
+    assert "Renderers" in staff and all(code in staff for code in renderers)
