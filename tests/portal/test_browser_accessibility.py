@@ -21,22 +21,28 @@ from playwright.sync_api import expect
 from portal.mfa import totp
 from sites.models import ConfigAnalysis, Site
 from sites.services.analysis import request_analysis, run_analysis
+from tests.fixtures.browser import screenshot
 from tests.portal.test_browser_mobile import SCOPES, main_pages
 from tests.sites.views.test_browser_analysis import EXPORT
 from tests.sites.views.test_browser_site import log_in
 
 WIDTHS = {"1280 px": {"width": 1280, "height": 860}, "390 px": {"width": 390, "height": 844}}
 BLOCKING = ("serious", "critical")
+# Pages whose fixes no other browser test photographs: role → page → screenshot name.
+SHOTS = {"acme-admin": {"API tokens": "api-tokens", "sessions": "sessions"}}
 AXE = Axe()
 
 
-def violations(page, where: str) -> list[str]:
-    """One line per element that breaks a serious or critical rule, at each width."""
+def violations(page, where: str, *, shot: str = "") -> list[str]:
+    """One line per element that breaks a serious or critical rule, at each width; ``shot`` names
+    the screenshots taken at both widths (docs/screenshots/<shot>.png and <shot>-390.png)."""
     found = []
     for width, viewport in WIDTHS.items():
         page.set_viewport_size(viewport)
         # The page's resize handlers run before the next frame: axe sees it laid out at this width.
         page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+        if shot:
+            screenshot(page, shot if viewport["width"] == 1280 else f"{shot}-390", full_page=False)
         results = AXE.run(page).response
         for rule in results["violations"]:
             if rule["impact"] not in BLOCKING:
@@ -114,7 +120,8 @@ def test_axe_finds_nothing_serious_on_the_main_pages_of_each_role(live_server, p
             continue  # not this role's page
         page.wait_for_load_state("networkidle")
         visited.append(name)
-        problems += violations(page, f"{name} ({path})")
+        shot = SHOTS.get(username, {}).get(name, "")
+        problems += violations(page, f"{name} ({path})", shot=shot)
     if "new site (first step)" in visited:
         # The wizard with a field flagged as it is typed (an htmx swap).
         page.goto(f"{live_server.url}{reverse('site-create', args=[org_slug])}")
