@@ -18,11 +18,13 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from portal.accounts.models import Organisation
 from portal.mfa import totp
 from sites.models import ConfigAnalysis, Site
 from sites.services.analysis import request_analysis, run_analysis
 from tests.fixtures.browser import screenshot
 from tests.portal.test_browser_mobile import SCOPES, main_pages
+from tests.sites.services.test_analysis import iptables_site
 from tests.sites.views.test_browser_analysis import EXPORT
 from tests.sites.views.test_browser_site import log_in
 
@@ -92,14 +94,8 @@ def pages_of(org_slug: str, username: str) -> dict[str, str]:
 
 
 def an_analysed_iptables_site() -> None:
-    """A demo customer site checked against an iptables export, analysed here (no worker)."""
-    site = (
-        Site.objects.filter(organisation__slug="acme-dental", current_instruction_set__isnull=False)
-        .order_by("pk")
-        .first()
-    )
-    site.vendor = "iptables"
-    site.save(update_fields=["vendor"])
+    """A customer's iptables site checked against an export, analysed here (no worker)."""
+    site = iptables_site(Organisation.objects.get(slug="acme-dental"), monitoring=True)
     analysis = request_analysis(site=site, vendor="iptables", config=EXPORT)
     run_analysis(analysis_id=analysis.pk)
 
