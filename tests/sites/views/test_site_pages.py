@@ -6,10 +6,12 @@ import re
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import escape
 from markdown_it import MarkdownIt
 from pypdf import PdfReader
 
 from portal.audit.models import AuditEvent
+from sites.instructions.handover import numbered_steps
 from sites.models import InstructionSet, Site, StepState
 from sites.services.rollouts import mark_step
 
@@ -389,3 +391,24 @@ def test_customers_read_the_versions_without_the_renderers_codes(world):
     support.force_login(world.people["support"])
     staff = support.get(url).content.decode()
     assert "Renderers" in staff and all(code in staff for code in renderers)
+
+
+def test_each_steps_check_sits_in_that_step(world):
+    """#13 point 5: the verification of a step is shown inside the step it checks, under its
+    configuration, not gathered elsewhere on the page."""
+    site = world.sites[world.customer.slug]
+    page = admin_client(world).get(f"/o/{world.customer.slug}/sites/{site.pk}/").content.decode()
+    checked = 0
+    for _, steps in numbered_steps(site.current_instruction_set.rendered):
+        for position, step in steps:
+            item = page[page.index(f'id="step-{position}"') :]
+            item = item[: item.index("</li>")]
+            if not step.verify:
+                assert 'class="verify"' not in item, position
+                continue
+            checked += 1
+            check = item[item.index("<strong>Check:</strong>") :]
+            assert escape(step.verify) in check, position
+            if step.config:
+                assert item.index(escape(step.config)) < item.index("<strong>Check:</strong>")
+    assert checked
