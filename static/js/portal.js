@@ -65,3 +65,42 @@ function drawProgressBars(root) {
 }
 document.addEventListener("DOMContentLoaded", () => drawProgressBars(document));
 document.addEventListener("htmx:load", (event) => drawProgressBars(event.detail.elt));
+
+// On a phone a wide table scrolls sideways inside itself (portal.css): when nothing in it takes the
+// keyboard's focus, the table does, so it can be scrolled without a mouse (WCAG 2.1.1). Only while
+// it actually overflows: at full width it is no extra tab stop.
+const FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+function focusWideTables(root) {
+  root.querySelectorAll("main table").forEach((table) => {
+    const scrolls = table.scrollWidth > table.clientWidth;
+    if (scrolls && !table.hasAttribute("tabindex") && !table.querySelector(FOCUSABLE)) {
+      table.setAttribute("tabindex", "0");
+      table.dataset.scrollFocus = "";
+    } else if (!scrolls && "scrollFocus" in table.dataset) {
+      table.removeAttribute("tabindex");
+      delete table.dataset.scrollFocus;
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", () => focusWideTables(document));
+document.addEventListener("htmx:load", () => focusWideTables(document));
+window.addEventListener("resize", () => focusWideTables(document));
+
+// A poll swaps its region whole (hx-swap="outerHTML"): a live region that is replaced is not heard.
+// What a region marks with data-announce (and an id) is said through #live-announcer, which stays,
+// and only when it changed: not on the first load, not when a poll brings the same.
+const announced = new Map();
+function announceChanges(root, speak) {
+  const marks = [...root.querySelectorAll("[data-announce][id]")];
+  if (root.matches("[data-announce][id]")) marks.push(root);
+  const announcer = document.getElementById("live-announcer");
+  for (const mark of marks) {
+    const text = mark.dataset.announce;
+    if (speak && announcer && announced.get(mark.id) !== text) announcer.textContent = text;
+    announced.set(mark.id, text);
+  }
+}
+document.addEventListener("DOMContentLoaded", () => announceChanges(document.body, false));
+document.addEventListener("htmx:load", (event) => {
+  if (event.detail.elt !== document.body) announceChanges(event.detail.elt, true);
+});

@@ -134,3 +134,31 @@ def test_wide_screens_show_the_folded_header_open(live_server, page):
     screenshot(page, "clients-reseller-admin")
     page.goto(f"{live_server.url}/o/northwind/audit/")
     screenshot(page, "audit-reseller-admin")
+
+
+# The rendered height of the diagram's smallest text: a phone does not shrink it out of reach.
+SMALLEST_DIAGRAM_TEXT = """() => Math.min(...[...document.querySelectorAll('.diagram-figure svg text')]
+  .map((text) => text.getBoundingClientRect().height))"""
+READABLE_PX = 9
+
+
+@pytest.mark.browser
+def test_the_diagram_stays_readable_on_a_phone(live_server, browser):
+    """Issue #13 (8): at 390 px the site's diagram keeps its text readable and scrolls inside its
+    figure, instead of shrinking to the screen's width."""
+    call_command("seed_demo", stdout=io.StringIO())
+    site = Site.objects.get(name="Main office")
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("acme-admin")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/o/**")
+    page.goto(f"{live_server.url}{reverse('site-detail', args=[site.organisation.slug, site.pk])}")
+    expect(page.locator(".diagram-figure svg text").first).to_be_visible()
+    smallest = page.evaluate(SMALLEST_DIAGRAM_TEXT)
+    print(f"smallest diagram text at 390 px: {smallest:.1f} px")
+    assert smallest >= READABLE_PX, f"the diagram's text is {smallest:.1f} px high at 390 px"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    context.close()

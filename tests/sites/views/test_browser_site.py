@@ -98,6 +98,9 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
     expect(first_step.locator("[data-state]")).to_have_attribute("data-state", "done")
     # The summary follows without a reload.
     expect(page.locator("#rollout-summary")).to_contain_text("1 of 5 steps finished")
+    # The swapped summary is said through the page's one live region, which stays (portal.js).
+    announcer = page.get_by_role("status").and_(page.locator("#live-announcer"))
+    expect(announcer).to_have_text("Rollout: 1 of 5 steps finished")
     site.refresh_from_db()
     rollout = site.current_instruction_set.rollout
     step = rollout.steps.get(position=1)
@@ -110,9 +113,12 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
         "data-state", "done", timeout=6_000
     )
     expect(page.locator("#rollout-summary")).to_contain_text("2 of 5 steps finished")
+    expect(announcer).to_have_text("Rollout: 2 of 5 steps finished")
     # Folded, step 2 shows its state beside its title: that follows too.
     expect(page.locator(f"#step-heading-state-{second.pk}")).to_contain_text("Done")
     page.set_viewport_size({"width": 1280, "height": 1400})
+    # The README's picture: from the rollout's summary down (the click left the page scrolled).
+    page.locator("#rollout-summary").evaluate("(summary) => summary.scrollIntoView()")
     screenshot(page, "site-rollout", full_page=False)
 
     # --- Proving the backup connection with the probe -----------------------------------------

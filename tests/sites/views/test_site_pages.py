@@ -6,10 +6,12 @@ import re
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import escape
 from markdown_it import MarkdownIt
 from pypdf import PdfReader
 
 from portal.audit.models import AuditEvent
+from sites.instructions.handover import numbered_steps
 from sites.models import InstructionSet, Site, StepState
 from sites.services.rollouts import mark_step
 
@@ -175,6 +177,9 @@ def test_instructions_download_as_markdown_and_text(world):
     text = client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.txt").content
     lines = text.decode().splitlines()
     assert lines[0] == f"Firewall instructions for {site.name}"
+    assert f"Organisation: {world.customer.name}" in lines
+    assert f"Version: {current.version}" in lines
+    assert f"Prepared on: {timezone.localdate(current.created_at).isoformat()}" in lines
     assert [int(n) for n in re.findall(r"^Step (\d+):", text.decode(), re.M)] == positions
     assert (
         client.get(f"/o/{world.customer.slug}/sites/{site.pk}/instructions.docx").status_code == 404
@@ -369,3 +374,41 @@ def test_an_unchanged_live_partial_is_a_304_and_a_change_is_a_new_200(
         headers={**poll, "If-None-Match": etag},
     )
     assert stranger.status_code == 404
+
+
+def test_customers_read_the_versions_without_the_renderers_codes(world):
+    """#13 point 10: a customer's Versions table says who made each version in words; the profile
+    revision and the renderers' codes ("fortigate v2") are for the provider's staff."""
+    site = world.sites[world.customer.slug]
+    url = f"/o/{world.customer.slug}/sites/{site.pk}/"
+    renderers = [f"{r['slug']} v{r['version']}" for r in site.current_instruction_set.renderers]
+    customer = admin_client(world).get(url).content.decode()
+    versions = customer[customer.index("<h2>Versions</h2>") :]
+    assert "Renderers" not in versions and "Profile revision" not in versions
+    assert not any(code in versions for code in renderers)
+    assert "<td>worker</td>" not in versions
+    support = Client()
+    support.force_login(world.people["support"])
+    staff = support.get(url).content.decode()
+    assert "Renderers" in staff and all(code in staff for code in renderers)
+
+
+def test_each_steps_check_sits_in_that_step(world):
+    """#13 point 5: the verification of a step is shown inside the step it checks, under its
+    configuration, not gathered elsewhere on the page."""
+    site = world.sites[world.customer.slug]
+    page = admin_client(world).get(f"/o/{world.customer.slug}/sites/{site.pk}/").content.decode()
+    checked = 0
+    for _, steps in numbered_steps(site.current_instruction_set.rendered):
+        for position, step in steps:
+            item = page[page.index(f'id="step-{position}"') :]
+            item = item[: item.index("</li>")]
+            if not step.verify:
+                assert 'class="verify"' not in item, position
+                continue
+            checked += 1
+            check = item[item.index("<strong>Check:</strong>") :]
+            assert escape(step.verify) in check, position
+            if step.config:
+                assert item.index(escape(step.config)) < item.index("<strong>Check:</strong>")
+    assert checked
