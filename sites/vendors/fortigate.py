@@ -86,7 +86,10 @@ class FortigateRenderer(Renderer):
         steps = [
             Step(
                 title="Create the address objects and groups",
-                gui_path="Policy & Objects › Addresses › Create New › Address",
+                gui_path=(
+                    "Policy & Objects › Addresses › Create New › Address, then Create New › "
+                    "Address Group"
+                ),
                 config=_config(items, "addresses"),
                 config_language="fortios",
                 reason=(

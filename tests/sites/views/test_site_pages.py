@@ -99,7 +99,7 @@ def test_a_valid_site_is_saved_and_its_page_shows_the_instructions(
     assert response["Location"] == f"/o/{world.customer.slug}/sites/{site.pk}/"
     assert len(callbacks) == 1  # the regeneration task, queued after commit
     page = client.get(response["Location"])
-    assert b"being prepared by a worker" in page.content
+    assert b"being prepared; they appear here by themselves" in page.content
 
     from sites.services.instructions import regenerate_site
 
