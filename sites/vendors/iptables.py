@@ -215,7 +215,7 @@ class IptablesRenderer(Renderer):
             spec = _in_chain(entry.spec, before_routing)
             items.append(
                 ManagedItem(
-                    key=f"{entry.key}@{deny.table}-{deny.chain}",
+                    key=f"{entry.key}@{deny.table}-{deny.chain}-{deny.line}",
                     marker=entry.marker,
                     title=f"{entry.title} ({deny.table} {deny.chain}, above your line {deny.line})",
                     exposure=entry.exposure,

@@ -307,7 +307,7 @@ class NftablesRenderer(Renderer):
                     entry,
                     table=f"{deny.family} {deny.table}",
                     chain=deny.chain,
-                    key=f"{entry.key}@{deny.family}-{deny.table}-{deny.chain}",
+                    key=f"{entry.key}@{deny.family}-{deny.table}-{deny.chain}-{deny.line}",
                     text=_in_chain(entry.text, before_routing),
                     title=f"{entry.title} ({deny.family} {deny.table} {deny.chain}, above your "
                     f"line {deny.line})",
