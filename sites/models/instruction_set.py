@@ -59,6 +59,11 @@ class InstructionSet(models.Model):
     # and the reason someone gave (the operator's for a profile change).
     changes = models.JSONField(default=list, blank=True)
     reason = models.TextField(blank=True)
+    # The configuration check whose adjusted instructions the customer followed for this version
+    # (``sites.plans.applied.AppliedCheck.as_dict``: its objects and denies), recorded when a
+    # step shown adjusted is marked done, and kept by the plans made from this version; empty:
+    # the plain text. Plans from this version compute its items as that text created them.
+    applied_check = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-version"]

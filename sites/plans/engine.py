@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sites.description import ProfileSpec, SiteDescription
+from sites.plans.applied import AppliedCheck, managed_items
 from sites.plans.changes import describe_changes
 from sites.policy import GuideRule, Policy, RuleKind, derive_rules
 from sites.vendors import renderers_for_site
@@ -200,6 +201,7 @@ def plan_change(
     *,
     reasons: Sequence[str] = (),
     renderers: Sequence[Renderer] | None = None,
+    applied: AppliedCheck | None = None,
 ) -> Plan:
     """The plan from the version the customer applied (``old``) to the one needed now.
 
@@ -207,6 +209,11 @@ def plan_change(
     ``renderers_for_site``; a renderer only one version has gives a complete addition or
     removal). ``reasons`` default to ``describe_changes``. ``PlansUnavailable`` when a renderer
     has no markers.
+
+    ``applied``: the configuration check whose adjusted instructions the customer followed for
+    ``old``. Both versions are then adjusted to it (the firewall still holds the customer's
+    objects and denies it found): the customer's objects are neither removed nor recreated as
+    ours, and the copies above a deny are changed and kept with the rules they copy.
     """
     reasons = tuple(reasons) or describe_changes(old, old_profile, new, new_profile)
     old_policy, new_policy = derive_rules(old, old_profile), derive_rules(new, new_profile)
@@ -215,8 +222,12 @@ def plan_change(
     documents = []
     for renderer in _union(new_renderers, old_renderers):
         has_old, has_new = renderer in old_renderers, renderer in new_renderers
-        old_items = renderer.managed_items(old_policy, old, old_profile) if has_old else ()
-        new_items = renderer.managed_items(new_policy, new, new_profile) if has_new else ()
+        old_items = (
+            managed_items(renderer, old_policy, old, old_profile, applied) if has_old else ()
+        )
+        new_items = (
+            managed_items(renderer, new_policy, new, new_profile, applied) if has_new else ()
+        )
         steps = plan_items(renderer, old_items, new_items, reasons)
         complete = renderer.render(new_policy, new, new_profile) if has_new else None
         if steps:
@@ -234,9 +245,12 @@ def plan_removal(
     scope: str = "all",
     reasons: Sequence[str] = (),
     renderers: Sequence[Renderer] | None = None,
+    applied: AppliedCheck | None = None,
 ) -> Plan:
     """Remove what the instructions created: ``scope="monitoring"`` only the monitoring access
-    (the plan to the same site with monitoring off), ``"all"`` everything (decommission)."""
+    (the plan to the same site with monitoring off), ``"all"`` everything (decommission).
+    ``applied``: the check whose adjusted instructions were followed (see ``plan_change``):
+    the customer's objects stay, the copies above its deny go."""
     if scope == "monitoring":
         without = dataclasses.replace(description, monitoring_enabled=False, monitoring_sources=())
         return plan_change(
@@ -246,6 +260,7 @@ def plan_removal(
             profile,
             reasons=tuple(reasons) or ("Remote monitoring is being removed.",),
             renderers=renderers,
+            applied=applied,
         )
     if scope != "all":
         raise ValueError(f"scope: {scope!r} is not 'all' or 'monitoring'")
@@ -255,7 +270,7 @@ def plan_removal(
     policy = derive_rules(description, profile)
     documents = []
     for renderer in renderers if renderers is not None else renderers_for_site(description):
-        items = renderer.managed_items(policy, description, profile)
+        items = managed_items(renderer, policy, description, profile, applied)
         steps = plan_items(renderer, items, (), reasons)
         steps += _closure_checks(policy, None, renderer)
         documents.append(_document(renderer, steps, None))

@@ -42,6 +42,7 @@ from sites.models import (
     Site,
 )
 from sites.models.analysis import OPEN_ANALYSIS_STATES
+from sites.plans.applied import AppliedCheck
 from sites.services import queue
 from sites.services.analysis_adjustments import adjusted_steps
 from sites.services.instructions import stored_profile
@@ -311,15 +312,23 @@ def analyse_text(analysis: ConfigAnalysis, text: str) -> Outcome:
     unrecognised_total = len(data["unrecognised"])
     data["unrecognised"] = data["unrecognised"][:MAX_UNRECOGNISED_KEPT]
     documents = instruction_set.rendered if instruction_set is not None else []
+    adjusted = adjusted_steps(
+        result,
+        description,
+        stored_profile(instruction_set) if instruction_set is not None else profile,
+        documents,
+    )
     details = {
         "flows": [_flow_details(r, result, ruleset, topology) for r in result.results],
         "steps_in_place": steps_in_place(result, documents),
-        "adjusted_steps": adjusted_steps(
-            result,
-            description,
-            stored_profile(instruction_set) if instruction_set is not None else profile,
-            documents,
-        ),
+        "adjusted_steps": adjusted,
+        # What the adjusted steps were made from: recorded on the instruction set when one of
+        # them is marked done, so later plans know which text was followed.
+        "adjusted_from": AppliedCheck(
+            vendor, analysis.pk, result.existing, result.shadowing
+        ).as_dict()
+        if adjusted
+        else {},
         "unrecognised_total": unrecognised_total,
         "instructions_vendor": site.vendor,
     }

@@ -47,6 +47,7 @@ from sites.models import (
     StepState,
 )
 from sites.plans import PlansUnavailable, describe_changes, plan_change
+from sites.plans.applied import AppliedCheck
 from sites.services.monitoring_dates import follow_monitoring
 from sites.services.rollouts import follow_current_rollout, refresh_rollout_state
 from sites.vendors import RENDERERS
@@ -172,6 +173,9 @@ class NewVersion:
     kind: str = PlanKind.COMPLETE
     rendered: tuple[Rendered, ...] = ()  # the plan's documents; empty: the complete instructions
     applied_from: InstructionSet | None = None
+    # A plan from a version applied from adjusted instructions was adjusted to the same check,
+    # and so is this version (``InstructionSet.applied_check``).
+    applied_check: dict = field(default_factory=dict)
     changes: tuple[str, ...] = ()
     reason: str = ""
     removal_scope: str = ""
@@ -269,6 +273,7 @@ def _versions_from_applied(new: list[tuple[Site, InstructionContent]], reason: s
                     description,
                     profile,
                     reasons=reasons,
+                    applied=AppliedCheck.from_dict(base.applied_check),
                 )
             except PlansUnavailable:
                 plan = None  # this vendor's instructions carry no markers yet
@@ -285,6 +290,7 @@ def _versions_from_applied(new: list[tuple[Site, InstructionContent]], reason: s
                 if plan.is_empty
                 else tuple(plan.documents),
                 applied_from=base,
+                applied_check=base.applied_check,
                 changes=tuple(plan.changes),
                 reason=reason,
             )
@@ -324,6 +330,7 @@ def _write_new_versions(new: list[NewVersion], by) -> dict:
                 kind=v.kind,
                 removal_scope=v.removal_scope,
                 applied_from=v.applied_from,
+                applied_check=v.applied_check,
                 changes=list(v.changes),
                 reason=v.reason,
                 created_by=by,

@@ -22,6 +22,7 @@ from sites.description import SiteDescription
 from sites.instructions import build_instructions
 from sites.models import InstructionSet, Lifecycle, PlanKind, RolloutState, Site
 from sites.plans import PlansUnavailable, plan_removal
+from sites.plans.applied import AppliedCheck
 from sites.services.decommission import rollout_finished
 from sites.services.instructions import (
     NewVersion,
@@ -154,6 +155,7 @@ def _write_removal(
             kind=PlanKind.REMOVAL,
             rendered=tuple(plan.documents),
             applied_from=base,
+            applied_check=base.applied_check,
             changes=tuple(plan.changes),
             reason=reason,
             removal_scope=scope,
@@ -178,6 +180,7 @@ def _removal(base: InstructionSet, scope: str, reason: str):
             stored_profile(base),
             scope=scope,
             reasons=(reason,),
+            applied=AppliedCheck.from_dict(base.applied_check),
         )
     except PlansUnavailable as unavailable:
         raise ServiceError("", str(unavailable)) from None

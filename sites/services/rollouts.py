@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from portal.audit.services import record_event
 from portal.core.errors import ServiceError
-from sites.models import Rollout, RolloutState, RolloutStep, Site, StepState
+from sites.models import InstructionSet, Rollout, RolloutState, RolloutStep, Site, StepState
+from sites.selectors.analysis import adjusted_by_step, latest_rollout_analysis
 from sites.services.decommission import rollout_finished
 
 NOTE_LIMIT = 2000
@@ -112,11 +113,32 @@ def mark_step(*, step: RolloutStep, state: str, note: str = "", by=None) -> Roll
         locked.changed_by, locked.changed_at = by, timezone.now()
         locked.save(update_fields=["state", "note", "changed_by", "changed_at"])
         refresh_rollout_state(locked.rollout)
+        followed = _adjusted_text_followed(locked) if state == StepState.DONE else {}
+        if followed:
+            InstructionSet.objects.filter(pk=locked.rollout.instruction_set_id).update(
+                applied_check=followed
+            )
         record_event(
             action="rollout.step_changed",
             organisation=site.organisation,
             target=locked,
             before=before,
-            after=after,
+            after={**after, "adjusted_by_check": followed["check"]} if followed else after,
         )
     return locked
+
+
+def _adjusted_text_followed(step: RolloutStep) -> dict:
+    """The adjustments (``sites.plans.applied.AppliedCheck.as_dict``) of the check whose
+    adjusted text the rollout shows for ``step`` (the latest finished check of its instructions,
+    as the site page does: ``adjusted_by_step``), or {} when it shows the plain text. Marking
+    such a step done says the customer followed that text: plans from this version must know
+    (``InstructionSet.applied_check``)."""
+    rollout = step.rollout
+    # Only the version's id is needed, not its documents.
+    instruction_set = InstructionSet.objects.only("pk").get(pk=rollout.instruction_set_id)
+    analysis = latest_rollout_analysis(rollout.site, instruction_set)
+    if f"{step.vendor}:{step.number}" not in adjusted_by_step(analysis):
+        return {}
+    assert analysis is not None  # adjusted_by_step is empty without one
+    return analysis.details.get("adjusted_from") or {}

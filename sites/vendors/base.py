@@ -210,6 +210,14 @@ class Renderer(ABC):
             "would otherwise block it first: put this rule above it.",
         )
 
+    def placed_items(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec, deny: ShadowingRule
+    ) -> tuple[ManagedItem, ...]:
+        """The rules ``place_above`` adds *besides* the managed items (copies of ours in the
+        chain that holds ``deny``), as managed items of their own, so plans change and remove
+        them too; none by default (the vendor moves or places its own rules)."""
+        return ()
+
     def interfaces(self, site: SiteDescription) -> tuple[str, str]:
         """(inside, outside) interface names: the site's, or this vendor's defaults."""
         inside, outside = self.default_interfaces or ("", "")

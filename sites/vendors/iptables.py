@@ -154,8 +154,12 @@ class IptablesRenderer(Renderer):
         return f"*{section}\n{body}COMMIT\n"
 
     def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
-        markers = "|".join(item.marker for item in items)
+        chosen = list(items)
+        markers = "|".join(dict.fromkeys(item.marker for item in chosen))
         expected = "one line per marker" if present else "nothing"
+        if present and len(chosen) > len(set(item.marker for item in chosen)):
+            # A rule copied above a deny in another table carries its original's marker.
+            expected = "one line per marker, and one more per copy in another table"
         return f"iptables-save | grep -E -- '{markers}'  # {expected}"
 
     def place_above(self, step: Step, deny: ShadowingRule) -> Step:
@@ -194,6 +198,34 @@ class IptablesRenderer(Renderer):
             ),
             verify=step.verify + f"\niptables -t {deny.table} -S {deny.chain}",
         )
+
+    def placed_items(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec, deny: ShadowingRule
+    ) -> tuple[ManagedItem, ...]:
+        """The copies ``place_above`` puts into the chain of a deny in another table, each with
+        its original's marker (the copy carries the same comment) and a key of its own; removed
+        with ``-D CHAIN`` in that table."""
+        if deny.table == "filter":
+            return ()
+        inside, outside = self.interfaces(site)
+        before_routing = deny.chain == "PREROUTING"
+        ours = [e for e in _entries(policy, site, inside, outside) if e.chain == "FORWARD"]
+        items = []
+        for offset, entry in enumerate(ours):
+            spec = _in_chain(entry.spec, before_routing)
+            items.append(
+                ManagedItem(
+                    key=f"{entry.key}@{deny.table}-{deny.chain}-{deny.line}",
+                    marker=entry.marker,
+                    title=f"{entry.title} ({deny.table} {deny.chain}, above your line {deny.line})",
+                    exposure=entry.exposure,
+                    create=f"-I {deny.chain} {deny.position + offset} {spec}",
+                    remove=f"-D {deny.chain} {spec}",
+                    section=deny.table,
+                    guide_rules=entry.guide_rules,
+                )
+            )
+        return tuple(items)
 
     def _filter_table(
         self, policy: Policy, site: SiteDescription, inside: str, outside: str

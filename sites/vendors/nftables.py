@@ -281,6 +281,43 @@ class NftablesRenderer(Renderer):
         inside, outside = self.interfaces(site)
         return tuple(_item(entry) for entry in _entries(policy, site, inside, outside))
 
+    def placed_items(
+        self, policy: Policy, site: SiteDescription, profile: ProfileSpec, deny: ShadowingRule
+    ) -> tuple[ManagedItem, ...]:
+        """The copies ``place_above`` inserts into another base chain, each with its original's
+        marker (the copy carries the same comment) and a key of its own, so a plan finds them
+        by that comment in *that* chain (``obm_delete``). A plan that adds one inserts it at
+        the top of that chain, which is above the deny too."""
+        body_rules = [
+            e
+            for e in _entries(policy, site, *self.interfaces(site))
+            if e.what == "rule" and e.chain == CHAIN and e.text.endswith(" accept")
+        ]
+        in_our_table = (deny.family, deny.table) == ("inet", "filter")
+        if (
+            not body_rules
+            or deny.family not in ("ip", "inet")
+            or (in_our_table and (deny.chain == "forward" or not deny.hook))
+        ):
+            return ()
+        before_routing = deny.hook == "prerouting"
+        return tuple(
+            _item(
+                dataclasses.replace(
+                    entry,
+                    table=f"{deny.family} {deny.table}",
+                    chain=deny.chain,
+                    key=f"{entry.key}@{deny.family}-{deny.table}-{deny.chain}-{deny.line}",
+                    text=_in_chain(entry.text, before_routing),
+                    title=f"{entry.title} ({deny.family} {deny.table} {deny.chain}, above your "
+                    f"line {deny.line})",
+                    uses=(),
+                    insert=True,
+                )
+            )
+            for entry in body_rules
+        )
+
     def plan_section(self, section: str, body: str) -> str:
         """The body with the definitions of the shell functions it calls, so a step can be
         pasted on its own."""
@@ -288,8 +325,12 @@ class NftablesRenderer(Renderer):
 
     def plan_verify(self, items: Iterable[ManagedItem], *, present: bool) -> str:
         chosen = list(items)
-        patterns = " ".join(f"-e '\"{item.marker}\"'" for item in chosen)
+        markers = list(dict.fromkeys(item.marker for item in chosen))
+        patterns = " ".join(f"-e '\"{marker}\"'" for marker in markers)
         expected = "each marker once" if present else "nothing"
+        if present and len(chosen) > len(markers):
+            # A rule copied above a deny in another chain carries its original's marker.
+            expected = "each marker once, and once more per copy in another chain"
         text = f"nft list ruleset | grep -F {patterns}  # {expected}"
         if any(item.key.endswith(("-table", "-chain")) for item in chosen):
             text += (

@@ -15,7 +15,9 @@ first. With nothing to adjust, the instructions are exactly the unadjusted ones.
 - For each flow the guide needs that an explicit deny refuses (``ShadowingRule``), the step
   that adds the accept says which line would block it and how the rule is placed above it
   (``Renderer.place_above``: the vendor's own syntax, or where its instructions already put the
-  rule at the top, that they do and why).
+  rule at the top, that they do and why). Rules it *copies* into the deny's chain (iptables'
+  mangle table, another nftables base chain) are managed items too
+  (``Renderer.placed_items``), so a plan from adjusted instructions removes them.
 """
 
 from __future__ import annotations
@@ -330,8 +332,24 @@ def adjust_to(
         items = ()
     own = renderer.reusable_objects(policy, site, profile)
     adjustments = find_adjustments(renderer, own, existing, shadowing)
+    placed: tuple[ManagedItem, ...] = ()
+    if items:  # a renderer without markers has no items to place either
+        placed = tuple(
+            item
+            for deny in _placed_denies(rendered, adjustments)
+            for item in renderer.placed_items(policy, site, profile, deny)
+        )
     return Adjusted(
         adjusted_rendered(renderer, rendered, items, own, adjustments),
-        adjusted_items(renderer, items, adjustments),
+        adjusted_items(renderer, items, adjustments) + placed,
         adjustments,
     )
+
+
+def _placed_denies(rendered: Rendered, adjustments: Adjustments) -> list[ShadowingRule]:
+    """The denies ``adjusted_rendered`` places a step above, each once (as it does)."""
+    placed: dict[int, ShadowingRule] = {}
+    for deny in adjustments.shadowing:
+        if deny.line not in placed and any(_adds_accept_for(s, deny) for s in rendered.steps):
+            placed[deny.line] = deny
+    return list(placed.values())

@@ -7,6 +7,8 @@ The packet lab proves the iptables and nftables placements with real connections
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,8 @@ import pytest
 from sites.analyzer.analyze import analyze
 from sites.analyzer.model import ExistingObjects
 from sites.description import GUIDE_PROFILE
-from sites.plans.engine import plan_items
+from sites.plans.applied import AppliedCheck
+from sites.plans.engine import plan_change, plan_items, plan_removal
 from sites.policy import derive_rules
 from sites.vendors import get_renderer
 from sites.vendors.reuse import Adjusted, adjust_to
@@ -493,3 +496,145 @@ def test_objects_named_like_ours_are_ours_not_the_customers():
     result, _ = adjusted("fortigate", text, **FORTIGATE_SITE)
     assert [r.theirs.name for r in result.adjustments.reuses] == ["Backup-4401"]
     assert not any(item.customer_object.startswith("obm") for item in result.items)
+
+
+# -- plans from a version applied from the adjusted instructions -------------------------------
+
+
+def applied_check(vendor: str, text: str, **changes) -> tuple[AppliedCheck, object]:
+    """What the portal stores when adjusted steps of a check of ``text`` are marked done (as
+    JSON, read back), and the described site."""
+    described = site(vendor=vendor, **changes)
+    analysis = analyze(text, vendor, described, GUIDE_PROFILE)
+    stored = AppliedCheck(vendor, 7, analysis.existing, analysis.shadowing).as_dict()
+    restored = AppliedCheck.from_dict(json.loads(json.dumps(stored)))
+    assert restored == AppliedCheck(vendor, 7, analysis.existing, analysis.shadowing)
+    return restored, described
+
+
+def plan_text(plan) -> str:
+    return "\n".join(s.config for d in plan.documents for s in d.steps)
+
+
+def test_removal_after_reuse_never_deletes_the_customers_objects_nor_ours_never_made():
+    applied, described = applied_check("fortigate", FORTIGATE_CUSTOMER, **FORTIGATE_SITE)
+    renderers = [get_renderer("fortigate")]
+    plain = plan_text(plan_removal(described, GUIDE_PROFILE, renderers=renderers))
+    assert 'delete "obm-host"' in plain  # the plain text created it
+    removal = plan_text(
+        plan_removal(described, GUIDE_PROFILE, renderers=renderers, applied=applied)
+    )
+    assert "delete <ID of obm-backup-out>" in removal
+    for never_made in ('delete "obm-host"', 'delete "obm-dc"', 'delete "obm-tcp-4401"'):
+        assert never_made not in removal
+    for theirs in ("LAN_BACKUP", "SecuriData-DC", "Backup-4401"):
+        assert theirs not in removal
+    # A check of another vendor changes nothing in this vendor's plan.
+    other = AppliedCheck("paloalto", 7, applied.existing, applied.shadowing)
+    assert (
+        plan_text(plan_removal(described, GUIDE_PROFILE, renderers=renderers, applied=other))
+        == plain
+    )
+
+
+def test_a_change_after_reuse_keeps_using_the_customers_objects():
+    """Monitoring on and off again: the rules keep naming the customer's objects; ours are
+    neither created nor removed."""
+    applied, described = applied_check("fortigate", FORTIGATE_CUSTOMER, **FORTIGATE_SITE)
+    changed = dataclasses.replace(described, name="Renamed branch")
+    text = plan_text(
+        plan_change(
+            described,
+            GUIDE_PROFILE,
+            changed,
+            GUIDE_PROFILE,
+            renderers=[get_renderer("fortigate")],
+            applied=applied,
+        )
+    )
+    assert '"LAN_BACKUP"' in text  # the changed policy still names it
+    assert 'edit "obm-host"' not in text and 'delete "LAN_BACKUP"' not in text
+
+
+def test_iptables_removal_after_placement_removes_the_copies_in_mangle():
+    applied, described = applied_check("iptables", IPTABLES_MANGLE_DROP, **NO_MONITORING)
+    renderers = [get_renderer("iptables")]
+    plain = plan_text(plan_removal(described, GUIDE_PROFILE, renderers=renderers))
+    assert "*mangle" not in plain
+    removal = plan_text(
+        plan_removal(described, GUIDE_PROFILE, renderers=renderers, applied=applied)
+    )
+    mangle = [  # outbound rules first, then the replies' accept (after every rule): two blocks
+        line
+        for block in removal.split("*mangle\n")[1:]
+        for line in block.split("COMMIT")[0].splitlines()
+    ]
+    adjusted_config = step(
+        adjusted("iptables", IPTABLES_MANGLE_DROP, **NO_MONITORING)[0], "Allow the backup"
+    ).config
+    copies = adjusted_config.split("*mangle\n")[1].split("COMMIT")[0].splitlines()[1:]
+    # Exactly the copies the adjusted step inserted, each deleted by its specification.
+    assert sorted(mangle) == sorted(
+        "-D FORWARD " + line.split(" ", 3)[3] for line in copies if line.startswith("-I ")
+    )
+    assert len(mangle) == 2  # the replies' accept and the backup connection
+    assert removal.count("-D FORWARD") == 4  # and ours in filter
+
+
+def test_iptables_a_filter_drop_adds_no_items():
+    text = IPTABLES_MANGLE_DROP.replace(
+        "-A FORWARD -p tcp -m tcp --dport 4000:4999 -j DROP\n", ""
+    ).replace("COMMIT\n*nat", "-A FORWARD -j DROP\nCOMMIT\n*nat")
+    applied, described = applied_check("iptables", text, **NO_MONITORING)
+    renderers = [get_renderer("iptables")]
+    assert plan_removal(
+        described, GUIDE_PROFILE, renderers=renderers, applied=applied
+    ) == plan_removal(described, GUIDE_PROFILE, renderers=renderers)
+
+
+NFT_BLOCKLIST = """\
+table inet filter {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+	}
+}
+table ip blocklist {
+	chain forward {
+		type filter hook forward priority filter - 10; policy accept;
+		tcp dport 6881-6889 drop
+		tcp dport 4000-4999 drop
+	}
+}
+"""
+
+
+def test_nftables_removal_after_placement_deletes_the_copies_by_their_comment():
+    applied, described = applied_check("nftables", NFT_BLOCKLIST, **NO_MONITORING)
+    plan = plan_removal(
+        described, GUIDE_PROFILE, renderers=[get_renderer("nftables")], applied=applied
+    )
+    text = plan_text(plan)
+    tag = "obm:" + described.name.lower().replace(" ", "-")
+    assert f"obm_delete ip blocklist forward {tag}" in text
+    copies = [line for line in text.splitlines() if line.startswith("obm_delete ip blocklist")]
+    assert len(copies) == 2
+    assert {line.rsplit(":", 1)[1] for line in copies} == {"established", "out-tcp-4401"}
+
+
+def test_nftables_a_change_after_placement_inserts_new_copies_at_the_top_of_that_chain():
+    """A new monitoring access added after adjusted instructions: its accept goes into the
+    other base chain too (above the deny, at the top), besides ours."""
+    applied, described = applied_check("nftables", NFT_BLOCKLIST, **NO_MONITORING)
+    with_monitoring = site(vendor="nftables")
+    plan = plan_change(
+        described,
+        GUIDE_PROFILE,
+        with_monitoring,
+        GUIDE_PROFILE,
+        renderers=[get_renderer("nftables")],
+        applied=applied,
+    )
+    text = plan_text(plan)
+    assert "obm_insert ip blocklist forward" in text
+    assert "obm_delete ip blocklist forward" not in text  # the copies that stay, stay

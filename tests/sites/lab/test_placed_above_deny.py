@@ -2,7 +2,9 @@
 customer ruleset whose drop, in a chain that runs before ours, refuses the backup port. The
 analysis of what the kernel lists back finds that drop; the plain instructions leave the backup
 blocked; the adjusted ones let real TCP 4401 through while the customer's other denies still
-hold (another port of the same dropped range, another LAN host, a port the filter never allowed).
+hold (another port of the same dropped range, another LAN host, a port the filter never allowed);
+and the removal plan made from the adjusted version returns the ruleset to the customer's own,
+refusing the backup again.
 
 Needs root and network namespaces, like the rest of the packet lab (docs/packet-lab.md).
 """
@@ -15,13 +17,15 @@ import pytest
 
 from sites.analyzer.analyze import analyze
 from sites.analyzer.flows import Flow
+from sites.plans.applied import AppliedCheck
+from sites.plans.engine import plan_removal
 from sites.policy import derive_rules
 from sites.vendors import get_renderer
 from sites.vendors.formats import config_file
 from sites.vendors.reuse import adjust_to
 from tests.sites.analyzer.test_adjusted import iptables_mangle_drop
 from tests.sites.lab import topology as t
-from tests.sites.lab.firewall import PROFILE, lab_site
+from tests.sites.lab.firewall import PROFILE, lab_site, normalised
 from tests.sites.lab.probes import Listener, connect
 
 OPEN_TIMEOUT = 5.0
@@ -126,3 +130,16 @@ def test_adjusted_rules_pass_above_the_customers_drop(customer):
     again = analyze(lab.exec(t.FW, *listing).stdout, vendor, site, PROFILE)
     assert again.results[0].verdict.verdict == "allowed", again.results[0].verdict
     assert not again.shadowing
+
+    # The decommission plan of a version applied from the adjusted text (the portal records the
+    # check when its adjusted steps are marked done): it removes our rules *and* their copies
+    # above the drop, and the firewall is the customer's again, line for line, refusing the
+    # backup as before.
+    applied = AppliedCheck(vendor, 1, analysis.existing, analysis.shadowing)
+    (removal,) = plan_removal(site, PROFILE, renderers=[renderer], applied=applied).documents
+    removal_path = tmp_path / "removal"
+    removal_path.write_text(renderer.plan_file(removal.steps))
+    lab.exec(t.FW, *backend.plan_load, str(removal_path))
+    after = lab.exec(t.FW, *listing).stdout
+    assert normalised(vendor, after) == normalised(vendor, listed), after
+    assert not _reaches(lab, t.HOST, 4401, timeout=BLOCKED_TIMEOUT), after
