@@ -54,7 +54,7 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, site_tag
-from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.restriction import only_monitoring_sources, sources_label
 
 LANGUAGE = "edgeos"
 CLI = "EdgeOS CLI (SSH, or the web UI's CLI button)"
@@ -426,7 +426,8 @@ def _entries(
             "monitoring",
             f"firewall group address-group {MONITORING}",
             [f"address {_range(n)}" for n in sources],
-            f"Address group {MONITORING}: the monitoring sources",
+            f"Address group {MONITORING}: "
+            + sources_label((forwards or inbound)[0].first, "the monitoring sources"),
             # Used by the forwards: created before and removed after them, changed in place
             # in one commit, so the old and the new sources are never let in together.
             Exposure.SUPPORT,

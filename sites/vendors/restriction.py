@@ -1,9 +1,13 @@
-"""What an inbound step says about who may connect in: the monitoring computers, and the portal's
-inbound checks where the policy added their address to them (``sites.policy``, #13)."""
+"""What an inbound step, object, comment or remark says about who may connect in: the monitoring
+computers, and the portal's inbound checks where the policy added their address to them
+(``sites.policy``, #13)."""
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
+
 from sites.policy import Rule
+from sites.vendors.managed import network_key
 
 
 def only_monitoring_sources(
@@ -14,3 +18,45 @@ def only_monitoring_sources(
     if rule.check_source is not None:
         who += f" and the portal's checks (from {rule.check_source.network_address})"
     return f"Only {who} may connect{suffix}."
+
+
+# How every renderer labels an allowed source: the portal's check source is not one of the
+# customer's monitoring computers, so its names, comments and remarks say what it is, and its
+# key (``check-…``) is its own, so a new check address removes the old one's items.
+CHECK_SOURCE_WORDS = "portal's inbound check"
+CHECK_SOURCE_LABEL = CHECK_SOURCE_WORDS.capitalize()  # where a comment begins with it
+
+
+def is_check_source(network: IPv4Network, rule: Rule) -> bool:
+    """Whether ``network``, one of ``rule.allowed_sources``, is the portal's check source."""
+    return network == rule.check_source
+
+
+def allowed_source_key(network: IPv4Network, rule: Rule, monitoring: str = "mon") -> str:
+    """The key part of one allowed source: ``check-198.51.100.200-32`` for the portal's check
+    source, ``<monitoring>-198.51.100.7-32`` for a monitoring computer."""
+    role = "check" if is_check_source(network, rule) else monitoring
+    return f"{role}-{network_key(network)}"
+
+
+def source_words(network: IPv4Network, rule: Rule, monitoring: str = "") -> str:
+    """One allowed source in a title: "portal's inbound check 198.51.100.200" for the portal's
+    check source, ``monitoring`` and the network ("198.51.100.7/32") for a monitoring
+    computer."""
+    if is_check_source(network, rule):
+        return f"{CHECK_SOURCE_WORDS} {network.network_address}"
+    return f"{monitoring}{network}"
+
+
+def sources_label(rule: Rule, monitoring: str = "the monitoring computers") -> str:
+    """Who a group of ``rule.allowed_sources`` holds: "the monitoring computers", "plus the
+    portal's inbound check" where the policy added it."""
+    if rule.check_source is None:
+        return monitoring
+    return f"{monitoring} plus the {CHECK_SOURCE_WORDS}"
+
+
+def connecting(rule: Rule) -> str:
+    """Who the inbound rule lets connect, for a rule's title or remark: "monitoring GUI", or
+    "monitoring GUI and portal's checks" where the policy added the check source."""
+    return "monitoring GUI" + (" and portal's checks" if rule.check_source is not None else "")

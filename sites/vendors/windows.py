@@ -39,6 +39,7 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
+from sites.vendors.restriction import connecting
 
 FIREWALL_GUI = "Windows Defender Firewall with Advanced Security › {rules} › New Rule…"
 _OS_NAMES = {"linux": "Linux", "macos": "macOS", "other": "another operating system"}
@@ -296,7 +297,7 @@ def _entries(policy: Policy, site: SiteDescription, profile: ProfileSpec) -> lis
             if sources:
                 match += f" -RemoteAddress {sources}"
                 netsh += f" remoteip={sources}"
-            title = f"Host firewall: allow {rule.port_spec} in from the monitoring GUI"
+            title = f"Host firewall: allow {rule.port_spec} in from the {connecting(rule)}"
         entries.append(
             _Entry(
                 key=key,

@@ -370,11 +370,11 @@ def test_without_known_probe_addresses_the_steps_say_so(slug):
 CHECK_SOURCE_ALLOWED = [
     Expect(
         "checkpoint",
-        present=('ip-address "198.51.100.200"', 'members.2 "obm-mon-198.51.100.200-32"'),
+        present=('ip-address "198.51.100.200"', 'members.2 "obm-check-198.51.100.200-32"'),
     ),
     Expect(
         "cisco-asa",
-        present=("host 198.51.100.200", "network-object object obm-monitoring-198.51.100.200-32"),
+        present=("host 198.51.100.200", "network-object object obm-check-198.51.100.200-32"),
     ),
     Expect("cisco-ios", present=("permit tcp host 198.51.100.200 host 192.0.2.1 eq 4403",)),
     Expect("edgeos", present=("address-group obm-monitoring address 198.51.100.200",)),
@@ -386,7 +386,11 @@ CHECK_SOURCE_ALLOWED = [
         ),
     ),
     Expect(
-        "generic", present=("TCP 4403 from 198.51.100.7/32, 198.51.100.200/32 to the backup host",)
+        "generic",
+        present=(
+            "TCP 4403 from 198.51.100.7/32, 198.51.100.200/32 (portal's inbound check "
+            "198.51.100.200) to the backup host",
+        ),
     ),
     Expect(
         "iptables",
@@ -398,7 +402,7 @@ CHECK_SOURCE_ALLOWED = [
     Expect(
         "juniper-srx",
         present=(
-            "policy obm-monitoring-in match source-address obm-mon-198.51.100.200-32",
+            "policy obm-monitoring-in match source-address obm-check-198.51.100.200-32",
             "match source-address 198.51.100.200/32",
         ),
     ),
@@ -413,14 +417,14 @@ CHECK_SOURCE_ALLOWED = [
         "paloalto",
         present=(
             "ip-netmask 198.51.100.200/32",
-            "set address-group obm-mon static obm-mon-198.51.100.200-32",
+            "set address-group obm-mon static obm-check-198.51.100.200-32",
         ),
     ),
     Expect("pf", present=("table <obm_monitor> { 198.51.100.7, 198.51.100.200 }",)),
     Expect("pfsense", present=("Entry: 198.51.100.200 / 32",)),
     Expect(
         "sonicwall",
-        present=("host 198.51.100.200 zone WAN", "Source: obm:test-site:mon-198.51.100.200-32"),
+        present=("host 198.51.100.200 zone WAN", "Source: obm:test-site:check-198.51.100.200-32"),
     ),
     Expect("sophos", present=("Type: IP | IP address: 198.51.100.200",)),
     Expect("watchguard", present=("From: only Host IP 198.51.100.7, Host IP 198.51.100.200",)),
