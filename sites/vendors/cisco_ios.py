@@ -52,7 +52,7 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, network_key, rule_key
-from sites.vendors.restriction import only_monitoring_sources, sources_label
+from sites.vendors.restriction import only_monitoring_sources, source_words, sources_label
 
 LANGUAGE = "cisco-ios"
 CLI = "CLI: privileged EXEC mode (the lines enter and leave configuration mode)"
@@ -443,7 +443,7 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
                 f"reply-{rule.protocol}-{rule.port}"
                 + suffix(peer, "to", bool(rule.allowed_sources)),
                 f"{INSIDE_ACL} {sequence}: permit the replies of {rule.port_spec} to "
-                f"{peer or 'any address'}",
+                + (source_words(peer, rule) if peer else "any address"),
                 Exposure.INBOUND,
                 f"permit {rule.protocol} host {rule.required_hosts.start} eq {rule.port} "
                 f"{_wildcard(peer)}" + (" established" if rule.protocol == "tcp" else ""),
@@ -517,7 +517,8 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
                 OUTSIDE_ACL,
                 sequence,
                 rule_key(rule) + suffix(peer, "from", bool(rule.allowed_sources)),
-                f"{OUTSIDE_ACL} {sequence}: permit {rule.port_spec} from {peer or 'any address'}",
+                f"{OUTSIDE_ACL} {sequence}: permit {rule.port_spec} from "
+                + (source_words(peer, rule) if peer else "any address"),
                 Exposure.INBOUND,
                 f"permit {rule.protocol} {_wildcard(peer)} {public_match} eq {rule.port}",
                 [rule],

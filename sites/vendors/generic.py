@@ -24,7 +24,12 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
-from sites.vendors.restriction import CHECK_SOURCE_WORDS, connecting, only_monitoring_sources
+from sites.vendors.restriction import (
+    CHECK_SOURCE_WORDS,
+    connecting,
+    only_monitoring_sources,
+    route_words,
+)
 
 ON_THE_HOST = "On the backup host"
 
@@ -366,7 +371,7 @@ def _entries(policy: Policy, site: SiteDescription) -> list[_Entry]:
                 f"- {rule.route_destination} via {rule.next_hop} on interface "
                 f"{rule.interface_name} (index {rule.interface_index})"
             ],
-            f"Route to {rule.route_destination} on the backup host",
+            f"Route to {route_words(rule, policy)} on the backup host",
             Exposure.SUPPORT,
             on_host=True,
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from sites.policy import Rule
+from sites.policy import Policy, Rule
 from sites.vendors.managed import network_key
 
 
@@ -25,6 +25,7 @@ def only_monitoring_sources(
 # key (``check-…``) is its own, so a new check address removes the old one's items.
 CHECK_SOURCE_WORDS = "portal's inbound check"
 CHECK_SOURCE_LABEL = CHECK_SOURCE_WORDS.capitalize()  # where a comment begins with it
+CHECK_SOURCE_UNQUOTED = "portal inbound check"  # inside single quotes (no apostrophe)
 
 
 def is_check_source(network: IPv4Network, rule: Rule) -> bool:
@@ -60,3 +61,12 @@ def connecting(rule: Rule) -> str:
     """Who the inbound rule lets connect, for a rule's title or remark: "monitoring GUI", or
     "monitoring GUI and portal's checks" where the policy added the check source."""
     return "monitoring GUI" + (" and portal's checks" if rule.check_source is not None else "")
+
+
+def route_words(route: Rule, policy: Policy) -> str:
+    """A static route's destination in a title: the portal's check source is named so (the
+    policy routes it like the monitoring sources), any other network as itself."""
+    destination = route.required_route_destination
+    if any(rule.check_source == destination for rule in policy.rules):
+        return f"the {CHECK_SOURCE_WORDS} {destination.network_address}"
+    return str(destination)
