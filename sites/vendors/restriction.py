@@ -33,10 +33,11 @@ def is_check_source(network: IPv4Network, rule: Rule) -> bool:
     return network == rule.check_source
 
 
-def allowed_source_key(network: IPv4Network, rule: Rule, monitoring: str = "mon") -> str:
-    """The key part of one allowed source: ``check-198.51.100.200-32`` for the portal's check
-    source, ``<monitoring>-198.51.100.7-32`` for a monitoring computer."""
-    role = "check" if is_check_source(network, rule) else monitoring
+def allowed_source_key(network: IPv4Network, rule: Rule) -> str:
+    """The item key of one allowed source where it is an object or entry of its own:
+    ``check-198.51.100.200-32`` for the portal's check source, ``mon-198.51.100.7-32`` for a
+    monitoring computer (``sites.vendors.names.source_object_names`` for named objects)."""
+    role = "check" if is_check_source(network, rule) else "mon"
     return f"{role}-{network_key(network)}"
 
 
