@@ -54,8 +54,19 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
-from sites.vendors.names import hosts_object_name, network_names, port_object_name
-from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.names import (
+    hosts_object_name,
+    network_names,
+    port_object_name,
+    source_object_names,
+)
+from sites.vendors.restriction import (
+    CHECK_SOURCE_LABEL,
+    connecting,
+    is_check_source,
+    only_monitoring_sources,
+    sources_label,
+)
 
 SESSION = "-s id.txt"
 OUTBOUND_RULE = "obm-backup-out"
@@ -386,7 +397,7 @@ def _items(policy: Policy, site: SiteDescription) -> list[tuple[str, ManagedItem
         )
     target_key = _key(host_name)
     sources = inbound[0].allowed_sources if inbound else ()
-    mon_names = network_names("obm-mon", sources)
+    mon_names = source_object_names("obm-mon", inbound[0]) if inbound else []
     public = inbound[0].public_address if inbound else None
     if inbound:
         if hosts.kind != "address":
@@ -395,7 +406,12 @@ def _items(policy: Policy, site: SiteDescription) -> list[tuple[str, ManagedItem
             target_key = _key(TARGET)
         for name, network in zip(mon_names, sources, strict=True):
             kind, fields = _network_fields(network)
-            obj("objects", kind, name, fields, f"Monitoring computers {name}", inbound)
+            what = (
+                CHECK_SOURCE_LABEL
+                if is_check_source(network, inbound[0])
+                else "Monitoring computers"
+            )
+            obj("objects", kind, name, fields, f"{what} {name}", inbound)
         if sources:
             # The rules name the group (a NAT rule takes one original source), so a source that
             # comes or goes changes its members only.
@@ -404,7 +420,7 @@ def _items(policy: Policy, site: SiteDescription) -> list[tuple[str, ManagedItem
                 "group",
                 MONITORS_GROUP,
                 _list("members", mon_names, indexed=True),
-                f"Group {MONITORS_GROUP} (the monitoring computers)",
+                f"Group {MONITORS_GROUP} ({sources_label(inbound[0])})",
                 inbound,
                 [_key(n) for n in mon_names],
             )
@@ -488,7 +504,7 @@ def _items(policy: Policy, site: SiteDescription) -> list[tuple[str, ManagedItem
         add_rule(
             "in",
             "rule-in",
-            f"Access rule {INBOUND_RULE} (monitoring GUI -> {TARGET})",
+            f"Access rule {INBOUND_RULE} (" + connecting(inbound[0]) + f" -> {TARGET})",
             Exposure.INBOUND,
             ('access-rule layer "$LAYER"', f'name "{INBOUND_RULE}"'),
             " ".join(

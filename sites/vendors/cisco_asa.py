@@ -60,8 +60,12 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
-from sites.vendors.names import hosts_object_name, network_object_name
-from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.names import hosts_object_name, network_names, source_object_names
+from sites.vendors.restriction import (
+    only_monitoring_sources,
+    source_words,
+    sources_label,
+)
 from sites.vendors.reuse import OwnObject, guide_objects
 from sites.vendors.sample_addresses import address_in
 
@@ -274,7 +278,7 @@ class CiscoAsaRenderer(Renderer):
             f"the datacenter networks of {profile.name}",
         ]
         if sources:
-            what.append("the computers the monitoring GUI connects from")
+            what.append(sources_label(inbound[0], "the computers the monitoring GUI connects from"))
         return Step(
             title="Define the backup host and the datacenter (network objects)",
             gui_path=ASDM_OBJECTS,
@@ -568,7 +572,9 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
         gui_path=ASDM_OBJECTS,
     )
 
-    def group(name: str, networks: tuple[IPv4Network, ...], what: str, rules) -> list[str]:
+    def group(
+        name: str, networks: tuple[IPv4Network, ...], what: str, rules, check: Rule | None = None
+    ) -> list[str]:
         group_key = _key(name)
         add(
             "objects",
@@ -584,13 +590,17 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
         # One object per network, named by it, as a member of the group: a network added or
         # dropped is one member more or less, and the rules naming the group stay as they are.
         # An object group in use cannot be emptied, so the new member comes before the old goes.
-        for network in networks:
-            member = network_object_name(name, network)
+        # The portal's check source is no monitoring computer: its own name, and its own key,
+        # so a new check address replaces it (``source_object_names``).
+        members = source_object_names(name, check) if check else network_names(name, networks)
+        for network, member in zip(networks, members, strict=True):
             keys.append(_key(member))
             add(
                 "objects",
                 keys[-1],
-                f"Network object {member} ({network}) in {name}",
+                f"Network object {member} ("
+                + (source_words(network, check) if check else str(network))
+                + f") in {name}",
                 Exposure.SUPPORT,
                 [
                     f"object network {member}",
@@ -613,7 +623,7 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
     group(DATACENTER, outbound[0].datacenter, "the datacenter networks", outbound)
     sources = inbound[0].allowed_sources if inbound else ()
     if sources:
-        group(MONITORING, sources, "the monitoring computers", inbound)
+        group(MONITORING, sources, sources_label(inbound[0]), inbound, inbound[0])
 
     for rule in outbound:
         acl_entry(

@@ -52,7 +52,7 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, network_key, rule_key
-from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.restriction import only_monitoring_sources, source_words, sources_label
 
 LANGUAGE = "cisco-ios"
 CLI = "CLI: privileged EXEC mode (the lines enter and leave configuration mode)"
@@ -289,7 +289,9 @@ class CiscoIosRenderer(Renderer):
             reason=(
                 "An IOS access list has no state: the backup host's answers to the monitoring "
                 f"connections enter {inside} and pass its inbound list like any packet. These "
-                "entries let them through, from the forwarded ports to the monitoring computers "
+                "entries let them through, from the forwarded ports to "
+                + sources_label(rules[0], "the monitoring computers")
+                + " "
                 "(TCP only for `established` connections); a list that already lets the LAN's "
                 "TCP replies through still drops the UDP ones. Their sequence numbers count down "
                 "from just below the list's first entry, the backup entries' count up from 1. "
@@ -441,12 +443,13 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
                 f"reply-{rule.protocol}-{rule.port}"
                 + suffix(peer, "to", bool(rule.allowed_sources)),
                 f"{INSIDE_ACL} {sequence}: permit the replies of {rule.port_spec} to "
-                f"{peer or 'any address'}",
+                + (source_words(peer, rule) if peer else "any address"),
                 Exposure.INBOUND,
                 f"permit {rule.protocol} host {rule.required_hosts.start} eq {rule.port} "
                 f"{_wildcard(peer)}" + (" established" if rule.protocol == "tcp" else ""),
                 [rule],
-                f"monitoring replies, {rule.port_spec}",
+                ("portal check replies" if peer == rule.check_source else "monitoring replies")
+                + f", {rule.port_spec}",
             )
     sequence = 0
     for rule in snat:
@@ -514,11 +517,13 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
                 OUTSIDE_ACL,
                 sequence,
                 rule_key(rule) + suffix(peer, "from", bool(rule.allowed_sources)),
-                f"{OUTSIDE_ACL} {sequence}: permit {rule.port_spec} from {peer or 'any address'}",
+                f"{OUTSIDE_ACL} {sequence}: permit {rule.port_spec} from "
+                + (source_words(peer, rule) if peer else "any address"),
                 Exposure.INBOUND,
                 f"permit {rule.protocol} {_wildcard(peer)} {public_match} eq {rule.port}",
                 [rule],
-                f"monitoring GUI -> backup host, {rule.port_spec}",
+                ("portal check" if peer == rule.check_source else "monitoring GUI")
+                + f" -> backup host, {rule.port_spec}",
             )
     return entries
 

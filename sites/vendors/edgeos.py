@@ -33,8 +33,10 @@ How it handles the traps:
   with a fixed address it also names the address.
 - **Ranges** are native (``source address A-B``); the DHCP LAN is its network.
 
-**Markers**: every rule and group we create has ``description 'obm:<site>:<key>'``; the key of a
-rule names its role and port (``out-4401``, ``dnat-4403``), as its number does. A rule or group is
+**Markers**: every rule and group we create has a description that begins with its marker,
+``obm:<site>:<key>`` (the monitoring group's goes on to name the portal's check address where it
+holds it); the key of a rule names its role and port (``out-4401``, ``dnat-4403``), as its number
+does. A rule or group is
 removed with ``delete firewall name LAN_IN rule 4401`` (``delete service nat rule 4403``,
 ``delete firewall group network-group obm-dc``) and changed in place by deleting and setting it
 again in the same ``commit``: a commit applies all its changes at once, so nothing is ever half
@@ -54,7 +56,11 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, site_tag
-from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.restriction import (
+    CHECK_SOURCE_UNQUOTED,
+    only_monitoring_sources,
+    sources_label,
+)
 
 LANGUAGE = "edgeos"
 CLI = "EdgeOS CLI (SSH, or the web UI's CLI button)"
@@ -358,14 +364,15 @@ def _entries(
     entries: list[_Entry] = []
     numbers = _Numbers()
 
-    def add(key, path, values, title, exposure, rules=(), **more):
+    def add(key, path, values, title, exposure, rules=(), describe="", **more):
         mark = marker(site, key)
         entries.append(
             _Entry(
                 key=key,
                 marker=mark,
                 path=path,
-                values=(f"description '{mark}'", *values),
+                # The marker first, then (where given) what the item holds.
+                values=(f"description '{' '.join(filter(None, (mark, describe)))}'", *values),
                 title=title,
                 exposure=exposure,
                 guide_rules=guide_rules_of(rules),
@@ -421,15 +428,19 @@ def _entries(
     inbound = list(_combine(policy.of_kind(RuleKind.ALLOW_INBOUND)))
     sources = (forwards or inbound)[0].first.allowed_sources if forwards or inbound else ()
     group = ("monitoring",) if sources else ()
+    check = (forwards or inbound)[0].first.check_source if forwards or inbound else None
     if sources:
         add(
             "monitoring",
             f"firewall group address-group {MONITORING}",
             [f"address {_range(n)}" for n in sources],
-            f"Address group {MONITORING}: the monitoring sources",
+            f"Address group {MONITORING}: "
+            + sources_label((forwards or inbound)[0].first, "the monitoring sources"),
             # Used by the forwards: created before and removed after them, changed in place
             # in one commit, so the old and the new sources are never let in together.
             Exposure.SUPPORT,
+            # A member has no description of its own: the group's names the portal's check.
+            describe=f"with {CHECK_SOURCE_UNQUOTED} {check.network_address}" if check else "",
         )
     for forward in forwards:
         public = forward.first.public_address

@@ -50,8 +50,20 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
-from sites.vendors.names import hosts_object_name, network_names, port_object_name
-from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.names import (
+    hosts_object_name,
+    network_names,
+    port_object_name,
+    source_object_names,
+)
+from sites.vendors.restriction import (
+    CHECK_SOURCE_LABEL,
+    connecting,
+    is_check_source,
+    only_monitoring_sources,
+    source_words,
+    sources_label,
+)
 from sites.vendors.reuse import OwnObject, guide_objects
 
 OUTBOUND_POLICY = "obm-backup-out"
@@ -103,7 +115,7 @@ class FortigateRenderer(Renderer):
                             }[outbound[0].required_hosts.kind],
                             "the datacenter networks",
                             *(
-                                ["the monitoring computers"]
+                                [sources_label(inbound[0])]
                                 if inbound and inbound[0].allowed_sources
                                 else []
                             ),
@@ -172,7 +184,7 @@ class FortigateRenderer(Renderer):
                         )
                         + f" to the backup host {forwards[0].required_hosts.start}"
                         + (
-                            ", and only for the monitoring computers (`src-filter`)."
+                            f", and only for {sources_label(forwards[0])} (`src-filter`)."
                             if forwards[0].allowed_sources
                             else "."
                         )
@@ -378,15 +390,19 @@ def _items(
             outbound,
         )
     sources = inbound[0].allowed_sources if inbound else ()
-    mon_names = network_names(MONITORING_GROUP, sources)
+    mon_names = source_object_names(MONITORING_GROUP, inbound[0]) if inbound else []
     for name, network in zip(mon_names, sources, strict=True):
+        check = is_check_source(network, inbound[0])
         add(
             "addresses",
             "firewall address",
             name,
-            f"Address {name} (monitoring computers {network})",
+            f"Address {name} ({source_words(network, inbound[0], 'monitoring computers ')})",
             Exposure.SUPPORT,
-            ['set comment "Monitoring GUI"', f"set subnet {_subnet(network)}"],
+            [
+                f'set comment "{CHECK_SOURCE_LABEL if check else "Monitoring GUI"}"',
+                f"set subnet {_subnet(network)}",
+            ],
             inbound,
         )
     # The policies name the groups: a network that comes or goes changes a member list only.
@@ -405,9 +421,12 @@ def _items(
             "addresses",
             "firewall addrgrp",
             MONITORING_GROUP,
-            f"Address group {MONITORING_GROUP} (the monitoring computers)",
+            f"Address group {MONITORING_GROUP} ({sources_label(inbound[0])})",
             Exposure.SUPPORT,
-            ['set comment "Monitoring computers"', "set member " + _quoted(mon_names)],
+            [
+                f'set comment "{sources_label(inbound[0]).removeprefix("the ").capitalize()}"',
+                "set member " + _quoted(mon_names),
+            ],
             inbound,
             uses=[_key(name) for name in mon_names],
         )
@@ -476,7 +495,9 @@ def _items(
             "in",
             "firewall policy",
             INBOUND_POLICY,
-            f"Policy {INBOUND_POLICY} (monitoring GUI -> backup host through the VIPs)",
+            f"Policy {INBOUND_POLICY} ("
+            + connecting(inbound[0])
+            + " -> backup host through the VIPs)",
             Exposure.INBOUND,
             [
                 f'set srcintf "{outside}"',

@@ -24,7 +24,12 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
-from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.restriction import (
+    CHECK_SOURCE_WORDS,
+    connecting,
+    only_monitoring_sources,
+    route_words,
+)
 
 ON_THE_HOST = "On the backup host"
 
@@ -344,7 +349,7 @@ def _entries(policy: Policy, site: SiteDescription) -> list[_Entry]:
             rule,
             "port forward",
             [
-                f"- {rule.port_spec}: from {_sources(rule.allowed_sources)}, to "
+                f"- {rule.port_spec}: from {_sources(rule)}, to "
                 f"{rule.required_hosts.start} port {rule.port}"
             ],
             f"Port forward {rule.port_spec} to the backup host",
@@ -354,7 +359,7 @@ def _entries(policy: Policy, site: SiteDescription) -> list[_Entry]:
         add(
             rule,
             "rule",
-            [f"- {rule.port_spec} from {_sources(rule.allowed_sources)} to the backup host"],
+            [f"- {rule.port_spec} from {_sources(rule)} to the backup host"],
             f"Allow {rule.port_spec} in to the backup host",
             Exposure.INBOUND,
         )
@@ -366,7 +371,7 @@ def _entries(policy: Policy, site: SiteDescription) -> list[_Entry]:
                 f"- {rule.route_destination} via {rule.next_hop} on interface "
                 f"{rule.interface_name} (index {rule.interface_index})"
             ],
-            f"Route to {rule.route_destination} on the backup host",
+            f"Route to {route_words(rule, policy)} on the backup host",
             Exposure.SUPPORT,
             on_host=True,
         )
@@ -378,10 +383,10 @@ def _entries(policy: Policy, site: SiteDescription) -> list[_Entry]:
             [
                 f"- allow outgoing {rule.port_spec} to {_networks(rule.datacenter)}"
                 if outgoing
-                else f"- allow incoming {rule.port_spec} from {_sources(rule.allowed_sources)}"
+                else f"- allow incoming {rule.port_spec} from {_sources(rule)}"
             ],
             f"Backup host's firewall: allow {rule.port_spec} "
-            + ("out" if outgoing else "in from the monitoring GUI"),
+            + ("out" if outgoing else f"in from the {connecting(rule)}"),
             Exposure.OUTBOUND if outgoing else Exposure.INBOUND,
             on_host=True,
         )
@@ -401,5 +406,11 @@ def _networks(networks: tuple[IPv4Network, ...]) -> str:
     return ", ".join(str(n) for n in networks)
 
 
-def _sources(networks: tuple[IPv4Network, ...]) -> str:
-    return _networks(networks) if networks else "any address"
+def _sources(rule: Rule) -> str:
+    """Who the rule lets in, the portal's check source named as what it is."""
+    if not rule.allowed_sources:
+        return "any address"
+    check = (
+        f" ({CHECK_SOURCE_WORDS} {rule.check_source.network_address})" if rule.check_source else ""
+    )
+    return _networks(rule.allowed_sources) + check

@@ -36,6 +36,7 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps, with_reason
 from sites.vendors.managed import Exposure, ManagedItem, marker, network_key, rule_key
+from sites.vendors.restriction import connecting
 
 LOAD = "iptables-restore --noflush"
 
@@ -314,14 +315,14 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
             notes = ()
     inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
     for number, rule in enumerate(inbound):
-        notes = (f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.",)
+        notes = (f"# {rule.reason.label}: {connecting(rule)} -> backup host, {rule.port_spec}.",)
         if number == 0:
             notes = (
                 "# FORWARD sees forwarded packets after DNAT: match the private address, and only"
                 " connections that came through the port-forward (--ctstate DNAT).",
                 *notes,
             )
-        for source_key, source, source_words in _sources(rule.allowed_sources):
+        for source_key, source, source_words in _sources(rule.allowed_sources, rule.check_source):
             add(
                 "filter",
                 "FORWARD",
@@ -357,7 +358,7 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
             else "-m addrtype --dst-type LOCAL"
         )
         notes = (f"# {rule.reason.label}: forward {rule.port_spec} to the backup host.",)
-        for source_key, source, source_words in _sources(rule.allowed_sources):
+        for source_key, source, source_words in _sources(rule.allowed_sources, rule.check_source):
             add(
                 "nat",
                 "PREROUTING",
@@ -379,13 +380,20 @@ def _source(hosts: HostMatch) -> str:
     return f"-s {hosts.networks()[0]}"
 
 
-def _sources(networks: tuple[IPv4Network, ...]) -> Iterator[tuple[str, str, str]]:
+def _sources(
+    networks: tuple[IPv4Network, ...], check: IPv4Network | None
+) -> Iterator[tuple[str, str, str]]:
     """(key suffix, `` -s`` match, `` from …`` words) per allowed source, or one empty triple
-    for "any source"."""
+    for "any source"; the words name the portal's check source (``check``) as what it is."""
     if not networks:
         yield "", "", ""
     for network in networks:
-        yield f"-from-{network_key(network)}", f" -s {network}", f" from {network}"
+        words = (
+            f" from the portal's inbound check {network.network_address}"
+            if network == check
+            else f" from {network}"
+        )
+        yield f"-from-{network_key(network)}", f" -s {network}", words
 
 
 def _port(rule: Rule) -> str:

@@ -48,8 +48,17 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
-from sites.vendors.names import hosts_object_name, network_names, port_object_name
-from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.names import (
+    hosts_object_name,
+    network_names,
+    port_object_name,
+    source_object_names,
+)
+from sites.vendors.restriction import (
+    only_monitoring_sources,
+    source_words,
+    sources_label,
+)
 from sites.vendors.sample_addresses import (
     address_in,
     backup_host_address,
@@ -168,7 +177,7 @@ class JuniperSrxRenderer(Renderer):
                         f"The pool {POOL} holds the backup host's private address; one rule per "
                         "protocol and port sends the monitoring connections there"
                         + (
-                            " from the monitoring computers only."
+                            f" from {sources_label(forwards[0])} only."
                             if forwards[0].allowed_sources
                             else "."
                         )
@@ -348,9 +357,10 @@ def _items(policy: Policy, site: SiteDescription) -> list[tuple[str, ManagedItem
     for name, network in zip(dc_names, outbound[0].datacenter, strict=True):
         address(name, str(network), f"Address {name} (datacenter {network})", outbound)
     sources = inbound[0].allowed_sources if inbound else ()
-    mon_names = network_names("obm-mon", sources)
+    mon_names = source_object_names("obm-mon", inbound[0]) if inbound else []
     for name, network in zip(mon_names, sources, strict=True):
-        address(name, str(network), f"Address {name} (monitoring computers {network})", inbound)
+        what = source_words(network, inbound[0], "monitoring computers ")
+        address(name, str(network), f"Address {name} ({what})", inbound)
 
     for rule in _unique_ports(outbound + snat + forwards + inbound):
         name = port_object_name(rule)

@@ -44,6 +44,7 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
+from sites.vendors.restriction import CHECK_SOURCE_UNQUOTED, sources_label
 
 FIREWALL_GUI = "Security & SD-WAN › Configure › Firewall"
 API = "https://api.meraki.com/api/v1/networks/{networkId}/appliance/firewall"
@@ -242,7 +243,7 @@ class MerakiRenderer(Renderer):
                 f"Connections to {public} are forwarded to the backup host's LAN address. The "
                 "forward also lets the connection in: "
                 + (
-                    "its Allowed remote IPs restrict it to the monitoring sources."
+                    f"its Allowed remote IPs restrict it to {sources_label(rules[0], 'the monitoring sources')}."
                     if sources
                     else "Allowed remote IPs is Any; the monitoring computers' addresses would be safer."
                 )
@@ -359,6 +360,8 @@ def _forward(rule: Rule, uplink: str, site: SiteDescription) -> dict:
         "name": (
             f"{marker(site, rule_key(rule))} {COMMENT} monitoring "
             f"{rule.required_protocol.upper()} {rule.port}"
+            # One allowed address is the portal's, not a monitoring computer: say so.
+            + (f" with {CHECK_SOURCE_UNQUOTED}" if rule.check_source is not None else "")
         ),
         "lanIp": str(rule.required_hosts.start),
         "uplink": uplink,

@@ -64,6 +64,7 @@ from sites.vendors.base import (
     verification_steps,
 )
 from sites.vendors.managed import Exposure, ManagedItem, marker, network_key, rule_key, site_tag
+from sites.vendors.restriction import allowed_source_key, source_words
 from sites.vendors.reuse import OwnObject
 
 LANGUAGE = "routeros"
@@ -164,7 +165,9 @@ class MikrotikRenderer(Renderer):
         if snat:
             steps.append(self._transparency_step(snat, outside, _chosen(entries, "snat-")))
         if forwards:
-            steps.append(self._forward_step(forwards, outside, _chosen(entries, "mon-", "dnat-")))
+            steps.append(
+                self._forward_step(forwards, outside, _chosen(entries, "mon-", "check-", "dnat-"))
+            )
         if inbound:
             steps.append(self._inbound_step(inbound, _chosen(entries, "in-")))
         steps += verification_steps(
@@ -199,16 +202,19 @@ class MikrotikRenderer(Renderer):
         its entries, so no item stands for the list itself: ours are not added."""
         outbound = policy.of_kind(RuleKind.ALLOW_OUTBOUND)
         datacenter = outbound[0].datacenter if outbound else profile.datacenter_networks
-        lists = [(DATACENTER, "dc", datacenter), (MONITORING, "mon", monitoring_sources(policy))]
+        inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
+        lists = [
+            (DATACENTER, "dc", datacenter, tuple(f"dc-{network_key(n)}" for n in datacenter)),
+            (
+                MONITORING,
+                "mon",
+                monitoring_sources(policy),
+                tuple(allowed_source_key(n, inbound[0]) for n in monitoring_sources(policy)),
+            ),
+        ]
         return tuple(
-            OwnObject(
-                f"list-{prefix}",
-                name,
-                (GROUP,),
-                tuple(networks),
-                members=tuple(f"{prefix}-{network_key(n)}" for n in networks),
-            )
-            for name, prefix, networks in lists
+            OwnObject(f"list-{prefix}", name, (GROUP,), tuple(networks), members=members)
+            for name, prefix, networks, members in lists
             if networks
         )
 
@@ -464,14 +470,15 @@ def _entries(
     forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
     inbound = policy.of_kind(RuleKind.ALLOW_INBOUND)
     sources = (forwards or inbound)[0].allowed_sources if forwards or inbound else ()
-    mon_keys = tuple(f"mon-{network_key(n)}" for n in sources)
+    first = (forwards or inbound)[0] if forwards or inbound else None
+    mon_keys = tuple(allowed_source_key(n, first) for n in sources) if first else ()
     if forwards:
         for network, key in zip(sources, mon_keys, strict=True):
             add(
                 LISTS,
                 key,
                 [("list", MONITORING), ("address", _address(network))],
-                f"Address list {MONITORING}: {network}",
+                f"Address list {MONITORING}: " + source_words(network, forwards[0]),
                 # An entry lets its address in through the forwards: inbound access, removed
                 # before a new source is added, so the old and the new are never both let in.
                 Exposure.INBOUND,

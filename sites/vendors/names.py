@@ -6,7 +6,8 @@ Juniper SRX, PAN-OS, SonicWall) give the objects they create, so the customer fi
 - One object per protocol and port: ``obm-tcp-4403``, ``obm-udp-4403``.
 - Several networks of one kind, named by the network: ``obm-dc-203.0.113.0-24``,
   ``obm-dc-198.51.100.0-24``; a network added or dropped leaves the others' names as they are
-  (change plans key the objects by these names).
+  (change plans key the objects by these names). The portal's check source among the monitoring
+  sources is ``obm-check-…``: it is no monitoring computer.
 """
 
 from __future__ import annotations
@@ -33,6 +34,18 @@ def port_object_name(port: Rule | PortSpec) -> str:
 def network_object_name(prefix: str, network: IPv4Network) -> str:
     """The name of the object holding one network: ``prefix-198.51.100.0-24``."""
     return f"{prefix}-{network_key(network)}"
+
+
+def source_object_names(prefix: str, rule: Rule) -> list[str]:
+    """One name per allowed source of ``rule``, in order: ``prefix-198.51.100.7-32`` for a
+    monitoring computer, ``obm-check-198.51.100.200-32`` for the portal's check source, which
+    is none of them (``sites.vendors.restriction``) and whose item is its own."""
+    return [
+        f"obm-check-{network_key(network)}"
+        if network == rule.check_source
+        else network_object_name(prefix, network)
+        for network in rule.allowed_sources
+    ]
 
 
 def network_names(prefix: str, networks: Iterable[IPv4Network]) -> list[str]:

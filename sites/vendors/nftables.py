@@ -48,6 +48,7 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, guide_rules_of, verification_steps, with_reason
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
+from sites.vendors.restriction import connecting, sources_label
 
 CHAIN = "backup_forward"
 
@@ -462,7 +463,7 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
         )
     for number, rule in enumerate(policy.of_kind(RuleKind.ALLOW_INBOUND)):
         notes: tuple[str, ...] = (
-            f"# {rule.reason.label}: monitoring GUI -> backup host, {rule.port_spec}.",
+            f"# {rule.reason.label}: {connecting(rule)} -> backup host, {rule.port_spec}.",
         )
         if number == 0:
             notes = (
@@ -478,7 +479,11 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
             f'iifname "{outside}" oifname "{inside}"{_saddr(rule.allowed_sources)} '
             f"ip daddr {rule.required_hosts.start} {_port(rule)} ct status dnat accept",
             f"Allow {rule.port_spec} in to the backup host"
-            + (" from the monitoring sources" if rule.allowed_sources else ""),
+            + (
+                " from " + sources_label(rule, "the monitoring sources")
+                if rule.allowed_sources
+                else ""
+            ),
             Exposure.INBOUND,
             ("backup-chain",),
             rule,
@@ -522,7 +527,11 @@ def _entries(policy: Policy, site: SiteDescription, inside: str, outside: str) -
             f'iifname "{outside}"{_saddr(rule.allowed_sources)} {to_firewall} '
             f"{_port(rule)} dnat ip to {rule.required_hosts.start}:{rule.port}",
             f"Forward {rule.port_spec} to the backup host"
-            + (" from the monitoring sources" if rule.allowed_sources else ""),
+            + (
+                " from " + sources_label(rule, "the monitoring sources")
+                if rule.allowed_sources
+                else ""
+            ),
             Exposure.INBOUND,
             ("prerouting-chain",),
             rule,

@@ -182,6 +182,10 @@ class OpnsenseRenderer(PfsenseRenderer):
     def _network_entry(self, network: IPv4Network) -> str:
         return str(network)
 
+    def _source_entry(self, network: IPv4Network, rule: Rule) -> str:
+        # Content is one list without descriptions: the alias's Description says who is in it.
+        return self._network_entry(network)
+
     def _alias_block(self, name: str, kind: str, entries: list[str], description: str) -> str:
         return "\n".join(
             [

@@ -53,8 +53,19 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
-from sites.vendors.names import hosts_object_name, network_object_name, port_object_name
-from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.names import (
+    hosts_object_name,
+    network_object_name,
+    port_object_name,
+    source_object_names,
+)
+from sites.vendors.restriction import (
+    CHECK_SOURCE_WORDS,
+    connecting,
+    is_check_source,
+    only_monitoring_sources,
+    sources_label,
+)
 from sites.vendors.reuse import OwnObject, guide_objects
 from sites.vendors.sample_addresses import (
     address_in,
@@ -120,7 +131,7 @@ class PaloAltoRenderer(Renderer):
                             }[outbound[0].required_hosts.kind],
                             "the datacenter networks",
                             *(
-                                ["the monitoring computers"]
+                                [sources_label(inbound[0])]
                                 if inbound and inbound[0].allowed_sources
                                 else []
                             ),
@@ -494,14 +505,14 @@ def _items(policy: Policy, site: SiteDescription, outside: str) -> list[tuple[st
         )
     sources = inbound[0].allowed_sources if inbound else ()
     if sources:
-        group(MONITORING, "the monitoring computers", inbound)
-        for network in sources:
-            name = network_object_name(MONITORING, network)
+        group(MONITORING, sources_label(inbound[0]), inbound)
+        for network, name in zip(sources, source_object_names(MONITORING, inbound[0]), strict=True):
+            what = f" ({CHECK_SOURCE_WORDS})" if is_check_source(network, inbound[0]) else ""
             address(
                 "addresses",
                 name,
                 f"ip-netmask {network}",
-                f"Address {name} in {MONITORING}",
+                f"Address {name}{what} in {MONITORING}",
                 inbound,
                 MONITORING,
             )
@@ -615,7 +626,7 @@ def _items(policy: Policy, site: SiteDescription, outside: str) -> list[tuple[st
             "security",
             INBOUND_RULE,
             "security-in",
-            f"Security rule {INBOUND_RULE} (monitoring GUI -> backup host)",
+            f"Security rule {INBOUND_RULE} (" + connecting(inbound[0]) + " -> backup host)",
             Exposure.INBOUND,
             _security_spec(
                 UNTRUST, TRUST, source_names, destination, [port_object_name(r) for r in inbound]

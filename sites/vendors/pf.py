@@ -65,6 +65,7 @@ from sites.vendors.base import (
 )
 from sites.vendors.managed import Exposure, ManagedItem, marker
 from sites.vendors.port_groups import by_port, ports_regex, protocols_label
+from sites.vendors.restriction import connecting, sources_label
 
 PF_CONF = "/etc/pf.conf"
 EXT, INT = "$obm_ext_if", "$obm_int_if"
@@ -377,7 +378,10 @@ class PfRenderer(Renderer):
                 "monitor",
                 # Not const: the portal's address can be added for the verification.
                 f"table {MONITOR_TABLE} {{ {_list(sources)} }}",
-                f"Table {MONITOR_TABLE}: the monitoring sources",
+                f"Table {MONITOR_TABLE}: "
+                + sources_label(
+                    policy.of_kind(RuleKind.ALLOW_INBOUND)[0], "the monitoring sources"
+                ),
                 # Replaced in place and loaded at once: never the old and new sources together.
                 Exposure.SUPPORT,
                 labelled=False,
@@ -464,11 +468,14 @@ class PfRenderer(Renderer):
                 FILTER,
                 f"in-{rule.port}",
                 f"pass in log on {EXT} {match}",
-                f"Pass {label} in from the monitoring GUI",
+                f"Pass {label} in from the {connecting(rule)}",
                 Exposure.INBOUND,
                 group,
                 uses=("ext-if", *monitor),
-                notes=(*first, f"# {rule.reason.label}: monitoring GUI -> backup host, {label}."),
+                notes=(
+                    *first,
+                    f"# {rule.reason.label}: {connecting(rule)} -> backup host, {label}.",
+                ),
             )
             add(
                 FILTER,

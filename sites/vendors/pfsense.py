@@ -72,7 +72,12 @@ from sites.vendors.base import (
 from sites.vendors.gui_items import GuiItem, managed_item
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
 from sites.vendors.port_groups import by_port, ports_regex, protocols_label
-from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.restriction import (
+    CHECK_SOURCE_LABEL,
+    is_check_source,
+    only_monitoring_sources,
+    sources_label,
+)
 from sites.vendors.reuse import OwnObject
 
 DC_ALIAS = "OBM_DC"
@@ -363,13 +368,14 @@ class PfsenseRenderer(Renderer):
             )
             hosts_uses = ("alias-hosts",)
         if sources:
+            forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
             alias(
                 "alias-monitoring",
                 MONITOR_ALIAS,
                 "Network(s)",
-                [self._network_entry(n) for n in sources],
-                "monitoring computers",
-                policy.of_kind(RuleKind.DESTINATION_NAT),
+                [self._source_entry(n, forwards[0]) for n in sources],
+                sources_label(forwards[0], "monitoring computers"),
+                forwards,
             )
         for group in by_port(outbound):
             rule = group[0]
@@ -511,7 +517,7 @@ class PfsenseRenderer(Renderer):
         names = [entry.what.removeprefix("the alias ") for entry in aliases]
         return Step(
             title=("Create the aliases for " if len(names) > 1 else "Create the alias for ")
-            + and_list([_ALIAS_WHAT[name] for name in names]),
+            + and_list([_alias_what(name, policy) for name in names]),
             gui_path=self.alias_path,
             config="\n\n".join(entry.fields for entry in aliases),
             config_language="text",
@@ -671,6 +677,13 @@ class PfsenseRenderer(Renderer):
     def _network_entry(self, network: IPv4Network) -> str:
         return f"{network.network_address} / {network.prefixlen}"
 
+    def _source_entry(self, network: IPv4Network, rule: Rule) -> str:
+        """An entry of the monitoring alias: the portal's check source says what it is in the
+        entry's own Description, as no monitoring computer."""
+        if is_check_source(network, rule):
+            return f"{self._network_entry(network)}    Description: {CHECK_SOURCE_LABEL}"
+        return self._network_entry(network)
+
     def _alias_block(self, name: str, kind: str, entries: list[str], description: str) -> str:
         return "\n".join(
             [f"Name: {name}", f"Description: {description}", f"Type: {kind}"]
@@ -683,6 +696,15 @@ _ALIAS_WHAT = {
     HOSTS_ALIAS: "the backup hosts",
     MONITOR_ALIAS: "the monitoring computers",
 }
+
+
+def _alias_what(name: str, policy: Policy) -> str:
+    """What an alias holds, for a title: the monitoring alias also holds the portal's check
+    source where the policy added it."""
+    forwards = policy.of_kind(RuleKind.DESTINATION_NAT)
+    if name == MONITOR_ALIAS and forwards:
+        return sources_label(forwards[0])
+    return _ALIAS_WHAT[name]
 
 
 def _who(hosts: HostMatch) -> str:

@@ -40,7 +40,13 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import Policy, RuleKind
 from sites.vendors.base import PlansUnavailable, Rendered, Renderer, Step, StepKind
 from sites.vendors.managed import ManagedItem
-from sites.vendors.names import hosts_object_name, network_names, port_object_name, whole_name
+from sites.vendors.names import (
+    hosts_object_name,
+    network_names,
+    port_object_name,
+    source_object_names,
+    whole_name,
+)
 
 _OUR_NAMES = re.compile(r"obm[-_]", re.IGNORECASE)
 _KIND_WORDS = {ADDRESS: "address object", GROUP: "address group", SERVICE: "service object"}
@@ -97,11 +103,14 @@ def guide_objects(
     hosts = outbound[0].required_hosts
     host = hosts_object_name(hosts)
     own = [OwnObject(key(host), host, address_kinds, networks=hosts.networks())]
-    groups = [(datacenter, outbound[0].datacenter)]
+    groups = [
+        (datacenter, outbound[0].datacenter, network_names(datacenter, outbound[0].datacenter))
+    ]
     if inbound and inbound[0].allowed_sources:
-        groups.append((monitoring, inbound[0].allowed_sources))
-    for group, networks in groups:
-        members = tuple(key(n) for n in network_names(group, networks))
+        sources = inbound[0].allowed_sources
+        groups.append((monitoring, sources, source_object_names(monitoring, inbound[0])))
+    for group, networks, names in groups:
+        members = tuple(key(n) for n in names)
         own.append(OwnObject(key(group), group, address_kinds, tuple(networks), members=members))
     if services:
         ports: dict[str, tuple[str, int]] = {}

@@ -53,7 +53,12 @@ from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.gui_items import GuiItem, listed_verify, managed_item
 from sites.vendors.managed import Exposure, ManagedItem, marker, network_key
-from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.restriction import (
+    CHECK_SOURCE_WORDS,
+    allowed_source_key,
+    only_monitoring_sources,
+    source_words,
+)
 
 OBJECTS_GUI = "Object › Match Objects › Addresses › Address Objects › Add"
 SERVICES_GUI = "Object › Match Objects › Services › Service Objects › Add"
@@ -112,7 +117,10 @@ class SonicwallRenderer(Renderer):
 
         steps = [
             self._address_step(
-                of("host", "hosts", "lan", "dc-", "public", "mon-"), site, bool(forwards), public
+                of("host", "hosts", "lan", "dc-", "public", "mon-", "check-"),
+                site,
+                bool(forwards),
+                public,
             ),
             self._service_step(policy, of("svc-tcp-", "svc-udp-")),
             self._outbound_step(outbound, of("out-")),
@@ -166,7 +174,7 @@ class SonicwallRenderer(Renderer):
             if not item.cli:
                 managed.append(managed_item(_gui(item), save="Click Save (or OK)."))
                 continue
-            objects = ("host", "hosts", "lan", "dc-", "public", "mon-", "svc-")
+            objects = ("host", "hosts", "lan", "dc-", "public", "mon-", "check-", "svc-")
             managed.append(
                 ManagedItem(
                     key=item.key,
@@ -406,10 +414,11 @@ def _items(
     sources = forwards[0].allowed_sources if forwards else ()
     for network in sources:
         address(
-            f"mon-{network_key(network)}",
+            allowed_source_key(network, forwards[0]),
             _network_value(network),
             "WAN",
-            f"the address object for the monitoring source {network}",
+            "the address object for "
+            + source_words(network, forwards[0], "the monitoring source "),
             forwards,
         )
     services: dict[str, Rule] = {}
@@ -520,16 +529,18 @@ def _items(
     each_source: tuple[IPv4Network | None, ...] = sources or (None,)
     for monitor in each_source:
         suffix = f"-from-{network_key(monitor)}" if monitor else ""
-        source_name = name(f"mon-{network_key(monitor)}") if monitor else "Any"
-        source_uses = (f"mon-{network_key(monitor)}",) if monitor else ()
+        source_name = name(allowed_source_key(monitor, forwards[0])) if monitor else "Any"
+        source_uses = (allowed_source_key(monitor, forwards[0]),) if monitor else ()
+        # What the rule's title and comment say of its source: the portal's check is named so.
+        from_words = f" from {source_words(monitor, forwards[0])}" if monitor else ""
+        comment_words = f" ({CHECK_SOURCE_WORDS})" if monitor == forwards[0].check_source else ""
         public_uses = (public_key,) if public_key else ()
         key = f"dnat-monitoring{suffix}"
         items.append(
             _Item(
                 key=key,
                 name=name(key),
-                title="the inbound NAT rule of the monitoring ports"
-                + (f" from {monitor}" if monitor else ""),
+                title="the inbound NAT rule of the monitoring ports" + from_words,
                 exposure=Exposure.INBOUND,
                 add_path=f"{NAT_GUI} › Add",
                 fields="\n".join(
@@ -540,7 +551,7 @@ def _items(
                         f"Original Service: {name(group_key)}    Translated Service: Original",
                         f"Inbound Interface: {outside}    Outbound Interface: Any",
                         "Enable NAT Rule: on    Create a reflexive policy: off",
-                        f"Comment: {name(key)} {profile.name}",
+                        f"Comment: {name(key)} {profile.name}{comment_words}",
                     ]
                 ),
                 listed=NAT_GUI,
@@ -554,8 +565,7 @@ def _items(
             _Item(
                 key=key,
                 name=name(key),
-                title="the WAN → LAN access rule of the monitoring ports"
-                + (f" from {monitor}" if monitor else ""),
+                title="the WAN → LAN access rule of the monitoring ports" + from_words,
                 exposure=Exposure.INBOUND,
                 add_path=ACCESS_GUI.format(zones="WAN → LAN") + " › Add",
                 fields="\n".join(
@@ -567,7 +577,7 @@ def _items(
                         f"Source: {source_name}",
                         f"Destination: {public}    (the public object, not the backup host's "
                         "private address)",
-                        f"Comment: {name(key)} {profile.name}",
+                        f"Comment: {name(key)} {profile.name}{comment_words}",
                     ]
                 ),
                 listed=ACCESS_GUI.format(zones="WAN → LAN"),

@@ -42,7 +42,13 @@ from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.gui_items import GuiItem, listed_verify, managed_item
 from sites.vendors.managed import Exposure, ManagedItem, marker, network_key
-from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.restriction import (
+    allowed_source_key,
+    connecting,
+    only_monitoring_sources,
+    source_words,
+    sources_label,
+)
 
 HOSTS_GUI = "Hosts and services › IP host"
 GROUPS_GUI = "Hosts and services › IP host group"
@@ -78,7 +84,9 @@ class SophosRenderer(Renderer):
 
         out_rule, dnat, in_rule = of("out-"), of("dnat-"), of("in-")
         steps = [
-            self._hosts_step(of("host", "hosts", "lan", "dc", "public", "mon"), site, forwards),
+            self._hosts_step(
+                of("host", "hosts", "lan", "dc", "public", "mon", "check"), site, forwards
+            ),
             self._services_step(outbound, forwards, of("svc-")),
             self._outbound_step(outbound, out_rule),
             self._transparency_step(policy.of_kind(RuleKind.SOURCE_NAT), out_rule, outside),
@@ -340,16 +348,16 @@ def _items(
             forwards,
         )
     sources = forwards[0].allowed_sources if forwards else ()
-    monitoring = [f"mon-{network_key(n)}" for n in sources]
+    monitoring = [allowed_source_key(n, forwards[0]) for n in sources]
     for key, network in zip(monitoring, sources, strict=True):
         host(
             key,
             _network_fields(network),
-            f"the IP host for the monitoring source {network}",
+            "the IP host for " + source_words(network, forwards[0], "the monitoring source "),
             forwards,
         )
     if monitoring:
-        group("mon", monitoring, "monitoring sources", forwards)
+        group("mon", monitoring, sources_label(forwards[0], "monitoring sources"), forwards)
 
     for rule in outbound:
         key = f"svc-{rule.protocol}-{rule.port}"
@@ -480,7 +488,7 @@ def _items(
             fields="\n".join(
                 [
                     f"Rule name: {name('in-monitoring')}",
-                    f"Description: {profile.name}: monitoring GUI to the backup host",
+                    f"Description: {profile.name}: {connecting(forwards[0])} to the backup host",
                     "Action: Accept    Log firewall traffic: on",
                     "Rule position: Top",
                     "Source zones: WAN",

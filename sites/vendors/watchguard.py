@@ -41,7 +41,7 @@ from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
 from sites.vendors.gui_items import GuiItem, listed_verify, managed_item
 from sites.vendors.managed import Exposure, ManagedItem, marker
-from sites.vendors.restriction import only_monitoring_sources
+from sites.vendors.restriction import connecting, only_monitoring_sources
 
 POLICIES_LIST = "Firewall › Firewall Policies"
 POLICIES_GUI = f"{POLICIES_LIST} › Add Policy"
@@ -391,7 +391,7 @@ def _items(
             POLICIES_LIST,
             [
                 f"Name: {IN_POLICY}    Connections are: Allowed",
-                description("in-monitoring", "monitoring GUI to the backup host"),
+                description("in-monitoring", f"{connecting(inbound[0])} to the backup host"),
                 source_line,
                 f"To: only the SNAT action {SNAT_NAME} (Add SNAT; remove Any-Trusted)",
                 "Settings › Logging: Send a log message: on",

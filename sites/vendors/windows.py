@@ -39,6 +39,7 @@ from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of
 from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
+from sites.vendors.restriction import connecting, route_words, sources_label
 
 FIREWALL_GUI = "Windows Defender Firewall with Advanced Security › {rules} › New Rule…"
 _OS_NAMES = {"linux": "Linux", "macos": "macOS", "other": "another operating system"}
@@ -296,7 +297,16 @@ def _entries(policy: Policy, site: SiteDescription, profile: ProfileSpec) -> lis
             if sources:
                 match += f" -RemoteAddress {sources}"
                 netsh += f" remoteip={sources}"
-            title = f"Host firewall: allow {rule.port_spec} in from the monitoring GUI"
+            # One of the addresses may be the portal's, not a monitoring computer: the rule's
+            # description says so. An update always sets it, to undo an earlier one.
+            described = f"{profile.name}: {sources_label(rule, 'the monitoring GUI')}" + (
+                f" {rule.check_source.network_address}" if rule.check_source else ""
+            )
+            changed += f" -Description {_ps(described)}"
+            if rule.check_source is not None:
+                match += f" -Description {_ps(described)}"
+                netsh += f' description="{described}"'
+            title = f"Host firewall: allow {rule.port_spec} in from the {connecting(rule)}"
         entries.append(
             _Entry(
                 key=key,
@@ -329,7 +339,8 @@ def _entries(policy: Policy, site: SiteDescription, profile: ProfileSpec) -> lis
             _Entry(
                 key=key,
                 marker=mark,
-                title=f"Route to {destination} via {rule.next_hop} ({rule.interface_name})",
+                title=f"Route to {route_words(rule, policy)} via {rule.next_hop} "
+                f"({rule.interface_name})",
                 exposure=Exposure.SUPPORT,
                 create=f"# {mark}\nNew-NetRoute -DestinationPrefix {destination} {where}",
                 alternative=f"# route -p ADD {classic} IF {rule.interface_index}",

@@ -58,11 +58,16 @@ _source_ports = itertools.count(20000)
 @dataclass(frozen=True)
 class Version:
     """What one version of the site allows: the backup host's address, the monitoring sources
-    (none: monitoring off) and the datacenter networks."""
+    (none: monitoring off), the datacenter networks, and the portal's check source, let in
+    beside the monitoring sources (the profile's ``probe_check_source``)."""
 
     host: str = t.HOST_ADDRESS
     sources: tuple[str, ...] = (t.MONITOR_ADDRESS,)
     datacenters: tuple[str, ...] = (t.DATACENTER_NETWORK,)
+    check: str = t.CHECKER_ADDRESS
+
+    def lets_in(self, source: str) -> bool:
+        return source in self.sources or (bool(self.sources) and source == self.check)
 
     def site(self, vendor: str):
         return lab_site(
@@ -75,7 +80,9 @@ class Version:
     @property
     def profile(self):
         networks = tuple(IPv4Network(network) for network in self.datacenters)
-        return dataclasses.replace(PROFILE, datacenter_networks=networks)
+        return dataclasses.replace(
+            PROFILE, datacenter_networks=networks, probe_check_source=IPv4Address(self.check)
+        )
 
 
 VERSION_1 = Version()
@@ -86,6 +93,8 @@ VERSIONS_2 = {
     "datacenter-network-added": Version(
         datacenters=(t.DATACENTER_NETWORK, t.SECOND_DATACENTER_NETWORK)
     ),
+    # PROBE_CHECK_SOURCE moved: the old check address is shut out, the new one gets in.
+    "check-source-changed": Version(check=t.STRANGER_ADDRESS),
 }
 NOTHING = Version(host="", sources=(), datacenters=())  # after the removal plan
 
@@ -113,7 +122,7 @@ class Flow:
     def receiver(self, version: Version) -> str | None:
         """The role whose listener must get this flow under ``version``; None if blocked."""
         if self.inbound:
-            return MACHINES[version.host] if self.source in version.sources else None
+            return MACHINES[version.host] if version.lets_in(self.source) else None
         to_datacenter = any(
             IPv4Address(self.address) in IPv4Network(network) for network in version.datacenters
         )
@@ -133,7 +142,7 @@ FLOWS = [
     ),
     *(
         Flow(t.MONITOR, source, protocol, t.PUBLIC_ADDRESS, port)
-        for source in (t.MONITOR_ADDRESS, t.STRANGER_ADDRESS)
+        for source in (t.MONITOR_ADDRESS, t.STRANGER_ADDRESS, t.CHECKER_ADDRESS)
         for protocol, port in INBOUND_PORTS
     ),
 ]

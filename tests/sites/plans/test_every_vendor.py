@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 import pytest
@@ -65,6 +65,10 @@ def site(slug: str, **changes) -> SiteDescription:
     return make_site(vendor=slug, **{**MONITORING, **changes})
 
 
+MOVED_CHECK = IPv4Address("198.51.100.201")
+MOVED_CHECK_PROFILE = dataclasses.replace(PORTAL_PROFILE, probe_check_source=MOVED_CHECK)
+
+
 # (old site changes, old profile, new site changes, new profile) per kind of change.
 CHANGES: dict[str, tuple[dict, ProfileSpec, dict, ProfileSpec]] = {
     "monitoring-source-changed": (
@@ -90,6 +94,9 @@ CHANGES: dict[str, tuple[dict, ProfileSpec, dict, ProfileSpec]] = {
     # The portal now names where its inbound checks come from (PROBE_CHECK_SOURCE), or a version
     # made before it did is followed by one that does: the restricted monitoring lets it in.
     "check-source-added": ({}, GUIDE_PROFILE, {}, PORTAL_PROFILE),
+    # The portal's inbound checks move to a new address (PROBE_CHECK_SOURCE changed): the old
+    # address's items go and the new one's come, named as the portal's check.
+    "check-source-changed": ({}, PORTAL_PROFILE, {}, MOVED_CHECK_PROFILE),
 }
 REMOVALS = ("all", "monitoring")
 # Removals start from the profile as the portal serves it, so the portal's check source, one of

@@ -3,13 +3,14 @@ vendor writes for it. A vendor's own traps (line order, block shapes, counts) st
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from sites.description import GUIDE_PROFILE, ProfileSpec
-from sites.policy import GuideRule
+from sites.policy import GuideRule, derive_rules
 from sites.vendors import RENDERERS, get_renderer
 from sites.vendors.base import Rendered, Step, StepKind
 from sites.vendors.formats import config_file
@@ -20,6 +21,7 @@ from tests.sites.vendors.example_sites import (
     PORTAL_PROFILE,
     RESPONDER,
     load_example,
+    make_site,
     render,
     render_for,
 )
@@ -370,11 +372,11 @@ def test_without_known_probe_addresses_the_steps_say_so(slug):
 CHECK_SOURCE_ALLOWED = [
     Expect(
         "checkpoint",
-        present=('ip-address "198.51.100.200"', 'members.2 "obm-mon-198.51.100.200-32"'),
+        present=('ip-address "198.51.100.200"', 'members.2 "obm-check-198.51.100.200-32"'),
     ),
     Expect(
         "cisco-asa",
-        present=("host 198.51.100.200", "network-object object obm-monitoring-198.51.100.200-32"),
+        present=("host 198.51.100.200", "network-object object obm-check-198.51.100.200-32"),
     ),
     Expect("cisco-ios", present=("permit tcp host 198.51.100.200 host 192.0.2.1 eq 4403",)),
     Expect("edgeos", present=("address-group obm-monitoring address 198.51.100.200",)),
@@ -386,7 +388,11 @@ CHECK_SOURCE_ALLOWED = [
         ),
     ),
     Expect(
-        "generic", present=("TCP 4403 from 198.51.100.7/32, 198.51.100.200/32 to the backup host",)
+        "generic",
+        present=(
+            "TCP 4403 from 198.51.100.7/32, 198.51.100.200/32 (portal's inbound check "
+            "198.51.100.200) to the backup host",
+        ),
     ),
     Expect(
         "iptables",
@@ -398,7 +404,7 @@ CHECK_SOURCE_ALLOWED = [
     Expect(
         "juniper-srx",
         present=(
-            "policy obm-monitoring-in match source-address obm-mon-198.51.100.200-32",
+            "policy obm-monitoring-in match source-address obm-check-198.51.100.200-32",
             "match source-address 198.51.100.200/32",
         ),
     ),
@@ -413,14 +419,14 @@ CHECK_SOURCE_ALLOWED = [
         "paloalto",
         present=(
             "ip-netmask 198.51.100.200/32",
-            "set address-group obm-mon static obm-mon-198.51.100.200-32",
+            "set address-group obm-mon static obm-check-198.51.100.200-32",
         ),
     ),
     Expect("pf", present=("table <obm_monitor> { 198.51.100.7, 198.51.100.200 }",)),
     Expect("pfsense", present=("Entry: 198.51.100.200 / 32",)),
     Expect(
         "sonicwall",
-        present=("host 198.51.100.200 zone WAN", "Source: obm:test-site:mon-198.51.100.200-32"),
+        present=("host 198.51.100.200 zone WAN", "Source: obm:test-site:check-198.51.100.200-32"),
     ),
     Expect("sophos", present=("Type: IP | IP address: 198.51.100.200",)),
     Expect("watchguard", present=("From: only Host IP 198.51.100.7, Host IP 198.51.100.200",)),
@@ -461,3 +467,195 @@ def test_no_step_says_only_the_monitoring_computers_get_in_when_the_portal_does_
     guide_reasons = [s.reason for s in render_for(slug, **MONITORING).steps]
     if any("Only the monitoring" in r for r in guide_reasons):  # the vendor says who gets in
         assert any(f"the portal's checks (from {CHECK_SOURCE}) may connect" in r for r in reasons)
+
+
+# How each vendor names the portal's check source (198.51.100.200) where it lets it in: its own
+# object, comment, remark or description says it is the portal's check, never a monitoring
+# computer; where it only shares a group or rule with the monitoring computers, that group's or
+# rule's text names it. ``absent``: what the vendor wrote before (#13, point 7).
+CHECK_SOURCE_NAMED = [
+    Expect(
+        "checkpoint",
+        present=(
+            'add host name "obm-check-198.51.100.200-32" ip-address "198.51.100.200" '
+            'comments "obm:test-site:check-198.51.100.200-32"',
+        ),
+        absent=("obm-mon-198.51.100.200",),
+    ),
+    Expect(
+        "cisco-asa",
+        present=(
+            "object network obm-check-198.51.100.200-32\n host 198.51.100.200\n"
+            " description obm:test-site:check-198.51.100.200-32",
+        ),
+        absent=("obm-monitoring-198.51.100.200",),
+    ),
+    Expect(
+        "cisco-ios",
+        present=(
+            "in-tcp-4403-from-198.51.100.200-32 portal check -> backup host, TCP 4403",
+            "reply-udp-4403-to-198.51.100.200-32 portal check replies, UDP 4403",
+        ),
+        absent=("198.51.100.200-32 monitoring",),
+    ),
+    Expect(
+        "edgeos",
+        present=(
+            "address-group obm-monitoring description "
+            "'obm:test-site:monitoring with portal inbound check 198.51.100.200'",
+        ),
+    ),
+    Expect(
+        "fortigate",
+        present=(
+            'edit "obm-check-198.51.100.200-32"',
+            'set comment "obm:test-site:check-198.51.100.200-32 Portal\'s inbound check"',
+            'set comment "obm:test-site:mon Monitoring computers plus the portal\'s inbound check"',
+        ),
+        absent=("obm-mon-198.51.100.200", "check-198.51.100.200-32 Monitoring GUI"),
+    ),
+    Expect(
+        "generic",
+        present=(
+            "from 198.51.100.7/32, 198.51.100.200/32 (portal's inbound check 198.51.100.200)",
+        ),
+    ),
+    Expect(
+        "iptables",
+        present=("# Guide rule 4: monitoring GUI and portal's checks -> backup host, UDP 4403.",),
+        absent=("monitoring GUI -> backup host",),
+    ),
+    Expect(
+        "juniper-srx",
+        present=(
+            "address obm-check-198.51.100.200-32 description "
+            '"obm:test-site:check-198.51.100.200-32"',
+        ),
+        absent=("obm-mon-198.51.100.200",),
+    ),
+    Expect(
+        "meraki",
+        present=(
+            "Description: obm:test-site:dnat-udp-4403 Online backup monitoring UDP 4403 with "
+            "portal inbound check",
+        ),
+    ),
+    Expect(
+        "mikrotik",
+        present=(
+            'add list=obm-monitoring address=198.51.100.200 comment="obm:test-site:check-'
+            '198.51.100.200-32"',
+        ),
+        absent=("mon-198.51.100.200",),
+    ),
+    Expect(
+        "nftables",
+        present=("# Guide rule 4: monitoring GUI and portal's checks -> backup host, UDP 4403.",),
+        absent=("monitoring GUI -> backup host",),
+    ),
+    Expect(
+        "opnsense",
+        present=(
+            "Description: obm:test-site:alias-monitoring SecuriData Online Backup: monitoring "
+            "computers plus the portal's inbound check",
+        ),
+    ),
+    Expect(
+        "paloalto",
+        present=(
+            "set address obm-check-198.51.100.200-32 description "
+            "obm:test-site:check-198.51.100.200-32 ip-netmask 198.51.100.200/32",
+        ),
+        absent=("obm-mon-198.51.100.200",),
+    ),
+    Expect(
+        "pf",
+        present=("# Guide rule 4: monitoring GUI and portal's checks -> backup host, TCP 4401.",),
+        absent=("monitoring GUI -> backup host",),
+    ),
+    Expect(
+        "pfsense",
+        present=(
+            "Entry: 198.51.100.200 / 32    Description: Portal's inbound check",
+            "SecuriData Online Backup: monitoring computers plus the portal's inbound check",
+        ),
+    ),
+    Expect(
+        "sonicwall",
+        present=(
+            'address-object ipv4 "obm:test-site:check-198.51.100.200-32" host 198.51.100.200',
+            "Comment: obm:test-site:in-monitoring-from-198.51.100.200-32 SecuriData Online Backup "
+            "(portal's inbound check)",
+        ),
+        absent=("mon-198.51.100.200",),
+    ),
+    Expect(
+        "sophos",
+        present=(
+            "Name: obm:test-site:check-198.51.100.200-32 | IP version: IPv4 | Type: IP | "
+            "IP address: 198.51.100.200",
+            "Description: SecuriData Online Backup: monitoring sources plus the portal's inbound "
+            "check",
+        ),
+        absent=("mon-198.51.100.200",),
+    ),
+    Expect(
+        "watchguard",
+        present=(
+            "Description: obm:test-site:in-monitoring SecuriData Online Backup: monitoring GUI and "
+            "portal's checks to the backup host",
+        ),
+    ),
+    Expect(
+        "windows",
+        example="multihomed-windows",
+        present=(
+            "-RemoteAddress 198.51.100.7/32,198.51.100.200/32 -Description 'SecuriData Online "
+            "Backup: the monitoring GUI plus the portal''s inbound check 198.51.100.200'",
+        ),
+    ),
+]
+
+
+def test_every_renderer_names_the_check_source():
+    assert sorted(e.slug for e in CHECK_SOURCE_NAMED) == sorted(RENDERERS)
+
+
+@by_slug(CHECK_SOURCE_NAMED)
+def test_the_check_source_is_named_as_the_portals_check(expect):
+    expect.check(profile=PORTAL_PROFILE, **MONITORING)
+
+
+# "monitoring computers", "monitoring GUI", "monitoring sources", unless the text goes on to name
+# the portal's check beside them.
+_ONLY_MONITORING = re.compile(
+    r"monitoring (?:computers|computer|GUI|sources|source)\b(?! (?:plus the portal|and portal))",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("slug", sorted(RENDERERS))
+def test_no_item_holding_the_check_source_calls_it_a_monitoring_computer(slug):
+    """Every item the plans create or remove that holds the portal's check source: an item of
+    its own (no monitoring computer in it) says it is the portal's check and never speaks of
+    monitoring computers; a shared one speaks of monitoring computers only with the portal's
+    check beside them."""
+    renderer = RENDERERS[slug]
+    site = (
+        make_site(vendor=slug, **MONITORING)
+        if renderer.describes_firewall
+        else load_example("multihomed-windows")
+    )
+    policy = derive_rules(site, PORTAL_PROFILE)
+    holding = [
+        item
+        for item in renderer.managed_items(policy, site, PORTAL_PROFILE)
+        if str(CHECK_SOURCE) in item.title + item.create
+    ]
+    assert holding, slug
+    for item in holding:
+        text = f"{item.key}\n{item.title}\n{item.create}"
+        assert not _ONLY_MONITORING.search(text), (slug, item.key, text)
+        if "198.51.100.7" not in text:  # the check source's own item, keyed by its address
+            assert "198.51.100.200-32" in item.key, (slug, item.key)
+            assert "portal" in item.title.lower(), (slug, item.title)
