@@ -77,7 +77,8 @@ class FortigateRenderer(Renderer):
     slug = "fortigate"
     name = "Fortinet FortiGate"
     versions = "FortiOS 7.0, 7.2, 7.4 (policy-based NAT, central NAT disabled)"
-    renderer_version = 2  # 2: markers in comments, networks in groups, objects named by network
+    renderer_version = 3  # 2: markers in comments, networks in groups, objects named by network;
+    # 3: the first step names where the address groups are made
     markers_since = 2
     plan_gui_path = CLI
     plan_language = "fortios"
