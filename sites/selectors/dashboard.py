@@ -5,11 +5,11 @@ Built to stay fast at 10,000 sites with a number of queries that does not depend
 
 - filters and sorts run on the lean queryset of the covered sites (``sites.selectors.sites.
   covered_sites``: no joins beyond the organisation, no annotations) and read the site's own
-  columns: its proof summary (``last_proven_at``, ``last_probe_state``, ``last_probe_at``, kept
-  by ``sites.services.proof``) and its current rollout's step counts (``rollout_steps_total``,
-  ``rollout_steps_finished``, kept by ``sites.services.rollouts``). The rollout-state filter
-  and "waiting on customer" test membership in one uncorrelated subquery each (rollouts in that
-  state; the few open probe runs);
+  columns: its proof summary (``last_proven_at``, ``last_probe_state``, ``last_probe_at``,
+  ``waiting_on_customer_until``, kept by ``sites.services.proof``) and its current rollout's
+  step counts and state (``rollout_steps_total``, ``rollout_steps_finished``,
+  ``current_rollout_state``, kept by ``sites.services.rollouts``). Only "stalled" tests
+  membership in an uncorrelated subquery (the few unfinished rollouts unchanged for long);
 - ``dashboard_page`` then costs three queries: the count, the ids of one page, and every column
   of those 50 rows (``dashboard_columns``).
 """
@@ -41,7 +41,6 @@ from sites.models import (
     ProbePurpose,
     ProbeRun,
     ProbeRunState,
-    Rollout,
     RolloutState,
     RolloutStep,
     Site,
@@ -388,9 +387,8 @@ class SiteFilterSet(django_filters.FilterSet):
     def filter_rollout(self, queryset, name, value):
         if value == NO_ROLLOUT:
             return queryset.filter(current_instruction_set__isnull=True)
-        # Rollouts are one per instruction set: no join to the (large) instruction sets needed.
-        in_state = Rollout.objects.filter(state=value, instruction_set__isnull=False)
-        return queryset.filter(current_instruction_set_id__in=in_state.values("instruction_set_id"))
+        # The site's copy of its current rollout's state (``sites.services.rollouts``).
+        return queryset.filter(current_rollout_state=value)
 
     def filter_flag(self, queryset, name, value):
         return queryset.filter(proof_flag_q(value, now=self.now))

@@ -1,11 +1,13 @@
 """Each site's proof summary: its latest outbound verification probe, kept in columns of the site
-(``last_proven_at``, ``last_probe_state``, ``last_probe_at``) so that lists, filters and sorts read
-columns instead of searching every site's probe history.
+(``last_proven_at``, ``last_probe_state``, ``last_probe_at``, ``waiting_on_customer_until``) so
+that lists, filters and sorts read columns instead of searching every site's probe history.
 
-The summary changes only when an outbound verification run settles, and every run settles in one
-place (``sites.services.probes._close``), which calls ``record_probe_outcome``. What the columns
-mean is ``proof_summary``; ``sites.selectors.proof_flag`` reads them. Migration
-``sites.0009_dashboard_summary`` filled them for the runs that existed before.
+The summary changes when an outbound verification run opens (``sites.services.probes.
+start_probe_run``: the site now waits on its customer) and when one settles: every run settles in
+one place (``sites.services.probes._close``), which calls ``record_probe_outcome``. What
+the columns mean is ``proof_summary``; ``sites.selectors.proof_flag`` reads them. Migration
+``sites.0009_dashboard_summary`` filled them for the runs that existed before (``sites.0018`` the
+waiting column).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.db.models.functions import Coalesce
 
 from sites.models import ProbeDirection, ProbePurpose, ProbeRun, ProbeRunState, Site
 from sites.models.probe import OPEN_STATES
+from sites.models.site import NEVER_EARLY
 
 
 def proof_summary() -> dict:
@@ -23,26 +26,55 @@ def proof_summary() -> dict:
 
     - ``last_proven_at``: when the latest proven run finished (null: never proven);
     - ``last_probe_state``, ``last_probe_at``: the state and finish time of the latest settled
-      run, latest by creation ("": none settled yet; open runs are not an outcome).
+      run, latest by creation ("": none settled yet; open runs are not an outcome);
+    - ``waiting_on_customer_until``: when the latest of the runs still waiting for the customer's
+      probe client, opened since that proof, expires (null: none). The site waits on its
+      customer while that time is ahead: ``sites.selectors.probes.waiting_runs`` and the same
+      test against the proof, as a column the dashboard's flag and its index read.
     """
-    runs = ProbeRun.objects.filter(
-        site=OuterRef("pk"), direction=ProbeDirection.OUTBOUND, purpose=ProbePurpose.VERIFY
-    )
-    proven = runs.filter(state=ProbeRunState.PROVEN, finished_at__isnull=False).order_by(
-        "-finished_at"
-    )
+    runs = verify_runs(OuterRef("pk"))
     settled = runs.exclude(state__in=OPEN_STATES).order_by("-created_at", "-pk")
+    # The proof as this UPDATE writes it (an UPDATE's other columns read the row as it was).
+    proof = Subquery(latest_proof(OuterRef(OuterRef("pk"))).values("finished_at")[:1])
+    waiting = runs.filter(
+        state=ProbeRunState.WAITING, created_at__gt=Coalesce(proof, Value(NEVER_EARLY))
+    ).order_by("-expires_at")
     return {
-        "last_proven_at": Subquery(proven.values("finished_at")[:1]),
+        "last_proven_at": Subquery(latest_proof(OuterRef("pk")).values("finished_at")[:1]),
         "last_probe_state": Coalesce(Subquery(settled.values("state")[:1]), Value("")),
         "last_probe_at": Subquery(settled.values("finished_at")[:1]),
+        "waiting_on_customer_until": Subquery(waiting.values("expires_at")[:1]),
     }
+
+
+def verify_runs(site):
+    """The outbound verification runs of ``site`` (a site, or a reference to one)."""
+    return ProbeRun.objects.filter(
+        site=site, direction=ProbeDirection.OUTBOUND, purpose=ProbePurpose.VERIFY
+    )
+
+
+def latest_proof(site):
+    """``site``'s proven runs, the latest proof first."""
+    return (
+        verify_runs(site)
+        .filter(state=ProbeRunState.PROVEN, finished_at__isnull=False)
+        .order_by("-finished_at")
+    )
 
 
 def refresh_proof_summary(*, site_ids) -> int:
     """Recompute the proof summary of the sites ``site_ids`` from their runs, in one ``UPDATE``;
     returns how many sites it wrote."""
     return Site.objects.filter(pk__in=site_ids).update(**proof_summary())
+
+
+def record_probe_opened(run: ProbeRun) -> None:
+    """The site of ``run``, a run just opened, waits on its customer until the run expires
+    (``waiting_on_customer_until``) when ``run`` is an outbound verification (called by
+    ``sites.services.probes.start_probe_run``, inside its transaction, the site's row locked)."""
+    if run.direction == ProbeDirection.OUTBOUND and run.purpose == ProbePurpose.VERIFY:
+        refresh_proof_summary(site_ids=[run.site_id])
 
 
 def record_probe_outcome(run: ProbeRun) -> None:
