@@ -29,10 +29,28 @@ NO_PROGRESS_LATE = 1000
 NO_PROGRESS_EARLY = -1
 
 
-def rollout_progress():
+class Literal(Value):
+    """A constant written into the SQL on SQLite instead of passed as a parameter: SQLite reads an
+    index on an expression only for the same expression with the same constants, and a parameter
+    is none to it (a sort key with a ``Value`` in it never reads its index there). PostgreSQL
+    matches parameters and constants alike: there it is a ``Value``."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = self.as_sql(compiler, connection, **extra_context)
+        value = params[0] if sql == "%s" and len(params) == 1 else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value), []
+        if isinstance(value, str):  # dates and times too, as SQLite stores them
+            return "'" + value.replace("'", "''") + "'", []
+        return sql, params
+
+
+def rollout_progress(literal: type[Literal] | None = None):
     """The percent of the current rollout's steps finished, from the site's own columns (null
-    without steps): the "Rollout" sort's key and index."""
-    return F("rollout_steps_finished") * 100 / NullIf(F("rollout_steps_total"), 0)
+    without steps): the "Rollout" sort's index, and with ``literal=Literal`` its key (the same
+    expression, its constants in the SQL on SQLite)."""
+    hundred, zero = (literal(100), literal(0)) if literal else (100, 0)
+    return F("rollout_steps_finished") * hundred / NullIf(F("rollout_steps_total"), zero)
 
 
 def sort_indexes(name: str, key) -> list[models.Index]:

@@ -27,7 +27,7 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
@@ -50,6 +50,7 @@ from sites.models.site import (
     NEVER_LATE,
     NO_PROGRESS_EARLY,
     NO_PROGRESS_LATE,
+    Literal,
     rollout_progress,
 )
 from sites.selectors.proof import proof_flag_q, waiting_on_customer
@@ -183,16 +184,20 @@ NO_ROLLOUT = "none"
 ROLLOUT_CHOICES = [*RolloutState.choices, (NO_ROLLOUT, "No instructions yet")]
 
 
+# The keys below are the expressions of their indexes (``Site.Meta.indexes``), constants
+# included (``Literal``: on SQLite an expression with a parameter in it matches no index).
+
+
 def probe_key(descending: bool) -> Coalesce:
     """The "Last probe" sort key: never probed sorts last either way."""
-    return Coalesce(F("last_probe_at"), Value(NEVER_EARLY if descending else NEVER_LATE))
+    return Coalesce(F("last_probe_at"), Literal(NEVER_EARLY if descending else NEVER_LATE))
 
 
 def progress_key(descending: bool) -> Coalesce:
     """The "Rollout" sort key: percent of the current rollout's steps finished, from the site's
     copy of its counts; no instructions (or no steps) sorts last either way."""
     return Coalesce(
-        rollout_progress(), Value(NO_PROGRESS_EARLY if descending else NO_PROGRESS_LATE)
+        rollout_progress(Literal), Literal(NO_PROGRESS_EARLY if descending else NO_PROGRESS_LATE)
     )
 
 

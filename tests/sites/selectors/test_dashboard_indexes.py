@@ -28,6 +28,10 @@ VENDORS = ["fortigate", "iptables", "pfsense", "meraki", "sophos", "mikrotik", "
 
 @pytest.fixture
 def world(world):
+    return with_bulk_sites(world)
+
+
+def with_bulk_sites(world):
     """The world with 3,000 more sites of several vendors, probed or not, updated at different
     times, at different points of their rollouts, in two customers: enough rows that the planner's choices are those of a real size."""
     now = timezone.now()
