@@ -18,7 +18,7 @@ as they are. Both keep their names and key columns, so the model's state does no
 from datetime import UTC, datetime
 
 from django.db import migrations, models
-from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models import Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 NEVER_EARLY = datetime(1970, 1, 1, tzinfo=UTC)  # sites.models.site.NEVER_EARLY
@@ -49,9 +49,10 @@ def copy_from_runs_and_rollouts(apps, schema_editor):
     since_proof = waiting.filter(
         site=OuterRef("pk"),
         created_at__gt=Coalesce(OuterRef("last_proven_at"), Value(NEVER_EARLY)),
-    ).order_by("-expires_at")
+    )
+    latest = since_proof.order_by().values("site").annotate(until=Max("expires_at"))
     Site.objects.filter(pk__in=waiting.values("site_id")).update(
-        waiting_on_customer_until=Subquery(since_proof.values("expires_at")[:1])
+        waiting_on_customer_until=Subquery(latest.values("until"))
     )
     current = Rollout.objects.filter(instruction_set_id=OuterRef("current_instruction_set_id"))
     Site.objects.filter(current_instruction_set__isnull=False).update(
