@@ -10,8 +10,9 @@ Built to stay fast at 10,000 sites with a number of queries that does not depend
   step counts and state (``rollout_steps_total``, ``rollout_steps_finished``,
   ``current_rollout_state``, kept by ``sites.services.rollouts``). Only "stalled" tests
   membership in an uncorrelated subquery (the few unfinished rollouts unchanged for long);
-- ``dashboard_page`` then costs three queries: the count, the ids of one page, and every column
-  of those 50 rows (``dashboard_columns``).
+- ``dashboard_page`` then costs three queries: the count, the ids of one page (two index
+  ranges from a position: two queries), and every column of those 50 rows
+  (``dashboard_columns``).
 """
 
 from __future__ import annotations
@@ -281,15 +282,18 @@ class Ordering:
         """The rows after ``position`` (the keys' values of one row) in this order, or before it
         with ``backwards``: ``k1 > v1 OR (k1 = v1 AND k2 > v2) OR …``, with ``k1 >= v1`` in front
         so that the database starts its index scan at the position instead of filtering."""
-        condition = Q()
-        equal = Q()
-        for (alias, descending, _), value in zip(self.keys, position, strict=True):
-            later = "lt" if descending != backwards else "gt"
-            condition |= equal & Q(**{f"{alias}__{later}": value})
-            equal &= Q(**{alias: value})
-        alias, descending, _ = self.keys[0]
-        first = "lte" if descending != backwards else "gte"
-        return Q(**{f"{alias}__{first}": position[0]}) & condition
+        return _after(self.keys, position, backwards)
+
+    def ranges_after(self, position: list, *, backwards: bool = False) -> tuple[Q, Q]:
+        """``after`` as two conditions, each one range of the sort's index, in order: the rest
+        of the position's group of equal sort keys (``k1 = v1``, then the tie-breakers after the
+        position's), then the rows whose key comes after ``v1``. In one condition only
+        ``k1 >= v1`` bounds the index scan, so a page in the middle of a large group of equal
+        keys (the sites never probed, a batch regenerated at once) read the group up to it."""
+        (alias, descending, _), value = self.keys[0], position[0]
+        later = "lt" if descending != backwards else "gt"
+        same_key = Q(**{alias: value}) & _after(self.keys[1:], position[1:], backwards)
+        return same_key, Q(**{f"{alias}__{later}": value})
 
     def position_of(self, row: dict) -> str:
         """The position of a row (its keys' values), as a page link carries it."""
@@ -324,6 +328,19 @@ class Ordering:
                 raise ValueError("not a position")
             position.append(value)
         return position
+
+
+def _after(keys: list[tuple[str, bool, type]], position: list, backwards: bool) -> Q:
+    """``Ordering.after`` for the keys ``keys``."""
+    condition = Q()
+    equal = Q()
+    for (alias, descending, _), value in zip(keys, position, strict=True):
+        later = "lt" if descending != backwards else "gt"
+        condition |= equal & Q(**{f"{alias}__{later}": value})
+        equal &= Q(**{alias: value})
+    alias, descending, _ = keys[0]
+    first = "lte" if descending != backwards else "gte"
+    return Q(**{f"{alias}__{first}": position[0]}) & condition
 
 
 class SortFilter(django_filters.OrderingFilter):
@@ -471,9 +488,9 @@ def _page_number(value) -> int | None:
 
 
 def dashboard_page(filterset: SiteFilterSet, data) -> DashboardPage:
-    """One page of the filtered, sorted sites in three queries: the capped count, the page's
-    ids with their sort keys, and the rows with every column (``dashboard_columns``). An invalid
-    filter lists nothing.
+    """One page of the filtered, sorted sites in three queries (four from a position): the capped
+    count, the page's ids with their sort keys, and the rows with every column
+    (``dashboard_columns``). An invalid filter lists nothing.
 
     Where the page is comes from ``data``: ``after`` or ``before`` a position (the sort keys of
     the row a Next or Previous link was made from: keyset pages, whatever their depth, one index
@@ -521,12 +538,19 @@ def dashboard_page(filterset: SiteFilterSet, data) -> DashboardPage:
             number = OFFSET_PAGES
         offset = (number - 1) * PAGE_SIZE
 
-    queryset = sites
+    # From a position: the rest of its group of equal keys, then what follows (two index ranges,
+    # both read whatever the first gave, so that the number of queries does not depend on it).
+    parts = [sites]
     if position is not None:
-        queryset = queryset.filter(ordering.after(position, backwards=backwards))
-    if backwards:
-        queryset = ordering.reverse(queryset)
-    found = list(queryset.values("pk", *keys)[offset : offset + take + 1])
+        parts = [
+            sites.filter(part) for part in ordering.ranges_after(position, backwards=backwards)
+        ]
+    found: list[dict] = []
+    for queryset in parts:
+        if backwards:
+            queryset = ordering.reverse(queryset)
+        found += list(queryset.values("pk", *keys)[offset : offset + take + 1])
+    found = found[: take + 1]
     more = len(found) > take  # more rows beyond the page, in the direction read
     found = found[:take]
     if backwards:
