@@ -18,7 +18,8 @@ on PostgreSQL, batched inserts on SQLite (``bench._common.bulk_load``), ids give
 - outbound verify probe runs: 5 sites in 10 proven recently, 1 proven 10 days ago (stale), 1
   proven then failed, 1 with an old proof and an open run waiting on the customer, 1 with an
   expired run only, the rest never probed;
-- each site's proof summary, by the service's own ``refresh_proof_summary``; then ``VACUUM
+- each site's proof summary (and whether it waits on its customer), by the service's own
+  ``refresh_proof_summary``; then ``VACUUM
   ANALYZE`` (PostgreSQL) or ``ANALYZE`` (SQLite), as autovacuum would after a bulk load.
 
 Then, through Django's test ``Client`` (the whole middleware stack, templates included), it
@@ -330,17 +331,20 @@ def seed(clients: int, per_client: int, phases: dict[str, float]) -> dict:
                         "steps_total": len(states),
                         "steps_finished": sum(s in FINISHED_STATES for s in states),
                     }
+                    rollout_state = rollout_state_for(states)
                     rollouts.append(
                         {
                             "id": rollout_id,
                             "site_id": k,
                             "instruction_set_id": set_id,
-                            "state": rollout_state_for(states),
+                            "state": rollout_state,
                             **counts,
                         }
                     )
-                    # The site's copy of its current rollout's counts (sites.services.rollouts).
+                    # The site's copy of its current rollout's counts and state
+                    # (sites.services.rollouts).
                     sites[-1].update({f"rollout_{key}": value for key, value in counts.items()})
+                    sites[-1]["current_rollout_state"] = rollout_state
                     for i, (template, state) in enumerate(zip(templates, states, strict=True)):
                         steps.append(
                             {

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from django.db import models
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from sites.description import SiteDescription
@@ -29,10 +29,28 @@ NO_PROGRESS_LATE = 1000
 NO_PROGRESS_EARLY = -1
 
 
-def rollout_progress():
+class Literal(Value):
+    """A constant written into the SQL on SQLite instead of passed as a parameter: SQLite reads an
+    index on an expression only for the same expression with the same constants, and a parameter
+    is none to it (a sort key with a ``Value`` in it never reads its index there). PostgreSQL
+    matches parameters and constants alike: there it is a ``Value``."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = self.as_sql(compiler, connection, **extra_context)
+        value = params[0] if sql == "%s" and len(params) == 1 else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value), []
+        if isinstance(value, str):  # dates and times too, as SQLite stores them
+            return "'" + value.replace("'", "''") + "'", []
+        return sql, params
+
+
+def rollout_progress(literal: type[Literal] | None = None):
     """The percent of the current rollout's steps finished, from the site's own columns (null
-    without steps): the "Rollout" sort's key and index."""
-    return F("rollout_steps_finished") * 100 / NullIf(F("rollout_steps_total"), 0)
+    without steps): the "Rollout" sort's index, and with ``literal=Literal`` its key (the same
+    expression, its constants in the SQL on SQLite)."""
+    hundred, zero = (literal(100), literal(0)) if literal else (100, 0)
+    return F("rollout_steps_finished") * hundred / NullIf(F("rollout_steps_total"), zero)
 
 
 def sort_indexes(name: str, key) -> list[models.Index]:
@@ -102,6 +120,10 @@ class Site(models.Model):
     last_proven_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_probe_state = models.CharField(max_length=12, blank=True, editable=False)
     last_probe_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Until when the site waits on its customer: the expiry of the latest outbound verification
+    # run opened since the last proof and still open (null: none), kept with the summary, so the
+    # "waiting on customer" flag is a test of the site's own row (``proof_flag_q``).
+    waiting_on_customer_until = models.DateTimeField(null=True, blank=True, editable=False)
     # Monitoring access (the optional inbound forward) runs until this day unless recertified
     # (sites.services.expiry); null: monitoring is off. ``monitoring_reminded`` is the last
     # reminder sent for this expiry ("30", "7" days before; "expired"), so each goes out once.
@@ -120,6 +142,8 @@ class Site(models.Model):
     rollout_steps_finished = models.PositiveIntegerField(
         default=0, editable=False, help_text="Steps done or skipped"
     )
+    # And its state ("" without instructions), copied with them: the dashboard's rollout filter.
+    current_rollout_state = models.CharField(max_length=20, blank=True, editable=False)
     decommissioned_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -151,6 +175,13 @@ class Site(models.Model):
                     Coalesce(F("last_probe_at"), Value(NEVER_LATE)),
                     Coalesce(F("last_probe_at"), Value(NEVER_EARLY)),
                 ),
+            ),
+            # The dashboard's "waiting on customer" flag, in the default sort's order: the few
+            # sites with an open request (a run that expired unanswered is closed by the sweep).
+            models.Index(
+                fields=["organisation", "name", "id"],
+                condition=Q(waiting_on_customer_until__isnull=False),
+                name="site_waiting_on_customer",
             ),
             # The dashboard's "monitoring access expiring" flag and the daily expiry sweep.
             models.Index(fields=["monitoring_expires_on"], name="site_monitoring_expires"),

@@ -5,13 +5,14 @@ Built to stay fast at 10,000 sites with a number of queries that does not depend
 
 - filters and sorts run on the lean queryset of the covered sites (``sites.selectors.sites.
   covered_sites``: no joins beyond the organisation, no annotations) and read the site's own
-  columns: its proof summary (``last_proven_at``, ``last_probe_state``, ``last_probe_at``, kept
-  by ``sites.services.proof``) and its current rollout's step counts (``rollout_steps_total``,
-  ``rollout_steps_finished``, kept by ``sites.services.rollouts``). The rollout-state filter
-  and "waiting on customer" test membership in one uncorrelated subquery each (rollouts in that
-  state; the few open probe runs);
-- ``dashboard_page`` then costs three queries: the count, the ids of one page, and every column
-  of those 50 rows (``dashboard_columns``).
+  columns: its proof summary (``last_proven_at``, ``last_probe_state``, ``last_probe_at``,
+  ``waiting_on_customer_until``, kept by ``sites.services.proof``) and its current rollout's
+  step counts and state (``rollout_steps_total``, ``rollout_steps_finished``,
+  ``current_rollout_state``, kept by ``sites.services.rollouts``). Only "stalled" tests
+  membership in an uncorrelated subquery (the few unfinished rollouts unchanged for long);
+- ``dashboard_page`` then costs three queries: the count, the ids of one page (two index
+  ranges from a position: two queries), and every column of those 50 rows
+  (``dashboard_columns``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
@@ -41,7 +42,6 @@ from sites.models import (
     ProbePurpose,
     ProbeRun,
     ProbeRunState,
-    Rollout,
     RolloutState,
     RolloutStep,
     Site,
@@ -51,6 +51,7 @@ from sites.models.site import (
     NEVER_LATE,
     NO_PROGRESS_EARLY,
     NO_PROGRESS_LATE,
+    Literal,
     rollout_progress,
 )
 from sites.selectors.proof import proof_flag_q, waiting_on_customer
@@ -184,16 +185,20 @@ NO_ROLLOUT = "none"
 ROLLOUT_CHOICES = [*RolloutState.choices, (NO_ROLLOUT, "No instructions yet")]
 
 
+# The keys below are the expressions of their indexes (``Site.Meta.indexes``), constants
+# included (``Literal``: on SQLite an expression with a parameter in it matches no index).
+
+
 def probe_key(descending: bool) -> Coalesce:
     """The "Last probe" sort key: never probed sorts last either way."""
-    return Coalesce(F("last_probe_at"), Value(NEVER_EARLY if descending else NEVER_LATE))
+    return Coalesce(F("last_probe_at"), Literal(NEVER_EARLY if descending else NEVER_LATE))
 
 
 def progress_key(descending: bool) -> Coalesce:
     """The "Rollout" sort key: percent of the current rollout's steps finished, from the site's
     copy of its counts; no instructions (or no steps) sorts last either way."""
     return Coalesce(
-        rollout_progress(), Value(NO_PROGRESS_EARLY if descending else NO_PROGRESS_LATE)
+        rollout_progress(Literal), Literal(NO_PROGRESS_EARLY if descending else NO_PROGRESS_LATE)
     )
 
 
@@ -277,15 +282,18 @@ class Ordering:
         """The rows after ``position`` (the keys' values of one row) in this order, or before it
         with ``backwards``: ``k1 > v1 OR (k1 = v1 AND k2 > v2) OR …``, with ``k1 >= v1`` in front
         so that the database starts its index scan at the position instead of filtering."""
-        condition = Q()
-        equal = Q()
-        for (alias, descending, _), value in zip(self.keys, position, strict=True):
-            later = "lt" if descending != backwards else "gt"
-            condition |= equal & Q(**{f"{alias}__{later}": value})
-            equal &= Q(**{alias: value})
-        alias, descending, _ = self.keys[0]
-        first = "lte" if descending != backwards else "gte"
-        return Q(**{f"{alias}__{first}": position[0]}) & condition
+        return _after(self.keys, position, backwards)
+
+    def ranges_after(self, position: list, *, backwards: bool = False) -> tuple[Q, Q]:
+        """``after`` as two conditions, each one range of the sort's index, in order: the rest
+        of the position's group of equal sort keys (``k1 = v1``, then the tie-breakers after the
+        position's), then the rows whose key comes after ``v1``. In one condition only
+        ``k1 >= v1`` bounds the index scan, so a page in the middle of a large group of equal
+        keys (the sites never probed, a batch regenerated at once) read the group up to it."""
+        (alias, descending, _), value = self.keys[0], position[0]
+        later = "lt" if descending != backwards else "gt"
+        same_key = Q(**{alias: value}) & _after(self.keys[1:], position[1:], backwards)
+        return same_key, Q(**{f"{alias}__{later}": value})
 
     def position_of(self, row: dict) -> str:
         """The position of a row (its keys' values), as a page link carries it."""
@@ -320,6 +328,19 @@ class Ordering:
                 raise ValueError("not a position")
             position.append(value)
         return position
+
+
+def _after(keys: list[tuple[str, bool, type]], position: list, backwards: bool) -> Q:
+    """``Ordering.after`` for the keys ``keys``."""
+    condition = Q()
+    equal = Q()
+    for (alias, descending, _), value in zip(keys, position, strict=True):
+        later = "lt" if descending != backwards else "gt"
+        condition |= equal & Q(**{f"{alias}__{later}": value})
+        equal &= Q(**{alias: value})
+    alias, descending, _ = keys[0]
+    first = "lte" if descending != backwards else "gte"
+    return Q(**{f"{alias}__{first}": position[0]}) & condition
 
 
 class SortFilter(django_filters.OrderingFilter):
@@ -388,9 +409,8 @@ class SiteFilterSet(django_filters.FilterSet):
     def filter_rollout(self, queryset, name, value):
         if value == NO_ROLLOUT:
             return queryset.filter(current_instruction_set__isnull=True)
-        # Rollouts are one per instruction set: no join to the (large) instruction sets needed.
-        in_state = Rollout.objects.filter(state=value, instruction_set__isnull=False)
-        return queryset.filter(current_instruction_set_id__in=in_state.values("instruction_set_id"))
+        # The site's copy of its current rollout's state (``sites.services.rollouts``).
+        return queryset.filter(current_rollout_state=value)
 
     def filter_flag(self, queryset, name, value):
         return queryset.filter(proof_flag_q(value, now=self.now))
@@ -468,9 +488,9 @@ def _page_number(value) -> int | None:
 
 
 def dashboard_page(filterset: SiteFilterSet, data) -> DashboardPage:
-    """One page of the filtered, sorted sites in three queries: the capped count, the page's
-    ids with their sort keys, and the rows with every column (``dashboard_columns``). An invalid
-    filter lists nothing.
+    """One page of the filtered, sorted sites in three queries (four from a position): the capped
+    count, the page's ids with their sort keys, and the rows with every column
+    (``dashboard_columns``). An invalid filter lists nothing.
 
     Where the page is comes from ``data``: ``after`` or ``before`` a position (the sort keys of
     the row a Next or Previous link was made from: keyset pages, whatever their depth, one index
@@ -518,12 +538,19 @@ def dashboard_page(filterset: SiteFilterSet, data) -> DashboardPage:
             number = OFFSET_PAGES
         offset = (number - 1) * PAGE_SIZE
 
-    queryset = sites
+    # From a position: the rest of its group of equal keys, then what follows (two index ranges,
+    # both read whatever the first gave, so that the number of queries does not depend on it).
+    parts = [sites]
     if position is not None:
-        queryset = queryset.filter(ordering.after(position, backwards=backwards))
-    if backwards:
-        queryset = ordering.reverse(queryset)
-    found = list(queryset.values("pk", *keys)[offset : offset + take + 1])
+        parts = [
+            sites.filter(part) for part in ordering.ranges_after(position, backwards=backwards)
+        ]
+    found: list[dict] = []
+    for queryset in parts:
+        if backwards:
+            queryset = ordering.reverse(queryset)
+        found += list(queryset.values("pk", *keys)[offset : offset + take + 1])
+    found = found[: take + 1]
     more = len(found) > take  # more rows beyond the page, in the direction read
     found = found[:take]
     if backwards:

@@ -4,8 +4,7 @@ for the dashboard's filters. Both read the proof summary ``sites.services.proof`
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from sites.models import (
@@ -17,7 +16,7 @@ from sites.models import (
     RolloutState,
     Site,
 )
-from sites.models.site import NEVER_EARLY, REVERIFY_PERIOD_DAYS
+from sites.models.site import REVERIFY_PERIOD_DAYS
 from sites.selectors.lifecycle import monitoring_expiring_q
 from sites.selectors.probes import waiting_runs
 
@@ -142,17 +141,9 @@ def proof_flag_q(flag: str, *, now: datetime) -> Q:
     same_address = Q(public_address_changed_at__isnull=True) | Q(
         public_address_changed_at__lte=F("last_proven_at")
     )
-    # Per site, from the index of its runs by state: the same cost whether a hundred runs are
-    # open or ten thousand, and only for the sites a page reads before it is full.
-    # (``waiting_on_customer``, with the site's own row as the outer one: no join per run.)
-    waiting = Q(
-        Exists(
-            waiting_runs(now).filter(
-                site=OuterRef("pk"),
-                created_at__gt=Coalesce(OuterRef("last_proven_at"), Value(NEVER_EARLY)),
-            )
-        )
-    )
+    # The site's own column (kept by ``sites.services.proof`` as runs open and settle): the
+    # same test as ``waiting_on_customer``, without a look at the runs per site.
+    waiting = Q(waiting_on_customer_until__gt=now)
     stalled = Q(current_instruction_set_id__in=stalled_instruction_sets(now))
     return {
         "failing": failing,

@@ -35,7 +35,7 @@ from sites.models import (
 from sites.policy import inbound_ports
 from sites.probes.tokens import issue_token
 from sites.services import queue
-from sites.services.proof import record_probe_outcome
+from sites.services.proof import record_probe_opened, record_probe_outcome
 from sites.services.rollouts import StepReplaced, mark_step
 from sites.vendors.base import StepKind
 
@@ -130,6 +130,7 @@ def start_probe_run(
         )
         run.token = issue_token(probe_key(), run.pk, int(expires_at.timestamp()))
         run.save(update_fields=["token"])
+        record_probe_opened(run)  # "waiting on customer" follows
         record_event(
             action="probe.started",
             organisation=site.organisation,

@@ -30,8 +30,8 @@ def rollout_state_for(step_states: list[str]) -> str:
 
 def refresh_rollout_state(rollout: Rollout, *, update_site: bool = True) -> Rollout:
     """Derive the rollout's state and step counts (``steps_total``, ``steps_finished``) from its
-    steps, and save what changed; the site's copy of the counts follows while the rollout is
-    its current one (``update_site=False``: the caller is about to move the site to this
+    steps, and save what changed; the site's copy of the counts and the state follows while the
+    rollout is its current one (``update_site=False``: the caller is about to move the site to this
     rollout, ``follow_current_rollout``). Called inside the transaction of every change of step
     states: a marked step's (``mark_step``) and a new version's steps
     (``sites.services.instructions``).
@@ -42,14 +42,21 @@ def refresh_rollout_state(rollout: Rollout, *, update_site: bool = True) -> Roll
     states = list(RolloutStep.objects.filter(rollout_id=rollout.pk).values_list("state", flat=True))
     changed = []
     counts = (len(states), sum(state in FINISHED_STATES for state in states))
+    state = rollout_state_for(states)
+    if update_site and ((locked.steps_total, locked.steps_finished), locked.state) != (
+        counts,
+        state,
+    ):
+        Site.objects.filter(
+            pk=locked.site_id, current_instruction_set_id=locked.instruction_set_id
+        ).update(
+            rollout_steps_total=counts[0],
+            rollout_steps_finished=counts[1],
+            current_rollout_state=state,
+        )
     if (locked.steps_total, locked.steps_finished) != counts:
         locked.steps_total, locked.steps_finished = counts
         changed += ["steps_total", "steps_finished"]
-        if update_site:
-            Site.objects.filter(
-                pk=locked.site_id, current_instruction_set_id=locked.instruction_set_id
-            ).update(rollout_steps_total=counts[0], rollout_steps_finished=counts[1])
-    state = rollout_state_for(states)
     if state != locked.state:
         now = timezone.now()
         locked.state = state
@@ -67,13 +74,15 @@ def refresh_rollout_state(rollout: Rollout, *, update_site: bool = True) -> Roll
 
 
 def follow_current_rollout(sites: QuerySet[Site]) -> None:
-    """Copy the step counts of each site's current rollout onto the site (``Site.
-    rollout_steps_total``, ``rollout_steps_finished``; 0 and 0 without instructions), for every
-    site of ``sites`` in one statement: after sites moved to new versions."""
+    """Copy the step counts and the state of each site's current rollout onto the site (``Site.
+    rollout_steps_total``, ``rollout_steps_finished``, ``current_rollout_state``; 0, 0 and ""
+    without instructions), for every site of ``sites`` in one statement: after sites moved to
+    new versions."""
     current = Rollout.objects.filter(instruction_set_id=OuterRef("current_instruction_set_id"))
     sites.update(
         rollout_steps_total=Coalesce(Subquery(current.values("steps_total")[:1]), Value(0)),
         rollout_steps_finished=Coalesce(Subquery(current.values("steps_finished")[:1]), Value(0)),
+        current_rollout_state=Coalesce(Subquery(current.values("state")[:1]), Value("")),
     )
 
 

@@ -1,5 +1,5 @@
-"""The stored proof summary (sites.services.proof) follows probe outcomes, and the migration that
-filled it agrees with what the services keep."""
+"""The stored proof summary (sites.services.proof) follows probe outcomes and open requests to the
+customer, and the migrations that filled it agree with what the services keep."""
 
 import importlib
 import time
@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from sites.models import ProbeRun, ProbeRunState, Rollout, Site, StepState
 from sites.selectors import proof_flag
+from sites.selectors.proof import proof_flag_q
 from sites.services import probes
 from sites.services.instructions import regenerate_site
 from sites.services.rollouts import mark_step
@@ -177,3 +178,61 @@ def test_the_migration_fills_the_summaries_as_the_services_keep_them():
         "Expired": "unproven",
         "No instructions": "",
     }
+
+
+def waiting_until(site):
+    return Site.objects.values_list("waiting_on_customer_until", flat=True).get(pk=site.pk)
+
+
+def waits(site, *, now=None) -> bool:
+    """The dashboard's "waiting on customer" flag for ``site``, from its row."""
+    condition = proof_flag_q("waiting", now=now or timezone.now())
+    return Site.objects.filter(condition, pk=site.pk).exists()
+
+
+def test_the_site_waits_on_its_customer_while_a_run_opened_since_its_last_proof_is_open():
+    site = described_site()
+    assert waiting_until(site) is None and not waits(site)
+
+    first = probes.start_probe_run(site=site, direction="outbound")
+    assert waiting_until(site) == first.expires_at and waits(site)
+    # Past the run's expiry, before the sweep closes it: no longer waiting.
+    assert not waits(site, now=first.expires_at + timedelta(seconds=1))
+    # Other kinds of runs are not a request to the customer's probe client.
+    probes.start_probe_run(site=site, direction="outbound", purpose="restriction")
+    assert waiting_until(site) == first.expires_at
+
+    # A second request waits longer; its proof ends both (the first is superseded).
+    second = probes.start_probe_run(site=site, direction="outbound", lifetime=timedelta(days=3))
+    assert waiting_until(site) == second.expires_at
+    assert observe(second).state == ProbeRunState.PROVEN
+    first.refresh_from_db()
+    assert first.state == ProbeRunState.EXPIRED
+    assert waiting_until(site) is None and not waits(site)
+
+    # A request that expires unanswered: the sweep closes it.
+    expire(probes.start_probe_run(site=site, direction="outbound"))
+    assert waiting_until(site) is None
+
+    # A run opened before the latest proof is no longer waited for, even while open.
+    open_before = probes.start_probe_run(site=site, direction="outbound")
+    ProbeRun.objects.filter(pk=open_before.pk).update(
+        created_at=timezone.now() - timedelta(hours=1)
+    )
+    proven(site)  # a proof that came another way (the agent, say), after that request
+    assert ProbeRun.objects.get(pk=open_before.pk).state == ProbeRunState.WAITING
+    assert waiting_until(site) is None and not waits(site)
+
+
+def test_the_migration_fills_whether_each_site_waits_as_the_services_keep_it():
+    migration = importlib.import_module("sites.migrations.0018_site_waiting_and_rollout_state")
+    waiting, answered, never = (described_site(name=name) for name in ("W", "A", "N"))
+    proven(waiting, days_ago=3)
+    request = probes.start_probe_run(site=waiting, direction="outbound")
+    observe(probes.start_probe_run(site=answered, direction="outbound"))
+    kept = dict(Site.objects.values_list("pk", "waiting_on_customer_until"))
+    assert kept == {waiting.pk: request.expires_at, answered.pk: None, never.pk: None}
+
+    Site.objects.update(waiting_on_customer_until=None)  # as the migration finds the rows
+    migration.copy_from_runs_and_rollouts(django_apps, None)
+    assert dict(Site.objects.values_list("pk", "waiting_on_customer_until")) == kept
