@@ -225,7 +225,7 @@ def test_the_site_waits_on_its_customer_while_a_run_opened_since_its_last_proof_
 
 
 def test_the_migration_fills_whether_each_site_waits_as_the_services_keep_it():
-    migration = importlib.import_module("sites.migrations.0018_site_waiting_and_rollout_state")
+    migration = importlib.import_module("sites.migrations.0019_site_waiting_and_rollout_state")
     waiting, answered, never = (described_site(name=name) for name in ("W", "A", "N"))
     proven(waiting, days_ago=3)
     request = probes.start_probe_run(site=waiting, direction="outbound")

@@ -156,7 +156,7 @@ def test_the_migration_copies_the_counts_of_the_sites_already_there(world):
     Site.objects.update(rollout_steps_total=0, rollout_steps_finished=0, current_rollout_state="")
     counts = importlib.import_module("sites.migrations.0016_site_rollout_progress")
     counts.copy_current_rollout_counts(django_apps, connection.schema_editor())
-    state = importlib.import_module("sites.migrations.0018_site_waiting_and_rollout_state")
+    state = importlib.import_module("sites.migrations.0019_site_waiting_and_rollout_state")
     state.copy_from_runs_and_rollouts(django_apps, connection.schema_editor())
     assert_follows(done, untouched, bare)
     assert stored(done)[0] == stored(done)[1] > 0 and stored(bare) == (0, 0, "")

@@ -73,7 +73,7 @@ def replace_with(*statements):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("sites", "0017_notice_dismissal")]
+    dependencies = [("sites", "0018_instruction_set_applied_check")]
 
     operations = [
         migrations.AddField(
