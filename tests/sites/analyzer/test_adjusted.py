@@ -388,22 +388,7 @@ def test_iptables_a_filter_drop_is_already_below_our_rules():
 
 
 def test_nftables_inserts_into_the_other_base_chain_at_the_denys_index():
-    text = """\
-table inet filter {
-	chain forward {
-		type filter hook forward priority filter; policy drop;
-		ct state established,related accept
-	}
-}
-table ip blocklist {
-	chain forward {
-		type filter hook forward priority filter - 10; policy accept;
-		tcp dport 6881-6889 drop
-		tcp dport 4000-4999 drop
-	}
-}
-"""
-    result, analysis = adjusted("nftables", text, **NO_MONITORING)
+    result, analysis = adjusted("nftables", NFT_BLOCKLIST, **NO_MONITORING)
     (deny,) = analysis.shadowing
     assert (deny.family, deny.table, deny.chain, deny.position) == ("ip", "blocklist", "forward", 2)
     filter_step = step(result, "Allow the backup traffic")
