@@ -11,7 +11,7 @@ from portal.accounts.models import Organisation, OrganisationKind, Role
 from portal.accounts.permissions import Actor
 from sites.models import Site
 from sites.selectors.dashboard import dashboard_filterset
-from tests.sites.selectors.test_dashboard_indexes import with_bulk_sites
+from tests.sites.selectors.test_dashboard_indexes import SORT_INDEXES, with_bulk_sites
 
 pytestmark = [
     pytest.mark.django_db,
@@ -62,21 +62,7 @@ def query_plan(world, query: str, *, role: str, position: bool = False) -> str:
         return "\n".join(row[3] for row in cursor.fetchall())
 
 
-@pytest.mark.parametrize(
-    ("sort", "index"),
-    [
-        ("name", "site_sort_name"),
-        ("-name", "site_sort_name_desc"),
-        ("vendor", "site_sort_vendor"),
-        ("-vendor", "site_sort_vendor_desc"),
-        ("updated", "site_sort_updated"),
-        ("-updated", "site_sort_updated_desc"),
-        ("probe", "site_sort_probe"),
-        ("-probe", "site_sort_probe_desc"),
-        ("rollout", "site_sort_rollout"),
-        ("-rollout", "site_sort_rollout_desc"),
-    ],
-)
+@pytest.mark.parametrize(("sort", "index"), SORT_INDEXES)
 def test_each_sort_reads_its_index_in_order_on_sqlite(world, sort, index):
     for role in (Role.SUPPORT, Role.RESELLER_ADMIN):
         first = query_plan(world, f"sort={sort}", role=role)
