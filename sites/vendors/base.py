@@ -32,12 +32,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, Policy, PolicyWarning, Rule, RuleKind, WarningCode
-from sites.vendors.managed import ManagedItem
+from sites.vendors.managed import ManagedItem, OwnObject
 from sites.vendors.names import rename_name
 
 if TYPE_CHECKING:
     from sites.analyzer.model import NamedObject, ShadowingRule
-    from sites.vendors.reuse import OwnObject
 
 
 class PlansUnavailable(Exception):

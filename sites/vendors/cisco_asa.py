@@ -59,14 +59,14 @@ from sites.analyzer.model import ADDRESS, GROUP, NamedObject, ShadowingRule
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import GuideRule, HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, StepKind, guide_rules_of, verification_steps
-from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
+from sites.vendors.managed import Exposure, ManagedItem, OwnObject, marker, rule_key
 from sites.vendors.names import hosts_object_name, network_names, source_object_names
 from sites.vendors.restriction import (
     only_monitoring_sources,
     source_words,
     sources_label,
 )
-from sites.vendors.reuse import OwnObject, guide_objects
+from sites.vendors.reuse import guide_objects
 from sites.vendors.sample_addresses import address_in
 
 LANGUAGE = "cisco-asa"

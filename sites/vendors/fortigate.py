@@ -49,7 +49,7 @@ from sites.analyzer.model import ADDRESS, GROUP, ShadowingRule
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
-from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
+from sites.vendors.managed import Exposure, ManagedItem, OwnObject, marker, rule_key
 from sites.vendors.names import (
     hosts_object_name,
     network_names,
@@ -64,7 +64,7 @@ from sites.vendors.restriction import (
     source_words,
     sources_label,
 )
-from sites.vendors.reuse import OwnObject, guide_objects
+from sites.vendors.reuse import guide_objects
 
 OUTBOUND_POLICY = "obm-backup-out"
 INBOUND_POLICY = "obm-monitoring-in"

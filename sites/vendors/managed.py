@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from ipaddress import IPv4Network
 
 from sites.description import SiteDescription
 from sites.policy import GuideRule, Rule, RuleKind
@@ -108,3 +109,26 @@ def rule_key(rule: Rule) -> str:
 def network_key(network) -> str:
     """A network as key text: ``198.51.100.0-24`` (no slash: some vendors' names refuse it)."""
     return str(network).replace("/", "-")
+
+
+@dataclass(frozen=True)
+class OwnObject:
+    """An object the instructions create, as a renderer describes it for reuse.
+
+    - ``key``: its managed item's key; ``name``: how the configuration text names it;
+    - ``kinds``: the kinds of customer object that may stand for it where it is used
+      (``ADDRESS``, ``GROUP``, ``SERVICE`` of ``sites.analyzer.model``);
+    - ``networks`` or ``services``: its value;
+    - ``text``: what the complete instructions show to create it (default: the item's
+      ``create``), left out when it is reused;
+    - ``members``: keys of items only this object needs (a group's member objects), left out
+      with it.
+    """
+
+    key: str
+    name: str
+    kinds: tuple[str, ...]
+    networks: tuple[IPv4Network, ...] = ()
+    services: frozenset[tuple[str, int, int]] = frozenset()
+    text: str = ""
+    members: tuple[str, ...] = ()

@@ -63,9 +63,16 @@ from sites.vendors.base import (
     monitoring_sources,
     verification_steps,
 )
-from sites.vendors.managed import Exposure, ManagedItem, marker, network_key, rule_key, site_tag
+from sites.vendors.managed import (
+    Exposure,
+    ManagedItem,
+    OwnObject,
+    marker,
+    network_key,
+    rule_key,
+    site_tag,
+)
 from sites.vendors.restriction import allowed_source_key, source_words
-from sites.vendors.reuse import OwnObject
 
 LANGUAGE = "routeros"
 TERMINAL = "WinBox › New Terminal (or WebFig › Terminal, SSH)"

@@ -52,7 +52,7 @@ from sites.analyzer.model import ADDRESS, GROUP, ShadowingRule
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import HostMatch, Policy, Rule, RuleKind
 from sites.vendors.base import Renderer, Step, and_list, guide_rules_of, verification_steps
-from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
+from sites.vendors.managed import Exposure, ManagedItem, OwnObject, marker, rule_key
 from sites.vendors.names import (
     hosts_object_name,
     network_object_name,
@@ -66,7 +66,7 @@ from sites.vendors.restriction import (
     only_monitoring_sources,
     sources_label,
 )
-from sites.vendors.reuse import OwnObject, guide_objects
+from sites.vendors.reuse import guide_objects
 from sites.vendors.sample_addresses import (
     address_in,
     backup_host_address,

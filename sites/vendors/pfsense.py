@@ -70,7 +70,7 @@ from sites.vendors.base import (
     with_reason,
 )
 from sites.vendors.gui_items import GuiItem, managed_item
-from sites.vendors.managed import Exposure, ManagedItem, marker, rule_key
+from sites.vendors.managed import Exposure, ManagedItem, OwnObject, marker, rule_key
 from sites.vendors.port_groups import by_port, ports_regex, protocols_label
 from sites.vendors.restriction import (
     CHECK_SOURCE_LABEL,
@@ -78,7 +78,6 @@ from sites.vendors.restriction import (
     only_monitoring_sources,
     sources_label,
 )
-from sites.vendors.reuse import OwnObject
 
 DC_ALIAS = "OBM_DC"
 HOSTS_ALIAS = "OBM_HOSTS"

@@ -26,7 +26,6 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Network
 
 from sites.analyzer.model import (
     ADDRESS,
@@ -39,7 +38,7 @@ from sites.analyzer.model import (
 from sites.description import ProfileSpec, SiteDescription
 from sites.policy import Policy, RuleKind
 from sites.vendors.base import PlansUnavailable, Rendered, Renderer, Step, StepKind
-from sites.vendors.managed import ManagedItem
+from sites.vendors.managed import ManagedItem, OwnObject
 from sites.vendors.names import (
     hosts_object_name,
     network_names,
@@ -57,29 +56,6 @@ _GROUP_WORDS = {
     "opnsense": "alias",
     "pfsense": "alias",
 }
-
-
-@dataclass(frozen=True)
-class OwnObject:
-    """An object the instructions create, as a renderer describes it for reuse.
-
-    - ``key``: its managed item's key; ``name``: how the configuration text names it;
-    - ``kinds``: the kinds of customer object that may stand for it where it is used
-      (``ADDRESS``, ``GROUP``, ``SERVICE`` of ``sites.analyzer.model``);
-    - ``networks`` or ``services``: its value;
-    - ``text``: what the complete instructions show to create it (default: the item's
-      ``create``), left out when it is reused;
-    - ``members``: keys of items only this object needs (a group's member objects), left out
-      with it.
-    """
-
-    key: str
-    name: str
-    kinds: tuple[str, ...]
-    networks: tuple[IPv4Network, ...] = ()
-    services: frozenset[tuple[str, int, int]] = frozenset()
-    text: str = ""
-    members: tuple[str, ...] = ()
 
 
 def guide_objects(
