@@ -8,7 +8,7 @@ from django.conf import settings
 from portal.jobs import services as jobs
 from sites.models import Site
 from sites.selectors.profiles import site_ids_of_profile
-from sites.services import analysis, bulk, expiry, inbound, notices, probes, queue
+from sites.services import analysis, bulk, dashboard_counts, expiry, inbound, notices, probes, queue
 from sites.services.instructions import (
     regenerate_site,
     regenerate_sites,
@@ -146,3 +146,10 @@ def mail_notices(notice_ids: list[int]) -> int:
     """Mail the admins of the organisations a profile change concerns (``sites.services.notices``);
     a notice mailed already is not mailed again."""
     return notices.mail_notices(notice_ids=notice_ids)
+
+
+@shared_task(name=queue.COUNT_DASHBOARD)
+def count_dashboard(row_id: int) -> bool:
+    """Count a dashboard's headline flags for one person (``sites.services.dashboard_counts``);
+    a row counted since it was asked for is not counted again."""
+    return dashboard_counts.count(row_id)

@@ -5,6 +5,7 @@ from sites.models.analysis import (
     ConfigAnalysis,
     ConfigAnalysisInput,
 )
+from sites.models.dashboard_counts import DashboardCounts
 from sites.models.instruction_set import InstructionSet, PlanKind
 from sites.models.notice import Notice
 from sites.models.probe import (
@@ -25,6 +26,7 @@ __all__ = [
     "AnalysisState",
     "ConfigAnalysis",
     "ConfigAnalysisInput",
+    "DashboardCounts",
     "AttemptOutcome",
     "InstructionSet",
     "Lifecycle",

@@ -27,7 +27,6 @@ from typing import Any
 
 import django_filters
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import QueryDict
@@ -153,32 +152,11 @@ HEADLINE_FLAGS = ("attention", "unproven", "failing", "stale", "stalled", "waiti
 
 def flag_counts(actor: Actor, organisation: Organisation, *, now: datetime) -> dict[str, int]:
     """How many of the covered sites carry each of the headline flags (``HEADLINE_FLAGS``), in
-    one query: the dashboard's headline, each count a link to its filter."""
+    one query: the dashboard's headline, each count a link to its filter. It reads every covered
+    site: a worker makes it (``sites.services.dashboard_counts``), not a page load."""
     return covered_sites(actor, organisation).aggregate(
         **{flag: Count("pk", filter=proof_flag_q(flag, now=now)) for flag in HEADLINE_FLAGS}
     )
-
-
-@dataclass(frozen=True)
-class HeadlineCounts:
-    counts: dict[str, int]  # flag → sites (see flag_counts)
-    counted_at: datetime
-
-
-def headline_counts(actor: Actor, organisation: Organisation, *, now: datetime) -> HeadlineCounts:
-    """``flag_counts``, counted at most once per ``DASHBOARD_COUNTS_SECONDS`` per person and
-    page (each count reads every site the page covers: a full page load must not) and kept in
-    the cache with the time they were counted, which the page shows beside them."""
-    seconds = settings.DASHBOARD_COUNTS_SECONDS
-    key = f"sites:dashboard-headline:{organisation.pk}:{getattr(actor.user, 'pk', None)}"
-    if seconds > 0:
-        kept = cache.get(key)
-        if kept is not None:
-            return kept
-    counted = HeadlineCounts(counts=flag_counts(actor, organisation, now=now), counted_at=now)
-    if seconds > 0:
-        cache.set(key, counted, seconds)
-    return counted
 
 
 NO_ROLLOUT = "none"

@@ -11,6 +11,7 @@ REDERIVE_PROFILE = "sites.tasks.rederive_profile"
 RUN_INBOUND_CHECK = "sites.tasks.run_inbound_check"
 RUN_SITE_BULK_JOB = "sites.tasks.run_site_bulk_job"
 MAIL_NOTICES = "sites.tasks.mail_notices"
+COUNT_DASHBOARD = "sites.tasks.count_dashboard"
 
 
 def enqueue(task_name: str, *args: object) -> None:

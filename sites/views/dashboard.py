@@ -37,7 +37,6 @@ from sites.selectors.dashboard import (
     filter_query,
     filtered_sites,
     flag_choices,
-    headline_counts,
     job_for,
     selected_sites,
     sort_columns,
@@ -45,7 +44,7 @@ from sites.selectors.dashboard import (
 from sites.selectors.lifecycle import EXPIRING_WITHIN_DAYS, change_needed_label
 from sites.selectors.proof import FLAG_LABELS, STALLABLE_STATES, proof_warning_label
 from sites.selectors.sites import covered_sites
-from sites.services import bulk
+from sites.services import bulk, dashboard_counts
 from sites.vendors import vendor_choices, vendor_display_name
 
 
@@ -180,11 +179,36 @@ def is_pending(site, *, now) -> bool:
     )
 
 
+# How long a page follows a count it asked of the workers before it says that none has answered
+# (less than the time after which the count is asked for again).
+HEADLINE_WAIT = dashboard_counts.ASK_AGAIN_AFTER / 2
+
+
+def _clock(moment, now) -> str:
+    """ "14:02" today, "6 Dec 14:02" on another day (local time)."""
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localtime(now).date():
+        return local.strftime("%H:%M")
+    return f"{local.day} {local.strftime('%b %H:%M')}"
+
+
 def headline(actor, organisation, now) -> dict:
-    """The headline counts, each with its label and its filter's query (zeroes left out), and
-    when they were counted ("" when just now: see ``headline_counts``)."""
-    counted = headline_counts(actor, organisation, now=now)
+    """The headline counts (``sites.services.dashboard_counts``), each with its label and its
+    filter's query (zeroes left out); when they were counted ("" when just now); ``status``, what
+    the headline says of a count asked of the workers; ``poll``, whether the page follows it."""
+    counted = dashboard_counts.headline_counts(actor, organisation, now=now)
     labels = dict(flag_choices())
+    waiting_since = counted.requested_at if counted.counting else None
+    following = waiting_since is not None and now - waiting_since <= HEADLINE_WAIT
+    status = ""
+    if waiting_since is not None:
+        if following:
+            status = "Counting again…" if counted.counts is not None else "Counting the flags…"
+        else:
+            status = (
+                f"A new count asked for at {_clock(waiting_since, now)} waits for a background "
+                "worker."
+            )
     return {
         "items": [
             {
@@ -193,12 +217,14 @@ def headline(actor, organisation, now) -> dict:
                 "count": count,
                 "query": urlencode({"flag": flag}),
             }
-            for flag, count in counted.counts.items()
-            if count
+            for flag, count in (counted.counts or {}).items()
+            if count and flag in labels
         ],
         "counted_at": ""
-        if counted.counted_at == now
-        else timezone.localtime(counted.counted_at).strftime("%H:%M"),
+        if counted.counted_at is None or counted.counted_at == now
+        else _clock(counted.counted_at, now),
+        "status": status,
+        "poll": following,
     }
 
 
@@ -260,9 +286,23 @@ class SiteDashboardMixin:
     def render_dashboard(self, data, *, status=200, **extra):
         if data.get("row") and wants_partial(self.request):
             return self.render_row(data["row"])
+        if data.get("headline") and wants_partial(self.request):
+            return self.render_headline()
         context = self.get_context_data(**self.dashboard_context(data), **extra)
         return render_page_or_partial(
             self.request, self.template_name, "table", context, status=status
+        )
+
+    def render_headline(self) -> HttpResponse:
+        """The headline alone, polled while the workers count it; 286 once the page need not
+        follow it any more."""
+        counts = headline(self.request.actor, self.organisation, timezone.now())
+        context = {
+            "headline": counts,
+            "list_url": reverse("site-list", args=[self.organisation.slug]),
+        }
+        return render_page_or_partial(
+            self.request, self.template_name, "headline", context, stop_polling=not counts["poll"]
         )
 
     def render_row(self, site_pk: str) -> HttpResponse:
