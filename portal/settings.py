@@ -398,9 +398,10 @@ PROBE_TOKEN_TTL = env.int("PROBE_TOKEN_TTL", default=30 * 60)  # seconds a probe
 # flagged "rollout stalled" on the dashboard.
 PROOF_REQUEST_DAYS = env.int("PROOF_REQUEST_DAYS", default=7)
 ROLLOUT_STALLED_DAYS = env.int("ROLLOUT_STALLED_DAYS", default=7)
-# The site dashboard's headline counts (needs attention, never proven…) are counted over every
-# site of the page at most once in this many seconds per person and page, and shown with the
-# time they were counted; 0 counts on every request (the test suite's default).
+# The site dashboard's headline counts (needs attention, never proven…) read every site of the
+# page, so a worker counts them (sites.services.dashboard_counts); a page asks for a new count
+# once its person's are this many seconds old, and shows when they were counted. 0: every page
+# load counts them itself (the test suite's default).
 DASHBOARD_COUNTS_SECONDS = env.int("DASHBOARD_COUNTS_SECONDS", default=0 if TESTING else 60)
 # Where probe clients connect (shown in their snippets) and where the responder listens. An IPv4
 # address here is also named in every site's instructions, and must lie inside each service
