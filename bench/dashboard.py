@@ -25,8 +25,10 @@ on PostgreSQL, batched inserts on SQLite (``bench._common.bulk_load``), ids give
 Then, through Django's test ``Client`` (the whole middleware stack, templates included), it
 requests the dashboard as the big reseller's admin ``--requests`` times (default 400) over a mix
 of filters, searches, sorts and pages (first, numbered, the middle of the list as a Next link
-carries it, last), full pages and htmx partials, and prints p50 and p95 per kind of request and
-overall, labelled with the real number of sites. For each kind of request it counts the queries
+carries it, last), full pages and htmx partials, the headline's poll, and the sites API's list
+(its first page, and a page from the middle as its next link carries it), and prints p50 and p95
+per kind of request and overall, labelled with the real number of sites; and the time of the
+headline counts as a worker makes them. For each kind of request it counts the queries
 (``CaptureQueriesContext``) for the big reseller and for the small one: the counts must be equal.
 
 Run from the repository root::
@@ -455,6 +457,9 @@ def headline_count_times(user, slug: str, *, times: int = 5) -> list[float]:
     return elapsed
 
 
+API = "api:"  # a query of the mix with this prefix goes to the sites API's list
+
+
 def request_mix(customer_slug: str, middles: dict[str, str]) -> list[tuple[str, str, bool]]:
     """(kind, query string, htmx) of the requests timed, in the order they repeat."""
     return [
@@ -483,6 +488,8 @@ def request_mix(customer_slug: str, middles: dict[str, str]) -> list[tuple[str, 
         ("organisation + sort probe", f"organisation={customer_slug}&sort=probe", True),
         ("vendor + rollout + flag", "vendor=meraki&rollout=in_progress&flag=attention", True),
         ("headline poll", "headline=1", True),
+        ("API: first page", API, False),
+        ("API: middle, a next link", API + middles[""], False),
     ]
 
 
@@ -574,9 +581,10 @@ def main() -> int:
         def get(label, query, htmx):
             slug = people[label][1]
             headers = {"HX-Request": "true"} if htmx else {}
-            response = clients[label].get(
-                f"/o/{slug}/sites/" + (f"?{query}" if query else ""), headers=headers
-            )
+            path = f"/o/{slug}/sites/"
+            if query.startswith(API):  # the sites API's list (sites.api.pagination)
+                path, query = f"/api/o/{slug}/sites/", query.removeprefix(API)
+            response = clients[label].get(path + (f"?{query}" if query else ""), headers=headers)
             # 286: a headline poll told to stop (nothing more to follow), answered whole.
             assert response.status_code in (200, 286), (query, response.status_code)
             return response
@@ -603,7 +611,11 @@ def main() -> int:
                 with CaptureQueriesContext(connection) as captured:
                     response = get(label, q, htmx)
                 counts.append(len(captured))
-                empty.append(b'name="site"' not in response.content)  # no row to tick
+                empty.append(  # no row to tick, or no result
+                    b'name="site"' not in response.content
+                    if not q.startswith(API)
+                    else b'"results":[]' in response.content
+                )
             # An empty page skips the query of its rows' columns: compare pages with rows.
             equal = counts[0] == counts[1] or any(empty)
             counts_equal &= equal

@@ -12,12 +12,13 @@ EMPTY = "Give a value, or leave the parameter out."
 
 
 def list_parameters(view) -> set[str]:
-    """The query parameters ``view`` documents: its filters and its page number."""
+    """The query parameters ``view`` documents: its filters and its paginator's."""
     names = set()
     if filterset_class := getattr(view, "filterset_class", None):
         names.update(filterset_class.base_filters)
     if paginator := view.paginator:
-        names.add(paginator.page_query_param)
+        # A page number, or (sites.api.pagination) a number or a position before or after.
+        names.update(getattr(paginator, "query_params", (paginator.page_query_param,)))
     return names
 
 

@@ -15,6 +15,7 @@ from portal.accounts import permissions
 from portal.api.tenancy import OrganisationAPIView
 from sites.api import serializers as api
 from sites.api.filtersets import SiteFilterSet
+from sites.api.pagination import SitePagination
 from sites.instructions import step_as_dict
 from sites.models import InstructionSet, ProbeRun, RolloutStep, Site
 from sites.models.site import Reverify
@@ -76,6 +77,7 @@ class SiteListView(mixins.ListModelMixin, OrganisationAPIView):
     write_serializer_class = api.SiteWriteSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = SiteFilterSet
+    pagination_class = SitePagination
 
     def get_queryset(self):
         if self.is_schema_generation:

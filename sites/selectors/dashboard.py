@@ -465,6 +465,50 @@ def _page_number(value) -> int | None:
     return int(text) if text.isdigit() and 0 < int(text) <= 10**9 else None
 
 
+@dataclass(frozen=True)
+class Slice:
+    """Rows of one page in the list's order, and whether rows come before and after them."""
+
+    rows: list
+    has_previous: bool
+    has_next: bool
+
+
+def read_slice(
+    rows: QuerySet,
+    ordering: Ordering,
+    *,
+    position: list | None = None,
+    backwards: bool = False,
+    offset: int = 0,
+    take: int = PAGE_SIZE,
+) -> Slice:
+    """Up to ``take`` of ``rows`` (annotated and ordered by ``ordering``): from ``offset``, or
+    after ``position`` (before it, with ``backwards``; with no position, ``backwards`` reads the
+    end of the list). From a position, two index ranges: the rest of its group of equal keys,
+    then what follows, both read whatever the first gave, so the number of queries does not
+    depend on it."""
+    parts = [rows]
+    if position is not None:
+        parts = [rows.filter(part) for part in ordering.ranges_after(position, backwards=backwards)]
+    found: list = []
+    for queryset in parts:
+        if backwards:
+            queryset = ordering.reverse(queryset)
+        found += list(queryset[offset : offset + take + 1])
+    found = found[: take + 1]
+    more = len(found) > take  # more rows beyond the page, in the direction read
+    found = found[:take]
+    if backwards:
+        found.reverse()
+    started_later = position is not None or offset > 0
+    return Slice(
+        rows=found,
+        has_previous=(more if backwards else started_later) and bool(found),
+        has_next=(position is not None if backwards else more) and bool(found),
+    )
+
+
 def dashboard_page(filterset: SiteFilterSet, data) -> DashboardPage:
     """One page of the filtered, sorted sites in three queries (four from a position): the capped
     count, the page's ids with their sort keys, and the rows with every column
@@ -516,27 +560,15 @@ def dashboard_page(filterset: SiteFilterSet, data) -> DashboardPage:
             number = OFFSET_PAGES
         offset = (number - 1) * PAGE_SIZE
 
-    # From a position: the rest of its group of equal keys, then what follows (two index ranges,
-    # both read whatever the first gave, so that the number of queries does not depend on it).
-    parts = [sites]
-    if position is not None:
-        parts = [
-            sites.filter(part) for part in ordering.ranges_after(position, backwards=backwards)
-        ]
-    found: list[dict] = []
-    for queryset in parts:
-        if backwards:
-            queryset = ordering.reverse(queryset)
-        found += list(queryset.values("pk", *keys)[offset : offset + take + 1])
-    found = found[: take + 1]
-    more = len(found) > take  # more rows beyond the page, in the direction read
-    found = found[:take]
-    if backwards:
-        found.reverse()
-    has_previous = (more if backwards else bool(position is not None or offset)) and bool(found)
-    has_next = (bool(position is not None) if backwards else more) and bool(found)
-    if is_last:
-        has_previous, has_next = more, False
+    piece = read_slice(
+        sites.values("pk", *keys),
+        ordering,
+        position=position,
+        backwards=backwards,
+        offset=offset,
+        take=take,
+    )
+    found = piece.rows
 
     def link(param, row, page_number) -> dict[str, str]:
         query = {param: ordering.position_of(row)}
@@ -545,9 +577,9 @@ def dashboard_page(filterset: SiteFilterSet, data) -> DashboardPage:
         return query
 
     previous = next_ = None
-    if has_previous:
+    if piece.has_previous:
         previous = {} if number == 2 else link("before", found[0], number - 1 if number else None)
-    if has_next:
+    if piece.has_next:
         following = number + 1 if number and (pages is None or number < pages) else None
         next_ = link("after", found[-1], following)
     ids = [row["pk"] for row in found]
