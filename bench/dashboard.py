@@ -25,10 +25,10 @@ on PostgreSQL, batched inserts on SQLite (``bench._common.bulk_load``), ids give
 Then, through Django's test ``Client`` (the whole middleware stack, templates included), it
 requests the dashboard as the big reseller's admin ``--requests`` times (default 400) over a mix
 of filters, searches, sorts and pages (first, numbered, the middle of the list as a Next link
-carries it, last), full pages and htmx partials, the headline's poll, and the sites API's list
-(its first page, and a page from the middle as its next link carries it), and prints p50 and p95
-per kind of request and overall, labelled with the real number of sites; and the time of the
-headline counts as a worker makes them. For each kind of request it counts the queries
+carries it, last), full pages and htmx partials, the headline's poll, the sites API's list (its
+first page, and a page from the middle as its next link carries it) and the organisation's home
+page (its figures and clients). It prints p50 and p95 per kind of request and overall, labelled
+with the real number of sites, and the time of the headline counts as a worker makes them. For each kind of request it counts the queries
 (``CaptureQueriesContext``) for the big reseller and for the small one: the counts must be equal.
 
 Run from the repository root::
@@ -458,6 +458,7 @@ def headline_count_times(user, slug: str, *, times: int = 5) -> list[float]:
 
 
 API = "api:"  # a query of the mix with this prefix goes to the sites API's list
+HOME = "home"  # this query of the mix is the organisation's home page
 
 
 def request_mix(customer_slug: str, middles: dict[str, str]) -> list[tuple[str, str, bool]]:
@@ -490,6 +491,7 @@ def request_mix(customer_slug: str, middles: dict[str, str]) -> list[tuple[str, 
         ("headline poll", "headline=1", True),
         ("API: first page", API, False),
         ("API: middle, a next link", API + middles[""], False),
+        ("home page", HOME, False),
     ]
 
 
@@ -584,6 +586,8 @@ def main() -> int:
             path = f"/o/{slug}/sites/"
             if query.startswith(API):  # the sites API's list (sites.api.pagination)
                 path, query = f"/api/o/{slug}/sites/", query.removeprefix(API)
+            elif query == HOME:  # the organisation's home page: its figures and clients
+                path, query = f"/o/{slug}/", ""
             response = clients[label].get(path + (f"?{query}" if query else ""), headers=headers)
             # 286: a headline poll told to stop (nothing more to follow), answered whole.
             assert response.status_code in (200, 286), (query, response.status_code)
@@ -612,9 +616,11 @@ def main() -> int:
                     response = get(label, q, htmx)
                 counts.append(len(captured))
                 empty.append(  # no row to tick, or no result
-                    b'name="site"' not in response.content
-                    if not q.startswith(API)
+                    False
+                    if q == HOME
                     else b'"results":[]' in response.content
+                    if q.startswith(API)
+                    else b'name="site"' not in response.content
                 )
             # An empty page skips the query of its rows' columns: compare pages with rows.
             equal = counts[0] == counts[1] or any(empty)
