@@ -9,6 +9,7 @@ meanwhile); until the first count the headline says it is being counted.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,8 @@ from portal.accounts.permissions import Actor
 from sites.models import DashboardCounts
 from sites.selectors.dashboard import flag_counts
 from sites.services import queue
+
+logger = logging.getLogger(__name__)
 
 # A count asked for and not made (no worker running, a task lost with a broker restart) is asked
 # for again after this long; pages follow it for half of it (``sites.views.dashboard``).
@@ -96,7 +99,19 @@ def _ask_for_count(row: DashboardCounts, *, now: datetime) -> None:
     )
     if asked:
         row.requested_at = now
-        queue.enqueue_after_commit(queue.COUNT_DASHBOARD, row.pk)
+        transaction.on_commit(lambda: _send_count(row.pk))
+
+
+def _send_count(row_id: int) -> None:
+    """Send the count task. A broker that cannot be reached fails no page load: the ask stays
+    recorded, the headline says after a while that no worker answered, and a page load asks
+    again after ``ASK_AGAIN_AFTER``."""
+    try:
+        queue.enqueue(queue.COUNT_DASHBOARD, row_id)
+    except Exception:  # whatever the broker's client raises (Redis, the embedded broker)
+        logger.warning(
+            "dashboard count %s not sent: the broker is unreachable", row_id, exc_info=True
+        )
 
 
 def count(row_id: int) -> bool:

@@ -6,6 +6,7 @@ under way, and that nobody answered when no worker did."""
 from datetime import timedelta
 
 import pytest
+from celery import Celery
 from django.utils import timezone
 
 from portal.accounts.models import Membership
@@ -198,3 +199,23 @@ def test_a_real_worker_counts_and_the_polled_headline_shows_it(
     assert "Proof failing" in poll.content.decode() and "counted at" in poll.content.decode()
     row = DashboardCounts.objects.get(user=world.people["reseller_admin"])
     assert row.counted_at >= row.requested_at and row.counts["failing"] >= 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unreachable_broker_fails_no_page_load(quiet_world, counted_by_workers, monkeypatch):
+    # A real Celery client sending to a port where no broker listens (kombu raises
+    # OperationalError: connection refused, which the page load must not see).
+    dead = Celery(broker="redis://127.0.0.1:9/0", set_as_current=False)
+    dead.conf.task_publish_retry = False
+    dead.conf.broker_connection_timeout = 1
+    monkeypatch.setattr(
+        dashboard_counts.queue,
+        "enqueue",
+        lambda name, *args: dead.send_task(name, args=list(args)),
+    )
+    client = client_for(quiet_world, "reseller_admin")
+    response = dashboard(client, quiet_world.reseller)
+    assert response.status_code == 200
+    assert "Counting the flags…" in response.content.decode()
+    row = DashboardCounts.objects.get(user=quiet_world.people["reseller_admin"])
+    assert row.requested_at is not None and row.counted_at is None  # asked: asked again later
