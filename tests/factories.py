@@ -30,6 +30,7 @@ from sites.instructions import build_instructions
 from sites.models import (
     ConfigAnalysis,
     ConfigAnalysisInput,
+    DashboardCounts,
     InstructionSet,
     Notice,
     ProbeAttempt,
@@ -361,6 +362,21 @@ class NoticeFactory(factory.django.DjangoModelFactory):
     body = "1 site needs a change on the firewall."
     reason = "The provider added a datacenter network."
     site_count = 1
+
+
+class DashboardCountsFactory(factory.django.DjangoModelFactory):
+    """One person's headline counts of a dashboard, as a worker counted them
+    (``sites.services.dashboard_counts`` makes them)."""
+
+    class Meta:
+        model = DashboardCounts
+
+    organisation = factory.SubFactory(CustomerFactory)
+    user = factory.SubFactory(UserFactory)
+    scope = "0" * 64
+    counts = factory.LazyFunction(lambda: {"attention": 1, "unproven": 2, "failing": 1})
+    counted_at = factory.LazyFunction(timezone.now)
+    requested_at = factory.LazyAttribute(lambda row: row.counted_at)
 
 
 class JobFactory(factory.django.DjangoModelFactory):
