@@ -55,6 +55,10 @@ def with_bulk_sites(world):
         )
         for n in range(3000)
     )
+    # Half of them regenerated at once, last: one updated_at, the latest (bulk_create stamps each
+    # row with its own moment, which left the group of equal keys, and the plan, to chance).
+    batch = [f"Bulk site {n:05d}" for n in range(0, 3000, 2)]
+    Site.objects.filter(name__in=batch).update(updated_at=timezone.now())
     return world
 
 
@@ -159,9 +163,14 @@ def test_a_page_inside_a_group_of_equal_keys_starts_the_index_at_its_position(
     # The bulk sites share one updated_at (and a third were never probed): from a position in
     # such a group, the rest of the group is one range of the index, bounded by the key and the
     # name, not every row of the group up to the position.
+    # Inside the group the key is one value, so the sort's index in either direction serves it
+    # (name and id ascend in both).
     text = plan(world, f"sort={sort}", same_key=True, avoid=["enable_incremental_sort"])
-    assert index in text, text
-    condition = text.split(index, 1)[1].split("->")[0]
+    either = re.search(
+        rf"Index (?:Only )?Scan (?:Backward )?using {index.removesuffix('_desc')}\S* ", text
+    )
+    assert either, text
+    condition = text[either.end() :].split("->")[0]
     assert "Index Cond" in condition and key in condition and "name" in condition, condition
 
 
