@@ -22,11 +22,10 @@ from portal.accounts.models import Organisation
 from portal.mfa import totp
 from sites.models import ConfigAnalysis, Site
 from sites.services.analysis import request_analysis, run_analysis
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 from tests.portal.test_browser_mobile import SCOPES, main_pages
 from tests.sites.services.test_analysis import iptables_site
 from tests.sites.views.test_browser_analysis import EXPORT
-from tests.sites.views.test_browser_site import log_in
 
 WIDTHS = {"1280 px": {"width": 1280, "height": 860}, "390 px": {"width": 390, "height": 844}}
 BLOCKING = ("serious", "critical")
@@ -105,7 +104,7 @@ def an_analysed_iptables_site() -> None:
 def test_axe_finds_nothing_serious_on_the_main_pages_of_each_role(live_server, page, username):
     call_command("seed_demo", stdout=io.StringIO())
     an_analysed_iptables_site()
-    log_in(page, live_server.url, username)
+    sign_in(page, live_server.url, username)
     page.wait_for_url(f"{live_server.url}/o/**")
     org_slug = page.url.removeprefix(f"{live_server.url}/o/").split("/")[0]
 
@@ -143,7 +142,7 @@ def test_axe_finds_nothing_serious_before_signing_in(live_server, page):
     problems += violations(page, "password reset")
 
     # Two-factor authentication: turning it on, the recovery codes, the code at the next log in.
-    log_in(page, live_server.url, "acme-admin")
+    sign_in(page, live_server.url, "acme-admin")
     page.wait_for_url(f"{live_server.url}/o/**")
     page.goto(f"{live_server.url}{reverse('mfa-setup')}")
     app = pyotp.TOTP(page.locator("#mfa-secret").inner_text().replace(" ", ""))
@@ -157,7 +156,7 @@ def test_axe_finds_nothing_serious_before_signing_in(live_server, page):
     problems += violations(page, "recovery codes")
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(f"{live_server.url}/accounts/login/**")
-    log_in(page, live_server.url, "acme-admin")
+    sign_in(page, live_server.url, "acme-admin")
     page.wait_for_url(f"{live_server.url}/accounts/mfa/verify/**")
     problems += violations(page, "two-factor code")
     page.get_by_label("Code").fill("000000")

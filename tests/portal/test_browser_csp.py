@@ -10,8 +10,8 @@ import io
 import pytest
 from django.core.management import call_command
 
-from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import Site
+from tests.fixtures.browser import sign_in
 
 RECORD_VIOLATIONS = """
 window.__csp = [];
@@ -65,10 +65,7 @@ def test_every_page_loads_without_a_policy_violation(live_server, page, username
         ),
     )
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, live_server.url, username)
     page.wait_for_url(lambda url: "/login/" not in url)
 
     for path in pages_of(ROLES[username]):
@@ -89,10 +86,7 @@ def test_the_moved_handlers_still_work(live_server, page):
     """The select-all box, the organisation switcher and the progress bars ran as inline code."""
     call_command("seed_demo", stdout=io.StringIO())
     page.add_init_script(RECORD_VIOLATIONS)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("northwind")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, live_server.url, "northwind")
 
     page.goto(f"{live_server.url}/o/acme-dental/sites/")
     page.get_by_label("Select every site on this page").check()

@@ -6,9 +6,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import Site
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 
 SCOPES = {
     "acme-admin": {"organisation__slug": "acme-dental"},
@@ -32,10 +31,7 @@ HOMES = {
 def test_each_demo_role_sees_its_home_page(live_server, page, username):
     call_command("seed_demo", stdout=io.StringIO())
     expected_text, name = HOMES[username]
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, live_server.url, username)
     page.wait_for_url(f"{live_server.url}/o/**")
     expect(page.locator("main").get_by_text(expected_text).first).to_be_visible()
     # Real figures, not a placeholder: the site count is the organisation's.

@@ -12,9 +12,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import ProbeRun, Site
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 
 PHONE = {"width": 390, "height": 844}
 HEADER_LIMIT = 120  # px above the page's content (top bar and collapsed menu)
@@ -89,10 +88,7 @@ def test_every_main_page_fits_a_phone(live_server, browser, username):
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, live_server.url, username)
     page.wait_for_url(f"{live_server.url}/o/**")
     org_slug = page.url.removeprefix(f"{live_server.url}/o/").split("/")[0]
 
@@ -121,10 +117,7 @@ def test_every_main_page_fits_a_phone(live_server, browser, username):
 def test_wide_screens_show_the_folded_header_open(live_server, page):
     """At 1280 px the folds' summaries are hidden and their content always shows."""
     call_command("seed_demo", stdout=io.StringIO())
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("Username").fill("northwind")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, live_server.url, "northwind")
     page.wait_for_url(f"{live_server.url}/o/**")
     expect(page.locator(".fold > summary").first).to_be_hidden()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
@@ -150,10 +143,7 @@ def test_the_diagram_stays_readable_on_a_phone(live_server, browser):
     site = Site.objects.get(name="Main office")
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("acme-admin")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, live_server.url, "acme-admin")
     page.wait_for_url(f"{live_server.url}/o/**")
     page.goto(f"{live_server.url}{reverse('site-detail', args=[site.organisation.slug, site.pk])}")
     expect(page.locator(".diagram-figure svg text").first).to_be_visible()

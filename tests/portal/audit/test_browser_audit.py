@@ -14,10 +14,9 @@ from playwright.sync_api import expect
 
 from portal.audit import context
 from portal.audit.models import AuditEvent
-from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import Site
 from sites.services.sites import update_site
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 
 
 def acme_admin_renames_the_main_office() -> Site:
@@ -49,10 +48,7 @@ def test_support_finds_a_customers_change_reads_the_diff_and_exports(live_server
     call_command("seed_demo", stdout=io.StringIO())
     site = acme_admin_renames_the_main_office()
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("support")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, live_server.url, "support")
     page.wait_for_url(f"{live_server.url}/o/**")
 
     page.goto(f"{live_server.url}/o/securidata/audit/")

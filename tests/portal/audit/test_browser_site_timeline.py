@@ -6,19 +6,10 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import Site
 from sites.services.probes import start_probe_run
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 from tests.portal.test_browser_mobile import PHONE, WIDEST_OUTSIDE
-
-
-def log_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/o/**")
 
 
 @pytest.mark.browser
@@ -34,7 +25,7 @@ def test_support_reads_a_sites_timeline_from_its_page(live_server, browser):
         context = browser.new_context(viewport=viewport)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        log_in(page, live_server.url, "support")
+        sign_in(page, live_server.url, "support")
         page.goto(site_url)
         page.get_by_role("link", name="Timeline").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(f"Timeline of {site.name}")
@@ -61,7 +52,7 @@ def test_support_reads_a_sites_timeline_from_its_page(live_server, browser):
 def test_a_customer_admin_reads_words_on_the_timeline(live_server, page):
     call_command("seed_demo", stdout=io.StringIO())
     site = Site.objects.get(organisation__slug="acme-dental", name="Main office")
-    log_in(page, live_server.url, "acme-admin")
+    sign_in(page, live_server.url, "acme-admin")
     page.goto(f"{live_server.url}/o/acme-dental/audit/site/{site.pk}/")
     timeline = page.locator(".site-timeline")
     expect(timeline).to_contain_text("Prepared new instructions")

@@ -7,8 +7,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from sites.management.commands.seed_demo import DEMO_PASSWORD
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 
 
 @pytest.mark.browser
@@ -22,10 +21,7 @@ def test_the_operator_sees_a_misplaced_probe_responder(
     context = browser.new_context(viewport={"width": width, "height": 860})
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("Username").fill("operator")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, live_server.url, "operator")
     page.wait_for_url(f"{live_server.url}/o/**")
     org_slug = page.url.removeprefix(f"{live_server.url}/o/").split("/")[0]
     page.goto(f"{live_server.url}/o/{org_slug}/system/")

@@ -6,19 +6,15 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import Site
 from sites.services.agent import site_for_agent_key
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 
 
 @pytest.mark.browser
 def test_a_customer_makes_an_agent_key_and_gets_the_schedule_lines(live_server, page):
     call_command("seed_demo", stdout=io.StringIO())
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("acme-admin")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, live_server.url, "acme-admin")
     site = Site.objects.filter(organisation__slug="acme-dental").order_by("pk").first()
 
     page.goto(f"{live_server.url}/o/acme-dental/sites/{site.pk}/")

@@ -12,9 +12,8 @@ from playwright.sync_api import expect
 
 from portal.accounts.models import Organisation
 from sites.models import ConfigAnalysis, ConfigAnalysisInput, StepState
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 from tests.sites.services.test_analysis import iptables_site
-from tests.sites.views.test_browser_site import log_in
 
 # The backup host let out and the monitoring ports forwarded, a private key pasted along in a
 # comment, but no masquerade: the filter step is in place, the translation is not.
@@ -52,7 +51,7 @@ def test_customer_pastes_a_configuration_and_sees_the_verdicts_live(
     site = iptables_site(Organisation.objects.get(slug="acme-dental"), monitoring=True)
     site.name = "Surgery"
     site.save(update_fields=["name"])
-    log_in(page, live_server.url, "acme-admin")
+    sign_in(page, live_server.url, "acme-admin")
     page.goto(f"{live_server.url}/o/acme-dental/sites/{site.pk}/")
     page.get_by_role("link", name="Check my current configuration").click()
 

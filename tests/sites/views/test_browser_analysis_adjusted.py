@@ -11,10 +11,9 @@ from playwright.sync_api import expect
 
 from portal.accounts.models import Organisation
 from sites.services import analysis as service
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 from tests.sites.analyzer.test_adjusted import IPTABLES_MANGLE_DROP
 from tests.sites.services.test_analysis import iptables_site
-from tests.sites.views.test_browser_site import log_in
 
 
 @pytest.mark.browser
@@ -28,7 +27,7 @@ def test_the_rollout_shows_the_step_adjusted_to_the_checked_configuration(live_s
         vendor="iptables", number=adjusted["number"]
     )
 
-    log_in(page, live_server.url, "acme-admin")
+    sign_in(page, live_server.url, "acme-admin")
     page.set_viewport_size({"width": 1280, "height": 1000})
     page.goto(f"{live_server.url}/o/acme-dental/sites/{site.pk}/")
     item = page.locator(f"#step-{step.position}")

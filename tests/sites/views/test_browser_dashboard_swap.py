@@ -13,16 +13,13 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from sites.management.commands.seed_demo import DEMO_PASSWORD
+from tests.fixtures.browser import sign_in
 
 
 @pytest.mark.browser
 def test_bulk_controls_wait_for_the_table_being_replaced(live_server, page):
     call_command("seed_demo", stdout=io.StringIO())
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("northwind")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, live_server.url, "northwind")
     page.goto(f"{live_server.url}/o/northwind/sites/")
 
     def slow_table(route):

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from sites.management.commands.seed_demo import DEMO_PASSWORD
+from tests.fixtures.browser import sign_in
 from tests.portal.test_browser_accessibility import violations
 from tests.sites.views.test_browser_reseller import give_the_demo_a_probe_history
 
@@ -21,10 +21,7 @@ def test_the_headline_counted_by_a_worker_arrives_on_the_open_page(
     settings.DASHBOARD_COUNTS_SECONDS = 60
     call_command("seed_demo", stdout=io.StringIO())
     give_the_demo_a_probe_history()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("northwind")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, live_server.url, "northwind")
     page.wait_for_url(f"{live_server.url}/o/**")
 
     polls = []

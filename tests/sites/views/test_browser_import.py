@@ -8,9 +8,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import Site
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 from tests.portal.test_browser_mobile import PHONE, WIDEST_OUTSIDE
 
 PASTED = "\n".join(
@@ -31,10 +30,7 @@ def test_pasted_rows_with_one_bad_row_import_the_clean_ones_by_choice(live_serve
         context = browser.new_context(viewport=viewport)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill("acme-admin")
-        page.get_by_label("Password").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        sign_in(page, live_server.url, "acme-admin")
         page.wait_for_url(f"{live_server.url}/o/**")
         page.goto(f"{live_server.url}/o/acme-dental/sites/import/")
         # The help lists every column, and the vendor slugs on demand.

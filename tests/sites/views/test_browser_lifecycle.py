@@ -23,10 +23,9 @@ from sites.models import ProbeRun, ServiceProfile, Site, StepState
 from sites.services.instructions import regenerate_site
 from sites.services.rollouts import mark_step
 from tests.factories import SiteFactory, site_description
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 from tests.fixtures.ports import free_port
 from tests.sites.services.test_lifecycle import finish
-from tests.sites.views.test_browser_site import log_in
 
 REASON = "The provider added 198.51.100.0/24 to its datacenter networks on 2026-12-07."
 PHONE = {"width": 390, "height": 844}
@@ -87,7 +86,7 @@ def test_a_profile_change_announced_then_monitoring_removed_and_proven_closed(
     profile = ServiceProfile.objects.default()
 
     # The operator: the impact first, then the confirmation with a reason.
-    log_in(page, live_server.url, "operator")
+    sign_in(page, live_server.url, "operator")
     page.goto(f"{live_server.url}/o/securidata/profiles/{profile.pk}/edit/")
     networks = page.get_by_label("Datacenter networks")
     networks.fill(networks.input_value() + "\n198.51.100.0/24")
@@ -105,7 +104,7 @@ def test_a_profile_change_announced_then_monitoring_removed_and_proven_closed(
     page.get_by_role("button", name="Log out").click()
 
     # The customer: a notice at home, "change needed" with the reason on the site.
-    log_in(page, live_server.url, "acme-admin")
+    sign_in(page, live_server.url, "acme-admin")
     expect(page.locator(".notices")).to_contain_text(REASON)
     page.goto(f"{live_server.url}/o/acme-dental/sites/{site.pk}/")
     summary = page.locator("#rollout-summary")

@@ -9,19 +9,16 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import Site, StepState
 from sites.services.rollouts import mark_step
+from tests.fixtures.browser import sign_in
 
 
 @pytest.mark.browser
 def test_an_unchanged_poll_is_revalidated_and_a_change_still_arrives(live_server, page):
     call_command("seed_demo", stdout=io.StringIO())
     site = Site.objects.get(organisation__slug="acme-dental", name="Main office")
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("acme-admin")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, live_server.url, "acme-admin")
     page.wait_for_url(f"{live_server.url}/o/**")
 
     url = f"{live_server.url}/o/acme-dental/sites/{site.pk}/"

@@ -11,10 +11,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from portal.jobs.models import Job, JobKind, JobState
-from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import ProbeRun, ProbeRunState, Site
 from tests.factories import ProbeRunFactory
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 from tests.fixtures.worker import wait_for
 
 HEADER = "name,vendor,lan_network,lan_gateway,host_addressing,host_address,public_address,host_os,monitoring_sources"
@@ -65,10 +64,7 @@ def give_the_demo_a_probe_history():
 def test_reseller_imports_sites_then_acts_on_them_in_bulk(live_server, celery_worker_process, page):
     call_command("seed_demo", stdout=io.StringIO())
     give_the_demo_a_probe_history()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("northwind")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, live_server.url, "northwind")
 
     page.goto(f"{live_server.url}/o/northwind/sites/")
     page.get_by_role("link", name="Import sites").click()

@@ -17,20 +17,12 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import ProbeRun, ProbeRunState, Site, StepState
 from sites.services.instructions import regenerate_site
 from sites.services.rollouts import mark_step
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 
 VERIFY_STEP = "Prove the backup connection gets out"
-
-
-def log_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def describe_site_with_one_bad_field(page, base_url: str) -> Site:
@@ -84,7 +76,7 @@ def test_customer_describes_a_site_follows_it_and_proves_it_with_the_probe(
     tmp_path,
 ):
     call_command("seed_demo", stdout=io.StringIO())
-    log_in(page, live_server.url, "acme-admin")
+    sign_in(page, live_server.url, "acme-admin")
 
     # --- Creating the site ------------------------------------------------------------------
     site = describe_site_with_one_bad_field(page, live_server.url)
@@ -214,7 +206,7 @@ def test_a_new_sites_steps_appear_when_the_worker_has_made_them(
     organisation = Site.objects.get(name="Main office").organisation
     site = create_site(organisation=organisation, data=site_description(name="New branch"))
     assert held and site.current_instruction_set is None
-    log_in(page, live_server.url, "acme-admin")
+    sign_in(page, live_server.url, "acme-admin")
     page.goto(f"{live_server.url}/o/{organisation.slug}/sites/{site.pk}/")
     expect(page.locator("#instructions-pending")).to_contain_text("being prepared")
     page.evaluate("window.__sameDocument = true")
@@ -246,7 +238,7 @@ def test_the_demo_site_page_is_short_and_points_to_the_next_step(live_server, pa
     if first_pending.position == 1:  # one done step to fold, the pointer then on step 2
         mark_step(step=first_pending, state=StepState.DONE, note="done in the demo")
         first_pending = steps.filter(state=StepState.PENDING).first()
-    log_in(page, live_server.url, "acme-admin")
+    sign_in(page, live_server.url, "acme-admin")
     page.goto(f"{live_server.url}/o/{site.organisation.slug}/sites/{site.pk}/")
     panel = page.locator("section.probes")
     panel.get_by_role("button", name="Check the backup connection").click()

@@ -13,11 +13,10 @@ from portal.accounts.models import Organisation
 from portal.accounts.permissions import Actor
 from portal.jobs.models import Job, JobKind
 from portal.jobs.services import claim_job
-from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import InstructionSet, ProbeRunState, Rollout, RolloutStep, Site
 from sites.services import bulk
 from tests.factories import ProbeRunFactory
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 from tests.sites.views.test_browser_reseller import give_the_demo_a_probe_history
 
 
@@ -68,10 +67,7 @@ def test_the_dashboard_and_a_proof_request_say_what_is_true(live_server, page):
     call_command("seed_demo", stdout=io.StringIO())
     give_the_demo_a_probe_history()
     a_proof_behind_nat_and_a_stalled_rollout()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("northwind")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in(page, live_server.url, "northwind")
 
     page.goto(f"{live_server.url}/o/northwind/sites/")
     table = page.locator("#site-table")

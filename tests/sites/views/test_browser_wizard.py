@@ -10,9 +10,8 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from portal.audit.models import AuditEvent
-from sites.management.commands.seed_demo import DEMO_PASSWORD
 from sites.models import Site
-from tests.fixtures.browser import screenshot
+from tests.fixtures.browser import screenshot, sign_in
 from tests.portal.test_browser_accessibility import violations
 
 
@@ -22,17 +21,10 @@ def top_screenshot(page, name):
     screenshot(page, name)
 
 
-def log_in(page, live_server, username="acme-admin"):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
 @pytest.mark.browser
 def test_customer_adds_a_site_with_the_wizard(live_server, page):
     call_command("seed_demo", stdout=io.StringIO())
-    log_in(page, live_server)
+    sign_in(page, live_server.url, "acme-admin")
     page.goto(f"{live_server.url}/o/acme-dental/sites/")
     page.get_by_role("link", name="New site").click()
 
@@ -128,7 +120,7 @@ def test_an_answer_on_step_3_that_breaks_step_2_is_flagged_at_once(live_server, 
     """Remote monitoring needs the backup host's fixed address; with DHCP and none, the page says
     so as soon as monitoring is ticked, and takes the customer to the question."""
     call_command("seed_demo", stdout=io.StringIO())
-    log_in(page, live_server)
+    sign_in(page, live_server.url, "acme-admin")
     page.goto(f"{live_server.url}/o/acme-dental/sites/new/")
     page.get_by_label("Name", exact=True).fill("Depot")
     page.get_by_label("Firewall", exact=True).select_option("sonicwall")
