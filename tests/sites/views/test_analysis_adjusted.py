@@ -10,10 +10,9 @@ import pytest
 from django.test import Client
 
 from sites.services import analysis as service
-from sites.services.instructions import regenerate_site
-from tests.factories import SiteFactory, site_description
 from tests.sites.analyzer.test_adjusted import FORTIGATE_CUSTOMER, IPTABLES_MANGLE_DROP
 from tests.sites.services.test_analysis import PARTIAL, iptables_site
+from tests.sites.services.test_applied_check import fortigate_site
 
 pytestmark = pytest.mark.django_db
 
@@ -61,16 +60,7 @@ def test_a_rule_placed_above_the_customers_drop_is_shown_with_the_reason(world):
 
 
 def test_existing_objects_are_reused_in_the_remaining_steps(world):
-    description = site_description(
-        vendor="fortigate",
-        inside_interface="internal",
-        outside_interface="wan1",
-        monitoring_enabled=False,
-        monitoring_sources=[],
-    )
-    site = SiteFactory(organisation=world.customer, vendor="fortigate", description=description)
-    regenerate_site(site_id=site.pk)
-    site.refresh_from_db()
+    site = fortigate_site(world.customer)
     analysis = check(site, "fortigate", FORTIGATE_CUSTOMER)
     titles = [a["title"] for a in analysis.details["adjusted_steps"]]
     assert titles[0] == "Create the address objects and groups"
